@@ -1,0 +1,95 @@
+/**
+ * Clocks and ROS time. A RosTime has the shape of builtin_interfaces/msg/Time, so it drops into a header.
+ */
+import { KizunaError } from '../errors';
+
+/** builtin_interfaces/msg/Time: seconds and nanoseconds since the clock's epoch. */
+export interface RosTime {
+  sec: number;
+  nanosec: number;
+}
+
+/** Where a clock's time comes from. */
+export type ClockSource = 'system' | 'sim' | 'manual';
+
+export interface Clock {
+  readonly source: ClockSource;
+  /** Current time as nanoseconds. */
+  nowNs(): bigint;
+}
+
+const NS_PER_SEC = 1_000_000_000n;
+
+/** RosTime from nanoseconds. */
+export function timeFromNs(ns: bigint): RosTime {
+  const sec = ns / NS_PER_SEC;
+  return { sec: Number(sec), nanosec: Number(ns - sec * NS_PER_SEC) };
+}
+
+/** Nanoseconds from a RosTime. */
+export function timeToNs(t: RosTime): bigint {
+  return BigInt(t.sec) * NS_PER_SEC + BigInt(t.nanosec);
+}
+
+/** Seconds (float) from a RosTime. */
+export function timeToSec(t: RosTime): number {
+  return t.sec + t.nanosec / 1e9;
+}
+
+/** Nanoseconds from seconds (float), rounded to the nearest nanosecond. Throws on non-finite or negative input. */
+export function secToNs(sec: number): bigint {
+  if (!Number.isFinite(sec) || sec < 0) {
+    throw new KizunaError('KZ_ERR_CLOCK', `a duration must be a finite number of seconds >= 0, got ${sec}`);
+  }
+  return BigInt(Math.round(sec * 1e9));
+}
+
+/** Wall-clock (system) time: what ROS time is when use_sim_time is false. */
+export class SystemClock implements Clock {
+  readonly source = 'system' as const;
+  // Anchored once to the wall clock, then advanced by the monotonic counter: nanosecond resolution
+  // without jumps between reads.
+  private readonly offsetNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+  nowNs(): bigint {
+    return this.offsetNs + process.hrtime.bigint();
+  }
+}
+
+/**
+ * A clock whose time only moves when told: `set` from /clock messages (sim time), or `advance` in tests.
+ * Listeners run on every change, so timers on this clock fire as time moves.
+ */
+export class SettableClock implements Clock {
+  private ns: bigint;
+  private readonly listeners = new Set<(ns: bigint) => void>();
+
+  constructor(
+    readonly source: 'sim' | 'manual',
+    startNs: bigint = 0n,
+  ) {
+    this.ns = startNs;
+  }
+
+  nowNs(): bigint {
+    return this.ns;
+  }
+
+  /** Moves time to `ns`. Time never goes backwards here: an older value is ignored and returns false. */
+  set(ns: bigint): boolean {
+    if (ns < this.ns) return false;
+    this.ns = ns;
+    for (const l of this.listeners) l(ns);
+    return true;
+  }
+
+  /** Moves time forward by `sec` seconds. */
+  advance(sec: number): void {
+    this.set(this.ns + secToNs(sec));
+  }
+
+  /** Registers a listener for time changes; returns a function that removes it. */
+  onChange(listener: (ns: bigint) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * ROS 2 parameter YAML files and `--ros-args` command lines, read the way rcl reads them, so the same
+ * files and flags work with `ros2 launch`, `ros2 run` and kizuna's own launcher.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, parseDocument } from 'yaml';
+import { KizunaError } from '../errors';
+import type { ParamValue } from './params';
+import type { RemapRule } from './types';
+import { fullyQualifiedNodeName } from './names';
+
+/** One `<node pattern>: ros__parameters:` block of a parameter file. */
+export interface ParamBlock {
+  /** Absolute node pattern, e.g. `/**`, `/robot1/perception`, `/*\/safety_gate`. */
+  pattern: string;
+  params: Record<string, ParamValue>;
+  /** Where it came from, for error messages. */
+  source: string;
+}
+
+/** Everything `--ros-args` can carry that kizuna uses. */
+export interface RosArgs {
+  /** `-p name:=value`, values parsed as YAML like rcl does. Apply to every node. */
+  params: Record<string, ParamValue>;
+  /** `--params-file path`, in order. */
+  paramsFiles: string[];
+  /** `-r from:=to` and `-r node:from:=to`. */
+  remappings: RemapRule[];
+  /** `-r __node:=name` (optionally `node:__node:=name`). */
+  nodeName?: string;
+  /** `-r __ns:=/ns`. */
+  namespace?: string;
+  /** `--log-level level`. */
+  logLevel?: string;
+  /** Arguments outside `--ros-args ... --`, left for the program. */
+  rest: string[];
+}
+
+const PARAMS_KEY = 'ros__parameters';
+
+function fileError(source: string, why: string, entity?: string): KizunaError {
+  return new KizunaError('KZ_ERR_PARAM_FILE', `${source}: ${why}`, { entity: entity ?? source });
+}
+
+/** A parameter value from YAML, or an error naming the key. Nested arrays, nulls and mixed arrays are rejected. */
+function toParamValue(value: unknown, key: string, source: string): ParamValue {
+  if (typeof value === 'boolean' || typeof value === 'string') return value;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw fileError(source, `parameter '${key}' is not a finite number`, key);
+    return value;
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) return [] as string[];
+    const kind = typeof value[0];
+    if (!['boolean', 'number', 'string'].includes(kind) || !value.every((v) => typeof v === kind)) {
+      throw fileError(source, `parameter '${key}' must be an array of one type (bool, number or string)`, key);
+    }
+    if (kind === 'number' && !value.every((v) => Number.isFinite(v))) {
+      throw fileError(source, `parameter '${key}' has a non-finite number`, key);
+    }
+    return value as ParamValue;
+  }
+  if (value === null || value === undefined) throw fileError(source, `parameter '${key}' has no value`, key);
+  throw fileError(source, `parameter '${key}' has an unsupported value ${JSON.stringify(value)}`, key);
+}
+
+/** Flattens nested parameter maps to dotted names (`a: {b: 1}` is `a.b`), as rcl does. */
+function flattenParams(obj: Record<string, unknown>, prefix: string, source: string, out: Record<string, ParamValue>): void {
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flattenParams(v as Record<string, unknown>, key, source, out);
+    else out[key] = toParamValue(v, key, source);
+  }
+}
+
+/** Parses the text of a ROS 2 parameter file. `source` names it in errors. Throws KZ_ERR_PARAM_FILE. */
+export function parseParamsYaml(text: string, source: string): ParamBlock[] {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) throw fileError(source, `not valid YAML: ${doc.errors[0]!.message}`);
+  const root: unknown = doc.toJS();
+  if (root === null || root === undefined) return [];
+  if (typeof root !== 'object' || Array.isArray(root)) {
+    throw fileError(source, 'the top level must be a map of node names to `ros__parameters`');
+  }
+  const blocks: ParamBlock[] = [];
+  const walk = (obj: Record<string, unknown>, path: string[]): void => {
+    for (const [k, v] of Object.entries(obj)) {
+      if (k === PARAMS_KEY) {
+        if (path.length === 0) throw fileError(source, '`ros__parameters` must sit under a node name (use `/**` for all nodes)');
+        if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+          throw fileError(source, `\`ros__parameters\` of '${path.join('/')}' must be a map`);
+        }
+        const params: Record<string, ParamValue> = {};
+        flattenParams(v as Record<string, unknown>, '', source, params);
+        const joined = path.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/');
+        blocks.push({ pattern: `/${joined}`, params, source });
+      } else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        walk(v as Record<string, unknown>, [...path, k]);
+      } else {
+        throw fileError(
+          source,
+          `key '${[...path, k].join('/')}' is not under \`ros__parameters\` (expected '<node>: ros__parameters: ...')`,
+        );
+      }
+    }
+  };
+  walk(root as Record<string, unknown>, []);
+  return blocks;
+}
+
+/** Reads and parses a ROS 2 parameter file from disk. Throws KZ_ERR_PARAM_FILE naming the path. */
+export function loadParamsFile(path: string): ParamBlock[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new KizunaError('KZ_ERR_PARAM_FILE', `cannot read parameter file '${path}': ${(cause as Error).message}`, { entity: path }, { cause });
+  }
+  return parseParamsYaml(text, path);
+}
+
+/** True when a node pattern (`/**`, `/ns/*`, `/a/**\/b`) matches a fully qualified node name. */
+export function nodePatternMatches(pattern: string, fqn: string): boolean {
+  const pat = pattern.split('/').filter(Boolean);
+  const name = fqn.split('/').filter(Boolean);
+  const match = (i: number, j: number): boolean => {
+    if (i === pat.length) return j === name.length;
+    if (pat[i] === '**') {
+      for (let k = j; k <= name.length; k++) if (match(i + 1, k)) return true;
+      return false;
+    }
+    if (j === name.length) return false;
+    return (pat[i] === '*' || pat[i] === name[j]) && match(i + 1, j + 1);
+  };
+  return match(0, 0);
+}
+
+/**
+ * The parameter overrides one node gets: every matching block of every file in order (later wins),
+ * then the `-p` flags on top.
+ */
+export function overridesForNode(
+  blocks: ReadonlyArray<ParamBlock>,
+  cliParams: Readonly<Record<string, ParamValue>>,
+  nodeName: string,
+  namespace: string,
+): Record<string, ParamValue> {
+  const fqn = fullyQualifiedNodeName(namespace, nodeName);
+  const out: Record<string, ParamValue> = {};
+  for (const block of blocks) if (nodePatternMatches(block.pattern, fqn)) Object.assign(out, block.params);
+  return Object.assign(out, cliParams);
+}
+
+function argError(why: string): KizunaError {
+  return new KizunaError('KZ_ERR_ROS_ARGS', `--ros-args: ${why}`);
+}
+
+function splitAssign(arg: string, flag: string): [string, string] {
+  const at = arg.indexOf(':=');
+  if (at <= 0) throw argError(`${flag} expects name:=value, got '${arg}'`);
+  return [arg.slice(0, at), arg.slice(at + 2)];
+}
+
+/** Parses a command line; only what sits between `--ros-args` and `--` (or the end) is ROS's. Throws KZ_ERR_ROS_ARGS. */
+export function parseRosArgs(argv: ReadonlyArray<string>): RosArgs {
+  const out: RosArgs = { params: {}, paramsFiles: [], remappings: [], rest: [] };
+  let inRos = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--ros-args') {
+      inRos = true;
+      continue;
+    }
+    if (!inRos) {
+      out.rest.push(arg);
+      continue;
+    }
+    if (arg === '--') {
+      inRos = false;
+      continue;
+    }
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw argError(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case '-p':
+      case '--param': {
+        const [name, raw] = splitAssign(next(), arg);
+        let value: unknown;
+        try {
+          value = parseYaml(raw);
+        } catch {
+          throw argError(`-p ${name}: value '${raw}' is not valid YAML`);
+        }
+        try {
+          out.params[name] = toParamValue(value, name, '-p');
+        } catch (e) {
+          throw argError((e as Error).message);
+        }
+        break;
+      }
+      case '--params-file':
+        out.paramsFiles.push(next());
+        break;
+      case '-r':
+      case '--remap': {
+        const [lhs, to] = splitAssign(next(), arg);
+        const colon = lhs.indexOf(':');
+        const node = colon > 0 ? lhs.slice(0, colon) : undefined;
+        const from = colon > 0 ? lhs.slice(colon + 1) : lhs;
+        if (from === '__node' || from === '__name') out.nodeName = to;
+        else if (from === '__ns') out.namespace = to;
+        else out.remappings.push({ from, to, ...(node ? { node } : {}) });
+        break;
+      }
+      case '--log-level': {
+        const v = next();
+        out.logLevel = v.includes(':=') ? splitAssign(v, arg)[1] : v;
+        break;
+      }
+      case '-e':
+      case '--enclave':
+        next();
+        break;
+      case '--disable-rosout-logs':
+      case '--enable-rosout-logs':
+      case '--disable-stdout-logs':
+      case '--enable-stdout-logs':
+      case '--disable-external-lib-logs':
+        break;
+      default:
+        throw argError(`unknown argument '${arg}'`);
+    }
+  }
+  return out;
+}

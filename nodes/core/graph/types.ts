@@ -1,0 +1,224 @@
+/**
+ * The one ROS graph interface every kizuna node is written against.
+ *
+ * Two implementations exist: `rclnodejs/` (a robot with ROS 2 sourced) and `inprocess/`
+ * (tests and the built-in sim). A node that only uses what is declared here runs on both
+ * unchanged. Units: seconds for periods and timeouts, ROS time as builtin_interfaces/Time.
+ */
+import type { z } from 'zod';
+import type {
+  ActionTypeName,
+  FeedbackOf,
+  GoalOf,
+  MessageOf,
+  MessageTypeName,
+  RequestOf,
+  ResponseOf,
+  ResultOf,
+  ServiceTypeName,
+} from '../interfaces';
+import type { Logger } from '../logging';
+import type { KizunaError } from '../errors';
+import type { QoSProfile, QoSSpec } from './qos';
+import type { Clock, RosTime } from './clock';
+import type { ParamValue } from './params';
+
+export type { QoSProfile, QoSSpec } from './qos';
+export type { Clock, RosTime } from './clock';
+
+/** Options for creating a node. */
+export interface NodeOptions {
+  /** Namespace, `/` or `/a/b` (relative `a/b` is made absolute). Default `/`. */
+  namespace?: string;
+  /**
+   * Parameter values that override declared defaults (from `--params-file` / `-p`),
+   * keyed by parameter name. Unknown keys are ignored, as in ROS 2.
+   */
+  parameterOverrides?: Record<string, ParamValue>;
+  /** Name remapping rules `from -> to` (from `--ros-args -r from:=to`). */
+  remappings?: ReadonlyArray<RemapRule>;
+}
+
+/** One `--ros-args -r` rule. `node` limits it to one node name (`node:from:=to`). */
+export interface RemapRule {
+  from: string;
+  to: string;
+  node?: string;
+}
+
+/** Reported when a publisher and a subscription on one topic cannot connect. */
+export interface IncompatibleQoSEvent {
+  topic: string;
+  /** The first policy that made them incompatible. */
+  policy: 'reliability' | 'durability';
+  /** The side reporting: the publisher sees an offered-incompatible, the subscription a requested-incompatible. */
+  side: 'publisher' | 'subscription';
+  publisherQoS: QoSProfile;
+  subscriptionQoS: QoSProfile;
+}
+
+export interface Publisher<T extends MessageTypeName> {
+  readonly topic: string;
+  readonly type: T;
+  readonly qos: QoSProfile;
+  /** Validates and sends `msg`. Throws KZ_ERR_MSG_INVALID naming the field when it does not match the type. */
+  publish(msg: MessageOf<T>): void;
+  /** Number of subscriptions this publisher is connected to (compatible QoS, same type). */
+  subscriptionCount(): number;
+  /** Calls `cb` when a subscription with incompatible QoS appears on the topic. */
+  onIncompatibleQoS(cb: (ev: IncompatibleQoSEvent) => void): void;
+}
+
+export interface Subscription<T extends MessageTypeName> {
+  readonly topic: string;
+  readonly type: T;
+  readonly qos: QoSProfile;
+  /** Number of publishers this subscription is connected to (compatible QoS, same type). */
+  publisherCount(): number;
+  /** Calls `cb` when a publisher with incompatible QoS appears on the topic. */
+  onIncompatibleQoS(cb: (ev: IncompatibleQoSEvent) => void): void;
+}
+
+export interface Timer {
+  /** Period in seconds. */
+  readonly periodSec: number;
+  cancel(): void;
+  isCanceled(): boolean;
+}
+
+export interface ServiceServer {
+  readonly name: string;
+}
+
+export interface ServiceClient<T extends ServiceTypeName> {
+  readonly name: string;
+  /** True when a server is available now. */
+  isServiceReady(): boolean;
+  /** Resolves true once a server is available, false after `timeoutSec` (seconds). */
+  waitForService(timeoutSec: number): Promise<boolean>;
+  /**
+   * Sends a request and resolves with the response. Rejects with KZ_ERR_SERVICE_UNAVAILABLE when no
+   * server answers within `timeoutSec` (default 5 s), KZ_ERR_SERVICE_FAILED when the server fails.
+   */
+  call(request: RequestOf<T>, options?: { timeoutSec?: number }): Promise<ResponseOf<T>>;
+}
+
+/** Terminal states of an action goal (action_msgs/msg/GoalStatus). */
+export type GoalTerminalStatus = 'succeeded' | 'aborted' | 'canceled';
+
+export interface GoalOutcome<T extends ActionTypeName> {
+  status: GoalTerminalStatus;
+  result: ResultOf<T>;
+}
+
+/** Client side of one accepted goal. */
+export interface ClientGoalHandle<T extends ActionTypeName> {
+  /** Goal id as a UUID string. */
+  readonly goalId: string;
+  /** Resolves when the goal reaches a terminal state. */
+  result(): Promise<GoalOutcome<T>>;
+  /** Requests cancellation; resolves true when the server accepted the cancel request. */
+  cancel(): Promise<boolean>;
+}
+
+export interface ActionClient<T extends ActionTypeName> {
+  readonly name: string;
+  isServerReady(): boolean;
+  waitForServer(timeoutSec: number): Promise<boolean>;
+  /**
+   * Sends a goal. Resolves with a handle once accepted; rejects with KZ_ERR_GOAL_REJECTED when the
+   * server rejects it and KZ_ERR_SERVICE_UNAVAILABLE when no server is there.
+   */
+  sendGoal(goal: GoalOf<T>, onFeedback?: (feedback: FeedbackOf<T>) => void): Promise<ClientGoalHandle<T>>;
+}
+
+/** Server side of one accepted goal, handed to `execute`. */
+export interface ServerGoalHandle<T extends ActionTypeName> {
+  readonly goalId: string;
+  readonly goal: GoalOf<T>;
+  /** True once a client asked to cancel and the server's `onCancel` accepted. */
+  readonly isCancelRequested: boolean;
+  publishFeedback(feedback: FeedbackOf<T>): void;
+}
+
+export interface ActionServerHandlers<T extends ActionTypeName> {
+  /** Decide on a new goal. Default: accept. */
+  onGoal?: (goal: GoalOf<T>) => 'accept' | 'reject';
+  /** Decide on a cancel request. Default: accept. */
+  onCancel?: (handle: ServerGoalHandle<T>) => 'accept' | 'reject';
+  /** Runs an accepted goal to a terminal state. A throw aborts the goal. */
+  execute: (handle: ServerGoalHandle<T>) => Promise<GoalOutcome<T>>;
+}
+
+export interface ActionServer {
+  readonly name: string;
+}
+
+/** Events a node reports instead of throwing inside callbacks. */
+export interface NodeEvents {
+  /** A subscription, timer, service or action callback threw; the error is wrapped with its entity. */
+  error: (err: KizunaError) => void;
+}
+
+export interface RosNode {
+  /** Node name, without namespace. */
+  readonly name: string;
+  /** Absolute namespace, `/` for the root. */
+  readonly namespace: string;
+  /** `/namespace/name`. */
+  readonly fullyQualifiedName: string;
+  /** Child logger carrying `{ node }` (and `{ robot }` when the graph has one). */
+  readonly logger: Logger;
+  /** The node's clock: ROS time, sim time from /clock (use_sim_time), or the graph's manual clock. */
+  readonly clock: Clock;
+
+  /** Current time on the node's clock. */
+  now(): RosTime;
+
+  /** Resolves a topic or service name (relative, absolute, `~`) with remapping, as ROS 2 does. */
+  resolveName(name: string, kind?: 'topic' | 'service'): string;
+
+  createPublisher<T extends MessageTypeName>(type: T, topic: string, qos?: QoSSpec): Publisher<T>;
+  createSubscription<T extends MessageTypeName>(
+    type: T,
+    topic: string,
+    callback: (msg: MessageOf<T>) => void,
+    qos?: QoSSpec,
+  ): Subscription<T>;
+
+  /** A timer on the node's clock firing every `periodSec` seconds. */
+  createTimer(periodSec: number, callback: () => void): Timer;
+
+  /**
+   * Declares every key of `schema` as a ROS 2 parameter, applies overrides, validates, and returns the
+   * typed values. Throws KZ_ERR_PARAM_INVALID naming node, key and reason. `use_sim_time` is
+   * declared by the node itself and must not be in the schema.
+   */
+  declareParameters<S extends z.ZodObject>(schema: S): z.infer<S>;
+  /** Value of a declared parameter. Throws KZ_ERR_PARAM_UNDECLARED otherwise. */
+  getParameter(name: string): ParamValue;
+
+  createService<T extends ServiceTypeName>(
+    type: T,
+    name: string,
+    handler: (request: RequestOf<T>) => ResponseOf<T> | Promise<ResponseOf<T>>,
+  ): ServiceServer;
+  createClient<T extends ServiceTypeName>(type: T, name: string): ServiceClient<T>;
+
+  createActionServer<T extends ActionTypeName>(type: T, name: string, handlers: ActionServerHandlers<T>): ActionServer;
+  createActionClient<T extends ActionTypeName>(type: T, name: string): ActionClient<T>;
+
+  on<E extends keyof NodeEvents>(event: E, listener: NodeEvents[E]): void;
+
+  /** Destroys every entity of the node. Idempotent. */
+  destroy(): void;
+}
+
+/** A ROS graph: one context in which nodes are created and spun. */
+export interface RosGraph {
+  /** Which implementation this is. */
+  readonly implementation: 'inprocess' | 'rclnodejs';
+  createNode(name: string, options?: NodeOptions): RosNode;
+  /** Destroys every node and stops spinning. Idempotent. */
+  shutdown(): Promise<void>;
+}

@@ -1,0 +1,128 @@
+import { describe, it, expect } from '@jest/globals';
+import { graphSuite, waitFor } from './graph-suite';
+import { InProcessGraph } from '../../nodes/core/graph/inprocess/graph';
+import { createLogger } from '../../nodes/core/logging';
+import { Writable } from 'node:stream';
+
+graphSuite('in-process', async () => ({ graph: new InProcessGraph() }));
+
+/** A logger that keeps its JSON lines in memory so tests can read what was reported. */
+function memoryLogger(): { logger: ReturnType<typeof createLogger>; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { logger: createLogger({ json: true, stream, level: 'debug' }), lines };
+}
+
+describe('in-process graph specifics', () => {
+  it('drops the oldest messages beyond a keep_last depth when publishes outrun the subscriber', async () => {
+    const graph = new InProcessGraph();
+    const node = graph.createNode('depth');
+    const got: string[] = [];
+    node.createSubscription('std_msgs/msg/String', 'burst', (m) => got.push(m.data), { depth: 3 });
+    const pub = node.createPublisher('std_msgs/msg/String', 'burst');
+    for (let i = 0; i < 10; i++) pub.publish({ data: String(i) });
+    await graph.flush();
+    expect(got).toEqual(['7', '8', '9']);
+    await graph.shutdown();
+  });
+
+  it('fires timers on a manual clock exactly when time is advanced past each period', async () => {
+    const graph = new InProcessGraph({ clock: 'manual' });
+    const node = graph.createNode('timed');
+    const at: number[] = [];
+    node.createTimer(0.1, () => at.push(Number(node.clock.nowNs()) / 1e6));
+    await graph.advance(0.05);
+    expect(at).toEqual([]);
+    await graph.advance(0.05);
+    expect(at).toEqual([100]);
+    await graph.advance(0.25);
+    expect(at).toHaveLength(3);
+    await graph.shutdown();
+  });
+
+  it('runs sim-time timers from /clock messages, not from the wall clock', async () => {
+    const graph = new InProcessGraph();
+    const sim = graph.createNode('sim_timer', { parameterOverrides: { use_sim_time: true } });
+    const clock = graph.createNode('clock_source').createPublisher('rosgraph_msgs/msg/Clock', '/clock');
+    let ticks = 0;
+    sim.createTimer(1.0, () => ticks++);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(ticks).toBe(0);
+    clock.publish({ clock: { sec: 1, nanosec: 0 } });
+    await graph.flush();
+    await graph.flush();
+    expect(ticks).toBe(1);
+    clock.publish({ clock: { sec: 3, nanosec: 0 } });
+    await graph.flush();
+    await graph.flush();
+    expect(ticks).toBe(3);
+    await graph.shutdown();
+  });
+
+  it('logs a warning naming the topic and policy when QoS is incompatible', async () => {
+    const { logger, lines } = memoryLogger();
+    const graph = new InProcessGraph({ logger, robot: 'r9' });
+    const node = graph.createNode('qos_log');
+    node.createSubscription('sensor_msgs/msg/LaserScan', 'scan', () => undefined, 'default');
+    node.createPublisher('sensor_msgs/msg/LaserScan', 'scan', 'sensor_data');
+    const warn = lines.find((l) => l.level === 'warn' && l.policy === 'reliability');
+    expect(warn).toMatchObject({ node: '/qos_log', robot: 'r9', topic: '/scan' });
+    expect(String(warn!.message)).toMatch(/best_effort\/volatile publisher and reliable\/volatile subscription do not connect/);
+    await graph.shutdown();
+  });
+
+  it('does not connect endpoints of different types on one topic, and warns', async () => {
+    const { logger, lines } = memoryLogger();
+    const graph = new InProcessGraph({ logger });
+    const node = graph.createNode('types');
+    const got: unknown[] = [];
+    node.createSubscription('std_msgs/msg/String', 'mixed', (m) => got.push(m));
+    const pub = node.createPublisher('std_msgs/msg/Int32', 'mixed');
+    pub.publish({ data: 5 });
+    await graph.flush();
+    expect(got).toEqual([]);
+    expect(pub.subscriptionCount()).toBe(0);
+    expect(lines.some((l) => l.code === 'KZ_ERR_TYPE_MISMATCH')).toBe(true);
+    await graph.shutdown();
+  });
+
+  it('gives each subscriber its own copy, with numeric arrays as typed arrays like rclnodejs', async () => {
+    const graph = new InProcessGraph();
+    const node = graph.createNode('copies');
+    const seen: Array<{ data: ArrayLike<number> }> = [];
+    node.createSubscription('std_msgs/msg/Float32MultiArray', 'arr', (m) => seen.push(m));
+    node.createSubscription('std_msgs/msg/Float32MultiArray', 'arr', (m) => seen.push(m));
+    const pub = node.createPublisher('std_msgs/msg/Float32MultiArray', 'arr');
+    const msg = { layout: { dim: [], data_offset: 0 }, data: [1, 2] };
+    pub.publish(msg);
+    msg.data[0] = 99;
+    await waitFor(() => seen.length === 2);
+    expect(seen[0]!.data).toBeInstanceOf(Float32Array);
+    expect(Array.from(seen[0]!.data)).toEqual([1, 2]);
+    expect(seen[0]!.data).not.toBe(seen[1]!.data);
+    await graph.shutdown();
+  });
+
+  it('refuses new nodes and publishes after shutdown', async () => {
+    const graph = new InProcessGraph();
+    const node = graph.createNode('gone');
+    const pub = node.createPublisher('std_msgs/msg/String', 'x');
+    await graph.shutdown();
+    expect(() => pub.publish({ data: 'late' })).toThrow(expect.objectContaining({ code: 'KZ_ERR_GRAPH_SHUTDOWN' }));
+    expect(() => graph.createNode('again')).toThrow(expect.objectContaining({ code: 'KZ_ERR_GRAPH_SHUTDOWN' }));
+  });
+
+  it('refuses two nodes with the same fully qualified name', async () => {
+    const graph = new InProcessGraph();
+    graph.createNode('twin', { namespace: 'r1' });
+    graph.createNode('twin', { namespace: 'r2' });
+    expect(() => graph.createNode('twin', { namespace: '/r1' })).toThrow(expect.objectContaining({ code: 'KZ_ERR_DUPLICATE_NODE' }));
+    expect(graph.nodeNames()).toEqual(['/r1/twin', '/r2/twin']);
+    await graph.shutdown();
+  });
+});

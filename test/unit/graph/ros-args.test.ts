@@ -1,0 +1,125 @@
+import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  loadParamsFile,
+  nodePatternMatches,
+  overridesForNode,
+  parseParamsYaml,
+  parseRosArgs,
+} from '../../../nodes/core/graph/ros-args';
+
+describe('ROS 2 parameter files', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kizuna-params-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads wildcard, namespaced and nested blocks and flattens nested parameters with dots', () => {
+    const path = join(dir, 'care.yaml');
+    writeFileSync(
+      path,
+      [
+        '/**:',
+        '  ros__parameters:',
+        '    robot_id: care-007',
+        '    use_sim_time: false',
+        'robot1:',
+        '  safety_gate:',
+        '    ros__parameters:',
+        '      zones:',
+        '        stop_m: 0.4',
+        '        slow_m: 1.2',
+        '      sources: [scan, odom]',
+        '/robot1/perception:',
+        '  ros__parameters:',
+        '    scan_topic: front/scan',
+      ].join('\n'),
+    );
+    const blocks = loadParamsFile(path);
+    expect(blocks.map((b) => b.pattern)).toEqual(['/**', '/robot1/safety_gate', '/robot1/perception']);
+    expect(overridesForNode(blocks, {}, 'safety_gate', '/robot1')).toEqual({
+      robot_id: 'care-007',
+      use_sim_time: false,
+      'zones.stop_m': 0.4,
+      'zones.slow_m': 1.2,
+      sources: ['scan', 'odom'],
+    });
+    expect(overridesForNode(blocks, { robot_id: 'cli' }, 'perception', '/robot1')).toEqual({
+      robot_id: 'cli',
+      use_sim_time: false,
+      scan_topic: 'front/scan',
+    });
+    expect(overridesForNode(blocks, {}, 'perception', '/robot2')).toEqual({ robot_id: 'care-007', use_sim_time: false });
+  });
+
+  it('matches node patterns with * (one token) and ** (any number of tokens)', () => {
+    expect(nodePatternMatches('/**', '/a/b/c')).toBe(true);
+    expect(nodePatternMatches('/*/gate', '/r1/gate')).toBe(true);
+    expect(nodePatternMatches('/*/gate', '/gate')).toBe(false);
+    expect(nodePatternMatches('/**/gate', '/gate')).toBe(true);
+    expect(nodePatternMatches('/**/gate', '/f/r1/gate')).toBe(true);
+    expect(nodePatternMatches('/gate', '/r1/gate')).toBe(false);
+  });
+
+  it('names the file and the key for a bad file', () => {
+    expect(() => parseParamsYaml('a: [1, 2', 'x.yaml')).toThrow(/x\.yaml: not valid YAML/);
+    expect(() => parseParamsYaml('gate:\n  stop_m: 1\n', 'y.yaml')).toThrow(
+      /y\.yaml: key 'gate\/stop_m' is not under `ros__parameters`/,
+    );
+    expect(() => parseParamsYaml('gate:\n  ros__parameters:\n    mix: [1, a]\n', 'z.yaml')).toThrow(
+      /z\.yaml: parameter 'mix' must be an array of one type/,
+    );
+    expect(() => parseParamsYaml('gate:\n  ros__parameters:\n    nothing:\n', 'n.yaml')).toThrow(
+      /parameter 'nothing' has no value/,
+    );
+    expect(() => loadParamsFile(join(dir, 'missing.yaml'))).toThrow(
+      expect.objectContaining({ code: 'KZ_ERR_PARAM_FILE', message: expect.stringContaining('missing.yaml') }),
+    );
+  });
+});
+
+describe('--ros-args', () => {
+  it('parses parameters, files, remaps, node name, namespace and log level, leaving the rest', () => {
+    const args = parseRosArgs([
+      'run',
+      '--ros-args',
+      '-p',
+      'rate_hz:=20',
+      '-p',
+      'robot_id:=r1',
+      '--params-file',
+      'care.yaml',
+      '-r',
+      'scan:=front/scan',
+      '-r',
+      'gate:cmd_vel:=/base/cmd_vel',
+      '-r',
+      '__node:=gate2',
+      '-r',
+      '__ns:=/r1',
+      '--log-level',
+      'debug',
+      '--',
+      'extra',
+    ]);
+    expect(args.params).toEqual({ rate_hz: 20, robot_id: 'r1' });
+    expect(args.paramsFiles).toEqual(['care.yaml']);
+    expect(args.remappings).toEqual([
+      { from: 'scan', to: 'front/scan' },
+      { from: 'cmd_vel', to: '/base/cmd_vel', node: 'gate' },
+    ]);
+    expect(args.nodeName).toBe('gate2');
+    expect(args.namespace).toBe('/r1');
+    expect(args.logLevel).toBe('debug');
+    expect(args.rest).toEqual(['run', 'extra']);
+  });
+
+  it('rejects malformed flags with a specific message', () => {
+    expect(() => parseRosArgs(['--ros-args', '-p', 'novalue'])).toThrow(/-p expects name:=value, got 'novalue'/);
+    expect(() => parseRosArgs(['--ros-args', '--params-file'])).toThrow(/--params-file needs a value/);
+    expect(() => parseRosArgs(['--ros-args', '--bogus'])).toThrow(expect.objectContaining({ code: 'KZ_ERR_ROS_ARGS' }));
+  });
+});
