@@ -1,4 +1,6 @@
 /** Jest: TypeScript through ts-jest in transpile-only mode (`npm run typecheck` does the type checking). */
+// Keep the shared default logger quiet in tests; tests that check logs pass their own logger.
+process.env.KIZUNA_LOG_LEVEL ??= 'error';
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

@@ -52,6 +52,8 @@ export class InProcessSubscription<T extends MessageTypeName> implements Subscri
   destroyed = false;
   /** Messages dropped because the keep_last queue was full. */
   dropped = 0;
+  /** True while a delivery task for this subscription waits in the executor. */
+  drainScheduled = false;
 
   constructor(
     private readonly bus: TopicBus,
@@ -198,18 +200,26 @@ export class TopicBus {
     }
   }
 
+  /** Queues one executor task that delivers everything waiting in `sub`'s queue, oldest first. */
   private scheduleDrain(sub: AnySub): void {
+    if (sub.drainScheduled) return;
+    sub.drainScheduled = true;
     this.executor.enqueue(() => {
-      const msg = sub.queue.shift();
-      if (msg === undefined || sub.destroyed) return;
-      try {
-        sub.callback(msg as never);
-      } catch (cause) {
-        sub.onError(
-          new KizunaError('KZ_ERR_CALLBACK_FAILED', `subscription callback on '${sub.topic}' threw: ${(cause as Error)?.message ?? String(cause)}`, {
-            entity: sub.topic,
-          }, { cause }),
-        );
+      sub.drainScheduled = false;
+      while (sub.queue.length > 0 && !sub.destroyed) {
+        const msg = sub.queue.shift();
+        try {
+          sub.callback(msg as never);
+        } catch (cause) {
+          sub.onError(
+            new KizunaError(
+              'KZ_ERR_CALLBACK_FAILED',
+              `subscription callback on '${sub.topic}' threw: ${(cause as Error)?.message ?? String(cause)}`,
+              { entity: sub.topic },
+              { cause },
+            ),
+          );
+        }
       }
     });
   }

@@ -1,0 +1,113 @@
+/**
+ * The `kizuna` command line. Output meant for people goes to stdout; logs go to stderr through winston.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { KizunaError, isKizunaError } from '../core/errors';
+import { createLogger } from '../core/logging';
+import { launchNode } from '../core/runner';
+import { NODES } from '../registry';
+import { runDemo } from './demo';
+
+const USAGE = `usage: kizuna <command> [options]
+
+commands:
+  demo [--duration <s>]          run the foundation demo on the in-process graph (what npm start runs)
+  run <node> [--graph inprocess|rclnodejs] [--json-logs] [--ros-args ...]
+                                 start one node; --ros-args takes -p name:=value, --params-file <yaml>,
+                                 -r from:=to, -r __node:=name, -r __ns:=/ns, --log-level <level>
+  nodes                          list the nodes 'run' can start
+  --help, --version`;
+
+function usageError(why: string): KizunaError {
+  return new KizunaError('KZ_ERR_CLI_USAGE', `${why}\n\n${USAGE}`);
+}
+
+/** kizuna's version, from the package.json above this file (source tree or dist/). */
+function version(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'kizuna' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
+}
+
+/** Splits kizuna's own flags from everything from `--ros-args` on. */
+function splitArgs(args: string[]): { own: string[]; ros: string[] } {
+  const at = args.indexOf('--ros-args');
+  return at < 0 ? { own: args, ros: [] } : { own: args.slice(0, at), ros: args.slice(at) };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const print = (line: string): void => void process.stdout.write(`${line}\n`);
+  switch (cmd) {
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      print(USAGE);
+      return cmd === undefined ? 2 : 0;
+    case '--version':
+      print(version());
+      return 0;
+    case 'nodes':
+      for (const name of Object.keys(NODES).sort()) print(name);
+      return 0;
+    case 'demo': {
+      let durationSec = 3;
+      for (let i = 0; i < rest.length; i++) {
+        if (rest[i] === '--duration') {
+          durationSec = Number(rest[++i]);
+          if (!Number.isFinite(durationSec) || durationSec <= 0 || durationSec > 600) {
+            throw usageError(`--duration needs a number of seconds in (0, 600], got '${rest[i] ?? ''}'`);
+          }
+        } else throw usageError(`unknown demo option '${rest[i]}'`);
+      }
+      const logger = createLogger({ level: 'warn', json: !process.stderr.isTTY });
+      await runDemo({ durationSec, logger, out: print });
+      return 0;
+    }
+    case 'run': {
+      const { own, ros } = splitArgs(rest);
+      const [name, ...flags] = own;
+      if (!name) throw usageError('run needs a node name (see kizuna nodes)');
+      const def = NODES[name];
+      if (!def) throw usageError(`unknown node '${name}'; known: ${Object.keys(NODES).join(', ')}`);
+      let graph: 'inprocess' | 'rclnodejs' = 'inprocess';
+      let jsonLogs: boolean | undefined;
+      for (let i = 0; i < flags.length; i++) {
+        if (flags[i] === '--graph') {
+          const g = flags[++i];
+          if (g !== 'inprocess' && g !== 'rclnodejs') throw usageError(`--graph must be inprocess or rclnodejs, got '${g ?? ''}'`);
+          graph = g;
+        } else if (flags[i] === '--json-logs') jsonLogs = true;
+        else throw usageError(`unknown run option '${flags[i]}'`);
+      }
+      const launched = await launchNode(def, { graph, argv: ros, ...(jsonLogs !== undefined ? { jsonLogs } : {}) });
+      launched.logger.info(`running ${launched.node.fullyQualifiedName} on the ${graph} graph; Ctrl-C stops it`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await launched.graph.shutdown();
+      return 0;
+    }
+    default:
+      throw usageError(`unknown command '${cmd}'`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (isKizunaError(err)) process.stderr.write(`kizuna: ${err.code}: ${err.message}\n`);
+    else process.stderr.write(`kizuna: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = isKizunaError(err, 'KZ_ERR_CLI_USAGE') ? 2 : 1;
+  },
+);

@@ -1,0 +1,7 @@
+/** Every node `kizuna run <name>` can start, by its default name. */
+import type { NodeDefinition } from './core/runner';
+import { definition as exampleNearest } from './example_nearest/node';
+
+export const NODES: Readonly<Record<string, NodeDefinition>> = {
+  [exampleNearest.name]: exampleNearest,
+};
