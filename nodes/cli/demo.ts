@@ -19,13 +19,20 @@ export interface DemoOptions {
 }
 
 /** Runs the demo; resolves with counts of what happened. */
-export async function runDemo(opts: DemoOptions): Promise<{ scans: number; nearest: number; rejected: number; qosReports: number }> {
+export async function runDemo(
+  opts: DemoOptions,
+): Promise<{ scans: number; nearest: number; rejected: number; qosReports: number }> {
   const { out } = opts;
   const graph = new InProcessGraph({ logger: opts.logger, robot: 'demo-1' });
   const counts = { scans: 0, nearest: 0, rejected: 0, qosReports: 0 };
   try {
-    out('kizuna foundation demo: in-process ROS graph, no robot, no cloud (the fleet simulation is a later roadmap step)');
-    await launchNode(exampleNearest, { into: { graph, logger: opts.logger }, argv: ['--ros-args', '-r', '__ns:=/demo'] });
+    out(
+      'kizuna foundation demo: in-process ROS graph, no robot, no cloud (the fleet simulation is a later roadmap step)',
+    );
+    await launchNode(exampleNearest, {
+      into: { graph, logger: opts.logger },
+      argv: ['--ros-args', '-r', '__ns:=/demo'],
+    });
     out('started node /demo/example_nearest (scan -> ~/nearest)');
 
     const lidar = graph.createNode('fake_lidar', { namespace: '/demo' });
@@ -73,7 +80,9 @@ export async function runDemo(opts: DemoOptions): Promise<{ scans: number; neare
       out(`rejected as it would be by a typed middleware: ${e.code}: ${e.message}`);
     }
     await graph.flush();
-    out(`done: ${counts.scans} scans published, ${counts.nearest} nearest points received, ${counts.rejected} bad message rejected`);
+    out(
+      `done: ${counts.scans} scans published, ${counts.nearest} nearest points received, ${counts.rejected} bad message rejected`,
+    );
     return counts;
   } finally {
     await graph.shutdown();

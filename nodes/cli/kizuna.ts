@@ -81,7 +81,8 @@ async function main(argv: string[]): Promise<number> {
       for (let i = 0; i < flags.length; i++) {
         if (flags[i] === '--graph') {
           const g = flags[++i];
-          if (g !== 'inprocess' && g !== 'rclnodejs') throw usageError(`--graph must be inprocess or rclnodejs, got '${g ?? ''}'`);
+          if (g !== 'inprocess' && g !== 'rclnodejs')
+            throw usageError(`--graph must be inprocess or rclnodejs, got '${g ?? ''}'`);
           graph = g;
         } else if (flags[i] === '--json-logs') jsonLogs = true;
         else throw usageError(`unknown run option '${flags[i]}'`);

@@ -28,7 +28,10 @@ export function normalizeLevel(level: string): LogLevel {
   if (l === 'fatal') return 'error';
   if (l === 'warning') return 'warn';
   if ((LOG_LEVELS as readonly string[]).includes(l)) return l as LogLevel;
-  throw new KizunaError('KZ_ERR_CLI_USAGE', `unknown log level '${level}' (use ${LOG_LEVELS.join(', ')} or fatal, warning)`);
+  throw new KizunaError(
+    'KZ_ERR_CLI_USAGE',
+    `unknown log level '${level}' (use ${LOG_LEVELS.join(', ')} or fatal, warning)`,
+  );
 }
 
 const readable = winston.format.printf((info) => {

@@ -43,8 +43,12 @@ export async function launchNode(def: NodeDefinition, options: LaunchOptions = {
   const robot = typeof overrides.robot_id === 'string' ? overrides.robot_id : undefined;
   const logger =
     options.into?.logger ??
-    createLogger({ level: ros.logLevel ?? options.logLevel ?? 'info', json: options.jsonLogs ?? !process.stderr.isTTY });
-  const graph = options.into?.graph ?? (await createGraph(options.graph ?? 'inprocess', { logger, ...(robot ? { robot } : {}) }));
+    createLogger({
+      level: ros.logLevel ?? options.logLevel ?? 'info',
+      json: options.jsonLogs ?? !process.stderr.isTTY,
+    });
+  const graph =
+    options.into?.graph ?? (await createGraph(options.graph ?? 'inprocess', { logger, ...(robot ? { robot } : {}) }));
   const node = graph.createNode(name, { namespace, parameterOverrides: overrides, remappings: ros.remappings });
   await def.start(node);
   return { graph, node, logger };

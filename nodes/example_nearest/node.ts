@@ -23,7 +23,11 @@ export function start(node: RosNode): void {
       if (!nearest) return;
       pub.publish({
         header: scan.header,
-        point: { x: nearest.rangeM * Math.cos(nearest.bearingRad), y: nearest.rangeM * Math.sin(nearest.bearingRad), z: 0 },
+        point: {
+          x: nearest.rangeM * Math.cos(nearest.bearingRad),
+          y: nearest.rangeM * Math.sin(nearest.bearingRad),
+          z: 0,
+        },
       });
     },
     'sensor_data',

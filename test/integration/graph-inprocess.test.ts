@@ -72,7 +72,9 @@ describe('in-process graph specifics', () => {
     node.createPublisher('sensor_msgs/msg/LaserScan', 'scan', 'sensor_data');
     const warn = lines.find((l) => l.level === 'warn' && l.policy === 'reliability');
     expect(warn).toMatchObject({ node: '/qos_log', robot: 'r9', topic: '/scan' });
-    expect(String(warn!.message)).toMatch(/best_effort\/volatile publisher and reliable\/volatile subscription do not connect/);
+    expect(String(warn!.message)).toMatch(
+      /best_effort\/volatile publisher and reliable\/volatile subscription do not connect/,
+    );
     await graph.shutdown();
   });
 
@@ -121,7 +123,9 @@ describe('in-process graph specifics', () => {
     const graph = new InProcessGraph();
     graph.createNode('twin', { namespace: 'r1' });
     graph.createNode('twin', { namespace: 'r2' });
-    expect(() => graph.createNode('twin', { namespace: '/r1' })).toThrow(expect.objectContaining({ code: 'KZ_ERR_DUPLICATE_NODE' }));
+    expect(() => graph.createNode('twin', { namespace: '/r1' })).toThrow(
+      expect.objectContaining({ code: 'KZ_ERR_DUPLICATE_NODE' }),
+    );
     expect(graph.nodeNames()).toEqual(['/r1/twin', '/r2/twin']);
     await graph.shutdown();
   });

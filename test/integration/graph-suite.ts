@@ -114,10 +114,14 @@ export function graphSuite(name: string, makeHarness: () => Promise<GraphHarness
         expect(thrown(() => odomPub.publish(odom)).message).toMatch(
           /field 'pose.covariance': fixed-size array needs exactly 36 elements, got 35/,
         );
-        const bat = createMessage('sensor_msgs/msg/BatteryState') as unknown as MessageOf<'sensor_msgs/msg/BatteryState'>;
+        const bat = createMessage(
+          'sensor_msgs/msg/BatteryState',
+        ) as unknown as MessageOf<'sensor_msgs/msg/BatteryState'>;
         bat.power_supply_status = 300;
         const batPub = node.createPublisher('sensor_msgs/msg/BatteryState', uniqueTopic('battery'));
-        expect(thrown(() => batPub.publish(bat)).message).toMatch(/field 'power_supply_status': 300 is out of uint8 range/);
+        expect(thrown(() => batPub.publish(bat)).message).toMatch(
+          /field 'power_supply_status': 300 is out of uint8 range/,
+        );
         const s = scan();
         (s.header.stamp as { sec: unknown }).sec = 'now';
         const scanPub = node.createPublisher('sensor_msgs/msg/LaserScan', uniqueTopic('scan'));
@@ -259,7 +263,9 @@ export function graphSuite(name: string, makeHarness: () => Promise<GraphHarness
 
       it('rejects with KZ_ERR_SERVICE_UNAVAILABLE when no server answers in time', async () => {
         const client = node.createClient('std_srvs/srv/Trigger', uniqueTopic('nobody'));
-        await expect(client.call({}, { timeoutSec: 0.1 })).rejects.toMatchObject({ code: 'KZ_ERR_SERVICE_UNAVAILABLE' });
+        await expect(client.call({}, { timeoutSec: 0.1 })).rejects.toMatchObject({
+          code: 'KZ_ERR_SERVICE_UNAVAILABLE',
+        });
       });
     });
 
@@ -268,7 +274,9 @@ export function graphSuite(name: string, makeHarness: () => Promise<GraphHarness
         const name = uniqueTopic('navigate_to_pose');
         node.createActionServer('nav2_msgs/action/NavigateToPose', name, {
           execute: async (goal) => {
-            const fb = createMessage('nav2_msgs/action/NavigateToPose_Feedback') as unknown as MessageOf<'nav2_msgs/action/NavigateToPose_Feedback'>;
+            const fb = createMessage(
+              'nav2_msgs/action/NavigateToPose_Feedback',
+            ) as unknown as MessageOf<'nav2_msgs/action/NavigateToPose_Feedback'>;
             fb.distance_remaining = 1.5;
             goal.publishFeedback(fb);
             return { status: 'succeeded', result: createMessage('nav2_msgs/action/NavigateToPose_Result') as never };
@@ -277,7 +285,9 @@ export function graphSuite(name: string, makeHarness: () => Promise<GraphHarness
         const client = node.createActionClient('nav2_msgs/action/NavigateToPose', name);
         expect(await client.waitForServer(2)).toBe(true);
         const feedback: number[] = [];
-        const goal = createMessage('nav2_msgs/action/NavigateToPose_Goal') as unknown as MessageOf<'nav2_msgs/action/NavigateToPose_Goal'>;
+        const goal = createMessage(
+          'nav2_msgs/action/NavigateToPose_Goal',
+        ) as unknown as MessageOf<'nav2_msgs/action/NavigateToPose_Goal'>;
         goal.pose.pose.position.x = 3;
         const handle = await client.sendGoal(goal, (f) => feedback.push(f.distance_remaining));
         const outcome = await handle.result();
@@ -290,7 +300,10 @@ export function graphSuite(name: string, makeHarness: () => Promise<GraphHarness
         const name = uniqueTopic('navigate_to_pose');
         node.createActionServer('nav2_msgs/action/NavigateToPose', name, {
           onGoal: () => 'reject',
-          execute: async () => ({ status: 'aborted', result: createMessage('nav2_msgs/action/NavigateToPose_Result') as never }),
+          execute: async () => ({
+            status: 'aborted',
+            result: createMessage('nav2_msgs/action/NavigateToPose_Result') as never,
+          }),
         });
         const client = node.createActionClient('nav2_msgs/action/NavigateToPose', name);
         await client.waitForServer(2);

@@ -50,9 +50,7 @@ export function expandName(name: string, nodeName: string, namespace: string): s
   };
   if (name.length === 0) bad('it is empty');
   const nsPrefix = namespace === '/' ? '' : namespace;
-  let out = name
-    .replace(/\{node\}/g, nodeName)
-    .replace(/\{(ns|namespace)\}/g, nsPrefix);
+  let out = name.replace(/\{node\}/g, nodeName).replace(/\{(ns|namespace)\}/g, nsPrefix);
   if (out.startsWith('~')) {
     if (out.length > 1 && out[1] !== '/') bad("'~' must be followed by '/' or end the name");
     out = fullyQualifiedNodeName(namespace, nodeName) + out.slice(1);

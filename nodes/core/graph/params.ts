@@ -11,14 +11,7 @@ export type ParamValue = boolean | number | string | boolean[] | number[] | stri
 
 /** The ROS 2 parameter type a schema maps to (rcl_interfaces/msg/ParameterType names). */
 export type RosParamType =
-  | 'bool'
-  | 'integer'
-  | 'double'
-  | 'string'
-  | 'bool_array'
-  | 'integer_array'
-  | 'double_array'
-  | 'string_array';
+  'bool' | 'integer' | 'double' | 'string' | 'bool_array' | 'integer_array' | 'double_array' | 'string_array';
 
 /** What a node declares for one parameter: enough to build an rcl_interfaces/msg/ParameterDescriptor. */
 export interface ParamDescriptor {
@@ -61,10 +54,15 @@ export function describeParameters(schema: z.ZodObject, nodeName: string): Param
     try {
       js = z.toJSONSchema(fieldSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaLike;
     } catch (cause) {
-      throw new KizunaError('KZ_ERR_PARAM_INVALID', `${nodeName}: parameter '${name}' has a schema ROS 2 cannot represent`, {
-        node: nodeName,
-        entity: name,
-      }, { cause });
+      throw new KizunaError(
+        'KZ_ERR_PARAM_INVALID',
+        `${nodeName}: parameter '${name}' has a schema ROS 2 cannot represent`,
+        {
+          node: nodeName,
+          entity: name,
+        },
+        { cause },
+      );
     }
     const type = rosTypeOf(js);
     if (!type) {
@@ -141,10 +139,14 @@ export function useSimTimeFrom(overrides: Readonly<Record<string, ParamValue>> |
   const v = overrides?.use_sim_time;
   if (v === undefined) return false;
   if (typeof v !== 'boolean') {
-    throw new KizunaError('KZ_ERR_PARAM_INVALID', `node '${nodeName}': parameter 'use_sim_time' must be a bool, got ${JSON.stringify(v)}`, {
-      node: nodeName,
-      entity: 'use_sim_time',
-    });
+    throw new KizunaError(
+      'KZ_ERR_PARAM_INVALID',
+      `node '${nodeName}': parameter 'use_sim_time' must be a bool, got ${JSON.stringify(v)}`,
+      {
+        node: nodeName,
+        entity: 'use_sim_time',
+      },
+    );
   }
   return v;
 }

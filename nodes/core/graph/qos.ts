@@ -52,16 +52,28 @@ export function resolveQoS(spec: QoSSpec | undefined): QoSProfile {
     profile = { ...named, ...rest };
   }
   if (profile.history !== 'keep_last' && profile.history !== 'keep_all') {
-    throw new KizunaError('KZ_ERR_QOS_INVALID', `QoS history must be keep_last or keep_all, got '${String(profile.history)}'`);
+    throw new KizunaError(
+      'KZ_ERR_QOS_INVALID',
+      `QoS history must be keep_last or keep_all, got '${String(profile.history)}'`,
+    );
   }
   if (profile.reliability !== 'reliable' && profile.reliability !== 'best_effort') {
-    throw new KizunaError('KZ_ERR_QOS_INVALID', `QoS reliability must be reliable or best_effort, got '${String(profile.reliability)}'`);
+    throw new KizunaError(
+      'KZ_ERR_QOS_INVALID',
+      `QoS reliability must be reliable or best_effort, got '${String(profile.reliability)}'`,
+    );
   }
   if (profile.durability !== 'volatile' && profile.durability !== 'transient_local') {
-    throw new KizunaError('KZ_ERR_QOS_INVALID', `QoS durability must be volatile or transient_local, got '${String(profile.durability)}'`);
+    throw new KizunaError(
+      'KZ_ERR_QOS_INVALID',
+      `QoS durability must be volatile or transient_local, got '${String(profile.durability)}'`,
+    );
   }
   if (profile.history === 'keep_last' && (!Number.isInteger(profile.depth) || profile.depth < 1)) {
-    throw new KizunaError('KZ_ERR_QOS_INVALID', `QoS depth must be an integer >= 1 with keep_last, got ${profile.depth}`);
+    throw new KizunaError(
+      'KZ_ERR_QOS_INVALID',
+      `QoS depth must be an integer >= 1 with keep_last, got ${profile.depth}`,
+    );
   }
   return profile;
 }

@@ -65,10 +65,16 @@ function toParamValue(value: unknown, key: string, source: string): ParamValue {
 }
 
 /** Flattens nested parameter maps to dotted names (`a: {b: 1}` is `a.b`), as rcl does. */
-function flattenParams(obj: Record<string, unknown>, prefix: string, source: string, out: Record<string, ParamValue>): void {
+function flattenParams(
+  obj: Record<string, unknown>,
+  prefix: string,
+  source: string,
+  out: Record<string, ParamValue>,
+): void {
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flattenParams(v as Record<string, unknown>, key, source, out);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      flattenParams(v as Record<string, unknown>, key, source, out);
     else out[key] = toParamValue(v, key, source);
   }
 }
@@ -86,13 +92,17 @@ export function parseParamsYaml(text: string, source: string): ParamBlock[] {
   const walk = (obj: Record<string, unknown>, path: string[]): void => {
     for (const [k, v] of Object.entries(obj)) {
       if (k === PARAMS_KEY) {
-        if (path.length === 0) throw fileError(source, '`ros__parameters` must sit under a node name (use `/**` for all nodes)');
+        if (path.length === 0)
+          throw fileError(source, '`ros__parameters` must sit under a node name (use `/**` for all nodes)');
         if (v === null || typeof v !== 'object' || Array.isArray(v)) {
           throw fileError(source, `\`ros__parameters\` of '${path.join('/')}' must be a map`);
         }
         const params: Record<string, ParamValue> = {};
         flattenParams(v as Record<string, unknown>, '', source, params);
-        const joined = path.map((p) => p.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/');
+        const joined = path
+          .map((p) => p.replace(/^\/+|\/+$/g, ''))
+          .filter(Boolean)
+          .join('/');
         blocks.push({ pattern: `/${joined}`, params, source });
       } else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
         walk(v as Record<string, unknown>, [...path, k]);
@@ -114,7 +124,12 @@ export function loadParamsFile(path: string): ParamBlock[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new KizunaError('KZ_ERR_PARAM_FILE', `cannot read parameter file '${path}': ${(cause as Error).message}`, { entity: path }, { cause });
+    throw new KizunaError(
+      'KZ_ERR_PARAM_FILE',
+      `cannot read parameter file '${path}': ${(cause as Error).message}`,
+      { entity: path },
+      { cause },
+    );
   }
   return parseParamsYaml(text, path);
 }

@@ -30,9 +30,13 @@ export type FeedbackOf<T extends ActionTypeName> = ActionTypeMap[T]['Feedback'];
 export function messageDefinition(type: string): MsgDef {
   const def = MESSAGES[type];
   if (!def) {
-    throw new KizunaError('KZ_ERR_UNKNOWN_TYPE', `unknown message type '${type}' (expected e.g. 'std_msgs/msg/String')`, {
-      entity: type,
-    });
+    throw new KizunaError(
+      'KZ_ERR_UNKNOWN_TYPE',
+      `unknown message type '${type}' (expected e.g. 'std_msgs/msg/String')`,
+      {
+        entity: type,
+      },
+    );
   }
   return def;
 }

@@ -113,7 +113,8 @@ function checkPrimitive(type: string, v: unknown, path: string, field: FieldDef,
         out.push({ path, why: `expected ${type} (integer), got ${describe(v)}` });
         return;
       }
-      if (big < range[0] || big > range[1]) out.push({ path, why: `${String(v)} is out of ${type} range [${range[0]}, ${range[1]}]` });
+      if (big < range[0] || big > range[1])
+        out.push({ path, why: `${String(v)} is out of ${type} range [${range[0]}, ${range[1]}]` });
     }
   }
 }
@@ -209,7 +210,8 @@ export function createMessage(type: string): Record<string, unknown> {
   const msg: Record<string, unknown> = {};
   for (const f of def.fields) {
     const one = (): unknown => (f.isComplex ? createMessage(f.type) : defaultPrimitive(f.type));
-    if (f.defaultValue !== undefined) msg[f.name] = Array.isArray(f.defaultValue) ? [...f.defaultValue] : f.defaultValue;
+    if (f.defaultValue !== undefined)
+      msg[f.name] = Array.isArray(f.defaultValue) ? [...f.defaultValue] : f.defaultValue;
     else if (!f.isArray) msg[f.name] = one();
     else msg[f.name] = Array.from({ length: f.arrayLength ?? 0 }, one);
   }

@@ -5,7 +5,7 @@ import { ERROR_CODES, KizunaError, isKizunaError } from '../../../nodes/core/err
 
 describe('error codes', () => {
   const doc = readFileSync(join(__dirname, '../../../docs/errors.md'), 'utf8');
-  const documented = new Set([...doc.matchAll(/^\| `(KZ_ERR_[A-Z_]+)` \|/gm)].map((m) => m[1]));
+  const documented = new Set([...doc.matchAll(/^\|\s*`(KZ_ERR_[A-Z_]+)`\s*\|/gm)].map((m) => m[1]));
 
   it('documents every code in docs/errors.md, and documents no code that does not exist', () => {
     const codes = Object.keys(ERROR_CODES);
@@ -19,6 +19,11 @@ describe('error codes', () => {
     expect(isKizunaError(e, 'KZ_ERR_PARAM_FILE')).toBe(true);
     expect(isKizunaError(e, 'KZ_ERR_CLOCK')).toBe(false);
     expect(e.cause).toBe(cause);
-    expect(e.toJSON()).toEqual({ name: 'KizunaError', code: 'KZ_ERR_PARAM_FILE', message: 'cannot read x.yaml', entity: 'x.yaml' });
+    expect(e.toJSON()).toEqual({
+      name: 'KizunaError',
+      code: 'KZ_ERR_PARAM_FILE',
+      message: 'cannot read x.yaml',
+      entity: 'x.yaml',
+    });
   });
 });

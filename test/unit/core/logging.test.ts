@@ -19,7 +19,13 @@ describe('logging', () => {
     const log = childLogger(createLogger({ json: true, stream }), { node: '/r1/gate', robot: 'r1' });
     log.info('stopped', { reason: 'obstacle' });
     const line = JSON.parse(out[0]!) as Record<string, unknown>;
-    expect(line).toMatchObject({ level: 'info', message: 'stopped', node: '/r1/gate', robot: 'r1', reason: 'obstacle' });
+    expect(line).toMatchObject({
+      level: 'info',
+      message: 'stopped',
+      node: '/r1/gate',
+      robot: 'r1',
+      reason: 'obstacle',
+    });
     expect(typeof line.timestamp).toBe('string');
   });
 
@@ -29,7 +35,7 @@ describe('logging', () => {
     log.info('hidden');
     log.warn('shown', { topic: '/scan' });
     expect(out).toHaveLength(1);
-    expect(out[0]).toMatch(/WARN  \[\/gate\] shown \{"topic":"\/scan"\}/);
+    expect(out[0]).toMatch(/WARN {2}\[\/gate\] shown \{"topic":"\/scan"\}/);
   });
 
   it('accepts ROS 2 level names and rejects unknown ones', () => {

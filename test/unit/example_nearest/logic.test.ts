@@ -9,7 +9,10 @@ describe('example_nearest logic', () => {
   });
 
   it('skips NaN, ±Inf and returns outside [range_min, range_max] (REP 117)', () => {
-    expect(nearestReturn({ ...base, ranges: [NaN, -Infinity, 0.05, Infinity, 11, 7] })).toEqual({ rangeM: 7, bearingRad: 1.5 });
+    expect(nearestReturn({ ...base, ranges: [NaN, -Infinity, 0.05, Infinity, 11, 7] })).toEqual({
+      rangeM: 7,
+      bearingRad: 1.5,
+    });
     expect(nearestReturn({ ...base, ranges: [NaN, Infinity] })).toBeUndefined();
   });
 

@@ -50,6 +50,8 @@ describe('parameters from a zod schema', () => {
   });
 
   it('names override keys that no parameter declares', () => {
-    expect(undeclaredOverrides(schema, { stop_distanse_m: 1, use_sim_time: true, rate_hz: 5 })).toEqual(['stop_distanse_m']);
+    expect(undeclaredOverrides(schema, { stop_distanse_m: 1, use_sim_time: true, rate_hz: 5 })).toEqual([
+      'stop_distanse_m',
+    ]);
   });
 });

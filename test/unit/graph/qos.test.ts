@@ -4,7 +4,12 @@ import { incompatiblePolicy, QOS_PROFILES, resolveQoS } from '../../../nodes/cor
 describe('QoS profiles and matching', () => {
   it('resolves names, depths and partial profiles over the default profile', () => {
     expect(resolveQoS(undefined)).toEqual(QOS_PROFILES.default);
-    expect(resolveQoS('sensor_data')).toEqual({ history: 'keep_last', depth: 5, reliability: 'best_effort', durability: 'volatile' });
+    expect(resolveQoS('sensor_data')).toEqual({
+      history: 'keep_last',
+      depth: 5,
+      reliability: 'best_effort',
+      durability: 'volatile',
+    });
     expect(resolveQoS(1)).toEqual({ ...QOS_PROFILES.default, depth: 1 });
     expect(resolveQoS({ durability: 'transient_local', depth: 1 })).toEqual({
       history: 'keep_last',
@@ -17,7 +22,9 @@ describe('QoS profiles and matching', () => {
 
   it('rejects depth 0 with keep_last and unknown policies', () => {
     expect(() => resolveQoS(0)).toThrow(expect.objectContaining({ code: 'KZ_ERR_QOS_INVALID' }));
-    expect(() => resolveQoS({ reliability: 'sometimes' as never })).toThrow(/reliability must be reliable or best_effort/);
+    expect(() => resolveQoS({ reliability: 'sometimes' as never })).toThrow(
+      /reliability must be reliable or best_effort/,
+    );
     expect(() => resolveQoS('fast' as never)).toThrow(/unknown QoS profile 'fast'/);
     expect(resolveQoS({ history: 'keep_all', depth: 0 }).history).toBe('keep_all');
   });

@@ -52,7 +52,10 @@ describe('ROS 2 parameter files', () => {
       use_sim_time: false,
       scan_topic: 'front/scan',
     });
-    expect(overridesForNode(blocks, {}, 'perception', '/robot2')).toEqual({ robot_id: 'care-007', use_sim_time: false });
+    expect(overridesForNode(blocks, {}, 'perception', '/robot2')).toEqual({
+      robot_id: 'care-007',
+      use_sim_time: false,
+    });
   });
 
   it('matches node patterns with * (one token) and ** (any number of tokens)', () => {

@@ -23,13 +23,7 @@ import { ServiceRegistry } from './services';
 import { SettableClock, SystemClock, secToNs, timeFromNs, type Clock, type RosTime } from '../clock';
 import { resolveQoS, type QoSSpec } from '../qos';
 import { fullyQualifiedNodeName, normalizeNamespace, resolveName, validateNodeName } from '../names';
-import {
-  describeParameters,
-  resolveParameters,
-  undeclaredOverrides,
-  useSimTimeFrom,
-  type ParamValue,
-} from '../params';
+import { describeParameters, resolveParameters, undeclaredOverrides, useSimTimeFrom, type ParamValue } from '../params';
 import type {
   ActionClient,
   ActionServer,
@@ -80,12 +74,15 @@ export class InProcessGraph implements RosGraph {
   }
 
   createNode(name: string, options: NodeOptions = {}): RosNode {
-    if (this.down) throw new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', 'the in-process graph is shut down', { entity: name });
+    if (this.down)
+      throw new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', 'the in-process graph is shut down', { entity: name });
     validateNodeName(name);
     const namespace = normalizeNamespace(options.namespace);
     const fqn = fullyQualifiedNodeName(namespace, name);
     if (this.nodes.has(fqn)) {
-      throw new KizunaError('KZ_ERR_DUPLICATE_NODE', `a node named '${fqn}' already exists in this graph`, { node: fqn });
+      throw new KizunaError('KZ_ERR_DUPLICATE_NODE', `a node named '${fqn}' already exists in this graph`, {
+        node: fqn,
+      });
     }
     const node = new InProcessNode(this, name, namespace, options);
     this.nodes.set(fqn, node);
@@ -149,7 +146,10 @@ class InProcessNode implements RosNode {
     options: NodeOptions,
   ) {
     this.fullyQualifiedName = fullyQualifiedNodeName(namespace, name);
-    this.logger = childLogger(graph.logger, { node: this.fullyQualifiedName, ...(graph.robot ? { robot: graph.robot } : {}) });
+    this.logger = childLogger(graph.logger, {
+      node: this.fullyQualifiedName,
+      ...(graph.robot ? { robot: graph.robot } : {}),
+    });
     this.remaps = options.remappings ?? [];
     this.overrides = options.parameterOverrides ?? {};
     const useSimTime = useSimTimeFrom(this.overrides, this.fullyQualifiedName);
@@ -220,7 +220,9 @@ class InProcessNode implements RosNode {
       this.logger,
     );
     this.graph.topics.addSubscription(sub as unknown as InProcessSubscription<MessageTypeName>);
-    this.cleanups.push(() => this.graph.topics.removeSubscription(sub as unknown as InProcessSubscription<MessageTypeName>));
+    this.cleanups.push(() =>
+      this.graph.topics.removeSubscription(sub as unknown as InProcessSubscription<MessageTypeName>),
+    );
     return sub;
   }
 
@@ -241,9 +243,14 @@ class InProcessNode implements RosNode {
         callback();
       } catch (cause) {
         this.reportError(
-          new KizunaError('KZ_ERR_CALLBACK_FAILED', `timer callback threw: ${(cause as Error)?.message ?? String(cause)}`, {
-            entity: `timer(${periodSec}s)`,
-          }, { cause }),
+          new KizunaError(
+            'KZ_ERR_CALLBACK_FAILED',
+            `timer callback threw: ${(cause as Error)?.message ?? String(cause)}`,
+            {
+              entity: `timer(${periodSec}s)`,
+            },
+            { cause },
+          ),
         );
       }
     };
@@ -276,18 +283,26 @@ class InProcessNode implements RosNode {
   declareParameters<S extends z.ZodObject>(schema: S): z.infer<S> {
     this.ensureAlive('parameters');
     if (Object.prototype.hasOwnProperty.call(schema.shape, 'use_sim_time')) {
-      throw new KizunaError('KZ_ERR_PARAM_INVALID', `node '${this.fullyQualifiedName}': 'use_sim_time' is declared by the node itself`, {
-        node: this.fullyQualifiedName,
-        entity: 'use_sim_time',
-      });
+      throw new KizunaError(
+        'KZ_ERR_PARAM_INVALID',
+        `node '${this.fullyQualifiedName}': 'use_sim_time' is declared by the node itself`,
+        {
+          node: this.fullyQualifiedName,
+          entity: 'use_sim_time',
+        },
+      );
     }
     const descriptors = describeParameters(schema, this.fullyQualifiedName);
     for (const d of descriptors) {
       if (this.params.has(d.name)) {
-        throw new KizunaError('KZ_ERR_PARAM_INVALID', `node '${this.fullyQualifiedName}': parameter '${d.name}' is already declared`, {
-          node: this.fullyQualifiedName,
-          entity: d.name,
-        });
+        throw new KizunaError(
+          'KZ_ERR_PARAM_INVALID',
+          `node '${this.fullyQualifiedName}': parameter '${d.name}' is already declared`,
+          {
+            node: this.fullyQualifiedName,
+            entity: d.name,
+          },
+        );
       }
     }
     const values = resolveParameters(schema, this.overrides, this.fullyQualifiedName);
@@ -297,7 +312,9 @@ class InProcessNode implements RosNode {
     }
     const unknown = undeclaredOverrides(schema, this.overrides);
     if (unknown.length > 0) {
-      this.logger.warn(`parameter overrides for undeclared parameters ignored: ${unknown.join(', ')}`, { code: 'KZ_ERR_PARAM_UNDECLARED' });
+      this.logger.warn(`parameter overrides for undeclared parameters ignored: ${unknown.join(', ')}`, {
+        code: 'KZ_ERR_PARAM_UNDECLARED',
+      });
     }
     return values;
   }
@@ -305,10 +322,14 @@ class InProcessNode implements RosNode {
   getParameter(name: string): ParamValue {
     const v = this.params.get(name);
     if (v === undefined) {
-      throw new KizunaError('KZ_ERR_PARAM_UNDECLARED', `node '${this.fullyQualifiedName}': parameter '${name}' is not declared`, {
-        node: this.fullyQualifiedName,
-        entity: name,
-      });
+      throw new KizunaError(
+        'KZ_ERR_PARAM_UNDECLARED',
+        `node '${this.fullyQualifiedName}': parameter '${name}' is not declared`,
+        {
+          node: this.fullyQualifiedName,
+          entity: name,
+        },
+      );
     }
     return v;
   }

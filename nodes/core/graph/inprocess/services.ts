@@ -68,11 +68,15 @@ export class ServiceRegistry {
   constructor(private readonly executor: Executor) {}
 
   serviceNamesAndTypes(): Array<{ name: string; types: string[] }> {
-    return [...this.services.entries()].map(([name, s]) => ({ name, types: [s.type] })).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.services.entries()]
+      .map(([name, s]) => ({ name, types: [s.type] }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   actionNamesAndTypes(): Array<{ name: string; types: string[] }> {
-    return [...this.actions.entries()].map(([name, a]) => ({ name, types: [a.type] })).sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.actions.entries()]
+      .map(([name, a]) => ({ name, types: [a.type] }))
+      .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   // ---- services -------------------------------------------------------------------------------
@@ -86,7 +90,9 @@ export class ServiceRegistry {
     serviceDefinition(type);
     const existing = this.services.get(name);
     if (existing) {
-      throw new KizunaError('KZ_ERR_TYPE_MISMATCH', `service '${name}' already has a server (${existing.type})`, { entity: name });
+      throw new KizunaError('KZ_ERR_TYPE_MISMATCH', `service '${name}' already has a server (${existing.type})`, {
+        entity: name,
+      });
     }
     this.services.set(name, { type, handler: handler as (req: unknown) => unknown, onError });
     return { name, destroy: () => this.services.delete(name) };
@@ -103,15 +109,26 @@ export class ServiceRegistry {
         assertMessage(def.request, request, name);
         const timeoutSec = options?.timeoutSec ?? DEFAULT_CALL_TIMEOUT_SEC;
         if (!(await waitUntil(ready, timeoutSec))) {
-          throw new KizunaError('KZ_ERR_SERVICE_UNAVAILABLE', `no server for service '${name}' (${type}) within ${timeoutSec} s`, {
-            entity: name,
-          });
+          throw new KizunaError(
+            'KZ_ERR_SERVICE_UNAVAILABLE',
+            `no server for service '${name}' (${type}) within ${timeoutSec} s`,
+            {
+              entity: name,
+            },
+          );
         }
         const server = this.services.get(name)!;
         const copy = deliveryCopy(def.request, request);
         const response = await new Promise<unknown>((resolve, reject) => {
           const timer = setTimeout(
-            () => reject(new KizunaError('KZ_ERR_SERVICE_UNAVAILABLE', `service '${name}' did not answer within ${timeoutSec} s`, { entity: name })),
+            () =>
+              reject(
+                new KizunaError(
+                  'KZ_ERR_SERVICE_UNAVAILABLE',
+                  `service '${name}' did not answer within ${timeoutSec} s`,
+                  { entity: name },
+                ),
+              ),
             timeoutSec * 1000,
           );
           this.executor.enqueue(() => {
@@ -126,7 +143,14 @@ export class ServiceRegistry {
                   clearTimeout(timer);
                   const err = failure('KZ_ERR_CALLBACK_FAILED', `service handler for '${name}'`, name, cause);
                   server.onError(err);
-                  reject(new KizunaError('KZ_ERR_SERVICE_FAILED', `service '${name}' failed: ${err.message}`, { entity: name }, { cause }));
+                  reject(
+                    new KizunaError(
+                      'KZ_ERR_SERVICE_FAILED',
+                      `service '${name}' failed: ${err.message}`,
+                      { entity: name },
+                      { cause },
+                    ),
+                  );
                 },
               );
           });
@@ -134,9 +158,14 @@ export class ServiceRegistry {
         try {
           assertMessage(def.response, response, name);
         } catch (cause) {
-          const err = new KizunaError('KZ_ERR_SERVICE_FAILED', `service '${name}' returned an invalid response: ${(cause as Error).message}`, {
-            entity: name,
-          }, { cause });
+          const err = new KizunaError(
+            'KZ_ERR_SERVICE_FAILED',
+            `service '${name}' returned an invalid response: ${(cause as Error).message}`,
+            {
+              entity: name,
+            },
+            { cause },
+          );
           server.onError(err);
           throw err;
         }
@@ -189,7 +218,9 @@ export class ServiceRegistry {
               decision = 'reject';
             }
             if (decision !== 'accept') {
-              rejectAccept(new KizunaError('KZ_ERR_GOAL_REJECTED', `action '${name}' rejected the goal`, { entity: name }));
+              rejectAccept(
+                new KizunaError('KZ_ERR_GOAL_REJECTED', `action '${name}' rejected the goal`, { entity: name }),
+              );
               return;
             }
             const goalId = randomUUID();
@@ -217,7 +248,7 @@ export class ServiceRegistry {
                 },
                 (cause: unknown) => {
                   server.onError(failure('KZ_ERR_CALLBACK_FAILED', `execute of action '${name}'`, name, cause));
-                  return { status: 'aborted' as const, result: createMessage(def.result) as ResultOf<T> };
+                  return { status: 'aborted' as const, result: createMessage(def.result) as unknown as ResultOf<T> };
                 },
               )
               .then((res) => {
@@ -237,7 +268,9 @@ export class ServiceRegistry {
                     try {
                       ok = h.onCancel ? h.onCancel(serverHandle) : 'accept';
                     } catch (cause) {
-                      server.onError(failure('KZ_ERR_CALLBACK_FAILED', `cancel handler of action '${name}'`, name, cause));
+                      server.onError(
+                        failure('KZ_ERR_CALLBACK_FAILED', `cancel handler of action '${name}'`, name, cause),
+                      );
                       ok = 'reject';
                     }
                     if (ok === 'accept') cancelRequested = true;

@@ -31,7 +31,9 @@ export class InProcessPublisher<T extends MessageTypeName> implements Publisher<
 
   publish(msg: MessageOf<T>): void {
     if (this.destroyed) {
-      throw new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', `publisher on '${this.topic}' is destroyed`, { entity: this.topic });
+      throw new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', `publisher on '${this.topic}' is destroyed`, {
+        entity: this.topic,
+      });
     }
     assertMessage(this.type, msg, this.topic);
     this.bus.publish(this, msg);
@@ -66,7 +68,7 @@ export class InProcessSubscription<T extends MessageTypeName> implements Subscri
   ) {}
 
   publisherCount(): number {
-    return this.bus.matchedPublishers(this).length;
+    return this.bus.matchedPublishers(this as unknown as AnySub).length;
   }
 
   onIncompatibleQoS(cb: (ev: IncompatibleQoSEvent) => void): void {

@@ -1,0 +1,160 @@
+/**
+ * The ROS graph on a robot: kizuna's graph interface on rclnodejs 2.2.0 (ROS 2 Jazzy or Humble).
+ * rclnodejs is loaded only when a graph is created, so importing this module never needs ROS 2.
+ * Each graph owns one rcl context; nodes spin on the Node.js event loop.
+ */
+import { createRequire } from 'node:module';
+import type * as rclnodejs from 'rclnodejs';
+import { KizunaError } from '../../errors';
+import { childLogger, defaultLogger, type Logger } from '../../logging';
+import { fullyQualifiedNodeName, normalizeNamespace, validateNodeName } from '../names';
+import { useSimTimeFrom } from '../params';
+import type { NodeOptions, RosGraph, RosNode } from '../types';
+import { rclInitArgs, toRclParamType, type Rclnodejs } from './convert';
+import { errorText, RclnodejsNode, type NodeHost } from './node';
+
+/** The rclnodejs release kizuna is written and type-checked against. */
+export const RCLNODEJS_VERSION = '2.2.0';
+
+export interface RclnodejsGraphOptions {
+  /** Root logger; nodes log through children of it. Default: a shared logger at level warn. */
+  logger?: Logger;
+  /** Robot id stamped on every node's log lines. */
+  robot?: string;
+  /**
+   * Command line whose rcl-level `--ros-args` flags (enclave, log level) go to rcl init. Remaps and
+   * parameters are not passed on: nodes get them through NodeOptions, resolved by kizuna. Default none.
+   */
+  argv?: string[];
+}
+
+/** Loads rclnodejs; throws KZ_ERR_RCLNODEJS_UNAVAILABLE saying how to get it. */
+function loadRclnodejs(): Rclnodejs {
+  try {
+    // require, not import(): the CommonJS build of rclnodejs loads under jest and tsx alike.
+    return createRequire(__filename)('rclnodejs') as Rclnodejs;
+  } catch (cause) {
+    throw new KizunaError(
+      'KZ_ERR_RCLNODEJS_UNAVAILABLE',
+      'rclnodejs cannot be loaded: source ROS 2 (Jazzy or Humble), e.g. `source /opt/ros/jazzy/setup.bash`, ' +
+        `then run \`npm install rclnodejs@${RCLNODEJS_VERSION}\` in this shell (${errorText(cause)})`,
+      { entity: 'rclnodejs' },
+      { cause },
+    );
+  }
+}
+
+/** A RosGraph on rclnodejs: loads it, initialises a fresh rcl context, and returns the graph. */
+export async function createRclnodejsGraph(options: RclnodejsGraphOptions = {}): Promise<RosGraph> {
+  const rcl = loadRclnodejs();
+  const context = new rcl.Context();
+  try {
+    await rcl.init(context, rclInitArgs(options.argv ?? []));
+  } catch (cause) {
+    throw new KizunaError(
+      'KZ_ERR_RCLNODEJS_UNAVAILABLE',
+      `rclnodejs loaded but could not initialise ROS 2 (is the ROS 2 environment sourced?): ${errorText(cause)}`,
+      { entity: 'rclnodejs' },
+      { cause },
+    );
+  }
+  // rclnodejs shuts every context down on SIGINT by itself; the graph's owner calls shutdown() instead,
+  // so nodes are destroyed in order and never twice.
+  rcl.removeSignalHandlers();
+  return new RclnodejsGraph(rcl, context, options);
+}
+
+class RclnodejsGraph implements RosGraph, NodeHost {
+  readonly implementation = 'rclnodejs' as const;
+  private readonly logger: Logger;
+  private readonly nodes = new Map<string, RclnodejsNode>();
+  private readonly serverNames = new Map<string, string>();
+  private down = false;
+
+  constructor(
+    readonly rcl: Rclnodejs,
+    private readonly context: rclnodejs.Context,
+    private readonly options: RclnodejsGraphOptions,
+  ) {
+    this.logger = options.logger ?? defaultLogger();
+  }
+
+  contextAlive(): boolean {
+    return !this.context.isShutdown();
+  }
+
+  createNode(name: string, options: NodeOptions = {}): RosNode {
+    if (this.down || !this.contextAlive()) {
+      throw new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', 'the rclnodejs graph is shut down', { entity: name });
+    }
+    validateNodeName(name);
+    const namespace = normalizeNamespace(options.namespace);
+    const fqn = fullyQualifiedNodeName(namespace, name);
+    if (this.nodes.has(fqn)) {
+      throw new KizunaError('KZ_ERR_DUPLICATE_NODE', `a node named '${fqn}' already exists in this graph`, {
+        node: fqn,
+      });
+    }
+    const overrides = options.parameterOverrides ?? {};
+    const useSimTime = useSimTimeFrom(overrides, fqn);
+    const { rcl } = this;
+    // use_sim_time is the one override rclnodejs itself must see: its TimeSource reads it while the
+    // node is constructed and then drives the node's clock (and timers) from /clock.
+    const rclOptions = new rcl.NodeOptions();
+    rclOptions.parameterOverrides = [new rcl.Parameter('use_sim_time', toRclParamType('bool'), useSimTime)];
+    const rclNode = new rcl.Node(name, namespace, this.context, rclOptions);
+    const logger = childLogger(this.logger, {
+      node: fqn,
+      ...(this.options.robot ? { robot: this.options.robot } : {}),
+    });
+    const node = new RclnodejsNode(
+      this,
+      rclNode,
+      name,
+      namespace,
+      logger,
+      useSimTime,
+      overrides,
+      options.remappings ?? [],
+    );
+    this.nodes.set(fqn, node);
+    node.spin();
+    return node;
+  }
+
+  forget(node: RclnodejsNode): void {
+    this.nodes.delete(node.fullyQualifiedName);
+  }
+
+  claimServerName(kind: 'service' | 'action', name: string, type: string): () => void {
+    const key = `${kind}:${name}`;
+    const existing = this.serverNames.get(key);
+    if (existing !== undefined) {
+      throw new KizunaError(
+        'KZ_ERR_TYPE_MISMATCH',
+        `${kind} '${name}' already has a server in this graph (${existing})`,
+        { entity: name },
+      );
+    }
+    this.serverNames.set(key, type);
+    return () => this.serverNames.delete(key);
+  }
+
+  /** Fully qualified names of this graph's live nodes. */
+  nodeNames(): string[] {
+    return [...this.nodes.keys()].sort();
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.down) return;
+    this.down = true;
+    for (const node of [...this.nodes.values()]) {
+      try {
+        node.destroy();
+      } catch (err) {
+        this.logger.warn(`destroying node '${node.fullyQualifiedName}' failed: ${errorText(err)}`);
+      }
+    }
+    if (this.contextAlive()) this.rcl.shutdown(this.context);
+  }
+}

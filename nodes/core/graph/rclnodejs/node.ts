@@ -1,0 +1,362 @@
+/**
+ * A RosNode backed by an rclnodejs Node. Names, parameters and message checks are kizuna's own (the
+ * same code the in-process graph runs); rclnodejs carries the traffic. Every callback handed to
+ * rclnodejs catches what the node's code throws and reports it on the node's 'error' event, because a
+ * throw inside rclnodejs's executor would end spinning for the whole process.
+ */
+import { EventEmitter } from 'node:events';
+import type * as rclnodejs from 'rclnodejs';
+import type { z } from 'zod';
+import type {
+  ActionTypeName,
+  MessageOf,
+  MessageTypeName,
+  RequestOf,
+  ResponseOf,
+  ServiceTypeName,
+} from '../../interfaces';
+import { messageDefinition } from '../../interfaces';
+import { assertMessage } from '../../interfaces/validate';
+import { KizunaError } from '../../errors';
+import type { Logger } from '../../logging';
+import { secToNs, timeFromNs, type Clock, type RosTime } from '../clock';
+import { resolveQoS, type QoSSpec } from '../qos';
+import { fullyQualifiedNodeName, resolveName } from '../names';
+import { describeParameters, resolveParameters, undeclaredOverrides, type ParamValue } from '../params';
+import type {
+  ActionClient,
+  ActionServer,
+  ActionServerHandlers,
+  NodeEvents,
+  Publisher,
+  RemapRule,
+  RosNode,
+  ServiceClient,
+  ServiceServer,
+  Subscription,
+  Timer,
+} from '../types';
+import {
+  fromRclParamValue,
+  toRclDescriptor,
+  toRclParamType,
+  toRclParamValue,
+  toRclQoS,
+  withInterface,
+  type Rclnodejs,
+  type RclMessageType,
+} from './convert';
+import { IncompatibleQoSWatcher } from './qos-events';
+import {
+  createRclActionClient,
+  createRclActionServer,
+  createRclClient,
+  createRclService,
+  type EntityContext,
+} from './services';
+
+/** What a node needs from its graph. */
+export interface NodeHost {
+  readonly rcl: Rclnodejs;
+  /** False once the graph's rcl context is shut down (then rclnodejs handles must not be touched). */
+  contextAlive(): boolean;
+  forget(node: RclnodejsNode): void;
+  /** Claims a service or action server name in this graph; throws KZ_ERR_TYPE_MISMATCH when taken. */
+  claimServerName(kind: 'service' | 'action', name: string, type: string): () => void;
+}
+
+/** Error text of a thrown value. */
+export function errorText(cause: unknown): string {
+  return (cause as Error)?.message ?? String(cause);
+}
+
+export class RclnodejsNode implements RosNode {
+  readonly fullyQualifiedName: string;
+  readonly clock: Clock;
+  private readonly emitter = new EventEmitter();
+  private readonly declared = new Set<string>(['use_sim_time']);
+  private readonly cleanups: Array<() => void> = [];
+  private readonly qosWatcher: IncompatibleQoSWatcher;
+  private readonly entities: EntityContext;
+  private destroyed = false;
+
+  constructor(
+    private readonly host: NodeHost,
+    private readonly rclNode: rclnodejs.Node,
+    readonly name: string,
+    readonly namespace: string,
+    readonly logger: Logger,
+    useSimTime: boolean,
+    private readonly overrides: Readonly<Record<string, ParamValue>>,
+    private readonly remaps: ReadonlyArray<RemapRule>,
+  ) {
+    this.fullyQualifiedName = fullyQualifiedNodeName(namespace, name);
+    // rclnodejs's TimeSource drives this clock from /clock when use_sim_time was set at construction.
+    const rosClock = rclNode.getClock();
+    this.clock = { source: useSimTime ? 'sim' : 'system', nowNs: () => rosClock.now().nanoseconds };
+    this.qosWatcher = new IncompatibleQoSWatcher(
+      {
+        publishersOn: (topic) => rclNode.getPublishersInfoByTopic(topic, false),
+        subscriptionsOn: (topic) => rclNode.getSubscriptionsInfoByTopic(topic, false),
+      },
+      logger,
+      this.reportError,
+    );
+    this.cleanups.push(() => this.qosWatcher.stop());
+    this.entities = {
+      rcl: host.rcl,
+      rclNode,
+      reportError: this.reportError,
+      logger,
+      isAlive: () => !this.destroyed,
+    };
+  }
+
+  private ensureAlive(entity: string): void {
+    if (this.destroyed) {
+      throw new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', `node '${this.fullyQualifiedName}' is destroyed`, {
+        node: this.fullyQualifiedName,
+        entity,
+      });
+    }
+  }
+
+  private readonly reportError = (err: KizunaError): void => {
+    err.context.node ??= this.fullyQualifiedName;
+    if (this.emitter.listenerCount('error') > 0) this.emitter.emit('error', err);
+    else this.logger.error(err.message, { code: err.code, entity: err.context.entity });
+  };
+
+  now(): RosTime {
+    return timeFromNs(this.clock.nowNs());
+  }
+
+  resolveName(name: string): string {
+    return resolveName(name, this.name, this.namespace, this.remaps);
+  }
+
+  createPublisher<T extends MessageTypeName>(type: T, topic: string, qos?: QoSSpec): Publisher<T> {
+    this.ensureAlive(topic);
+    messageDefinition(type);
+    const resolved = this.resolveName(topic);
+    const profile = resolveQoS(qos);
+    const rclType: RclMessageType = type;
+    const pub = withInterface(this.host.rcl, type, () =>
+      this.rclNode.createPublisher(rclType, resolved, { qos: toRclQoS(this.host.rcl, profile) }),
+    );
+    const addListener = this.qosWatcher.watch('publisher', resolved, type, profile);
+    const isAlive = (): boolean => !this.destroyed;
+    return {
+      topic: resolved,
+      type,
+      qos: profile,
+      publish(msg: MessageOf<T>): void {
+        if (!isAlive()) {
+          throw new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', `publisher on '${resolved}' is destroyed`, {
+            entity: resolved,
+          });
+        }
+        assertMessage(type, msg, resolved);
+        pub.publish(msg);
+      },
+      subscriptionCount: () => (isAlive() ? pub.subscriptionCount() : 0),
+      onIncompatibleQoS: addListener,
+    };
+  }
+
+  createSubscription<T extends MessageTypeName>(
+    type: T,
+    topic: string,
+    callback: (msg: MessageOf<T>) => void,
+    qos?: QoSSpec,
+  ): Subscription<T> {
+    this.ensureAlive(topic);
+    messageDefinition(type);
+    const resolved = this.resolveName(topic);
+    const profile = resolveQoS(qos);
+    const rclType: RclMessageType = type;
+    const onMessage = (msg: rclnodejs.MessageType<RclMessageType> | Buffer): void => {
+      if (this.destroyed) return;
+      try {
+        // rclnodejs hands over a plain object of `type` (numeric arrays as typed arrays), which is MessageOf<T>.
+        callback(msg as unknown as MessageOf<T>);
+      } catch (cause) {
+        this.reportError(
+          new KizunaError(
+            'KZ_ERR_CALLBACK_FAILED',
+            `subscription callback on '${resolved}' threw: ${errorText(cause)}`,
+            {
+              entity: resolved,
+            },
+            { cause },
+          ),
+        );
+      }
+    };
+    const sub = withInterface(this.host.rcl, type, () =>
+      this.rclNode.createSubscription(rclType, resolved, { qos: toRclQoS(this.host.rcl, profile) }, onMessage),
+    );
+    const addListener = this.qosWatcher.watch('subscription', resolved, type, profile);
+    return {
+      topic: resolved,
+      type,
+      qos: profile,
+      publisherCount: () => (this.destroyed ? 0 : sub.publisherCount()),
+      onIncompatibleQoS: addListener,
+    };
+  }
+
+  createTimer(periodSec: number, callback: () => void): Timer {
+    this.ensureAlive('timer');
+    if (!Number.isFinite(periodSec) || periodSec <= 0) {
+      throw new KizunaError('KZ_ERR_CLOCK', `timer period must be a finite number of seconds > 0, got ${periodSec}`, {
+        node: this.fullyQualifiedName,
+      });
+    }
+    let canceled = false;
+    // rclnodejs 2.x takes the period as bigint nanoseconds; the timer runs on the node's ROS clock.
+    const timer = this.rclNode.createTimer(secToNs(periodSec), () => {
+      if (canceled || this.destroyed) return;
+      try {
+        callback();
+      } catch (cause) {
+        this.reportError(
+          new KizunaError(
+            'KZ_ERR_CALLBACK_FAILED',
+            `timer callback threw: ${errorText(cause)}`,
+            {
+              entity: `timer(${periodSec}s)`,
+            },
+            { cause },
+          ),
+        );
+      }
+    });
+    return {
+      periodSec,
+      cancel: () => {
+        if (canceled) return;
+        canceled = true;
+        if (!this.destroyed) timer.cancel();
+      },
+      isCanceled: () => canceled,
+    };
+  }
+
+  declareParameters<S extends z.ZodObject>(schema: S): z.infer<S> {
+    this.ensureAlive('parameters');
+    const fqn = this.fullyQualifiedName;
+    if (Object.prototype.hasOwnProperty.call(schema.shape, 'use_sim_time')) {
+      throw new KizunaError('KZ_ERR_PARAM_INVALID', `node '${fqn}': 'use_sim_time' is declared by the node itself`, {
+        node: fqn,
+        entity: 'use_sim_time',
+      });
+    }
+    const descriptors = describeParameters(schema, fqn);
+    for (const d of descriptors) {
+      if (this.declared.has(d.name) || this.rclNode.hasParameter(d.name)) {
+        throw new KizunaError('KZ_ERR_PARAM_INVALID', `node '${fqn}': parameter '${d.name}' is already declared`, {
+          node: fqn,
+          entity: d.name,
+        });
+      }
+    }
+    // Validate first, exactly as the in-process graph does, so a bad value fails the same way and
+    // nothing is declared; then declare the validated values, ignoring rclnodejs's own overrides
+    // (kizuna resolved them already from the same files and flags).
+    const values = resolveParameters(schema, this.overrides, fqn) as Record<string, unknown>;
+    const rcl = this.host.rcl;
+    const params: rclnodejs.Parameter[] = [];
+    const rclDescriptors: rclnodejs.ParameterDescriptor[] = [];
+    for (const d of descriptors) {
+      const v = values[d.name];
+      if (v === undefined) continue; // optional without default: left undeclared, as in-process
+      params.push(new rcl.Parameter(d.name, toRclParamType(d.type), toRclParamValue(d.type, v as ParamValue)));
+      rclDescriptors.push(toRclDescriptor(rcl, d));
+    }
+    try {
+      this.rclNode.declareParameters(params, rclDescriptors, true);
+    } catch (cause) {
+      throw new KizunaError(
+        'KZ_ERR_PARAM_INVALID',
+        `node '${fqn}': rclnodejs refused the parameters: ${errorText(cause)}`,
+        {
+          node: fqn,
+          entity: params[0]?.name,
+        },
+        { cause },
+      );
+    }
+    for (const p of params) this.declared.add(p.name);
+    const unknown = undeclaredOverrides(schema, this.overrides);
+    if (unknown.length > 0) {
+      this.logger.warn(`parameter overrides for undeclared parameters ignored: ${unknown.join(', ')}`, {
+        code: 'KZ_ERR_PARAM_UNDECLARED',
+      });
+    }
+    return values as z.infer<S>;
+  }
+
+  getParameter(name: string): ParamValue {
+    if (!this.declared.has(name) || this.destroyed) {
+      throw new KizunaError(
+        'KZ_ERR_PARAM_UNDECLARED',
+        `node '${this.fullyQualifiedName}': parameter '${name}' is not declared`,
+        {
+          node: this.fullyQualifiedName,
+          entity: name,
+        },
+      );
+    }
+    return fromRclParamValue(this.rclNode.getParameter(name).value);
+  }
+
+  createService<T extends ServiceTypeName>(
+    type: T,
+    name: string,
+    handler: (request: RequestOf<T>) => ResponseOf<T> | Promise<ResponseOf<T>>,
+  ): ServiceServer {
+    this.ensureAlive(name);
+    const resolved = this.resolveName(name);
+    const release = this.host.claimServerName('service', resolved, type);
+    this.cleanups.push(release);
+    return createRclService(this.entities, type, resolved, handler);
+  }
+
+  createClient<T extends ServiceTypeName>(type: T, name: string): ServiceClient<T> {
+    this.ensureAlive(name);
+    return createRclClient(this.entities, type, this.resolveName(name));
+  }
+
+  createActionServer<T extends ActionTypeName>(type: T, name: string, handlers: ActionServerHandlers<T>): ActionServer {
+    this.ensureAlive(name);
+    const resolved = this.resolveName(name);
+    const release = this.host.claimServerName('action', resolved, type);
+    this.cleanups.push(release);
+    return createRclActionServer(this.entities, type, resolved, handlers);
+  }
+
+  createActionClient<T extends ActionTypeName>(type: T, name: string): ActionClient<T> {
+    this.ensureAlive(name);
+    return createRclActionClient(this.entities, type, this.resolveName(name));
+  }
+
+  on<E extends keyof NodeEvents>(event: E, listener: NodeEvents[E]): void {
+    this.emitter.on(event, listener);
+  }
+
+  /** Starts delivering callbacks (rclnodejs spins each node on the event loop). */
+  spin(): void {
+    this.rclNode.spin();
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const c of this.cleanups.splice(0).reverse()) c();
+    // After a context shutdown rclnodejs has already destroyed the node; touching it again would
+    // release its handle twice.
+    if (this.host.contextAlive()) this.rclNode.destroy();
+    this.host.forget(this);
+  }
+}

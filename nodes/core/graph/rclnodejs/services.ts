@@ -1,0 +1,331 @@
+/**
+ * Services and actions of the rclnodejs graph: rclnodejs Service/Client and ActionServer/ActionClient
+ * behind kizuna's interface, with kizuna's message checks, timeouts in seconds and error codes.
+ */
+import type * as rclnodejs from 'rclnodejs';
+import type {
+  ActionTypeName,
+  FeedbackOf,
+  GoalOf,
+  RequestOf,
+  ResponseOf,
+  ResultOf,
+  ServiceTypeName,
+} from '../../interfaces';
+import { actionDefinition, serviceDefinition } from '../../interfaces';
+import { assertMessage, createMessage } from '../../interfaces/validate';
+import { KizunaError } from '../../errors';
+import type { Logger } from '../../logging';
+import type {
+  ActionClient,
+  ActionServer,
+  ActionServerHandlers,
+  ClientGoalHandle,
+  GoalOutcome,
+  GoalTerminalStatus,
+  ServerGoalHandle,
+  ServiceClient,
+  ServiceServer,
+} from '../types';
+import { uuidString, withInterface, type Rclnodejs, type RclActionType, type RclServiceType } from './convert';
+
+const DEFAULT_CALL_TIMEOUT_SEC = 5;
+
+/** What service and action entities need from their node. */
+export interface EntityContext {
+  rcl: Rclnodejs;
+  rclNode: rclnodejs.Node;
+  reportError(err: KizunaError): void;
+  logger: Logger;
+  isAlive(): boolean;
+}
+
+function errorText(cause: unknown): string {
+  return (cause as Error)?.message ?? String(cause);
+}
+
+function callbackFailed(what: string, entity: string, cause: unknown): KizunaError {
+  return new KizunaError('KZ_ERR_CALLBACK_FAILED', `${what} threw: ${errorText(cause)}`, { entity }, { cause });
+}
+
+const toMs = (sec: number): number => Math.max(0, sec) * 1000;
+
+// ---- services ---------------------------------------------------------------------------------
+
+/** A service server whose handler may be async; its response is checked before it is sent. */
+export function createRclService<T extends ServiceTypeName>(
+  ctx: EntityContext,
+  type: T,
+  name: string,
+  handler: (request: RequestOf<T>) => ResponseOf<T> | Promise<ResponseOf<T>>,
+): ServiceServer {
+  const def = serviceDefinition(type);
+  const rclType: RclServiceType = type;
+  const answer = async (request: unknown, response: rclnodejs.ServiceResponse<RclServiceType>): Promise<void> => {
+    let res: ResponseOf<T>;
+    try {
+      res = await handler(request as RequestOf<T>);
+    } catch (cause) {
+      // No response is sent: a ROS 2 service has no failure reply, so the caller times out.
+      ctx.reportError(callbackFailed(`service handler for '${name}'`, name, cause));
+      return;
+    }
+    if (!ctx.isAlive()) return;
+    try {
+      assertMessage(def.response, res, name);
+      response.send(res);
+    } catch (cause) {
+      ctx.reportError(
+        new KizunaError(
+          'KZ_ERR_SERVICE_FAILED',
+          `service '${name}' returned an invalid response: ${errorText(cause)}`,
+          {
+            entity: name,
+          },
+          { cause },
+        ),
+      );
+    }
+  };
+  withInterface(ctx.rcl, type, () =>
+    ctx.rclNode.createService(rclType, name, (request, response) => {
+      if (ctx.isAlive()) void answer(request, response);
+    }),
+  );
+  return { name };
+}
+
+/** A service client; `call` waits for a server and for the answer, each up to `timeoutSec`. */
+export function createRclClient<T extends ServiceTypeName>(
+  ctx: EntityContext,
+  type: T,
+  name: string,
+): ServiceClient<T> {
+  const def = serviceDefinition(type);
+  const rclType: RclServiceType = type;
+  const client = withInterface(ctx.rcl, type, () => ctx.rclNode.createClient(rclType, name));
+  const ready = (): boolean => ctx.isAlive() && client.isServiceServerAvailable();
+  return {
+    name,
+    isServiceReady: ready,
+    waitForService: async (timeoutSec) => ctx.isAlive() && (await client.waitForService(toMs(timeoutSec))),
+    call: async (request, options) => {
+      assertMessage(def.request, request, name);
+      const timeoutSec = options?.timeoutSec ?? DEFAULT_CALL_TIMEOUT_SEC;
+      if (!ctx.isAlive() || !(await client.waitForService(toMs(timeoutSec)))) {
+        throw new KizunaError(
+          'KZ_ERR_SERVICE_UNAVAILABLE',
+          `no server for service '${name}' (${type}) within ${timeoutSec} s`,
+          {
+            entity: name,
+          },
+        );
+      }
+      let response: unknown;
+      try {
+        response = await client.sendRequestAsync(request, { timeout: toMs(timeoutSec) });
+      } catch (cause) {
+        if (cause instanceof ctx.rcl.TimeoutError) {
+          throw new KizunaError(
+            'KZ_ERR_SERVICE_UNAVAILABLE',
+            `service '${name}' did not answer within ${timeoutSec} s`,
+            { entity: name },
+            { cause },
+          );
+        }
+        throw new KizunaError(
+          'KZ_ERR_SERVICE_FAILED',
+          `service '${name}' failed: ${errorText(cause)}`,
+          { entity: name },
+          { cause },
+        );
+      }
+      try {
+        assertMessage(def.response, response, name);
+      } catch (cause) {
+        throw new KizunaError(
+          'KZ_ERR_SERVICE_FAILED',
+          `service '${name}' returned an invalid response: ${errorText(cause)}`,
+          {
+            entity: name,
+          },
+          { cause },
+        );
+      }
+      return response as ResponseOf<T>;
+    },
+  };
+}
+
+// ---- actions ----------------------------------------------------------------------------------
+
+/**
+ * The plain goal of an rclnodejs server goal handle. rclnodejs hands `goalCallback` a plain object but
+ * keeps the generated message instance in `handle.request`; its `toPlainObject` (not in the typings)
+ * gives the same plain shape subscriptions receive.
+ */
+function plainGoal(request: unknown): unknown {
+  const toPlain = (request as { toPlainObject?: unknown } | null)?.toPlainObject;
+  return typeof toPlain === 'function' ? (toPlain as (typedArrays: boolean) => unknown).call(request, true) : request;
+}
+
+/** An action server: kizuna's accept/reject and execute handlers on an rclnodejs ActionServer. */
+export function createRclActionServer<T extends ActionTypeName>(
+  ctx: EntityContext,
+  type: T,
+  name: string,
+  handlers: ActionServerHandlers<T>,
+): ActionServer {
+  const def = actionDefinition(type);
+  const { rcl } = ctx;
+  const rclType: RclActionType = type;
+  type RclGoalHandle = rclnodejs.ServerGoalHandle<RclActionType>;
+  interface Entry {
+    handle: ServerGoalHandle<T>;
+    /** Set at the terminal state; later feedback is dropped, as in-process. */
+    done: boolean;
+  }
+  const entries = new WeakMap<RclGoalHandle, Entry>();
+  const entryOf = (gh: RclGoalHandle): Entry => {
+    const known = entries.get(gh);
+    if (known) return known;
+    const entry: Entry = {
+      done: false,
+      handle: {
+        goalId: uuidString(gh.goalId.uuid),
+        goal: plainGoal(gh.request) as GoalOf<T>,
+        get isCancelRequested() {
+          return gh.isCancelRequested;
+        },
+        publishFeedback: (feedback: FeedbackOf<T>) => {
+          if (entry.done || !ctx.isAlive()) return;
+          assertMessage(def.feedback, feedback, `${name}/_action/feedback`);
+          gh.publishFeedback(feedback);
+        },
+      },
+    };
+    entries.set(gh, entry);
+    return entry;
+  };
+
+  const finish = (gh: RclGoalHandle, status: GoalTerminalStatus): void => {
+    entryOf(gh).done = true;
+    if (status === 'succeeded') gh.succeed();
+    else if (status === 'canceled' && gh.isCancelRequested) gh.canceled();
+    else {
+      // rcl_action only reaches CANCELED from CANCELING: a goal nobody asked to cancel is aborted.
+      if (status === 'canceled')
+        ctx.logger.warn(`action '${name}': execute returned 'canceled' without a cancel request; aborting the goal`);
+      gh.abort();
+    }
+  };
+
+  const execute = async (gh: RclGoalHandle): Promise<rclnodejs.ActionResult<RclActionType>> => {
+    const { handle } = entryOf(gh);
+    try {
+      const outcome = await handlers.execute(handle);
+      if (!ctx.isAlive()) return outcome.result; // node destroyed meanwhile: its goal handles are gone
+      assertMessage(def.result, outcome.result, `${name}/_action/get_result`);
+      finish(gh, outcome.status);
+      return outcome.result;
+    } catch (cause) {
+      ctx.reportError(callbackFailed(`execute of action '${name}'`, name, cause));
+      try {
+        if (ctx.isAlive() && gh.isActive) finish(gh, 'aborted');
+      } catch (stateErr) {
+        ctx.logger.error(`action '${name}': could not abort goal ${handle.goalId}: ${errorText(stateErr)}`);
+      }
+      return createMessage(def.result) as unknown as ResultOf<T>;
+    }
+  };
+
+  const onGoal = (goal: rclnodejs.ActionGoal<RclActionType>): rclnodejs.GoalResponse => {
+    let decision: 'accept' | 'reject' = 'accept';
+    try {
+      if (handlers.onGoal) decision = handlers.onGoal(goal as unknown as GoalOf<T>);
+    } catch (cause) {
+      ctx.reportError(callbackFailed(`goal handler of action '${name}'`, name, cause));
+      decision = 'reject';
+    }
+    return decision === 'accept' && ctx.isAlive() ? rcl.GoalResponse.ACCEPT : rcl.GoalResponse.REJECT;
+  };
+
+  const onCancel = (gh?: RclGoalHandle): rclnodejs.CancelResponse => {
+    if (!gh) return rcl.CancelResponse.REJECT;
+    let decision: 'accept' | 'reject' = 'accept';
+    try {
+      if (handlers.onCancel) decision = handlers.onCancel(entryOf(gh).handle);
+    } catch (cause) {
+      ctx.reportError(callbackFailed(`cancel handler of action '${name}'`, name, cause));
+      decision = 'reject';
+    }
+    return decision === 'accept' ? rcl.CancelResponse.ACCEPT : rcl.CancelResponse.REJECT;
+  };
+
+  withInterface(
+    rcl,
+    type,
+    () => new rcl.ActionServer(ctx.rclNode, rclType, name, execute, onGoal, undefined, onCancel),
+  );
+  return { name };
+}
+
+function terminalStatus(gh: rclnodejs.ClientGoalHandle<RclActionType>): GoalTerminalStatus {
+  if (gh.isSucceeded()) return 'succeeded';
+  if (gh.isCanceled()) return 'canceled';
+  return 'aborted';
+}
+
+/** An action client: goals checked before sending, rejection as KZ_ERR_GOAL_REJECTED. */
+export function createRclActionClient<T extends ActionTypeName>(
+  ctx: EntityContext,
+  type: T,
+  name: string,
+): ActionClient<T> {
+  const def = actionDefinition(type);
+  const rclType: RclActionType = type;
+  const client = withInterface(ctx.rcl, type, () => new ctx.rcl.ActionClient(ctx.rclNode, rclType, name));
+  const ready = (): boolean => ctx.isAlive() && client.isActionServerAvailable();
+
+  const wrap = (gh: rclnodejs.ClientGoalHandle<RclActionType>): ClientGoalHandle<T> => {
+    let outcome: Promise<GoalOutcome<T>> | undefined;
+    return {
+      goalId: uuidString(gh.goalId.uuid),
+      result: () =>
+        (outcome ??= gh.getResult().then((result) => ({
+          // getResult() records the final status on the handle before it resolves.
+          status: terminalStatus(gh),
+          result: result as unknown as ResultOf<T>,
+        }))),
+      cancel: async () => (await gh.cancelGoal()).goals_canceling.length > 0,
+    };
+  };
+
+  return {
+    name,
+    isServerReady: ready,
+    waitForServer: async (timeoutSec) => ctx.isAlive() && (await client.waitForServer(toMs(timeoutSec))),
+    sendGoal: (goal, onFeedback) => {
+      assertMessage(def.goal, goal, name);
+      if (!ready()) {
+        return Promise.reject(
+          new KizunaError('KZ_ERR_SERVICE_UNAVAILABLE', `no server for action '${name}' (${type})`, { entity: name }),
+        );
+      }
+      const feedback = onFeedback
+        ? (fb: rclnodejs.ActionFeedback<RclActionType>): void => {
+            try {
+              onFeedback(fb as unknown as FeedbackOf<T>);
+            } catch (cause) {
+              ctx.reportError(callbackFailed(`feedback callback of action '${name}'`, name, cause));
+            }
+          }
+        : undefined;
+      return client.sendGoal(goal, feedback).then((gh) => {
+        if (!gh.isAccepted())
+          throw new KizunaError('KZ_ERR_GOAL_REJECTED', `action '${name}' rejected the goal`, { entity: name });
+        return wrap(gh);
+      });
+    },
+  };
+}
