@@ -93,3 +93,21 @@ export function resolveName(
 ): string {
   return remapName(expandName(name, nodeName, namespace), rules, nodeName, namespace);
 }
+
+/**
+ * Name, absolute namespace and fully qualified name of a node about to be created; throws
+ * KZ_ERR_INVALID_NAME for a bad name and KZ_ERR_DUPLICATE_NODE when `taken(fqn)`.
+ */
+export function newNodeIdentity(
+  name: string,
+  namespace: string | undefined,
+  taken: (fqn: string) => boolean,
+): { namespace: string; fqn: string } {
+  validateNodeName(name);
+  const ns = normalizeNamespace(namespace);
+  const fqn = fullyQualifiedNodeName(ns, name);
+  if (taken(fqn)) {
+    throw new KizunaError('KZ_ERR_DUPLICATE_NODE', `a node named '${fqn}' already exists in this graph`, { node: fqn });
+  }
+  return { namespace: ns, fqn };
+}

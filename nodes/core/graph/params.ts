@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { KizunaError } from '../errors';
+import type { Logger } from '../logging';
 
 /** A ROS 2 parameter value (rcl_interfaces/msg/ParameterValue without byte arrays). */
 export type ParamValue = boolean | number | string | boolean[] | number[] | string[];
@@ -149,4 +150,35 @@ export function useSimTimeFrom(overrides: Readonly<Record<string, ParamValue>> |
     );
   }
   return v;
+}
+
+/**
+ * The part of `declareParameters` both graph implementations share: refuses `use_sim_time` in the schema
+ * and parameters already declared, validates the overrides, and warns about overrides nothing declares.
+ * Returns the ROS descriptors and the typed values; the caller then declares them on its middleware.
+ */
+export function prepareDeclaration<S extends z.ZodObject>(
+  schema: S,
+  overrides: Readonly<Record<string, ParamValue>>,
+  nodeName: string,
+  isDeclared: (name: string) => boolean,
+  logger: Logger,
+): { descriptors: ParamDescriptor[]; values: z.infer<S> } {
+  const refuse = (name: string, why: string): KizunaError =>
+    new KizunaError('KZ_ERR_PARAM_INVALID', `node '${nodeName}': ${why}`, { node: nodeName, entity: name });
+  if (Object.prototype.hasOwnProperty.call(schema.shape, 'use_sim_time')) {
+    throw refuse('use_sim_time', "'use_sim_time' is declared by the node itself");
+  }
+  const descriptors = describeParameters(schema, nodeName);
+  for (const d of descriptors) {
+    if (isDeclared(d.name)) throw refuse(d.name, `parameter '${d.name}' is already declared`);
+  }
+  const values = resolveParameters(schema, overrides, nodeName);
+  const unknown = undeclaredOverrides(schema, overrides);
+  if (unknown.length > 0) {
+    logger.warn(`parameter overrides for undeclared parameters ignored: ${unknown.join(', ')}`, {
+      code: 'KZ_ERR_PARAM_UNDECLARED',
+    });
+  }
+  return { descriptors, values };
 }

@@ -22,8 +22,8 @@ import { InProcessPublisher, InProcessSubscription, TopicBus } from './topics';
 import { ServiceRegistry } from './services';
 import { SettableClock, SystemClock, secToNs, timeFromNs, type Clock, type RosTime } from '../clock';
 import { resolveQoS, type QoSSpec } from '../qos';
-import { fullyQualifiedNodeName, normalizeNamespace, resolveName, validateNodeName } from '../names';
-import { describeParameters, resolveParameters, undeclaredOverrides, useSimTimeFrom, type ParamValue } from '../params';
+import { fullyQualifiedNodeName, newNodeIdentity, resolveName } from '../names';
+import { prepareDeclaration, useSimTimeFrom, type ParamValue } from '../params';
 import type {
   ActionClient,
   ActionServer,
@@ -76,14 +76,7 @@ export class InProcessGraph implements RosGraph {
   createNode(name: string, options: NodeOptions = {}): RosNode {
     if (this.down)
       throw new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', 'the in-process graph is shut down', { entity: name });
-    validateNodeName(name);
-    const namespace = normalizeNamespace(options.namespace);
-    const fqn = fullyQualifiedNodeName(namespace, name);
-    if (this.nodes.has(fqn)) {
-      throw new KizunaError('KZ_ERR_DUPLICATE_NODE', `a node named '${fqn}' already exists in this graph`, {
-        node: fqn,
-      });
-    }
+    const { namespace, fqn } = newNodeIdentity(name, options.namespace, (f) => this.nodes.has(f));
     const node = new InProcessNode(this, name, namespace, options);
     this.nodes.set(fqn, node);
     return node;
@@ -282,39 +275,16 @@ class InProcessNode implements RosNode {
 
   declareParameters<S extends z.ZodObject>(schema: S): z.infer<S> {
     this.ensureAlive('parameters');
-    if (Object.prototype.hasOwnProperty.call(schema.shape, 'use_sim_time')) {
-      throw new KizunaError(
-        'KZ_ERR_PARAM_INVALID',
-        `node '${this.fullyQualifiedName}': 'use_sim_time' is declared by the node itself`,
-        {
-          node: this.fullyQualifiedName,
-          entity: 'use_sim_time',
-        },
-      );
-    }
-    const descriptors = describeParameters(schema, this.fullyQualifiedName);
-    for (const d of descriptors) {
-      if (this.params.has(d.name)) {
-        throw new KizunaError(
-          'KZ_ERR_PARAM_INVALID',
-          `node '${this.fullyQualifiedName}': parameter '${d.name}' is already declared`,
-          {
-            node: this.fullyQualifiedName,
-            entity: d.name,
-          },
-        );
-      }
-    }
-    const values = resolveParameters(schema, this.overrides, this.fullyQualifiedName);
+    const { descriptors, values } = prepareDeclaration(
+      schema,
+      this.overrides,
+      this.fullyQualifiedName,
+      (name) => this.params.has(name),
+      this.logger,
+    );
     for (const d of descriptors) {
       const v = (values as Record<string, unknown>)[d.name];
       if (v !== undefined) this.params.set(d.name, v as ParamValue);
-    }
-    const unknown = undeclaredOverrides(schema, this.overrides);
-    if (unknown.length > 0) {
-      this.logger.warn(`parameter overrides for undeclared parameters ignored: ${unknown.join(', ')}`, {
-        code: 'KZ_ERR_PARAM_UNDECLARED',
-      });
     }
     return values;
   }

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import type * as rclnodejs from 'rclnodejs';
 import { KizunaError } from '../../errors';
 import { childLogger, defaultLogger, type Logger } from '../../logging';
-import { fullyQualifiedNodeName, normalizeNamespace, validateNodeName } from '../names';
+import { newNodeIdentity } from '../names';
 import { useSimTimeFrom } from '../params';
 import type { NodeOptions, RosGraph, RosNode } from '../types';
 import { rclInitArgs, toRclParamType, type Rclnodejs } from './convert';
@@ -87,14 +87,7 @@ class RclnodejsGraph implements RosGraph, NodeHost {
     if (this.down || !this.contextAlive()) {
       throw new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', 'the rclnodejs graph is shut down', { entity: name });
     }
-    validateNodeName(name);
-    const namespace = normalizeNamespace(options.namespace);
-    const fqn = fullyQualifiedNodeName(namespace, name);
-    if (this.nodes.has(fqn)) {
-      throw new KizunaError('KZ_ERR_DUPLICATE_NODE', `a node named '${fqn}' already exists in this graph`, {
-        node: fqn,
-      });
-    }
+    const { namespace, fqn } = newNodeIdentity(name, options.namespace, (f) => this.nodes.has(f));
     const overrides = options.parameterOverrides ?? {};
     const useSimTime = useSimTimeFrom(overrides, fqn);
     const { rcl } = this;

@@ -22,7 +22,7 @@ import type { Logger } from '../../logging';
 import { secToNs, timeFromNs, type Clock, type RosTime } from '../clock';
 import { resolveQoS, type QoSSpec } from '../qos';
 import { fullyQualifiedNodeName, resolveName } from '../names';
-import { describeParameters, resolveParameters, undeclaredOverrides, type ParamValue } from '../params';
+import { prepareDeclaration, type ParamValue } from '../params';
 import type {
   ActionClient,
   ActionServer,
@@ -246,25 +246,18 @@ export class RclnodejsNode implements RosNode {
   declareParameters<S extends z.ZodObject>(schema: S): z.infer<S> {
     this.ensureAlive('parameters');
     const fqn = this.fullyQualifiedName;
-    if (Object.prototype.hasOwnProperty.call(schema.shape, 'use_sim_time')) {
-      throw new KizunaError('KZ_ERR_PARAM_INVALID', `node '${fqn}': 'use_sim_time' is declared by the node itself`, {
-        node: fqn,
-        entity: 'use_sim_time',
-      });
-    }
-    const descriptors = describeParameters(schema, fqn);
-    for (const d of descriptors) {
-      if (this.declared.has(d.name) || this.rclNode.hasParameter(d.name)) {
-        throw new KizunaError('KZ_ERR_PARAM_INVALID', `node '${fqn}': parameter '${d.name}' is already declared`, {
-          node: fqn,
-          entity: d.name,
-        });
-      }
-    }
     // Validate first, exactly as the in-process graph does, so a bad value fails the same way and
     // nothing is declared; then declare the validated values, ignoring rclnodejs's own overrides
     // (kizuna resolved them already from the same files and flags).
-    const values = resolveParameters(schema, this.overrides, fqn) as Record<string, unknown>;
+    const prepared = prepareDeclaration(
+      schema,
+      this.overrides,
+      fqn,
+      (name) => this.declared.has(name) || this.rclNode.hasParameter(name),
+      this.logger,
+    );
+    const { descriptors } = prepared;
+    const values = prepared.values as Record<string, unknown>;
     const rcl = this.host.rcl;
     const params: rclnodejs.Parameter[] = [];
     const rclDescriptors: rclnodejs.ParameterDescriptor[] = [];
@@ -288,12 +281,6 @@ export class RclnodejsNode implements RosNode {
       );
     }
     for (const p of params) this.declared.add(p.name);
-    const unknown = undeclaredOverrides(schema, this.overrides);
-    if (unknown.length > 0) {
-      this.logger.warn(`parameter overrides for undeclared parameters ignored: ${unknown.join(', ')}`, {
-        code: 'KZ_ERR_PARAM_UNDECLARED',
-      });
-    }
     return values as z.infer<S>;
   }
 
