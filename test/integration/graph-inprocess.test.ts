@@ -40,8 +40,80 @@ describe('in-process graph specifics', () => {
     expect(at).toEqual([]);
     await graph.advance(0.05);
     expect(at).toEqual([100]);
+    // A jump over several periods fires once and skips the missed ones, as rcl_timer_call does.
     await graph.advance(0.25);
-    expect(at).toHaveLength(3);
+    expect(at).toEqual([100, 350]);
+    await graph.advance(0.05);
+    expect(at).toEqual([100, 350, 400]);
+    await graph.shutdown();
+  });
+
+  it('re-arms a sim-time timer when /clock jumps backwards, instead of freezing', async () => {
+    const graph = new InProcessGraph();
+    const sim = graph.createNode('rewind', { parameterOverrides: { use_sim_time: true } });
+    const clock = graph.createNode('bag').createPublisher('rosgraph_msgs/msg/Clock', '/clock');
+    let ticks = 0;
+    sim.createTimer(1.0, () => ticks++);
+    const at = async (sec: number): Promise<void> => {
+      clock.publish({ clock: { sec, nanosec: 0 } });
+      await graph.flush();
+      await graph.flush();
+    };
+    await at(100); // a jump from 0: fires, skips ahead to 100, is ready again: two calls, as in rcl
+    expect(ticks).toBe(2);
+    await at(5); // the bag looped
+    expect(sim.now().sec).toBe(5);
+    expect(ticks).toBe(2);
+    await at(6);
+    expect(ticks).toBe(3);
+    await graph.shutdown();
+  });
+
+  it('reports a rejected promise from an async callback as a node error, without crashing', async () => {
+    const graph = new InProcessGraph();
+    const node = graph.createNode('async_cb');
+    const errors: string[] = [];
+    node.on('error', (e) => errors.push(`${e.code}: ${e.message}`));
+    node.createSubscription('std_msgs/msg/String', 'a', async () => {
+      throw new Error('late failure');
+    });
+    node.createPublisher('std_msgs/msg/String', 'a').publish({ data: 'x' });
+    await graph.flush();
+    expect(errors).toEqual([expect.stringMatching(/KZ_ERR_CALLBACK_FAILED: subscription callback on '\/a' threw: late failure/)]);
+    await graph.shutdown();
+  });
+
+  it('keeps delivering to other subscriptions when an incompatible-QoS listener throws', async () => {
+    const graph = new InProcessGraph();
+    const node = graph.createNode('listener_boom');
+    const errors: string[] = [];
+    node.on('error', (e) => errors.push(e.message));
+    const got: string[] = [];
+    node.createSubscription('std_msgs/msg/String', 'ok', (m) => got.push(m.data));
+    const okPub = node.createPublisher('std_msgs/msg/String', 'ok');
+    const strict = node.createSubscription('sensor_msgs/msg/LaserScan', 'scan', () => undefined, 'default');
+    strict.onIncompatibleQoS(() => {
+      throw new Error('listener boom');
+    });
+    node.createPublisher('sensor_msgs/msg/LaserScan', 'scan', 'sensor_data');
+    okPub.publish({ data: '1' });
+    await graph.flush();
+    okPub.publish({ data: '2' });
+    await graph.flush();
+    expect(got).toEqual(['1', '2']);
+    expect(errors).toEqual([expect.stringContaining('listener boom')]);
+    await graph.shutdown();
+  });
+
+  it('delivers 64-bit integer fields as bigint, as rclnodejs does, even when published as numbers', async () => {
+    const graph = new InProcessGraph();
+    const node = graph.createNode('int64');
+    const got: bigint[] = [];
+    node.createSubscription('std_msgs/msg/Int64', 'n', (m) => got.push(m.data));
+    node.createPublisher('std_msgs/msg/Int64', 'n').publish({ data: 5 as unknown as bigint });
+    await graph.flush();
+    expect(got).toEqual([5n]);
+    expect(got[0]! + 1n).toBe(6n);
     await graph.shutdown();
   });
 

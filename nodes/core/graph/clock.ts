@@ -74,9 +74,12 @@ export class SettableClock implements Clock {
     return this.ns;
   }
 
-  /** Moves time to `ns`. Time never goes backwards here: an older value is ignored and returns false. */
+  /**
+   * Moves time to `ns`. Sim time may jump backwards (a bag loops, a simulation resets) and listeners are
+   * told; a manual clock only moves forward, so an older value is ignored there and returns false.
+   */
   set(ns: bigint): boolean {
-    if (ns < this.ns) return false;
+    if (this.source === 'manual' && ns < this.ns) return false;
     this.ns = ns;
     for (const l of this.listeners) l(ns);
     return true;
@@ -92,4 +95,18 @@ export class SettableClock implements Clock {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
+}
+
+/**
+ * One readiness check of a periodic timer, as rcl does it (rcl_timer_call): when `nowNs` has reached
+ * `nextNs` the timer fires once and the next call moves one period on, or, if the timer fell behind
+ * (a jump in sim time), far enough to pass `nowNs` — missed periods are skipped, not replayed. When time
+ * went backwards past the last call, the timer re-arms one period from now.
+ */
+export function timerStep(nextNs: bigint, periodNs: bigint, nowNs: bigint): { fire: boolean; nextNs: bigint } {
+  if (nowNs < nextNs - periodNs) return { fire: false, nextNs: nowNs + periodNs };
+  if (nowNs < nextNs) return { fire: false, nextNs };
+  let next = nextNs + periodNs;
+  if (next < nowNs) next += (1n + (nowNs - next - 1n) / periodNs) * periodNs;
+  return { fire: true, nextNs: next };
 }

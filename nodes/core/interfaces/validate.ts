@@ -232,9 +232,12 @@ export function deliveryCopy(type: string, value: unknown): unknown {
       out[f.name] = f.isArray
         ? Array.from(v as ArrayLike<unknown>, (e) => deliveryCopy(f.type, e))
         : deliveryCopy(f.type, v);
+    } else if (f.type === 'int64' || f.type === 'uint64') {
+      // 64-bit integers arrive as bigint, as rclnodejs delivers them, even when published as numbers.
+      out[f.name] = f.isArray ? Array.from(v as ArrayLike<number | bigint>, (e) => BigInt(e)) : BigInt(v as number | bigint);
     } else if (f.isArray) {
       const Typed = TYPED_ARRAY[f.type];
-      out[f.name] = Typed ? new Typed(Array.from(v as ArrayLike<number>)) : Array.from(v as ArrayLike<unknown>);
+      out[f.name] = Typed ? new Typed(v as ArrayLike<number>) : Array.from(v as ArrayLike<unknown>);
     } else {
       out[f.name] = v;
     }

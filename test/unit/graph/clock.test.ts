@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { SettableClock, SystemClock, secToNs, timeFromNs, timeToNs, timeToSec } from '../../../nodes/core/graph/clock';
+import { SettableClock, SystemClock, secToNs, timeFromNs, timeToNs, timeToSec, timerStep } from '../../../nodes/core/graph/clock';
 
 describe('clocks and ROS time', () => {
   it('converts between nanoseconds, seconds and builtin_interfaces/Time', () => {
@@ -11,14 +11,25 @@ describe('clocks and ROS time', () => {
     expect(() => secToNs(-1)).toThrow(/finite number of seconds >= 0/);
   });
 
-  it('keeps a settable clock monotonic and tells listeners when it moves', () => {
-    const c = new SettableClock('sim', 10n);
+  it('lets sim time jump backwards but keeps a manual clock monotonic, telling listeners of each move', () => {
+    const sim = new SettableClock('sim', 10n);
     const seen: bigint[] = [];
-    c.onChange((ns) => seen.push(ns));
-    expect(c.set(5n)).toBe(false);
-    c.advance(1e-9);
-    expect(c.nowNs()).toBe(11n);
-    expect(seen).toEqual([11n]);
+    sim.onChange((ns) => seen.push(ns));
+    expect(sim.set(5n)).toBe(true);
+    sim.advance(1e-9);
+    expect(sim.nowNs()).toBe(6n);
+    expect(seen).toEqual([5n, 6n]);
+    const manual = new SettableClock('manual', 10n);
+    expect(manual.set(5n)).toBe(false);
+    expect(manual.nowNs()).toBe(10n);
+  });
+
+  it('steps a timer like rcl: one call per ready check, missed periods skipped, re-armed after a rewind', () => {
+    expect(timerStep(100n, 100n, 99n)).toEqual({ fire: false, nextNs: 100n });
+    expect(timerStep(100n, 100n, 100n)).toEqual({ fire: true, nextNs: 200n });
+    expect(timerStep(100n, 100n, 1050n)).toEqual({ fire: true, nextNs: 1100n });
+    expect(timerStep(100n, 100n, 1100n)).toEqual({ fire: true, nextNs: 1100n });
+    expect(timerStep(1100n, 100n, 500n)).toEqual({ fire: false, nextNs: 600n });
   });
 
   it('reads wall-clock time close to Date.now and never goes backwards', () => {

@@ -6,6 +6,9 @@
 export type Task = () => void;
 
 export class Executor {
+  /** @param onUncaught receives what a task threw; tasks wrap user code themselves, so this is a safety net. */
+  constructor(private readonly onUncaught: (err: unknown) => void = () => undefined) {}
+
   private queue: Task[] = [];
   private scheduled = false;
   private idleWaiters: Array<() => void> = [];
@@ -32,7 +35,12 @@ export class Executor {
     this.queue = [];
     for (const task of batch) {
       if (this.stopped) return;
-      task();
+      try {
+        task();
+      } catch (err) {
+        // One failing task must not drop the rest of the batch (their deliveries would be lost).
+        this.onUncaught(err);
+      }
     }
     if (this.queue.length > 0) this.schedule();
     else {

@@ -20,7 +20,8 @@ import { childLogger, defaultLogger, type Logger } from '../../logging';
 import { Executor } from './executor';
 import { InProcessPublisher, InProcessSubscription, TopicBus } from './topics';
 import { ServiceRegistry } from './services';
-import { SettableClock, SystemClock, secToNs, timeFromNs, type Clock, type RosTime } from '../clock';
+import { SettableClock, SystemClock, secToNs, timeFromNs, timerStep, type Clock, type RosTime } from '../clock';
+import { invokeCallback } from '../callbacks';
 import { resolveQoS, type QoSSpec } from '../qos';
 import { fullyQualifiedNodeName, newNodeIdentity, resolveName } from '../names';
 import { prepareDeclaration, useSimTimeFrom, type ParamValue } from '../params';
@@ -57,12 +58,12 @@ const CLOCK_QOS: QoSSpec = { history: 'keep_last', depth: 1, reliability: 'best_
 
 export class InProcessGraph implements RosGraph {
   readonly implementation = 'inprocess' as const;
-  readonly executor = new Executor();
-  readonly topics = new TopicBus(this.executor);
-  readonly services = new ServiceRegistry(this.executor);
+  readonly logger: Logger;
+  readonly executor: Executor;
+  readonly topics: TopicBus;
+  readonly services: ServiceRegistry;
   /** Clock shared by nodes that do not use sim time. */
   readonly clock: Clock;
-  readonly logger: Logger;
   readonly robot: string | undefined;
   private readonly nodes = new Map<string, InProcessNode>();
   private down = false;
@@ -71,6 +72,11 @@ export class InProcessGraph implements RosGraph {
     this.clock = options.clock === 'manual' ? new SettableClock('manual') : new SystemClock();
     this.logger = options.logger ?? defaultLogger();
     this.robot = options.robot;
+    this.executor = new Executor((err) =>
+      this.logger.error(`in-process executor task failed: ${(err as Error)?.message ?? String(err)}`),
+    );
+    this.topics = new TopicBus(this.executor);
+    this.services = new ServiceRegistry(this.executor);
   }
 
   createNode(name: string, options: NodeOptions = {}): RosNode {
@@ -189,7 +195,14 @@ class InProcessNode implements RosNode {
   createPublisher<T extends MessageTypeName>(type: T, topic: string, qos?: QoSSpec): Publisher<T> {
     this.ensureAlive(topic);
     messageDefinition(type);
-    const pub = new InProcessPublisher(this.graph.topics, type, this.resolveName(topic), resolveQoS(qos), this.logger);
+    const pub = new InProcessPublisher(
+      this.graph.topics,
+      type,
+      this.resolveName(topic),
+      resolveQoS(qos),
+      this.logger,
+      this.reportError,
+    );
     this.graph.topics.addPublisher(pub as unknown as InProcessPublisher<MessageTypeName>);
     this.cleanups.push(() => this.graph.topics.removePublisher(pub as unknown as InProcessPublisher<MessageTypeName>));
     return pub;
@@ -232,20 +245,7 @@ class InProcessNode implements RosNode {
     let nextNs = this.clock.nowNs() + periodNs;
     const run = (): void => {
       if (canceled || this.destroyed) return;
-      try {
-        callback();
-      } catch (cause) {
-        this.reportError(
-          new KizunaError(
-            'KZ_ERR_CALLBACK_FAILED',
-            `timer callback threw: ${(cause as Error)?.message ?? String(cause)}`,
-            {
-              entity: `timer(${periodSec}s)`,
-            },
-            { cause },
-          ),
-        );
-      }
+      invokeCallback(callback, 'timer callback', `timer(${periodSec}s)`, this.reportError);
     };
     const timer: TimerState = {
       periodSec,
@@ -255,9 +255,10 @@ class InProcessNode implements RosNode {
       },
       isCanceled: () => canceled,
       fire: (nowNs: bigint) => {
-        // Like rclcpp on a jump forward: every missed period fires once, in order.
-        while (!canceled && nowNs >= nextNs) {
-          nextNs += periodNs;
+        // The executor re-checks a timer that just fired, so a jump fires it at most twice (see timerStep).
+        for (let step = timerStep(nextNs, periodNs, nowNs); !canceled; step = timerStep(nextNs, periodNs, nowNs)) {
+          nextNs = step.nextNs;
+          if (!step.fire) break;
           executor.enqueue(run);
         }
       },
@@ -329,7 +330,7 @@ class InProcessNode implements RosNode {
 
   createActionClient<T extends ActionTypeName>(type: T, name: string): ActionClient<T> {
     this.ensureAlive(name);
-    return this.graph.services.createActionClient(type, this.resolveName(name));
+    return this.graph.services.createActionClient(type, this.resolveName(name), this.reportError);
   }
 
   on<E extends keyof NodeEvents>(event: E, listener: NodeEvents[E]): void {

@@ -27,6 +27,7 @@ import type {
 } from '../types';
 import type { Executor } from './executor';
 import type { ErrorSink } from './topics';
+import { invokeCallback } from '../callbacks';
 
 const DEFAULT_CALL_TIMEOUT_SEC = 5;
 const POLL_MS = 10;
@@ -108,6 +109,7 @@ export class ServiceRegistry {
       call: async (request, options) => {
         assertMessage(def.request, request, name);
         const timeoutSec = options?.timeoutSec ?? DEFAULT_CALL_TIMEOUT_SEC;
+        const deadline = Date.now() + timeoutSec * 1000;
         if (!(await waitUntil(ready, timeoutSec))) {
           throw new KizunaError(
             'KZ_ERR_SERVICE_UNAVAILABLE',
@@ -129,7 +131,7 @@ export class ServiceRegistry {
                   { entity: name },
                 ),
               ),
-            timeoutSec * 1000,
+            Math.max(0, deadline - Date.now()),
           );
           this.executor.enqueue(() => {
             Promise.resolve()
@@ -190,7 +192,7 @@ export class ServiceRegistry {
     return { name, destroy: () => this.actions.delete(name) };
   }
 
-  createActionClient<T extends ActionTypeName>(type: T, name: string): ActionClient<T> {
+  createActionClient<T extends ActionTypeName>(type: T, name: string, onError: ErrorSink): ActionClient<T> {
     const def = actionDefinition(type);
     const ready = (): boolean => this.actions.get(name)?.type === type;
     const executor = this.executor;
@@ -236,7 +238,9 @@ export class ServiceRegistry {
                 if (done) return;
                 assertMessage(def.feedback, fb, `${name}/_action/feedback`);
                 const copy = deliveryCopy(def.feedback, fb) as FeedbackOf<T>;
-                if (onFeedback) executor.enqueue(() => onFeedback(copy));
+                if (onFeedback) {
+                  executor.enqueue(() => invokeCallback(() => onFeedback(copy), `feedback callback of '${name}'`, name, onError));
+                }
               },
             };
             const outcome: Promise<GoalOutcome<T>> = Promise.resolve()

@@ -9,6 +9,7 @@ import type { Logger } from '../../logging';
 import { incompatiblePolicy, type QoSProfile } from '../qos';
 import type { IncompatibleQoSEvent, Publisher, Subscription } from '../types';
 import type { Executor } from './executor';
+import { invokeCallback } from '../callbacks';
 
 type AnyMsg = unknown;
 
@@ -27,6 +28,7 @@ export class InProcessPublisher<T extends MessageTypeName> implements Publisher<
     readonly topic: string,
     readonly qos: QoSProfile,
     readonly logger: Logger,
+    readonly onError: ErrorSink,
   ) {}
 
   publish(msg: MessageOf<T>): void {
@@ -172,8 +174,8 @@ export class TopicBus {
     const subEv: IncompatibleQoSEvent = { ...base, side: 'subscription' };
     // Events arrive from the executor, like rmw event callbacks.
     this.executor.enqueue(() => {
-      for (const l of pub.qosListeners) l(pubEv);
-      for (const l of sub.qosListeners) l(subEv);
+      for (const l of pub.qosListeners) invokeCallback(() => l(pubEv), 'incompatible-QoS listener', pub.topic, pub.onError);
+      for (const l of sub.qosListeners) invokeCallback(() => l(subEv), 'incompatible-QoS listener', sub.topic, sub.onError);
     });
     return false;
   }
@@ -210,18 +212,7 @@ export class TopicBus {
       sub.drainScheduled = false;
       while (sub.queue.length > 0 && !sub.destroyed) {
         const msg = sub.queue.shift();
-        try {
-          sub.callback(msg as never);
-        } catch (cause) {
-          sub.onError(
-            new KizunaError(
-              'KZ_ERR_CALLBACK_FAILED',
-              `subscription callback on '${sub.topic}' threw: ${(cause as Error)?.message ?? String(cause)}`,
-              { entity: sub.topic },
-              { cause },
-            ),
-          );
-        }
+        invokeCallback(() => sub.callback(msg as never), `subscription callback on '${sub.topic}'`, sub.topic, sub.onError);
       }
     });
   }

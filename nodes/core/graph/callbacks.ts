@@ -1,0 +1,26 @@
+/**
+ * Runs user callbacks so that neither a throw nor a rejected promise escapes into the executor:
+ * both become a KZ_ERR_CALLBACK_FAILED report, and the graph keeps delivering.
+ */
+import { KizunaError } from '../errors';
+
+/** Calls `fn`; a throw, or a rejection of the promise it returns, is passed to `report` instead. */
+export function invokeCallback(
+  fn: () => unknown,
+  what: string,
+  entity: string,
+  report: (err: KizunaError) => void,
+): void {
+  const fail = (cause: unknown): void =>
+    report(
+      new KizunaError('KZ_ERR_CALLBACK_FAILED', `${what} threw: ${(cause as Error)?.message ?? String(cause)}`, { entity }, { cause }),
+    );
+  try {
+    const out = fn();
+    if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {
+      (out as PromiseLike<unknown>).then(undefined, fail);
+    }
+  } catch (cause) {
+    fail(cause);
+  }
+}
