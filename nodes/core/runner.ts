@@ -4,7 +4,7 @@
  */
 import type { RosGraph, RosNode } from './graph/types';
 import { createGraph, type GraphKind } from './graph/index';
-import { loadParamsFile, overridesForNode, parseRosArgs } from './graph/ros-args';
+import { loadParamsFile, nodeIdentityFromArgs, overridesForNode, parseRosArgs } from './graph/ros-args';
 import { createLogger, type Logger } from './logging';
 
 /** What a node folder exports: its default name and the function that wires it onto a RosNode. */
@@ -37,9 +37,8 @@ export interface LaunchedNode {
 export async function launchNode(def: NodeDefinition, options: LaunchOptions = {}): Promise<LaunchedNode> {
   const ros = parseRosArgs(options.argv ?? []);
   const blocks = ros.paramsFiles.flatMap((f) => loadParamsFile(f));
-  const name = ros.nodeName ?? def.name;
-  const namespace = ros.namespace ?? '/';
-  const overrides = overridesForNode(blocks, ros.params, name, namespace);
+  const { name, namespace } = nodeIdentityFromArgs(ros, def.name);
+  const overrides = overridesForNode(blocks, ros, name, namespace);
   const robot = typeof overrides.robot_id === 'string' ? overrides.robot_id : undefined;
   const logger =
     options.into?.logger ??

@@ -79,7 +79,9 @@ describe('in-process graph specifics', () => {
     });
     node.createPublisher('std_msgs/msg/String', 'a').publish({ data: 'x' });
     await graph.flush();
-    expect(errors).toEqual([expect.stringMatching(/KZ_ERR_CALLBACK_FAILED: subscription callback on '\/a' threw: late failure/)]);
+    expect(errors).toEqual([
+      expect.stringMatching(/KZ_ERR_CALLBACK_FAILED: subscription callback on '\/a' threw: late failure/),
+    ]);
     await graph.shutdown();
   });
 

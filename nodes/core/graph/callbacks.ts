@@ -13,7 +13,12 @@ export function invokeCallback(
 ): void {
   const fail = (cause: unknown): void =>
     report(
-      new KizunaError('KZ_ERR_CALLBACK_FAILED', `${what} threw: ${(cause as Error)?.message ?? String(cause)}`, { entity }, { cause }),
+      new KizunaError(
+        'KZ_ERR_CALLBACK_FAILED',
+        `${what} threw: ${(cause as Error)?.message ?? String(cause)}`,
+        { entity },
+        { cause },
+      ),
     );
   try {
     const out = fn();

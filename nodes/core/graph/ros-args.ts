@@ -3,7 +3,7 @@
  * files and flags work with `ros2 launch`, `ros2 run` and kizuna's own launcher.
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml, parseDocument } from 'yaml';
+import { isScalar, parseDocument, visit, type Document } from 'yaml';
 import { KizunaError } from '../errors';
 import type { ParamValue } from './params';
 import type { RemapRule } from './types';
@@ -22,14 +22,20 @@ export interface ParamBlock {
 export interface RosArgs {
   /** `-p name:=value`, values parsed as YAML like rcl does. Apply to every node. */
   params: Record<string, ParamValue>;
+  /** `-p node:name:=value`: parameters for the node with that name only. */
+  nodeParams: Record<string, Record<string, ParamValue>>;
   /** `--params-file path`, in order. */
   paramsFiles: string[];
   /** `-r from:=to` and `-r node:from:=to`. */
   remappings: RemapRule[];
-  /** `-r __node:=name` (optionally `node:__node:=name`). */
+  /** `-r __node:=name`: renames every node the process starts. */
   nodeName?: string;
-  /** `-r __ns:=/ns`. */
+  /** `-r __ns:=/ns`: the namespace of every node the process starts. */
   namespace?: string;
+  /** `-r node:__node:=name`, keyed by the node's original name. */
+  nodeRenames: Record<string, string>;
+  /** `-r node:__ns:=/ns`, keyed by the node's original name. */
+  nodeNamespaces: Record<string, string>;
   /** `--log-level level`. */
   logLevel?: string;
   /** Arguments outside `--ros-args ... --`, left for the program. */
@@ -79,10 +85,27 @@ function flattenParams(
   }
 }
 
+// rcl_yaml_param_parser reads these unquoted spellings as booleans (YAML 1.1 style); YAML 1.2 would keep
+// them as strings, so a bool parameter written `enabled: yes` would work with ros2 launch but not here.
+const RCL_TRUE = new Set(['Y', 'y', 'yes', 'Yes', 'YES', 'on', 'On', 'ON', 'true', 'True', 'TRUE']);
+const RCL_FALSE = new Set(['N', 'n', 'no', 'No', 'NO', 'off', 'Off', 'OFF', 'false', 'False', 'FALSE']);
+
+/** Reads unquoted scalars the way rcl does for booleans, in place. */
+function applyRclBooleans(doc: Document): void {
+  visit(doc, {
+    Scalar(_key, node) {
+      if (node.type !== 'PLAIN' || typeof node.value !== 'string') return;
+      if (RCL_TRUE.has(node.value)) node.value = true;
+      else if (RCL_FALSE.has(node.value)) node.value = false;
+    },
+  });
+}
+
 /** Parses the text of a ROS 2 parameter file. `source` names it in errors. Throws KZ_ERR_PARAM_FILE. */
 export function parseParamsYaml(text: string, source: string): ParamBlock[] {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) throw fileError(source, `not valid YAML: ${doc.errors[0]!.message}`);
+  applyRclBooleans(doc);
   const root: unknown = doc.toJS();
   if (root === null || root === undefined) return [];
   if (typeof root !== 'object' || Array.isArray(root)) {
@@ -152,18 +175,29 @@ export function nodePatternMatches(pattern: string, fqn: string): boolean {
 
 /**
  * The parameter overrides one node gets: every matching block of every file in order (later wins),
- * then the `-p` flags on top.
+ * then the `-p` flags on top (node-scoped ones last).
  */
 export function overridesForNode(
   blocks: ReadonlyArray<ParamBlock>,
-  cliParams: Readonly<Record<string, ParamValue>>,
+  cli: Pick<RosArgs, 'params' | 'nodeParams'>,
   nodeName: string,
   namespace: string,
 ): Record<string, ParamValue> {
   const fqn = fullyQualifiedNodeName(namespace, nodeName);
   const out: Record<string, ParamValue> = {};
   for (const block of blocks) if (nodePatternMatches(block.pattern, fqn)) Object.assign(out, block.params);
-  return Object.assign(out, cliParams);
+  return Object.assign(out, cli.params, cli.nodeParams[nodeName], cli.nodeParams[fqn]);
+}
+
+/** The name and namespace a node starts with, after `__node` / `__ns` rules (node-scoped ones first). */
+export function nodeIdentityFromArgs(
+  args: Pick<RosArgs, 'nodeName' | 'namespace' | 'nodeRenames' | 'nodeNamespaces'>,
+  defaultName: string,
+): { name: string; namespace: string } {
+  return {
+    name: args.nodeRenames[defaultName] ?? args.nodeName ?? defaultName,
+    namespace: args.nodeNamespaces[defaultName] ?? args.namespace ?? '/',
+  };
 }
 
 function argError(why: string): KizunaError {
@@ -178,7 +212,15 @@ function splitAssign(arg: string, flag: string): [string, string] {
 
 /** Parses a command line; only what sits between `--ros-args` and `--` (or the end) is ROS's. Throws KZ_ERR_ROS_ARGS. */
 export function parseRosArgs(argv: ReadonlyArray<string>): RosArgs {
-  const out: RosArgs = { params: {}, paramsFiles: [], remappings: [], rest: [] };
+  const out: RosArgs = {
+    params: {},
+    nodeParams: {},
+    paramsFiles: [],
+    remappings: [],
+    nodeRenames: {},
+    nodeNamespaces: {},
+    rest: [],
+  };
   let inRos = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -202,18 +244,21 @@ export function parseRosArgs(argv: ReadonlyArray<string>): RosArgs {
     switch (arg) {
       case '-p':
       case '--param': {
-        const [name, raw] = splitAssign(next(), arg);
-        let value: unknown;
+        const [lhs, raw] = splitAssign(next(), arg);
+        const colon = lhs.indexOf(':');
+        const node = colon > 0 ? lhs.slice(0, colon) : undefined;
+        const name = colon > 0 ? lhs.slice(colon + 1) : lhs;
+        const doc = parseDocument(raw);
+        if (doc.errors.length > 0) throw argError(`-p ${lhs}: value '${raw}' is not valid YAML`);
+        applyRclBooleans(doc);
+        let value: ParamValue;
         try {
-          value = parseYaml(raw);
-        } catch {
-          throw argError(`-p ${name}: value '${raw}' is not valid YAML`);
-        }
-        try {
-          out.params[name] = toParamValue(value, name, '-p');
+          value = toParamValue(doc.toJS(), name, '-p');
         } catch (e) {
           throw argError((e as Error).message);
         }
+        if (node) (out.nodeParams[node] ??= {})[name] = value;
+        else out.params[name] = value;
         break;
       }
       case '--params-file':
@@ -225,9 +270,13 @@ export function parseRosArgs(argv: ReadonlyArray<string>): RosArgs {
         const colon = lhs.indexOf(':');
         const node = colon > 0 ? lhs.slice(0, colon) : undefined;
         const from = colon > 0 ? lhs.slice(colon + 1) : lhs;
-        if (from === '__node' || from === '__name') out.nodeName = to;
-        else if (from === '__ns') out.namespace = to;
-        else out.remappings.push({ from, to, ...(node ? { node } : {}) });
+        if (from === '__node' || from === '__name') {
+          if (node) out.nodeRenames[node] = to;
+          else out.nodeName = to;
+        } else if (from === '__ns') {
+          if (node) out.nodeNamespaces[node] = to;
+          else out.namespace = to;
+        } else out.remappings.push({ from, to, ...(node ? { node } : {}) });
         break;
       }
       case '--log-level': {

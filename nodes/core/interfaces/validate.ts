@@ -234,7 +234,9 @@ export function deliveryCopy(type: string, value: unknown): unknown {
         : deliveryCopy(f.type, v);
     } else if (f.type === 'int64' || f.type === 'uint64') {
       // 64-bit integers arrive as bigint, as rclnodejs delivers them, even when published as numbers.
-      out[f.name] = f.isArray ? Array.from(v as ArrayLike<number | bigint>, (e) => BigInt(e)) : BigInt(v as number | bigint);
+      out[f.name] = f.isArray
+        ? Array.from(v as ArrayLike<number | bigint>, (e) => BigInt(e))
+        : BigInt(v as number | bigint);
     } else if (f.isArray) {
       const Typed = TYPED_ARRAY[f.type];
       out[f.name] = Typed ? new Typed(v as ArrayLike<number>) : Array.from(v as ArrayLike<unknown>);

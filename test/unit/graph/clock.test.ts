@@ -1,5 +1,13 @@
 import { describe, it, expect } from '@jest/globals';
-import { SettableClock, SystemClock, secToNs, timeFromNs, timeToNs, timeToSec, timerStep } from '../../../nodes/core/graph/clock';
+import {
+  SettableClock,
+  SystemClock,
+  secToNs,
+  timeFromNs,
+  timeToNs,
+  timeToSec,
+  timerStep,
+} from '../../../nodes/core/graph/clock';
 
 describe('clocks and ROS time', () => {
   it('converts between nanoseconds, seconds and builtin_interfaces/Time', () => {

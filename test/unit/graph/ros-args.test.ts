@@ -4,11 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   loadParamsFile,
+  nodeIdentityFromArgs,
   nodePatternMatches,
   overridesForNode,
   parseParamsYaml,
   parseRosArgs,
 } from '../../../nodes/core/graph/ros-args';
+
+const noCli = { params: {}, nodeParams: {} };
 
 describe('ROS 2 parameter files', () => {
   let dir: string;
@@ -40,19 +43,19 @@ describe('ROS 2 parameter files', () => {
     );
     const blocks = loadParamsFile(path);
     expect(blocks.map((b) => b.pattern)).toEqual(['/**', '/robot1/safety_gate', '/robot1/perception']);
-    expect(overridesForNode(blocks, {}, 'safety_gate', '/robot1')).toEqual({
+    expect(overridesForNode(blocks, noCli, 'safety_gate', '/robot1')).toEqual({
       robot_id: 'care-007',
       use_sim_time: false,
       'zones.stop_m': 0.4,
       'zones.slow_m': 1.2,
       sources: ['scan', 'odom'],
     });
-    expect(overridesForNode(blocks, { robot_id: 'cli' }, 'perception', '/robot1')).toEqual({
+    expect(overridesForNode(blocks, { params: { robot_id: 'cli' }, nodeParams: {} }, 'perception', '/robot1')).toEqual({
       robot_id: 'cli',
       use_sim_time: false,
       scan_topic: 'front/scan',
     });
-    expect(overridesForNode(blocks, {}, 'perception', '/robot2')).toEqual({
+    expect(overridesForNode(blocks, noCli, 'perception', '/robot2')).toEqual({
       robot_id: 'care-007',
       use_sim_time: false,
     });
@@ -65,6 +68,14 @@ describe('ROS 2 parameter files', () => {
     expect(nodePatternMatches('/**/gate', '/gate')).toBe(true);
     expect(nodePatternMatches('/**/gate', '/f/r1/gate')).toBe(true);
     expect(nodePatternMatches('/gate', '/r1/gate')).toBe(false);
+  });
+
+  it('reads unquoted yes/no/on/off as booleans like rcl, but keeps quoted ones as strings', () => {
+    const [block] = parseParamsYaml(
+      '/**:\n  ros__parameters:\n    a: yes\n    b: Off\n    c: "yes"\n    d: [on, n]\n',
+      'b.yaml',
+    );
+    expect(block!.params).toEqual({ a: true, b: false, c: 'yes', d: [true, false] });
   });
 
   it('names the file and the key for a bad file', () => {
@@ -116,8 +127,28 @@ describe('--ros-args', () => {
     ]);
     expect(args.nodeName).toBe('gate2');
     expect(args.namespace).toBe('/r1');
+    expect(nodeIdentityFromArgs(args, 'anything')).toEqual({ name: 'gate2', namespace: '/r1' });
     expect(args.logLevel).toBe('debug');
     expect(args.rest).toEqual(['run', 'extra']);
+  });
+
+  it('scopes -p node:name:=value and -r node:__node:= to the named node only', () => {
+    const args = parseRosArgs([
+      '--ros-args',
+      '-p',
+      'cam:rate:=1',
+      '-p',
+      'enabled:=on',
+      '-r',
+      'cam:__node:=front_cam',
+      '-r',
+      'cam:__ns:=/r2',
+    ]);
+    expect(args.params).toEqual({ enabled: true });
+    expect(overridesForNode([], args, 'cam', '/')).toEqual({ enabled: true, rate: 1 });
+    expect(overridesForNode([], args, 'gate', '/')).toEqual({ enabled: true });
+    expect(nodeIdentityFromArgs(args, 'cam')).toEqual({ name: 'front_cam', namespace: '/r2' });
+    expect(nodeIdentityFromArgs(args, 'gate')).toEqual({ name: 'gate', namespace: '/' });
   });
 
   it('rejects malformed flags with a specific message', () => {

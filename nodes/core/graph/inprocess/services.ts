@@ -239,7 +239,9 @@ export class ServiceRegistry {
                 assertMessage(def.feedback, fb, `${name}/_action/feedback`);
                 const copy = deliveryCopy(def.feedback, fb) as FeedbackOf<T>;
                 if (onFeedback) {
-                  executor.enqueue(() => invokeCallback(() => onFeedback(copy), `feedback callback of '${name}'`, name, onError));
+                  executor.enqueue(() =>
+                    invokeCallback(() => onFeedback(copy), `feedback callback of '${name}'`, name, onError),
+                  );
                 }
               },
             };

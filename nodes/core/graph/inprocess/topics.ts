@@ -174,8 +174,10 @@ export class TopicBus {
     const subEv: IncompatibleQoSEvent = { ...base, side: 'subscription' };
     // Events arrive from the executor, like rmw event callbacks.
     this.executor.enqueue(() => {
-      for (const l of pub.qosListeners) invokeCallback(() => l(pubEv), 'incompatible-QoS listener', pub.topic, pub.onError);
-      for (const l of sub.qosListeners) invokeCallback(() => l(subEv), 'incompatible-QoS listener', sub.topic, sub.onError);
+      for (const l of pub.qosListeners)
+        invokeCallback(() => l(pubEv), 'incompatible-QoS listener', pub.topic, pub.onError);
+      for (const l of sub.qosListeners)
+        invokeCallback(() => l(subEv), 'incompatible-QoS listener', sub.topic, sub.onError);
     });
     return false;
   }
@@ -212,7 +214,12 @@ export class TopicBus {
       sub.drainScheduled = false;
       while (sub.queue.length > 0 && !sub.destroyed) {
         const msg = sub.queue.shift();
-        invokeCallback(() => sub.callback(msg as never), `subscription callback on '${sub.topic}'`, sub.topic, sub.onError);
+        invokeCallback(
+          () => sub.callback(msg as never),
+          `subscription callback on '${sub.topic}'`,
+          sub.topic,
+          sub.onError,
+        );
       }
     });
   }
