@@ -88,3 +88,11 @@ export function incompatiblePolicy(pub: QoSProfile, sub: QoSProfile): 'reliabili
   if (pub.durability === 'volatile' && sub.durability === 'transient_local') return 'durability';
   return undefined;
 }
+
+/** The one-line explanation logged when a publisher and a subscription cannot connect. */
+export function incompatibilityText(pub: QoSProfile, sub: QoSProfile, policy: 'reliability' | 'durability'): string {
+  return (
+    `${pub.reliability}/${pub.durability} publisher and ${sub.reliability}/${sub.durability} subscription ` +
+    `do not connect (incompatible ${policy})`
+  );
+}

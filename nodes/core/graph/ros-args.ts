@@ -3,7 +3,7 @@
  * files and flags work with `ros2 launch`, `ros2 run` and kizuna's own launcher.
  */
 import { readFileSync } from 'node:fs';
-import { isScalar, parseDocument, visit, type Document } from 'yaml';
+import { parseDocument, visit, type Document } from 'yaml';
 import { KizunaError } from '../errors';
 import type { ParamValue } from './params';
 import type { RemapRule } from './types';

@@ -6,7 +6,7 @@ import type { MessageOf, MessageTypeName } from '../../interfaces';
 import { assertMessage, deliveryCopy } from '../../interfaces/validate';
 import { KizunaError } from '../../errors';
 import type { Logger } from '../../logging';
-import { incompatiblePolicy, type QoSProfile } from '../qos';
+import { incompatibilityText, incompatiblePolicy, type QoSProfile } from '../qos';
 import type { IncompatibleQoSEvent, Publisher, Subscription } from '../types';
 import type { Executor } from './executor';
 import { invokeCallback } from '../callbacks';
@@ -167,7 +167,7 @@ export class TopicBus {
     const policy = incompatiblePolicy(pub.qos, sub.qos);
     if (!policy) return true;
     const base = { topic: pub.topic, policy, publisherQoS: pub.qos, subscriptionQoS: sub.qos };
-    const text = `${pub.qos.reliability}/${pub.qos.durability} publisher and ${sub.qos.reliability}/${sub.qos.durability} subscription do not connect (incompatible ${policy})`;
+    const text = incompatibilityText(pub.qos, sub.qos, policy);
     pub.logger.warn(`topic '${pub.topic}': ${text}`, { topic: pub.topic, policy, side: 'publisher' });
     sub.logger.warn(`topic '${sub.topic}': ${text}`, { topic: sub.topic, policy, side: 'subscription' });
     const pubEv: IncompatibleQoSEvent = { ...base, side: 'publisher' };

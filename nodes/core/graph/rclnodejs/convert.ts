@@ -42,15 +42,32 @@ const RMW_HISTORY: Record<number, QoSProfile['history']> = { 1: 'keep_last', 2: 
 const RMW_RELIABILITY: Record<number, QoSProfile['reliability']> = { 1: 'reliable', 2: 'best_effort' };
 const RMW_DURABILITY: Record<number, QoSProfile['durability']> = { 1: 'transient_local', 2: 'volatile' };
 
-/** Our profile from the `qos_profile` object of a graph endpoint query, or undefined when a policy is not concrete. */
+/**
+ * Our profile from the `qos_profile` object of a graph endpoint query, or undefined when reliability or
+ * durability is not concrete. History and depth of a discovered endpoint are not on the wire (DDS
+ * discovery carries no history), so rmw reports them as unknown; matching does not need them.
+ */
 export function fromRmwQoS(qos: unknown): QoSProfile | undefined {
   if (qos === null || typeof qos !== 'object') return undefined;
   const q = qos as Record<string, unknown>;
-  const history = RMW_HISTORY[Number(q.history)];
   const reliability = RMW_RELIABILITY[Number(q.reliability)];
   const durability = RMW_DURABILITY[Number(q.durability)];
-  if (!history || !reliability || !durability) return undefined;
-  return { history, depth: Number(q.depth) || 0, reliability, durability };
+  if (!reliability || !durability) return undefined;
+  return {
+    history: RMW_HISTORY[Number(q.history)] ?? 'keep_last',
+    depth: Number(q.depth) || 0,
+    reliability,
+    durability,
+  };
+}
+
+/**
+ * A publisher's subscription count or a subscription's publisher count. rclnodejs 2.2.0's declarations
+ * say method, its JavaScript says getter (lib/publisher.js `get subscriptionCount()`); accept both.
+ */
+export function endpointCount(entity: object, key: 'subscriptionCount' | 'publisherCount'): number {
+  const v: unknown = (entity as Record<string, unknown>)[key];
+  return Number(typeof v === 'function' ? (v as () => unknown).call(entity) : (v ?? 0));
 }
 
 /**

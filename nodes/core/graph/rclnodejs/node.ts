@@ -37,6 +37,7 @@ import type {
   Timer,
 } from '../types';
 import {
+  endpointCount,
   fromRclParamValue,
   toRclDescriptor,
   toRclParamType,
@@ -159,7 +160,7 @@ export class RclnodejsNode implements RosNode {
         assertMessage(type, msg, resolved);
         pub.publish(msg);
       },
-      subscriptionCount: () => (isAlive() ? pub.subscriptionCount() : 0),
+      subscriptionCount: () => (isAlive() ? endpointCount(pub, 'subscriptionCount') : 0),
       onIncompatibleQoS: addListener,
     };
   }
@@ -201,7 +202,7 @@ export class RclnodejsNode implements RosNode {
       topic: resolved,
       type,
       qos: profile,
-      publisherCount: () => (this.destroyed ? 0 : sub.publisherCount()),
+      publisherCount: () => (this.destroyed ? 0 : endpointCount(sub, 'publisherCount')),
       onIncompatibleQoS: addListener,
     };
   }

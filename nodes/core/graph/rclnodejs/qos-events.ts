@@ -7,7 +7,8 @@
  * endpoint polls the graph for endpoints on its topic (rcl_get_publishers/subscriptions_info_by_topic,
  * which carry each endpoint's QoS) and applies the same request-vs-offered rule as the in-process graph.
  */
-import { incompatiblePolicy, type QoSProfile } from '../qos';
+import { incompatibilityText, incompatiblePolicy, type QoSProfile } from '../qos';
+import { invokeCallback } from '../callbacks';
 import type { IncompatibleQoSEvent } from '../types';
 import type { Logger } from '../../logging';
 import { KizunaError } from '../../errors';
@@ -104,11 +105,11 @@ export class IncompatibleQoSWatcher {
         const policy = incompatiblePolicy(pubQoS, subQoS);
         if (!policy) continue;
         ep.reported.add(remote.gid);
-        this.logger.warn(
-          `topic '${ep.topic}': ${pubQoS.reliability}/${pubQoS.durability} publisher and ` +
-            `${subQoS.reliability}/${subQoS.durability} subscription do not connect (incompatible ${policy})`,
-          { topic: ep.topic, policy, side: ep.side },
-        );
+        this.logger.warn(`topic '${ep.topic}': ${incompatibilityText(pubQoS, subQoS, policy)}`, {
+          topic: ep.topic,
+          policy,
+          side: ep.side,
+        });
         const ev: IncompatibleQoSEvent = {
           topic: ep.topic,
           policy,
@@ -117,20 +118,7 @@ export class IncompatibleQoSWatcher {
           subscriptionQoS: subQoS,
         };
         for (const l of ep.listeners) {
-          try {
-            l(ev);
-          } catch (cause) {
-            this.reportError(
-              new KizunaError(
-                'KZ_ERR_CALLBACK_FAILED',
-                `incompatible-QoS listener on '${ep.topic}' threw: ${(cause as Error)?.message ?? String(cause)}`,
-                {
-                  entity: ep.topic,
-                },
-                { cause },
-              ),
-            );
-          }
+          invokeCallback(() => l(ev), `incompatible-QoS listener on '${ep.topic}'`, ep.topic, this.reportError);
         }
       }
     }
