@@ -23,6 +23,7 @@ import { secToNs, timeFromNs, type Clock, type RosTime } from '../clock';
 import { resolveQoS, type QoSSpec } from '../qos';
 import { fullyQualifiedNodeName, resolveName } from '../names';
 import { prepareDeclaration, type ParamValue } from '../params';
+import { invokeCallback } from '../callbacks';
 import type {
   ActionClient,
   ActionServer,
@@ -178,21 +179,13 @@ export class RclnodejsNode implements RosNode {
     const rclType: RclMessageType = type;
     const onMessage = (msg: rclnodejs.MessageType<RclMessageType> | Buffer): void => {
       if (this.destroyed) return;
-      try {
-        // rclnodejs hands over a plain object of `type` (numeric arrays as typed arrays), which is MessageOf<T>.
-        callback(msg as unknown as MessageOf<T>);
-      } catch (cause) {
-        this.reportError(
-          new KizunaError(
-            'KZ_ERR_CALLBACK_FAILED',
-            `subscription callback on '${resolved}' threw: ${errorText(cause)}`,
-            {
-              entity: resolved,
-            },
-            { cause },
-          ),
-        );
-      }
+      // rclnodejs hands over a plain object of `type` (numeric arrays as typed arrays), which is MessageOf<T>.
+      invokeCallback(
+        () => callback(msg as unknown as MessageOf<T>),
+        `subscription callback on '${resolved}'`,
+        resolved,
+        this.reportError,
+      );
     };
     const sub = withInterface(this.host.rcl, type, () =>
       this.rclNode.createSubscription(rclType, resolved, { qos: toRclQoS(this.host.rcl, profile) }, onMessage),
@@ -218,20 +211,7 @@ export class RclnodejsNode implements RosNode {
     // rclnodejs 2.x takes the period as bigint nanoseconds; the timer runs on the node's ROS clock.
     const timer = this.rclNode.createTimer(secToNs(periodSec), () => {
       if (canceled || this.destroyed) return;
-      try {
-        callback();
-      } catch (cause) {
-        this.reportError(
-          new KizunaError(
-            'KZ_ERR_CALLBACK_FAILED',
-            `timer callback threw: ${errorText(cause)}`,
-            {
-              entity: `timer(${periodSec}s)`,
-            },
-            { cause },
-          ),
-        );
-      }
+      invokeCallback(callback, 'timer callback', `timer(${periodSec}s)`, this.reportError);
     });
     return {
       periodSec,

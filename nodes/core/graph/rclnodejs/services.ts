@@ -15,6 +15,7 @@ import type {
 import { actionDefinition, serviceDefinition } from '../../interfaces';
 import { assertMessage, createMessage } from '../../interfaces/validate';
 import { KizunaError } from '../../errors';
+import { invokeCallback } from '../callbacks';
 import type { Logger } from '../../logging';
 import type {
   ActionClient,
@@ -95,7 +96,7 @@ export function createRclService<T extends ServiceTypeName>(
   return { name };
 }
 
-/** A service client; `call` waits for a server and for the answer, each up to `timeoutSec`. */
+/** A service client; `call` waits for a server and then for the answer, both within one `timeoutSec`. */
 export function createRclClient<T extends ServiceTypeName>(
   ctx: EntityContext,
   type: T,
@@ -112,6 +113,7 @@ export function createRclClient<T extends ServiceTypeName>(
     call: async (request, options) => {
       assertMessage(def.request, request, name);
       const timeoutSec = options?.timeoutSec ?? DEFAULT_CALL_TIMEOUT_SEC;
+      const deadline = Date.now() + toMs(timeoutSec);
       if (!ctx.isAlive() || !(await client.waitForService(toMs(timeoutSec)))) {
         throw new KizunaError(
           'KZ_ERR_SERVICE_UNAVAILABLE',
@@ -123,7 +125,7 @@ export function createRclClient<T extends ServiceTypeName>(
       }
       let response: unknown;
       try {
-        response = await client.sendRequestAsync(request, { timeout: toMs(timeoutSec) });
+        response = await client.sendRequestAsync(request, { timeout: Math.max(1, deadline - Date.now()) });
       } catch (cause) {
         if (cause instanceof ctx.rcl.TimeoutError) {
           throw new KizunaError(
@@ -313,13 +315,13 @@ export function createRclActionClient<T extends ActionTypeName>(
         );
       }
       const feedback = onFeedback
-        ? (fb: rclnodejs.ActionFeedback<RclActionType>): void => {
-            try {
-              onFeedback(fb as unknown as FeedbackOf<T>);
-            } catch (cause) {
-              ctx.reportError(callbackFailed(`feedback callback of action '${name}'`, name, cause));
-            }
-          }
+        ? (fb: rclnodejs.ActionFeedback<RclActionType>): void =>
+            invokeCallback(
+              () => onFeedback(fb as unknown as FeedbackOf<T>),
+              `feedback callback of action '${name}'`,
+              name,
+              ctx.reportError,
+            )
         : undefined;
       return client.sendGoal(goal, feedback).then((gh) => {
         if (!gh.isAccepted())
