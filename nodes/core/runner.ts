@@ -21,7 +21,7 @@ export interface LaunchOptions {
   argv?: ReadonlyArray<string>;
   /** Force JSON logs (true) or readable logs (false). Default: JSON unless stderr is a terminal. */
   jsonLogs?: boolean;
-  /** Log level when `--ros-args --log-level` does not set one. Default `info`. */
+  /** Log level when neither `--ros-args --log-level` nor a `log_level` parameter sets one. Default `info`. */
   logLevel?: string;
   /** Use this graph instead of creating one (several nodes in one process). */
   into?: { graph: RosGraph; logger: Logger };
@@ -40,10 +40,11 @@ export async function launchNode(def: NodeDefinition, options: LaunchOptions = {
   const { name, namespace } = nodeIdentityFromArgs(ros, def.name);
   const overrides = overridesForNode(blocks, ros, name, namespace);
   const robot = typeof overrides.robot_id === 'string' ? overrides.robot_id : undefined;
+  const paramLevel = typeof overrides.log_level === 'string' ? overrides.log_level : undefined;
   const logger =
     options.into?.logger ??
     createLogger({
-      level: ros.logLevel ?? options.logLevel ?? 'info',
+      level: ros.logLevel ?? paramLevel ?? options.logLevel ?? 'info',
       json: options.jsonLogs ?? !process.stderr.isTTY,
     });
   const graph =

@@ -70,3 +70,22 @@ describe('example_nearest wired on the in-process graph from a ROS 2 parameter f
     });
   });
 });
+
+describe('log level of a launched node', () => {
+  it('comes from a log_level parameter, and --log-level wins over it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kizuna-loglevel-'));
+    const params = join(dir, 'p.yaml');
+    writeFileSync(params, ['/**:', '  ros__parameters:', '    log_level: debug'].join('\n'));
+    const levelOf = async (argv: string[]): Promise<string> => {
+      const launched = await launchNode(definition, { argv, jsonLogs: true });
+      await launched.graph.shutdown();
+      return launched.logger.level;
+    };
+    try {
+      expect(await levelOf(['--ros-args', '--params-file', params])).toBe('debug');
+      expect(await levelOf(['--ros-args', '--params-file', params, '--log-level', 'warn'])).toBe('warn');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -129,9 +129,15 @@ export function resolveParameters<S extends z.ZodObject>(
   });
 }
 
+/**
+ * Parameters every node understands without declaring them: `use_sim_time` (ROS 2) and `log_level`
+ * (read by the runner before the node starts; `--ros-args --log-level` wins over it).
+ */
+export const NODE_LEVEL_PARAMETERS = ['use_sim_time', 'log_level'] as const;
+
 /** Override keys that the schema does not declare (typos in a parameter file show up here). */
 export function undeclaredOverrides(schema: z.ZodObject, overrides: Readonly<Record<string, ParamValue>>): string[] {
-  const declared = new Set([...Object.keys(schema.shape), 'use_sim_time']);
+  const declared = new Set<string>([...Object.keys(schema.shape), ...NODE_LEVEL_PARAMETERS]);
   return Object.keys(overrides).filter((k) => !declared.has(k));
 }
 
