@@ -311,19 +311,34 @@ export function graphSuite(name: string, makeHarness: () => Promise<GraphHarness
         await expect(client.sendGoal(goal)).rejects.toMatchObject({ code: 'KZ_ERR_GOAL_REJECTED' });
       });
 
-      it('cancels an executing goal', async () => {
+      it('cancels an executing goal, after which its feedback no longer reaches the client', async () => {
         const name = uniqueTopic('navigate_to_pose');
+        const fb = (d: number): MessageOf<'nav2_msgs/action/NavigateToPose_Feedback'> => {
+          const m = createMessage(
+            'nav2_msgs/action/NavigateToPose_Feedback',
+          ) as unknown as MessageOf<'nav2_msgs/action/NavigateToPose_Feedback'>;
+          m.distance_remaining = d;
+          return m;
+        };
         node.createActionServer('nav2_msgs/action/NavigateToPose', name, {
           execute: async (g) => {
+            g.publishFeedback(fb(2));
             await waitFor(() => g.isCancelRequested, 3000);
+            g.publishFeedback(fb(1));
             return { status: 'canceled', result: createMessage('nav2_msgs/action/NavigateToPose_Result') as never };
           },
         });
         const client = node.createActionClient('nav2_msgs/action/NavigateToPose', name);
         await client.waitForServer(2);
-        const handle = await client.sendGoal(createMessage('nav2_msgs/action/NavigateToPose_Goal') as never);
+        const seen: number[] = [];
+        const handle = await client.sendGoal(createMessage('nav2_msgs/action/NavigateToPose_Goal') as never, (f) =>
+          seen.push(f.distance_remaining),
+        );
+        await waitFor(() => seen.length === 1);
         expect(await handle.cancel()).toBe(true);
         await expect(handle.result()).resolves.toMatchObject({ status: 'canceled' });
+        await settle();
+        expect(seen).toEqual([2]);
       });
     });
 

@@ -138,6 +138,7 @@ export interface ServerGoalHandle<T extends ActionTypeName> {
   readonly goal: GoalOf<T>;
   /** True once a client asked to cancel and the server's `onCancel` accepted. */
   readonly isCancelRequested: boolean;
+  /** Sends feedback to the client. Dropped once a cancel was accepted or the goal ended, as in rcl_action. */
   publishFeedback(feedback: FeedbackOf<T>): void;
 }
 

@@ -235,8 +235,10 @@ export class ServiceRegistry {
                 return cancelRequested;
               },
               publishFeedback: (fb: FeedbackOf<T>) => {
-                if (done) return;
                 assertMessage(def.feedback, fb, `${name}/_action/feedback`);
+                // rcl_action publishes feedback only while a goal is EXECUTING; once a cancel is accepted
+                // (CANCELING) or the goal ended, it is dropped (rclnodejs: ServerGoalHandle.publishFeedback).
+                if (done || cancelRequested) return;
                 const copy = deliveryCopy(def.feedback, fb) as FeedbackOf<T>;
                 if (onFeedback) {
                   executor.enqueue(() =>
