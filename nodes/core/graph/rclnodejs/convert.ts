@@ -7,6 +7,7 @@ import type * as rclnodejs from 'rclnodejs';
 import type { QoSProfile } from '../qos';
 import type { ParamDescriptor, ParamValue, RosParamType } from '../params';
 import type { ActionTypeName, MessageTypeName, ServiceTypeName } from '../../interfaces';
+import { deliveryCopy } from '../../interfaces/validate';
 import { KizunaError } from '../../errors';
 
 /** The rclnodejs module object, as `require('rclnodejs')` returns it. */
@@ -132,6 +133,29 @@ export function toRclDescriptor(rcl: Rclnodejs, d: ParamDescriptor): rclnodejs.P
 export function uuidString(bytes: ArrayLike<number>): string {
   const hex = Array.from(bytes, (b) => (b & 0xff).toString(16).padStart(2, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * The copy of a checked outgoing message that rclnodejs's generated setters accept: 64-bit integers as
+ * bigint (rosidl_gen/templates/message-template.cjs throws `must be type of bigint` on a number) and
+ * numeric arrays as the typed arrays rclnodejs itself uses. Call it after `assertMessage`. Typed as its
+ * input, so tsc still checks the message against rclnodejs's shapes.
+ */
+export function rclMessage<M>(type: string, msg: M): M {
+  return deliveryCopy(type, msg) as M;
+}
+
+/** Node's largest timer delay; a longer one fires after 1 ms (TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A delay as rclnodejs's timeouts need it: whole milliseconds in [min, 2^31 - 1], NaN as `min`.
+ * `sendRequestAsync`'s `AbortSignal.timeout(ms)` (lib/client.js) throws ERR_OUT_OF_RANGE on a fraction,
+ * and rclnodejs's waits treat NaN as "wait forever".
+ */
+export function clampMs(ms: number, min = 0): number {
+  if (Number.isNaN(ms)) return min;
+  return Math.min(MAX_TIMER_MS, Math.max(min, Math.ceil(ms)));
 }
 
 /** `--ros-args` flags that take a value and that kizuna resolves itself (remaps, parameters). */

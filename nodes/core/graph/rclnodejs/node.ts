@@ -40,6 +40,7 @@ import type {
 import {
   endpointCount,
   fromRclParamValue,
+  rclMessage,
   toRclDescriptor,
   toRclParamType,
   toRclParamValue,
@@ -54,6 +55,7 @@ import {
   createRclActionServer,
   createRclClient,
   createRclService,
+  PendingCalls,
   type EntityContext,
 } from './services';
 
@@ -80,6 +82,7 @@ export class RclnodejsNode implements RosNode {
   private readonly cleanups: Array<() => void> = [];
   private readonly qosWatcher: IncompatibleQoSWatcher;
   private readonly entities: EntityContext;
+  private readonly pending: PendingCalls;
   private destroyed = false;
 
   constructor(
@@ -105,12 +108,14 @@ export class RclnodejsNode implements RosNode {
       this.reportError,
     );
     this.cleanups.push(() => this.qosWatcher.stop());
+    this.pending = new PendingCalls(this.fullyQualifiedName);
     this.entities = {
       rcl: host.rcl,
       rclNode,
       reportError: this.reportError,
       logger,
       isAlive: () => !this.destroyed,
+      pending: this.pending,
     };
   }
 
@@ -159,7 +164,7 @@ export class RclnodejsNode implements RosNode {
           });
         }
         assertMessage(type, msg, resolved);
-        pub.publish(msg);
+        pub.publish(rclMessage(type, msg));
       },
       subscriptionCount: () => (isAlive() ? endpointCount(pub, 'subscriptionCount') : 0),
       onIncompatibleQoS: addListener,
@@ -286,9 +291,9 @@ export class RclnodejsNode implements RosNode {
   ): ServiceServer {
     this.ensureAlive(name);
     const resolved = this.resolveName(name);
-    const release = this.host.claimServerName('service', resolved, type);
-    this.cleanups.push(release);
-    return createRclService(this.entities, type, resolved, handler);
+    return this.withServerName('service', resolved, type, () =>
+      createRclService(this.entities, type, resolved, handler),
+    );
   }
 
   createClient<T extends ServiceTypeName>(type: T, name: string): ServiceClient<T> {
@@ -299,9 +304,22 @@ export class RclnodejsNode implements RosNode {
   createActionServer<T extends ActionTypeName>(type: T, name: string, handlers: ActionServerHandlers<T>): ActionServer {
     this.ensureAlive(name);
     const resolved = this.resolveName(name);
-    const release = this.host.claimServerName('action', resolved, type);
-    this.cleanups.push(release);
-    return createRclActionServer(this.entities, type, resolved, handlers);
+    return this.withServerName('action', resolved, type, () =>
+      createRclActionServer(this.entities, type, resolved, handlers),
+    );
+  }
+
+  /** Claims a server name for `create`, released with the node, or at once when `create` throws. */
+  private withServerName<R>(kind: 'service' | 'action', name: string, type: string, create: () => R): R {
+    const release = this.host.claimServerName(kind, name, type);
+    try {
+      const server = create();
+      this.cleanups.push(release);
+      return server;
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   createActionClient<T extends ActionTypeName>(type: T, name: string): ActionClient<T> {
@@ -321,6 +339,7 @@ export class RclnodejsNode implements RosNode {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.pending.close();
     for (const c of this.cleanups.splice(0).reverse()) c();
     // After a context shutdown rclnodejs has already destroyed the node; touching it again would
     // release its handle twice.

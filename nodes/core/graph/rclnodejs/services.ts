@@ -28,7 +28,15 @@ import type {
   ServiceClient,
   ServiceServer,
 } from '../types';
-import { uuidString, withInterface, type Rclnodejs, type RclActionType, type RclServiceType } from './convert';
+import {
+  clampMs,
+  rclMessage,
+  uuidString,
+  withInterface,
+  type Rclnodejs,
+  type RclActionType,
+  type RclServiceType,
+} from './convert';
 
 const DEFAULT_CALL_TIMEOUT_SEC = 5;
 
@@ -39,6 +47,41 @@ export interface EntityContext {
   reportError(err: KizunaError): void;
   logger: Logger;
   isAlive(): boolean;
+  /** The node's requests still waiting on rclnodejs; rejected when the node is destroyed. */
+  pending: PendingCalls;
+}
+
+/**
+ * Requests of one node still waiting on rclnodejs. rclnodejs's action requests never reject
+ * (lib/action/deferred.js only resolves), so after the node is destroyed they would wait forever (and
+ * service calls until their timeout); `close` rejects every pending one with KZ_ERR_GRAPH_SHUTDOWN, and
+ * later ones at once.
+ */
+export class PendingCalls {
+  private readonly waiting = new Map<(err: KizunaError) => void, string>();
+  private closed = false;
+
+  constructor(private readonly node: string) {}
+
+  /** Runs `start` (unless closed) and settles as it does, or with KZ_ERR_GRAPH_SHUTDOWN on `close`. */
+  track<R>(entity: string, start: () => Promise<R>): Promise<R> {
+    if (this.closed) return Promise.reject(this.shutdownError(entity));
+    return new Promise<R>((resolve, reject) => {
+      const running = start(); // a throw here rejects (the Promise constructor catches it)
+      this.waiting.set(reject, entity);
+      void running.then(resolve, reject).finally(() => this.waiting.delete(reject));
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const [reject, entity] of this.waiting) reject(this.shutdownError(entity));
+    this.waiting.clear();
+  }
+
+  private shutdownError(entity: string): KizunaError {
+    return new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', `node '${this.node}' is destroyed`, { node: this.node, entity });
+  }
 }
 
 function errorText(cause: unknown): string {
@@ -49,7 +92,26 @@ function callbackFailed(what: string, entity: string, cause: unknown): KizunaErr
   return new KizunaError('KZ_ERR_CALLBACK_FAILED', `${what} threw: ${errorText(cause)}`, { entity }, { cause });
 }
 
-const toMs = (sec: number): number => Math.max(0, sec) * 1000;
+const toMs = (sec: number): number => clampMs(sec * 1000);
+
+/**
+ * One of rclnodejs's availability waits. They poll the node's handle, which throws ("Failed to get
+ * service state.", src/rcl_client_bindings.cpp) once the node is destroyed: that ends the wait with false.
+ */
+async function waitUntilAvailable(ctx: EntityContext, name: string, wait: () => Promise<boolean>): Promise<boolean> {
+  if (!ctx.isAlive()) return false;
+  try {
+    return await wait();
+  } catch (cause) {
+    if (!ctx.isAlive()) return false;
+    throw new KizunaError(
+      'KZ_ERR_SERVICE_UNAVAILABLE',
+      `could not check for a server of '${name}': ${errorText(cause)}`,
+      { entity: name },
+      { cause },
+    );
+  }
+}
 
 // ---- services ---------------------------------------------------------------------------------
 
@@ -74,7 +136,7 @@ export function createRclService<T extends ServiceTypeName>(
     if (!ctx.isAlive()) return;
     try {
       assertMessage(def.response, res, name);
-      response.send(res);
+      response.send(rclMessage(def.response, res));
     } catch (cause) {
       ctx.reportError(
         new KizunaError(
@@ -106,55 +168,64 @@ export function createRclClient<T extends ServiceTypeName>(
   const rclType: RclServiceType = type;
   const client = withInterface(ctx.rcl, type, () => ctx.rclNode.createClient(rclType, name));
   const ready = (): boolean => ctx.isAlive() && client.isServiceServerAvailable();
-  return {
-    name,
-    isServiceReady: ready,
-    waitForService: async (timeoutSec) => ctx.isAlive() && (await client.waitForService(toMs(timeoutSec))),
-    call: async (request, options) => {
-      assertMessage(def.request, request, name);
-      const timeoutSec = options?.timeoutSec ?? DEFAULT_CALL_TIMEOUT_SEC;
-      const deadline = Date.now() + toMs(timeoutSec);
-      if (!ctx.isAlive() || !(await client.waitForService(toMs(timeoutSec)))) {
+  const wait = (timeoutSec: number): Promise<boolean> =>
+    waitUntilAvailable(ctx, name, () => client.waitForService(toMs(timeoutSec)));
+
+  const call = async (request: RequestOf<T>, timeoutSec: number): Promise<ResponseOf<T>> => {
+    const deadline = Date.now() + toMs(timeoutSec);
+    if (!(await wait(timeoutSec))) {
+      throw new KizunaError(
+        'KZ_ERR_SERVICE_UNAVAILABLE',
+        `no server for service '${name}' (${type}) within ${timeoutSec} s`,
+        {
+          entity: name,
+        },
+      );
+    }
+    let response: unknown;
+    try {
+      response = await client.sendRequestAsync(rclMessage(def.request, request), {
+        timeout: clampMs(deadline - Date.now(), 1),
+      });
+    } catch (cause) {
+      if (cause instanceof ctx.rcl.TimeoutError) {
         throw new KizunaError(
           'KZ_ERR_SERVICE_UNAVAILABLE',
-          `no server for service '${name}' (${type}) within ${timeoutSec} s`,
-          {
-            entity: name,
-          },
-        );
-      }
-      let response: unknown;
-      try {
-        response = await client.sendRequestAsync(request, { timeout: Math.max(1, deadline - Date.now()) });
-      } catch (cause) {
-        if (cause instanceof ctx.rcl.TimeoutError) {
-          throw new KizunaError(
-            'KZ_ERR_SERVICE_UNAVAILABLE',
-            `service '${name}' did not answer within ${timeoutSec} s`,
-            { entity: name },
-            { cause },
-          );
-        }
-        throw new KizunaError(
-          'KZ_ERR_SERVICE_FAILED',
-          `service '${name}' failed: ${errorText(cause)}`,
+          `service '${name}' did not answer within ${timeoutSec} s`,
           { entity: name },
           { cause },
         );
       }
-      try {
-        assertMessage(def.response, response, name);
-      } catch (cause) {
-        throw new KizunaError(
-          'KZ_ERR_SERVICE_FAILED',
-          `service '${name}' returned an invalid response: ${errorText(cause)}`,
-          {
-            entity: name,
-          },
-          { cause },
-        );
-      }
-      return response as ResponseOf<T>;
+      throw new KizunaError(
+        'KZ_ERR_SERVICE_FAILED',
+        `service '${name}' failed: ${errorText(cause)}`,
+        { entity: name },
+        { cause },
+      );
+    }
+    try {
+      assertMessage(def.response, response, name);
+    } catch (cause) {
+      throw new KizunaError(
+        'KZ_ERR_SERVICE_FAILED',
+        `service '${name}' returned an invalid response: ${errorText(cause)}`,
+        {
+          entity: name,
+        },
+        { cause },
+      );
+    }
+    return response as ResponseOf<T>;
+  };
+
+  return {
+    name,
+    isServiceReady: ready,
+    waitForService: wait,
+    call: async (request, options) => {
+      assertMessage(def.request, request, name);
+      // Tracked: destroying the node rejects a pending call with KZ_ERR_GRAPH_SHUTDOWN at once.
+      return ctx.pending.track(name, () => call(request, options?.timeoutSec ?? DEFAULT_CALL_TIMEOUT_SEC));
     },
   };
 }
@@ -200,9 +271,11 @@ export function createRclActionServer<T extends ActionTypeName>(
           return gh.isCancelRequested;
         },
         publishFeedback: (feedback: FeedbackOf<T>) => {
-          if (entry.done || !ctx.isAlive()) return;
           assertMessage(def.feedback, feedback, `${name}/_action/feedback`);
-          gh.publishFeedback(feedback);
+          // rclnodejs publishes feedback only while the goal is EXECUTING and warns otherwise
+          // (lib/action/server_goal_handle.js publishFeedback): after an accepted cancel it is dropped here.
+          if (entry.done || !ctx.isAlive() || gh.isCancelRequested) return;
+          gh.publishFeedback(rclMessage(def.feedback, feedback));
         },
       },
     };
@@ -222,22 +295,30 @@ export function createRclActionServer<T extends ActionTypeName>(
     }
   };
 
+  // Once the node is destroyed, rclnodejs would still store a returned result and answer result requests
+  // through released handles (lib/action/server.js _executeGoal, deferred.js setDoneCallback), throwing
+  // where nothing catches it. So execute then never returns.
+  const never = new Promise<never>(() => undefined);
+  // Results go back checked and converted: rclnodejs's `response.result = result` (lib/action/server.js
+  // _executeGoal) throws on an invalid one, again where nothing catches it.
   const execute = async (gh: RclGoalHandle): Promise<rclnodejs.ActionResult<RclActionType>> => {
     const { handle } = entryOf(gh);
     try {
       const outcome = await handlers.execute(handle);
-      if (!ctx.isAlive()) return outcome.result; // node destroyed meanwhile: its goal handles are gone
+      if (!ctx.isAlive()) return never;
       assertMessage(def.result, outcome.result, `${name}/_action/get_result`);
+      const result = rclMessage(def.result, outcome.result);
       finish(gh, outcome.status);
-      return outcome.result;
+      return result;
     } catch (cause) {
       ctx.reportError(callbackFailed(`execute of action '${name}'`, name, cause));
+      if (!ctx.isAlive()) return never;
       try {
-        if (ctx.isAlive() && gh.isActive) finish(gh, 'aborted');
+        if (gh.isActive) finish(gh, 'aborted');
       } catch (stateErr) {
         ctx.logger.error(`action '${name}': could not abort goal ${handle.goalId}: ${errorText(stateErr)}`);
       }
-      return createMessage(def.result) as unknown as ResultOf<T>;
+      return rclMessage(def.result, createMessage(def.result)) as unknown as ResultOf<T>;
     }
   };
 
@@ -294,26 +375,23 @@ export function createRclActionClient<T extends ActionTypeName>(
     return {
       goalId: uuidString(gh.goalId.uuid),
       result: () =>
-        (outcome ??= gh.getResult().then((result) => ({
-          // getResult() records the final status on the handle before it resolves.
-          status: terminalStatus(gh),
-          result: result as unknown as ResultOf<T>,
-        }))),
-      cancel: async () => (await gh.cancelGoal()).goals_canceling.length > 0,
+        (outcome ??= ctx.pending.track(name, () =>
+          gh.getResult().then((result) => ({
+            // getResult() records the final status on the handle before it resolves.
+            status: terminalStatus(gh),
+            result: result as unknown as ResultOf<T>,
+          })),
+        )),
+      cancel: () => ctx.pending.track(name, async () => (await gh.cancelGoal()).goals_canceling.length > 0),
     };
   };
 
   return {
     name,
     isServerReady: ready,
-    waitForServer: async (timeoutSec) => ctx.isAlive() && (await client.waitForServer(toMs(timeoutSec))),
+    waitForServer: (timeoutSec) => waitUntilAvailable(ctx, name, () => client.waitForServer(toMs(timeoutSec))),
     sendGoal: (goal, onFeedback) => {
       assertMessage(def.goal, goal, name);
-      if (!ready()) {
-        return Promise.reject(
-          new KizunaError('KZ_ERR_SERVICE_UNAVAILABLE', `no server for action '${name}' (${type})`, { entity: name }),
-        );
-      }
       const feedback = onFeedback
         ? (fb: rclnodejs.ActionFeedback<RclActionType>): void =>
             invokeCallback(
@@ -323,7 +401,14 @@ export function createRclActionClient<T extends ActionTypeName>(
               ctx.reportError,
             )
         : undefined;
-      return client.sendGoal(goal, feedback).then((gh) => {
+      // Tracked, as rclnodejs never settles it once the node is destroyed.
+      return ctx.pending.track(name, async () => {
+        if (!ready()) {
+          throw new KizunaError('KZ_ERR_SERVICE_UNAVAILABLE', `no server for action '${name}' (${type})`, {
+            entity: name,
+          });
+        }
+        const gh = await client.sendGoal(rclMessage(def.goal, goal), feedback);
         if (!gh.isAccepted())
           throw new KizunaError('KZ_ERR_GOAL_REJECTED', `action '${name}' rejected the goal`, { entity: name });
         return wrap(gh);
