@@ -311,6 +311,31 @@ export function graphSuite(name: string, makeHarness: () => Promise<GraphHarness
         await expect(client.sendGoal(goal)).rejects.toMatchObject({ code: 'KZ_ERR_GOAL_REJECTED' });
       });
 
+      it('aborts a goal whose result does not match its type, or that claims canceled without a cancel request', async () => {
+        const bad = uniqueTopic('navigate_to_pose');
+        const errors: KizunaError[] = [];
+        node.on('error', (e) => errors.push(e));
+        node.createActionServer('nav2_msgs/action/NavigateToPose', bad, {
+          execute: async () => ({ status: 'succeeded', result: { error_code: 'oops' } as never }),
+        });
+        const liar = uniqueTopic('navigate_to_pose');
+        node.createActionServer('nav2_msgs/action/NavigateToPose', liar, {
+          execute: async () => ({
+            status: 'canceled',
+            result: createMessage('nav2_msgs/action/NavigateToPose_Result') as never,
+          }),
+        });
+        const goal = createMessage('nav2_msgs/action/NavigateToPose_Goal') as never;
+        for (const name of [bad, liar]) {
+          const client = node.createActionClient('nav2_msgs/action/NavigateToPose', name);
+          expect(await client.waitForServer(2)).toBe(true);
+          const outcome = await (await client.sendGoal(goal)).result();
+          expect(outcome.status).toBe('aborted');
+        }
+        expect(errors.map((e) => e.code)).toEqual(['KZ_ERR_MSG_INVALID']);
+        expect(errors[0]!.message).toMatch(/field 'error_code'/);
+      });
+
       it('cancels an executing goal, after which its feedback no longer reaches the client', async () => {
         const name = uniqueTopic('navigate_to_pose');
         const fb = (d: number): MessageOf<'nav2_msgs/action/NavigateToPose_Feedback'> => {

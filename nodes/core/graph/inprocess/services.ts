@@ -14,7 +14,7 @@ import type {
 } from '../../interfaces';
 import { actionDefinition, serviceDefinition } from '../../interfaces';
 import { assertMessage, createMessage, deliveryCopy } from '../../interfaces/validate';
-import { KizunaError } from '../../errors';
+import { KizunaError, isKizunaError } from '../../errors';
 import type {
   ActionClient,
   ActionServer,
@@ -247,24 +247,27 @@ export class ServiceRegistry {
                 }
               },
             };
-            const outcome: Promise<GoalOutcome<T>> = Promise.resolve()
-              .then(() => h.execute(serverHandle))
-              .then(
-                (res) => {
-                  assertMessage(def.result, res.result, `${name}/_action/get_result`);
-                  return { status: res.status, result: deliveryCopy(def.result, res.result) as ResultOf<T> };
-                },
-                (cause: unknown) => {
-                  server.onError(failure('KZ_ERR_CALLBACK_FAILED', `execute of action '${name}'`, name, cause));
-                  return { status: 'aborted' as const, result: createMessage(def.result) as unknown as ResultOf<T> };
-                },
-              )
-              .then((res) => {
+            // A throwing execute, or a result that fails its definition, is reported on the server's node
+            // and the goal ends aborted with an empty result, as on rclnodejs.
+            const run = async (): Promise<GoalOutcome<T>> => {
+              try {
+                const res = await h.execute(serverHandle);
+                assertMessage(def.result, res.result, `${name}/_action/get_result`);
+                // rcl_action reaches CANCELED only from CANCELING: without an accepted cancel it is an abort.
+                const status = res.status === 'canceled' && !cancelRequested ? 'aborted' : res.status;
+                return { status, result: deliveryCopy(def.result, res.result) as ResultOf<T> };
+              } catch (cause) {
+                server.onError(
+                  isKizunaError(cause, 'KZ_ERR_MSG_INVALID')
+                    ? cause
+                    : failure('KZ_ERR_CALLBACK_FAILED', `execute of action '${name}'`, name, cause),
+                );
+                return { status: 'aborted', result: createMessage(def.result) as unknown as ResultOf<T> };
+              } finally {
                 done = true;
-                return res;
-              });
-            // Keep a failing outcome from surfacing as an unhandled rejection before a client awaits it.
-            outcome.catch(() => undefined);
+              }
+            };
+            const outcome = run();
             resolveAccept({
               goalId,
               result: () => outcome,

@@ -14,7 +14,7 @@ import type {
 } from '../../interfaces';
 import { actionDefinition, serviceDefinition } from '../../interfaces';
 import { assertMessage, createMessage } from '../../interfaces/validate';
-import { KizunaError } from '../../errors';
+import { KizunaError, isKizunaError } from '../../errors';
 import { invokeCallback } from '../callbacks';
 import type { Logger } from '../../logging';
 import type {
@@ -311,7 +311,10 @@ export function createRclActionServer<T extends ActionTypeName>(
       finish(gh, outcome.status);
       return result;
     } catch (cause) {
-      ctx.reportError(callbackFailed(`execute of action '${name}'`, name, cause));
+      // An invalid result is reported as itself, a throwing execute as a callback failure (as in-process).
+      ctx.reportError(
+        isKizunaError(cause, 'KZ_ERR_MSG_INVALID') ? cause : callbackFailed(`execute of action '${name}'`, name, cause),
+      );
       if (!ctx.isAlive()) return never;
       try {
         if (gh.isActive) finish(gh, 'aborted');
