@@ -4,6 +4,16 @@
  */
 import { KizunaError } from '../errors';
 
+/** The message of a thrown value, whatever was thrown. */
+export function errorText(cause: unknown): string {
+  return (cause as Error)?.message ?? String(cause);
+}
+
+/** The KZ_ERR_CALLBACK_FAILED error for a user callback (`what`) on `entity` that threw `cause`. */
+export function callbackFailed(what: string, entity: string, cause: unknown): KizunaError {
+  return new KizunaError('KZ_ERR_CALLBACK_FAILED', `${what} threw: ${errorText(cause)}`, { entity }, { cause });
+}
+
 /** Calls `fn`; a throw, or a rejection of the promise it returns, is passed to `report` instead. */
 export function invokeCallback(
   fn: () => unknown,
@@ -11,15 +21,7 @@ export function invokeCallback(
   entity: string,
   report: (err: KizunaError) => void,
 ): void {
-  const fail = (cause: unknown): void =>
-    report(
-      new KizunaError(
-        'KZ_ERR_CALLBACK_FAILED',
-        `${what} threw: ${(cause as Error)?.message ?? String(cause)}`,
-        { entity },
-        { cause },
-      ),
-    );
+  const fail = (cause: unknown): void => report(callbackFailed(what, entity, cause));
   try {
     const out = fn();
     if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') {

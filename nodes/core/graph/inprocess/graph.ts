@@ -21,7 +21,7 @@ import { Executor } from './executor';
 import { InProcessPublisher, InProcessSubscription, TopicBus } from './topics';
 import { ServiceRegistry } from './services';
 import { SettableClock, SystemClock, secToNs, timeFromNs, timerStep, type Clock, type RosTime } from '../clock';
-import { invokeCallback } from '../callbacks';
+import { errorText, invokeCallback } from '../callbacks';
 import { resolveQoS, type QoSSpec } from '../qos';
 import { fullyQualifiedNodeName, newNodeIdentity, resolveName } from '../names';
 import { prepareDeclaration, useSimTimeFrom, type ParamValue } from '../params';
@@ -72,9 +72,7 @@ export class InProcessGraph implements RosGraph {
     this.clock = options.clock === 'manual' ? new SettableClock('manual') : new SystemClock();
     this.logger = options.logger ?? defaultLogger();
     this.robot = options.robot;
-    this.executor = new Executor((err) =>
-      this.logger.error(`in-process executor task failed: ${(err as Error)?.message ?? String(err)}`),
-    );
+    this.executor = new Executor((err) => this.logger.error(`in-process executor task failed: ${errorText(err)}`));
     this.topics = new TopicBus(this.executor);
     this.services = new ServiceRegistry(this.executor);
   }

@@ -27,7 +27,7 @@ import type {
 } from '../types';
 import type { Executor } from './executor';
 import type { ErrorSink } from './topics';
-import { invokeCallback } from '../callbacks';
+import { callbackFailed, invokeCallback } from '../callbacks';
 
 const DEFAULT_CALL_TIMEOUT_SEC = 5;
 const POLL_MS = 10;
@@ -56,10 +56,6 @@ function waitUntil(ready: () => boolean, timeoutSec: number): Promise<boolean> {
     };
     setTimeout(tick, POLL_MS);
   });
-}
-
-function failure(code: 'KZ_ERR_CALLBACK_FAILED', what: string, entity: string, cause: unknown): KizunaError {
-  return new KizunaError(code, `${what} threw: ${(cause as Error)?.message ?? String(cause)}`, { entity }, { cause });
 }
 
 export class ServiceRegistry {
@@ -143,7 +139,7 @@ export class ServiceRegistry {
                 },
                 (cause: unknown) => {
                   clearTimeout(timer);
-                  const err = failure('KZ_ERR_CALLBACK_FAILED', `service handler for '${name}'`, name, cause);
+                  const err = callbackFailed(`service handler for '${name}'`, name, cause);
                   server.onError(err);
                   reject(
                     new KizunaError(
@@ -216,7 +212,7 @@ export class ServiceRegistry {
             try {
               decision = h.onGoal ? h.onGoal(goalCopy) : 'accept';
             } catch (cause) {
-              server.onError(failure('KZ_ERR_CALLBACK_FAILED', `goal handler of action '${name}'`, name, cause));
+              server.onError(callbackFailed(`goal handler of action '${name}'`, name, cause));
               decision = 'reject';
             }
             if (decision !== 'accept') {
@@ -260,7 +256,7 @@ export class ServiceRegistry {
                 server.onError(
                   isKizunaError(cause, 'KZ_ERR_MSG_INVALID')
                     ? cause
-                    : failure('KZ_ERR_CALLBACK_FAILED', `execute of action '${name}'`, name, cause),
+                    : callbackFailed(`execute of action '${name}'`, name, cause),
                 );
                 return { status: 'aborted', result: createMessage(def.result) as unknown as ResultOf<T> };
               } finally {
@@ -279,9 +275,7 @@ export class ServiceRegistry {
                     try {
                       ok = h.onCancel ? h.onCancel(serverHandle) : 'accept';
                     } catch (cause) {
-                      server.onError(
-                        failure('KZ_ERR_CALLBACK_FAILED', `cancel handler of action '${name}'`, name, cause),
-                      );
+                      server.onError(callbackFailed(`cancel handler of action '${name}'`, name, cause));
                       ok = 'reject';
                     }
                     if (ok === 'accept') cancelRequested = true;

@@ -11,7 +11,8 @@ import { newNodeIdentity } from '../names';
 import { useSimTimeFrom } from '../params';
 import type { NodeOptions, RosGraph, RosNode } from '../types';
 import { rclInitArgs, toRclParamType, type Rclnodejs } from './convert';
-import { errorText, RclnodejsNode, type NodeHost } from './node';
+import { RclnodejsNode, type NodeHost } from './node';
+import { errorText } from '../callbacks';
 
 /** The rclnodejs release kizuna is written and type-checked against. */
 export const RCLNODEJS_VERSION = '2.2.0';

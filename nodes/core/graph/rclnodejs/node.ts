@@ -23,7 +23,7 @@ import { secToNs, timeFromNs, type Clock, type RosTime } from '../clock';
 import { resolveQoS, type QoSSpec } from '../qos';
 import { fullyQualifiedNodeName, resolveName } from '../names';
 import { prepareDeclaration, type ParamValue } from '../params';
-import { invokeCallback } from '../callbacks';
+import { errorText, invokeCallback } from '../callbacks';
 import type {
   ActionClient,
   ActionServer,
@@ -70,10 +70,6 @@ export interface NodeHost {
 }
 
 /** Error text of a thrown value. */
-export function errorText(cause: unknown): string {
-  return (cause as Error)?.message ?? String(cause);
-}
-
 export class RclnodejsNode implements RosNode {
   readonly fullyQualifiedName: string;
   readonly clock: Clock;

@@ -15,7 +15,7 @@ import type {
 import { actionDefinition, serviceDefinition } from '../../interfaces';
 import { assertMessage, createMessage } from '../../interfaces/validate';
 import { KizunaError, isKizunaError } from '../../errors';
-import { invokeCallback } from '../callbacks';
+import { callbackFailed, errorText, invokeCallback } from '../callbacks';
 import type { Logger } from '../../logging';
 import type {
   ActionClient,
@@ -82,14 +82,6 @@ export class PendingCalls {
   private shutdownError(entity: string): KizunaError {
     return new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', `node '${this.node}' is destroyed`, { node: this.node, entity });
   }
-}
-
-function errorText(cause: unknown): string {
-  return (cause as Error)?.message ?? String(cause);
-}
-
-function callbackFailed(what: string, entity: string, cause: unknown): KizunaError {
-  return new KizunaError('KZ_ERR_CALLBACK_FAILED', `${what} threw: ${errorText(cause)}`, { entity }, { cause });
 }
 
 const toMs = (sec: number): number => clampMs(sec * 1000);
