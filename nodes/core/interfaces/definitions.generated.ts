@@ -422,6 +422,22 @@ export const MESSAGES: Record<string, MsgDef> = {
       { name: 'SOURCE_OPERATOR', type: 'uint8', value: 4 },
     ],
   },
+  'kizuna_msgs/msg/DecisionRequest': {
+    name: 'kizuna_msgs/msg/DecisionRequest',
+    fields: [
+      { name: 'header', type: 'std_msgs/msg/Header', isComplex: true, isArray: false },
+      { name: 'request_id', type: 'string', isComplex: false, isArray: false },
+      { name: 'reason', type: 'uint8', isComplex: false, isArray: false },
+      { name: 'last_decision_id', type: 'string', isComplex: false, isArray: false },
+      { name: 'last_state', type: 'uint8', isComplex: false, isArray: false },
+      { name: 'detail', type: 'string', isComplex: false, isArray: false },
+    ],
+    constants: [
+      { name: 'REASON_IDLE', type: 'uint8', value: 1 },
+      { name: 'REASON_OUTCOME', type: 'uint8', value: 2 },
+      { name: 'REASON_NODE_ASKED', type: 'uint8', value: 3 },
+    ],
+  },
   'kizuna_msgs/msg/DecisionStatus': {
     name: 'kizuna_msgs/msg/DecisionStatus',
     fields: [
@@ -459,6 +475,22 @@ export const MESSAGES: Record<string, MsgDef> = {
       { name: 'SEVERITY_WARN', type: 'uint8', value: 1 },
       { name: 'SEVERITY_ERROR', type: 'uint8', value: 2 },
       { name: 'SEVERITY_FATAL', type: 'uint8', value: 3 },
+    ],
+  },
+  'kizuna_msgs/msg/HealthSummary': {
+    name: 'kizuna_msgs/msg/HealthSummary',
+    fields: [
+      { name: 'header', type: 'std_msgs/msg/Header', isComplex: true, isArray: false },
+      { name: 'level', type: 'uint8', isComplex: false, isArray: false },
+      { name: 'nodes_alive', type: 'string', isComplex: false, isArray: true },
+      { name: 'nodes_silent', type: 'string', isComplex: false, isArray: true },
+      { name: 'faults', type: 'kizuna_msgs/msg/Fault', isComplex: true, isArray: true },
+    ],
+    constants: [
+      { name: 'LEVEL_OK', type: 'uint8', value: 1 },
+      { name: 'LEVEL_WARN', type: 'uint8', value: 2 },
+      { name: 'LEVEL_ERROR', type: 'uint8', value: 3 },
+      { name: 'LEVEL_FATAL', type: 'uint8', value: 4 },
     ],
   },
   'kizuna_msgs/msg/SafetyState': {

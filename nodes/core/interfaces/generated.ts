@@ -591,6 +591,28 @@ export declare namespace kizuna_msgs {
     }
 
     /**
+     * A request for a new decision from the national model, published by executive (or any node that
+     * needs one) on kizuna/decision_request. cloud_bridge forwards it on MQTT decision/request and the
+     * answer comes back as a Decision whose decision comes with request_id set.
+     *
+     * ROS type `kizuna_msgs/msg/DecisionRequest`.
+     */
+    export interface DecisionRequest {
+      /** stamp: when the request was made [ROS time] */
+      header: std_msgs.msg.Header;
+      /** unique id chosen by the requester, e.g. a UUID; echoed in the answer */
+      request_id: string;
+      /** one of REASON_* */
+      reason: number;
+      /** the decision that just ended for REASON_OUTCOME; empty otherwise */
+      last_decision_id: string;
+      /** DecisionStatus.STATE_* of last_decision_id for REASON_OUTCOME; 0 otherwise */
+      last_state: number;
+      /** free text for the model, e.g. "battery low"; may be empty */
+      detail: string;
+    }
+
+    /**
      * Progress and outcome of one Decision, published by executive on every state change
      * and periodically while ACTIVE. cloud_bridge forwards it as an event.
      *
@@ -634,6 +656,25 @@ export declare namespace kizuna_msgs {
       message: string;
       /** when the fault became active [ROS time] */
       since: builtin_interfaces.msg.Time;
+    }
+
+    /**
+     * One summary of the robot's health, published by the health node on kizuna/health on every change
+     * and at a fixed rate. cloud_bridge forwards changes as events; the state payload carries the level.
+     *
+     * ROS type `kizuna_msgs/msg/HealthSummary`.
+     */
+    export interface HealthSummary {
+      /** stamp: time of evaluation [ROS time] */
+      header: std_msgs.msg.Header;
+      /** one of LEVEL_* */
+      level: number;
+      /** watched nodes whose heartbeat is fresh, sorted */
+      nodes_alive: string[];
+      /** watched nodes whose heartbeat is older than its timeout, sorted */
+      nodes_silent: string[];
+      /** every active fault: from diagnostics, perception and silent nodes */
+      faults: kizuna_msgs.msg.Fault[];
     }
 
     /**
@@ -2622,8 +2663,10 @@ export interface MessageTypeMap {
   'geometry_msgs/msg/WrenchStamped': geometry_msgs.msg.WrenchStamped;
   'kizuna_msgs/msg/BridgeStatus': kizuna_msgs.msg.BridgeStatus;
   'kizuna_msgs/msg/Decision': kizuna_msgs.msg.Decision;
+  'kizuna_msgs/msg/DecisionRequest': kizuna_msgs.msg.DecisionRequest;
   'kizuna_msgs/msg/DecisionStatus': kizuna_msgs.msg.DecisionStatus;
   'kizuna_msgs/msg/Fault': kizuna_msgs.msg.Fault;
+  'kizuna_msgs/msg/HealthSummary': kizuna_msgs.msg.HealthSummary;
   'kizuna_msgs/msg/SafetyState': kizuna_msgs.msg.SafetyState;
   'kizuna_msgs/msg/SourceFreshness': kizuna_msgs.msg.SourceFreshness;
   'kizuna_msgs/msg/WorldSummary': kizuna_msgs.msg.WorldSummary;
@@ -2802,6 +2845,14 @@ export const MESSAGE_CONSTANTS = {
     /** a person, through the technician CLI or a teleop station */
     SOURCE_OPERATOR: 4,
   },
+  'kizuna_msgs/msg/DecisionRequest': {
+    /** nothing to do: the robot is idle */
+    REASON_IDLE: 1,
+    /** the previous decision ended (see last_decision_id and last_state) */
+    REASON_OUTCOME: 2,
+    /** a node needs guidance, e.g. a task needs a choice (see detail) */
+    REASON_NODE_ASKED: 3,
+  },
   'kizuna_msgs/msg/DecisionStatus': {
     /** validated and queued; not started yet */
     STATE_ACCEPTED: 1,
@@ -2827,6 +2878,16 @@ export const MESSAGE_CONSTANTS = {
     SEVERITY_ERROR: 2,
     /** the robot cannot work until someone intervenes */
     SEVERITY_FATAL: 3,
+  },
+  'kizuna_msgs/msg/HealthSummary': {
+    /** every watched node alive and no fault above WARN */
+    LEVEL_OK: 1,
+    /** degraded: a WARN fault or a diagnostics WARN */
+    LEVEL_WARN: 2,
+    /** a function is unavailable: an ERROR fault, a diagnostics ERROR or a silent node */
+    LEVEL_ERROR: 3,
+    /** the robot cannot work until someone intervenes */
+    LEVEL_FATAL: 4,
   },
   'kizuna_msgs/msg/SafetyState': {
     /** no limit beyond the configured maxima */
