@@ -1,7 +1,10 @@
 /** Every node `kizuna run <name>` can start, by its default name. */
 import type { NodeDefinition } from './core/runner';
 import { definition as exampleNearest } from './example_nearest/node';
+import { definition as safetyGate } from './safety_gate/node';
 
 export const NODES: Readonly<Record<string, NodeDefinition>> = {
   [exampleNearest.name]: exampleNearest,
+  // autonomy
+  [safetyGate.name]: safetyGate,
 };
