@@ -4,6 +4,7 @@ import { definition as exampleNearest } from './example_nearest/node';
 import { definition as safetyGate } from './safety_gate/node';
 import { definition as perception } from './perception/node';
 import { definition as executive } from './executive/node';
+import { definition as health } from './health/node';
 
 export const NODES: Readonly<Record<string, NodeDefinition>> = {
   [exampleNearest.name]: exampleNearest,
@@ -11,4 +12,5 @@ export const NODES: Readonly<Record<string, NodeDefinition>> = {
   [safetyGate.name]: safetyGate,
   [perception.name]: perception,
   [executive.name]: executive,
+  [health.name]: health,
 };

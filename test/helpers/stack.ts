@@ -12,6 +12,7 @@ import { TOPICS } from '../../nodes/core/topics';
 import { start as startGate } from '../../nodes/safety_gate/node';
 import { start as startPerception } from '../../nodes/perception/node';
 import { start as startExecutive } from '../../nodes/executive/node';
+import { start as startHealth } from '../../nodes/health/node';
 import { timeFromNs } from '../../nodes/core/graph/clock';
 import { KinematicWorld, type WorldOptions } from './kinematic';
 
@@ -23,6 +24,8 @@ export interface StackOptions {
   gate?: Record<string, ParamValue>;
   perception?: Record<string, ParamValue>;
   world?: WorldOptions;
+  /** Also start the health node with these parameters. */
+  health?: Record<string, ParamValue>;
   /** Publish BridgeStatus connected=true at 1 Hz (default true). */
   linkUp?: boolean;
 }
@@ -37,6 +40,8 @@ export class Stack {
   readonly requests: Array<MessageOf<'kizuna_msgs/msg/DecisionRequest'>> = [];
   readonly decisions: Decision[] = [];
   readonly speedLimits: number[] = [];
+  /** The nodes under test by name. */
+  readonly nodes = new Map<string, RosNode>();
   linkUp: boolean;
   private readonly decisionPub;
   private seq = 0;
@@ -44,24 +49,24 @@ export class Stack {
   constructor(o: StackOptions = {}) {
     this.world = new KinematicWorld(this.graph, o.world ?? {});
     this.linkUp = o.linkUp ?? true;
-    startGate(
-      this.graph.createNode('safety_gate', {
-        parameterOverrides: { people_enabled: false, max_linear_speed_mps: 1.0, ...o.gate },
-      }),
-    );
-    startPerception(this.graph.createNode('perception', { parameterOverrides: { imu_timeout_s: 0, ...o.perception } }));
+    const node = (name: string, overrides: Record<string, ParamValue>): RosNode => {
+      const n = this.graph.createNode(name, { parameterOverrides: overrides });
+      this.nodes.set(name, n);
+      return n;
+    };
+    startGate(node('safety_gate', { people_enabled: false, max_linear_speed_mps: 1.0, ...o.gate }));
+    startPerception(node('perception', { imu_timeout_s: 0, ...o.perception }));
+    if (o.health) startHealth(node('health', o.health));
     startExecutive(
-      this.graph.createNode('executive', {
-        parameterOverrides: {
-          profile: 'delivery',
-          goal_frame: 'map',
-          max_linear_speed_mps: 1.0,
-          request_period_s: 5,
-          cloud_timeout_s: 5,
-          stall_timeout_s: 10,
-          load_wait_s: 1,
-          ...o.executive,
-        },
+      node('executive', {
+        profile: 'delivery',
+        goal_frame: 'map',
+        max_linear_speed_mps: 1.0,
+        request_period_s: 5,
+        cloud_timeout_s: 5,
+        stall_timeout_s: 10,
+        load_wait_s: 1,
+        ...o.executive,
       }),
     );
     this.cloud = this.graph.createNode('cloud_bridge_probe');
