@@ -82,7 +82,7 @@ export class SafetyGate {
   private last: Twist2D = { vx: 0, vy: 0, wz: 0 };
   private lastStepSec: number;
   private readonly separation: number;
-  private timedOutKey = '';
+  private timedOutMask = 0;
   private approachStop = false;
   private staleScanOrOdom = false;
 
@@ -323,26 +323,25 @@ export class SafetyGate {
     return this.zone;
   }
 
+  /** Updates the stale-source set as a bit mask; the name list is rebuilt only when the mask changes. */
   private updateTimedOut(now: number): void {
     const to = this.p.source_timeout_s;
-    let key = '';
-    let staleRequired = false;
-    for (const s of this.scanSources) {
-      if (now - s.lastSec > to) {
-        key += `${s.name}\n`;
-        staleRequired = true;
-      }
-    }
-    if (now - this.odom.lastSec > to) {
-      key += 'odom\n';
-      staleRequired = true;
-    }
-    if (this.estopSilent(now)) key += 'estop\n';
-    if (this.p.people_enabled && now - this.peopleSec > this.p.people_timeout_s) key += 'world_summary\n';
-    this.staleScanOrOdom = staleRequired;
-    if (key !== this.timedOutKey) {
-      this.timedOutKey = key;
-      this.out.timedOut = key === '' ? [] : key.slice(0, -1).split('\n').sort();
+    let mask = 0;
+    for (let i = 0; i < this.scanSources.length; i++) if (now - this.scanSources[i]!.lastSec > to) mask |= 1 << i;
+    if (now - this.odom.lastSec > to) mask |= 1 << 8;
+    this.staleScanOrOdom = mask !== 0;
+    if (this.estopSilent(now)) mask |= 1 << 9;
+    if (this.p.people_enabled && now - this.peopleSec > this.p.people_timeout_s) mask |= 1 << 10;
+    if (mask !== this.timedOutMask) {
+      this.timedOutMask = mask;
+      const names: string[] = [];
+      this.scanSources.forEach((src, i) => {
+        if (mask & (1 << i)) names.push(src.name);
+      });
+      if (mask & (1 << 8)) names.push('odom');
+      if (mask & (1 << 9)) names.push('estop');
+      if (mask & (1 << 10)) names.push('world_summary');
+      this.out.timedOut = names.sort();
     }
   }
 
