@@ -15,9 +15,12 @@ describe('executive through the safety gate (in-process graph, kinematic world)'
   let s: Stack;
   afterEach(async () => s.shutdown());
 
-  it('drives a navigate_to decision to success, then asks for the next decision', async () => {
+  it('asks for a decision while idle, drives a navigate_to decision to success, then asks for the next', async () => {
     s = new Stack();
     await s.advance(1);
+    expect(s.requests.filter((r) => r.reason === RQ.REASON_IDLE).length).toBe(1);
+    await s.advance(5);
+    expect(s.requests.filter((r) => r.reason === RQ.REASON_IDLE).length).toBe(2); // every request_period_s
     const d = s.decide({ kind: K.KIND_NAVIGATE_TO, target: Stack.target(3, 1, Math.PI / 2) });
     expect(await s.until(() => s.lastStatusOf(d.decision_id)?.state === ST.STATE_SUCCEEDED, 30)).toBe(true);
     expect(s.statesOf(d.decision_id).slice(0, 2)).toEqual([ST.STATE_ACCEPTED, ST.STATE_ACTIVE]);
@@ -198,6 +201,27 @@ describe('executive through the safety gate (in-process graph, kinematic world)'
     await s.advance(0.3);
     expect(s.lastStatusOf(fb.decision_id)!.state).toBe(ST.STATE_PREEMPTED);
     expect(s.lastStatusOf(next.decision_id)!.state).toBe(ST.STATE_ACTIVE);
+  });
+
+  it('lets the running task finish before holding (finish_then_hold policy)', async () => {
+    s = new Stack({ executive: { cloud_timeout_s: 2, fallback_policy: 'finish_then_hold' } });
+    await s.advance(1.5);
+    const d = s.decide({
+      kind: K.KIND_TASK,
+      task_name: 'deliver_package',
+      task_args: encodeTaskArgs({ pickup: { x: 3, y: 0, yaw: 0 }, dropoff: { x: 3, y: 3, yaw: 0 }, package_id: 'pk' }),
+    });
+    await s.advance(0.5);
+    s.linkUp = false;
+    await s.advance(4);
+    // the link is gone past the timeout, but the delivery goes on and no fallback decision exists yet
+    expect(s.decisions.filter((x) => x.source === K.SOURCE_LOCAL_FALLBACK)).toEqual([]);
+    expect(s.lastStatusOf(d.decision_id)!.state).toBe(ST.STATE_ACTIVE);
+    expect(await s.until(() => s.lastStatusOf(d.decision_id)?.state === ST.STATE_SUCCEEDED, 60)).toBe(true);
+    await s.advance(0.3);
+    const fb = s.decisions.filter((x) => x.source === K.SOURCE_LOCAL_FALLBACK);
+    expect(fb.map((x) => x.kind)).toEqual([K.KIND_HOLD]);
+    expect(s.lastStatusOf(fb[0]!.decision_id)!.state).toBe(ST.STATE_ACTIVE);
   });
 
   it('returns to the dock on low battery when the cloud is unreachable (return_to_dock policy)', async () => {

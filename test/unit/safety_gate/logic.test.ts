@@ -189,3 +189,50 @@ describe('ramp', () => {
     expect(ramp(0.5, 0.55, 1, 2, 0.1)).toBe(0.55);
   });
 });
+
+describe('two scan sources', () => {
+  const params = paramsSchema.parse({
+    people_enabled: false,
+    estop_timeout_s: 0,
+    scan_topics: ['scan_front', 'scan_rear'],
+    scan_frames: ['laser_front', 'laser_rear'],
+    scan_poses: [0.3, 0, 0, -0.3, 0, Math.PI],
+  });
+  const ring = (frame: string, r: number): ScanLike =>
+    scan(new Array(181).fill(r), {
+      header: { frame_id: frame },
+      angle_min: -Math.PI / 2,
+      angle_max: Math.PI / 2,
+      angle_increment: Math.PI / 180,
+    });
+
+  it('places the rear laser behind the robot and stops for an obstacle there', () => {
+    const g = new SafetyGate(params, 0);
+    g.onScan(0, ring('laser_front', 5), 0);
+    const rear = ring('laser_rear', 5);
+    (rear.ranges as number[])[90] = 0.05; // straight out of the rear laser at -0.3 m: a point at -0.35 m
+    g.onScan(1, rear, 0);
+    g.onOdom(twist(0), 0);
+    g.onCommand('nav', twist(0.2), 0);
+    expect(g.step(0)).toMatchObject({ state: S.STATE_STOP, reason: S.REASON_OBSTACLE });
+    expect(Math.abs(g.zoneResult.nearestBearing)).toBeCloseTo(Math.PI, 6);
+    expect(g.zoneResult.nearestDistance).toBeCloseTo(0.35, 6);
+  });
+
+  it("names only the stale source and refuses a scan in the other laser's frame", () => {
+    const g = new SafetyGate({ ...params, source_timeout_s: 0.3 }, 0);
+    g.onScan(0, ring('laser_front', 5), 0);
+    g.onScan(1, ring('laser_rear', 5), 0);
+    g.onOdom(twist(0), 0.4);
+    g.onScan(0, ring('laser_front', 5), 0.4);
+    g.onCommand('nav', twist(0.2), 0.4);
+    expect(g.step(0.4)).toMatchObject({ state: S.STATE_STOP, reason: S.REASON_SOURCE_TIMEOUT });
+    expect(g.out.timedOut).toEqual(['scan_rear']);
+    expect(g.onScan(1, ring('laser_front', 5), 0.45)).toMatch(/frame 'laser_front' is not the configured 'laser_rear'/);
+    expect(g.step(0.45).reason).toBe(S.REASON_SOURCE_INVALID);
+    g.onScan(1, ring('laser_rear', 5), 0.5);
+    g.onOdom(twist(0), 0.5);
+    g.onCommand('nav', twist(0.2), 0.5);
+    expect(g.step(0.5).state).toBe(S.STATE_CLEAR);
+  });
+});
