@@ -224,6 +224,36 @@ describe('executive through the safety gate (in-process graph, kinematic world)'
     expect(s.lastStatusOf(fb[0]!.decision_id)!.state).toBe(ST.STATE_ACTIVE);
   });
 
+  it('accompanies a person at walking pace, waits when they fall behind, and fails when they are lost', async () => {
+    s = new Stack({
+      executive: { profile: 'care', accompany_speed_mps: 0.4, accompany_max_gap_m: 2, accompany_lost_timeout_s: 3 },
+    });
+    const person = { x: -1, y: 0 };
+    s.world.people.push(person);
+    let walking = true;
+    s.cloud.createTimer(0.1, () => {
+      if (walking) person.x = s.world.pose.x - 1; // the person keeps 1 m behind the robot
+    });
+    await s.advance(1);
+    const d = s.decide({
+      kind: K.KIND_TASK,
+      task_name: 'accompany',
+      task_args: encodeTaskArgs({ person_id: 'resident-12', destination: { x: 6, y: 0, yaw: 0 } }),
+    });
+    await s.advance(4);
+    expect(s.world.maxSpeedSeen).toBeLessThanOrEqual(0.4 + 1e-9);
+    expect(s.world.pose.x).toBeGreaterThan(1);
+    walking = false; // the person stops; the robot goes on until the gap exceeds 2 m, then waits
+    await s.advance(4);
+    const x = s.world.pose.x;
+    expect(x - person.x).toBeLessThan(2.6);
+    await s.advance(1);
+    expect(s.world.pose.x).toBeCloseTo(x, 6);
+    expect(s.lastStatusOf(d.decision_id)!.state).toBe(ST.STATE_ACTIVE);
+    expect(await s.until(() => s.lastStatusOf(d.decision_id)?.state === ST.STATE_FAILED, 5)).toBe(true);
+    expect(s.lastStatusOf(d.decision_id)!.reason_code).toBe('PERSON_LOST');
+  });
+
   it('returns to the dock on low battery when the cloud is unreachable (return_to_dock policy)', async () => {
     s = new Stack({
       linkUp: false,
