@@ -99,26 +99,26 @@ describe('ZoneModel', () => {
 
   it('finds stop and slowdown zones and the nearest obstacle', () => {
     const out = new ZoneResult();
-    model.evaluate([pointsAt([0.35, 0])], 0, 0, 0, out);
+    model.evaluate([pointsAt([0.35, 0])], Float64Array.of(0, 0, 0), 0, out);
     expect(out).toMatchObject({ inStop: true, inSlowdown: true, obstacleDetected: true });
-    model.evaluate([pointsAt([0.6, 0.1])], 0, 0, 0, out);
+    model.evaluate([pointsAt([0.6, 0.1])], Float64Array.of(0, 0, 0), 0, out);
     expect(out).toMatchObject({ inStop: false, inSlowdown: true });
     expect(out.nearestDistance).toBeCloseTo(Math.hypot(0.6, 0.1), 9);
-    model.evaluate([pointsAt([3, 0])], 0, 0, 0, out);
+    model.evaluate([pointsAt([3, 0])], Float64Array.of(0, 0, 0), 0, out);
     expect(out).toMatchObject({ inStop: false, inSlowdown: false });
   });
 
   it('simulates the command forward: time to collision straight ahead, none when turning away or standing', () => {
     const out = new ZoneResult();
     const wall = pointsAt([1.33, 0]); // 0.98 m beyond front + approach margin
-    model.evaluate([wall], 1.0, 0, 0, out);
+    model.evaluate([wall], Float64Array.of(1.0, 0, 0), 0, out);
     expect(out.timeToCollision).toBeCloseTo(0.9, 9); // collides in step 10: reported as the step before
-    model.evaluate([wall], 0, 0, 0, out);
+    model.evaluate([wall], Float64Array.of(0, 0, 0), 0, out);
     expect(out.timeToCollision).toBe(Number.POSITIVE_INFINITY);
-    model.evaluate([wall], -0.3, 0, 0, out);
+    model.evaluate([wall], Float64Array.of(-0.3, 0, 0), 0, out);
     expect(out.timeToCollision).toBe(Number.POSITIVE_INFINITY);
     // rotating in place sweeps the corners: a point just outside a corner is hit
-    model.evaluate([pointsAt([0.36, 0.2])], 0, 0, -1.0, out);
+    model.evaluate([pointsAt([0.36, 0.2])], Float64Array.of(0, 0, -1.0), 0, out);
     expect(out.timeToCollision).toBeLessThan(1);
   });
 });
