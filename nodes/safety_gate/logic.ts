@@ -314,9 +314,10 @@ export class SafetyGate {
       state = stopReason === S.REASON_ESTOP ? S.STATE_ESTOP : S.STATE_STOP;
       o.reason = stopReason;
     } else {
-      const reqSpeed = Math.hypot(rx, ry);
-      const lin = Math.min(linCap, reqSpeed * scale);
-      const ang = Math.abs(rw) * scale;
+      // Zone factors cap relative to the request (immediately); otherwise only the speed caps apply, so a
+      // commanded slow-down follows the deceleration limit.
+      const lin = scale < 1 ? Math.min(linCap, Math.hypot(rx, ry) * scale) : linCap;
+      const ang = scale < 1 ? Math.abs(rw) * scale : p.max_angular_speed_rps;
       // Acceleration limits from the last output, then one factor for the whole twist (keeps the path's curvature).
       const tx = ramp(f[LAST]!, rx, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
       const ty = ramp(f[LAST + 1]!, ry, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);

@@ -166,6 +166,28 @@ describe('SafetyGate.step', () => {
     expect(g.onSpeedLimit(-1)).toMatch(/not a finite number/);
   });
 
+  it('slows down on command no faster than the deceleration limit, but obeys a new speed limit at once', () => {
+    const g = new SafetyGate({ ...params, max_linear_accel_mps2: 10, max_linear_decel_mps2: 1 }, 0);
+    let t = 0;
+    const run = (vx: number, steps: number): number[] => {
+      const out: number[] = [];
+      for (let i = 0; i < steps; i++) {
+        t += 0.05;
+        fresh(g, t);
+        g.onCommand('nav', twist(vx), t);
+        out.push(g.step(t).vx);
+      }
+      return out;
+    };
+    expect(run(1, 10).pop()).toBeCloseTo(1, 9);
+    const down = run(0.2, 20);
+    expect(down[0]).toBeCloseTo(0.95, 9); // 1 m/s^2 * 0.05 s
+    expect(down.pop()).toBeCloseTo(0.2, 9);
+    run(1, 10);
+    g.onSpeedLimit(0.3);
+    expect(run(1, 1)[0]).toBeCloseTo(0.3, 9);
+  });
+
   it('refuses a reset while the e-stop is asserted and accepts it after release', () => {
     const g = new SafetyGate(params, 0);
     fresh(g, 0);
