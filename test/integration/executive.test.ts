@@ -65,6 +65,26 @@ describe('executive through the safety gate (in-process graph, kinematic world)'
     expect(await s.until(() => s.lastStatusOf(b.decision_id)?.state === ST.STATE_SUCCEEDED, 30)).toBe(true);
   });
 
+  it('waits behind an obstacle the gate stops for, and reaches the goal once it is gone', async () => {
+    s = new Stack({ executive: { stall_timeout_s: 20 } });
+    const states: number[] = [];
+    s.cloud.createSubscription('kizuna_msgs/msg/SafetyState', 'kizuna/safety_state', (m) => states.push(m.state));
+    await s.advance(1);
+    const d = s.decide({ kind: K.KIND_NAVIGATE_TO, target: Stack.target(5, 0) });
+    await s.advance(2);
+    const box = { x: s.world.pose.x + 0.8, y: 0, r: 0.2 }; // someone steps in front of the robot
+    s.world.circles.push(box);
+    await s.advance(3);
+    const x = s.world.pose.x;
+    await s.advance(2);
+    expect(s.world.pose.x).toBeCloseTo(x, 6);
+    expect(box.x - box.r - (x + 0.3)).toBeGreaterThan(0); // never touched it
+    expect(states).toContain(MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'].STATE_STOP);
+    expect(s.lastStatusOf(d.decision_id)!.state).toBe(ST.STATE_ACTIVE);
+    s.world.circles.length = 0;
+    expect(await s.until(() => s.lastStatusOf(d.decision_id)?.state === ST.STATE_SUCCEEDED, 20)).toBe(true);
+  });
+
   it('stops cleanly when a decision expires while it runs, and rejects one that arrives expired', async () => {
     s = new Stack();
     await s.advance(1);
