@@ -280,6 +280,21 @@ export function graphFidelitySuite(name: string, makeHarness: () => Promise<Grap
         await expect(action.waitForServer(Number.NaN)).rejects.toMatchObject({ code: 'KZ_ERR_CLOCK' });
       });
 
+      it('reports the ticks a late wall-clock timer missed instead of skipping them silently', async () => {
+        const infos: TimerInfo[] = [];
+        const t = node.createTimer(0.02, (info) => {
+          infos.push(info);
+          if (infos.length === 1) busy(130); // holds the process: the next call comes several periods late
+        });
+        expect(await waitFor(() => infos.length >= 2)).toBe(true);
+        t.cancel();
+        expect(infos[0]!.missedTicks).toBe(0);
+        expect(infos[1]!.missedTicks).toBeGreaterThanOrEqual(3);
+        expect(infos[1]!.actualCallNs - infos[1]!.expectedCallNs).toBeGreaterThanOrEqual(
+          BigInt(infos[1]!.missedTicks) * 20_000_000n,
+        );
+      });
+
       it('keeps the other timers running when one timer callback throws every time', async () => {
         const errors: KizunaError[] = [];
         node.on('error', (e) => errors.push(e));

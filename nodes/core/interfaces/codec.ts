@@ -1,14 +1,17 @@
 /**
- * Message checkers compiled once per type from the parsed definitions (definitions.generated.ts), in the
- * spirit of ajv or protobufjs: the hot path never interprets a definition, never builds a path string and
- * never allocates a closure per message.
+ * Message checkers compiled once per type from the parsed definitions (definitions.generated.ts), the way
+ * ajv compiles a JSON Schema or protobufjs an encoder: each message type becomes generated JavaScript
+ * with its fields unrolled, nested messages inlined and one specialised loop per array field, so the hot
+ * path never interprets a definition, never builds a path string and never allocates a closure.
  *
- * `check` validates and copies in one pass, reading every field and element once (a getter is read once,
- * so what was checked is what is delivered): numeric arrays become typed arrays (a typed array of the
- * field's own element type is accepted as it is, O(1) to check, and copied with one memcpy), plain numeric
- * arrays are checked in one tight loop, 64-bit integers become bigint, float32 values are rounded as a C
- * float stores them. When it refuses a value, the interpreter in validate.ts runs once to name every
- * problem with its path.
+ * - `check` validates and copies in one pass, reading every field and element once (a getter is read once,
+ *   so what was checked is what is delivered): numeric arrays become typed arrays (a typed array of the
+ *   field's own element type is accepted as it is, O(1) to check, copied with one memcpy), plain numeric
+ *   arrays are checked in one tight loop, 64-bit integers become bigint, float32 values are rounded as a C
+ *   float stores them.
+ * - `validate` checks without copying (what rclnodejs's own conversion then copies).
+ * - When either refuses a value, the interpreter in validate.ts runs once to name every problem with its
+ *   path: error text is only ever built for an error.
  */
 import { KizunaError } from '../errors';
 import type { FieldDef, MsgDef } from './definition';
@@ -24,256 +27,296 @@ export interface MessageCodec {
    * (when given) and every bad field.
    */
   check(value: unknown, topic?: string): unknown;
+  /** Checks `value` without copying it. Throws KZ_ERR_MSG_INVALID like `check`. */
+  validate(value: unknown, topic?: string): void;
   /** A deep copy of a value `check` returned (no validation: it is already checked). */
   clone(checked: unknown): unknown;
 }
 
-type Conv = (v: unknown) => unknown;
-type TypedCtor =
-  | Uint8ArrayConstructor
-  | Int8ArrayConstructor
-  | Int16ArrayConstructor
-  | Uint16ArrayConstructor
-  | Int32ArrayConstructor
-  | Uint32ArrayConstructor
-  | Float32ArrayConstructor
-  | Float64ArrayConstructor;
-
-/** Thrown (never allocated per message) when the fast path refuses a value. */
+/** Thrown (never allocated per message) when generated code refuses a value. */
 const REFUSED: unique symbol = Symbol('kizuna.codec.refused');
-function refuse(): never {
-  throw REFUSED;
-}
 
-const TYPED: Record<string, TypedCtor | undefined> = {
-  byte: Uint8Array,
-  uint8: Uint8Array,
-  char: Int8Array,
-  int8: Int8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  float32: Float32Array,
-  float64: Float64Array,
+const TYPED: Record<string, string | undefined> = {
+  byte: 'Uint8Array',
+  uint8: 'Uint8Array',
+  char: 'Int8Array',
+  int8: 'Int8Array',
+  int16: 'Int16Array',
+  uint16: 'Uint16Array',
+  int32: 'Int32Array',
+  uint32: 'Uint32Array',
+  float32: 'Float32Array',
+  float64: 'Float64Array',
 };
 
-const NEG_FLOAT32_MAX = -FLOAT32_MAX;
+type Fn = (v: unknown) => unknown;
 
-function scalarConv(field: FieldDef): Conv {
-  const type = field.type;
-  switch (type) {
-    case 'bool':
-      return (v) => (typeof v === 'boolean' ? v : refuse());
-    case 'string': {
-      const bound = field.stringUpperBound;
-      if (bound === undefined) return (v) => (typeof v === 'string' ? v : refuse());
-      // Each UTF-16 unit is at most 3 UTF-8 bytes: only long strings need counting.
-      return (v) => (typeof v === 'string' && (v.length * 3 <= bound || utf8Length(v) <= bound) ? v : refuse());
-    }
-    case 'wstring': {
-      const bound = field.stringUpperBound ?? Infinity;
-      return (v) => (typeof v === 'string' && v.length <= bound ? v : refuse());
-    }
-    case 'float64':
-      return (v) => (typeof v === 'number' ? v : refuse());
-    case 'float32':
-      return (v) => {
-        if (typeof v !== 'number') refuse();
-        if ((v > FLOAT32_MAX || v < NEG_FLOAT32_MAX) && Number.isFinite(v)) refuse();
-        return Math.fround(v);
-      };
-    case 'int64':
-    case 'uint64': {
-      const [lo, hi] = INT_RANGE[type]!;
-      return (v) => {
-        if (typeof v === 'bigint') return v >= lo && v <= hi ? v : refuse();
-        if (typeof v === 'number' && Number.isSafeInteger(v)) {
-          const b = BigInt(v);
-          return b >= lo && b <= hi ? b : refuse();
-        }
-        return refuse();
-      };
-    }
-    default: {
-      const range = INT_RANGE[type];
-      if (!range) return () => refuse();
-      const lo = Number(range[0]);
-      const hi = Number(range[1]);
-      return (v) => (typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi ? v : refuse());
-    }
+/** Generated functions of one type, filled lazily so that nested types compile on first use. */
+interface Compiled {
+  check: Fn;
+  validate: Fn;
+  clone: Fn;
+}
+
+/** Helpers the generated code reaches through `H`. */
+interface Helpers {
+  R: typeof REFUSED;
+  U: (s: string) => number;
+  /** Converter of a nested message type (for arrays of messages): `C(type).check` etc. */
+  C: (type: string) => Compiled;
+}
+
+const H: Helpers = { R: REFUSED, U: utf8Length, C: (type) => compile(type) };
+
+class Gen {
+  private n = 0;
+  readonly lines: string[] = [];
+
+  v(prefix: string): string {
+    return `${prefix}${this.n++}`;
+  }
+
+  emit(line: string): void {
+    this.lines.push(line);
   }
 }
 
-/** Length rules of an array field, applied to what was built. */
-function lengthOk(field: FieldDef, n: number): boolean {
-  if (field.arrayLength !== undefined) return n === field.arrayLength;
-  if (field.arrayUpperBound !== undefined) return n <= field.arrayUpperBound;
-  return true;
+const REFUSE = 'throw H.R;';
+
+/** Code that checks number variable `x` against primitive `type` (numbers only: float and ≤32-bit ints). */
+function numberTest(type: string, x: string): string {
+  if (type === 'float64') return `typeof ${x} !== 'number'`;
+  if (type === 'float32') {
+    return `typeof ${x} !== 'number' || ((${x} > ${FLOAT32_MAX} || ${x} < -${FLOAT32_MAX}) && ${x} !== Infinity && ${x} !== -Infinity)`;
+  }
+  const range = INT_RANGE[type]!;
+  return `typeof ${x} !== 'number' || !Number.isInteger(${x}) || ${x} < ${range[0]} || ${x} > ${range[1]}`;
 }
 
-/** A numeric array field stored as a typed array (rclnodejs's representation). */
-function typedArrayConv(field: FieldDef, Typed: TypedCtor): Conv {
+/** Emits a check of scalar `x` of `field`'s primitive type; returns the expression of its copy. */
+function emitScalar(g: Gen, field: FieldDef, x: string, copy: boolean): string {
   const type = field.type;
-  const kind = type === 'float64' ? 0 : type === 'float32' ? 1 : 2;
-  const range = INT_RANGE[type];
-  const lo = range ? Number(range[0]) : 0;
-  const hi = range ? Number(range[1]) : 0;
-  const fixed = field.arrayLength;
-  const bound = field.arrayUpperBound;
-  return (v) => {
-    let n: number;
-    let out: InstanceType<TypedCtor>;
-    if (v instanceof Typed) {
-      // Its elements cannot hold a value the field cannot: only the length is checked.
-      n = v.length;
-      if ((fixed !== undefined && n !== fixed) || (bound !== undefined && n > bound)) refuse();
-      return new Typed(v as never);
-    }
-    if (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView))) {
-      const a = v as ArrayLike<unknown>;
-      n = a.length;
-      if ((fixed !== undefined && n !== fixed) || (bound !== undefined && n > bound)) refuse();
-      out = new Typed(n);
-      if (kind === 0) {
-        for (let i = 0; i < n; i++) {
-          const x = a[i];
-          if (typeof x !== 'number') refuse();
-          out[i] = x;
-        }
-      } else if (kind === 1) {
-        for (let i = 0; i < n; i++) {
-          const x = a[i];
-          if (typeof x !== 'number' || ((x > FLOAT32_MAX || x < NEG_FLOAT32_MAX) && x !== Infinity && x !== -Infinity))
-            refuse();
-          out[i] = x;
-        }
-      } else {
-        for (let i = 0; i < n; i++) {
-          const x = a[i];
-          if (typeof x !== 'number' || !Number.isInteger(x) || x < lo || x > hi) refuse();
-          out[i] = x;
-        }
+  switch (type) {
+    case 'bool':
+      g.emit(`if (typeof ${x} !== 'boolean') ${REFUSE}`);
+      return x;
+    case 'string':
+      g.emit(`if (typeof ${x} !== 'string') ${REFUSE}`);
+      if (field.stringUpperBound !== undefined) {
+        // Each UTF-16 unit is at most 3 UTF-8 bytes: only long strings need counting.
+        const b = field.stringUpperBound;
+        g.emit(`if (${x}.length * 3 > ${b} && H.U(${x}) > ${b}) ${REFUSE}`);
       }
-      return out;
+      return x;
+    case 'wstring':
+      g.emit(`if (typeof ${x} !== 'string') ${REFUSE}`);
+      if (field.stringUpperBound !== undefined) g.emit(`if (${x}.length > ${field.stringUpperBound}) ${REFUSE}`);
+      return x;
+    case 'int64':
+    case 'uint64': {
+      const [lo, hi] = INT_RANGE[type]!;
+      const y = g.v('w');
+      g.emit(`let ${y};`);
+      g.emit(`if (typeof ${x} === 'bigint') ${y} = ${x};`);
+      g.emit(`else if (typeof ${x} === 'number' && Number.isSafeInteger(${x})) ${y} = BigInt(${x});`);
+      g.emit(`else ${REFUSE}`);
+      g.emit(`if (${y} < ${lo}n || ${y} > ${hi}n) ${REFUSE}`);
+      return copy ? y : x;
     }
-    return refuse();
-  };
+    default:
+      if (!TYPED[type] && !INT_RANGE[type]) {
+        g.emit(REFUSE);
+        return x;
+      }
+      g.emit(`if (${numberTest(type, x)}) ${REFUSE}`);
+      return copy && type === 'float32' ? `Math.fround(${x})` : x;
+  }
 }
 
-/** Any other array field (bool, string, 64-bit integers, messages): a plain array of converted elements. */
-function plainArrayConv(field: FieldDef, elem: Conv): Conv {
-  return (v) => {
-    if (!Array.isArray(v) && !(ArrayBuffer.isView(v) && !(v instanceof DataView))) refuse();
-    const a = v as ArrayLike<unknown>;
-    const n = a.length;
-    if (!lengthOk(field, n)) refuse();
-    const out = new Array<unknown>(n);
-    for (let i = 0; i < n; i++) out[i] = elem(a[i]);
-    return out;
-  };
+function emitLength(g: Gen, field: FieldDef, n: string): void {
+  if (field.arrayLength !== undefined) g.emit(`if (${n} !== ${field.arrayLength}) ${REFUSE}`);
+  if (field.arrayUpperBound !== undefined) g.emit(`if (${n} > ${field.arrayUpperBound}) ${REFUSE}`);
 }
 
-interface Compiled {
-  conv: Conv;
-  clone: (v: unknown) => unknown;
+/** Emits a check (and copy) of array `x` of `field`; returns the expression of the result. */
+function emitArray(g: Gen, field: FieldDef, x: string, copy: boolean): string {
+  const y = g.v('a');
+  const n = g.v('n');
+  const i = g.v('i');
+  const e = g.v('e');
+  const typed = field.isComplex ? undefined : TYPED[field.type];
+  g.emit(`let ${y};`);
+  if (typed) {
+    // The field's own typed array cannot hold a bad element: only its length is checked.
+    g.emit(`if (${x} instanceof ${typed}) {`);
+    g.emit(`const ${n} = ${x}.length;`);
+    emitLength(g, field, n);
+    g.emit(`${y} = ${copy ? `new ${typed}(${x})` : x};`);
+    for (const kind of ['array', 'view'] as const) {
+      g.emit(
+        kind === 'array'
+          ? `} else if (Array.isArray(${x})) {`
+          : `} else if (ArrayBuffer.isView(${x}) && !(${x} instanceof DataView)) {`,
+      );
+      g.emit(`const ${n} = ${x}.length;`);
+      emitLength(g, field, n);
+      if (copy) g.emit(`${y} = new ${typed}(${n});`);
+      g.emit(`for (let ${i} = 0; ${i} < ${n}; ${i}++) {`);
+      g.emit(`const ${e} = ${x}[${i}];`);
+      g.emit(`if (${numberTest(field.type, e)}) ${REFUSE}`);
+      if (copy) g.emit(`${y}[${i}] = ${e};`);
+      g.emit('}');
+    }
+    g.emit(`} else ${REFUSE}`);
+    return y;
+  }
+  g.emit(`if (!Array.isArray(${x}) && !(ArrayBuffer.isView(${x}) && !(${x} instanceof DataView))) ${REFUSE}`);
+  g.emit(`const ${n} = ${x}.length;`);
+  emitLength(g, field, n);
+  if (copy) g.emit(`${y} = new Array(${n});`);
+  g.emit(`for (let ${i} = 0; ${i} < ${n}; ${i}++) {`);
+  g.emit(`const ${e} = ${x}[${i}];`);
+  let out: string;
+  if (field.isComplex) {
+    out = `H.C(${JSON.stringify(field.type)}).${copy ? 'check' : 'validate'}(${e})`;
+    if (!copy) g.emit(`${out};`);
+  } else {
+    out = emitScalar(g, field, e, copy);
+  }
+  if (copy) g.emit(`${y}[${i}] = ${out};`);
+  g.emit('}');
+  return copy ? y : x;
+}
+
+/** Emits a check (and copy) of message `x` of `def`, inlining nested messages; returns the result expression. */
+function emitMessage(g: Gen, def: MsgDef, x: string, copy: boolean, depth: number): string {
+  g.emit(`if (${x} === null || typeof ${x} !== 'object' || Array.isArray(${x}) || ArrayBuffer.isView(${x})) ${REFUSE}`);
+  const outs: string[] = [];
+  for (const field of def.fields) {
+    const f = g.v('f');
+    g.emit(`const ${f} = ${x}[${JSON.stringify(field.name)}];`);
+    g.emit(`if (${f} === undefined) ${REFUSE}`);
+    let out: string;
+    if (field.isArray) out = emitArray(g, field, f, copy);
+    else if (field.isComplex) {
+      out =
+        depth < 8
+          ? emitMessage(g, messageDefinition(field.type), f, copy, depth + 1)
+          : `H.C(${JSON.stringify(field.type)}).${copy ? 'check' : 'validate'}(${f})`;
+    } else out = emitScalar(g, field, f, copy);
+    outs.push(`${JSON.stringify(field.name)}: ${out}`);
+  }
+  // Every field is present, so any key beyond them makes the count differ.
+  const k = g.v('k');
+  g.emit(`let ${k} = 0;`);
+  g.emit(`for (const _ in ${x}) ${k}++;`);
+  g.emit(`if (${k} !== ${def.fields.length}) ${REFUSE}`);
+  if (!copy) return x;
+  const o = g.v('o');
+  g.emit(`const ${o} = { ${outs.join(', ')} };`);
+  return o;
+}
+
+/** Emits a deep copy of checked message `x`; returns the expression of the copy. */
+function emitClone(g: Gen, def: MsgDef, x: string, depth: number): string {
+  const outs: string[] = [];
+  for (const field of def.fields) {
+    const f = `${x}[${JSON.stringify(field.name)}]`;
+    let out: string;
+    if (field.isComplex && !field.isArray) {
+      const v = g.v('c');
+      g.emit(`const ${v} = ${f};`);
+      out =
+        depth < 8
+          ? emitClone(g, messageDefinition(field.type), v, depth + 1)
+          : `H.C(${JSON.stringify(field.type)}).clone(${v})`;
+    } else if (field.isComplex) {
+      out = `${f}.map(H.C(${JSON.stringify(field.type)}).clone)`;
+    } else if (field.isArray) {
+      const typed = TYPED[field.type];
+      out = typed ? `new ${typed}(${f})` : `${f}.slice()`;
+    } else out = f;
+    outs.push(`${JSON.stringify(field.name)}: ${out}`);
+  }
+  const o = g.v('o');
+  g.emit(`const ${o} = { ${outs.join(', ')} };`);
+  return o;
+}
+
+function build(def: MsgDef, body: (g: Gen) => string): Fn {
+  const g = new Gen();
+  const result = body(g);
+  const src = `${g.lines.join('\n')}\nreturn ${result};`;
+  // Generated from the parsed .msg definitions only (names are JSON-quoted): no outside input reaches it.
+  const factory = new Function('H', `return function ${fnName(def.name)}(v) {\n${src}\n};`) as (h: Helpers) => Fn;
+  return factory(H);
+}
+
+function fnName(type: string): string {
+  return `kz_${type.replace(/[^A-Za-z0-9_]/g, '_')}`;
 }
 
 const compiled = new Map<string, Compiled>();
 
-function fieldConv(field: FieldDef): Conv {
-  const one: Conv = field.isComplex ? (v) => compile(field.type).conv(v) : scalarConv(field);
-  if (!field.isArray) return one;
-  const Typed = field.isComplex ? undefined : TYPED[field.type];
-  return Typed ? typedArrayConv(field, Typed) : plainArrayConv(field, one);
-}
-
-function fieldClone(field: FieldDef): ((v: unknown) => unknown) | undefined {
-  if (field.isComplex) {
-    const nested = (v: unknown): unknown => compile(field.type).clone(v);
-    if (!field.isArray) return nested;
-    return (v) => (v as unknown[]).map(nested);
-  }
-  if (!field.isArray) return undefined; // primitives are immutable
-  const Typed = TYPED[field.type];
-  if (Typed) return (v) => new Typed(v as never);
-  return (v) => (v as unknown[]).slice();
-}
-
-function compileDef(def: MsgDef): Compiled {
-  const names = def.fields.map((f) => f.name);
-  const n = names.length;
-  // Filled on first use, so recursive definitions compile lazily.
-  let convs: Conv[] | undefined;
-  let clones: Array<((v: unknown) => unknown) | undefined> | undefined;
-  const conv: Conv = (v) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v) || ArrayBuffer.isView(v)) refuse();
-    const src = v as Record<string, unknown>;
-    const cs = (convs ??= def.fields.map(fieldConv));
-    const out: Record<string, unknown> = {};
-    for (let i = 0; i < n; i++) {
-      const x = src[names[i]!];
-      if (x === undefined) refuse();
-      out[names[i]!] = cs[i]!(x);
-    }
-    // No key beyond the definition's: with every field present, any extra key makes the count differ.
-    let keys = 0;
-    for (const k in src) if (Object.prototype.hasOwnProperty.call(src, k)) keys++;
-    if (keys !== n) refuse();
-    return out;
-  };
-  const clone = (v: unknown): unknown => {
-    const src = v as Record<string, unknown>;
-    const cl = (clones ??= def.fields.map(fieldClone));
-    const out: Record<string, unknown> = {};
-    for (let i = 0; i < n; i++) {
-      const c = cl[i];
-      const x = src[names[i]!];
-      out[names[i]!] = c ? c(x) : x;
-    }
-    return out;
-  };
-  return { conv, clone };
-}
-
 function compile(type: string): Compiled {
   let c = compiled.get(type);
-  if (!c) {
-    c = compileDef(messageDefinition(type));
-    compiled.set(type, c);
-  }
+  if (c) return c;
+  const def = messageDefinition(type);
+  let check: Fn | undefined;
+  let validate: Fn | undefined;
+  let clone: Fn | undefined;
+  // Each generated function is built on first call, so recursive references resolve lazily.
+  c = {
+    check: (v) => (check ??= build(def, (g) => emitMessage(g, def, 'v', true, 0)))(v),
+    validate: (v) => (validate ??= build(def, (g) => emitMessage(g, def, 'v', false, 0)))(v),
+    clone: (v) => (clone ??= build(def, (g) => emitClone(g, def, 'v', 0)))(v),
+  };
+  compiled.set(type, c);
   return c;
 }
 
 const codecs = new Map<string, MessageCodec>();
 
+/** The error for a value generated code refused (or that threw while being read): every problem, with paths. */
+function refusal(type: string, value: unknown, err: unknown, topic: string | undefined): KizunaError {
+  if (err !== REFUSED && err instanceof KizunaError) return err;
+  const problems = messageProblems(type, value);
+  if (problems.length === 0) {
+    problems.push({
+      path: '(message)',
+      why:
+        err === REFUSED
+          ? 'it has inherited enumerable properties, or a field changed while it was read (a getter returning different values?)'
+          : `cannot be read: ${(err as Error)?.message ?? String(err)}`,
+    });
+  }
+  return invalidMessageError(type, problems, topic);
+}
+
 /** The compiled codec of message type `type` (compiled on first use, then cached). Throws KZ_ERR_UNKNOWN_TYPE. */
 export function codecFor(type: string): MessageCodec {
   let codec = codecs.get(type);
   if (codec) return codec;
-  const { conv, clone } = compile(type);
+  const c = compile(type);
+  const check = build(messageDefinition(type), (g) => emitMessage(g, messageDefinition(type), 'v', true, 0));
+  const validate = build(messageDefinition(type), (g) => emitMessage(g, messageDefinition(type), 'v', false, 0));
   codec = {
     type,
     check(value: unknown, topic?: string): unknown {
       try {
-        return conv(value);
+        return check(value);
       } catch (err) {
-        if (err !== REFUSED && err instanceof KizunaError) throw err;
-        // Refused (or a getter/proxy threw): name every problem, with paths, once.
-        const problems = messageProblems(type, value);
-        if (problems.length === 0) {
-          problems.push({
-            path: '(message)',
-            why:
-              err === REFUSED
-                ? 'a field changed while it was read (a getter returning different values?)'
-                : `cannot be read: ${(err as Error)?.message ?? String(err)}`,
-          });
-        }
-        throw invalidMessageError(type, problems, topic);
+        throw refusal(type, value, err, topic);
       }
     },
-    clone,
+    validate(value: unknown, topic?: string): void {
+      try {
+        validate(value);
+      } catch (err) {
+        throw refusal(type, value, err, topic);
+      }
+    },
+    clone: c.clone,
   };
   codecs.set(type, codec);
   return codec;

@@ -228,7 +228,7 @@ export function invalidMessageError(type: string, problems: MessageProblem[], to
  * (when given) and each bad field: `topic '/scan' (sensor_msgs/msg/LaserScan): field 'rangs': unknown field`.
  */
 export function assertMessage(type: string, value: unknown, topic?: string): void {
-  codecFor(type).check(value, topic);
+  codecFor(type).validate(value, topic);
 }
 
 /**
