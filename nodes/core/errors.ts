@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   KZ_ERR_RCLNODEJS_UNAVAILABLE: 'rclnodejs cannot be loaded: ROS 2 is not sourced or rclnodejs is not installed',
   // command line
   KZ_ERR_CLI_USAGE: 'a command-line flag or argument is not valid',
+  // simulation
+  KZ_ERR_SCENARIO_INVALID: 'a scenario file cannot be read, is not YAML, or does not match the scenario format',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
