@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   KZ_ERR_CMD_BYPASS: 'another node publishes on the base cmd_vel topic that only the safety gate may publish',
   KZ_ERR_NAV_FAILED:
     'a navigation goal failed: the Nav2 server rejected or aborted it, or the robot could not reach it',
+  // simulation
+  KZ_ERR_SCENARIO_INVALID: 'a scenario file cannot be read, is not YAML, or does not match the scenario format',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

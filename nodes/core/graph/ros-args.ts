@@ -7,7 +7,7 @@ import { parseDocument, visit, type Document } from 'yaml';
 import { KizunaError } from '../errors';
 import type { ParamValue } from './params';
 import type { RemapRule } from './types';
-import { fullyQualifiedNodeName } from './names';
+import { fullyQualifiedNodeName, validateRemapRule } from './names';
 
 /** One `<node pattern>: ros__parameters:` block of a parameter file. */
 export interface ParamBlock {
@@ -270,6 +270,12 @@ export function parseRosArgs(argv: ReadonlyArray<string>): RosArgs {
         const colon = lhs.indexOf(':');
         const node = colon > 0 ? lhs.slice(0, colon) : undefined;
         const from = colon > 0 ? lhs.slice(colon + 1) : lhs;
+        // Checked now, as rcl checks remap rules while parsing: never on some later name lookup.
+        try {
+          validateRemapRule({ from, to, ...(node ? { node } : {}) });
+        } catch (err) {
+          throw argError((err as Error).message);
+        }
         if (from === '__node' || from === '__name') {
           if (node) out.nodeRenames[node] = to;
           else out.nodeName = to;

@@ -88,7 +88,7 @@ class RclnodejsGraph implements RosGraph, NodeHost {
     if (this.down || !this.contextAlive()) {
       throw new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', 'the rclnodejs graph is shut down', { entity: name });
     }
-    const { namespace, fqn } = newNodeIdentity(name, options.namespace, (f) => this.nodes.has(f));
+    const { namespace, fqn } = newNodeIdentity(name, options.namespace, (f) => this.nodes.has(f), options.remappings);
     const overrides = options.parameterOverrides ?? {};
     const useSimTime = useSimTimeFrom(overrides, fqn);
     const { rcl } = this;
