@@ -19,6 +19,8 @@ export interface ZoneConfig {
   stopMargin: number;
   /** [m] slowdown zone growth around the footprint. */
   slowdownMargin: number;
+  /** [m] limit zone growth around the footprint (absolute speed caps inside); 0 disables it. */
+  limitMargin: number;
   /** [s] approach horizon; 0 disables the approach model. */
   approachTime: number;
   /** [s] simulation step. */
@@ -40,6 +42,8 @@ const TRIG_Y = 4;
 export class ZoneResult {
   inStop = false;
   inSlowdown = false;
+  /** A point lies in the limit zone. */
+  inLimit = false;
   obstacleDetected = false;
   /** @internal */
   readonly n = new Float64Array(5);
@@ -96,8 +100,10 @@ export class ZoneModel {
     const f = this.cfg.footprint;
     const stopM = this.cfg.stopMargin;
     const slowM = this.cfg.slowdownMargin;
+    const limitM = this.cfg.limitMargin;
     let inStop = false;
     let inSlow = false;
+    let inLimit = false;
     let best = Number.POSITIVE_INFINITY;
     let bestX = 0;
     let bestY = 0;
@@ -124,6 +130,7 @@ export class ZoneModel {
           }
           inSlow = true;
         }
+        if (limitM > 0 && !inLimit && inside(x, y, f, limitM)) inLimit = true;
         if (kinds[i] === POINT_OBSTACLE) {
           const d2 = x * x + y * y;
           if (d2 < best) {
@@ -137,6 +144,7 @@ export class ZoneModel {
     const n = out.n;
     out.inStop = inStop;
     out.inSlowdown = inSlow;
+    out.inLimit = inLimit;
     n[TRIG_X] = trigX;
     n[TRIG_Y] = trigY;
     out.obstacleDetected = best !== Number.POSITIVE_INFINITY;
