@@ -32,6 +32,18 @@ export const ERROR_CODES = {
   KZ_ERR_RCLNODEJS_UNAVAILABLE: 'rclnodejs cannot be loaded: ROS 2 is not sourced or rclnodejs is not installed',
   // command line
   KZ_ERR_CLI_USAGE: 'a command-line flag or argument is not valid',
+  // autonomy
+  KZ_ERR_CMD_INVALID: 'a velocity command has NaN or Inf; the safety gate dropped it',
+  KZ_ERR_SCAN_INVALID:
+    'a laser scan was refused: wrong frame, nonsensical angle or range limits, or mostly invalid beams',
+  KZ_ERR_INPUT_INVALID:
+    'an autonomy input (odometry, battery, speed limit, detections, summary) has a value that makes no sense',
+  KZ_ERR_ESTOP_RESET_REFUSED: 'an e-stop resume was refused: the e-stop is still asserted or its publisher is silent',
+  KZ_ERR_DECISION_REJECTED: 'the executive refused a decision before starting it (reason code in DecisionStatus)',
+  KZ_ERR_NAV_FAILED:
+    'a navigation goal failed: the Nav2 server rejected or aborted it, or the robot could not reach it',
+  // simulation
+  KZ_ERR_SCENARIO_INVALID: 'a scenario file cannot be read, is not YAML, or does not match the scenario format',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
