@@ -39,7 +39,7 @@ function loadRclnodejs(): Rclnodejs {
       'KZ_ERR_RCLNODEJS_UNAVAILABLE',
       'rclnodejs cannot be loaded: source ROS 2 (Jazzy or Humble), e.g. `source /opt/ros/jazzy/setup.bash`, ' +
         // Only the first line of the loader's message: Node appends a "Require stack" of internal paths.
-        `then run \`npm ci\` in this shell to install the pinned rclnodejs@${RCLNODEJS_VERSION} (${errorText(cause).split('\n')[0]})`,
+        `then run \`npm install --save-optional --save-exact rclnodejs@${RCLNODEJS_VERSION}\` in this shell (${errorText(cause).split('\n')[0]})`,
       { entity: 'rclnodejs' },
       { cause },
     );
