@@ -12,8 +12,8 @@ import { z } from 'zod';
 import { PROFILE_NAMES, TASKS, profileNameSchema } from '../profiles';
 import { topicLevelSchema } from './topics';
 
-/** Largest magnitude any number in a decision may have; anything beyond is NUMBER_OUT_OF_RANGE. */
-export const MAX_ABS_NUMBER = 1e9;
+/** Largest magnitude any number in a decision may have (2^53 - 1); anything beyond is NUMBER_OUT_OF_RANGE. */
+export const MAX_ABS_NUMBER = Number.MAX_SAFE_INTEGER;
 
 const versionSchema = z
   .string()
