@@ -32,6 +32,12 @@ export const ERROR_CODES = {
   KZ_ERR_RCLNODEJS_UNAVAILABLE: 'rclnodejs cannot be loaded: ROS 2 is not sourced or rclnodejs is not installed',
   // command line
   KZ_ERR_CLI_USAGE: 'a command-line flag or argument is not valid',
+  // cloud bridge
+  KZ_ERR_BRIDGE_STORE:
+    "the cloud bridge's durable store (outbox, seq, replay window) cannot be opened or belongs to another robot",
+  KZ_ERR_BRIDGE_CONFIG: 'a cloud bridge file (trusted keys, TLS certificate or key, password) is missing or invalid',
+  KZ_ERR_CONTRACT_INVALID: 'an outbound MQTT payload does not match the contract (a bug: it is not sent)',
+  KZ_ERR_MQTT: 'the MQTT connection failed or was refused (reported; the bridge reconnects with backoff)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
