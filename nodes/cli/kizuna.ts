@@ -8,6 +8,7 @@ import { createLogger } from '../core/logging';
 import { launchNode } from '../core/runner';
 import { NODES } from '../registry';
 import { runDemo } from './demo';
+import { runContract } from './contract';
 
 const USAGE = `usage: kizuna <command> [options]
 
@@ -17,6 +18,7 @@ commands:
                                  start one node; --ros-args takes -p name:=value, --params-file <yaml>,
                                  -r from:=to, -r __node:=name, -r __ns:=/ns, --log-level <level>
   nodes                          list the nodes 'run' can start
+  contract --out <dir>           write the MQTT contract: JSON Schema of every payload and an AsyncAPI 3 document
   --help, --version
 
 exit status:
@@ -123,6 +125,9 @@ async function main(argv: string[]): Promise<number> {
       await launched.graph.shutdown();
       return 0;
     }
+    case 'contract':
+      for (const file of runContract(rest, USAGE)) print(file);
+      return 0;
     default:
       throw usageError(`unknown command '${cmd}'`);
   }

@@ -45,6 +45,12 @@ export const ERROR_CODES = {
     'a navigation goal failed: the Nav2 server rejected or aborted it, or the robot could not reach it',
   // simulation
   KZ_ERR_SCENARIO_INVALID: 'a scenario file cannot be read, is not YAML, or does not match the scenario format',
+  // cloud bridge
+  KZ_ERR_BRIDGE_STORE:
+    "the cloud bridge's durable store (outbox, seq, replay window) cannot be opened or belongs to another robot",
+  KZ_ERR_BRIDGE_CONFIG: 'a cloud bridge file (trusted keys, TLS certificate or key, password) is missing or invalid',
+  KZ_ERR_CONTRACT_INVALID: 'an outbound MQTT payload does not match the contract (a bug: it is not sent)',
+  KZ_ERR_MQTT: 'the MQTT connection failed or was refused (reported; the bridge reconnects with backoff)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
