@@ -7,7 +7,8 @@
  *   missed (target 0, next to the ticks called) and scan → safety-gate latency p99 (target ≤ 5 ms, next to
  *   the p50 of the same run).
  * Settings by environment: KIZUNA_FLEET_ROBOTS (1000), KIZUNA_FLEET_SIM_S (5), KIZUNA_FLEET_WALL_S (10),
- * KIZUNA_FLEET_SHARDS (cpu count).
+ * KIZUNA_FLEET_SHARDS (cpu count), KIZUNA_FLEET_PARTS (`manual,wall`: which parts to run, e.g. `manual`
+ * under `taskset -c 0` to hold the manual-clock run to one core).
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,7 @@ const SIM_S = num('KIZUNA_FLEET_SIM_S', 5);
 const WALL_S = num('KIZUNA_FLEET_WALL_S', 10);
 const SHARDS = num('KIZUNA_FLEET_SHARDS', cpus().length);
 const STEP_S = 0.01;
+const PARTS = (process.env.KIZUNA_FLEET_PARTS ?? 'manual,wall').split(',');
 
 const robotIds = (): string[] => Array.from({ length: ROBOTS }, (_, i) => `robot${i}`);
 
@@ -178,7 +180,10 @@ export const benchmarks: Benchmark[] = [
   {
     name: 'fleet',
     async run(log) {
-      return [...(await manualClock(log)), ...(await wallClockShards(log))];
+      return [
+        ...(PARTS.includes('manual') ? await manualClock(log) : []),
+        ...(PARTS.includes('wall') ? await wallClockShards(log) : []),
+      ];
     },
   },
 ];

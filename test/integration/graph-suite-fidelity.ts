@@ -423,10 +423,10 @@ export function graphFidelitySuite(name: string, makeHarness: () => Promise<Grap
 
       it('Timer.reset() restarts the period and un-cancels, as in rclcpp and rclnodejs', async () => {
         const infos: TimerInfo[] = [];
-        const t = node.createTimer(0.1, (info) => infos.push(info));
-        for (let i = 0; i < 6; i++) {
-          await settle(40);
-          t.reset(); // always reset before the 100 ms period ends: never fires
+        const t = node.createTimer(0.4, (info) => infos.push(info));
+        for (let i = 0; i < 8; i++) {
+          await settle(50);
+          t.reset(); // always reset long before the 400 ms period ends: never fires
         }
         expect(infos).toEqual([]);
         t.cancel();

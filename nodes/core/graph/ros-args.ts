@@ -210,6 +210,9 @@ function splitAssign(arg: string, flag: string): [string, string] {
   return [arg.slice(0, at), arg.slice(at + 2)];
 }
 
+/** The levels rcl accepts for `--log-level` (case-insensitive); `warning` is kizuna's alias of `warn`. */
+const RCL_LOG_LEVELS = ['debug', 'info', 'warn', 'warning', 'error', 'fatal'];
+
 /** Parses a command line; only what sits between `--ros-args` and `--` (or the end) is ROS's. Throws KZ_ERR_ROS_ARGS. */
 export function parseRosArgs(argv: ReadonlyArray<string>): RosArgs {
   const out: RosArgs = {
@@ -287,7 +290,11 @@ export function parseRosArgs(argv: ReadonlyArray<string>): RosArgs {
       }
       case '--log-level': {
         const v = next();
-        out.logLevel = v.includes(':=') ? splitAssign(v, arg)[1] : v;
+        const level = v.includes(':=') ? splitAssign(v, arg)[1] : v;
+        if (!RCL_LOG_LEVELS.includes(level.toLowerCase())) {
+          throw argError(`--log-level must be one of ${RCL_LOG_LEVELS.join(', ')}, got '${level}'`);
+        }
+        out.logLevel = level;
         break;
       }
       case '-e':

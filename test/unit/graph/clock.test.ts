@@ -63,4 +63,15 @@ describe('clocks and ROS time', () => {
       expect(() => timeoutToMs(bad)).toThrow(expect.objectContaining({ code: 'KZ_ERR_CLOCK' }));
     }
   });
+
+  it('tells every listener of a change even when one of them throws', () => {
+    const sim = new SettableClock('sim');
+    const seen: bigint[] = [];
+    sim.onChange(() => {
+      throw new Error('bad listener');
+    });
+    sim.onChange((ns) => seen.push(ns));
+    expect(() => sim.set(5n)).not.toThrow();
+    expect(seen).toEqual([5n]);
+  });
 });

@@ -38,7 +38,8 @@ function loadRclnodejs(): Rclnodejs {
     throw new KizunaError(
       'KZ_ERR_RCLNODEJS_UNAVAILABLE',
       'rclnodejs cannot be loaded: source ROS 2 (Jazzy or Humble), e.g. `source /opt/ros/jazzy/setup.bash`, ' +
-        `then run \`npm install rclnodejs@${RCLNODEJS_VERSION}\` in this shell (${errorText(cause)})`,
+        // Only the first line of the loader's message: Node appends a "Require stack" of internal paths.
+        `then run \`npm install --save-optional --save-exact rclnodejs@${RCLNODEJS_VERSION}\` in this shell (${errorText(cause).split('\n')[0]})`,
       { entity: 'rclnodejs' },
       { cause },
     );

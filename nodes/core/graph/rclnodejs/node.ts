@@ -16,7 +16,7 @@ import type {
   ServiceTypeName,
 } from '../../interfaces';
 import { messageDefinition } from '../../interfaces';
-import { assertMessage } from '../../interfaces/validate';
+import { codecFor } from '../../interfaces/validate';
 import { KizunaError } from '../../errors';
 import type { Logger } from '../../logging';
 import { periodToNs, timeFromNs, type Clock, type RosTime } from '../clock';
@@ -42,7 +42,6 @@ import type {
 import {
   endpointCount,
   fromRclParamValue,
-  rclMessage,
   toRclDescriptor,
   toRclParamType,
   toRclParamValue,
@@ -156,6 +155,7 @@ export class RclnodejsNode implements RosNode {
     const profile = resolveQoS(qos, 'publisher');
     const rclType: RclMessageType = type;
     const deadline = this.deadlineWatch('publisher', resolved, profile.deadlineSec);
+    const codec = codecFor(type);
     const pub = withInterface(this.host.rcl, type, () =>
       this.rclNode.createPublisher(rclType, resolved, { qos: toRclQoS(this.host.rcl, profile) }),
     );
@@ -171,8 +171,9 @@ export class RclnodejsNode implements RosNode {
             entity: resolved,
           });
         }
-        assertMessage(type, msg, resolved);
-        pub.publish(rclMessage(type, msg));
+        // One pass checks and converts (getters read once: what was checked is what is sent), into the
+        // shapes rclnodejs's setters accept (bigint for 64-bit integers, typed arrays).
+        pub.publish(codec.check(msg, resolved) as MessageOf<T>);
         deadline?.touch();
       },
       subscriptionCount: () => (isAlive() ? endpointCount(pub, 'subscriptionCount') : 0),

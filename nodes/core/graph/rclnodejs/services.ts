@@ -102,8 +102,7 @@ export function createRclService<T extends ServiceTypeName>(
     }
     if (!ctx.isAlive()) return;
     try {
-      assertMessage(def.response, res, name);
-      response.send(rclMessage(def.response, res));
+      response.send(rclMessage(def.response, res, name));
     } catch (cause) {
       ctx.reportError(
         new KizunaError(
@@ -153,7 +152,7 @@ export function createRclClient<T extends ServiceTypeName>(
     }
     let response: unknown;
     try {
-      response = await client.sendRequestAsync(rclMessage(def.request, request), {
+      response = await client.sendRequestAsync(request, {
         timeout: clampMs(deadline - Date.now(), 1),
       });
     } catch (cause) {
@@ -192,9 +191,10 @@ export function createRclClient<T extends ServiceTypeName>(
     isServiceReady: ready,
     waitForService: wait,
     call: async (request, options) => {
-      assertMessage(def.request, request, name);
+      // Checked and converted once, here: `call` sends this copy as it is.
+      const checked = rclMessage(def.request, request, name);
       // Tracked: destroying the node rejects a pending call with KZ_ERR_GRAPH_SHUTDOWN at once.
-      return ctx.pending.track(name, () => call(request, options?.timeoutSec ?? DEFAULT_CALL_TIMEOUT_SEC));
+      return ctx.pending.track(name, () => call(checked, options?.timeoutSec ?? DEFAULT_CALL_TIMEOUT_SEC));
     },
   };
 }
@@ -240,11 +240,11 @@ export function createRclActionServer<T extends ActionTypeName>(
           return gh.isCancelRequested;
         },
         publishFeedback: (feedback: FeedbackOf<T>) => {
-          assertMessage(def.feedback, feedback, `${name}/_action/feedback`);
+          const msg = rclMessage(def.feedback, feedback, `${name}/_action/feedback`);
           // rclnodejs publishes feedback only while the goal is EXECUTING and warns otherwise
           // (lib/action/server_goal_handle.js publishFeedback): after an accepted cancel it is dropped here.
           if (entry.done || !ctx.isAlive() || gh.isCancelRequested) return;
-          gh.publishFeedback(rclMessage(def.feedback, feedback));
+          gh.publishFeedback(msg);
         },
       },
     };
@@ -275,8 +275,7 @@ export function createRclActionServer<T extends ActionTypeName>(
     try {
       const outcome = await handlers.execute(handle);
       if (!ctx.isAlive()) return never;
-      assertMessage(def.result, outcome.result, `${name}/_action/get_result`);
-      const result = rclMessage(def.result, outcome.result);
+      const result = rclMessage(def.result, outcome.result, `${name}/_action/get_result`);
       finish(gh, outcome.status);
       return result;
     } catch (cause) {
@@ -414,7 +413,7 @@ export function createRclActionClient<T extends ActionTypeName>(
         .then(() => toMs(timeoutSec, `timeout of waitForServer('${name}')`))
         .then((ms) => waitUntilAvailable(ctx, name, () => client.waitForServer(ms))),
     sendGoal: (goal, onFeedback) => {
-      assertMessage(def.goal, goal, name);
+      const goalMsg = rclMessage(def.goal, goal, name);
       const feedback = onFeedback
         ? (fb: rclnodejs.ActionFeedback<RclActionType>): void =>
             invokeCallback(
@@ -431,7 +430,7 @@ export function createRclActionClient<T extends ActionTypeName>(
             entity: name,
           });
         }
-        const gh = await client.sendGoal(rclMessage(def.goal, goal), feedback);
+        const gh = await client.sendGoal(goalMsg, feedback);
         if (!gh.isAccepted())
           throw new KizunaError('KZ_ERR_GOAL_REJECTED', `action '${name}' rejected the goal`, { entity: name });
         return wrap(gh);
