@@ -40,6 +40,7 @@ export const ERROR_CODES = {
     'an autonomy input (odometry, battery, speed limit, detections, summary) has a value that makes no sense',
   KZ_ERR_ESTOP_RESET_REFUSED: 'an e-stop resume was refused: the e-stop is still asserted or its publisher is silent',
   KZ_ERR_DECISION_REJECTED: 'the executive refused a decision before starting it (reason code in DecisionStatus)',
+  KZ_ERR_CMD_BYPASS: 'another node publishes on the base cmd_vel topic that only the safety gate may publish',
   KZ_ERR_NAV_FAILED:
     'a navigation goal failed: the Nav2 server rejected or aborted it, or the robot could not reach it',
   // simulation

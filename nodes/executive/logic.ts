@@ -116,6 +116,9 @@ export class Executive {
   private battery = Number.NaN;
   private charging = false;
   private estopped = false;
+  private personNear = false;
+  /** [s] since when an escort step has been waiting for its person; NaN while someone is near. */
+  private escortWaitSince = Number.NaN;
   private limitSet = 0;
   private limitPublished = -1;
   private lastUpSec: number;
@@ -169,9 +172,12 @@ export class Executive {
     this.pose = pose;
   }
 
-  onWorld(batteryValid: boolean, battery: number, charging: boolean): void {
+  /** Battery, charging and people from WorldSummary. `personDistance` [m] counts only when `peopleCount` > 0. */
+  onWorld(batteryValid: boolean, battery: number, charging: boolean, peopleCount = 0, personDistance = 0): void {
     this.battery = batteryValid ? battery : Number.NaN;
     this.charging = charging;
+    this.personNear =
+      peopleCount > 0 && Number.isFinite(personDistance) && personDistance <= this.p.accompany_max_gap_m;
   }
 
   /** While the safety gate holds an e-stop, a navigation step does not count as stalled. */
@@ -411,6 +417,7 @@ export class Executive {
   }
 
   private beginStep(job: Job, now: number): void {
+    this.escortWaitSince = Number.NaN;
     job.stepStart = now;
     job.startDist = 0;
     job.bestDist = Number.POSITIVE_INFINITY;
@@ -504,6 +511,24 @@ export class Executive {
       return { v: 0, w: 0 };
     }
     if (!this.pose) return { v: 0, w: 0 };
+    if (step.escort) {
+      if (!this.personNear) {
+        if (Number.isNaN(this.escortWaitSince)) this.escortWaitSince = now;
+        job.lastProgressSec = now; // waiting for the person is not a stall
+        if (now - this.escortWaitSince > this.p.accompany_lost_timeout_s) {
+          this.escortWaitSince = Number.NaN;
+          this.finish(
+            job,
+            ST.STATE_FAILED,
+            'PERSON_LOST',
+            `no one within ${this.p.accompany_max_gap_m} m for ${this.p.accompany_lost_timeout_s} s`,
+            now,
+          );
+        }
+        return { v: 0, w: 0 };
+      }
+      this.escortWaitSince = Number.NaN;
+    }
     const c = goToGoal(this.pose, step.goal, this.ctl, cap);
     if (job.startDist <= 0) job.startDist = Math.max(c.distance, 1e-6);
     job.stepFraction = Math.min(1, Math.max(0, 1 - c.distance / job.startDist));

@@ -166,7 +166,7 @@ export function start(node: RosNode): void {
     EVENTS_QOS,
   );
   node.createSubscription('kizuna_msgs/msg/WorldSummary', p.world_summary_topic, (w) => {
-    exec.onWorld(w.battery_valid, w.battery_percentage, w.battery_charging);
+    exec.onWorld(w.battery_valid, w.battery_percentage, w.battery_charging, w.people_count, w.nearest_person_distance);
   });
   node.createSubscription('kizuna_msgs/msg/SafetyState', p.safety_state_topic, (s) => {
     exec.onSafety(s.state === MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'].STATE_ESTOP);

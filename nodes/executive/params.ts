@@ -56,6 +56,17 @@ export const paramsSchema = z
     reminder_wait_s: seconds(10, 3600, 'time spent giving a medication reminder'),
     survey_dwell_s: seconds(2, 3600, 'dwell at each survey waypoint'),
     accompany_speed_mps: z.number().positive().max(2).default(0.5).describe('[m/s] walking pace when accompanying'),
+    accompany_max_gap_m: z
+      .number()
+      .positive()
+      .max(20)
+      .default(2.5)
+      .describe('[m] accompanying: wait while no person is within this distance'),
+    accompany_lost_timeout_s: seconds(
+      30,
+      3600,
+      'accompanying: no person near for this long fails the task (PERSON_LOST)',
+    ),
     watering_speed_mps: z.number().positive().max(2).default(0.3).describe('[m/s] speed along a row while watering'),
 
     cloud_timeout_s: seconds(30, 3600, 'cloud link down this long starts the local fallback'),

@@ -7,7 +7,7 @@ import type { Params } from './params';
 
 /** One primitive. Poses in the goal frame [m, m, rad]; speeds [m/s]; durations [s]. */
 export type Step =
-  | { kind: 'navigate'; goal: Pose2D; speedCap?: number; label: string }
+  | { kind: 'navigate'; goal: Pose2D; speedCap?: number; label: string; escort?: boolean }
   | { kind: 'wait'; seconds: number; label: string }
   | { kind: 'charge'; timeout: number; label: string };
 
@@ -23,9 +23,16 @@ const wait = (seconds: number, label: string): Step => ({ kind: 'wait', seconds,
  */
 export const TASK_PLANS: Record<ProfileName, Record<string, TaskBuilder>> = {
   care: {
-    // Walk the person to the destination at walking pace (the person is followed by pace, not tracked).
+    // Walk the person to the destination at walking pace, waiting whenever no one is near (escort).
     accompany: (a, p) => [
-      nav(a.destination as Pose2D, 'walk to destination', (a.max_speed as number | undefined) ?? p.accompany_speed_mps),
+      {
+        ...nav(
+          a.destination as Pose2D,
+          'walk to destination',
+          (a.max_speed as number | undefined) ?? p.accompany_speed_mps,
+        ),
+        escort: true,
+      } as Step,
     ],
     remind_medication: (a, p) => [nav(a.room as Pose2D, 'go to room'), wait(p.reminder_wait_s, 'give reminder')],
   },

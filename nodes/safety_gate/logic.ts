@@ -29,15 +29,30 @@ export interface TwistLike {
 
 /** What the gate decided in one step. Owned by the gate and overwritten by the next step. */
 export class GateOutput {
-  vx = 0;
-  vy = 0;
-  wz = 0;
+  /** @internal vx, vy [m/s], wz [rad/s], linear cap [m/s], angular cap [rad/s]: a typed array, so no double is boxed per step. */
+  readonly n = new Float64Array(5);
+  /** [m/s] */
+  get vx(): number {
+    return this.n[0]!;
+  }
+  /** [m/s] */
+  get vy(): number {
+    return this.n[1]!;
+  }
+  /** [rad/s] */
+  get wz(): number {
+    return this.n[2]!;
+  }
+  /** [m/s] max linear speed allowed now */
+  get linearCap(): number {
+    return this.n[3]!;
+  }
+  /** [rad/s] max angular speed allowed now */
+  get angularCap(): number {
+    return this.n[4]!;
+  }
   state: number = S.STATE_STOP;
   reason: number = S.REASON_SOURCE_TIMEOUT;
-  /** [m/s] */
-  linearCap = 0;
-  /** [rad/s] */
-  angularCap = 0;
   estopLatched = false;
   teleopActive = false;
   /** Sorted names of inputs whose timeout has expired; a new array only when the set changes. */
@@ -46,10 +61,20 @@ export class GateOutput {
   detail = '';
 }
 
-interface Source {
-  name: string;
-  lastSec: number;
-}
+// Indices into SafetyGate.f, the gate's numeric state (a Float64Array: stores never box a double).
+const NAV = 0; // vx, vy, wz of the executive's command
+const TELEOP = 3; // vx, vy, wz of teleop
+const LAST = 6; // vx, vy, wz of the last output
+const NAV_SEC = 9;
+const TELEOP_SEC = 10;
+const ESTOP_SEC = 11;
+const ODOM_SEC = 12;
+const PEOPLE_SEC = 13;
+const LAST_STEP_SEC = 14;
+const SPEED_LIMIT = 15; // [m/s], 0 = none
+const PERSON_D = 16; // [m]
+const REQ = 17; // vx, vy, wz of the request within the profile maxima
+const F_SIZE = 20;
 
 const fmt = (n: number): string => n.toFixed(2);
 
@@ -60,27 +85,19 @@ function separationDistance(p: Params): number {
 
 export class SafetyGate {
   readonly scans: ScanPoints[];
-  private readonly scanSources: Source[];
-  private readonly odom: Source = { name: 'odom', lastSec: Number.NEGATIVE_INFINITY };
+  private readonly scanNames: string[];
+  /** [s] when each scan source last delivered a valid scan. */
+  private readonly scanSec: Float64Array;
+  private readonly f = new Float64Array(F_SIZE);
   private readonly zones: ZoneModel;
   private readonly zone = new ZoneResult();
   readonly out = new GateOutput();
   /** Sources refused most recently, by name → why. A refused scan stops the robot until a good one arrives. */
   private readonly refused = new Map<string, string>();
 
-  private nav: Twist2D = { vx: 0, vy: 0, wz: 0 };
-  private navSec = Number.NEGATIVE_INFINITY;
-  private teleop: Twist2D = { vx: 0, vy: 0, wz: 0 };
-  private teleopSec = Number.NEGATIVE_INFINITY;
   private estopAsserted = false;
-  private estopSec: number;
   private latched = false;
-  private speedLimit = 0; // 0 = none
   private peopleCount = 0;
-  private personDistance = 0;
-  private peopleSec = Number.NEGATIVE_INFINITY;
-  private last: Twist2D = { vx: 0, vy: 0, wz: 0 };
-  private lastStepSec: number;
   private readonly separation: number;
   private timedOutMask = 0;
   private approachStop = false;
@@ -90,7 +107,12 @@ export class SafetyGate {
     private readonly p: Params,
     startSec: number,
   ) {
-    this.scanSources = p.scan_topics.map((name) => ({ name, lastSec: Number.NEGATIVE_INFINITY }));
+    this.scanNames = [...p.scan_topics];
+    this.scanSec = new Float64Array(p.scan_topics.length).fill(Number.NEGATIVE_INFINITY);
+    const f = this.f;
+    f[NAV_SEC] = f[TELEOP_SEC] = f[ODOM_SEC] = f[PEOPLE_SEC] = Number.NEGATIVE_INFINITY;
+    f[ESTOP_SEC] = startSec; // grace: silence counts from start
+    f[LAST_STEP_SEC] = startSec;
     this.scans = p.scan_topics.map(
       (_, i) => new ScanPoints({ x: p.scan_poses[3 * i]!, y: p.scan_poses[3 * i + 1]!, yaw: p.scan_poses[3 * i + 2]! }),
     );
@@ -102,8 +124,6 @@ export class SafetyGate {
       approachStep: p.approach_step_s,
       approachMargin: p.approach_margin_m,
     });
-    this.estopSec = startSec; // grace: silence counts from start
-    this.lastStepSec = startSec;
     this.separation = separationDistance(p);
   }
 
@@ -117,10 +137,10 @@ export class SafetyGate {
    * make no sense; otherwise loaded and undefined returned.
    */
   onScan(index: number, scan: ScanLike, now: number): string | undefined {
-    const src = this.scanSources[index]!;
+    const name = this.scanNames[index]!;
     const problem = scanProblem(scan, this.p.scan_frames[index]!, this.p.max_plausible_range_m);
     if (problem !== undefined) {
-      this.refused.set(src.name, problem);
+      this.refused.set(name, problem);
       return problem;
     }
     const pts = this.scans[index]!;
@@ -128,37 +148,37 @@ export class SafetyGate {
     if (pts.invalidBeams > this.p.max_invalid_beam_fraction * pts.beams) {
       const why = `${pts.invalidBeams} of ${pts.beams} beams are NaN or below range_min (blind)`;
       pts.count = 0;
-      this.refused.set(src.name, why);
+      this.refused.set(name, why);
       return why;
     }
-    this.refused.delete(src.name);
-    src.lastSec = now;
+    if (this.refused.size > 0) this.refused.delete(name);
+    this.scanSec[index] = now;
     return undefined;
   }
 
   /** Odometry arrived (only its freshness matters here). Returns why it is refused, or undefined. */
   onOdom(twist: TwistLike, now: number): string | undefined {
     if (!finiteTwist(twist)) return 'odometry twist has NaN or Inf';
-    this.odom.lastSec = now;
+    this.f[ODOM_SEC] = now;
     return undefined;
   }
 
   /** A velocity command; NaN/Inf commands are dropped (returns why). */
   onCommand(kind: 'nav' | 'teleop', twist: TwistLike, now: number): string | undefined {
     if (!finiteTwist(twist)) return `${kind} command has NaN or Inf (${describeTwist(twist)}); dropped`;
-    const t = kind === 'nav' ? this.nav : this.teleop;
-    t.vx = twist.linear.x;
-    t.vy = twist.linear.y;
-    t.wz = twist.angular.z;
-    if (kind === 'nav') this.navSec = now;
-    else this.teleopSec = now;
+    const f = this.f;
+    const at = kind === 'nav' ? NAV : TELEOP;
+    f[at] = twist.linear.x;
+    f[at + 1] = twist.linear.y;
+    f[at + 2] = twist.angular.z;
+    f[kind === 'nav' ? NAV_SEC : TELEOP_SEC] = now;
     return undefined;
   }
 
   /** E-stop state: true asserts and latches; false alone does not release the latch. */
   onEstop(asserted: boolean, now: number): void {
     this.estopAsserted = asserted;
-    this.estopSec = now;
+    this.f[ESTOP_SEC] = now;
     if (asserted) this.latched = true;
   }
 
@@ -173,7 +193,7 @@ export class SafetyGate {
   /** Speed limit [m/s] from the executive; 0 clears. Returns why it is refused, or undefined. */
   onSpeedLimit(limit: number): string | undefined {
     if (!Number.isFinite(limit) || limit < 0) return `speed limit ${limit} is not a finite number >= 0`;
-    this.speedLimit = limit;
+    this.f[SPEED_LIMIT] = limit;
     return undefined;
   }
 
@@ -183,13 +203,13 @@ export class SafetyGate {
       return `nearest person distance ${nearestDistance} is not a finite number >= 0`;
     }
     this.peopleCount = count;
-    this.personDistance = nearestDistance;
-    this.peopleSec = now;
+    this.f[PERSON_D] = nearestDistance;
+    this.f[PEOPLE_SEC] = now;
     return undefined;
   }
 
   private estopSilent(now: number): boolean {
-    return this.p.estop_timeout_s > 0 && now - this.estopSec > this.p.estop_timeout_s;
+    return this.p.estop_timeout_s > 0 && now - this.f[ESTOP_SEC]! > this.p.estop_timeout_s;
   }
 
   /** Computes the output for time `now` [s] into {@link out} and returns it. */
@@ -198,28 +218,33 @@ export class SafetyGate {
     const o = this.out;
     const prevState = o.state;
     const prevReason = o.reason;
-    let dt = now - this.lastStepSec;
+    const f = this.f;
+    const n = o.n;
+    let dt = now - f[LAST_STEP_SEC]!;
     if (!(dt >= 0)) dt = 0;
     if (dt > 0.25) dt = 0.25;
-    this.lastStepSec = now;
+    f[LAST_STEP_SEC] = now;
 
     if (this.estopSilent(now)) this.latched = true;
     this.updateTimedOut(now);
 
     // Which command: teleop while fresh, else the executive's while fresh.
-    const teleopFresh = now - this.teleopSec <= p.teleop_timeout_s;
-    const navFresh = now - this.navSec <= p.cmd_timeout_s;
-    const req = teleopFresh ? this.teleop : this.nav;
+    const teleopFresh = now - f[TELEOP_SEC]! <= p.teleop_timeout_s;
+    const navFresh = now - f[NAV_SEC]! <= p.cmd_timeout_s;
+    const req = teleopFresh ? TELEOP : NAV;
     o.teleopActive = teleopFresh;
 
     // The request within the profile maxima. Zones and approach look at the request itself (as Nav2's
     // collision_monitor does), so their caps do not feed back through the acceleration limit.
-    let rx = clamp(req.vx, -p.max_reverse_speed_mps, p.max_linear_speed_mps);
-    let ry = clamp(req.vy, -p.max_linear_speed_mps, p.max_linear_speed_mps);
-    let rw = clamp(req.wz, -p.max_angular_speed_rps, p.max_angular_speed_rps);
+    let rx = clamp(f[req]!, -p.max_reverse_speed_mps, p.max_linear_speed_mps);
+    let ry = clamp(f[req + 1]!, -p.max_linear_speed_mps, p.max_linear_speed_mps);
+    let rw = clamp(f[req + 2]!, -p.max_angular_speed_rps, p.max_angular_speed_rps);
     if (!teleopFresh && !navFresh) rx = ry = rw = 0;
 
-    this.zones.evaluate(this.scans, rx, ry, rw, this.zone);
+    f[REQ] = rx;
+    f[REQ + 1] = ry;
+    f[REQ + 2] = rw;
+    this.zones.evaluate(this.scans, f, REQ, this.zone);
     const z = this.zone;
 
     let stopReason = 0;
@@ -235,13 +260,14 @@ export class SafetyGate {
     let linCap = p.max_linear_speed_mps;
     let capReason: number = S.REASON_NONE;
     let capState: number = S.STATE_CLEAR;
-    if (this.speedLimit > 0 && this.speedLimit < linCap) {
-      linCap = this.speedLimit;
+    const limit = f[SPEED_LIMIT]!;
+    if (limit > 0 && limit < linCap) {
+      linCap = limit;
       capReason = S.REASON_SPEED_LIMIT;
       capState = S.STATE_SLOWDOWN;
     }
     if (p.people_enabled && stopReason === 0) {
-      const fresh = now - this.peopleSec <= p.people_timeout_s;
+      const fresh = now - f[PEOPLE_SEC]! <= p.people_timeout_s;
       if (!fresh) {
         if (p.people_blind_speed_mps < linCap) {
           linCap = p.people_blind_speed_mps;
@@ -249,7 +275,7 @@ export class SafetyGate {
           capState = S.STATE_SLOWDOWN;
         }
       } else if (this.peopleCount > 0) {
-        const margin = this.personDistance - this.separation;
+        const margin = f[PERSON_D]! - this.separation;
         if (margin <= 0) stopReason = S.REASON_PERSON;
         else {
           // Close the remaining margin no faster than the robot can stop within T.
@@ -284,36 +310,35 @@ export class SafetyGate {
 
     if (stopReason !== 0) {
       // Safety stops are immediate: no deceleration ramp.
-      o.vx = o.vy = o.wz = 0;
-      o.linearCap = 0;
-      o.angularCap = 0;
+      n.fill(0);
       state = stopReason === S.REASON_ESTOP ? S.STATE_ESTOP : S.STATE_STOP;
       o.reason = stopReason;
     } else {
-      const reqSpeed = Math.hypot(rx, ry);
-      const lin = Math.min(linCap, reqSpeed * scale);
-      const ang = Math.abs(rw) * scale;
+      // Zone factors cap relative to the request (immediately); otherwise only the speed caps apply, so a
+      // commanded slow-down follows the deceleration limit.
+      const lin = scale < 1 ? Math.min(linCap, Math.hypot(rx, ry) * scale) : linCap;
+      const ang = scale < 1 ? Math.abs(rw) * scale : p.max_angular_speed_rps;
       // Acceleration limits from the last output, then one factor for the whole twist (keeps the path's curvature).
-      const tx = ramp(this.last.vx, rx, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
-      const ty = ramp(this.last.vy, ry, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
-      const tw = ramp(this.last.wz, rw, p.max_angular_accel_rps2, p.max_angular_accel_rps2, dt);
+      const tx = ramp(f[LAST]!, rx, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
+      const ty = ramp(f[LAST + 1]!, ry, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
+      const tw = ramp(f[LAST + 2]!, rw, p.max_angular_accel_rps2, p.max_angular_accel_rps2, dt);
       const speed = Math.hypot(tx, ty);
-      let f = 1;
-      if (speed > lin) f = lin / speed;
-      if (Math.abs(tw) > ang && Math.abs(tw) * f > ang) f = ang / Math.abs(tw);
-      o.vx = tx * f;
-      o.vy = ty * f;
-      o.wz = tw * f;
-      o.linearCap = linCap * scale;
-      o.angularCap = p.max_angular_speed_rps * scale;
+      let k = 1;
+      if (speed > lin) k = lin / speed;
+      if (Math.abs(tw) > ang && Math.abs(tw) * k > ang) k = ang / Math.abs(tw);
+      n[0] = tx * k;
+      n[1] = ty * k;
+      n[2] = tw * k;
+      n[3] = linCap * scale;
+      n[4] = p.max_angular_speed_rps * scale;
       state = capState;
       o.reason = capReason;
     }
     o.state = state;
     o.estopLatched = this.latched;
-    this.last.vx = o.vx;
-    this.last.vy = o.vy;
-    this.last.wz = o.wz;
+    f[LAST] = n[0]!;
+    f[LAST + 1] = n[1]!;
+    f[LAST + 2] = n[2]!;
     if (state !== prevState || o.reason !== prevReason) o.detail = this.describe(now);
     return o;
   }
@@ -327,16 +352,16 @@ export class SafetyGate {
   private updateTimedOut(now: number): void {
     const to = this.p.source_timeout_s;
     let mask = 0;
-    for (let i = 0; i < this.scanSources.length; i++) if (now - this.scanSources[i]!.lastSec > to) mask |= 1 << i;
-    if (now - this.odom.lastSec > to) mask |= 1 << 8;
+    for (let i = 0; i < this.scanSec.length; i++) if (now - this.scanSec[i]! > to) mask |= 1 << i;
+    if (now - this.f[ODOM_SEC]! > to) mask |= 1 << 8;
     this.staleScanOrOdom = mask !== 0;
     if (this.estopSilent(now)) mask |= 1 << 9;
-    if (this.p.people_enabled && now - this.peopleSec > this.p.people_timeout_s) mask |= 1 << 10;
+    if (this.p.people_enabled && now - this.f[PEOPLE_SEC]! > this.p.people_timeout_s) mask |= 1 << 10;
     if (mask !== this.timedOutMask) {
       this.timedOutMask = mask;
       const names: string[] = [];
-      this.scanSources.forEach((src, i) => {
-        if (mask & (1 << i)) names.push(src.name);
+      this.scanNames.forEach((name, i) => {
+        if (mask & (1 << i)) names.push(name);
       });
       if (mask & (1 << 8)) names.push('odom');
       if (mask & (1 << 9)) names.push('estop');
@@ -366,9 +391,9 @@ export class SafetyGate {
         if (o.state === S.STATE_APPROACH) return `approach: collision in ${fmt(z.timeToCollision)} s`;
         return `${o.state === S.STATE_STOP ? 'stop' : 'slowdown'} zone: point at ${fmt(Math.hypot(z.triggerX, z.triggerY))} m, ${fmt(Math.atan2(z.triggerY, z.triggerX))} rad`;
       case S.REASON_PERSON:
-        return `person at ${fmt(this.personDistance)} m, separation ${fmt(this.separation)} m`;
+        return `person at ${fmt(this.f[PERSON_D]!)} m, separation ${fmt(this.separation)} m`;
       case S.REASON_SPEED_LIMIT:
-        return `speed limit ${fmt(this.speedLimit)} m/s`;
+        return `speed limit ${fmt(this.f[SPEED_LIMIT]!)} m/s`;
       default:
         return '';
     }

@@ -99,9 +99,19 @@ export function start(node: RosNode): void {
     });
   };
 
-  const publishDiagnostics = (): void => {
+  const publishDiagnostics = (otherCmdPublishers = 0): void => {
     const o = gate.out;
     const level = rej.fresh > 0 ? D.WARN : D.OK;
+    const output = {
+      level: otherCmdPublishers > 0 ? D.ERROR : D.OK,
+      name: `${node.name}: output`,
+      message:
+        otherCmdPublishers > 0
+          ? `${otherCmdPublishers} other publisher(s) on ${cmdPub.topic} bypass the safety gate`
+          : `only publisher on ${cmdPub.topic}`,
+      hardware_id: '',
+      values: [{ key: 'other_publishers', value: String(Math.max(0, otherCmdPublishers)) }],
+    };
     diagPub.publish({
       header: { stamp: node.now(), frame_id: '' },
       status: [
@@ -119,6 +129,7 @@ export function start(node: RosNode): void {
             { key: 'state', value: String(o.state) },
           ],
         },
+        output,
       ],
     });
     rej.fresh = 0;
@@ -131,7 +142,7 @@ export function start(node: RosNode): void {
     rej.last = `${node.resolveName(topic)}: ${why}`;
     rej.lastCode = code;
     node.logger.warn(rej.last, { code, entity: node.resolveName(topic) });
-    publishDiagnostics();
+    publishDiagnostics(watch.publisherCount() - 1);
   };
 
   const evaluate = (): void => {
@@ -214,8 +225,27 @@ export function start(node: RosNode): void {
     if (why !== undefined) reject('other', 'KZ_ERR_INPUT_INVALID', p.world_summary_topic, why);
   });
 
+  // No other node may drive the base: watch our own output topic for a second publisher. A best-effort
+  // volatile subscription matches publishers of any reliability and durability.
+  const watch = node.createSubscription('geometry_msgs/msg/Twist', p.cmd_out_topic, () => undefined, {
+    reliability: 'best_effort',
+    durability: 'volatile',
+    depth: 1,
+  });
+  let rogueReported = false;
+
   node.createTimer(1 / p.control_rate_hz, evaluate);
-  node.createTimer(p.state_period_s, publishDiagnostics);
+  node.createTimer(p.state_period_s, () => {
+    const others = watch.publisherCount() - 1;
+    if (others > 0 && !rogueReported) {
+      node.logger.error(`${others} other publisher(s) on '${cmdPub.topic}': the safety gate must be the only one`, {
+        code: 'KZ_ERR_CMD_BYPASS',
+        entity: cmdPub.topic,
+      });
+    }
+    rogueReported = others > 0;
+    publishDiagnostics(others);
+  });
   startHeartbeat(node, p.heartbeat_topic, p.heartbeat_period_s);
   evaluate();
 }

@@ -27,20 +27,41 @@ export interface ZoneConfig {
   approachMargin: number;
 }
 
-/** What the points say, for one evaluation. Reused between calls. */
+const TTC = 0;
+const NEAR_D = 1;
+const NEAR_B = 2;
+const TRIG_X = 3;
+const TRIG_Y = 4;
+
+/**
+ * What the points say, for one evaluation. Reused between calls; the numbers live in a Float64Array so
+ * writing them never boxes a double (no heap allocation per scan).
+ */
 export class ZoneResult {
   inStop = false;
   inSlowdown = false;
-  /** [s] earliest simulated collision, Infinity when none within the horizon. */
-  timeToCollision = Number.POSITIVE_INFINITY;
   obstacleDetected = false;
-  /** [m] nearest obstacle point from the base_link origin. */
-  nearestDistance = 0;
-  /** [rad] its bearing in base_link. */
-  nearestBearing = 0;
+  /** @internal */
+  readonly n = new Float64Array(5);
+  /** [s] earliest simulated collision, Infinity when none within the horizon. */
+  get timeToCollision(): number {
+    return this.n[TTC]!;
+  }
+  /** [m] nearest obstacle point from the base_link origin; 0 when none. */
+  get nearestDistance(): number {
+    return this.n[NEAR_D]!;
+  }
+  /** [rad] its bearing in base_link; 0 when none. */
+  get nearestBearing(): number {
+    return this.n[NEAR_B]!;
+  }
   /** [m] where the point that triggered the stop or slowdown zone lies (for the report). */
-  triggerX = 0;
-  triggerY = 0;
+  get triggerX(): number {
+    return this.n[TRIG_X]!;
+  }
+  get triggerY(): number {
+    return this.n[TRIG_Y]!;
+  }
 }
 
 function inside(x: number, y: number, f: Footprint, m: number): boolean {
@@ -67,8 +88,11 @@ export class ZoneModel {
     this.radius = Math.hypot(Math.max(f.front, f.rear) + m, f.halfWidth + m);
   }
 
-  /** Fills `out` from the points of `sources` for the requested command (vx, vy, wz). */
-  evaluate(sources: ReadonlyArray<ScanPoints>, vx: number, vy: number, wz: number, out: ZoneResult): void {
+  /**
+   * Fills `out` from the points of `sources` for the requested command `cmd[at..at+2]` = vx, vy [m/s],
+   * wz [rad/s] (read from a typed array so that no double is boxed on the way in).
+   */
+  evaluate(sources: ReadonlyArray<ScanPoints>, cmd: Float64Array, at: number, out: ZoneResult): void {
     const f = this.cfg.footprint;
     const stopM = this.cfg.stopMargin;
     const slowM = this.cfg.slowdownMargin;
@@ -110,20 +134,25 @@ export class ZoneModel {
         }
       }
     }
+    const n = out.n;
     out.inStop = inStop;
     out.inSlowdown = inSlow;
-    out.triggerX = trigX;
-    out.triggerY = trigY;
+    n[TRIG_X] = trigX;
+    n[TRIG_Y] = trigY;
     out.obstacleDetected = best !== Number.POSITIVE_INFINITY;
-    out.nearestDistance = out.obstacleDetected ? Math.sqrt(best) : 0;
-    out.nearestBearing = out.obstacleDetected ? Math.atan2(bestY, bestX) : 0;
-    out.timeToCollision = this.timeToCollision(sources, vx, vy, wz);
+    n[NEAR_D] = out.obstacleDetected ? Math.sqrt(best) : 0;
+    n[NEAR_B] = out.obstacleDetected ? Math.atan2(bestY, bestX) : 0;
+    this.timeToCollision(sources, cmd, at, n);
   }
 
-  /** [s] first simulated instant at which a point enters the grown footprint; Infinity when none. */
-  private timeToCollision(sources: ReadonlyArray<ScanPoints>, vx: number, vy: number, wz: number): number {
+  /** Writes into n[TTC] the first simulated instant [s] at which a point enters the grown footprint; Infinity when none. */
+  private timeToCollision(sources: ReadonlyArray<ScanPoints>, cmd: Float64Array, at: number, n: Float64Array): void {
+    n[TTC] = Number.POSITIVE_INFINITY;
+    const vx = cmd[at]!;
+    const vy = cmd[at + 1]!;
+    const wz = cmd[at + 2]!;
     const steps = this.steps;
-    if (steps === 0 || (vx === 0 && vy === 0 && wz === 0)) return Number.POSITIVE_INFINITY;
+    if (steps === 0 || (vx === 0 && vy === 0 && wz === 0)) return;
     const dt = this.cfg.approachStep;
     // Poses of the robot along the simulated command (exact integration of a constant twist).
     let x = 0;
@@ -160,10 +189,12 @@ export class ZoneModel {
           if (wx * wx + wy * wy > reach2) continue;
           const dx = wx - ox;
           const dy = wy - oy;
-          if (inside(c * dx + s * dy, -s * dx + c * dy, f, m)) return (k - 1) * dt;
+          if (inside(c * dx + s * dy, -s * dx + c * dy, f, m)) {
+            n[TTC] = (k - 1) * dt;
+            return;
+          }
         }
       }
     }
-    return Number.POSITIVE_INFINITY;
   }
 }

@@ -15,9 +15,12 @@ describe('executive through the safety gate (in-process graph, kinematic world)'
   let s: Stack;
   afterEach(async () => s.shutdown());
 
-  it('drives a navigate_to decision to success, then asks for the next decision', async () => {
+  it('asks for a decision while idle, drives a navigate_to decision to success, then asks for the next', async () => {
     s = new Stack();
     await s.advance(1);
+    expect(s.requests.filter((r) => r.reason === RQ.REASON_IDLE).length).toBe(1);
+    await s.advance(5);
+    expect(s.requests.filter((r) => r.reason === RQ.REASON_IDLE).length).toBe(2); // every request_period_s
     const d = s.decide({ kind: K.KIND_NAVIGATE_TO, target: Stack.target(3, 1, Math.PI / 2) });
     expect(await s.until(() => s.lastStatusOf(d.decision_id)?.state === ST.STATE_SUCCEEDED, 30)).toBe(true);
     expect(s.statesOf(d.decision_id).slice(0, 2)).toEqual([ST.STATE_ACCEPTED, ST.STATE_ACTIVE]);
@@ -60,6 +63,26 @@ describe('executive through the safety gate (in-process graph, kinematic world)'
     await s.advance(0.3);
     expect(s.lastStatusOf(a.decision_id)).toMatchObject({ state: ST.STATE_PREEMPTED, preempted_by: b.decision_id });
     expect(await s.until(() => s.lastStatusOf(b.decision_id)?.state === ST.STATE_SUCCEEDED, 30)).toBe(true);
+  });
+
+  it('waits behind an obstacle the gate stops for, and reaches the goal once it is gone', async () => {
+    s = new Stack({ executive: { stall_timeout_s: 20 } });
+    const states: number[] = [];
+    s.cloud.createSubscription('kizuna_msgs/msg/SafetyState', 'kizuna/safety_state', (m) => states.push(m.state));
+    await s.advance(1);
+    const d = s.decide({ kind: K.KIND_NAVIGATE_TO, target: Stack.target(5, 0) });
+    await s.advance(2);
+    const box = { x: s.world.pose.x + 0.8, y: 0, r: 0.2 }; // someone steps in front of the robot
+    s.world.circles.push(box);
+    await s.advance(3);
+    const x = s.world.pose.x;
+    await s.advance(2);
+    expect(s.world.pose.x).toBeCloseTo(x, 6);
+    expect(box.x - box.r - (x + 0.3)).toBeGreaterThan(0); // never touched it
+    expect(states).toContain(MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'].STATE_STOP);
+    expect(s.lastStatusOf(d.decision_id)!.state).toBe(ST.STATE_ACTIVE);
+    s.world.circles.length = 0;
+    expect(await s.until(() => s.lastStatusOf(d.decision_id)?.state === ST.STATE_SUCCEEDED, 20)).toBe(true);
   });
 
   it('stops cleanly when a decision expires while it runs, and rejects one that arrives expired', async () => {
@@ -198,6 +221,57 @@ describe('executive through the safety gate (in-process graph, kinematic world)'
     await s.advance(0.3);
     expect(s.lastStatusOf(fb.decision_id)!.state).toBe(ST.STATE_PREEMPTED);
     expect(s.lastStatusOf(next.decision_id)!.state).toBe(ST.STATE_ACTIVE);
+  });
+
+  it('lets the running task finish before holding (finish_then_hold policy)', async () => {
+    s = new Stack({ executive: { cloud_timeout_s: 2, fallback_policy: 'finish_then_hold' } });
+    await s.advance(1.5);
+    const d = s.decide({
+      kind: K.KIND_TASK,
+      task_name: 'deliver_package',
+      task_args: encodeTaskArgs({ pickup: { x: 3, y: 0, yaw: 0 }, dropoff: { x: 3, y: 3, yaw: 0 }, package_id: 'pk' }),
+    });
+    await s.advance(0.5);
+    s.linkUp = false;
+    await s.advance(4);
+    // the link is gone past the timeout, but the delivery goes on and no fallback decision exists yet
+    expect(s.decisions.filter((x) => x.source === K.SOURCE_LOCAL_FALLBACK)).toEqual([]);
+    expect(s.lastStatusOf(d.decision_id)!.state).toBe(ST.STATE_ACTIVE);
+    expect(await s.until(() => s.lastStatusOf(d.decision_id)?.state === ST.STATE_SUCCEEDED, 60)).toBe(true);
+    await s.advance(0.3);
+    const fb = s.decisions.filter((x) => x.source === K.SOURCE_LOCAL_FALLBACK);
+    expect(fb.map((x) => x.kind)).toEqual([K.KIND_HOLD]);
+    expect(s.lastStatusOf(fb[0]!.decision_id)!.state).toBe(ST.STATE_ACTIVE);
+  });
+
+  it('accompanies a person at walking pace, waits when they fall behind, and fails when they are lost', async () => {
+    s = new Stack({
+      executive: { profile: 'care', accompany_speed_mps: 0.4, accompany_max_gap_m: 2, accompany_lost_timeout_s: 3 },
+    });
+    const person = { x: -1, y: 0 };
+    s.world.people.push(person);
+    let walking = true;
+    s.cloud.createTimer(0.1, () => {
+      if (walking) person.x = s.world.pose.x - 1; // the person keeps 1 m behind the robot
+    });
+    await s.advance(1);
+    const d = s.decide({
+      kind: K.KIND_TASK,
+      task_name: 'accompany',
+      task_args: encodeTaskArgs({ person_id: 'resident-12', destination: { x: 6, y: 0, yaw: 0 } }),
+    });
+    await s.advance(4);
+    expect(s.world.maxSpeedSeen).toBeLessThanOrEqual(0.4 + 1e-9);
+    expect(s.world.pose.x).toBeGreaterThan(1);
+    walking = false; // the person stops; the robot goes on until the gap exceeds 2 m, then waits
+    await s.advance(4);
+    const x = s.world.pose.x;
+    expect(x - person.x).toBeLessThan(2.6);
+    await s.advance(1);
+    expect(s.world.pose.x).toBeCloseTo(x, 6);
+    expect(s.lastStatusOf(d.decision_id)!.state).toBe(ST.STATE_ACTIVE);
+    expect(await s.until(() => s.lastStatusOf(d.decision_id)?.state === ST.STATE_FAILED, 5)).toBe(true);
+    expect(s.lastStatusOf(d.decision_id)!.reason_code).toBe('PERSON_LOST');
   });
 
   it('returns to the dock on low battery when the cloud is unreachable (return_to_dock policy)', async () => {

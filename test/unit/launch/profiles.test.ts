@@ -14,6 +14,12 @@ import { paramsSchema as gateSchema } from '../../../nodes/safety_gate/params';
 import { paramsSchema as executiveSchema } from '../../../nodes/executive/params';
 import { paramsSchema as healthSchema } from '../../../nodes/health/params';
 import { insideGeofence } from '../../../nodes/executive/plan';
+import { InProcessGraph } from '../../../nodes/core/graph/inprocess/graph';
+import type { RosNode } from '../../../nodes/core/graph/types';
+import { launchNode } from '../../../nodes/core/runner';
+import { NODES } from '../../../nodes/registry';
+import { createLogger } from '../../../nodes/core/logging';
+import { Writable } from 'node:stream';
 
 type NodeName = 'perception' | 'safety_gate' | 'executive' | 'health';
 const NO_CLI = { params: {}, nodeParams: {} };
@@ -63,6 +69,50 @@ describe.each(PROFILE_NAMES)('profile %s', (profile) => {
     // the dock lies inside the geofence
     expect(insideGeofence(e.geofence, e.dock_pose[0]!, e.dock_pose[1]!)).toBe(true);
   });
+});
+
+describe('profiles launched', () => {
+  it.each(PROFILE_NAMES)(
+    'starts all four autonomy nodes of %s from its file on the in-process graph',
+    async (profile) => {
+      const lines: Array<Record<string, unknown>> = [];
+      const logger = createLogger({
+        json: true,
+        level: 'debug',
+        stream: new Writable({
+          write: (c, _e, cb) => {
+            lines.push(JSON.parse(String(c)) as Record<string, unknown>);
+            cb();
+          },
+        }),
+      });
+      const graph = new InProcessGraph({ clock: 'manual', logger });
+      const l = load(profile);
+      try {
+        const started = new Map<string, RosNode>();
+        for (const name of ['perception', 'safety_gate', 'executive', 'health']) {
+          const { node } = await launchNode(NODES[name]!, {
+            into: { graph, logger },
+            argv: ['--ros-args', '--params-file', file(profile)],
+          });
+          started.set(name, node);
+        }
+        expect(started.get('safety_gate')!.getParameter('max_linear_speed_mps')).toBe(
+          l.gate.values.max_linear_speed_mps,
+        );
+        expect(started.get('safety_gate')!.getParameter('scan_poses')).toEqual(l.gate.values.scan_poses);
+        expect(started.get('executive')!.getParameter('profile')).toBe(profile);
+        expect(started.get('executive')!.getParameter('fallback_policy')).toBe(l.executive.values.fallback_policy);
+        await graph.advance(0.5);
+        // no typo'd keys, no node failing to start its callbacks
+        expect(
+          lines.filter((x) => x.code === 'KZ_ERR_PARAM_UNDECLARED' || x.code === 'KZ_ERR_CALLBACK_FAILED'),
+        ).toEqual([]);
+      } finally {
+        await graph.shutdown();
+      }
+    },
+  );
 });
 
 describe('profiles compared', () => {

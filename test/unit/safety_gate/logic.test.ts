@@ -99,26 +99,26 @@ describe('ZoneModel', () => {
 
   it('finds stop and slowdown zones and the nearest obstacle', () => {
     const out = new ZoneResult();
-    model.evaluate([pointsAt([0.35, 0])], 0, 0, 0, out);
+    model.evaluate([pointsAt([0.35, 0])], Float64Array.of(0, 0, 0), 0, out);
     expect(out).toMatchObject({ inStop: true, inSlowdown: true, obstacleDetected: true });
-    model.evaluate([pointsAt([0.6, 0.1])], 0, 0, 0, out);
+    model.evaluate([pointsAt([0.6, 0.1])], Float64Array.of(0, 0, 0), 0, out);
     expect(out).toMatchObject({ inStop: false, inSlowdown: true });
     expect(out.nearestDistance).toBeCloseTo(Math.hypot(0.6, 0.1), 9);
-    model.evaluate([pointsAt([3, 0])], 0, 0, 0, out);
+    model.evaluate([pointsAt([3, 0])], Float64Array.of(0, 0, 0), 0, out);
     expect(out).toMatchObject({ inStop: false, inSlowdown: false });
   });
 
   it('simulates the command forward: time to collision straight ahead, none when turning away or standing', () => {
     const out = new ZoneResult();
     const wall = pointsAt([1.33, 0]); // 0.98 m beyond front + approach margin
-    model.evaluate([wall], 1.0, 0, 0, out);
+    model.evaluate([wall], Float64Array.of(1.0, 0, 0), 0, out);
     expect(out.timeToCollision).toBeCloseTo(0.9, 9); // collides in step 10: reported as the step before
-    model.evaluate([wall], 0, 0, 0, out);
+    model.evaluate([wall], Float64Array.of(0, 0, 0), 0, out);
     expect(out.timeToCollision).toBe(Number.POSITIVE_INFINITY);
-    model.evaluate([wall], -0.3, 0, 0, out);
+    model.evaluate([wall], Float64Array.of(-0.3, 0, 0), 0, out);
     expect(out.timeToCollision).toBe(Number.POSITIVE_INFINITY);
     // rotating in place sweeps the corners: a point just outside a corner is hit
-    model.evaluate([pointsAt([0.36, 0.2])], 0, 0, -1.0, out);
+    model.evaluate([pointsAt([0.36, 0.2])], Float64Array.of(0, 0, -1.0), 0, out);
     expect(out.timeToCollision).toBeLessThan(1);
   });
 });
@@ -166,6 +166,28 @@ describe('SafetyGate.step', () => {
     expect(g.onSpeedLimit(-1)).toMatch(/not a finite number/);
   });
 
+  it('slows down on command no faster than the deceleration limit, but obeys a new speed limit at once', () => {
+    const g = new SafetyGate({ ...params, max_linear_accel_mps2: 10, max_linear_decel_mps2: 1 }, 0);
+    let t = 0;
+    const run = (vx: number, steps: number): number[] => {
+      const out: number[] = [];
+      for (let i = 0; i < steps; i++) {
+        t += 0.05;
+        fresh(g, t);
+        g.onCommand('nav', twist(vx), t);
+        out.push(g.step(t).vx);
+      }
+      return out;
+    };
+    expect(run(1, 10).pop()).toBeCloseTo(1, 9);
+    const down = run(0.2, 20);
+    expect(down[0]).toBeCloseTo(0.95, 9); // 1 m/s^2 * 0.05 s
+    expect(down.pop()).toBeCloseTo(0.2, 9);
+    run(1, 10);
+    g.onSpeedLimit(0.3);
+    expect(run(1, 1)[0]).toBeCloseTo(0.3, 9);
+  });
+
   it('refuses a reset while the e-stop is asserted and accepts it after release', () => {
     const g = new SafetyGate(params, 0);
     fresh(g, 0);
@@ -187,5 +209,52 @@ describe('ramp', () => {
     expect(ramp(1, 0, 1, 2, 0.1)).toBeCloseTo(0.8, 12);
     expect(ramp(0.1, -1, 1, 2, 0.1)).toBeCloseTo(-0.1, 12);
     expect(ramp(0.5, 0.55, 1, 2, 0.1)).toBe(0.55);
+  });
+});
+
+describe('two scan sources', () => {
+  const params = paramsSchema.parse({
+    people_enabled: false,
+    estop_timeout_s: 0,
+    scan_topics: ['scan_front', 'scan_rear'],
+    scan_frames: ['laser_front', 'laser_rear'],
+    scan_poses: [0.3, 0, 0, -0.3, 0, Math.PI],
+  });
+  const ring = (frame: string, r: number): ScanLike =>
+    scan(new Array(181).fill(r), {
+      header: { frame_id: frame },
+      angle_min: -Math.PI / 2,
+      angle_max: Math.PI / 2,
+      angle_increment: Math.PI / 180,
+    });
+
+  it('places the rear laser behind the robot and stops for an obstacle there', () => {
+    const g = new SafetyGate(params, 0);
+    g.onScan(0, ring('laser_front', 5), 0);
+    const rear = ring('laser_rear', 5);
+    (rear.ranges as number[])[90] = 0.05; // straight out of the rear laser at -0.3 m: a point at -0.35 m
+    g.onScan(1, rear, 0);
+    g.onOdom(twist(0), 0);
+    g.onCommand('nav', twist(0.2), 0);
+    expect(g.step(0)).toMatchObject({ state: S.STATE_STOP, reason: S.REASON_OBSTACLE });
+    expect(Math.abs(g.zoneResult.nearestBearing)).toBeCloseTo(Math.PI, 6);
+    expect(g.zoneResult.nearestDistance).toBeCloseTo(0.35, 6);
+  });
+
+  it("names only the stale source and refuses a scan in the other laser's frame", () => {
+    const g = new SafetyGate({ ...params, source_timeout_s: 0.3 }, 0);
+    g.onScan(0, ring('laser_front', 5), 0);
+    g.onScan(1, ring('laser_rear', 5), 0);
+    g.onOdom(twist(0), 0.4);
+    g.onScan(0, ring('laser_front', 5), 0.4);
+    g.onCommand('nav', twist(0.2), 0.4);
+    expect(g.step(0.4)).toMatchObject({ state: S.STATE_STOP, reason: S.REASON_SOURCE_TIMEOUT });
+    expect(g.out.timedOut).toEqual(['scan_rear']);
+    expect(g.onScan(1, ring('laser_front', 5), 0.45)).toMatch(/frame 'laser_front' is not the configured 'laser_rear'/);
+    expect(g.step(0.45).reason).toBe(S.REASON_SOURCE_INVALID);
+    g.onScan(1, ring('laser_rear', 5), 0.5);
+    g.onOdom(twist(0), 0.5);
+    g.onCommand('nav', twist(0.2), 0.5);
+    expect(g.step(0.5).state).toBe(S.STATE_CLEAR);
   });
 });
