@@ -342,6 +342,8 @@ export const eventSchema = z
   ])
   .describe('something that happened on the robot; durable, in seq order, at least once');
 export type RobotEvent = z.infer<typeof eventSchema>;
+/** A decision lifecycle event before the outbox numbers it. */
+export type DecisionLifecycleEventDraft = Omit<z.infer<typeof decisionEvent>, 'seq'>;
 /** An event before the outbox numbers it. */
 export type RobotEventDraft = RobotEvent extends infer E ? (E extends RobotEvent ? Omit<E, 'seq'> : never) : never;
 
