@@ -175,11 +175,18 @@ export interface MosquittoOptions {
   scheme?: 'mqtt' | 'mqtts';
   /** Host in `url` (a name the TLS certificate carries). */
   host?: string;
+  /**
+   * A complete configuration instead of the generated one, with `{port}`, `{port2}` (a second free
+   * port) and `{dir}` (the broker's directory) replaced.
+   */
+  raw?: string;
 }
 
 export interface MosquittoBroker extends TestBroker {
   readonly kind: 'mosquitto';
   readonly dir: string;
+  /** The second free port (`{port2}` in a raw configuration). */
+  readonly port2: number;
   /** What mosquitto wrote to stderr / stdout so far. */
   log(): string;
 }
@@ -189,11 +196,12 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const bin = mosquittoBinary();
   if (!bin) throw new Error(mosquittoSkipReason());
   const port = await freePort();
+  let port2 = await freePort();
+  while (port2 === port) port2 = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'kizuna-mosquitto-'));
   for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, name), text);
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
+  const generated = (): string =>
     [
       'per_listener_settings false',
       `allow_anonymous ${opts.anonymous === false ? 'false' : 'true'}`,
@@ -207,13 +215,21 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       `listener ${port} 127.0.0.1`,
       ...(opts.lines ?? []).map((l) => l.replaceAll('{dir}', dir)),
       '',
-    ].join('\n'),
+    ].join('\n');
+  // Run as root, mosquitto would switch to the `mosquitto` user and lose access to our private directory.
+  const asRoot = process.getuid?.() === 0 ? '\nuser root\n' : '';
+  writeFileSync(
+    conf,
+    (opts.raw !== undefined
+      ? opts.raw.replaceAll('{port}', String(port)).replaceAll('{port2}', String(port2)).replaceAll('{dir}', dir)
+      : generated()) + asRoot,
   );
   let proc: ChildProcess | undefined;
   let output = '';
   const broker: MosquittoBroker = {
     kind: 'mosquitto',
     port,
+    port2,
     dir,
     url: `${opts.scheme ?? 'mqtt'}://${opts.host ?? '127.0.0.1'}:${port}`,
     log: () => output,
