@@ -145,7 +145,7 @@ describe('cloud_bridge logic: ROS ↔ contract', () => {
 
   it('builds a contract-valid state even from NaN inputs, and flags significant changes', () => {
     const pic = new RobotPicture();
-    const w = msg('kizuna_msgs/msg/WorldSummary') as MessageOf<'kizuna_msgs/msg/WorldSummary'>;
+    const w = msg('kizuna_msgs/msg/WorldSummary') as unknown as MessageOf<'kizuna_msgs/msg/WorldSummary'>;
     w.pose_valid = true;
     w.pose.position.x = Number.NaN;
     w.pose.orientation.w = 1;
