@@ -336,3 +336,25 @@ export function toRosDecision(d: Decision, source: 'cloud' | 'broadcast', stamp:
     expires_at: msToRosTime(d.expiresAt),
   };
 }
+
+/** Optional state fields in the order they are given up when a state would exceed its size budget. */
+const SHED_ORDER = ['vel', 'obs', 'chg', 'prog', 'bat', 'ppl', 'health', 'safety', 'pose', 'dec'] as const;
+
+/**
+ * The state encoded as JSON within `maxBytes` [bytes]: when the full state is larger, optional
+ * fields are dropped in SHED_ORDER until it fits. Returns the text and the fields dropped.
+ */
+export function fitState(s: State, maxBytes: number): { json: string; shed: string[] } {
+  let json = JSON.stringify(s);
+  const shed: string[] = [];
+  if (Buffer.byteLength(json) <= maxBytes) return { json, shed };
+  const out: Record<string, unknown> = { ...s };
+  for (const k of SHED_ORDER) {
+    if (out[k] === undefined) continue;
+    delete out[k];
+    shed.push(k);
+    json = JSON.stringify(out);
+    if (Buffer.byteLength(json) <= maxBytes) break;
+  }
+  return { json, shed };
+}

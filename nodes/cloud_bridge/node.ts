@@ -28,7 +28,7 @@ import {
   type Status,
 } from '../core/contract';
 import { paramsSchema, PROFILE_MAX_SPEED_MPS, type Params } from './params';
-import { RobotPicture, requestPayload, significantChange, toRosDecision } from './logic';
+import { RobotPicture, fitState, requestPayload, significantChange, toRosDecision } from './logic';
 import { PROFILE_POLICIES, applyEventPolicy, applyRequestPolicy, applyStatePolicy, type DataPolicy } from './policy';
 import { RejectLimiter } from './rejects';
 import { BridgeStore } from './store';
@@ -38,6 +38,8 @@ import { validateDecision, type ReplayStore, type ValidatorConfig } from './vali
 
 const MQTT_V = MESSAGE_CONSTANTS['kizuna_msgs/msg/BridgeStatus'];
 const ZERO_TIME = { sec: 0, nanosec: 0 };
+/** [bytes] the state payload budget of the contract. */
+const STATE_MAX_BYTES = 256;
 
 function readConfigFile(path: string, what: string): Buffer {
   try {
@@ -398,6 +400,7 @@ export class CloudBridge {
     this.sender.reset();
     this.enqueueLoss();
     this.schedulePump(0);
+    this.lastStateSentMs = 0;
     this.maybeSendState(true);
     this.publishStatus();
   }
@@ -470,11 +473,24 @@ export class CloudBridge {
     if (!periodic) {
       if (!significantChange(this.lastState, s, this.params.state_move_m)) return;
       if (nowMs - this.lastStateSentMs < this.params.state_min_interval_s * 1000) return;
+    } else if (nowMs - this.lastStateSentMs < this.params.state_period_s * 500) {
+      // A state on change went out less than half a period ago: this period is covered.
+      return;
     }
     this.lastState = s;
     if (!this.link.connected) return;
-    const payload = this.encode(stateSchema, s, 'state');
-    if (!payload) return;
+    const checked = stateSchema.safeParse(s);
+    if (!checked.success) {
+      const i = checked.error.issues[0];
+      this.node.logger.error(
+        `KZ_ERR_CONTRACT_INVALID: outbound state: ${i?.path.map(String).join('.')}: ${i?.message}`,
+      );
+      return;
+    }
+    const fitted = fitState(s, STATE_MAX_BYTES);
+    if (fitted.shed.length > 0)
+      this.node.logger.debug(`state over ${STATE_MAX_BYTES} bytes: left out ${fitted.shed.join(', ')}`);
+    const payload = Buffer.from(fitted.json);
     this.lastStateSentMs = nowMs;
     if (
       this.link.publish(this.topics.state, payload, {

@@ -71,8 +71,8 @@ const performTaskSchema = z.discriminatedUnion(
   taskKinds as unknown as [(typeof taskKinds)[number], ...(typeof taskKinds)[number][]],
 );
 
-/** What a decision asks for, discriminated by `type`. */
-export const decisionKindSchema = z.union([
+/** What a decision asks for, discriminated by `type` (and `task` within perform_task). */
+export const decisionKindSchema = z.discriminatedUnion('type', [
   z
     .strictObject({
       type: z.literal('navigate_to'),
