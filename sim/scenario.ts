@@ -310,9 +310,11 @@ function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
 
   s.robots.forEach((r, i) => {
     const l = r.lidar;
-    const aMin = l.angle_min_rad ?? fullCircle(l.beams).angleMinRad;
-    const aMax = l.angle_max_rad ?? (l.angle_min_rad === undefined ? fullCircle(l.beams).angleMaxRad : Math.PI);
-    if (aMax <= aMin) issue(ctx, ['robots', i, 'lidar', 'angle_max_rad'], 'must be greater than angle_min_rad');
+    if ((l.angle_min_rad === undefined) !== (l.angle_max_rad === undefined)) {
+      issue(ctx, ['robots', i, 'lidar'], 'give both angle_min_rad and angle_max_rad, or neither (full circle)');
+    } else if (l.angle_min_rad !== undefined && l.angle_max_rad! <= l.angle_min_rad) {
+      issue(ctx, ['robots', i, 'lidar', 'angle_max_rad'], 'must be greater than angle_min_rad');
+    }
     if (l.range_max_m <= l.range_min_m)
       issue(ctx, ['robots', i, 'lidar', 'range_max_m'], 'must be greater than range_min_m');
     const b = { ...PROFILE_DEFAULTS[r.profile].battery, ...stripUndefined(r.battery) };
@@ -588,7 +590,7 @@ export function scenarioWorld(s: Scenario): {
       lidar: {
         beams: r.lidar.beams,
         angleMinRad: r.lidar.angle_min_rad ?? full.angleMinRad,
-        angleMaxRad: r.lidar.angle_max_rad ?? (r.lidar.angle_min_rad === undefined ? full.angleMaxRad : Math.PI),
+        angleMaxRad: r.lidar.angle_max_rad ?? full.angleMaxRad,
         rangeMinM: r.lidar.range_min_m,
         rangeMaxM: r.lidar.range_max_m,
         rateHz: r.lidar.rate_hz,

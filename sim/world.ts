@@ -13,6 +13,8 @@
  * object, and ends when it is more than `contactReleaseM` away from it again.
  */
 import {
+  cellKey,
+  pointSegmentDistance,
   type Circle,
   type Footprint,
   type PlacedShape,
@@ -113,7 +115,7 @@ export interface WorldOptions {
   estopCutsDrive?: boolean;
   /** [m] distance at which a contact episode ends (default 0.01). */
   contactReleaseM?: number;
-  /** [m] clearances above this are not looked for (reported as this value; default 5). */
+  /** [m] clearances above this are not looked for (reported as this value; default 2). */
   clearanceCapM?: number;
 }
 
@@ -199,6 +201,8 @@ interface RobotRuntime {
   disabled: Set<SensorName>;
   /** Keys of objects in contact (an open episode). */
   contacts: Set<string>;
+  /** Keys of walls and obstacles the footprint overlapped at the end of the last step. */
+  staticOverlaps: Set<string>;
   collisions: number;
   minClearance: number;
   minClearanceAt: number;
@@ -206,6 +210,14 @@ interface RobotRuntime {
 }
 
 const BISECTION_STEPS = 24;
+/** forNearby masks and kinds. */
+const STATIC = 1;
+const DYNAMIC = 2;
+const STATIC_KIND = 0;
+const PERSON_KIND = 1;
+const ROBOT_KIND = 2;
+/** [m] cell size of the robot–robot broad phase. */
+const ROBOT_CELL_M = 4;
 const ZERO: Twist2D = { linear: 0, angular: 0 };
 
 /** The simulated world. Construct with the map, robots, people and options; then `step()` repeatedly. */
@@ -222,6 +234,18 @@ export class World {
   private readonly log: CollisionRecord[] = [];
   private stepIndex = 0;
   private nowS = 0;
+  // Broad-phase scratch: per static object, the best distance and segment of the current query.
+  private readonly ownerBest: Float64Array;
+  private readonly ownerSeg: Int32Array;
+  private readonly ownerStamp: Uint32Array;
+  private ownerEpoch = 0;
+  private readonly touched: number[] = [];
+  private readonly staticKeys: string[];
+  private readonly robotKeys: string[] = [];
+  private readonly personKeys: string[];
+  private readonly robotCells = new Map<number, number[]>();
+  private maxBoundR = 0;
+  private maxStepM = 0;
 
   constructor(
     map: WorldMap,
@@ -229,7 +253,7 @@ export class World {
     people: readonly PersonConfig[],
     options: WorldOptions,
   ) {
-    this.options = { estopCutsDrive: false, contactReleaseM: 0.01, clearanceCapM: 5, ...options };
+    this.options = { estopCutsDrive: false, contactReleaseM: 0.01, clearanceCapM: 2, ...options };
     this.map = map;
     const segs: Segment[] = [];
     const owners: number[] = [];
@@ -249,8 +273,13 @@ export class World {
     }
     this.grid = new SegmentGrid(segs);
     this.segOwner = Int32Array.from(owners);
+    this.ownerBest = new Float64Array(this.statics.length);
+    this.ownerSeg = new Int32Array(this.statics.length);
+    this.ownerStamp = new Uint32Array(this.statics.length);
+    this.staticKeys = this.statics.map((s) => `${s.target.kind}:${s.target.id}`);
 
     this.tracks = people.map(compilePerson);
+    this.personKeys = people.map((p) => `person:${p.id}`);
     this.people = people.map((p) => ({ x: p.waypoints[0]!.x, y: p.waypoints[0]!.y, r: p.radiusM }));
     this.placePeople(0);
 
@@ -270,6 +299,7 @@ export class World {
         estop: false,
         disabled: new Set(),
         contacts: new Set(),
+        staticOverlaps: new Set(),
         collisions: 0,
         minClearance: this.options.clearanceCapM,
         minClearanceAt: 0,
@@ -277,9 +307,17 @@ export class World {
       };
       this.robots.push(r);
       this.byId.set(cfg.id, r);
+      this.robotKeys.push(`robot:${cfg.id}`);
+      this.maxBoundR = Math.max(this.maxBoundR, r.boundR);
+      this.maxStepM = Math.max(
+        this.maxStepM,
+        cfg.limits.maxLinearMps * options.dtS,
+        cfg.limits.maxReverseMps * options.dtS,
+      );
     });
+    this.hashRobots();
     // Anything already touching at t = 0 (a robot placed in a wall, a person standing on it) counts.
-    for (const r of this.robots) this.updateContacts(r, new Set(), 0);
+    for (const r of this.robots) this.updateContacts(r, new Set(), 0, 0, true);
   }
 
   /** [s] current sim time. */
@@ -373,6 +411,7 @@ export class World {
     this.placePeople(t);
     const before = this.log.length;
 
+    this.hashRobots();
     for (const r of this.robots) this.moveRobot(r, t0, dt);
     this.nowS = t;
 
@@ -428,22 +467,27 @@ export class World {
 
     // Objects already touched at the start of the step do not block (the robot may move off them).
     const start = r.drive.pose;
-    const already = this.overlapping(r, start);
+    const already = this.overlapping(r, r.shape, start, DYNAMIC);
+    for (const key of r.staticOverlaps) already.add(key);
     const at = (f: number): Pose => integrateArc(start, motion.distance * f, motion.dTheta * f);
     // Check enough poses along the step that the footprint cannot jump over a thin wall.
     const sweep = Math.max(Math.abs(motion.distance), r.boundR * Math.abs(motion.dTheta));
     const checks = Math.max(1, Math.ceil(sweep / (0.5 * r.boundR)));
     let fraction = 1;
     let blockers = new Set<string>();
+    const endShape = placeFootprint(r.cfg.footprint, motion.pose);
     for (let k = 1; k <= checks; k++) {
-      const hits = this.newOverlaps(r, k === checks ? motion.pose : at(k / checks), already);
+      const pose = k === checks ? motion.pose : at(k / checks);
+      const shape = k === checks ? endShape : placeFootprint(r.cfg.footprint, pose);
+      const hits = this.newOverlaps(r, shape, pose, already);
       if (hits.size === 0) continue;
       blockers = hits;
       let lo = (k - 1) / checks;
       let hi = k / checks;
       for (let i = 0; i < BISECTION_STEPS; i++) {
         const mid = (lo + hi) / 2;
-        const midHits = this.newOverlaps(r, at(mid), already);
+        const midPose = at(mid);
+        const midHits = this.newOverlaps(r, placeFootprint(r.cfg.footprint, midPose), midPose, already);
         if (midHits.size > 0) {
           hi = mid;
           blockers = midHits;
@@ -453,7 +497,7 @@ export class World {
       break;
     }
     r.drive = applyMotion(r.drive, motion, fraction, dt, r.cfg.noise, r.rng);
-    r.shape = placeFootprint(r.cfg.footprint, r.drive.pose);
+    r.shape = fraction === 1 ? endShape : placeFootprint(r.cfg.footprint, r.drive.pose);
     r.distance += length(r.drive.pose.x - start.x, r.drive.pose.y - start.y);
 
     const docked = isDocked(
@@ -474,18 +518,25 @@ export class World {
     this.updateContacts(r, blockers, t0 + fraction * dt, speedBefore);
   }
 
-  /** Keys of objects the shape overlaps (distance 0). */
-  private overlapping(r: RobotRuntime, pose: Pose): Set<string> {
+  /** Keys of objects (of the kinds in `mask`) that the footprint at `pose` overlaps (distance 0). */
+  private overlapping(r: RobotRuntime, shape: PlacedShape, pose: Pose, mask: number): Set<string> {
     const out = new Set<string>();
-    this.forNearby(r, placeFootprint(r.cfg.footprint, pose), pose, 0, (key, d) => {
-      if (d === 0) out.add(key);
-    });
+    this.forNearby(
+      r,
+      shape,
+      pose,
+      0,
+      (key, d) => {
+        if (d === 0) out.add(key);
+      },
+      mask,
+    );
     return out;
   }
 
-  private newOverlaps(r: RobotRuntime, pose: Pose, already: Set<string>): Set<string> {
+  private newOverlaps(r: RobotRuntime, shape: PlacedShape, pose: Pose, already: Set<string>): Set<string> {
     const out = new Set<string>();
-    this.forNearby(r, placeFootprint(r.cfg.footprint, pose), pose, 0, (key, d) => {
+    this.forNearby(r, shape, pose, 0, (key, d) => {
       if (d === 0 && !already.has(key)) out.add(key);
     });
     return out;
@@ -493,81 +544,160 @@ export class World {
 
   /**
    * Calls `visit(key, distance, target, where)` for every object within `margin` of the shape placed
-   * with its base_link origin at `centre`: static objects (min over their segments), people, other robots. Keys are
-   * stable strings (`wall:<id>`), distances >= 0.
+   * with its base_link origin at `centre`: static objects (min over their segments), people, other
+   * robots. Keys are stable strings (`wall:<id>`), distances >= 0. `containment` also finds a robot
+   * wholly inside an obstacle (touching none of its edges); that can only be so at the start, since
+   * motion stops at contact, so it is checked only then.
    */
   private forNearby(
     r: RobotRuntime,
     shape: PlacedShape,
     centre: Vec2,
     margin: number,
-    visit: (key: string, d: number, target: CollisionTarget, where: () => Vec2) => void,
+    visit: (key: string, d: number, kind: number, index: number) => void,
+    mask = STATIC | DYNAMIC,
+    containment = false,
+    floor = Infinity,
   ): void {
     // `centre` is the base_link origin the shape was placed at; boundR around it covers the shape.
     const reach = r.boundR + margin;
-    const best = new Map<number, { d: number; seg: Segment }>();
-    this.grid.query(centre.x - reach, centre.y - reach, centre.x + reach, centre.y + reach, (i) => {
-      const seg = this.grid.segments[i]!;
-      const d = shapeSegmentDistance(shape, seg);
-      const owner = this.segOwner[i]!;
-      const prev = best.get(owner);
-      if (!prev || d < prev.d) best.set(owner, { d, seg });
-    });
-    // A robot wholly inside an obstacle touches none of its edges: check containment of the centre.
-    this.statics.forEach((s, owner) => {
-      if (!s.polygon || best.get(owner)?.d === 0) return;
-      if (pointInPolygon(centre.x, centre.y, s.polygon))
-        best.set(owner, { d: 0, seg: polylineSegments(s.polygon, true)[0]! });
-    });
-    for (const [owner, { d, seg }] of best) {
-      if (d > margin) continue;
-      const target = this.statics[owner]!.target;
-      visit(`${target.kind}:${target.id}`, d, target, () => closestPointOnSegment(centre.x, centre.y, seg));
+    // With a finite floor, the margin shrinks to max(floor, nearest distance so far): objects farther
+    // than that can be neither the nearest nor within the floor, so their exact distance is skipped.
+    const shrink = floor < margin;
+    const epoch = (this.ownerEpoch = (this.ownerEpoch + 1) >>> 0);
+    const touched = this.touched;
+    touched.length = 0;
+    const segs = this.grid.segments;
+    if (mask & STATIC)
+      this.grid.query(centre.x - reach, centre.y - reach, centre.x + reach, centre.y + reach, (i) => {
+        const seg = segs[i]!;
+        // Cheap cull on the bounding circle before the footprint's exact distance.
+        if (pointSegmentDistance(centre.x, centre.y, seg) - r.boundR > margin) return;
+        const d = shapeSegmentDistance(shape, seg);
+        if (shrink && d < margin) margin = Math.max(floor, d);
+        const owner = this.segOwner[i]!;
+        if (this.ownerStamp[owner] !== epoch) {
+          this.ownerStamp[owner] = epoch;
+          this.ownerBest[owner] = d;
+          this.ownerSeg[owner] = i;
+          touched.push(owner);
+        } else if (d < this.ownerBest[owner]!) {
+          this.ownerBest[owner] = d;
+          this.ownerSeg[owner] = i;
+        }
+      });
+    if (containment) {
+      this.statics.forEach((s, owner) => {
+        if (!s.polygon || !pointInPolygon(centre.x, centre.y, s.polygon)) return;
+        if (this.ownerStamp[owner] !== epoch) {
+          this.ownerStamp[owner] = epoch;
+          this.ownerSeg[owner] = this.segOwner.indexOf(owner);
+          touched.push(owner);
+        }
+        this.ownerBest[owner] = 0;
+      });
     }
-    this.people.forEach((c, i) => {
-      if (length(c.x - centre.x, c.y - centre.y) - c.r - r.boundR > margin) return;
+    for (const owner of touched) {
+      const d = this.ownerBest[owner]!;
+      if (d <= margin) visit(this.staticKeys[owner]!, d, STATIC_KIND, owner);
+    }
+    if (!(mask & DYNAMIC)) return;
+    for (let i = 0; i < this.people.length; i++) {
+      const c = this.people[i]!;
+      if (length(c.x - centre.x, c.y - centre.y) - c.r - r.boundR > margin) continue;
       const d = shapeCircleDistance(shape, c);
-      if (d > margin) return;
-      const id = this.tracks[i]!.config.id;
-      visit(`person:${id}`, d, { kind: 'person', id }, () => towards(c, centre));
-    });
-    for (const o of this.robots) {
-      if (o === r) continue;
-      const oc = o.drive.pose;
-      if (length(oc.x - centre.x, oc.y - centre.y) - o.boundR - r.boundR > margin) continue;
-      const d = shapeShapeDistance(shape, o.shape);
-      if (d > margin) continue;
-      visit(`robot:${o.cfg.id}`, d, { kind: 'robot', id: o.cfg.id }, () =>
-        o.shape.kind === 'circle' ? towards(o.shape.circle, centre) : { x: oc.x, y: oc.y },
-      );
+      if (shrink && d < margin) margin = Math.max(floor, d);
+      if (d <= margin) visit(this.personKeys[i]!, d, PERSON_KIND, i);
+    }
+    // Other robots through the hash built at the start of the step; they may since have moved by up
+    // to one step, so the query reaches that much further.
+    const rr = reach + this.maxBoundR + this.maxStepM;
+    const x0 = Math.floor((centre.x - rr) / ROBOT_CELL_M);
+    const x1 = Math.floor((centre.x + rr) / ROBOT_CELL_M);
+    const y0 = Math.floor((centre.y - rr) / ROBOT_CELL_M);
+    const y1 = Math.floor((centre.y + rr) / ROBOT_CELL_M);
+    for (let gx = x0; gx <= x1; gx++) {
+      for (let gy = y0; gy <= y1; gy++) {
+        const list = this.robotCells.get(cellKey(gx, gy));
+        if (!list) continue;
+        for (const j of list) {
+          const o = this.robots[j]!;
+          if (o === r) continue;
+          const oc = o.drive.pose;
+          if (length(oc.x - centre.x, oc.y - centre.y) - o.boundR - r.boundR > margin) continue;
+          const d = shapeShapeDistance(shape, o.shape);
+          if (shrink && d < margin) margin = Math.max(floor, d);
+          if (d <= margin) visit(this.robotKeys[j]!, d, ROBOT_KIND, j);
+        }
+      }
     }
   }
 
+  /** What a (kind, index) pair from forNearby is. */
+  private targetOf(kind: number, index: number): CollisionTarget {
+    if (kind === STATIC_KIND) return this.statics[index]!.target;
+    if (kind === PERSON_KIND) return { kind: 'person', id: this.tracks[index]!.config.id };
+    return { kind: 'robot', id: this.robots[index]!.cfg.id };
+  }
+
+  /** The point of object (kind, index) nearest to `centre` (for a polygonal robot, its centre). */
+  private whereOf(kind: number, index: number, centre: Vec2): Vec2 {
+    if (kind === STATIC_KIND) {
+      // The owner's nearest segment was found by the forNearby call that reported it.
+      return closestPointOnSegment(centre.x, centre.y, this.grid.segments[this.ownerSeg[index]!]!);
+    }
+    if (kind === PERSON_KIND) return towards(this.people[index]!, centre);
+    const o = this.robots[index]!;
+    return o.shape.kind === 'circle' ? towards(o.shape.circle, centre) : { x: o.drive.pose.x, y: o.drive.pose.y };
+  }
+
+  /** Buckets robots by position (cells of ROBOT_CELL_M) for the robot–robot broad phase. */
+  private hashRobots(): void {
+    this.robotCells.clear();
+    this.robots.forEach((r, j) => {
+      const k = cellKey(Math.floor(r.drive.pose.x / ROBOT_CELL_M), Math.floor(r.drive.pose.y / ROBOT_CELL_M));
+      let list = this.robotCells.get(k);
+      if (!list) this.robotCells.set(k, (list = []));
+      list.push(j);
+    });
+  }
+
   /** Updates clearance and contact episodes of `r` at its current pose; records new collisions. */
-  private updateContacts(r: RobotRuntime, blockers: Set<string>, t: number, speed = 0): void {
+  private updateContacts(r: RobotRuntime, blockers: Set<string>, t: number, speed = 0, containment = false): void {
     const cap = this.options.clearanceCapM;
     const release = this.options.contactReleaseM;
     let clearance = cap;
     const still = new Set<string>();
-    this.forNearby(r, r.shape, r.drive.pose, Math.max(cap, release), (key, d, target, where) => {
-      const inContact = d === 0 || blockers.has(key);
-      // A robot stopped at contact sits a hair's breadth away: that is clearance 0.
-      if (inContact) clearance = 0;
-      else if (d < clearance) clearance = d;
-      if (inContact && !r.contacts.has(key)) {
-        const rec: CollisionRecord = {
-          t,
-          robotId: r.cfg.id,
-          with: target,
-          where: where(),
-          pose: { ...r.drive.pose },
-          robotSpeedMps: speed,
-        };
-        this.log.push(rec);
-        r.collisions += 1;
-      }
-      if (inContact || (r.contacts.has(key) && d <= release)) still.add(key);
-    });
+    const centre = r.drive.pose;
+    r.staticOverlaps.clear();
+    this.forNearby(
+      r,
+      r.shape,
+      centre,
+      Math.max(cap, release),
+      (key, d, kind, index) => {
+        if (d === 0 && kind === STATIC_KIND) r.staticOverlaps.add(key);
+        const inContact = d === 0 || blockers.has(key);
+        // A robot stopped at contact sits a hair's breadth away: that is clearance 0.
+        if (inContact) clearance = 0;
+        else if (d < clearance) clearance = d;
+        if (inContact && !r.contacts.has(key)) {
+          this.log.push({
+            t,
+            robotId: r.cfg.id,
+            with: this.targetOf(kind, index),
+            where: this.whereOf(kind, index, centre),
+            pose: { ...r.drive.pose },
+            robotSpeedMps: speed,
+          });
+          r.collisions += 1;
+        }
+        if (inContact || (r.contacts.has(key) && d <= release)) still.add(key);
+      },
+      STATIC | DYNAMIC,
+      containment,
+      release,
+    );
     r.contacts = still;
     if (clearance < r.minClearance) {
       r.minClearance = clearance;

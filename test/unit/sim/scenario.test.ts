@@ -186,13 +186,14 @@ describe('scenario schema: errors name the path to the bad field', () => {
       { name: 'a', kind: 'dock', pose: { x: 1, y: 1 } },
       { name: 'a', kind: 'room', pose: { x: 2, y: 1 } },
     ];
-    (data.robots as Record<string, unknown>[])[2]!.lidar = { range_min_m: 5, range_max_m: 4 };
+    (data.robots as Record<string, unknown>[])[2]!.lidar = { range_min_m: 5, range_max_m: 4, angle_min_rad: -1 };
     const err = scenarioError(() => parseScenario(data));
     const byPath = Object.fromEntries(
       (err.context.problems as { path: string; message: string }[]).map((p) => [p.path, p.message]),
     );
     expect(byPath['world.stations[1].name']).toBe("duplicate name 'a'");
     expect(byPath['robots[2].lidar.range_max_m']).toBe('must be greater than range_min_m');
+    expect(byPath['robots[2].lidar']).toBe('give both angle_min_rad and angle_max_rad, or neither (full circle)');
     expect(byPath['faults[0].robot']).toBe("no robot with id 'ghost'");
     expect(byPath['faults[1].at_s']).toMatch(/after the end of the run/);
     expect(byPath['planner.decisions[0].station']).toBe("no station named 'nowhere'");

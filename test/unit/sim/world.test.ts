@@ -1,5 +1,13 @@
 import { describe, it, expect } from '@jest/globals';
+import {
+  placeFootprint,
+  polylineSegments,
+  shapeCircleDistance,
+  shapePolygonDistance,
+  shapeSegmentDistance,
+} from '../../../sim/geometry';
 import { fullCircle } from '../../../sim/lidar';
+import { Rng } from '../../../sim/random';
 import type { PersonConfig } from '../../../sim/people';
 import { NO_NOISE } from '../../../sim/robot';
 import { type SimRobotConfig, type WorldMap, World } from '../../../sim/world';
@@ -288,5 +296,87 @@ describe('sim world: determinism', () => {
     expect(b).toEqual(a);
     expect(c.snap[0]!.odomPose).not.toEqual(a.snap[0]!.odomPose);
     expect(c.snap[0]!.pose).toEqual(a.snap[0]!.pose); // the true motion has no noise
+  });
+});
+
+describe('sim world: clearance against brute force', () => {
+  it('the minimum clearance equals the minimum over every step of the exact distance to everything', () => {
+    const rng = new Rng(99);
+    for (const footprint of [
+      { kind: 'circle', radius: 0.3 } as const,
+      {
+        kind: 'polygon',
+        points: [
+          { x: 0.5, y: 0.3 },
+          { x: -0.5, y: 0.3 },
+          { x: -0.5, y: -0.3 },
+          { x: 0.5, y: -0.3 },
+        ],
+      } as const,
+    ]) {
+      // The robot drives a circle of radius 1 m about (0, 1); boxes stand 2.2 to 4 m from that centre,
+      // so the nearest object changes along the way and nothing is ever touched.
+      const obstacles: WorldMap['obstacles'][number][] = [];
+      for (let k = 0; k < 10; k++) {
+        const a = rng.next() * 2 * Math.PI;
+        const dist = 2.2 + rng.next() * 1.8;
+        const x = dist * Math.cos(a);
+        const y = 1 + dist * Math.sin(a);
+        const w = 0.1 + rng.next() * 0.3;
+        obstacles.push({
+          id: `o${k}`,
+          points: [
+            { x: x - w, y: y - w },
+            { x: x + w, y: y - w },
+            { x: x + w, y: y + w },
+            { x: x - w, y: y + w },
+          ],
+        });
+      }
+      const room = [
+        { x: -10, y: -10 },
+        { x: 10, y: -10 },
+        { x: 10, y: 10 },
+        { x: -10, y: 10 },
+      ];
+      const map: WorldMap = { walls: [{ id: 'room', points: room, closed: true }], obstacles, docks: [] };
+      const person: PersonConfig = {
+        id: 'p',
+        radiusM: 0.3,
+        speedMps: 0.7,
+        pauseS: 0,
+        mode: 'loop',
+        startS: 0,
+        waypoints: [
+          { x: -6, y: -1.2 },
+          { x: 6, y: -1.2 },
+        ],
+      };
+      const world = new World(map, [robot('r', { footprint })], [person], { dtS: 0.1, seed: 1 });
+      const statics = [...polylineSegments(room, true), ...obstacles.flatMap((o) => polylineSegments(o.points, true))];
+      let expected = 2; // the clearance cap
+      const nearest = new Set<string>();
+      world.step({ r: { linear: 0.5, angular: 0.5 } });
+      for (let i = 0; i < 300; i++) {
+        if (i > 0) world.step();
+        const shape = placeFootprint(footprint, world.snapshot()[0]!.pose);
+        const ds: Array<[string, number]> = [
+          ['wall', Math.min(...polylineSegments(room, true).map((s) => shapeSegmentDistance(shape, s)))],
+          ...obstacles.map((o): [string, number] => [
+            o.id,
+            shapePolygonDistance(shape, o.points, polylineSegments(o.points, true)),
+          ]),
+          ['person', shapeCircleDistance(shape, world.peopleCircles()[0]!)],
+        ];
+        ds.sort((x, y) => x[1] - y[1]);
+        nearest.add(ds[0]![0]);
+        expected = Math.min(expected, ds[0]![1]);
+      }
+      expect(statics.length).toBeGreaterThan(4);
+      expect(world.collisions).toEqual([]);
+      expect(nearest.size).toBeGreaterThan(2); // the nearest object changed along the way
+      expect(expected).toBeGreaterThan(0.05);
+      expect(world.metrics()[0]!.minClearanceM).toBeCloseTo(expected, 9);
+    }
   });
 });
