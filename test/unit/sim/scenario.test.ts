@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { isKizunaError, type KizunaError } from '../../../nodes/core/errors';
 import { PROFILE_NAMES } from '../../../nodes/core/profiles';
 import {
+  DECISION_ATTACKS,
   type Scenario,
   applyWorldFault,
   evaluatePass,
@@ -82,8 +83,28 @@ describe('scenario schema: valid files', () => {
     for (const p of PROFILE_NAMES) {
       expect(fleet.world.stations.some((st) => st.kind === 'dock' && st.profiles?.includes(p))).toBe(true);
     }
-    expect(loaded.has('obstacle-stop')).toBe(true);
-    expect(loaded.has('person-crossing')).toBe(true);
+    // The library issue 9 asks for: one per profile, the fault scenarios and the default fleet.
+    expect([...loaded.keys()].sort()).toEqual(
+      [
+        ...PROFILE_NAMES,
+        'broker-outage',
+        'estop',
+        'fleet',
+        'forged-decision-attack',
+        'low-battery-return',
+        'obstacle-stop',
+        'person-crossing',
+        'sensor-dropout',
+      ].sort(),
+    );
+    for (const p of PROFILE_NAMES) {
+      const tasks = loaded.get(p)!.planner.decisions!.filter((d) => d.kind === 'perform_task');
+      expect(tasks.length).toBeGreaterThan(0);
+    }
+    const attacks = loaded
+      .get('forged-decision-attack')!
+      .faults.map((f) => (f.kind === 'inject_decision' ? f.attack : ''));
+    expect([...new Set(attacks)].sort()).toEqual([...DECISION_ATTACKS].sort());
   });
 
   it('every library scenario builds a World that steps with no collision while standing still', () => {
