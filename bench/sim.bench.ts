@@ -175,7 +175,10 @@ function worldBench(copies: number): BenchResult[] {
       { robots: n, collisions: world.collisions.length },
     ),
   ];
-  if (copies > 1) results.push(limitResult({ ...results[0]!, id: `sim.world.${n}_robots.step_budget` }, 25));
+  if (copies > 1) {
+    const { value, unit, description } = results[0]!;
+    results.push(limitResult({ id: `sim.world.${n}_robots.step_budget`, value, unit, description }, 25));
+  }
   return results;
 }
 
