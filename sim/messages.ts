@@ -94,15 +94,25 @@ export function odometryMessage(
   };
 }
 
-/** sensor_msgs/Imu in the IMU frame; std. devs. [rad/s] and [m/s²] become diagonal covariances. */
-export function imuMessage(d: ImuData, frames: RobotFrames, gyroStd = 0, accelStd = 0): sensor_msgs.msg.Imu {
+/**
+ * sensor_msgs/Imu in the IMU frame; std. devs. [rad/s] and [m/s²] become diagonal covariances. The
+ * yaw is the gyro integrated every `integrationDtS` seconds since t = 0, so its variance grows as
+ * gyroStd² · integrationDtS · t (a random walk); roll and pitch of a planar robot are 0 and known.
+ */
+export function imuMessage(
+  d: ImuData,
+  frames: RobotFrames,
+  gyroStd = 0,
+  accelStd = 0,
+  integrationDtS = 0.05,
+): sensor_msgs.msg.Imu {
   const g = Math.max(MIN_VARIANCE, gyroStd * gyroStd);
   const a = Math.max(MIN_VARIANCE, accelStd * accelStd);
+  const yawVariance = Math.max(MIN_VARIANCE, gyroStd * gyroStd * integrationDtS * d.t);
   return {
     header: { stamp: stampFromSeconds(d.t), frame_id: frames.imu },
     orientation: yawToQuaternion(d.yaw),
-    // Yaw integrated from the gyro drifts; roll and pitch of a planar robot are 0 and well known.
-    orientation_covariance: diag3([MIN_VARIANCE, MIN_VARIANCE, Math.max(MIN_VARIANCE, g * d.t)]),
+    orientation_covariance: diag3([MIN_VARIANCE, MIN_VARIANCE, yawVariance]),
     angular_velocity: { x: 0, y: 0, z: d.angularVelocityZ },
     angular_velocity_covariance: diag3([g, g, g]),
     linear_acceleration: { ...d.linearAcceleration },

@@ -12,6 +12,7 @@
  * recorded once per contact episode: an episode starts when the robot is blocked by or overlaps an
  * object, and ends when it is more than `contactReleaseM` away from it again.
  */
+import { KizunaError } from '../nodes/core/errors';
 import {
   cellKey,
   pointSegmentDistance,
@@ -168,6 +169,8 @@ export interface RobotMetrics {
   minClearanceAtS: number;
   /** [m] true distance driven. */
   distanceM: number;
+  /** Commands refused for a non-finite component (the base stopped instead). */
+  invalidCommands: number;
 }
 
 /** A robot's ground truth, for reports and determinism checks. */
@@ -207,6 +210,7 @@ interface RobotRuntime {
   minClearance: number;
   minClearanceAt: number;
   distance: number;
+  invalidCommands: number;
 }
 
 const BISECTION_STEPS = 24;
@@ -254,6 +258,14 @@ export class World {
     options: WorldOptions,
   ) {
     this.options = { estopCutsDrive: false, contactReleaseM: 0.01, clearanceCapM: 2, ...options };
+    for (const k of ['dtS', 'contactReleaseM', 'clearanceCapM'] as const) {
+      const v = this.options[k];
+      if (!Number.isFinite(v) || v <= 0) {
+        throw new KizunaError('KZ_ERR_SIM_INVALID', `world option ${k} must be a finite number > 0, got ${v}`, {
+          entity: k,
+        });
+      }
+    }
     this.map = map;
     const segs: Segment[] = [];
     const owners: number[] = [];
@@ -284,7 +296,9 @@ export class World {
     this.placePeople(0);
 
     robots.forEach((cfg, index) => {
-      if (this.byId.has(cfg.id)) throw new Error(`duplicate robot id '${cfg.id}'`);
+      if (this.byId.has(cfg.id)) {
+        throw new KizunaError('KZ_ERR_SIM_INVALID', `duplicate robot id '${cfg.id}'`, { entity: cfg.id });
+      }
       const r: RobotRuntime = {
         cfg,
         index,
@@ -304,6 +318,7 @@ export class World {
         minClearance: this.options.clearanceCapM,
         minClearanceAt: 0,
         distance: 0,
+        invalidCommands: 0,
       };
       this.robots.push(r);
       this.byId.set(cfg.id, r);
@@ -332,14 +347,23 @@ export class World {
 
   private robot(id: string): RobotRuntime {
     const r = this.byId.get(id);
-    if (!r) throw new Error(`unknown robot id '${id}'`);
+    if (!r) throw new KizunaError('KZ_ERR_SIM_INVALID', `unknown robot id '${id}'`, { entity: id });
     return r;
   }
 
-  /** Sets the commanded twist of robot `id` (held until replaced or until cmdTimeoutS passes). */
+  /**
+   * Sets the commanded twist of robot `id` (held until replaced or until cmdTimeoutS passes). A
+   * command with a non-finite component is refused like Nav2 refuses it: the base stops, and the
+   * refusal is counted in the robot's metrics (`invalidCommands`) rather than hidden.
+   */
   setCommand(id: string, cmd: Twist2D): void {
     const r = this.robot(id);
-    r.cmd = { linear: cmd.linear, angular: cmd.angular };
+    if (Number.isFinite(cmd.linear) && Number.isFinite(cmd.angular))
+      r.cmd = { linear: cmd.linear, angular: cmd.angular };
+    else {
+      r.cmd = ZERO;
+      r.invalidCommands += 1;
+    }
     r.cmdAt = this.nowS;
   }
 
@@ -383,6 +407,7 @@ export class World {
       minClearanceM: r.minClearance,
       minClearanceAtS: r.minClearanceAt,
       distanceM: r.distance,
+      invalidCommands: r.invalidCommands,
     }));
   }
 

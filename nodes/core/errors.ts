@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   KZ_ERR_CLI_USAGE: 'a command-line flag or argument is not valid',
   // simulation
   KZ_ERR_SCENARIO_INVALID: 'a scenario file cannot be read, is not YAML, or does not match the scenario format',
+  KZ_ERR_SIM_INVALID: 'the simulated world was given an unknown robot id, a duplicate id or an invalid option',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

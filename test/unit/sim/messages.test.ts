@@ -58,6 +58,8 @@ describe('sim messages', () => {
     expect(msg.header.frame_id).toBe('robot1/imu_link');
     expect(msg.angular_velocity_covariance[8]).toBeCloseTo(1e-4, 12);
     expect(msg.linear_acceleration_covariance[0]).toBeCloseTo(0.0025, 12);
+    // Yaw from the gyro integrated every 0.05 s for 1 s: variance 0.01² · 0.05 · 1.
+    expect(msg.orientation_covariance[8]).toBeCloseTo(5e-6, 15);
   });
 
   it('builds a valid sensor_msgs/LaserScan with ±Inf kept and Float32Array ranges', () => {

@@ -272,6 +272,28 @@ describe('sim world: control, sensors and faults', () => {
     expect(world.snapshot()[1]!.pose.x).toBe(5);
     expect(() => world.setEstop('nobody', true)).toThrow(/unknown robot id 'nobody'/);
   });
+
+  it('refuses a non-finite command: the base stops and the refusal is counted', () => {
+    const world = new World({ walls: [], obstacles: [], docks: [] }, [robot('r1')], [], { dtS: 0.1, seed: 1 });
+    runFor(world, 1, { r1: { linear: 1, angular: 0 } });
+    runFor(world, 1, { r1: { linear: Number.NaN, angular: 0 } });
+    runFor(world, 1, { r1: { linear: 1, angular: Infinity } });
+    expect(world.snapshot()[0]!.pose.x).toBeCloseTo(1, 6);
+    expect(world.metrics()[0]!.invalidCommands).toBe(2);
+  });
+
+  it('refuses duplicate robot ids and non-positive options with KZ_ERR_SIM_INVALID', () => {
+    const empty = { walls: [], obstacles: [], docks: [] };
+    expect(
+      () => new World(empty, [robot('a'), robot('a', { start: { x: 5, y: 0, yaw: 0 } })], [], { dtS: 0.1, seed: 1 }),
+    ).toThrow(expect.objectContaining({ code: 'KZ_ERR_SIM_INVALID', message: "duplicate robot id 'a'" }));
+    expect(() => new World(empty, [robot('a')], [], { dtS: 0, seed: 1 })).toThrow(
+      expect.objectContaining({
+        code: 'KZ_ERR_SIM_INVALID',
+        message: 'world option dtS must be a finite number > 0, got 0',
+      }),
+    );
+  });
 });
 
 describe('sim world: determinism', () => {
