@@ -4,7 +4,14 @@
  * the laser is in its own frame (base_scan), the IMU in imu_link; a robot namespace prefixes them
  * (`robot1/odom`), the map frame is shared.
  */
-import type { builtin_interfaces, geometry_msgs, nav_msgs, sensor_msgs } from '../nodes/core/interfaces/generated';
+import type {
+  builtin_interfaces,
+  geometry_msgs,
+  nav_msgs,
+  rosgraph_msgs,
+  sensor_msgs,
+  std_msgs,
+} from '../nodes/core/interfaces/generated';
 import type { BatteryData } from './battery';
 import type { LaserScanData } from './lidar';
 import type { ImuData, OdometryData } from './robot';
@@ -156,4 +163,14 @@ export function batteryStateMessage(d: BatteryData, frames: RobotFrames): sensor
     location: '',
     serial_number: '',
   };
+}
+
+/** rosgraph_msgs/Clock for `/clock` at sim time `t` [s] (what nodes with use_sim_time follow). */
+export function clockMessage(t: number): rosgraph_msgs.msg.Clock {
+  return { clock: stampFromSeconds(t) };
+}
+
+/** std_msgs/Bool for the `estop` topic: true while the e-stop is pressed. */
+export function estopMessage(pressed: boolean): std_msgs.msg.Bool {
+  return { data: pressed };
 }

@@ -6,6 +6,8 @@ import { SegmentGrid } from '../../../sim/geometry';
 import { Lidar, fullCircle } from '../../../sim/lidar';
 import {
   batteryStateMessage,
+  clockMessage,
+  estopMessage,
   imuMessage,
   laserScanMessage,
   odometryMessage,
@@ -116,5 +118,13 @@ describe('sim messages', () => {
     expect(msg.power_supply_status).toBe(c.POWER_SUPPLY_STATUS_CHARGING);
     expect(msg.power_supply_health).toBe(c.POWER_SUPPLY_HEALTH_GOOD);
     expect(msg.power_supply_technology).toBe(c.POWER_SUPPLY_TECHNOLOGY_LION);
+  });
+
+  it('builds valid /clock and estop messages', () => {
+    const clock = clockMessage(61.5);
+    expect(messageProblems('rosgraph_msgs/msg/Clock', clock)).toEqual([]);
+    expect(clock).toEqual({ clock: { sec: 61, nanosec: 500000000 } });
+    expect(messageProblems('std_msgs/msg/Bool', estopMessage(true))).toEqual([]);
+    expect(estopMessage(false)).toEqual({ data: false });
   });
 });

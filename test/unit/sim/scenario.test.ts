@@ -404,3 +404,56 @@ describe('scenario faults and pass criteria', () => {
     expect(evaluatePass({}, {})).toEqual([]);
   });
 });
+
+describe('library scenarios in the bare world (no nodes)', () => {
+  it('obstacle-stop without a safety gate: driving on hits the shelf once, and the pass criteria fail', () => {
+    const s = loadScenario(join(SCENARIOS, 'obstacle-stop.yaml'));
+    const w = scenarioWorld(s);
+    const world = new World(w.map, w.robots, w.people, w.options);
+    const first = world.step({ delivery1: { linear: 1, angular: 0 } });
+    expect(first.readings[0]!.odom).toBeDefined();
+    let seen = Infinity;
+    for (let t = 0; t < 12; t += w.options.dtS) {
+      const rep = world.step({ delivery1: { linear: 1, angular: 0 } });
+      const scan = rep.readings[0]?.scan;
+      if (scan && seen === Infinity) seen = scan.ranges[Math.round(-scan.angleMin / scan.angleIncrement)]!;
+    }
+    // The lidar's forward beam saw the shelf face (x = 6) from near the start pose.
+    expect(seen).toBeGreaterThan(5);
+    expect(seen).toBeLessThan(6.2);
+    expect(world.collisions).toHaveLength(1);
+    expect(world.collisions[0]!.with).toEqual({ kind: 'obstacle', id: 'fallen-shelf' });
+    // Footprint radius 0.3 m: stopped with its front on the shelf face at x = 6.
+    expect(world.snapshot()[0]!.pose.x).toBeCloseTo(5.7, 6);
+    const m = world.metrics()[0]!;
+    const verdict = evaluatePass(s.pass, {
+      collisions: m.collisions,
+      minClearanceM: m.minClearanceM,
+      distanceM: m.distanceM,
+    });
+    expect(verdict.map((c) => [c.criterion, c.pass])).toEqual([
+      ['no_collisions', false],
+      ['min_clearance_m', false],
+      ['distance_travelled_at_least_m', true],
+    ]);
+  });
+
+  it('the fleet scenario with noise and people is reproducible for its seed', () => {
+    const run = () => {
+      const s = loadScenario(join(SCENARIOS, 'fleet.yaml'));
+      const w = scenarioWorld(s);
+      const world = new World(w.map, w.robots, w.people, w.options);
+      const out: unknown[] = [];
+      for (let i = 0; i < 200; i++) {
+        const cmds = Object.fromEntries(
+          world.robotIds.map((id, k) => [id, { linear: 0.3, angular: Math.sin(i / 20 + k) }]),
+        );
+        const rep = world.step(cmds);
+        out.push(rep.readings.map((r) => [r.robotId, r.scan && Array.from(r.scan.ranges), r.odom, r.imu, r.battery]));
+      }
+      return { out, snap: world.snapshot(), collisions: world.collisions, people: world.peopleCircles() };
+    };
+    const a = run();
+    expect(run()).toEqual(a);
+  });
+});
