@@ -278,18 +278,20 @@ function issue(ctx: Ctx, path: (string | number)[], message: string): void {
   ctx.addIssue({ code: 'custom', path, message });
 }
 
+/** Reports every repeat of an id or name across `lists` (each with its path, e.g. ['world', 'walls']). */
 function uniqueIds(
   ctx: Ctx,
-  items: readonly { id?: string; name?: string }[],
-  field: string,
+  lists: ReadonlyArray<[path: (string | number)[], items: readonly { id?: string; name?: string }[]]>,
   key: 'id' | 'name',
 ): void {
   const seen = new Set<string>();
-  items.forEach((it, i) => {
-    const v = it[key]!;
-    if (seen.has(v)) issue(ctx, [field, i, key], `duplicate ${key} '${v}'`);
-    seen.add(v);
-  });
+  for (const [path, items] of lists) {
+    items.forEach((it, i) => {
+      const v = it[key]!;
+      if (seen.has(v)) issue(ctx, [...path, i, key], `duplicate ${key} '${v}'`);
+      seen.add(v);
+    });
+  }
 }
 
 function footprintOf(fp: z.infer<typeof footprintSchema> | undefined, profile: ProfileName): Footprint {
@@ -300,10 +302,17 @@ function footprintOf(fp: z.infer<typeof footprintSchema> | undefined, profile: P
 
 /** Cross-field rules: references resolve, ids are unique, ranges are ordered, robots start clear. */
 function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
-  uniqueIds(ctx, s.robots, 'robots', 'id');
-  uniqueIds(ctx, s.people, 'people', 'id');
-  uniqueIds(ctx, s.world.stations, 'world.stations', 'name');
-  uniqueIds(ctx, [...s.world.walls, ...s.world.obstacles], 'world', 'id');
+  uniqueIds(ctx, [[['robots'], s.robots]], 'id');
+  uniqueIds(ctx, [[['people'], s.people]], 'id');
+  uniqueIds(ctx, [[['world', 'stations'], s.world.stations]], 'name');
+  uniqueIds(
+    ctx,
+    [
+      [['world', 'walls'], s.world.walls],
+      [['world', 'obstacles'], s.world.obstacles],
+    ],
+    'id',
+  );
 
   const profiles = new Map(s.robots.map((r) => [r.id, r.profile]));
   const stations = new Set(s.world.stations.map((st) => st.name));
@@ -487,15 +496,19 @@ function lineOf(doc: Document, lc: LineCounter, path: readonly PropertyKey[]): n
 }
 
 function scenarioError(source: string, problems: ScenarioProblem[]): KizunaError {
-  const lines = problems
-    .slice(0, 20)
-    .map((p) => `  ${p.path}${p.line !== undefined ? ` (line ${p.line})` : ''}: ${p.message}`);
+  const where = (p: ScenarioProblem): string => `${p.path}${p.line !== undefined ? ` (line ${p.line})` : ''}`;
+  const lines = problems.slice(0, 20).map((p) => `  ${where(p)}: ${p.message}`);
   const more = problems.length > 20 ? `\n  … and ${problems.length - 20} more` : '';
   const first = problems[0]!;
+  const rest = problems.length > 1 ? `\n${lines.join('\n')}${more}` : '';
   return new KizunaError(
     'KZ_ERR_SCENARIO_INVALID',
-    `scenario ${source} is invalid: ${first.path}: ${first.message}${problems.length > 1 ? `\n${lines.join('\n')}${more}` : ''}`,
-    { entity: source, field: first.path, problems },
+    `scenario ${source} is invalid: ${where(first)}: ${first.message}${rest}`,
+    {
+      entity: source,
+      field: first.path,
+      problems,
+    },
   );
 }
 

@@ -203,6 +203,16 @@ describe('scenario schema: errors name the path to the bad field', () => {
         ],
       },
     };
+    (data.world as Record<string, unknown>).obstacles = [
+      {
+        id: 'w',
+        points: [
+          [8, 8],
+          [9, 8],
+          [9, 9],
+        ],
+      },
+    ];
     (data.world as Record<string, unknown>).stations = [
       { name: 'a', kind: 'dock', pose: { x: 1, y: 1 } },
       { name: 'a', kind: 'room', pose: { x: 2, y: 1 } },
@@ -213,6 +223,7 @@ describe('scenario schema: errors name the path to the bad field', () => {
       (err.context.problems as { path: string; message: string }[]).map((p) => [p.path, p.message]),
     );
     expect(byPath['world.stations[1].name']).toBe("duplicate name 'a'");
+    expect(byPath['world.obstacles[0].id']).toBe("duplicate id 'w'"); // shares a name with a wall
     expect(byPath['robots[2].lidar.range_max_m']).toBe('must be greater than range_min_m');
     expect(byPath['robots[2].lidar']).toBe('give both angle_min_rad and angle_max_rad, or neither (full circle)');
     expect(byPath['faults[0].robot']).toBe("no robot with id 'ghost'");
@@ -308,9 +319,25 @@ describe('scenario files', () => {
       ].join('\n'),
     );
     const err = scenarioError(() => loadScenario(file));
-    expect(err.message).toContain(`scenario ${file} is invalid: robots[1].start.yaw: expected number`);
+    expect(err.message).toContain(`scenario ${file} is invalid: robots[1].start.yaw (line 13): expected number`);
     expect(err.message).toContain('robots[1].start.yaw (line 13)');
     expect(err.message).toContain('robots[1].colour (line 14): unknown key');
+    const dup = join(dir, 'dup.yaml');
+    writeFileSync(
+      dup,
+      [
+        'name: dup',
+        'duration_s: 5',
+        'world:',
+        '  stations:',
+        '    - { name: a, kind: dock, pose: { x: 1, y: 1 } }',
+        '    - { name: a, kind: room, pose: { x: 2, y: 1 } }',
+        'robots: [{ id: r, profile: care, start: { x: 0, y: 0 } }]',
+      ].join('\n'),
+    );
+    expect(scenarioError(() => loadScenario(dup)).message).toContain(
+      "world.stations[1].name (line 6): duplicate name 'a'",
+    );
   });
 
   it('reports YAML syntax errors and duplicate keys with their line', () => {
