@@ -5,6 +5,7 @@ import {
   shapeCircleDistance,
   shapePolygonDistance,
   shapeSegmentDistance,
+  shapeShapeDistance,
 } from '../../../sim/geometry';
 import { fullCircle } from '../../../sim/lidar';
 import { Rng } from '../../../sim/random';
@@ -400,5 +401,164 @@ describe('sim world: clearance against brute force', () => {
       expect(expected).toBeGreaterThan(0.05);
       expect(world.metrics()[0]!.minClearanceM).toBeCloseTo(expected, 9);
     }
+  });
+});
+
+describe('sim world: clearance after skipped checks', () => {
+  it('a person approaching a robot that stands in the open is measured, though the robot was nearer a wall before', () => {
+    const map: WorldMap = {
+      walls: [
+        {
+          id: 'south',
+          points: [
+            { x: -5, y: -0.5 },
+            { x: 5, y: -0.5 },
+          ],
+        },
+      ],
+      obstacles: [],
+      docks: [],
+    };
+    const person: PersonConfig = {
+      id: 'p',
+      radiusM: 0.3,
+      speedMps: 1,
+      pauseS: 0,
+      mode: 'once',
+      startS: 6,
+      waypoints: [
+        { x: 0, y: 6 },
+        { x: 0, y: 2.6 },
+      ],
+    };
+    // 0.2 m from the wall at the start; then 2 m away from it, standing, while the person comes close.
+    const r = robot('r', {
+      start: { x: 0, y: -0.05, yaw: Math.PI / 2 },
+      footprint: { kind: 'circle', radius: 0.25 },
+      cmdTimeoutS: 3.95,
+    });
+    const world = new World(map, [r], [person], { dtS: 0.1, seed: 1 });
+    world.step({ r: { linear: 0.5, angular: 0 } });
+    let expected = 0.2;
+    for (let i = 0; i < 150; i++) {
+      world.step();
+      const pose = world.snapshot()[0]!.pose;
+      const shape = placeFootprint(r.footprint, pose);
+      expected = Math.min(
+        expected,
+        shapeSegmentDistance(shape, { ax: -5, ay: -0.5, bx: 5, by: -0.5 }),
+        shapeCircleDistance(shape, world.peopleCircles()[0]!),
+      );
+    }
+    expect(world.snapshot()[0]!.pose.y).toBeCloseTo(1.95, 6);
+    expect(expected).toBeCloseTo(0.1, 6); // centres 2.6 - 1.95 = 0.65 apart, minus radii 0.25 + 0.3
+    expect(world.metrics()[0]!.minClearanceM).toBeCloseTo(expected, 9);
+    expect(world.collisions).toEqual([]);
+  });
+});
+
+describe('sim world: many robots under random commands', () => {
+  it('no robot ever ends a step inside a wall, an obstacle or another robot, and the clearance is bounded by brute force', () => {
+    const rng = new Rng(5);
+    const room = [
+      { x: 0, y: 0 },
+      { x: 12, y: 0 },
+      { x: 12, y: 12 },
+      { x: 0, y: 12 },
+    ];
+    const box = (x: number, y: number, s: number) => [
+      { x, y },
+      { x: x + s, y },
+      { x: x + s, y: y + s },
+      { x, y: y + s },
+    ];
+    const obstacles = [
+      { id: 'a', points: box(3, 3, 1) },
+      { id: 'b', points: box(8, 4, 0.6) },
+      { id: 'c', points: box(5, 8, 1.5) },
+    ];
+    const map: WorldMap = { walls: [{ id: 'room', points: room, closed: true }], obstacles, docks: [] };
+    const rect = {
+      kind: 'polygon',
+      points: [
+        { x: 0.45, y: 0.3 },
+        { x: -0.45, y: 0.3 },
+        { x: -0.45, y: -0.3 },
+        { x: 0.45, y: -0.3 },
+      ],
+    } as const;
+    const starts = [
+      [1.5, 1.5],
+      [10.5, 1.5],
+      [1.5, 10.5],
+      [10.5, 10.5],
+      [6, 1.5],
+      [6, 6],
+    ];
+    const robots = starts.map(([x, y], i) =>
+      robot(`r${i}`, { start: { x: x!, y: y!, yaw: i }, ...(i >= 4 ? { footprint: rect } : {}) }),
+    );
+    const people: PersonConfig[] = [
+      {
+        id: 'p1',
+        radiusM: 0.3,
+        speedMps: 1,
+        pauseS: 1,
+        mode: 'loop',
+        startS: 0,
+        waypoints: [
+          { x: 1, y: 6 },
+          { x: 11, y: 6 },
+        ],
+      },
+      {
+        id: 'p2',
+        radiusM: 0.25,
+        speedMps: 0.8,
+        pauseS: 0,
+        mode: 'loop',
+        startS: 2,
+        waypoints: [
+          { x: 7, y: 11 },
+          { x: 7, y: 1 },
+        ],
+      },
+    ];
+    const world = new World(map, robots, people, { dtS: 0.05, seed: 3 });
+    const statics = [...polylineSegments(room, true), ...obstacles.flatMap((o) => polylineSegments(o.points, true))];
+    const bruteMin = robots.map(() => 2);
+    for (let i = 0; i < 600; i++) {
+      const cmds =
+        i % 10 === 0
+          ? Object.fromEntries(
+              robots.map((r) => [r.id, { linear: rng.next() * 2.4 - 0.6, angular: rng.next() * 3 - 1.5 }]),
+            )
+          : undefined;
+      world.step(cmds);
+      const shapes = world.snapshot().map((s, k) => placeFootprint(robots[k]!.footprint, s.pose));
+      shapes.forEach((shape, k) => {
+        const dStatic = Math.min(
+          ...statics.map((s) => shapeSegmentDistance(shape, s)),
+          ...obstacles.map((o) => shapePolygonDistance(shape, o.points, polylineSegments(o.points, true))),
+        );
+        expect({ step: i, robot: k, inside: dStatic === 0 }).toEqual({ step: i, robot: k, inside: false });
+        shapes.forEach((other, j) => {
+          if (j !== k)
+            expect({ step: i, k, j, overlap: shapeShapeDistance(shape, other) === 0 }).toMatchObject({
+              overlap: false,
+            });
+        });
+        const dPeople = Math.min(...world.peopleCircles().map((c) => shapeCircleDistance(shape, c)));
+        bruteMin[k] = Math.min(bruteMin[k]!, dStatic, dPeople);
+      });
+    }
+    const metrics = world.metrics();
+    expect(world.collisions.length).toBeGreaterThan(0); // random driving does hit things
+    metrics.forEach((m, k) => {
+      // The world also counts other robots, so it can only be nearer; and contact counts as 0.
+      expect(m.minClearanceM).toBeLessThanOrEqual(bruteMin[k]! + 1e-9);
+      if (m.collisions === 0) expect(m.minClearanceM).toBeGreaterThan(0);
+      else expect(m.minClearanceM).toBe(0);
+    });
   });
 });
