@@ -16,10 +16,12 @@ import { PROFILE_NAMES, type ProfileName, pose2dSchema, taskNames, taskSchema } 
 import {
   type Footprint,
   placeFootprint,
+  pointInPolygon,
   polygonArea,
   polylineSegments,
   shapePolygonDistance,
   shapeSegmentDistance,
+  segmentsIntersect,
   shapeShapeDistance,
 } from './geometry';
 import { fullCircle } from './lidar';
@@ -326,6 +328,22 @@ function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
     }
     if (l.range_max_m <= l.range_min_m)
       issue(ctx, ['robots', i, 'lidar', 'range_max_m'], 'must be greater than range_min_m');
+    // A sensor cannot report more often than the world steps.
+    const stepHz = 1 / s.dt_s;
+    for (const [sensor, rate] of [
+      ['lidar', l.rate_hz],
+      ['odom', r.odom.rate_hz],
+      ['imu', r.imu.rate_hz],
+      ['battery', r.battery.rate_hz],
+    ] as const) {
+      if (rate > stepHz + 1e-9) {
+        issue(
+          ctx,
+          ['robots', i, sensor, 'rate_hz'],
+          `${rate} Hz is faster than the world steps (1 / dt_s = ${stepHz} Hz)`,
+        );
+      }
+    }
     const b = { ...PROFILE_DEFAULTS[r.profile].battery, ...stripUndefined(r.battery) };
     if ((r.battery.full_voltage_v ?? b.fullVoltageV) <= (r.battery.empty_voltage_v ?? b.emptyVoltageV)) {
       issue(ctx, ['robots', i, 'battery', 'full_voltage_v'], 'must be greater than empty_voltage_v');
@@ -358,6 +376,29 @@ function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
     for (let j = 0; j < i; j++) {
       if (shapeShapeDistance(shape, placed[j]!) === 0)
         issue(ctx, where, `footprint touches robot '${s.robots[j]!.id}'`);
+    }
+  });
+
+  // People walk from waypoint to waypoint in straight lines: none may go through a wall or an
+  // obstacle, nor stand inside one.
+  s.people.forEach((p, i) => {
+    const wps = p.waypoints;
+    const legs = p.mode === 'loop' && wps.length > 1 ? wps.length : wps.length - 1;
+    wps.forEach((w, j) => {
+      for (const { o, pts } of obstacles) {
+        if (pointInPolygon(w.x, w.y, pts)) issue(ctx, ['people', i, 'waypoints', j], `inside obstacle '${o.id}'`);
+      }
+    });
+    for (let j = 0; j < legs; j++) {
+      const a = wps[j]!;
+      const b = wps[(j + 1) % wps.length]!;
+      const leg = { ax: a.x, ay: a.y, bx: b.x, by: b.y };
+      const hit =
+        walls.find(({ segs }) => segs.some((seg) => segmentsIntersect(leg, seg)))?.w.id ??
+        obstacles.find(({ edges }) => edges.some((seg) => segmentsIntersect(leg, seg)))?.o.id;
+      if (hit !== undefined) {
+        issue(ctx, ['people', i, 'waypoints', j], `the walk to the next waypoint goes through '${hit}'`);
+      }
     }
   });
 

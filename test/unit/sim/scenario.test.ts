@@ -270,6 +270,61 @@ describe('scenario schema: errors name the path to the bad field', () => {
     expect(paths(scenarioError(() => parseScenario(data)))).toEqual(['robots[2].start']);
   });
 
+  it('a person walking through a wall or an obstacle, or standing in one', () => {
+    const data = minimal();
+    (data.world as Record<string, unknown>).obstacles = [
+      {
+        id: 'box',
+        points: [
+          [-3, -3],
+          [-2, -3],
+          [-2, -2],
+          [-3, -2],
+        ],
+      },
+    ];
+    data.people = [
+      {
+        id: 'ghost',
+        waypoints: [
+          { x: 4, y: 0 },
+          { x: 6, y: 0 },
+        ],
+      }, // through the wall at x = 5
+      {
+        id: 'lost',
+        mode: 'loop',
+        waypoints: [
+          { x: -2.5, y: -2.5 },
+          { x: -1, y: -1 },
+        ],
+      },
+      {
+        id: 'fine',
+        mode: 'loop',
+        waypoints: [
+          { x: 1, y: 6 },
+          { x: 3, y: 6 },
+        ],
+      },
+    ];
+    const err = scenarioError(() => parseScenario(data));
+    const msgs = (err.context.problems as { path: string; message: string }[]).map((p) => `${p.path}: ${p.message}`);
+    expect(msgs).toEqual([
+      "people[0].waypoints[0]: the walk to the next waypoint goes through 'w'",
+      "people[1].waypoints[0]: inside obstacle 'box'",
+      "people[1].waypoints[0]: the walk to the next waypoint goes through 'box'",
+      "people[1].waypoints[1]: the walk to the next waypoint goes through 'box'",
+    ]);
+  });
+
+  it('a sensor rate faster than the world steps', () => {
+    const data: Record<string, unknown> = { ...minimal(), dt_s: 0.1 };
+    (data.robots as Record<string, unknown>[])[1]!.imu = { rate_hz: 50 };
+    const err = scenarioError(() => parseScenario(data));
+    expect(err.message).toContain('robots[1].imu.rate_hz: 50 Hz is faster than the world steps (1 / dt_s = 10 Hz)');
+  });
+
   it('a zero-area polygon and a non-finite number', () => {
     const data = minimal();
     (data.world as Record<string, unknown>).obstacles = [
