@@ -397,9 +397,15 @@ export class World {
     else r.disabled.add(sensor);
   }
 
-  /** Sets robot `id`'s battery charge (0..1), e.g. a sudden battery drop. */
+  /** Sets robot `id`'s battery charge (0..1, clamped), e.g. a sudden battery drop. */
   setBatteryPercentage(id: string, percentage: number): void {
-    this.robot(id).battery = { ...this.robot(id).battery, percentage: Math.min(1, Math.max(0, percentage)) };
+    const r = this.robot(id);
+    if (!Number.isFinite(percentage)) {
+      throw new KizunaError('KZ_ERR_SIM_INVALID', `battery percentage must be a finite number, got ${percentage}`, {
+        entity: id,
+      });
+    }
+    r.battery = { ...r.battery, percentage: Math.min(1, Math.max(0, percentage)) };
   }
 
   /** People's current circles, in configuration order. */

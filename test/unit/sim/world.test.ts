@@ -288,6 +288,13 @@ describe('sim world: control, sensors and faults', () => {
     expect(
       () => new World(empty, [robot('a'), robot('a', { start: { x: 5, y: 0, yaw: 0 } })], [], { dtS: 0.1, seed: 1 }),
     ).toThrow(expect.objectContaining({ code: 'KZ_ERR_SIM_INVALID', message: "duplicate robot id 'a'" }));
+    const world = new World(empty, [robot('a')], [], { dtS: 0.1, seed: 1 });
+    expect(() => world.setBatteryPercentage('a', Number.NaN)).toThrow(
+      expect.objectContaining({
+        code: 'KZ_ERR_SIM_INVALID',
+        message: 'battery percentage must be a finite number, got NaN',
+      }),
+    );
     expect(() => new World(empty, [robot('a')], [], { dtS: 0, seed: 1 })).toThrow(
       expect.objectContaining({
         code: 'KZ_ERR_SIM_INVALID',
