@@ -698,7 +698,7 @@ export class World {
     return { kind: 'robot', id: this.robots[index]!.cfg.id };
   }
 
-  /** The point of object (kind, index) nearest to `centre` (for a polygonal robot, its centre). */
+  /** The point of object (kind, index) nearest to `centre` (a point on its boundary). */
   private whereOf(kind: number, index: number, centre: Vec2): Vec2 {
     if (kind === STATIC_KIND) {
       // The owner's nearest segment was found by the forNearby call that reported it.
@@ -706,7 +706,18 @@ export class World {
     }
     if (kind === PERSON_KIND) return towards(this.people[index]!, centre);
     const o = this.robots[index]!;
-    return o.shape.kind === 'circle' ? towards(o.shape.circle, centre) : { x: o.drive.pose.x, y: o.drive.pose.y };
+    if (o.shape.kind === 'circle') return towards(o.shape.circle, centre);
+    let best = { x: o.drive.pose.x, y: o.drive.pose.y };
+    let bestD = Infinity;
+    for (const e of o.shape.edges) {
+      const p = closestPointOnSegment(centre.x, centre.y, e);
+      const d = length(p.x - centre.x, p.y - centre.y);
+      if (d < bestD) {
+        bestD = d;
+        best = p;
+      }
+    }
+    return best;
   }
 
   /** Buckets robots by position (cells of ROBOT_CELL_M) for the robot–robot broad phase. */

@@ -199,6 +199,35 @@ describe('sim world: collisions', () => {
     expect(world.collisions.length).toBeGreaterThanOrEqual(1);
     expect(world.collisions.every((c) => c.with.kind === 'robot')).toBe(true);
     expect(world.collisions[0]!.t).toBeCloseTo(1.6, 5); // 1.6 m closed at 1 m/s
+    expect(world.collisions[0]!.where.x).toBeCloseTo(1, 5); // they met half way
+  });
+
+  it('a robot driving into a rectangular robot records the point on its side', () => {
+    const rect = {
+      kind: 'polygon',
+      points: [
+        { x: 0.5, y: 0.3 },
+        { x: -0.5, y: 0.3 },
+        { x: -0.5, y: -0.3 },
+        { x: 0.5, y: -0.3 },
+      ],
+    } as const;
+    const world = new World(
+      { walls: [], obstacles: [], docks: [] },
+      [
+        robot('a', { start: { x: 0, y: -2, yaw: Math.PI / 2 } }),
+        robot('b', { start: { x: 0.1, y: 0, yaw: 0 }, footprint: rect }),
+      ],
+      [],
+      { dtS: 0.1, seed: 1 },
+    );
+    runFor(world, 4, { a: { linear: 0.5, angular: 0 } });
+    expect(world.collisions).toHaveLength(1);
+    const c = world.collisions[0]!;
+    expect(c.with).toEqual({ kind: 'robot', id: 'b' });
+    expect(c.where.x).toBeCloseTo(0, 6); // on b's lower side, straight ahead of a
+    expect(c.where.y).toBeCloseTo(-0.3, 6);
+    expect(c.t).toBeCloseTo(3, 5); // a's front (r 0.2) meets y = -0.3 after 1.5 m at 0.5 m/s
   });
 });
 
