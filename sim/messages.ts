@@ -14,7 +14,7 @@ import type {
 } from '../nodes/core/interfaces/generated';
 import type { BatteryData } from './battery';
 import type { LaserScanData } from './lidar';
-import type { ImuData, OdometryData } from './robot';
+import type { ImuData, OdometryData, Twist2D } from './robot';
 
 /** The TF frame names of one robot. */
 export interface RobotFrames {
@@ -163,6 +163,14 @@ export function batteryStateMessage(d: BatteryData, frames: RobotFrames): sensor
     location: '',
     serial_number: '',
   };
+}
+
+/**
+ * The planar command in a geometry_msgs/Twist for a differential drive: linear.x and angular.z. The
+ * other components cannot be driven and are ignored, as a diff-drive controller ignores them.
+ */
+export function commandFromTwist(msg: geometry_msgs.msg.Twist): Twist2D {
+  return { linear: msg.linear.x, angular: msg.angular.z };
 }
 
 /** rosgraph_msgs/Clock for `/clock` at sim time `t` [s] (what nodes with use_sim_time follow). */

@@ -607,8 +607,15 @@ export function loadScenario(file: string): Scenario {
 // ---------------------------------------------------------------------------------------------
 // From a scenario to the World's inputs
 
-/** The World's inputs for a scenario: map, robots with profile defaults applied, people, options. */
-export function scenarioWorld(s: Scenario): {
+/**
+ * The World's inputs for a scenario: map, robots with profile defaults applied, people, options.
+ * `only` keeps just the robots with those ids (a shard's share of the fleet; robots in other
+ * shards' Worlds are neither seen nor touched, so shard by building or area).
+ */
+export function scenarioWorld(
+  s: Scenario,
+  only?: ReadonlySet<string>,
+): {
   map: WorldMap;
   robots: SimRobotConfig[];
   people: PersonConfig[];
@@ -619,55 +626,57 @@ export function scenarioWorld(s: Scenario): {
     obstacles: s.world.obstacles.map((o) => ({ id: o.id, points: o.points.map(([x, y]) => ({ x, y })) })),
     docks: s.world.stations.filter((st) => st.kind === 'dock').map((st) => st.pose),
   };
-  const robots = s.robots.map((r): SimRobotConfig => {
-    const d = PROFILE_DEFAULTS[r.profile];
-    const l = r.limits;
-    const b = r.battery;
-    const full = fullCircle(r.lidar.beams);
-    return {
-      id: r.id,
-      start: r.start,
-      footprint: footprintOf(r.footprint, r.profile),
-      limits: {
-        maxLinearMps: l.max_linear_mps ?? d.limits.maxLinearMps,
-        maxReverseMps: l.max_reverse_mps ?? d.limits.maxReverseMps,
-        maxAngularRadps: l.max_angular_radps ?? d.limits.maxAngularRadps,
-        linearAccelMps2: l.linear_accel_mps2 ?? d.limits.linearAccelMps2,
-        angularAccelRadps2: l.angular_accel_radps2 ?? d.limits.angularAccelRadps2,
-      },
-      noise: {
-        odomLinearRatio: r.odom.linear_noise_ratio,
-        odomAngularRatio: r.odom.angular_noise_ratio,
-        gyroStdRadps: r.imu.gyro_noise_std_radps,
-        accelStdMps2: r.imu.accel_noise_std_mps2,
-      },
-      lidar: {
-        beams: r.lidar.beams,
-        angleMinRad: r.lidar.angle_min_rad ?? full.angleMinRad,
-        angleMaxRad: r.lidar.angle_max_rad ?? full.angleMaxRad,
-        rangeMinM: r.lidar.range_min_m,
-        rangeMaxM: r.lidar.range_max_m,
-        rateHz: r.lidar.rate_hz,
-        noiseStdM: r.lidar.noise_std_m,
-        mount: r.lidar.mount,
-      },
-      battery: {
-        capacityWh: b.capacity_wh ?? d.battery.capacityWh,
-        fullVoltageV: b.full_voltage_v ?? d.battery.fullVoltageV,
-        emptyVoltageV: b.empty_voltage_v ?? d.battery.emptyVoltageV,
-        idlePowerW: b.idle_power_w ?? d.battery.idlePowerW,
-        drivePowerWPerMps: b.drive_power_w_per_mps ?? d.battery.drivePowerWPerMps,
-        turnPowerWPerRadps: b.turn_power_w_per_radps ?? d.battery.turnPowerWPerRadps,
-        chargePowerW: b.charge_power_w ?? d.battery.chargePowerW,
-        dockRadiusM: b.dock_radius_m ?? d.battery.dockRadiusM,
-        initialPercentage: b.initial_percentage,
-      },
-      odomRateHz: r.odom.rate_hz,
-      imuRateHz: r.imu.rate_hz,
-      batteryRateHz: b.rate_hz,
-      cmdTimeoutS: r.cmd_timeout_s,
-    };
-  });
+  const robots = s.robots
+    .filter((r) => !only || only.has(r.id))
+    .map((r): SimRobotConfig => {
+      const d = PROFILE_DEFAULTS[r.profile];
+      const l = r.limits;
+      const b = r.battery;
+      const full = fullCircle(r.lidar.beams);
+      return {
+        id: r.id,
+        start: r.start,
+        footprint: footprintOf(r.footprint, r.profile),
+        limits: {
+          maxLinearMps: l.max_linear_mps ?? d.limits.maxLinearMps,
+          maxReverseMps: l.max_reverse_mps ?? d.limits.maxReverseMps,
+          maxAngularRadps: l.max_angular_radps ?? d.limits.maxAngularRadps,
+          linearAccelMps2: l.linear_accel_mps2 ?? d.limits.linearAccelMps2,
+          angularAccelRadps2: l.angular_accel_radps2 ?? d.limits.angularAccelRadps2,
+        },
+        noise: {
+          odomLinearRatio: r.odom.linear_noise_ratio,
+          odomAngularRatio: r.odom.angular_noise_ratio,
+          gyroStdRadps: r.imu.gyro_noise_std_radps,
+          accelStdMps2: r.imu.accel_noise_std_mps2,
+        },
+        lidar: {
+          beams: r.lidar.beams,
+          angleMinRad: r.lidar.angle_min_rad ?? full.angleMinRad,
+          angleMaxRad: r.lidar.angle_max_rad ?? full.angleMaxRad,
+          rangeMinM: r.lidar.range_min_m,
+          rangeMaxM: r.lidar.range_max_m,
+          rateHz: r.lidar.rate_hz,
+          noiseStdM: r.lidar.noise_std_m,
+          mount: r.lidar.mount,
+        },
+        battery: {
+          capacityWh: b.capacity_wh ?? d.battery.capacityWh,
+          fullVoltageV: b.full_voltage_v ?? d.battery.fullVoltageV,
+          emptyVoltageV: b.empty_voltage_v ?? d.battery.emptyVoltageV,
+          idlePowerW: b.idle_power_w ?? d.battery.idlePowerW,
+          drivePowerWPerMps: b.drive_power_w_per_mps ?? d.battery.drivePowerWPerMps,
+          turnPowerWPerRadps: b.turn_power_w_per_radps ?? d.battery.turnPowerWPerRadps,
+          chargePowerW: b.charge_power_w ?? d.battery.chargePowerW,
+          dockRadiusM: b.dock_radius_m ?? d.battery.dockRadiusM,
+          initialPercentage: b.initial_percentage,
+        },
+        odomRateHz: r.odom.rate_hz,
+        imuRateHz: r.imu.rate_hz,
+        batteryRateHz: b.rate_hz,
+        cmdTimeoutS: r.cmd_timeout_s,
+      };
+    });
   const people = s.people.map((p): PersonConfig => ({
     id: p.id,
     radiusM: p.radius_m,

@@ -7,6 +7,7 @@ import { Lidar, fullCircle } from '../../../sim/lidar';
 import {
   batteryStateMessage,
   clockMessage,
+  commandFromTwist,
   estopMessage,
   imuMessage,
   laserScanMessage,
@@ -126,5 +127,10 @@ describe('sim messages', () => {
     expect(clock).toEqual({ clock: { sec: 61, nanosec: 500000000 } });
     expect(messageProblems('std_msgs/msg/Bool', estopMessage(true))).toEqual([]);
     expect(estopMessage(false)).toEqual({ data: false });
+  });
+
+  it('takes the planar command from a Twist', () => {
+    const twist = { linear: { x: 0.4, y: 0.9, z: 0 }, angular: { x: 0, y: 0.1, z: -0.3 } };
+    expect(commandFromTwist(twist)).toEqual({ linear: 0.4, angular: -0.3 });
   });
 });

@@ -131,6 +131,9 @@ describe('scenario schema: valid files', () => {
     expect(w.robots[2]!.footprint.kind).toBe('polygon');
     expect(w.robots[2]!.lidar.angleMinRad).toBeCloseTo(-Math.PI, 12);
     expect(w.options).toEqual({ dtS: 0.05, seed: 1, estopCutsDrive: false });
+    const shard = scenarioWorld(parseScenario(data), new Set(['r2', 'r0']));
+    expect(shard.robots.map((r) => r.id)).toEqual(['r0', 'r2']);
+    expect(shard.map).toEqual(w.map);
   });
 });
 
