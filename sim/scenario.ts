@@ -455,8 +455,22 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/**
+ * perform_task arguments as their task schema parses them (defaults filled in, e.g. water_row's
+ * litres_per_metre); crossCheck has already refused any that do not parse.
+ */
+function parseTaskArgs(s: z.infer<typeof scenarioObject>): z.infer<typeof scenarioObject> {
+  const profiles = new Map(s.robots.map((r) => [r.id, r.profile]));
+  const decisions = s.planner.decisions?.map((d) => {
+    if (d.kind !== 'perform_task') return d;
+    const schema = taskSchema(profiles.get(d.robot)!, d.task)!;
+    return { ...d, args: schema.parse(d.args) as Record<string, unknown> };
+  });
+  return decisions ? { ...s, planner: { ...s.planner, decisions } } : s;
+}
+
 /** The scenario schema (zod), cross-field rules included. */
-export const scenarioSchema = scenarioObject.superRefine(crossCheck);
+export const scenarioSchema = scenarioObject.superRefine(crossCheck).transform(parseTaskArgs);
 
 /** A validated scenario, defaults filled in. */
 export type Scenario = z.infer<typeof scenarioSchema>;

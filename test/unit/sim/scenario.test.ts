@@ -101,6 +101,15 @@ describe('scenario schema: valid files', () => {
       const tasks = loaded.get(p)!.planner.decisions!.filter((d) => d.kind === 'perform_task');
       expect(tasks.length).toBeGreaterThan(0);
     }
+    // Task arguments come out parsed by their task schema: poses get their default yaw.
+    const survey = loaded.get('construction')!.planner.decisions![0]!;
+    expect(survey.kind === 'perform_task' && survey.args).toEqual({
+      waypoints: [
+        { x: 4, y: 8, yaw: 0 },
+        { x: 13, y: 8, yaw: 0 },
+        { x: 13, y: 3, yaw: -1.5708 },
+      ],
+    });
     const attacks = loaded
       .get('forged-decision-attack')!
       .faults.map((f) => (f.kind === 'inject_decision' ? f.attack : ''));
@@ -238,6 +247,31 @@ describe('scenario schema: errors name the path to the bad field', () => {
     expect(byPath['planner.decisions[2].args.from.y']).toMatch(/expected number/);
     expect(byPath['planner.decisions[2].args.colour']).toBe('unknown key');
     expect(byPath['planner.decisions[3]']).toBe('navigate_to needs exactly one of station or pose');
+  });
+
+  it('fills in task argument defaults (water_row litres_per_metre, pose yaw)', () => {
+    const data = {
+      ...minimal(),
+      robots: [{ id: 'f', profile: 'farm', start: { x: 0, y: 0 } }],
+      planner: {
+        mode: 'scripted',
+        decisions: [
+          {
+            at_s: 1,
+            robot: 'f',
+            kind: 'perform_task',
+            task: 'water_row',
+            args: { row_start: { x: 1, y: 1 }, row_end: { x: 4, y: 1 } },
+          },
+        ],
+      },
+    };
+    const d = parseScenario(data).planner.decisions![0]!;
+    expect(d.kind === 'perform_task' && d.args).toEqual({
+      row_start: { x: 1, y: 1, yaw: 0 },
+      row_end: { x: 4, y: 1, yaw: 0 },
+      litres_per_metre: 1,
+    });
   });
 
   it('decisions are only allowed with mode scripted', () => {
