@@ -507,6 +507,7 @@ export const MESSAGES: Record<string, MsgDef> = {
       { name: 'nearest_obstacle_distance', type: 'float32', isComplex: false, isArray: false },
       { name: 'nearest_obstacle_bearing', type: 'float32', isComplex: false, isArray: false },
       { name: 'limiting_reason', type: 'uint8', isComplex: false, isArray: false },
+      { name: 'detail', type: 'string', isComplex: false, isArray: false },
     ],
     constants: [
       { name: 'STATE_CLEAR', type: 'uint8', value: 1 },
@@ -521,6 +522,7 @@ export const MESSAGES: Record<string, MsgDef> = {
       { name: 'REASON_SOURCE_TIMEOUT', type: 'uint8', value: 4 },
       { name: 'REASON_COMMAND_TIMEOUT', type: 'uint8', value: 5 },
       { name: 'REASON_SPEED_LIMIT', type: 'uint8', value: 6 },
+      { name: 'REASON_SOURCE_INVALID', type: 'uint8', value: 7 },
     ],
   },
   'kizuna_msgs/msg/SourceFreshness': {

@@ -706,6 +706,8 @@ export declare namespace kizuna_msgs {
       nearest_obstacle_bearing: number;
       /** one of REASON_* */
       limiting_reason: number;
+      /** human-readable cause, e.g. "stop zone: 0.31 m at 0.12 rad"; may be empty */
+      detail: string;
     }
 
     /**
@@ -2914,6 +2916,8 @@ export const MESSAGE_CONSTANTS = {
     REASON_COMMAND_TIMEOUT: 5,
     /** a speed limit from a decision or the parameters */
     REASON_SPEED_LIMIT: 6,
+    /** a required input was refused (bad scan frame or limits, too many invalid beams) */
+    REASON_SOURCE_INVALID: 7,
   },
   'nav2_msgs/action/NavigateToPose_Result': {
     NONE: 0,

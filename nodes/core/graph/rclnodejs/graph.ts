@@ -38,7 +38,8 @@ function loadRclnodejs(): Rclnodejs {
     throw new KizunaError(
       'KZ_ERR_RCLNODEJS_UNAVAILABLE',
       'rclnodejs cannot be loaded: source ROS 2 (Jazzy or Humble), e.g. `source /opt/ros/jazzy/setup.bash`, ' +
-        `then run \`npm install rclnodejs@${RCLNODEJS_VERSION}\` in this shell (${errorText(cause)})`,
+        // Only the first line of the loader's message: Node appends a "Require stack" of internal paths.
+        `then run \`npm install --save-optional --save-exact rclnodejs@${RCLNODEJS_VERSION}\` in this shell (${errorText(cause).split('\n')[0]})`,
       { entity: 'rclnodejs' },
       { cause },
     );
@@ -88,7 +89,7 @@ class RclnodejsGraph implements RosGraph, NodeHost {
     if (this.down || !this.contextAlive()) {
       throw new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', 'the rclnodejs graph is shut down', { entity: name });
     }
-    const { namespace, fqn } = newNodeIdentity(name, options.namespace, (f) => this.nodes.has(f));
+    const { namespace, fqn } = newNodeIdentity(name, options.namespace, (f) => this.nodes.has(f), options.remappings);
     const overrides = options.parameterOverrides ?? {};
     const useSimTime = useSimTimeFrom(overrides, fqn);
     const { rcl } = this;
