@@ -1,8 +1,9 @@
 /**
  * Plain sim readings → ROS 2 message objects (typed from the real definitions), so a node can
  * publish them as they are. Pure functions. Frames follow REP 105: odometry is odom → base_link,
- * the laser is in its own frame (base_scan), the IMU in imu_link; a robot namespace prefixes them
- * (`robot1/odom`), the map frame is shared.
+ * each lidar is in its own frame (named in the robot's lidar layout, `laser` by default, as the
+ * nodes' profile parameters expect), the IMU in imu_link. Frames are not prefixed unless asked
+ * (`robotFrames('robot1')` → `robot1/odom`); the map frame is shared.
  */
 import type {
   builtin_interfaces,
@@ -21,14 +22,22 @@ export interface RobotFrames {
   map: string;
   odom: string;
   base: string;
-  laser: string;
   imu: string;
+}
+
+/** `frame` with `prefix/` in front (unchanged for an empty prefix). */
+export function prefixFrame(prefix: string, frame: string): string {
+  return prefix === '' ? frame : `${prefix}/${frame}`;
 }
 
 /** Frame names for a robot; `prefix` (e.g. the robot id) is prepended as `prefix/` to all but map. */
 export function robotFrames(prefix = ''): RobotFrames {
-  const p = prefix === '' ? '' : `${prefix}/`;
-  return { map: 'map', odom: `${p}odom`, base: `${p}base_link`, laser: `${p}base_scan`, imu: `${p}imu_link` };
+  return {
+    map: 'map',
+    odom: prefixFrame(prefix, 'odom'),
+    base: prefixFrame(prefix, 'base_link'),
+    imu: prefixFrame(prefix, 'imu_link'),
+  };
 }
 
 /** builtin_interfaces/Time from seconds (>= 0), nanoseconds rounded. */
@@ -127,10 +136,10 @@ export function imuMessage(
   };
 }
 
-/** sensor_msgs/LaserScan in the laser frame; `ranges` is shared (not copied); no intensities. */
-export function laserScanMessage(d: LaserScanData, frames: RobotFrames): sensor_msgs.msg.LaserScan {
+/** sensor_msgs/LaserScan in the lidar's frame `frameId`; `ranges` is shared (not copied); no intensities. */
+export function laserScanMessage(d: LaserScanData, frameId: string): sensor_msgs.msg.LaserScan {
   return {
-    header: { stamp: stampFromSeconds(d.t), frame_id: frames.laser },
+    header: { stamp: stampFromSeconds(d.t), frame_id: frameId },
     angle_min: d.angleMin,
     angle_max: d.angleMax,
     angle_increment: d.angleIncrement,

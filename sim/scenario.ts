@@ -26,7 +26,7 @@ import {
 } from './geometry';
 import { fullCircle } from './lidar';
 import type { PersonConfig } from './people';
-import { PROFILE_DEFAULTS } from './profile-defaults';
+import { type LidarLayout, PROFILE_DEFAULTS } from './profile-defaults';
 import { SENSORS, type SimRobotConfig, type World, type WorldMap, type WorldOptions } from './world';
 
 // ---------------------------------------------------------------------------------------------
@@ -106,6 +106,7 @@ const limitsSchema = z.strictObject({
   max_reverse_mps: nonNegative.max(20).optional(),
   max_angular_radps: positive.max(20).optional(),
   linear_accel_mps2: positive.max(100).optional(),
+  linear_decel_mps2: positive.max(100).optional(),
   angular_accel_radps2: positive.max(100).optional(),
 });
 
@@ -117,7 +118,19 @@ const lidarSchema = z.strictObject({
   range_max_m: positive.max(200).default(12),
   rate_hz: positive.max(100).default(10),
   noise_std_m: nonNegative.max(1).default(0.01),
-  mount: pose.default({ x: 0, y: 0, yaw: 0 }),
+});
+
+/** A relative or absolute ROS 2 topic name (the robot's namespace applies to relative ones). */
+const topicName = z
+  .string()
+  .regex(/^\/?[A-Za-z][A-Za-z0-9_]*(\/[A-Za-z][A-Za-z0-9_]*)*$/, 'expected a ROS 2 topic name such as scan_front');
+
+const lidarLayoutSchema = z.strictObject({
+  topic: topicName,
+  frame: z.string().regex(/^[A-Za-z][A-Za-z0-9_/]{0,127}$/, 'expected a frame id such as laser_front'),
+  mount: pose.describe('the laser frame in base_link'),
+  angle_min_rad: z.number().min(-Math.PI).max(Math.PI).optional(),
+  angle_max_rad: z.number().min(-Math.PI).max(Math.PI).optional(),
 });
 
 const odomSchema = z.strictObject({
@@ -152,6 +165,7 @@ const robotSchema = z.strictObject({
   footprint: footprintSchema.optional(),
   limits: limitsSchema.default({}),
   lidar: lidarSchema.default(lidarSchema.parse({})),
+  lidars: z.array(lidarLayoutSchema).min(1).max(8).optional(),
   odom: odomSchema.default(odomSchema.parse({})),
   imu: imuSchema.default(imuSchema.parse({})),
   battery: batterySchema.default(batterySchema.parse({})),
@@ -321,11 +335,16 @@ function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
 
   s.robots.forEach((r, i) => {
     const l = r.lidar;
-    if ((l.angle_min_rad === undefined) !== (l.angle_max_rad === undefined)) {
-      issue(ctx, ['robots', i, 'lidar'], 'give both angle_min_rad and angle_max_rad, or neither (full circle)');
-    } else if (l.angle_min_rad !== undefined && l.angle_max_rad! <= l.angle_min_rad) {
-      issue(ctx, ['robots', i, 'lidar', 'angle_max_rad'], 'must be greater than angle_min_rad');
-    }
+    const angles = (a: { angle_min_rad?: number; angle_max_rad?: number }, path: (string | number)[]) => {
+      if ((a.angle_min_rad === undefined) !== (a.angle_max_rad === undefined)) {
+        issue(ctx, path, 'give both angle_min_rad and angle_max_rad, or neither (full circle)');
+      } else if (a.angle_min_rad !== undefined && a.angle_max_rad! <= a.angle_min_rad) {
+        issue(ctx, [...path, 'angle_max_rad'], 'must be greater than angle_min_rad');
+      }
+    };
+    angles(l, ['robots', i, 'lidar']);
+    r.lidars?.forEach((layout, k) => angles(layout, ['robots', i, 'lidars', k]));
+    uniqueBy(ctx, r.lidars ?? [], ['robots', i, 'lidars'], 'topic');
     if (l.range_max_m <= l.range_min_m)
       issue(ctx, ['robots', i, 'lidar', 'range_max_m'], 'must be greater than range_min_m');
     // A sensor cannot report more often than the world steps.
@@ -448,6 +467,20 @@ function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
         }
       }
     }
+  });
+}
+
+/** Reports repeats of `key` among `items` (within one list). */
+function uniqueBy<K extends string>(
+  ctx: Ctx,
+  items: readonly Record<K, string>[],
+  path: (string | number)[],
+  key: K,
+): void {
+  const seen = new Set<string>();
+  items.forEach((it, i) => {
+    if (seen.has(it[key])) issue(ctx, [...path, i, key], `duplicate ${key} '${it[key]}'`);
+    seen.add(it[key]);
   });
 }
 
@@ -647,6 +680,14 @@ export function scenarioWorld(
       const l = r.limits;
       const b = r.battery;
       const full = fullCircle(r.lidar.beams);
+      const layouts: LidarLayout[] = r.lidars
+        ? r.lidars.map((x) => ({
+            topic: x.topic,
+            frame: x.frame,
+            mount: x.mount,
+            ...(x.angle_min_rad !== undefined ? { angleMinRad: x.angle_min_rad, angleMaxRad: x.angle_max_rad! } : {}),
+          }))
+        : d.lidars;
       return {
         id: r.id,
         start: r.start,
@@ -656,6 +697,7 @@ export function scenarioWorld(
           maxReverseMps: l.max_reverse_mps ?? d.limits.maxReverseMps,
           maxAngularRadps: l.max_angular_radps ?? d.limits.maxAngularRadps,
           linearAccelMps2: l.linear_accel_mps2 ?? d.limits.linearAccelMps2,
+          linearDecelMps2: l.linear_decel_mps2 ?? d.limits.linearDecelMps2,
           angularAccelRadps2: l.angular_accel_radps2 ?? d.limits.angularAccelRadps2,
         },
         noise: {
@@ -664,16 +706,25 @@ export function scenarioWorld(
           gyroStdRadps: r.imu.gyro_noise_std_radps,
           accelStdMps2: r.imu.accel_noise_std_mps2,
         },
-        lidar: {
-          beams: r.lidar.beams,
-          angleMinRad: r.lidar.angle_min_rad ?? full.angleMinRad,
-          angleMaxRad: r.lidar.angle_max_rad ?? full.angleMaxRad,
-          rangeMinM: r.lidar.range_min_m,
-          rangeMaxM: r.lidar.range_max_m,
-          rateHz: r.lidar.rate_hz,
-          noiseStdM: r.lidar.noise_std_m,
-          mount: r.lidar.mount,
-        },
+        // Field of view: what the file says (a `lidars` entry, then the robot-wide `lidar`), then the
+        // profile's layout, then a full circle.
+        lidars: layouts.map((x) => {
+          const own = r.lidars !== undefined;
+          const lo = own ? (x.angleMinRad ?? r.lidar.angle_min_rad) : (r.lidar.angle_min_rad ?? x.angleMinRad);
+          const hi = own ? (x.angleMaxRad ?? r.lidar.angle_max_rad) : (r.lidar.angle_max_rad ?? x.angleMaxRad);
+          return {
+            topic: x.topic,
+            frame: x.frame,
+            mount: x.mount,
+            beams: r.lidar.beams,
+            angleMinRad: lo ?? full.angleMinRad,
+            angleMaxRad: hi ?? full.angleMaxRad,
+            rangeMinM: r.lidar.range_min_m,
+            rangeMaxM: r.lidar.range_max_m,
+            rateHz: r.lidar.rate_hz,
+            noiseStdM: r.lidar.noise_std_m,
+          };
+        }),
         battery: {
           capacityWh: b.capacity_wh ?? d.battery.capacityWh,
           fullVoltageV: b.full_voltage_v ?? d.battery.fullVoltageV,

@@ -85,6 +85,19 @@ export interface WorldMap {
 export const SENSORS = ['scan', 'odom', 'imu', 'battery'] as const;
 export type SensorName = (typeof SENSORS)[number];
 
+/** A lidar on a robot: its settings, and the topic and frame_id its scans carry. */
+export interface SimLidarConfig extends LidarConfig {
+  topic: string;
+  frame: string;
+}
+
+/** One scan due after a step: from the lidar publishing on `topic` in `frame`. */
+export interface ScanReading {
+  topic: string;
+  frame: string;
+  scan: LaserScanData;
+}
+
 /** One simulated robot (units in the names). */
 export interface SimRobotConfig {
   id: string;
@@ -93,9 +106,10 @@ export interface SimRobotConfig {
   footprint: Footprint;
   limits: DriveLimits;
   noise: DriveNoise;
-  lidar: LidarConfig;
+  /** One or more lidars, each publishing on its own topic in its own frame. */
+  lidars: SimLidarConfig[];
   battery: BatteryConfig & { initialPercentage: number };
-  /** [Hz] odometry, IMU and battery rates (the lidar's is in `lidar`). */
+  /** [Hz] odometry, IMU and battery rates (each lidar has its own). */
   odomRateHz: number;
   imuRateHz: number;
   batteryRateHz: number;
@@ -143,7 +157,8 @@ export interface CollisionRecord {
 /** The sensor readings due after a step, for one robot. */
 export interface RobotReadings {
   robotId: string;
-  scan?: LaserScanData;
+  /** Scans due now, one per lidar that is due (a 'scan' dropout withholds all of them). */
+  scans?: ScanReading[];
   odom?: OdometryData;
   imu?: ImuData;
   battery?: BatteryData;
@@ -193,7 +208,7 @@ interface RobotRuntime {
   cfg: SimRobotConfig;
   index: number;
   rng: Rng;
-  lidar: Lidar;
+  lidars: Lidar[];
   drive: DriveState;
   battery: BatteryModelState;
   shape: PlacedShape;
@@ -307,7 +322,7 @@ export class World {
         cfg,
         index,
         rng: new Rng(deriveSeed(options.seed, `robot:${cfg.id}`)),
-        lidar: new Lidar(cfg.lidar),
+        lidars: cfg.lidars.map((l) => new Lidar(l)),
         drive: initialDriveState(cfg.start),
         battery: { percentage: cfg.battery.initialPercentage, onCharger: false, netPowerW: 0 },
         shape: placeFootprint(cfg.footprint, cfg.start),
@@ -464,10 +479,14 @@ export class World {
     for (const r of this.robots) {
       const out: RobotReadings = { robotId: r.cfg.id };
       let any = false;
-      if (this.due(r.cfg.lidar.rateHz) && !r.disabled.has('scan')) {
-        scene ??= this.lidarScene();
-        out.scan = r.lidar.scan(t, composePose(r.drive.pose, r.cfg.lidar.mount), scene, r.index, r.rng);
-        any = true;
+      if (!r.disabled.has('scan')) {
+        r.cfg.lidars.forEach((cfg, k) => {
+          if (!this.due(cfg.rateHz)) return;
+          scene ??= this.lidarScene();
+          const scan = r.lidars[k]!.scan(t, composePose(r.drive.pose, cfg.mount), scene, r.index, r.rng);
+          (out.scans ??= []).push({ topic: cfg.topic, frame: cfg.frame, scan });
+          any = true;
+        });
       }
       if (this.due(r.cfg.odomRateHz) && !r.disabled.has('odom')) {
         out.odom = odometryReading(r.drive, t);

@@ -12,6 +12,7 @@ import {
   imuMessage,
   laserScanMessage,
   odometryMessage,
+  prefixFrame,
   robotFrames,
   stampFromSeconds,
   yawToQuaternion,
@@ -22,14 +23,10 @@ const frames = robotFrames('robot1');
 
 describe('sim messages', () => {
   it('names frames per REP 105 with the robot prefix, sharing map', () => {
-    expect(frames).toEqual({
-      map: 'map',
-      odom: 'robot1/odom',
-      base: 'robot1/base_link',
-      laser: 'robot1/base_scan',
-      imu: 'robot1/imu_link',
-    });
-    expect(robotFrames().odom).toBe('odom');
+    expect(frames).toEqual({ map: 'map', odom: 'robot1/odom', base: 'robot1/base_link', imu: 'robot1/imu_link' });
+    expect(robotFrames()).toEqual({ map: 'map', odom: 'odom', base: 'base_link', imu: 'imu_link' });
+    expect(prefixFrame('robot1', 'laser_front')).toBe('robot1/laser_front');
+    expect(prefixFrame('', 'laser')).toBe('laser');
   });
 
   it('converts seconds to a stamp and yaw to a quaternion', () => {
@@ -86,10 +83,10 @@ describe('sim messages', () => {
       -1,
       new Rng(1),
     );
-    const msg = laserScanMessage(scan, frames);
+    const msg = laserScanMessage(scan, 'laser');
     expect(messageProblems('sensor_msgs/msg/LaserScan', msg)).toEqual([]);
     expect(Array.from(msg.ranges)).toEqual([-Infinity, Infinity, 1, Infinity]);
-    expect(msg.header.frame_id).toBe('robot1/base_scan');
+    expect(msg.header.frame_id).toBe('laser');
     expect(msg.ranges).toBeInstanceOf(Float32Array);
   });
 

@@ -134,11 +134,19 @@ describe('scenario schema: valid files', () => {
     (data.robots as Record<string, unknown>[])[1]!.lidar = { beams: 90, angle_min_rad: -1.5, angle_max_rad: 1.5 };
     const w = scenarioWorld(parseScenario(data));
     expect(w.robots[0]!.limits.maxLinearMps).toBe(0.3);
-    expect(w.robots[0]!.limits.maxReverseMps).toBe(0.2); // care default
+    expect(w.robots[0]!.limits.maxReverseMps).toBeCloseTo(0.1875, 12); // care default: the gate's 0.15 × 1.25
     expect(w.robots[0]!.footprint).toEqual({ kind: 'circle', radius: 0.4 });
-    expect(w.robots[1]!.lidar).toMatchObject({ beams: 90, angleMinRad: -1.5, angleMaxRad: 1.5 });
+    expect(w.robots[0]!.lidars).toEqual([
+      expect.objectContaining({ topic: 'scan', frame: 'laser', mount: { x: 0.15, y: 0, yaw: 0 }, beams: 180 }),
+    ]);
+    expect(w.robots[0]!.lidars[0]!.angleMinRad).toBeCloseTo(-Math.PI, 12);
+    expect(w.robots[1]!.lidars).toEqual([expect.objectContaining({ beams: 90, angleMinRad: -1.5, angleMaxRad: 1.5 })]);
+    // The factory robot has its profile's two 270° lidars.
     expect(w.robots[2]!.footprint.kind).toBe('polygon');
-    expect(w.robots[2]!.lidar.angleMinRad).toBeCloseTo(-Math.PI, 12);
+    expect(w.robots[2]!.lidars.map((l) => [l.topic, l.frame, l.angleMaxRad])).toEqual([
+      ['scan_front', 'laser_front', (3 * Math.PI) / 4],
+      ['scan_rear', 'laser_rear', (3 * Math.PI) / 4],
+    ]);
     expect(w.options).toEqual({ dtS: 0.05, seed: 1, estopCutsDrive: false });
     const shard = scenarioWorld(parseScenario(data), new Set(['r2', 'r0']));
     expect(shard.robots.map((r) => r.id)).toEqual(['r0', 'r2']);
@@ -534,7 +542,7 @@ describe('library scenarios in the bare world (no nodes)', () => {
     let seen = Infinity;
     for (let t = 0; t < 12; t += w.options.dtS) {
       const rep = world.step({ delivery1: { linear: 1, angular: 0 } });
-      const scan = rep.readings[0]?.scan;
+      const scan = rep.readings[0]?.scans?.[0]?.scan;
       if (scan && seen === Infinity) seen = scan.ranges[Math.round(-scan.angleMin / scan.angleIncrement)]!;
     }
     // The lidar's forward beam saw the shelf face (x = 6) from near the start pose.
@@ -542,8 +550,8 @@ describe('library scenarios in the bare world (no nodes)', () => {
     expect(seen).toBeLessThan(6.2);
     expect(world.collisions).toHaveLength(1);
     expect(world.collisions[0]!.with).toEqual({ kind: 'obstacle', id: 'fallen-shelf' });
-    // Footprint radius 0.3 m: stopped with its front on the shelf face at x = 6.
-    expect(world.snapshot()[0]!.pose.x).toBeCloseTo(5.7, 6);
+    // The delivery footprint reaches 0.4 m ahead of base_link: stopped with its front on the shelf face at x = 6.
+    expect(world.snapshot()[0]!.pose.x).toBeCloseTo(5.6, 6);
     const m = world.metrics()[0]!;
     const verdict = evaluatePass(s.pass, {
       collisions: m.collisions,
@@ -568,7 +576,15 @@ describe('library scenarios in the bare world (no nodes)', () => {
           world.robotIds.map((id, k) => [id, { linear: 0.3, angular: Math.sin(i / 20 + k) }]),
         );
         const rep = world.step(cmds);
-        out.push(rep.readings.map((r) => [r.robotId, r.scan && Array.from(r.scan.ranges), r.odom, r.imu, r.battery]));
+        out.push(
+          rep.readings.map((r) => [
+            r.robotId,
+            r.scans?.map((x) => Array.from(x.scan.ranges)),
+            r.odom,
+            r.imu,
+            r.battery,
+          ]),
+        );
       }
       return { out, snap: world.snapshot(), collisions: world.collisions, people: world.peopleCircles() };
     };

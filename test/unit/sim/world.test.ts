@@ -18,17 +18,28 @@ function robot(id: string, over: Partial<SimRobotConfig> = {}): SimRobotConfig {
     id,
     start: { x: 0, y: 0, yaw: 0 },
     footprint: { kind: 'circle', radius: 0.2 },
-    limits: { maxLinearMps: 2, maxReverseMps: 1, maxAngularRadps: 2, linearAccelMps2: 1e9, angularAccelRadps2: 1e9 },
-    noise: NO_NOISE,
-    lidar: {
-      beams: 36,
-      ...fullCircle(36),
-      rangeMinM: 0.05,
-      rangeMaxM: 10,
-      rateHz: 10,
-      noiseStdM: 0,
-      mount: { x: 0, y: 0, yaw: 0 },
+    limits: {
+      maxLinearMps: 2,
+      maxReverseMps: 1,
+      maxAngularRadps: 2,
+      linearAccelMps2: 1e9,
+      linearDecelMps2: 1e9,
+      angularAccelRadps2: 1e9,
     },
+    noise: NO_NOISE,
+    lidars: [
+      {
+        topic: 'scan',
+        frame: 'laser',
+        beams: 36,
+        ...fullCircle(36),
+        rangeMinM: 0.05,
+        rangeMaxM: 10,
+        rateHz: 10,
+        noiseStdM: 0,
+        mount: { x: 0, y: 0, yaw: 0 },
+      },
+    ],
     battery: {
       capacityWh: 100,
       fullVoltageV: 25,
@@ -237,7 +248,7 @@ describe('sim world: control, sensors and faults', () => {
     const counts = { scan: 0, odom: 0, imu: 0, battery: 0 };
     for (let i = 0; i < 20; i++) {
       for (const r of world.step().readings) {
-        if (r.scan) counts.scan++;
+        if (r.scans) counts.scan += r.scans.length;
         if (r.odom) counts.odom++;
         if (r.imu) counts.imu++;
         if (r.battery) counts.battery++;
@@ -250,13 +261,37 @@ describe('sim world: control, sensors and faults', () => {
   it('the lidar sees the wall 3 m ahead and sensor dropout withholds scans', () => {
     const world = new World(wallAt3, [robot('r1')], [], { dtS: 0.05, seed: 1 });
     world.step();
-    const scan = world.step().readings[0]!.scan!;
-    expect(scan.ranges[18]).toBeCloseTo(3, 5); // beam 18 of 36 points along +x
+    const [reading] = world.step().readings[0]!.scans!;
+    expect(reading!.topic).toBe('scan');
+    expect(reading!.frame).toBe('laser');
+    expect(reading!.scan.ranges[18]).toBeCloseTo(3, 5); // beam 18 of 36 points along +x
     world.setSensorEnabled('r1', 'scan', false);
-    for (let i = 0; i < 10; i++) expect(world.step().readings[0]?.scan).toBeUndefined();
+    for (let i = 0; i < 10; i++) expect(world.step().readings[0]?.scans).toBeUndefined();
     world.setSensorEnabled('r1', 'scan', true);
     world.step();
-    expect(world.step().readings[0]!.scan).toBeDefined();
+    expect(world.step().readings[0]!.scans).toHaveLength(1);
+  });
+
+  it('a robot with a front and a rear lidar gets a scan from each, in its own frame', () => {
+    const base = robot('x').lidars[0]!;
+    const twoLidars = robot('r1', {
+      lidars: [
+        { ...base, topic: 'scan_front', frame: 'laser_front', mount: { x: 0.2, y: 0, yaw: 0 } },
+        { ...base, topic: 'scan_rear', frame: 'laser_rear', mount: { x: -0.2, y: 0, yaw: Math.PI } },
+      ],
+    });
+    const world = new World(wallAt3, [twoLidars], [], { dtS: 0.05, seed: 1 });
+    world.step();
+    const scans = world.step().readings[0]!.scans!;
+    expect(scans.map((x) => [x.topic, x.frame])).toEqual([
+      ['scan_front', 'laser_front'],
+      ['scan_rear', 'laser_rear'],
+    ]);
+    // Straight ahead of the front laser (beam 18) the wall is 3 - 0.2 m away; behind the rear laser
+    // (its beam 0 points at -π in its own frame, i.e. forward for the robot) it is 3 + 0.2 m.
+    expect(scans[0]!.scan.ranges[18]).toBeCloseTo(2.8, 5);
+    expect(scans[1]!.scan.ranges[0]).toBeCloseTo(3.2, 5);
+    expect(scans[1]!.scan.ranges[18]).toBe(Infinity); // looking backwards: nothing
   });
 
   it('the base stops when commands stop arriving for cmdTimeoutS', () => {
@@ -337,13 +372,13 @@ describe('sim world: determinism', () => {
   function noisyRun(seed: number) {
     const noisy = robot('r1', {
       noise: { odomLinearRatio: 0.05, odomAngularRatio: 0.05, gyroStdRadps: 0.02, accelStdMps2: 0.1 },
-      lidar: { ...robot('x').lidar, noiseStdM: 0.02 },
+      lidars: [{ ...robot('x').lidars[0]!, noiseStdM: 0.02 }],
     });
     const world = new World(wallAt3, [noisy, robot('r2', { start: { x: -1, y: 1, yaw: 0 } })], [], { dtS: 0.05, seed });
     const trace: unknown[] = [];
     for (let i = 0; i < 100; i++) {
       const rep = world.step({ r1: { linear: 0.4, angular: Math.sin(i / 10) }, r2: { linear: 0.2, angular: 0.3 } });
-      trace.push(rep.readings.map((r) => ({ ...r, scan: r.scan && Array.from(r.scan.ranges) })));
+      trace.push(rep.readings.map((r) => ({ ...r, scans: r.scans?.map((x) => Array.from(x.scan.ranges)) })));
     }
     return { trace, snap: world.snapshot() };
   }
