@@ -1,27 +1,43 @@
 /**
  * Plain sim readings → ROS 2 message objects (typed from the real definitions), so a node can
  * publish them as they are. Pure functions. Frames follow REP 105: odometry is odom → base_link,
- * the laser is in its own frame (base_scan), the IMU in imu_link; a robot namespace prefixes them
- * (`robot1/odom`), the map frame is shared.
+ * each lidar is in its own frame (named in the robot's lidar layout, `laser` by default, as the
+ * nodes' profile parameters expect), the IMU in imu_link. Frames are not prefixed unless asked
+ * (`robotFrames('robot1')` → `robot1/odom`); the map frame is shared.
  */
-import type { builtin_interfaces, geometry_msgs, nav_msgs, sensor_msgs } from '../nodes/core/interfaces/generated';
+import type {
+  builtin_interfaces,
+  geometry_msgs,
+  nav_msgs,
+  rosgraph_msgs,
+  sensor_msgs,
+  std_msgs,
+} from '../nodes/core/interfaces/generated';
 import type { BatteryData } from './battery';
 import type { LaserScanData } from './lidar';
-import type { ImuData, OdometryData } from './robot';
+import type { ImuData, OdometryData, Twist2D } from './robot';
 
 /** The TF frame names of one robot. */
 export interface RobotFrames {
   map: string;
   odom: string;
   base: string;
-  laser: string;
   imu: string;
+}
+
+/** `frame` with `prefix/` in front (unchanged for an empty prefix). */
+export function prefixFrame(prefix: string, frame: string): string {
+  return prefix === '' ? frame : `${prefix}/${frame}`;
 }
 
 /** Frame names for a robot; `prefix` (e.g. the robot id) is prepended as `prefix/` to all but map. */
 export function robotFrames(prefix = ''): RobotFrames {
-  const p = prefix === '' ? '' : `${prefix}/`;
-  return { map: 'map', odom: `${p}odom`, base: `${p}base_link`, laser: `${p}base_scan`, imu: `${p}imu_link` };
+  return {
+    map: 'map',
+    odom: prefixFrame(prefix, 'odom'),
+    base: prefixFrame(prefix, 'base_link'),
+    imu: prefixFrame(prefix, 'imu_link'),
+  };
 }
 
 /** builtin_interfaces/Time from seconds (>= 0), nanoseconds rounded. */
@@ -94,15 +110,25 @@ export function odometryMessage(
   };
 }
 
-/** sensor_msgs/Imu in the IMU frame; std. devs. [rad/s] and [m/s²] become diagonal covariances. */
-export function imuMessage(d: ImuData, frames: RobotFrames, gyroStd = 0, accelStd = 0): sensor_msgs.msg.Imu {
+/**
+ * sensor_msgs/Imu in the IMU frame; std. devs. [rad/s] and [m/s²] become diagonal covariances. The
+ * yaw is the gyro integrated every `integrationDtS` seconds since t = 0, so its variance grows as
+ * gyroStd² · integrationDtS · t (a random walk); roll and pitch of a planar robot are 0 and known.
+ */
+export function imuMessage(
+  d: ImuData,
+  frames: RobotFrames,
+  gyroStd = 0,
+  accelStd = 0,
+  integrationDtS = 0.05,
+): sensor_msgs.msg.Imu {
   const g = Math.max(MIN_VARIANCE, gyroStd * gyroStd);
   const a = Math.max(MIN_VARIANCE, accelStd * accelStd);
+  const yawVariance = Math.max(MIN_VARIANCE, gyroStd * gyroStd * integrationDtS * d.t);
   return {
     header: { stamp: stampFromSeconds(d.t), frame_id: frames.imu },
     orientation: yawToQuaternion(d.yaw),
-    // Yaw integrated from the gyro drifts; roll and pitch of a planar robot are 0 and well known.
-    orientation_covariance: diag3([MIN_VARIANCE, MIN_VARIANCE, Math.max(MIN_VARIANCE, g * d.t)]),
+    orientation_covariance: diag3([MIN_VARIANCE, MIN_VARIANCE, yawVariance]),
     angular_velocity: { x: 0, y: 0, z: d.angularVelocityZ },
     angular_velocity_covariance: diag3([g, g, g]),
     linear_acceleration: { ...d.linearAcceleration },
@@ -110,10 +136,10 @@ export function imuMessage(d: ImuData, frames: RobotFrames, gyroStd = 0, accelSt
   };
 }
 
-/** sensor_msgs/LaserScan in the laser frame; `ranges` is shared (not copied); no intensities. */
-export function laserScanMessage(d: LaserScanData, frames: RobotFrames): sensor_msgs.msg.LaserScan {
+/** sensor_msgs/LaserScan in the lidar's frame `frameId`; `ranges` is shared (not copied); no intensities. */
+export function laserScanMessage(d: LaserScanData, frameId: string): sensor_msgs.msg.LaserScan {
   return {
-    header: { stamp: stampFromSeconds(d.t), frame_id: frames.laser },
+    header: { stamp: stampFromSeconds(d.t), frame_id: frameId },
     angle_min: d.angleMin,
     angle_max: d.angleMax,
     angle_increment: d.angleIncrement,
@@ -146,4 +172,22 @@ export function batteryStateMessage(d: BatteryData, frames: RobotFrames): sensor
     location: '',
     serial_number: '',
   };
+}
+
+/**
+ * The planar command in a geometry_msgs/Twist for a differential drive: linear.x and angular.z. The
+ * other components cannot be driven and are ignored, as a diff-drive controller ignores them.
+ */
+export function commandFromTwist(msg: geometry_msgs.msg.Twist): Twist2D {
+  return { linear: msg.linear.x, angular: msg.angular.z };
+}
+
+/** rosgraph_msgs/Clock for `/clock` at sim time `t` [s] (what nodes with use_sim_time follow). */
+export function clockMessage(t: number): rosgraph_msgs.msg.Clock {
+  return { clock: stampFromSeconds(t) };
+}
+
+/** std_msgs/Bool for the `estop` topic: true while the e-stop is pressed. */
+export function estopMessage(pressed: boolean): std_msgs.msg.Bool {
+  return { data: pressed };
 }
