@@ -36,14 +36,14 @@ export class LinkProxy {
 
   /** A proxy on a free 127.0.0.1 port forwarding to `targetHost:targetPort`. */
   static async start(targetHost: string, targetPort: number): Promise<LinkProxy> {
-    let proxy: LinkProxy | undefined;
-    const server = createServer((client) => proxy?.accept(client));
+    const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
     const port = (server.address() as { port: number }).port;
-    proxy = new LinkProxy(server, port, targetHost, targetPort);
+    const proxy = new LinkProxy(server, port, targetHost, targetPort);
+    server.on('connection', (client) => proxy.accept(client));
     return proxy;
   }
 

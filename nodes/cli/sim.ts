@@ -95,7 +95,12 @@ export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): Si
         o.speed = num(flag, args[++i], (n) => n >= 0 && n <= 1000, 'a factor in [0, 1000] (0 = as fast as possible)');
         break;
       case '--seed':
-        o.seed = num(flag, args[++i], (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, 'an integer in 0..4294967295');
+        o.seed = num(
+          flag,
+          args[++i],
+          (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff,
+          'an integer in 0..4294967295',
+        );
         break;
       case '--report':
         o.report = v();

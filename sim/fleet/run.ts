@@ -76,11 +76,17 @@ export function parseBrokerUrl(url: string): { host: string; port: number } {
     throw new KizunaError('KZ_ERR_CLI_USAGE', `--broker must be a URL like mqtt://127.0.0.1:1883, got '${url}'`);
   }
   if (u.protocol !== 'mqtt:') {
-    throw new KizunaError('KZ_ERR_CLI_USAGE', `--broker must use mqtt:// (the sim's link proxies speak plain TCP), got '${url}'`);
+    throw new KizunaError(
+      'KZ_ERR_CLI_USAGE',
+      `--broker must use mqtt:// (the sim's link proxies speak plain TCP), got '${url}'`,
+    );
   }
   const host = u.hostname.replace(/^\[|\]$/g, '');
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {
-    throw new KizunaError('KZ_ERR_CLI_USAGE', `--broker must be on this machine (127.0.0.1, ::1 or localhost), got '${host}'`);
+    throw new KizunaError(
+      'KZ_ERR_CLI_USAGE',
+      `--broker must be on this machine (127.0.0.1, ::1 or localhost), got '${host}'`,
+    );
   }
   const port = u.port ? Number(u.port) : 1883;
   return { host: host === 'localhost' ? '127.0.0.1' : host, port };

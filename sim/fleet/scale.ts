@@ -84,7 +84,13 @@ function tile(s: Scenario, n: number): Scenario {
   const cols = Math.ceil(Math.sqrt(tiles));
   const rid = (id: string, k: number): string => (k === 0 ? id : `${id}_t${k}`);
   const nm = (name: string, k: number): string => (k === 0 ? name : `${name}.t${k}`);
-  const out: Scenario = { ...s, world: { ...s.world, walls: [], obstacles: [], stations: [] }, robots: [], people: [], faults: [] };
+  const out: Scenario = {
+    ...s,
+    world: { ...s.world, walls: [], obstacles: [], stations: [] },
+    robots: [],
+    people: [],
+    faults: [],
+  };
   const decisions: NonNullable<Scenario['planner']['decisions']> = [];
   for (let k = 0; k < tiles; k++) {
     const dx = (k % cols) * w;
@@ -95,11 +101,21 @@ function tile(s: Scenario, n: number): Scenario {
     out.world.walls.push(...s.world.walls.map((x) => ({ ...x, id: nm(x.id, k), points: x.points.map(mv) })));
     out.world.obstacles.push(...s.world.obstacles.map((x) => ({ ...x, id: nm(x.id, k), points: x.points.map(mv) })));
     out.world.stations.push(
-      ...s.world.stations.map((x) => ({ ...x, name: nm(x.name, k), pose: { ...x.pose, x: x.pose.x + dx, y: x.pose.y + dy } })),
+      ...s.world.stations.map((x) => ({
+        ...x,
+        name: nm(x.name, k),
+        pose: { ...x.pose, x: x.pose.x + dx, y: x.pose.y + dy },
+      })),
     );
-    out.robots.push(...robots.map((r) => ({ ...r, id: rid(r.id, k), start: { ...r.start, x: r.start.x + dx, y: r.start.y + dy } })));
+    out.robots.push(
+      ...robots.map((r) => ({ ...r, id: rid(r.id, k), start: { ...r.start, x: r.start.x + dx, y: r.start.y + dy } })),
+    );
     out.people.push(
-      ...s.people.map((p) => ({ ...p, id: nm(p.id, k), waypoints: p.waypoints.map((q) => ({ ...q, x: q.x + dx, y: q.y + dy })) })),
+      ...s.people.map((p) => ({
+        ...p,
+        id: nm(p.id, k),
+        waypoints: p.waypoints.map((q) => ({ ...q, x: q.x + dx, y: q.y + dy })),
+      })),
     );
     out.faults.push(
       ...s.faults
@@ -110,8 +126,10 @@ function tile(s: Scenario, n: number): Scenario {
     for (const d of s.planner.decisions ?? []) {
       if (!ids.has(d.robot)) continue;
       const moved = { ...d, robot: rid(d.robot, k) } as (typeof decisions)[number];
-      if ('station' in moved && moved.station !== undefined) (moved as { station?: string }).station = nm(moved.station, k);
-      if (moved.kind === 'navigate_to' && moved.pose) moved.pose = { ...moved.pose, x: moved.pose.x + dx, y: moved.pose.y + dy };
+      if ('station' in moved && moved.station !== undefined)
+        (moved as { station?: string }).station = nm(moved.station, k);
+      if (moved.kind === 'navigate_to' && moved.pose)
+        moved.pose = { ...moved.pose, x: moved.pose.x + dx, y: moved.pose.y + dy };
       if (moved.kind === 'perform_task') moved.args = shiftArgs(moved.args, dx, dy) as Record<string, unknown>;
       decisions.push(moved);
     }

@@ -192,6 +192,7 @@ export class SimShard {
   private readonly people: Array<{ id: string; path: Array<[number, number]> }>;
   private nextPathT = 0;
   private nextEstopT = 0;
+  private nextStatusT = 0;
   private nextPeopleT = 0;
   private readonly pathPeriod: number;
   private readonly frames = robotFrames();
@@ -217,18 +218,17 @@ export class SimShard {
     this.people = init.recordPeople ? s.people.map((p) => ({ id: p.id, path: [] })) : [];
     mkdirSync(init.storeDir, { recursive: true });
     const docks = s.world.stations.filter((st) => st.kind === 'dock');
-    const xs = [
-      ...s.world.walls.flatMap((wl) => wl.points.map((p) => p[0])),
-      ...s.robots.map((r) => r.start.x),
-    ];
-    const ys = [
-      ...s.world.walls.flatMap((wl) => wl.points.map((p) => p[1])),
-      ...s.robots.map((r) => r.start.y),
-    ];
+    const xs = [...s.world.walls.flatMap((wl) => wl.points.map((p) => p[0])), ...s.robots.map((r) => r.start.x)];
+    const ys = [...s.world.walls.flatMap((wl) => wl.points.map((p) => p[1])), ...s.robots.map((r) => r.start.y)];
     const fence =
       xs.length > 0
         ? (() => {
-            const [x0, x1, y0, y1] = [Math.min(...xs) - 1, Math.max(...xs) + 1, Math.min(...ys) - 1, Math.max(...ys) + 1];
+            const [x0, x1, y0, y1] = [
+              Math.min(...xs) - 1,
+              Math.max(...xs) + 1,
+              Math.min(...ys) - 1,
+              Math.max(...ys) + 1,
+            ];
             return [x0, y0, x1, y0, x1, y1, x0, y1];
           })()
         : [];
@@ -238,7 +238,9 @@ export class SimShard {
       .forEach((r, i) => {
         const proxy = proxies[i]!;
         const dock =
-          docks.find((d) => d.profiles?.includes(r.profile) && Math.hypot(d.pose.x - r.start.x, d.pose.y - r.start.y) < 0.5) ??
+          docks.find(
+            (d) => d.profiles?.includes(r.profile) && Math.hypot(d.pose.x - r.start.x, d.pose.y - r.start.y) < 0.5,
+          ) ??
           docks
             .filter((d) => !d.profiles || d.profiles.includes(r.profile))
             .sort(
@@ -404,6 +406,13 @@ export class SimShard {
       const t = rep.t;
       this.clockPub.publish(clockMessage(t));
       for (const r of rep.readings) this.publishReadings(r);
+      if (t + 1e-9 >= this.nextStatusT) {
+        // cloud_bridge publishes BridgeStatus on a wall-clock timer (1 Hz); when sim time runs faster
+        // than the wall clock, nodes on sim time would see it seldom and take the link for down. So
+        // the runner also has each bridge publish it once per sim second (its own publishStatus()).
+        this.nextStatusT += 1;
+        for (const rt of this.robots) rt.stack.bridge.publishStatus();
+      }
       if (t + 1e-9 >= this.nextEstopT) {
         this.nextEstopT += 1 / ESTOP_HZ;
         for (const rt of this.robots) {

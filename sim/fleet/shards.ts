@@ -53,16 +53,14 @@ export async function startShards(inits: ShardInit[]): Promise<{ shards: ShardHa
     await pool.close();
     throw err;
   }
-  const shards = inits.map(
-    (init, i): ShardHandle => ({
-      robotIds: init.robotIds,
-      step: (t) => wrap(pool.send(i, 'step', t)),
-      fault: (f) => wrap(pool.send(i, 'fault', f)),
-      setLink: (robotId, up) => wrap(pool.send(i, 'link', { robotId, up })),
-      pending: () => wrap(pool.send(i, 'pending')),
-      report: () => wrap(pool.send(i, 'report')),
-      close: () => wrap(pool.send(i, 'close')),
-    }),
-  );
+  const shards = inits.map((init, i): ShardHandle => ({
+    robotIds: init.robotIds,
+    step: (t) => wrap(pool.send(i, 'step', t)),
+    fault: (f) => wrap(pool.send(i, 'fault', f)),
+    setLink: (robotId, up) => wrap(pool.send(i, 'link', { robotId, up })),
+    pending: () => wrap(pool.send(i, 'pending')),
+    report: () => wrap(pool.send(i, 'report')),
+    close: () => wrap(pool.send(i, 'close')),
+  }));
   return { shards, close: () => pool.close() };
 }

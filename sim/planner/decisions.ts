@@ -168,7 +168,12 @@ export function taskFor(
       const pts = stationsFor(s, profile, ['survey'], robotId);
       if (pts.length === 0) return undefined;
       const order = n % 2 === 0 ? pts : [...pts].reverse();
-      return { type: 'perform_task', profile, task: 'survey_area', args: { waypoints: order.map((p) => pose(p.pose)) } };
+      return {
+        type: 'perform_task',
+        profile,
+        task: 'survey_area',
+        args: { waypoints: order.map((p) => pose(p.pose)) },
+      };
     }
   }
 }

@@ -302,7 +302,13 @@ export class Planner {
             priority: PRIORITY.control,
             then: 'resume',
           });
-        } else this.timed.push({ atS: now + STOP_AFTER_S, robotId: b.id, kind: { type: 'stop' }, priority: PRIORITY.control });
+        } else
+          this.timed.push({
+            atS: now + STOP_AFTER_S,
+            robotId: b.id,
+            kind: { type: 'stop' },
+            priority: PRIORITY.control,
+          });
       }
     }
   }
@@ -337,6 +343,8 @@ export class Planner {
     const req = JSON.parse(payload.toString('utf8')) as { requestId: string; at: number; reason: string };
     this.requestsSeen++;
     if (this.o.mode !== 'reference') return;
+    // A robot reporting its fallback may still be busy: answer it only when its state says idle.
+    if (req.reason === 'node_asked' && b.lastState?.mode !== 'idle') return;
     // One answer at a time: while a decision is on its way, an idle robot's repeated asks wait.
     if (b.inflight && Date.now() - b.inflight.sentMs < 5000) return;
     const kind = this.nextFor(b);
@@ -363,7 +371,10 @@ export class Planner {
     }
     const step = b.step++;
     if (step === 0) {
-      return { kind: { type: 'set_speed_limit', speedLimit: round2(PROFILE_MAX_SPEED_MPS[b.profile] * 0.8) }, priority: PRIORITY.control };
+      return {
+        kind: { type: 'set_speed_limit', speedLimit: round2(PROFILE_MAX_SPEED_MPS[b.profile] * 0.8) },
+        priority: PRIORITY.control,
+      };
     }
     // Cycle: task, trip (held and resumed), task, trip (stopped).
     const phase = (step - 1) % 4;
@@ -385,7 +396,7 @@ export class Planner {
         this.send(d.robot, scriptedKind(this.o.scenario, d), PRIORITY.task);
       }
     }
-    for (let i = 0; i < this.timed.length; ) {
+    for (let i = 0; i < this.timed.length;) {
       const x = this.timed[i]!;
       if (x.atS > t) {
         i++;

@@ -24,7 +24,14 @@ export interface RunFacts {
   version: string;
   workers: number;
   broker: { kind: 'embedded' | 'external'; url: string; mqttVersion: 4 | 5 };
-  planner: { mode: string; protocol: 4 | 5; sharedSubscription: boolean; decisionsSent: number; requestsSeen: number; requestsAnswered: number };
+  planner: {
+    mode: string;
+    protocol: 4 | 5;
+    sharedSubscription: boolean;
+    decisionsSent: number;
+    requestsSeen: number;
+    requestsAnswered: number;
+  };
   simTimeS: number;
   wallTimeS: number;
   cpuUserS: number;
@@ -66,7 +73,14 @@ export interface SimReport {
       ended: Record<string, number>;
     };
     injected: { total: number; rejected: number; rejectedAsExpected: number; acceptedByRobot: number };
-    events: { sent: number; received: number; lost: number; duplicates: number; pendingAtEnd: number; droppedFromOutbox: number };
+    events: {
+      sent: number;
+      received: number;
+      lost: number;
+      duplicates: number;
+      pendingAtEnd: number;
+      droppedFromOutbox: number;
+    };
     link: { longestOutageS: number; totalOutageS: number };
     decisionRoundTripMs: { count: number; p50?: number; p99?: number; max?: number };
     wire: { bytes: number; bytesPerRobotPerSimS: number; bytesPerRobotPerWallS: number };
@@ -138,7 +152,9 @@ export function buildReport(f: RunFacts): SimReport {
     total: inj.length,
     rejected: inj.filter((i) => i.rejectedWith !== undefined).length,
     rejectedAsExpected: inj.filter((i) => i.rejectedWith === i.expectedReason).length,
-    acceptedByRobot: inj.filter((i) => i.decisionId !== undefined && i.attack !== 'replayed' && accepted.has(i.decisionId)).length,
+    acceptedByRobot: inj.filter(
+      (i) => i.decisionId !== undefined && i.attack !== 'replayed' && accepted.has(i.decisionId),
+    ).length,
   };
   const tasksOk = robots.reduce((a, r) => a + r.tasksOk, 0);
   const tasksFailed = robots.reduce((a, r) => a + r.tasksFailed, 0);
@@ -153,7 +169,7 @@ export function buildReport(f: RunFacts): SimReport {
     eventsLost: lost,
     injectedDecisions: injected.total,
     injectedRejected: Math.min(injected.rejectedAsExpected, injected.total - injected.acceptedByRobot),
-    distanceM,
+    distanceM: r3(distanceM),
   });
   return {
     kizuna: f.version,
@@ -221,7 +237,9 @@ export function buildReport(f: RunFacts): SimReport {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
+    .join('\n');
 }
 
 const fmtCounts = (o: Record<string, number>): string =>
@@ -234,7 +252,20 @@ const fmtCounts = (o: Record<string, number>): string =>
 export function summaryText(r: SimReport): string {
   const m = r.metrics;
   const perRobot = table([
-    ['robot', 'profile', 'dist m', 'tasks ok', 'failed', 'stops', 'collisions', 'min clear m', 'events', 'lost', 'link down s', 'battery'],
+    [
+      'robot',
+      'profile',
+      'dist m',
+      'tasks ok',
+      'failed',
+      'stops',
+      'collisions',
+      'min clear m',
+      'events',
+      'lost',
+      'link down s',
+      'battery',
+    ],
     ...r.perRobot.map((p) => [
       p.robotId,
       p.profile,

@@ -67,7 +67,8 @@ export function renderSvg(s: Scenario, shards: readonly ShardReport[], maxPoints
   }
   out.push('</g>');
   out.push('<g class="obstacles" fill="#757575" stroke="#424242">');
-  for (const o of s.world.obstacles) out.push(`<polygon data-id="${esc(o.id)}" points="${pts(o.points.map(([x, y]) => [x, y] as const))}"/>`);
+  for (const o of s.world.obstacles)
+    out.push(`<polygon data-id="${esc(o.id)}" points="${pts(o.points.map(([x, y]) => [x, y] as const))}"/>`);
   out.push('</g>');
   out.push('<g class="stations">');
   for (const st of s.world.stations) {
@@ -106,18 +107,28 @@ export function renderSvg(s: Scenario, shards: readonly ShardReport[], maxPoints
     }
     const start = s.robots.find((x) => x.id === r.robotId)?.start;
     if (start) {
-      out.push(`<circle cx="${X(start.x)}" cy="${Y(start.y)}" r="6" fill="${colour}" stroke="#ffffff" stroke-width="1.5"/>`);
-      out.push(`<text x="${(Number(X(start.x)) + 8).toFixed(1)}" y="${(Number(Y(start.y)) + 14).toFixed(1)}" fill="${colour}" font-weight="bold">${esc(r.robotId)}</text>`);
+      out.push(
+        `<circle cx="${X(start.x)}" cy="${Y(start.y)}" r="6" fill="${colour}" stroke="#ffffff" stroke-width="1.5"/>`,
+      );
+      out.push(
+        `<text x="${(Number(X(start.x)) + 8).toFixed(1)}" y="${(Number(Y(start.y)) + 14).toFixed(1)}" fill="${colour}" font-weight="bold">${esc(r.robotId)}</text>`,
+      );
     }
     const last = path[path.length - 1];
-    if (last) out.push(`<circle cx="${X(last[1])}" cy="${Y(last[2])}" r="4" fill="none" stroke="${colour}" stroke-width="2"/>`);
+    if (last)
+      out.push(`<circle cx="${X(last[1])}" cy="${Y(last[2])}" r="4" fill="none" stroke="${colour}" stroke-width="2"/>`);
     for (const stp of r.stops) {
       const cx = Number(X(stp.x));
       const cy = Number(Y(stp.y));
       out.push(
         `<polygon class="stop" points="${[0, 1, 2, 3, 4, 5, 6, 7]
-          .map((k) => `${(cx + 6 * Math.cos((k * Math.PI) / 4 + Math.PI / 8)).toFixed(1)},${(cy + 6 * Math.sin((k * Math.PI) / 4 + Math.PI / 8)).toFixed(1)}`)
-          .join(' ')}" fill="${stp.state === 'estop' ? SAFETY_COLOURS[5] : SAFETY_COLOURS[4]}" opacity="0.85"><title>${esc(`${stp.robotId} ${stp.state} at ${stp.t} s: ${stp.detail}`)}</title></polygon>`,
+          .map(
+            (k) =>
+              `${(cx + 6 * Math.cos((k * Math.PI) / 4 + Math.PI / 8)).toFixed(1)},${(cy + 6 * Math.sin((k * Math.PI) / 4 + Math.PI / 8)).toFixed(1)}`,
+          )
+          .join(
+            ' ',
+          )}" fill="${stp.state === 'estop' ? SAFETY_COLOURS[5] : SAFETY_COLOURS[4]}" opacity="0.85"><title>${esc(`${stp.robotId} ${stp.state} at ${stp.t} s: ${stp.detail}`)}</title></polygon>`,
       );
     }
     out.push('</g>');
