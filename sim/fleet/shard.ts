@@ -419,7 +419,7 @@ export class SimShard {
           rt.pubs.estop.publish(estopMessage(this.world.estop(rt.id)));
           if (rt.resetAt !== undefined && t >= rt.resetAt) {
             rt.resetAt = undefined;
-            rt.pubs.estopReset.publish({ structure_needs_at_least_one_member: 0 });
+            rt.pubs.estopReset.publish({});
           }
         }
       }

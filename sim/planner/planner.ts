@@ -315,9 +315,11 @@ export class Planner {
 
   private matchInjection(robotId: string, reason: string, decisionId?: string): void {
     const open = this.injections.filter((i) => i.robotId === robotId && i.rejectedWith === undefined);
+    // By decision id when the rejection names one; else (unparsable or retained payloads, which the
+    // bridge refuses before reading an id) the earliest open injection expecting that reason.
     const hit =
       (decisionId !== undefined ? open.find((i) => i.decisionId === decisionId) : undefined) ??
-      open.find((i) => i.decisionId === undefined && i.expectedReason === reason);
+      open.find((i) => i.expectedReason === reason);
     if (hit) hit.rejectedWith = reason;
   }
 
