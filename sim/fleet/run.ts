@@ -147,6 +147,24 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     const keysFile = join(dir, 'trusted_keys.json');
     writeFileSync(keysFile, trustedKeysJson(key));
 
+    // Planner first, so that it hears every robot's first event.
+    const owner = new Map<string, ShardHandle>();
+    let simT = 0;
+    const planner = await Planner.start({
+      url: brokerUrl,
+      preferMqtt5: !broker,
+      root: DEFAULT_TOPIC_ROOT,
+      fleet,
+      mode,
+      scenario: s,
+      key,
+      simTime: () => simT,
+      setLink: async (id, up) => {
+        await owner.get(id)?.setLink(id, up);
+      },
+    });
+    cleanups.unshift(() => planner.close());
+
     // Shards
     const ids = s.robots.map((r) => r.id);
     const plan = planShards(ids, workers);
@@ -169,25 +187,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
       await Promise.all(shards.map((sh) => sh.close().catch(() => undefined)));
       await closePool();
     });
-    const owner = new Map<string, ShardHandle>();
     for (const sh of shards) for (const id of sh.robotIds) owner.set(id, sh);
-
-    // Planner
-    let simT = 0;
-    const planner = await Planner.start({
-      url: brokerUrl,
-      preferMqtt5: !broker,
-      root: DEFAULT_TOPIC_ROOT,
-      fleet,
-      mode,
-      scenario: s,
-      key,
-      simTime: () => simT,
-      setLink: async (id, up) => {
-        await owner.get(id)?.setLink(id, up);
-      },
-    });
-    cleanups.unshift(() => planner.close());
 
     // The run
     const faults = faultTimeline(s);
@@ -238,6 +238,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     await Promise.all(attacks);
 
     // Drain: let outboxes empty (wall time; sim time stands still).
+    await Promise.all(shards.map((sh) => sh.settle()));
     const drain0 = performance.now();
     const limit = (o.drainTimeoutS ?? 10) * 1000;
     for (;;) {

@@ -19,6 +19,7 @@ const init = serveShard({
     return shard!.setLink(robotId, up);
   },
   pending: () => shard!.pending(),
+  settle: () => shard!.settle(),
   report: () => shard!.report(),
   close: async () => {
     await shard?.close();

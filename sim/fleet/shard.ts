@@ -545,10 +545,17 @@ export class SimShard {
     return { outbox, connected };
   }
 
-  /** Everything this shard measured (each bridge first publishes a fresh BridgeStatus). */
-  async report(): Promise<ShardReport> {
+  /**
+   * After the last step: each bridge publishes a fresh BridgeStatus and the graph runs what that and
+   * anything still queued cause (events included), so the outboxes hold everything before the drain.
+   */
+  async settle(): Promise<void> {
     for (const rt of this.robots) rt.stack.bridge.publishStatus();
     await this.graph.flush();
+  }
+
+  /** Everything this shard measured (call settle() and let the outboxes drain first). */
+  report(): ShardReport {
     const metrics = new Map(this.world.metrics().map((m) => [m.robotId, m]));
     const snaps = new Map(this.world.snapshot().map((s) => [s.robotId, s]));
     const t = this.world.time;

@@ -15,6 +15,7 @@ export interface ShardHandle {
   fault(f: TimedFault): Promise<void>;
   setLink(robotId: string, up: boolean): Promise<boolean>;
   pending(): Promise<{ outbox: number; connected: number }>;
+  settle(): Promise<void>;
   report(): Promise<ShardReport>;
   close(): Promise<void>;
 }
@@ -33,7 +34,8 @@ export async function startShards(inits: ShardInit[]): Promise<{ shards: ShardHa
       fault: async (f) => s.fault(f),
       setLink: async (id, up) => s.setLink(id, up),
       pending: async () => s.pending(),
-      report: () => s.report(),
+      settle: () => s.settle(),
+      report: async () => s.report(),
       close: () => s.close(),
     };
     return { shards: [h], close: () => Promise.resolve() };
@@ -59,6 +61,7 @@ export async function startShards(inits: ShardInit[]): Promise<{ shards: ShardHa
     fault: (f) => wrap(pool.send(i, 'fault', f)),
     setLink: (robotId, up) => wrap(pool.send(i, 'link', { robotId, up })),
     pending: () => wrap(pool.send(i, 'pending')),
+    settle: () => wrap(pool.send(i, 'settle')),
     report: () => wrap(pool.send(i, 'report')),
     close: () => wrap(pool.send(i, 'close')),
   }));

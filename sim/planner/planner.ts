@@ -160,14 +160,18 @@ export class Planner {
 
   /** Connects (MQTT 5 when preferred and spoken, else 3.1.1) and subscribes. */
   static async start(o: PlannerOptions): Promise<Planner> {
+    const clientId = `kizuna-sim-planner-${Math.random().toString(36).slice(2, 10)}`;
     const connect = (protocolVersion: 4 | 5): Promise<MqttClient> =>
       new Promise((resolve, reject) => {
         const c = mqtt.connect(o.url, {
           protocolVersion,
-          clientId: `kizuna-sim-planner-${Math.random().toString(36).slice(2, 8)}`,
+          clientId,
           reconnectPeriod: 250,
           connectTimeout: 5000,
-          clean: true,
+          // A persistent session: after a broker restart, events the robots send before the planner is
+          // back are queued for it by the broker, as a real cloud consumer's would be.
+          clean: false,
+          ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
         });
         const fail = (err: Error): void => {
           c.end(true);
@@ -465,8 +469,23 @@ export class Planner {
     return this.books.get(robotId)?.seqs ?? new Set();
   }
 
+  /** Disconnects and removes its persistent session from the broker (a clean reconnect under the same id). */
   async close(): Promise<void> {
     await this.client.endAsync(true).catch(() => undefined);
+    const opts = this.client.options;
+    await new Promise<void>((resolve) => {
+      const c = mqtt.connect(this.o.url, {
+        clientId: opts.clientId!,
+        protocolVersion: this.protocol,
+        clean: true,
+        reconnectPeriod: 0,
+        connectTimeout: 2000,
+      });
+      const done = (): void => void c.endAsync(true).then(resolve, resolve);
+      c.once('connect', done);
+      c.once('error', done);
+      c.once('close', done);
+    });
   }
 }
 
