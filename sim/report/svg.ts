@@ -96,7 +96,8 @@ export function renderSvg(s: Scenario, shards: readonly ShardReport[], maxPoints
     let runStart = 0;
     for (let k = 1; k <= path.length; k++) {
       if (k < path.length && path[k]![3] === path[runStart]![3]) continue;
-      const seg = path.slice(runStart, Math.min(path.length, k + 1)).map((p) => [p[1], p[2]] as const);
+      // From the last point of the previous run, so the path stays continuous and a one-point run shows.
+      const seg = path.slice(Math.max(0, runStart - 1), k).map((p) => [p[1], p[2]] as const);
       const st = path[runStart]![3];
       if (seg.length >= 2) {
         out.push(
