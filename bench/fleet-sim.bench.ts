@@ -17,14 +17,17 @@
  *   directions, counted at each robot's link proxy).
  *
  * Settings: KIZUNA_FLEET_SIM_SIZES (`10,100,500,1000`), KIZUNA_FLEET_SIM_S (simulated seconds per run:
- * 20 for N ≤ 100, else 10), KIZUNA_FLEET_SIM_WORKERS (one per core). Sensors are the scenario
- * defaults (sim/README.md): 180-beam lidar at 10 Hz, odometry and IMU at 20 Hz, battery at 1 Hz.
+ * 20 for N ≤ 100, else 10), KIZUNA_FLEET_SIM_WORKERS (one per core). Sensors: the scenario defaults
+ * (sim/README.md: 180-beam lidar at 10 Hz, odometry and IMU at 20 Hz, battery at 1 Hz, world step
+ * 0.05 s) for every N; for the largest N also a `light` run (90 beams at 5 Hz, odometry and IMU at
+ * 10 Hz, world step 0.1 s), figures `fleet_sim.<N>.light.*`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
+import { parse, stringify } from 'yaml';
 import { type Benchmark, type BenchResult, type Figure, limitResult, percentile } from './harness';
 import { loadScenario, scenarioWorld } from '../sim/scenario';
 import { adjustScenario } from '../sim/fleet/scale';
@@ -39,6 +42,28 @@ const SIZES = (process.env.KIZUNA_FLEET_SIM_SIZES ?? '10,100,500,1000')
   .filter((n) => n > 0);
 const WORKERS = Number(process.env.KIZUNA_FLEET_SIM_WORKERS) || availableParallelism();
 const simSeconds = (n: number): number => Number(process.env.KIZUNA_FLEET_SIM_S) || (n <= 100 ? 20 : 10);
+
+const DEFAULT_SENSORS =
+  'lidar 180 beams @ 10 Hz (factory: two), odometry 20 Hz, IMU 20 Hz, battery 1 Hz, people and e-stop 10 Hz, world step 0.05 s';
+const LIGHT_SENSORS =
+  'lidar 90 beams @ 5 Hz (factory: two), odometry 10 Hz, IMU 10 Hz, battery 1 Hz, people and e-stop 10 Hz, world step 0.1 s';
+
+/** The fleet scenario with lighter sensors, written to `dir`; returns its path. */
+function lightScenario(dir: string): string {
+  const doc = parse(readFileSync(join(root, 'sim', 'scenarios', 'fleet.yaml'), 'utf8')) as {
+    dt_s: number;
+    robots: Array<Record<string, unknown>>;
+  };
+  doc.dt_s = 0.1;
+  for (const r of doc.robots) {
+    r.lidar = { beams: 90, rate_hz: 5 };
+    r.odom = { rate_hz: 10 };
+    r.imu = { rate_hz: 10 };
+  }
+  const file = join(dir, 'fleet-light.yaml');
+  writeFileSync(file, stringify(doc));
+  return file;
+}
 
 /** Runs `kizuna sim` as a child process; resolves with its report. */
 function runCli(args: string[], log: (line: string) => void): Promise<SimReport> {
@@ -71,12 +96,17 @@ function runCli(args: string[], log: (line: string) => void): Promise<SimReport>
 }
 
 /** The bare World for N robots of the tiled fleet: simulated seconds per wall second and CPU per sim second. */
-function bareWorld(n: number, simS: number): { rtf: number; cpuPerSimS: number } {
-  const s = adjustScenario(
-    loadScenario(join(root, 'sim', 'scenarios', 'fleet.yaml')),
-    { robots: n, durationS: simS },
-    'fleet',
-  );
+function bareWorld(n: number, simS: number, light: boolean): { rtf: number; cpuPerSimS: number } {
+  const base = loadScenario(join(root, 'sim', 'scenarios', 'fleet.yaml'));
+  if (light) {
+    base.dt_s = 0.1;
+    for (const r of base.robots) {
+      r.lidar = { ...r.lidar, beams: 90, rate_hz: 5 };
+      r.odom = { ...r.odom, rate_hz: 10 };
+      r.imu = { ...r.imu, rate_hz: 10 };
+    }
+  }
+  const s = adjustScenario(base, { robots: n, durationS: simS }, 'fleet');
   const w = scenarioWorld(s);
   const world = new World(w.map, w.robots, w.people, w.options);
   for (const id of world.robotIds) world.setCommand(id, { linear: 0.5, angular: 0.2 });
@@ -144,15 +174,23 @@ export const benchmarks: Benchmark[] = [
       try {
         const rawP99 = await rawRoundTrip(broker.url);
         log(`fleet-sim: raw three-hop MQTT ping p99 ${rawP99.toFixed(2)} ms on mosquitto`);
-        for (const n of SIZES) {
+        const scratch = mkdtempSync(join(tmpdir(), 'kizuna-fleet-bench-scn-'));
+        const largest = Math.max(...SIZES);
+        const runs = [
+          ...SIZES.map((n) => ({ n, light: false })),
+          ...(SIZES.length ? [{ n: largest, light: true }] : []),
+        ];
+        for (const { n, light } of runs) {
+          const tag = light ? `${n}.light` : `${n}`;
           const simS = simSeconds(n);
-          const bare = bareWorld(n, simS);
+          const bare = bareWorld(n, simS, light);
           log(
-            `fleet-sim: ${n} robots, ${simS} s simulated, ${Math.min(WORKERS, n)} worker(s); bare World ${bare.rtf.toFixed(1)}x real time`,
+            `fleet-sim: ${n} robots${light ? ' (light sensors)' : ''}, ${simS} s simulated, ${Math.min(WORKERS, n)} worker(s); bare World ${bare.rtf.toFixed(1)}x real time`,
           );
           const t0 = performance.now();
           const r = await runCli(
             [
+              ...(light ? ['--scenario', lightScenario(scratch)] : []),
               '--robots',
               String(n),
               '--duration',
@@ -164,7 +202,7 @@ export const benchmarks: Benchmark[] = [
               '--workers',
               String(Math.min(WORKERS, n)),
               '--fleet',
-              `bench${n}`,
+              `bench${tag.replace('.', '-')}`,
             ],
             log,
           );
@@ -178,8 +216,7 @@ export const benchmarks: Benchmark[] = [
             wallS: m.wallTimeS,
             workers: r.workers,
             broker: 'mosquitto (MQTT 5)',
-            sensors:
-              'lidar 180 beams @ 10 Hz (factory: two), odometry 20 Hz, IMU 20 Hz, battery 1 Hz, people and e-stop 10 Hz',
+            sensors: light ? LIGHT_SENSORS : DEFAULT_SENSORS,
             nodesPerRobot: 5,
             peakRssMB: m.peakRssMB,
             eventsLost: m.events.lost,
@@ -187,14 +224,14 @@ export const benchmarks: Benchmark[] = [
             collisions: m.collisions,
           };
           const rtf: Figure = {
-            id: `fleet_sim.${n}.real_time_factor`,
+            id: `fleet_sim.${tag}.real_time_factor`,
             value: m.realTimeFactor,
             unit: 'x',
             higherIsBetter: true,
             description: `simulated s per wall s, ${n} robots with full node stacks`,
           };
           const rtfBase: Figure = {
-            id: `baseline.fleet_sim.${n}.bare_world.real_time_factor`,
+            id: `baseline.fleet_sim.${tag}.bare_world.real_time_factor`,
             value: Math.round(bare.rtf * 10) / 10,
             unit: 'x',
             higherIsBetter: true,
@@ -207,12 +244,12 @@ export const benchmarks: Benchmark[] = [
           );
           const cpuPer = m.cpuTimeS / Math.max(1e-9, m.simTimeS);
           out.push({
-            id: `fleet_sim.${n}.cpu_per_sim_s`,
+            id: `fleet_sim.${tag}.cpu_per_sim_s`,
             value: Math.round(cpuPer * 1000) / 1000,
             unit: 'CPU s',
             description: 'CPU seconds of the sim process (all threads) per simulated second',
             baseline: {
-              id: `baseline.fleet_sim.${n}.bare_world.cpu_per_sim_s`,
+              id: `baseline.fleet_sim.${tag}.bare_world.cpu_per_sim_s`,
               value: Math.round(bare.cpuPerSimS * 10000) / 10000,
               unit: 'CPU s',
               description: 'the World alone',
@@ -221,7 +258,7 @@ export const benchmarks: Benchmark[] = [
           });
           if (m.decisionRoundTripMs.p99 !== undefined) {
             out.push({
-              id: `fleet_sim.${n}.decision_round_trip.p99`,
+              id: `fleet_sim.${tag}.decision_round_trip.p99`,
               value: m.decisionRoundTripMs.p99,
               unit: 'ms',
               description: `request → signed decision → acceptance event back at the planner (${m.decisionRoundTripMs.count} samples)`,
@@ -235,12 +272,13 @@ export const benchmarks: Benchmark[] = [
             });
           }
           out.push({
-            id: `fleet_sim.${n}.bytes_per_robot_per_s`,
+            id: `fleet_sim.${tag}.bytes_per_robot_per_s`,
             value: m.wire.bytesPerRobotPerSimS,
             unit: 'B/s',
             description: 'MQTT bytes per robot per simulated second, both directions, at the link proxy',
           });
         }
+        rmSync(scratch, { recursive: true, force: true });
       } finally {
         await broker.close();
       }

@@ -180,7 +180,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         trustedKeysFile: keysFile,
         storeDir: join(dir, `stores-${shardIndex}`),
         logLevel: o.logLevel ?? 'error',
-        recordPeople: shardIndex === 0,
+        recordPeople: true,
       })),
     );
     cleanups.unshift(async () => {

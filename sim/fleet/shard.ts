@@ -33,6 +33,7 @@ import { applyWorldFault, scenarioWorld, type Scenario, type TimedFault } from '
 import { World, type CollisionRecord } from '../world';
 import { LinkProxy } from '../link-proxy';
 import { startRobotStack, type RobotStack } from './robot-stack';
+import { tileOfRobot, tileOfStation } from './scale';
 
 const SS = MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'];
 const DS = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
@@ -60,7 +61,7 @@ export interface ShardInit {
   logLevel?: string;
   /** [s] path sample period for the map (default 0.25). */
   pathPeriodS?: number;
-  /** Record people's paths (one shard does; they are the same in every shard). */
+  /** Record the paths of the people in this shard's World (for the map). */
   recordPeople?: boolean;
 }
 
@@ -201,7 +202,7 @@ export class SimShard {
     readonly init: ShardInit,
     proxies: LinkProxy[],
   ) {
-    const s = init.scenario;
+    const s = ownTiles(init.scenario, init.robotIds);
     const only = new Set(init.robotIds);
     const w = scenarioWorld(s, only);
     this.world = new World(w.map, w.robots, w.people, w.options);
@@ -623,4 +624,24 @@ function abs(ns: string, topic: string): string {
 
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
+}
+
+/**
+ * The part of a tiled fleet (`--robots N`, scale.ts) that this shard's robots live in: walls,
+ * obstacles, stations and people of their tiles only, so a shard's World does not carry every other
+ * building. An untiled scenario is all tile 0 and is returned whole.
+ */
+function ownTiles(s: Scenario, robotIds: readonly string[]): Scenario {
+  const tiles = new Set(robotIds.map(tileOfRobot));
+  const keep = (name: string): boolean => tiles.has(tileOfStation(name));
+  return {
+    ...s,
+    world: {
+      ...s.world,
+      walls: s.world.walls.filter((w) => keep(w.id)),
+      obstacles: s.world.obstacles.filter((o) => keep(o.id)),
+      stations: s.world.stations.filter((st) => keep(st.name)),
+    },
+    people: s.people.filter((p) => keep(p.id)),
+  };
 }

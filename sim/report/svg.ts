@@ -20,7 +20,8 @@ export function esc(s: string): string {
 /** The SVG map of a run. `maxPointsPerRobot` thins long paths (the first and last points always stay). */
 export function renderSvg(s: Scenario, shards: readonly ShardReport[], maxPointsPerRobot = 2000): string {
   const robots = shards.flatMap((r) => r.robots);
-  const people = shards.find((r) => r.people.length > 0)?.people ?? [];
+  // Each shard records the people of its own tiles (an untiled scenario's people appear in every shard).
+  const people = [...new Map(shards.flatMap((r) => r.people).map((p) => [p.id, p])).values()];
   const collisions: CollisionRecord[] = shards.flatMap((r) => r.collisions);
   const xs: number[] = [];
   const ys: number[] = [];
