@@ -163,7 +163,16 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
       `planner ${scenario.planner.mode}, speed ${o.speed ?? 1}${o.speed === 0 ? ' (as fast as possible)' : 'x'}, ` +
       `broker ${o.broker ?? 'embedded (aedes)'}\n`,
   );
+  // Ctrl-C ends the run early; the report and the map still cover what ran.
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    err.write('\nkizuna sim: stopping early (signal); writing the report of what ran\n');
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const result = await runSim({
+    signal: stop.signal,
     scenario,
     source: file,
     ...(o.broker ? { brokerUrl: o.broker } : {}),
@@ -176,6 +185,8 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
       else if (n++ % 5 === 0) err.write(`${progressLine(p)}\n`);
     },
   });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
   if (tty && !o.quiet) err.write('\n');
   const svg = writeReport(reportFile, result, scenario);
   process.stdout.write(`${summaryText(result.report)}\n\nreport: ${reportFile}\nmap:    ${svg}\n`);

@@ -41,6 +41,8 @@ export interface SimRunOptions {
   logLevel?: string;
   /** [s] wall time allowed for outboxes to drain at the end. Default 10. */
   drainTimeoutS?: number;
+  /** Ends the run early (e.g. on Ctrl-C); the report then covers the sim time reached. */
+  signal?: AbortSignal;
 }
 
 /** Progress over all shards. */
@@ -215,7 +217,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         injected: planner.injections.length,
       });
     };
-    while (simT < s.duration_s - 1e-9) {
+    while (simT < s.duration_s - 1e-9 && !o.signal?.aborted) {
       while (nextFault < faults.length && faults[nextFault]!.at_s <= simT + 1e-9) {
         await applyFault(faults[nextFault++]!, { broker, owner, planner, attacks });
       }
