@@ -631,7 +631,7 @@ function round3(x: number): number {
  * obstacles, stations and people of their tiles only, so a shard's World does not carry every other
  * building. An untiled scenario is all tile 0 and is returned whole.
  */
-function ownTiles(s: Scenario, robotIds: readonly string[]): Scenario {
+export function ownTiles(s: Scenario, robotIds: readonly string[]): Scenario {
   const tiles = new Set(robotIds.map(tileOfRobot));
   const keep = (name: string): boolean => tiles.has(tileOfStation(name));
   return {
