@@ -144,6 +144,20 @@ describe('kizuna sim (end to end, real nodes and broker)', () => {
     expect(report.criteria.filter((c) => !c.pass)).toEqual([]);
   }, 40_000);
 
+  it('shards: ten robots in two worker threads on one broker and one planner, each robot wholly in one shard', async () => {
+    const s = adjustScenario(loadScenario(lib('fleet')), { robots: 10, durationS: 15 }, 'fleet');
+    const { report, shards } = await runSim({ scenario: s, source: 'fleet', speed: 0, workers: 2 });
+    expect(report.workers).toBe(2);
+    expect(shards.map((sh) => sh.robots.length)).toEqual([5, 5]);
+    const ids = shards.flatMap((sh) => sh.robots.map((r) => r.robotId));
+    expect(new Set(ids).size).toBe(10);
+    expect(ids).toContain('farm1_t1');
+    expect(report.metrics.decisions.accepted).toBeGreaterThanOrEqual(10);
+    for (const p of report.perRobot) expect(p.bridge.lastEventSeq).toBeGreaterThan(0);
+    expect(report.metrics.events.lost).toBe(0);
+    expect(report.metrics.collisions).toBe(0);
+  }, 40_000);
+
   const skip = mosquittoSkipReason();
   (skip ? it.skip : it)(
     'runs on an external mosquitto broker over MQTT 5 with the planner on a shared subscription',
