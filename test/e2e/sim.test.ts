@@ -23,10 +23,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('kizuna sim (end to end, real nodes and broker)', () => {
   it('runs the default fleet scenario: one robot per profile works through its tasks, passes, writes the report and a map of every robot', () => {
+    // 10x: at full speed (0) a planner's 100 ms answer is several simulated seconds, and fewer tasks fit in the minute.
     const report = join(dir, 'fleet.json');
     const r = spawnSync(
       join(root, 'node_modules', '.bin', 'tsx'),
-      [join(root, 'nodes', 'cli', 'kizuna.ts'), 'sim', '--speed', '0', '--quiet', '--report', report],
+      [join(root, 'nodes', 'cli', 'kizuna.ts'), 'sim', '--speed', '10', '--quiet', '--report', report],
       { encoding: 'utf8', timeout: 60_000 },
     );
     expect(r.stderr).toMatch(/scenario fleet .* 5 robot\(s\)/);
@@ -143,6 +144,27 @@ describe('kizuna sim (end to end, real nodes and broker)', () => {
     expect(per.care1!.bridge.reconnects).toBeGreaterThanOrEqual(1);
     expect(report.criteria.filter((c) => !c.pass)).toEqual([]);
   }, 40_000);
+
+  it.each([
+    'care',
+    'delivery',
+    'factory',
+    'farm',
+    'construction',
+    'person-crossing',
+    'sensor-dropout',
+    'low-battery-return',
+  ])(
+    'library scenario %s meets its pass criteria through the real nodes',
+    async (name) => {
+      const s = loadScenario(lib(name));
+      const { report } = await runSim({ scenario: s, source: name, speed: 0 });
+      expect(report.criteria.length).toBeGreaterThan(0);
+      expect(report.criteria.filter((c) => !c.pass)).toEqual([]);
+      expect(report.metrics.collisions).toBe(0);
+    },
+    30_000,
+  );
 
   it('shards: ten robots in two worker threads on one broker and one planner, each robot wholly in one shard', async () => {
     const s = adjustScenario(loadScenario(lib('fleet')), { robots: 10, durationS: 15 }, 'fleet');
