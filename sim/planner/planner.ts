@@ -81,7 +81,7 @@ interface RobotBook {
   eventsByType: Record<string, number>;
   rejectionsByReason: Record<string, number>;
   executiveRejections: Record<string, number>;
-  lastState?: { bat?: number; chg?: boolean; mode?: string; ppl?: number };
+  lastState?: { bat?: number; chg?: boolean; mode?: string; ppl?: number; dec?: string };
   online: boolean;
   /** Reference planner: where in its cycle the robot is. */
   step: number;
@@ -101,6 +101,8 @@ interface Timed {
   kind: DecisionKind;
   priority: number;
   then?: 'resume';
+  /** Only while the robot's state still names this decision as the one it carries out. */
+  whileActive?: string;
 }
 
 const PRIORITY = { task: 100, control: 120, dock: 150 } as const;
@@ -305,6 +307,7 @@ export class Planner {
             kind: { type: 'hold' },
             priority: PRIORITY.control,
             then: 'resume',
+            whileActive: ev.decisionId,
           });
         } else
           this.timed.push({
@@ -312,6 +315,7 @@ export class Planner {
             robotId: b.id,
             kind: { type: 'stop' },
             priority: PRIORITY.control,
+            whileActive: ev.decisionId,
           });
       }
     }
@@ -382,15 +386,15 @@ export class Planner {
         priority: PRIORITY.control,
       };
     }
-    // Cycle: task, trip (held and resumed), task, trip (stopped).
+    // Cycle: trip (stopped on the way), task, trip (held and resumed), task.
     const phase = (step - 1) % 4;
-    if (phase === 0 || phase === 2) {
+    if (phase === 1 || phase === 3) {
       const task = taskFor(s, b.profile, b.id, b.tasks++, (b.lastState?.ppl ?? 0) > 0);
       if (task) return { kind: task, priority: PRIORITY.task };
     }
     const trip = navigateFor(s, b.profile, b.trips++, b.id);
     if (!trip) return undefined;
-    return { kind: trip, priority: PRIORITY.task, followUp: phase === 3 ? 'stop' : 'hold' };
+    return { kind: trip, priority: PRIORITY.task, followUp: phase === 0 ? 'stop' : 'hold' };
   }
 
   /** Runs what is due at sim time `t`: scripted decisions, holds, resumes and stops. */
@@ -409,6 +413,8 @@ export class Planner {
         continue;
       }
       this.timed.splice(i, 1);
+      // A trip that already ended is not held or stopped (the robot would hold or cancel its next task).
+      if (x.whileActive !== undefined && this.books.get(x.robotId)?.lastState?.dec !== x.whileActive) continue;
       this.send(x.robotId, x.kind, x.priority);
       if (x.then === 'resume') {
         this.timed.push({ atS: t + HOLD_FOR_S, robotId: x.robotId, kind: { type: 'resume' }, priority: x.priority });

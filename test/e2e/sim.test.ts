@@ -48,7 +48,8 @@ describe('kizuna sim (end to end, real nodes and broker)', () => {
     expect(m.events.received).toBe(m.events.sent);
     // Every decision kind the reference planner uses went through the real bridge and executive.
     const kinds = new Set(Object.keys(m.decisions.ended).map((k) => k.split(':')[0]));
-    for (const k of ['set_speed_limit', 'perform_task', 'navigate_to', 'hold', 'resume']) expect(kinds).toContain(k);
+    for (const k of ['set_speed_limit', 'perform_task', 'navigate_to', 'hold', 'resume', 'stop'])
+      expect(kinds).toContain(k);
     expect(m.decisionRoundTripMs.count).toBeGreaterThan(0);
     expect(m.wire.bytes).toBeGreaterThan(0);
     for (const p of rep.perRobot) expect(p.distanceM).toBeGreaterThan(1);
@@ -162,6 +163,8 @@ describe('kizuna sim (end to end, real nodes and broker)', () => {
       expect(report.criteria.length).toBeGreaterThan(0);
       expect(report.criteria.filter((c) => !c.pass)).toEqual([]);
       expect(report.metrics.collisions).toBe(0);
+      // The reference planner sends a robot whose battery dropped to 12 % to its dock, and it docks.
+      if (name === 'low-battery-return') expect(report.metrics.decisions.ended['dock:succeeded']).toBe(1);
     },
     30_000,
   );
