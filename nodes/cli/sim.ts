@@ -137,6 +137,10 @@ function progressLine(p: FleetProgress): string {
 
 /** Runs `kizuna sim`; resolves with the exit status (0: pass criteria hold). */
 export async function runSimCli(args: readonly string[], usageText = SIM_USAGE): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${SIM_USAGE}\n\nscenarios, flags, the report and the map: sim/README.md\n`);
+    return 0;
+  }
   const o = parseSimArgs(args, usageText);
   const name = o.scenario ?? (o.profile && !o.robots ? o.profile : 'fleet');
   const file = resolveScenario(name);

@@ -45,6 +45,12 @@ describe('kizuna sim command line', () => {
     });
   });
 
+  it('prints its usage with --help', () => {
+    const r = kizuna('--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/usage: kizuna sim \[--scenario FILE\|NAME\] \[--robots N\]/);
+  });
+
   it('exits 2 for a usage error, 1 for a bad scenario file (naming the field) and for a broker that does not answer', async () => {
     const usage = kizuna('--duration', '-1');
     expect(usage.status).toBe(2);
