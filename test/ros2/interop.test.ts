@@ -162,7 +162,7 @@ describeWithRos('interop with rclpy (real rcl + Fast DDS)', () => {
         return peer.messages(outTopic).length > 0;
       }, 15000),
     ).toBe(true);
-    const point = peer.messages(outTopic)[0] as MessageOf<'geometry_msgs/msg/PointStamped'>;
+    const point = peer.messages(outTopic)[0] as unknown as MessageOf<'geometry_msgs/msg/PointStamped'>;
     expect(point.header).toEqual(scan.header);
     const bearing = -1.0 + 2 * 0.5; // index 2, range 2 m
     expect(point.point.x).toBeCloseTo(2 * Math.cos(bearing), 12);

@@ -118,11 +118,8 @@ export class RclpyPeer {
   async stop(): Promise<void> {
     if (this.exited) return;
     const gone = new Promise<void>((r) => this.child.once('exit', () => r()));
-    try {
-      await Promise.race([this.request('exit'), new Promise((r) => setTimeout(r, 2000))]);
-    } catch {
-      // exiting anyway
-    }
+    // Ask politely, close stdin (the peer exits at end of input too), and kill it if it lingers.
+    this.request('exit').catch(() => undefined);
     this.child.stdin.end();
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 3000);
     await gone;

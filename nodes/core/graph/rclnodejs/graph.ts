@@ -13,6 +13,7 @@ import type { NodeOptions, RosGraph, RosNode } from '../types';
 import { rclInitArgs, toRclParamType, type Rclnodejs } from './convert';
 import { RclnodejsNode, type NodeHost } from './node';
 import { errorText } from '../callbacks';
+import type { RclEventNative } from './rmw-events';
 
 /** The rclnodejs release kizuna is written and type-checked against. */
 export const RCLNODEJS_VERSION = '2.2.0';
@@ -45,6 +46,19 @@ function loadRclnodejs(): Rclnodejs {
   }
 }
 
+/**
+ * rclnodejs's native addon as its own modules load it (lib/native_loader.js, the same binary the package
+ * entry uses), for the rmw event handles the entry does not expose; undefined when it cannot be loaded.
+ */
+function loadRclNative(): RclEventNative | undefined {
+  try {
+    const mod = createRequire(__filename)('rclnodejs/lib/native_loader.js') as { default?: RclEventNative };
+    return mod.default;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A RosGraph on rclnodejs: loads it, initialises a fresh rcl context, and returns the graph. */
 export async function createRclnodejsGraph(options: RclnodejsGraphOptions = {}): Promise<RosGraph> {
   const rcl = loadRclnodejs();
@@ -62,7 +76,7 @@ export async function createRclnodejsGraph(options: RclnodejsGraphOptions = {}):
   // rclnodejs shuts every context down on SIGINT by itself; the graph's owner calls shutdown() instead,
   // so nodes are destroyed in order and never twice.
   rcl.removeSignalHandlers();
-  return new RclnodejsGraph(rcl, context, options);
+  return new RclnodejsGraph(rcl, loadRclNative(), context, options);
 }
 
 class RclnodejsGraph implements RosGraph, NodeHost {
@@ -74,6 +88,7 @@ class RclnodejsGraph implements RosGraph, NodeHost {
 
   constructor(
     readonly rcl: Rclnodejs,
+    readonly rclNative: RclEventNative | undefined,
     private readonly context: rclnodejs.Context,
     private readonly options: RclnodejsGraphOptions,
   ) {
