@@ -291,7 +291,7 @@ class Peer:
         try:
             node = Node(name, namespace=namespace, context=context, start_parameter_services=False,
                         enable_rosout=False)
-            overrides = {k: {'type': int(p.type_), 'value': to_json(p.value)}
+            overrides = {k: {'type': int(p.type_.value), 'value': to_json(p.value)}
                          for k, p in node._parameter_overrides.items()}
             node.destroy_node()
             return {'overrides': overrides}
