@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { createRclnodejsGraph } from '../../nodes/core/graph/rclnodejs/graph';
 import type { IncompatibleQoSEvent, RosGraph, RosNode } from '../../nodes/core/graph/types';
 import type { MessageOf } from '../../nodes/core/interfaces';
@@ -186,5 +187,36 @@ describeWithRos('interop with rclpy (real rcl + Fast DDS)', () => {
     expect(pub.subscriptionCount()).toBe(0);
     expect(peer.messages(topic)).toHaveLength(0);
     expect(await peer.request('counts', { topic })).toMatchObject({ publishers: 1, subscribers: 1 });
+  }, 30000);
+
+  it('warns about a second type on a topic (seen in the graph: Fast DDS 2.14 raises no rmw event for it) and does not connect them', async () => {
+    const topic = unique('mixed');
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logged = await createRclnodejsGraph({ logger: createLogger({ level: 'warn', json: true, stream: sink }) });
+    try {
+      const got: unknown[] = [];
+      const sub = logged
+        .createNode('mixed_kizuna')
+        .createSubscription('sensor_msgs/msg/LaserScan', topic, (m) => got.push(m), 'default');
+      await peer.request('advertise', { topic, type: 'std_msgs/msg/String' });
+      expect(await until(() => lines.some((l) => l.includes('KZ_ERR_TYPE_MISMATCH')))).toBe(true);
+      const warning = JSON.parse(lines.find((l) => l.includes('KZ_ERR_TYPE_MISMATCH'))!) as Record<string, unknown>;
+      expect(warning).toMatchObject({ level: 'warn', topic, side: 'subscription', node: '/mixed_kizuna' });
+      expect(warning.message).toContain('also carries std_msgs/msg/String');
+      await peer.request('publish', { topic, data: { data: 'not a scan' } });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sub.publisherCount()).toBe(0);
+      expect(got).toHaveLength(0);
+      // The reference's behaviour, pinned: rclpy registered an incompatible-type callback and got nothing.
+      expect(peer.events.filter((e) => e.event === 'incompatible_type' && e.topic === topic)).toEqual([]);
+    } finally {
+      await logged.shutdown();
+    }
   }, 30000);
 });

@@ -3,7 +3,9 @@
  * rclnodejs is loaded only when a graph is created, so importing this module never needs ROS 2.
  * Each graph owns one rcl context; nodes spin on the Node.js event loop.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type * as rclnodejs from 'rclnodejs';
 import { KizunaError } from '../../errors';
 import { childLogger, defaultLogger, type Logger } from '../../logging';
@@ -30,19 +32,43 @@ export interface RclnodejsGraphOptions {
   argv?: string[];
 }
 
-/** Loads rclnodejs; throws KZ_ERR_RCLNODEJS_UNAVAILABLE saying how to get it. */
+function unavailable(why: string, cause?: unknown): KizunaError {
+  return new KizunaError(
+    'KZ_ERR_RCLNODEJS_UNAVAILABLE',
+    'rclnodejs cannot be loaded: source ROS 2 (Jazzy or Humble), e.g. `source /opt/ros/jazzy/setup.bash`, ' +
+      `then run \`npm install rclnodejs@${RCLNODEJS_VERSION}\` in this shell (${why})`,
+    { entity: 'rclnodejs' },
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/**
+ * Loads rclnodejs; throws KZ_ERR_RCLNODEJS_UNAVAILABLE saying how to get it.
+ *
+ * Its native addon is loaded first, by kizuna: when the addon cannot load (ROS 2 not sourced, so librcl is
+ * not found), rclnodejs 2.2.0's own loader falls back to rebuilding it from source at run time
+ * (lib/native_loader.js: `npm run rebuild`, whose first step `node-gyp clean` deletes the working build,
+ * and which fails without ROS 2 anyway). Checking here keeps a run without ROS 2 from destroying the install.
+ */
 function loadRclnodejs(): Rclnodejs {
+  const req = createRequire(__filename);
+  let addon: string;
+  try {
+    addon = join(dirname(req.resolve('rclnodejs/package.json')), 'build', 'Release', 'rclnodejs.node');
+  } catch (cause) {
+    throw unavailable('the rclnodejs package is not installed', cause);
+  }
+  if (!existsSync(addon)) throw unavailable(`its native addon ${addon} was not built`);
+  try {
+    req(addon);
+  } catch (cause) {
+    throw unavailable(`its native addon does not load: ${errorText(cause)}`, cause);
+  }
   try {
     // require, not import(): the CommonJS build of rclnodejs loads under jest and tsx alike.
-    return createRequire(__filename)('rclnodejs') as Rclnodejs;
+    return req('rclnodejs') as Rclnodejs;
   } catch (cause) {
-    throw new KizunaError(
-      'KZ_ERR_RCLNODEJS_UNAVAILABLE',
-      'rclnodejs cannot be loaded: source ROS 2 (Jazzy or Humble), e.g. `source /opt/ros/jazzy/setup.bash`, ' +
-        `then run \`npm install rclnodejs@${RCLNODEJS_VERSION}\` in this shell (${errorText(cause)})`,
-      { entity: 'rclnodejs' },
-      { cause },
-    );
+    throw unavailable(errorText(cause), cause);
   }
 }
 

@@ -24,6 +24,12 @@ import {
 
 /** How often watched topics are checked without rmw events, in milliseconds. */
 export const QOS_POLL_MS = 200;
+/**
+ * How often every watched topic is checked for endpoints of another type, in milliseconds. rmw_fastrtps_cpp
+ * on Jazzy (Fast DDS 2.14) raises no incompatible-type event (measured: test/ros2/interop.test.ts), so the
+ * graph is the only place to see a second type on a topic.
+ */
+export const TYPE_POLL_MS = 1000;
 /** After an rmw event, how often and how many times the graph is searched for the endpoint behind it. */
 const RESCAN_MS = 20;
 const RESCANS = 10;
@@ -45,8 +51,10 @@ interface WatchedEndpoint {
   listeners: Array<(ev: IncompatibleQoSEvent) => void>;
   /** Remote endpoints (by gid) already reported, so each incompatibility is reported once. */
   reported: Set<string>;
-  /** True when rmw events drive the reports (no polling). */
+  /** True when rmw events drive the QoS reports (no QoS polling). */
   evented: boolean;
+  /** Remote endpoints (by gid) of another type already warned about. */
+  typeWarned: Set<string>;
 }
 
 /** The fields of an rclnodejs topic endpoint info object that matter here. */
@@ -70,6 +78,7 @@ function remoteEndpoint(info: object): RemoteEndpoint | undefined {
 export class IncompatibleQoSWatcher {
   private readonly endpoints = new Set<WatchedEndpoint>();
   private timer: NodeJS.Timeout | undefined;
+  private typeTimer: NodeJS.Timeout | undefined;
   private readonly rescans = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -89,7 +98,16 @@ export class IncompatibleQoSWatcher {
     qos: QoSProfile,
     attach?: AttachRmwEvents,
   ): (listener: (ev: IncompatibleQoSEvent) => void) => void {
-    const ep: WatchedEndpoint = { side, topic, type, qos, listeners: [], reported: new Set(), evented: false };
+    const ep: WatchedEndpoint = {
+      side,
+      topic,
+      type,
+      qos,
+      listeners: [],
+      reported: new Set(),
+      evented: false,
+      typeWarned: new Set(),
+    };
     this.endpoints.add(ep);
     ep.evented =
       attach?.({
@@ -100,6 +118,12 @@ export class IncompatibleQoSWatcher {
       this.timer = setInterval(() => this.poll(), QOS_POLL_MS);
       this.timer.unref();
     }
+    if (!this.typeTimer) {
+      this.typeTimer = setInterval(() => {
+        for (const e of this.endpoints) this.typeScan(e);
+      }, TYPE_POLL_MS);
+      this.typeTimer.unref();
+    }
     return (listener) => {
       ep.listeners.push(listener);
     };
@@ -108,7 +132,9 @@ export class IncompatibleQoSWatcher {
   /** Stops all watching (node destroyed). */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.typeTimer) clearInterval(this.typeTimer);
     this.timer = undefined;
+    this.typeTimer = undefined;
     for (const t of this.rescans) clearInterval(t);
     this.rescans.clear();
     this.endpoints.clear();
@@ -204,22 +230,29 @@ export class IncompatibleQoSWatcher {
     this.rescans.add(timer);
   }
 
-  /** rmw matched `ep` with an endpoint of another type on its topic: warn, as the in-process graph does. */
+  /** rmw matched `ep` with an endpoint of another type on its topic (rmw's that report it): check now. */
   private onRmwIncompatibleType(ep: WatchedEndpoint, info: RmwIncompatibleType): void {
-    if (!this.endpoints.has(ep) || info.totalCountChange <= 0) return;
-    let others: string[] = [];
+    if (this.endpoints.has(ep) && info.totalCountChange > 0) this.typeScan(ep);
+  }
+
+  /** Warns once per endpoint of another type on `ep`'s topic, as the in-process graph does. */
+  private typeScan(ep: WatchedEndpoint): void {
+    let all: object[];
     try {
-      others = [...this.queries.publishersOn(ep.topic), ...this.queries.subscriptionsOn(ep.topic)]
-        .map((raw) => (raw as Record<string, unknown>).topic_type)
-        .filter((t): t is string => typeof t === 'string' && t !== ep.type);
+      all = [...this.queries.publishersOn(ep.topic), ...this.queries.subscriptionsOn(ep.topic)];
     } catch {
-      // node going away
+      return; // node going away
     }
-    const what = others.length > 0 ? [...new Set(others)].sort().join(', ') : 'another type';
-    this.logger.warn(`topic '${ep.topic}' also carries ${what}; ${ep.type} endpoints will not connect to it`, {
-      code: 'KZ_ERR_TYPE_MISMATCH',
-      topic: ep.topic,
-      side: ep.side,
-    });
+    for (const raw of all) {
+      const o = raw as Record<string, unknown>;
+      if (typeof o.topic_type !== 'string' || o.topic_type === ep.type) continue;
+      const gid = Array.isArray(o.endpoint_gid) ? o.endpoint_gid.join('.') : `${o.node_namespace}/${o.node_name}`;
+      if (ep.typeWarned.has(gid)) continue;
+      ep.typeWarned.add(gid);
+      this.logger.warn(
+        `topic '${ep.topic}' also carries ${o.topic_type}; ${ep.type} endpoints will not connect to it`,
+        { code: 'KZ_ERR_TYPE_MISMATCH', topic: ep.topic, side: ep.side },
+      );
+    }
   }
 }
