@@ -219,4 +219,32 @@ describeWithRos('interop with rclpy (real rcl + Fast DDS)', () => {
       await logged.shutdown();
     }
   }, 30000);
+
+  it("puts a kizuna node's log lines on /rosout, as rcl_interfaces/msg/Log an rclpy subscriber reads", async () => {
+    const sink = new Writable({ write: (_c, _e, done) => done() });
+    const logged = await createRclnodejsGraph({ logger: createLogger({ level: 'info', json: true, stream: sink }) });
+    try {
+      const n = logged.createNode('rosout_kizuna', { namespace: `/rosout${process.pid}` });
+      await peer.request('subscribe', { topic: '/rosout', type: 'rcl_interfaces/msg/Log', qos: { depth: 100 } });
+      const ours = (): Array<Record<string, unknown>> =>
+        peer.messages('/rosout').filter((m) => String(m.name).endsWith('rosout_kizuna'));
+      // /rosout is discovered like any topic: log until the first line gets through.
+      expect(
+        await until(async () => {
+          n.logger.info('hello rosout');
+          await new Promise((r) => setTimeout(r, 100));
+          return ours().length > 0;
+        }, 10000),
+      ).toBe(true);
+      n.logger.warn('battery low', { percent: 12 });
+      expect(await until(() => ours().some((m) => m.level === 30))).toBe(true);
+      expect(ours().find((m) => m.level === 30)).toMatchObject({
+        name: `rosout${process.pid}.rosout_kizuna`,
+        msg: 'battery low {"percent":12}',
+      });
+      expect(ours().find((m) => m.level === 20)).toMatchObject({ msg: 'hello rosout' });
+    } finally {
+      await logged.shutdown();
+    }
+  }, 30000);
 });

@@ -16,6 +16,8 @@ import { rclInitArgs, toRclParamType, type Rclnodejs } from './convert';
 import { RclnodejsNode, type NodeHost } from './node';
 import { errorText } from '../callbacks';
 import type { RclEventNative } from './rmw-events';
+import { rosoutTransport } from './rosout';
+import type winston from 'winston';
 
 /** The rclnodejs release kizuna is written and type-checked against. */
 export const RCLNODEJS_VERSION = '2.2.0';
@@ -85,12 +87,24 @@ function loadRclNative(): RclEventNative | undefined {
   }
 }
 
+/**
+ * rcl arguments with rcl's console log output off unless the command line chose (`--enable-stdout-logs`):
+ * kizuna's lines reach the console through winston and /rosout through rcl (rosout.ts); rcl printing them
+ * too would show each line twice.
+ */
+export function withQuietConsole(args: string[]): string[] {
+  if (args.some((a) => a.endsWith('-stdout-logs'))) return args;
+  return args.includes('--ros-args')
+    ? [...args, '--disable-stdout-logs']
+    : [...args, '--ros-args', '--disable-stdout-logs'];
+}
+
 /** A RosGraph on rclnodejs: loads it, initialises a fresh rcl context, and returns the graph. */
 export async function createRclnodejsGraph(options: RclnodejsGraphOptions = {}): Promise<RosGraph> {
   const rcl = loadRclnodejs();
   const context = new rcl.Context();
   try {
-    await rcl.init(context, rclInitArgs(options.argv ?? []));
+    await rcl.init(context, withQuietConsole(rclInitArgs(options.argv ?? [])));
   } catch (cause) {
     throw new KizunaError(
       'KZ_ERR_RCLNODEJS_UNAVAILABLE',
@@ -111,6 +125,7 @@ class RclnodejsGraph implements RosGraph, NodeHost {
   private readonly nodes = new Map<string, RclnodejsNode>();
   private readonly serverNames = new Map<string, string>();
   private down = false;
+  private readonly rosout: winston.transport;
 
   constructor(
     readonly rcl: Rclnodejs,
@@ -119,6 +134,8 @@ class RclnodejsGraph implements RosGraph, NodeHost {
     private readonly options: RclnodejsGraphOptions,
   ) {
     this.logger = options.logger ?? defaultLogger();
+    this.rosout = rosoutTransport((fqn) => this.nodes.get(fqn)?.rclLogger());
+    this.logger.add(this.rosout);
   }
 
   contextAlive(): boolean {
@@ -190,6 +207,7 @@ class RclnodejsGraph implements RosGraph, NodeHost {
         this.logger.warn(`destroying node '${node.fullyQualifiedName}' failed: ${errorText(err)}`);
       }
     }
+    this.logger.remove(this.rosout);
     if (this.contextAlive()) this.rcl.shutdown(this.context);
   }
 }

@@ -51,6 +51,7 @@ import {
 } from './convert';
 import { IncompatibleQoSWatcher } from './qos-events';
 import { attachRmwEvents, type RclEventNative } from './rmw-events';
+import type { RclLogger } from './rosout';
 import {
   createRclActionClient,
   createRclActionServer,
@@ -332,6 +333,11 @@ export class RclnodejsNode implements RosNode {
 
   on<E extends keyof NodeEvents>(event: E, listener: NodeEvents[E]): void {
     this.emitter.on(event, listener);
+  }
+
+  /** The node's rcl logger (its lines go to /rosout), or undefined once destroyed. */
+  rclLogger(): RclLogger | undefined {
+    return this.destroyed ? undefined : this.rclNode.getLogger();
   }
 
   /** Starts delivering callbacks (rclnodejs spins each node on the event loop). */
