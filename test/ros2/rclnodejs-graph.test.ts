@@ -4,7 +4,7 @@
  */
 import { afterEach, expect, it } from '@jest/globals';
 import { createRclnodejsGraph } from '../../nodes/core/graph/rclnodejs/graph';
-import type { RosGraph } from '../../nodes/core/graph/types';
+import type { IncompatibleQoSEvent, RosGraph } from '../../nodes/core/graph/types';
 import { isKizunaError } from '../../nodes/core/errors';
 import { describeWithRos } from './support/gate';
 
@@ -31,5 +31,25 @@ describeWithRos('rclnodejs graph on Fast DDS', () => {
     const other = await createRclnodejsGraph({});
     graphs.push(other);
     expect(other.createNode('c').createPublisher('std_msgs/msg/String', topic).topic).toBe(topic);
+  });
+
+  it('reports incompatible QoS by graph polling too (the fallback where rmw events are missing), on both sides', async () => {
+    const graph = await createRclnodejsGraph({ qosEvents: 'graph' });
+    graphs.push(graph);
+    const node = graph.createNode('polled');
+    const topic = `/polled${process.pid}`;
+    const events: IncompatibleQoSEvent[] = [];
+    node.createPublisher('std_msgs/msg/String', topic, 'sensor_data').onIncompatibleQoS((e) => events.push(e));
+    node
+      .createSubscription('std_msgs/msg/String', topic, () => undefined, 'default')
+      .onIncompatibleQoS((e) => events.push(e));
+    const deadline = Date.now() + 5000;
+    while (events.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(events.map((e) => [e.side, e.policy]).sort()).toEqual([
+      ['publisher', 'reliability'],
+      ['subscription', 'reliability'],
+    ]);
+    expect(events[0]!.publisherQoS.reliability).toBe('best_effort');
+    expect(events[0]!.subscriptionQoS.reliability).toBe('reliable');
   });
 });

@@ -32,6 +32,12 @@ export interface RclnodejsGraphOptions {
    * parameters are not passed on: nodes get them through NodeOptions, resolved by kizuna. Default none.
    */
   argv?: string[];
+  /**
+   * Where incompatible-QoS reports come from: `rmw` events (default, where rclnodejs's addon has rcl event
+   * handles, i.e. Jazzy and later) or `graph` polling every 200 ms (what Humble gets; kept selectable so
+   * the fallback is tested and measured on the real middleware).
+   */
+  qosEvents?: 'rmw' | 'graph';
 }
 
 function unavailable(why: string, cause?: unknown): KizunaError {
@@ -116,7 +122,7 @@ export async function createRclnodejsGraph(options: RclnodejsGraphOptions = {}):
   // rclnodejs shuts every context down on SIGINT by itself; the graph's owner calls shutdown() instead,
   // so nodes are destroyed in order and never twice.
   rcl.removeSignalHandlers();
-  return new RclnodejsGraph(rcl, loadRclNative(), context, options);
+  return new RclnodejsGraph(rcl, options.qosEvents === 'graph' ? undefined : loadRclNative(), context, options);
 }
 
 class RclnodejsGraph implements RosGraph, NodeHost {
