@@ -194,8 +194,11 @@ RCL_DIR="$ROOT/node_modules/rclnodejs"
 addon_key="$RCLNODEJS_VERSION-$(cat "$STAMPS/venv")-$(node --version)"
 installed_version="$(node -p "require('$RCL_DIR/package.json').version" 2>/dev/null || true)"
 cd "$ROOT"
+# The addon must also load here: one built by a plain `npm install` in a shell with env.sh sourced lacks the
+# libpython link above and fails with an undefined Python symbol.
+addon_loads() { node -e "require('$RCL_DIR/build/Release/rclnodejs.node')" 2>/dev/null; }
 if [ "$installed_version" = "$RCLNODEJS_VERSION" ] && stamp_ok rclnodejs "$addon_key" &&
-  [ -f "$RCL_DIR/build/Release/rclnodejs.node" ]; then
+  [ -f "$RCL_DIR/build/Release/rclnodejs.node" ] && addon_loads; then
   say "rclnodejs $RCLNODEJS_VERSION addon up to date"
 else
   [ -d "$ROOT/node_modules" ] || die "run \`npm ci\` (or npm install) first"
