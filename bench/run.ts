@@ -3,7 +3,7 @@
  * (figure, baseline, ratio, target, pass/miss) and optionally writes JSON with the machine facts.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Benchmark, BenchResult } from './harness';
 
@@ -37,6 +37,8 @@ async function main(): Promise<number> {
     console.error(`bench: ${(err as Error).message}`);
     return 2;
   }
+  // The load when the run starts and ends: other processes on a shared machine move every figure.
+  const loadBefore = loadavg();
   const files = readdirSync(__dirname)
     .filter((f) => f.endsWith('.bench.ts'))
     .sort();
@@ -65,9 +67,20 @@ async function main(): Promise<number> {
   for (const row of rows) console.log(line(row));
   const misses = all.filter((r) => r.pass === false).length;
   const targets = all.filter((r) => r.pass !== undefined).length;
+  const loadAfter = loadavg();
   console.log(`\n${targets - misses}/${targets} targets met`);
+  console.log(
+    `load average (1 min) ${loadBefore[0]!.toFixed(2)} at start, ${loadAfter[0]!.toFixed(2)} at end, on ${cpus().length} cores`,
+  );
   if (args.json) {
-    const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memBytes: totalmem(), node: process.version };
+    const machine = {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memBytes: totalmem(),
+      node: process.version,
+      loadAverage1mStart: loadBefore[0],
+      loadAverage1mEnd: loadAfter[0],
+    };
     writeFileSync(args.json, `${JSON.stringify({ date: new Date().toISOString(), machine, results: all }, null, 2)}\n`);
     console.error(`wrote ${args.json}`);
   }

@@ -1,7 +1,19 @@
 /** Every node `kizuna run <name>` can start, by its default name. */
 import type { NodeDefinition } from './core/runner';
 import { definition as exampleNearest } from './example_nearest/node';
+import { definition as safetyGate } from './safety_gate/node';
+import { definition as perception } from './perception/node';
+import { definition as executive } from './executive/node';
+import { definition as health } from './health/node';
+import { definition as cloudBridge } from './cloud_bridge/node';
 
 export const NODES: Readonly<Record<string, NodeDefinition>> = {
   [exampleNearest.name]: exampleNearest,
+  // autonomy
+  [safetyGate.name]: safetyGate,
+  [perception.name]: perception,
+  [executive.name]: executive,
+  [health.name]: health,
+  // the link to the national model
+  [cloudBridge.name]: cloudBridge,
 };

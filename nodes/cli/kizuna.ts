@@ -8,6 +8,7 @@ import { createLogger } from '../core/logging';
 import { launchNode } from '../core/runner';
 import { NODES } from '../registry';
 import { runDemo } from './demo';
+import { runContract } from './contract';
 
 const USAGE = `usage: kizuna <command> [options]
 
@@ -17,7 +18,14 @@ commands:
                                  start one node; --ros-args takes -p name:=value, --params-file <yaml>,
                                  -r from:=to, -r __node:=name, -r __ns:=/ns, --log-level <level>
   nodes                          list the nodes 'run' can start
-  --help, --version`;
+  contract --out <dir>           write the MQTT contract: JSON Schema of every payload and an AsyncAPI 3 document
+  --help, --version
+
+exit status:
+  0  success (run: stopped by SIGINT or SIGTERM)
+  1  a failure while running: a bad parameter file or value, a node that fails to start,
+     ROS 2 / rclnodejs not available
+  2  the command line itself is wrong: unknown command or flag, bad flag value, malformed --ros-args`;
 
 function usageError(why: string): KizunaError {
   return new KizunaError('KZ_ERR_CLI_USAGE', `${why}\n\n${USAGE}`);
@@ -38,6 +46,30 @@ function version(): string {
 function splitArgs(args: string[]): { own: string[]; ros: string[] } {
   const at = args.indexOf('--ros-args');
   return at < 0 ? { own: args, ros: [] } : { own: args.slice(0, at), ros: args.slice(at) };
+}
+
+/**
+ * Resolves on SIGINT or SIGTERM. Holds the event loop open meanwhile: a node may have nothing else that
+ * does (a sim-time node before the first /clock message has no timer armed), and `run` must not exit 0
+ * while saying Ctrl-C stops it.
+ */
+function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    const stop = (): void => {
+      clearInterval(keepAlive);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** Exit status 2 for a wrong command line (usage, --ros-args), 1 for everything else that fails. */
+function exitCodeOf(err: unknown): number {
+  return isKizunaError(err, 'KZ_ERR_CLI_USAGE') || isKizunaError(err, 'KZ_ERR_ROS_ARGS') ? 2 : 1;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -89,14 +121,13 @@ async function main(argv: string[]): Promise<number> {
       }
       const launched = await launchNode(def, { graph, argv: ros, ...(jsonLogs !== undefined ? { jsonLogs } : {}) });
       launched.logger.info(`running ${launched.node.fullyQualifiedName} on the ${graph} graph; Ctrl-C stops it`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilSignal();
       await launched.graph.shutdown();
       return 0;
     }
+    case 'contract':
+      for (const file of runContract(rest, USAGE)) print(file);
+      return 0;
     default:
       throw usageError(`unknown command '${cmd}'`);
   }
@@ -109,6 +140,6 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (isKizunaError(err)) process.stderr.write(`kizuna: ${err.code}: ${err.message}\n`);
     else process.stderr.write(`kizuna: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = isKizunaError(err, 'KZ_ERR_CLI_USAGE') ? 2 : 1;
+    process.exitCode = exitCodeOf(err);
   },
 );

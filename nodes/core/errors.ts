@@ -22,16 +22,35 @@ export const ERROR_CODES = {
   KZ_ERR_ROS_ARGS: 'a --ros-args argument is malformed',
   // services and actions
   KZ_ERR_SERVICE_UNAVAILABLE: 'no server answers the service or action before the timeout',
-  KZ_ERR_SERVICE_FAILED: 'the service handler threw or returned an invalid response',
+  KZ_ERR_SERVICE_FAILED: 'a service response does not match its type, or rclnodejs failed the call',
   KZ_ERR_GOAL_REJECTED: 'an action server rejected the goal',
   // callbacks
   KZ_ERR_CALLBACK_FAILED: 'a subscription, timer, service or action callback threw; the node reports it and goes on',
   // timers and clocks
-  KZ_ERR_CLOCK: 'a clock or timer was used wrongly (bad period, sim time without /clock)',
+  KZ_ERR_CLOCK: 'a clock or timer was used wrongly (bad period or timeout, manual-clock call without one)',
   // rclnodejs
   KZ_ERR_RCLNODEJS_UNAVAILABLE: 'rclnodejs cannot be loaded: ROS 2 is not sourced or rclnodejs is not installed',
   // command line
   KZ_ERR_CLI_USAGE: 'a command-line flag or argument is not valid',
+  // autonomy
+  KZ_ERR_CMD_INVALID: 'a velocity command has NaN or Inf; the safety gate dropped it',
+  KZ_ERR_SCAN_INVALID:
+    'a laser scan was refused: wrong frame, nonsensical angle or range limits, or mostly invalid beams',
+  KZ_ERR_INPUT_INVALID:
+    'an autonomy input (odometry, battery, speed limit, detections, summary) has a value that makes no sense',
+  KZ_ERR_ESTOP_RESET_REFUSED: 'an e-stop resume was refused: the e-stop is still asserted or its publisher is silent',
+  KZ_ERR_DECISION_REJECTED: 'the executive refused a decision before starting it (reason code in DecisionStatus)',
+  KZ_ERR_CMD_BYPASS: 'another node publishes on the base cmd_vel topic that only the safety gate may publish',
+  KZ_ERR_NAV_FAILED:
+    'a navigation goal failed: the Nav2 server rejected or aborted it, or the robot could not reach it',
+  // simulation
+  KZ_ERR_SCENARIO_INVALID: 'a scenario file cannot be read, is not YAML, or does not match the scenario format',
+  // cloud bridge
+  KZ_ERR_BRIDGE_STORE:
+    "the cloud bridge's durable store (outbox, seq, replay window) cannot be opened or belongs to another robot",
+  KZ_ERR_BRIDGE_CONFIG: 'a cloud bridge file (trusted keys, TLS certificate or key, password) is missing or invalid',
+  KZ_ERR_CONTRACT_INVALID: 'an outbound MQTT payload does not match the contract (a bug: it is not sent)',
+  KZ_ERR_MQTT: 'the MQTT connection failed or was refused (reported; the bridge reconnects with backoff)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -35,3 +35,28 @@ export function nearestReturn(scan: ScanLike): NearestReturn | undefined {
   }
   return best < 0 ? undefined : { rangeM: bestRange, bearingRad: a0 + best * da };
 }
+
+/** What the stale-input check needs to know; times in seconds on the node's clock. */
+export interface StaleScanState {
+  /** When the last scan arrived, undefined before the first. */
+  lastScanSec: number | undefined;
+  /** When the last stale-scan warning was logged, undefined when none since the last scan. */
+  lastWarnSec: number | undefined;
+}
+
+/**
+ * The stale-scan warning to log at `nowSec`, or undefined: none while scans are fresh, and at most one
+ * every `warnEveryS` seconds during an outage (throttled like RCLCPP_WARN_THROTTLE). Says "yet" before the
+ * first scan instead of an infinite age.
+ */
+export function staleScanWarning(
+  state: StaleScanState,
+  nowSec: number,
+  maxAgeS: number,
+  warnEveryS: number,
+): string | undefined {
+  const { lastScanSec, lastWarnSec } = state;
+  if (lastScanSec !== undefined && nowSec - lastScanSec <= maxAgeS) return undefined;
+  if (lastWarnSec !== undefined && nowSec - lastWarnSec < warnEveryS) return undefined;
+  return lastScanSec === undefined ? 'yet' : `for ${(nowSec - lastScanSec).toFixed(2)} s`;
+}

@@ -4,7 +4,7 @@
  */
 import type { RosNode } from '../core/graph/types';
 import type { NodeDefinition } from '../core/runner';
-import { nearestReturn } from './logic';
+import { nearestReturn, staleScanWarning, type StaleScanState } from './logic';
 import { paramsSchema } from './params';
 import { timeToSec } from '../core/graph/clock';
 
@@ -12,13 +12,14 @@ import { timeToSec } from '../core/graph/clock';
 export function start(node: RosNode): void {
   const p = node.declareParameters(paramsSchema);
   const pub = node.createPublisher('geometry_msgs/msg/PointStamped', p.output_topic);
-  let lastScanSec: number | undefined;
+  const stale: StaleScanState = { lastScanSec: undefined, lastWarnSec: undefined };
 
   node.createSubscription(
     'sensor_msgs/msg/LaserScan',
     p.scan_topic,
     (scan) => {
-      lastScanSec = timeToSec(node.now());
+      stale.lastScanSec = timeToSec(node.now());
+      stale.lastWarnSec = undefined; // the next outage warns at once
       const nearest = nearestReturn(scan);
       if (!nearest) return;
       pub.publish({
@@ -33,9 +34,13 @@ export function start(node: RosNode): void {
     'sensor_data',
   );
 
+  const scanTopic = node.resolveName(p.scan_topic);
   node.createTimer(p.max_age_s, () => {
-    const age = lastScanSec === undefined ? Infinity : timeToSec(node.now()) - lastScanSec;
-    if (age > p.max_age_s) node.logger.warn(`no scan on '${node.resolveName(p.scan_topic)}' for ${age.toFixed(2)} s`);
+    const now = timeToSec(node.now());
+    const what = staleScanWarning(stale, now, p.max_age_s, p.warn_every_s);
+    if (what === undefined) return;
+    stale.lastWarnSec = now;
+    node.logger.warn(`no scan on '${scanTopic}' ${what}`);
   });
 }
 

@@ -1,10 +1,12 @@
 import { describe, it, expect } from '@jest/globals';
 import { graphSuite, waitFor } from './graph-suite';
+import { graphFidelitySuite } from './graph-suite-fidelity';
 import { InProcessGraph } from '../../nodes/core/graph/inprocess/graph';
 import { createLogger } from '../../nodes/core/logging';
 import { Writable } from 'node:stream';
 
 graphSuite('in-process', async () => ({ graph: new InProcessGraph() }));
+graphFidelitySuite('in-process', async () => ({ graph: new InProcessGraph() }));
 
 /** A logger that keeps its JSON lines in memory so tests can read what was reported. */
 function memoryLogger(): { logger: ReturnType<typeof createLogger>; lines: Array<Record<string, unknown>> } {
@@ -202,5 +204,39 @@ describe('in-process graph specifics', () => {
     );
     expect(graph.nodeNames()).toEqual(['/r1/twin', '/r2/twin']);
     await graph.shutdown();
+  });
+
+  it('subscribes to /clock once per graph for all its sim-time nodes, and drops it with the last of them', async () => {
+    const graph = new InProcessGraph();
+    const clockPub = graph.createNode('clock_src').createPublisher('rosgraph_msgs/msg/Clock', '/clock');
+    const sims = Array.from({ length: 5 }, (_, i) =>
+      graph.createNode(`sim${i}`, { parameterOverrides: { use_sim_time: true } }),
+    );
+    expect(clockPub.subscriptionCount()).toBe(1);
+    clockPub.publish({ clock: { sec: 7, nanosec: 0 } });
+    await graph.flush();
+    expect(sims.map((n) => n.now().sec)).toEqual([7, 7, 7, 7, 7]);
+    for (const n of sims) n.destroy();
+    expect(clockPub.subscriptionCount()).toBe(0);
+    await graph.shutdown();
+  });
+
+  it('advances every manual-clock timer in one pass, in due-time order whatever their creation order', async () => {
+    const graph = new InProcessGraph({ clock: 'manual' });
+    const node = graph.createNode('ordered');
+    const calls: string[] = [];
+    node.createTimer(0.25, (i) => calls.push(`a@${Number(i.expectedCallNs) / 1e6}`));
+    node.createTimer(0.2, (i) => calls.push(`b@${Number(i.expectedCallNs) / 1e6}`));
+    node.createTimer(0.1, (i) => calls.push(`c@${Number(i.expectedCallNs) / 1e6}`));
+    await graph.advance(0.25);
+    // c was due at 100 ms and again at 200 ms, but one jump fires a timer once and skips what it missed.
+    expect(calls).toEqual(['c@100', 'b@200', 'a@250']);
+    await graph.shutdown();
+  });
+
+  it('refuses an unknown clock option instead of silently running on the wall clock', () => {
+    expect(() => new InProcessGraph({ clock: 'manul' as never })).toThrow(
+      /graph clock must be 'system' or 'manual', got 'manul'/,
+    );
   });
 });

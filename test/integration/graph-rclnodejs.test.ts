@@ -3,9 +3,11 @@
  * Without the setup the suite is skipped with the reason and the fix; with CI=true it fails instead.
  */
 import { graphSuite } from './graph-suite';
+import { graphFidelitySuite } from './graph-suite-fidelity';
 import { createRclnodejsGraph } from '../../nodes/core/graph/rclnodejs/graph';
 import { describeWithRos } from '../ros2/support/gate';
 
 describeWithRos('graph suite on rclnodejs', () => {
   graphSuite('rclnodejs', async () => ({ graph: await createRclnodejsGraph({}) }));
+  graphFidelitySuite('rclnodejs', async () => ({ graph: await createRclnodejsGraph({}) }));
 });

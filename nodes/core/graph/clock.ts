@@ -44,6 +44,56 @@ export function secToNs(sec: number): bigint {
   return BigInt(Math.round(sec * 1e9));
 }
 
+/** The longest period a timer may have: rcl keeps periods as int64 nanoseconds (about 292 years). */
+export const MAX_PERIOD_NS = 2n ** 63n - 1n;
+
+/**
+ * The longest timeout a wait may have, in seconds: what one Node.js timer can hold (2^31 - 1 ms, about
+ * 24.8 days). A longer delay would make Node fire after 1 ms instead (TimeoutOverflowWarning).
+ */
+export const MAX_TIMEOUT_SEC = (2 ** 31 - 1) / 1000;
+
+/**
+ * A timer period as nanoseconds. Throws KZ_ERR_CLOCK, naming `what`, for NaN, ±Infinity, a period <= 0, one
+ * that rounds to 0 ns, or one longer than int64 nanoseconds can hold.
+ */
+export function periodToNs(sec: number, what = 'timer period'): bigint {
+  if (typeof sec !== 'number' || !Number.isFinite(sec) || sec <= 0) {
+    throw new KizunaError('KZ_ERR_CLOCK', `${what} must be a finite number of seconds > 0, got ${String(sec)}`, {
+      entity: what,
+    });
+  }
+  const ns = sec * 1e9;
+  if (ns > Number(MAX_PERIOD_NS)) {
+    throw new KizunaError('KZ_ERR_CLOCK', `${what} of ${sec} s is longer than int64 nanoseconds can hold`, {
+      entity: what,
+    });
+  }
+  const rounded = BigInt(Math.round(ns));
+  if (rounded < 1n) {
+    throw new KizunaError('KZ_ERR_CLOCK', `${what} of ${sec} s rounds to 0 ns; use at least 1e-9 s`, {
+      entity: what,
+    });
+  }
+  return rounded;
+}
+
+/**
+ * A timeout as whole milliseconds for a Node.js timer. Throws KZ_ERR_CLOCK, naming `what`, for NaN,
+ * ±Infinity, a negative timeout, or one longer than {@link MAX_TIMEOUT_SEC}: a wait never silently becomes
+ * "forever" or "at once".
+ */
+export function timeoutToMs(sec: number, what = 'timeout'): number {
+  if (typeof sec !== 'number' || !Number.isFinite(sec) || sec < 0 || sec > MAX_TIMEOUT_SEC) {
+    throw new KizunaError(
+      'KZ_ERR_CLOCK',
+      `${what} must be a finite number of seconds in [0, ${MAX_TIMEOUT_SEC}], got ${String(sec)}`,
+      { entity: what },
+    );
+  }
+  return Math.ceil(sec * 1000);
+}
+
 /** Wall-clock (system) time: what ROS time is when use_sim_time is false. */
 export class SystemClock implements Clock {
   readonly source = 'system' as const;
@@ -81,7 +131,14 @@ export class SettableClock implements Clock {
   set(ns: bigint): boolean {
     if (this.source === 'manual' && ns < this.ns) return false;
     this.ns = ns;
-    for (const l of this.listeners) l(ns);
+    for (const l of this.listeners) {
+      // One failing listener must not keep the others (other graphs' timers) from seeing the new time.
+      try {
+        l(ns);
+      } catch {
+        // Listeners are the graph's own timer passes, which report user errors themselves.
+      }
+    }
     return true;
   }
 

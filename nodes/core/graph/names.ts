@@ -8,9 +8,23 @@ import type { RemapRule } from './types';
 const NODE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TOKEN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Throws KZ_ERR_INVALID_NAME unless `name` is a valid node name (no slashes, starts with a letter or `_`). */
+/** rmw's longest node name (RMW_NODE_NAME_MAX_NAME_LENGTH). */
+export const MAX_NODE_NAME_LENGTH = 255;
+/** rmw's longest fully qualified topic or service name: 255 less 8 reserved for DDS prefixes (RMW_TOPIC_MAX_NAME_LENGTH). */
+export const MAX_TOPIC_NAME_LENGTH = 247;
+/** rmw's longest namespace: the topic limit less 2, so a name still fits under it (RMW_NAMESPACE_MAX_LENGTH). */
+export const MAX_NAMESPACE_LENGTH = MAX_TOPIC_NAME_LENGTH - 2;
+
+/** Throws KZ_ERR_INVALID_NAME unless `name` is a valid node name (no slashes, starts with a letter or `_`, at most 255 characters). */
 export function validateNodeName(name: string): void {
-  if (!NODE_NAME.test(name)) {
+  if (typeof name === 'string' && name.length > MAX_NODE_NAME_LENGTH) {
+    throw new KizunaError(
+      'KZ_ERR_INVALID_NAME',
+      `invalid node name '${name.slice(0, 40)}…': ${name.length} characters, rmw allows at most ${MAX_NODE_NAME_LENGTH}`,
+      { entity: name },
+    );
+  }
+  if (typeof name !== 'string' || !NODE_NAME.test(name)) {
     throw new KizunaError(
       'KZ_ERR_INVALID_NAME',
       `invalid node name '${name}': use letters, digits and '_', not starting with a digit`,
@@ -19,11 +33,33 @@ export function validateNodeName(name: string): void {
   }
 }
 
-/** The absolute form of a namespace (`''` and `/` are the root). Throws KZ_ERR_INVALID_NAME. */
+/**
+ * The absolute form of a namespace (`''` and `/` are the root). Throws KZ_ERR_INVALID_NAME for bad tokens,
+ * a trailing `/` (rcl refuses `/a/`, as rmw_validate_namespace does) and more than 245 characters.
+ */
 export function normalizeNamespace(ns: string | undefined): string {
   if (ns === undefined || ns === '' || ns === '/') return '/';
+  if (typeof ns !== 'string') {
+    throw new KizunaError('KZ_ERR_INVALID_NAME', `invalid namespace: expected a string, got ${typeof ns}`);
+  }
   const abs = ns.startsWith('/') ? ns : `/${ns}`;
-  const trimmed = abs.endsWith('/') ? abs.slice(0, -1) : abs;
+  if (abs.endsWith('/')) {
+    throw new KizunaError(
+      'KZ_ERR_INVALID_NAME',
+      `invalid namespace '${ns}': it must not end with '/' (rcl refuses it)`,
+      {
+        entity: ns,
+      },
+    );
+  }
+  if (abs.length > MAX_NAMESPACE_LENGTH) {
+    throw new KizunaError(
+      'KZ_ERR_INVALID_NAME',
+      `invalid namespace '${ns.slice(0, 40)}…': ${abs.length} characters, rmw allows at most ${MAX_NAMESPACE_LENGTH}`,
+      { entity: ns },
+    );
+  }
+  const trimmed = abs;
   for (const tok of trimmed.slice(1).split('/')) {
     if (!TOKEN.test(tok)) {
       throw new KizunaError('KZ_ERR_INVALID_NAME', `invalid namespace '${ns}': token '${tok}' is not a valid name`, {
@@ -63,7 +99,37 @@ export function expandName(name: string, nodeName: string, namespace: string): s
   for (const tok of out.slice(1).split('/')) {
     if (!TOKEN.test(tok)) bad(`token '${tok}' must use letters, digits and '_', not starting with a digit`);
   }
+  if (out.length > MAX_TOPIC_NAME_LENGTH) {
+    bad(`the resolved name has ${out.length} characters, rmw allows at most ${MAX_TOPIC_NAME_LENGTH}`);
+  }
   return out;
+}
+
+/**
+ * Throws KZ_ERR_INVALID_NAME (or KZ_ERR_ROS_ARGS when `asArgs`) unless `rule` is well formed, as rcl checks
+ * remap rules when it parses arguments: both sides valid names (relative, absolute or `~`), a node scope a
+ * valid node name. Checked once, so a bad rule never surfaces later on a name lookup.
+ */
+export function validateRemapRule(rule: RemapRule): void {
+  const where = `remap rule '${rule.node ? `${rule.node}:` : ''}${rule.from}:=${rule.to}'`;
+  const wrap = (fn: () => void, side: string): void => {
+    try {
+      fn();
+    } catch (err) {
+      throw new KizunaError('KZ_ERR_INVALID_NAME', `${where}: ${side}: ${(err as Error).message}`, {
+        entity: `${rule.from}:=${rule.to}`,
+      });
+    }
+  };
+  if (typeof rule.from !== 'string' || typeof rule.to !== 'string') {
+    throw new KizunaError('KZ_ERR_INVALID_NAME', `${where}: 'from' and 'to' must be strings`);
+  }
+  if (rule.node !== undefined) wrap(() => validateNodeName(rule.node!), 'node scope');
+  if (rule.from === '__node' || rule.from === '__name') return wrap(() => validateNodeName(rule.to), 'node name');
+  if (rule.from === '__ns') return wrap(() => normalizeNamespace(rule.to), 'namespace');
+  // Syntax only: expanded for a stand-in node at the root, as rcl's remap parser validates each side.
+  wrap(() => expandName(rule.from, 'node', '/'), 'from');
+  wrap(() => expandName(rule.to, 'node', '/'), 'to');
 }
 
 /**
@@ -96,14 +162,16 @@ export function resolveName(
 
 /**
  * Name, absolute namespace and fully qualified name of a node about to be created; throws
- * KZ_ERR_INVALID_NAME for a bad name and KZ_ERR_DUPLICATE_NODE when `taken(fqn)`.
+ * KZ_ERR_INVALID_NAME for a bad name, namespace or remap rule and KZ_ERR_DUPLICATE_NODE when `taken(fqn)`.
  */
 export function newNodeIdentity(
   name: string,
   namespace: string | undefined,
   taken: (fqn: string) => boolean,
+  remappings: ReadonlyArray<RemapRule> = [],
 ): { namespace: string; fqn: string } {
   validateNodeName(name);
+  for (const rule of remappings) validateRemapRule(rule);
   const ns = normalizeNamespace(namespace);
   const fqn = fullyQualifiedNodeName(ns, name);
   if (taken(fqn)) {

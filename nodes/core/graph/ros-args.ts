@@ -7,7 +7,7 @@ import { parseDocument, visit, type Document } from 'yaml';
 import { KizunaError } from '../errors';
 import type { ParamValue } from './params';
 import type { RemapRule } from './types';
-import { fullyQualifiedNodeName } from './names';
+import { fullyQualifiedNodeName, validateRemapRule } from './names';
 
 /** One `<node pattern>: ros__parameters:` block of a parameter file. */
 export interface ParamBlock {
@@ -210,6 +210,9 @@ function splitAssign(arg: string, flag: string): [string, string] {
   return [arg.slice(0, at), arg.slice(at + 2)];
 }
 
+/** The levels rcl accepts for `--log-level` (case-insensitive); `warning` is kizuna's alias of `warn`. */
+const RCL_LOG_LEVELS = ['debug', 'info', 'warn', 'warning', 'error', 'fatal'];
+
 /** Parses a command line; only what sits between `--ros-args` and `--` (or the end) is ROS's. Throws KZ_ERR_ROS_ARGS. */
 export function parseRosArgs(argv: ReadonlyArray<string>): RosArgs {
   const out: RosArgs = {
@@ -270,6 +273,12 @@ export function parseRosArgs(argv: ReadonlyArray<string>): RosArgs {
         const colon = lhs.indexOf(':');
         const node = colon > 0 ? lhs.slice(0, colon) : undefined;
         const from = colon > 0 ? lhs.slice(colon + 1) : lhs;
+        // Checked now, as rcl checks remap rules while parsing: never on some later name lookup.
+        try {
+          validateRemapRule({ from, to, ...(node ? { node } : {}) });
+        } catch (err) {
+          throw argError((err as Error).message);
+        }
         if (from === '__node' || from === '__name') {
           if (node) out.nodeRenames[node] = to;
           else out.nodeName = to;
@@ -281,7 +290,11 @@ export function parseRosArgs(argv: ReadonlyArray<string>): RosArgs {
       }
       case '--log-level': {
         const v = next();
-        out.logLevel = v.includes(':=') ? splitAssign(v, arg)[1] : v;
+        const level = v.includes(':=') ? splitAssign(v, arg)[1] : v;
+        if (!RCL_LOG_LEVELS.includes(level.toLowerCase())) {
+          throw argError(`--log-level must be one of ${RCL_LOG_LEVELS.join(', ')}, got '${level}'`);
+        }
+        out.logLevel = level;
         break;
       }
       case '-e':

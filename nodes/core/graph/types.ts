@@ -57,6 +57,19 @@ export interface IncompatibleQoSEvent {
   subscriptionQoS: QoSProfile;
 }
 
+/**
+ * A missed QoS deadline (`deadlineSec`): on a subscription, no message arrived for a whole period (DDS
+ * requested-deadline-missed); on a publisher, it published none (offered-deadline-missed).
+ */
+export interface DeadlineMissedEvent {
+  topic: string;
+  side: 'publisher' | 'subscription';
+  /** Missed periods since the endpoint was created. */
+  totalCount: number;
+  /** Missed periods this event reports (more than 1 when the check itself ran late). */
+  totalCountChange: number;
+}
+
 export interface Publisher<T extends MessageTypeName> {
   readonly topic: string;
   readonly type: T;
@@ -67,6 +80,8 @@ export interface Publisher<T extends MessageTypeName> {
   subscriptionCount(): number;
   /** Calls `cb` when a subscription with incompatible QoS appears on the topic. */
   onIncompatibleQoS(cb: (ev: IncompatibleQoSEvent) => void): void;
+  /** Calls `cb` for each deadline period without a publish; never called without `deadlineSec` in the QoS. */
+  onDeadlineMissed(cb: (ev: DeadlineMissedEvent) => void): void;
 }
 
 export interface Subscription<T extends MessageTypeName> {
@@ -77,6 +92,24 @@ export interface Subscription<T extends MessageTypeName> {
   publisherCount(): number;
   /** Calls `cb` when a publisher with incompatible QoS appears on the topic. */
   onIncompatibleQoS(cb: (ev: IncompatibleQoSEvent) => void): void;
+  /** Calls `cb` for each deadline period without a message; never called without `deadlineSec` in the QoS. */
+  onDeadlineMissed(cb: (ev: DeadlineMissedEvent) => void): void;
+}
+
+/**
+ * What a timer callback is told about its call, as rcl_timer_call_with_info reports it (rclnodejs passes
+ * `{ expectedCallTime, actualCallTime }` on Jazzy). Times are nanoseconds on the timer's clock.
+ */
+export interface TimerInfo {
+  /** When this call was due. */
+  expectedCallNs: bigint;
+  /** When it ran. */
+  actualCallNs: bigint;
+  /**
+   * Whole periods between the due time and the call: the ticks skipped because the timer ran late (rcl
+   * calls a late timer once, not once per missed period). 0 when on time.
+   */
+  missedTicks: number;
 }
 
 export interface Timer {
@@ -84,6 +117,8 @@ export interface Timer {
   readonly periodSec: number;
   cancel(): void;
   isCanceled(): boolean;
+  /** Restarts the period from now (next call one period later) and un-cancels the timer, as rclcpp/rclnodejs `reset()`. */
+  reset(): void;
 }
 
 export interface ServiceServer {
@@ -94,11 +129,15 @@ export interface ServiceClient<T extends ServiceTypeName> {
   readonly name: string;
   /** True when a server is available now. */
   isServiceReady(): boolean;
-  /** Resolves true once a server is available, false after `timeoutSec` (seconds). */
+  /** Resolves true once a server is available, false after `timeoutSec` (seconds; KZ_ERR_CLOCK for NaN or < 0). */
   waitForService(timeoutSec: number): Promise<boolean>;
   /**
    * Sends a request and resolves with the response. Rejects with KZ_ERR_SERVICE_UNAVAILABLE when no
-   * server answers within `timeoutSec` (default 5 s), KZ_ERR_SERVICE_FAILED when the server fails.
+   * server answers within `timeoutSec` (default 5 s) — including when the handler threw or returned an
+   * invalid response: a ROS 2 service has no failure reply, so on both graphs no response is sent, the
+   * server's node reports the error, and the caller times out — or when the server is destroyed first;
+   * KZ_ERR_GRAPH_SHUTDOWN once this client's node is destroyed; KZ_ERR_CLOCK for a timeout that is not a
+   * finite number of seconds in [0, 2147483.647]; KZ_ERR_SERVICE_FAILED when rclnodejs fails the call.
    */
   call(request: RequestOf<T>, options?: { timeoutSec?: number }): Promise<ResponseOf<T>>;
 }
@@ -115,7 +154,11 @@ export interface GoalOutcome<T extends ActionTypeName> {
 export interface ClientGoalHandle<T extends ActionTypeName> {
   /** Goal id as a UUID string. */
   readonly goalId: string;
-  /** Resolves when the goal reaches a terminal state. */
+  /**
+   * Resolves when the goal reaches a terminal state. Rejects with KZ_ERR_SERVICE_UNAVAILABLE when the
+   * action server is destroyed first (a dead server's goal never looks successful), and with
+   * KZ_ERR_GRAPH_SHUTDOWN when this client's node is destroyed or the graph shuts down.
+   */
   result(): Promise<GoalOutcome<T>>;
   /** Requests cancellation; resolves true when the server accepted the cancel request. */
   cancel(): Promise<boolean>;
@@ -187,8 +230,12 @@ export interface RosNode {
     qos?: QoSSpec,
   ): Subscription<T>;
 
-  /** A timer on the node's clock firing every `periodSec` seconds. */
-  createTimer(periodSec: number, callback: () => void): Timer;
+  /**
+   * A timer on the node's clock firing every `periodSec` seconds. Throws KZ_ERR_CLOCK for a period that is
+   * not a finite number > 0, rounds to 0 ns, or exceeds int64 nanoseconds. A late timer is called once and
+   * the callback's `info.missedTicks` says how many periods it skipped (a warning is logged on the wall clock).
+   */
+  createTimer(periodSec: number, callback: (info: TimerInfo) => void): Timer;
 
   /**
    * Declares every key of `schema` as a ROS 2 parameter, applies overrides, validates, and returns the
@@ -211,7 +258,11 @@ export interface RosNode {
 
   on<E extends keyof NodeEvents>(event: E, listener: NodeEvents[E]): void;
 
-  /** Destroys every entity of the node. Idempotent. */
+  /**
+   * Destroys every entity of the node. Idempotent. Its servers answer nothing more (their callers get
+   * KZ_ERR_SERVICE_UNAVAILABLE), its clients' pending calls, goals and results reject with
+   * KZ_ERR_GRAPH_SHUTDOWN, its timers stop.
+   */
   destroy(): void;
 }
 

@@ -1,46 +1,28 @@
 /**
  * Checks a JavaScript value against its ROS 2 message definition, field by field, the way a typed
  * middleware would refuse it: unknown or missing fields, wrong types, integer overflow, float32 overflow,
- * wrong fixed-array length, exceeded bounds. Non-finite floats are allowed here (REP 117 uses ±Inf and NaN
- * in LaserScan); rejecting them where they make no sense is the receiving node's job.
+ * wrong fixed-array length, exceeded bounds (strings in UTF-8 bytes, as rosidl counts them). Non-finite
+ * floats are allowed here (REP 117 uses ±Inf and NaN in LaserScan); rejecting them where they make no
+ * sense is the receiving node's job.
+ *
+ * Each type is compiled once into a checker (see codec.ts) that validates and copies in one pass, reading
+ * every field once; the interpreter below only runs when that checker refuses a value, to name every
+ * problem with its path.
  */
-import { KizunaError } from '../errors';
+import { KizunaError, isKizunaError } from '../errors';
 import type { FieldDef, MsgDef } from './definition';
 import { messageDefinition } from './index';
+import { codecFor } from './codec';
+import { FLOAT32_MAX, INT_RANGE, utf8Length } from './limits';
+
+export { codecFor, type MessageCodec } from './codec';
+export { FLOAT32_MAX, INT_RANGE, utf8Length } from './limits';
 
 /** One way a value fails its definition: the dotted path of the field and why. */
 export interface MessageProblem {
   path: string;
   why: string;
 }
-
-const INT_RANGE: Record<string, [bigint, bigint]> = {
-  int8: [-128n, 127n],
-  uint8: [0n, 255n],
-  byte: [0n, 255n],
-  char: [0n, 255n],
-  int16: [-32768n, 32767n],
-  uint16: [0n, 65535n],
-  int32: [-2147483648n, 2147483647n],
-  uint32: [0n, 4294967295n],
-  int64: [-9223372036854775808n, 9223372036854775807n],
-  uint64: [0n, 18446744073709551615n],
-};
-
-const FLOAT32_MAX = 3.4028234663852886e38;
-
-const TYPED_ARRAY: Record<string, (new (values: ArrayLike<number>) => ArrayLike<number>) | undefined> = {
-  byte: Uint8Array,
-  uint8: Uint8Array,
-  char: Int8Array,
-  int8: Int8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
 
 const MAX_PROBLEMS = 10;
 
@@ -87,10 +69,15 @@ function checkPrimitive(type: string, v: unknown, path: string, field: FieldDef,
       if (typeof v !== 'boolean') out.push({ path, why: `expected bool, got ${describe(v)}` });
       return;
     case 'string':
-    case 'wstring':
       if (typeof v !== 'string') out.push({ path, why: `expected string, got ${describe(v)}` });
+      else if (field.stringUpperBound !== undefined && utf8Length(v) > field.stringUpperBound) {
+        out.push({ path, why: `string of ${utf8Length(v)} UTF-8 bytes exceeds its bound ${field.stringUpperBound}` });
+      }
+      return;
+    case 'wstring':
+      if (typeof v !== 'string') out.push({ path, why: `expected wstring, got ${describe(v)}` });
       else if (field.stringUpperBound !== undefined && v.length > field.stringUpperBound) {
-        out.push({ path, why: `string longer than its bound ${field.stringUpperBound}` });
+        out.push({ path, why: `wstring longer than its bound ${field.stringUpperBound}` });
       }
       return;
     case 'float32':
@@ -106,10 +93,22 @@ function checkPrimitive(type: string, v: unknown, path: string, field: FieldDef,
         out.push({ path, why: `unsupported primitive type '${type}'` });
         return;
       }
+      const wide = type === 'int64' || type === 'uint64';
       let big: bigint;
-      if (typeof v === 'bigint') big = v;
-      else if (typeof v === 'number' && Number.isInteger(v)) big = BigInt(v);
-      else {
+      if (typeof v === 'bigint' && wide) big = v;
+      else if (typeof v === 'bigint') {
+        out.push({ path, why: `expected ${type} (integer number), got bigint ${v}: bigint is only for int64/uint64` });
+        return;
+      } else if (typeof v === 'number' && Number.isInteger(v)) {
+        if (wide && !Number.isSafeInteger(v)) {
+          out.push({
+            path,
+            why: `${v} is beyond the safe-integer range of a number; pass ${type} values this large as bigint`,
+          });
+          return;
+        }
+        big = BigInt(v);
+      } else {
         out.push({ path, why: `expected ${type} (integer), got ${describe(v)}` });
         return;
       }
@@ -143,7 +142,16 @@ function checkField(field: FieldDef, v: unknown, path: string, out: MessageProbl
     out.push({ path, why: `bounded array allows at most ${field.arrayUpperBound} elements, got ${arr.length}` });
     return;
   }
-  for (let i = 0; i < arr.length && out.length < MAX_PROBLEMS; i++) checkValue(field, arr[i], `${path}[${i}]`, out);
+  for (let i = 0; i < arr.length && out.length < MAX_PROBLEMS; i++) {
+    let e: unknown;
+    try {
+      e = arr[i];
+    } catch (err) {
+      out.push({ path: `${path}[${i}]`, why: `reading the element threw: ${(err as Error)?.message ?? String(err)}` });
+      continue;
+    }
+    checkValue(field, e, `${path}[${i}]`, out);
+  }
 }
 
 function checkMessage(def: MsgDef, v: unknown, path: string, out: MessageProblem[]): void {
@@ -153,7 +161,17 @@ function checkMessage(def: MsgDef, v: unknown, path: string, out: MessageProblem
   }
   const obj = v as Record<string, unknown>;
   const names = def.fields.map((f) => f.name);
-  for (const key of Object.keys(obj)) {
+  let keys: string[];
+  try {
+    keys = Object.keys(obj);
+  } catch (err) {
+    out.push({
+      path: path || '(message)',
+      why: `its fields cannot be listed: ${(err as Error)?.message ?? String(err)}`,
+    });
+    return;
+  }
+  for (const key of keys) {
     if (!names.includes(key)) {
       const hint = nearest(key, names);
       out.push({
@@ -165,19 +183,44 @@ function checkMessage(def: MsgDef, v: unknown, path: string, out: MessageProblem
   for (const field of def.fields) {
     if (out.length >= MAX_PROBLEMS) return;
     const fpath = path ? `${path}.${field.name}` : field.name;
-    if (!Object.prototype.hasOwnProperty.call(obj, field.name) || obj[field.name] === undefined) {
+    let value: unknown;
+    try {
+      value = obj[field.name];
+    } catch (err) {
+      out.push({ path: fpath, why: `reading the field threw: ${(err as Error)?.message ?? String(err)}` });
+      continue;
+    }
+    if (value === undefined) {
       out.push({ path: fpath, why: `missing field (${field.type}${field.isArray ? '[]' : ''})` });
       continue;
     }
-    checkField(field, obj[field.name], fpath, out);
+    checkField(field, value, fpath, out);
   }
 }
 
 /** Every way `value` fails to be a `type` message (at most 10), or an empty list when it is valid. */
 export function messageProblems(type: string, value: unknown): MessageProblem[] {
   const out: MessageProblem[] = [];
-  checkMessage(messageDefinition(type), value, '', out);
+  try {
+    checkMessage(messageDefinition(type), value, '', out);
+  } catch (err) {
+    if (isKizunaError(err, 'KZ_ERR_UNKNOWN_TYPE')) throw err;
+    // A proxy or exotic object that throws where a plain one would not: still a clear, coded refusal.
+    out.push({ path: '(message)', why: `cannot be read: ${(err as Error)?.message ?? String(err)}` });
+  }
   return out;
+}
+
+/** The KZ_ERR_MSG_INVALID error for `problems` of a `type` value (on `topic`, when given). */
+export function invalidMessageError(type: string, problems: MessageProblem[], topic?: string): KizunaError {
+  const where = topic ? `topic '${topic}' (${type})` : type;
+  const text = problems.map((p) => `field '${p.path}': ${p.why}`).join('; ');
+  return new KizunaError('KZ_ERR_MSG_INVALID', `invalid message on ${where}: ${text}`, {
+    entity: topic ?? type,
+    type,
+    field: problems[0]?.path,
+    problems,
+  });
 }
 
 /**
@@ -185,16 +228,16 @@ export function messageProblems(type: string, value: unknown): MessageProblem[] 
  * (when given) and each bad field: `topic '/scan' (sensor_msgs/msg/LaserScan): field 'rangs': unknown field`.
  */
 export function assertMessage(type: string, value: unknown, topic?: string): void {
-  const problems = messageProblems(type, value);
-  if (problems.length === 0) return;
-  const where = topic ? `topic '${topic}' (${type})` : type;
-  const text = problems.map((p) => `field '${p.path}': ${p.why}`).join('; ');
-  throw new KizunaError('KZ_ERR_MSG_INVALID', `invalid message on ${where}: ${text}`, {
-    entity: topic ?? type,
-    type,
-    field: problems[0]!.path,
-    problems,
-  });
+  codecFor(type).validate(value, topic);
+}
+
+/**
+ * The copy a subscriber receives: a checked deep copy (no sharing with the publisher or other subscribers),
+ * with numeric primitive arrays as typed arrays and 64-bit integers as bigint, which is how rclnodejs hands
+ * them to callbacks, and float32 values rounded as a C float stores them. Throws KZ_ERR_MSG_INVALID.
+ */
+export function deliveryCopy(type: string, value: unknown): unknown {
+  return codecFor(type).check(value);
 }
 
 function defaultPrimitive(type: string): boolean | number | bigint | string {
@@ -216,33 +259,4 @@ export function createMessage(type: string): Record<string, unknown> {
     else msg[f.name] = Array.from({ length: f.arrayLength ?? 0 }, one);
   }
   return msg;
-}
-
-/**
- * The copy a subscriber receives: a deep copy (no sharing with the publisher or other subscribers), with
- * numeric primitive arrays as typed arrays, which is how rclnodejs hands them to callbacks.
- */
-export function deliveryCopy(type: string, value: unknown): unknown {
-  const def = messageDefinition(type);
-  const src = value as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const f of def.fields) {
-    const v = src[f.name];
-    if (f.isComplex) {
-      out[f.name] = f.isArray
-        ? Array.from(v as ArrayLike<unknown>, (e) => deliveryCopy(f.type, e))
-        : deliveryCopy(f.type, v);
-    } else if (f.type === 'int64' || f.type === 'uint64') {
-      // 64-bit integers arrive as bigint, as rclnodejs delivers them, even when published as numbers.
-      out[f.name] = f.isArray
-        ? Array.from(v as ArrayLike<number | bigint>, (e) => BigInt(e))
-        : BigInt(v as number | bigint);
-    } else if (f.isArray) {
-      const Typed = TYPED_ARRAY[f.type];
-      out[f.name] = Typed ? new Typed(v as ArrayLike<number>) : Array.from(v as ArrayLike<unknown>);
-    } else {
-      out[f.name] = v;
-    }
-  }
-  return out;
 }

@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { nearestReturn } from '../../../nodes/example_nearest/logic';
+import { nearestReturn, staleScanWarning } from '../../../nodes/example_nearest/logic';
 
 const base = { angle_min: -1, angle_increment: 0.5, range_min: 0.1, range_max: 10 };
 
@@ -18,5 +18,23 @@ describe('example_nearest logic', () => {
 
   it('returns nothing for a scan whose limits are not finite', () => {
     expect(nearestReturn({ ...base, angle_increment: NaN, ranges: [1] })).toBeUndefined();
+  });
+});
+
+describe('example_nearest stale-scan warning', () => {
+  it('says "yet" before the first scan instead of an infinite age', () => {
+    expect(staleScanWarning({ lastScanSec: undefined, lastWarnSec: undefined }, 1, 0.5, 5)).toBe('yet');
+  });
+
+  it('stays quiet while scans are fresh and gives the age during an outage', () => {
+    expect(staleScanWarning({ lastScanSec: 10, lastWarnSec: undefined }, 10.4, 0.5, 5)).toBeUndefined();
+    expect(staleScanWarning({ lastScanSec: 10, lastWarnSec: undefined }, 11.5, 0.5, 5)).toBe('for 1.50 s');
+  });
+
+  it('throttles repeated warnings to one per warn_every_s', () => {
+    const state = { lastScanSec: undefined, lastWarnSec: 100 };
+    expect(staleScanWarning(state, 100.5, 0.5, 5)).toBeUndefined();
+    expect(staleScanWarning(state, 104.9, 0.5, 5)).toBeUndefined();
+    expect(staleScanWarning(state, 105, 0.5, 5)).toBe('yet');
   });
 });

@@ -7,6 +7,9 @@ import {
   timeToNs,
   timeToSec,
   timerStep,
+  periodToNs,
+  timeoutToMs,
+  MAX_TIMEOUT_SEC,
 } from '../../../nodes/core/graph/clock';
 
 describe('clocks and ROS time', () => {
@@ -46,5 +49,29 @@ describe('clocks and ROS time', () => {
     const b = c.nowNs();
     expect(b >= a).toBe(true);
     expect(Math.abs(Number(a / 1_000_000n) - Date.now())).toBeLessThan(1000);
+  });
+
+  it('validates periods and timeouts: no NaN, no zero period, nothing a timer cannot hold', () => {
+    expect(periodToNs(0.1)).toBe(100_000_000n);
+    expect(periodToNs(1e-9)).toBe(1n);
+    for (const bad of [Number.NaN, 0, -1, Infinity, 1e-10, 1e11]) {
+      expect(() => periodToNs(bad)).toThrow(expect.objectContaining({ code: 'KZ_ERR_CLOCK' }));
+    }
+    expect(timeoutToMs(0)).toBe(0);
+    expect(timeoutToMs(1.0001)).toBe(1001);
+    for (const bad of [Number.NaN, -0.1, Infinity, MAX_TIMEOUT_SEC + 1]) {
+      expect(() => timeoutToMs(bad)).toThrow(expect.objectContaining({ code: 'KZ_ERR_CLOCK' }));
+    }
+  });
+
+  it('tells every listener of a change even when one of them throws', () => {
+    const sim = new SettableClock('sim');
+    const seen: bigint[] = [];
+    sim.onChange(() => {
+      throw new Error('bad listener');
+    });
+    sim.onChange((ns) => seen.push(ns));
+    expect(() => sim.set(5n)).not.toThrow();
+    expect(seen).toEqual([5n]);
   });
 });

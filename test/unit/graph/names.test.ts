@@ -37,7 +37,9 @@ describe('ROS 2 name resolution', () => {
     expect(() => validateNodeName('safety_gate')).not.toThrow();
     expect(() => validateNodeName('safety-gate')).toThrow(/invalid node name 'safety-gate'/);
     expect(normalizeNamespace(undefined)).toBe('/');
-    expect(normalizeNamespace('fleet/r1/')).toBe('/fleet/r1');
+    expect(normalizeNamespace('fleet/r1')).toBe('/fleet/r1');
+    // rcl refuses a trailing '/' rather than trimming it.
+    expect(() => normalizeNamespace('fleet/r1/')).toThrow(/must not end with '\/'/);
     expect(() => normalizeNamespace('/r 1')).toThrow(expect.objectContaining({ code: 'KZ_ERR_INVALID_NAME' }));
   });
 });

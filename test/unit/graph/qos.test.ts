@@ -39,4 +39,17 @@ describe('QoS profiles and matching', () => {
     expect(incompatiblePolicy(latched, rel)).toBeUndefined();
     expect(incompatiblePolicy(latched, latched)).toBeUndefined();
   });
+
+  it('resolves system_default per side as Fast DDS does, and refuses unknown or unsupported keys by name', () => {
+    expect(resolveQoS('system_default', 'publisher').reliability).toBe('reliable');
+    expect(resolveQoS('system_default', 'subscription').reliability).toBe('best_effort');
+    expect(resolveQoS({ base: 'system_default' }, 'subscription').depth).toBe(1);
+    expect(() => resolveQoS({ durabilty: 'volatile' } as never)).toThrow(/unknown QoS key 'durabilty'.*'durability'/);
+    expect(() => resolveQoS({ lifespanSec: 1 } as never)).toThrow(/'lifespanSec': lifespan is not supported/);
+    expect(resolveQoS({ deadlineSec: 0.1 }).deadlineSec).toBe(0.1);
+    expect(resolveQoS({ deadlineSec: Infinity }).deadlineSec).toBeUndefined();
+    expect(() => resolveQoS({ deadlineSec: Number.NaN })).toThrow(
+      expect.objectContaining({ code: 'KZ_ERR_QOS_INVALID' }),
+    );
+  });
 });

@@ -156,4 +156,19 @@ describe('--ros-args', () => {
     expect(() => parseRosArgs(['--ros-args', '--params-file'])).toThrow(/--params-file needs a value/);
     expect(() => parseRosArgs(['--ros-args', '--bogus'])).toThrow(expect.objectContaining({ code: 'KZ_ERR_ROS_ARGS' }));
   });
+
+  it('refuses a malformed remap rule or log level while parsing, as rcl does, not on a later name lookup', () => {
+    expect(() => parseRosArgs(['--ros-args', '-r', 'scan:=front scan'])).toThrow(
+      /--ros-args: remap rule 'scan:=front scan': to: invalid topic or service name/,
+    );
+    expect(() => parseRosArgs(['--ros-args', '-r', '9scan:=front'])).toThrow(
+      expect.objectContaining({ code: 'KZ_ERR_ROS_ARGS' }),
+    );
+    expect(() => parseRosArgs(['--ros-args', '-r', '__ns:=/robot1/'])).toThrow(/must not end with '\/'/);
+    expect(() => parseRosArgs(['--ros-args', '-r', '__node:=bad-name'])).toThrow(/invalid node name/);
+    expect(() => parseRosArgs(['--ros-args', '--log-level', 'LOUD'])).toThrow(
+      /--log-level must be one of debug, info, warn, warning, error, fatal, got 'LOUD'/,
+    );
+    expect(parseRosArgs(['--ros-args', '--log-level', 'WARN']).logLevel).toBe('WARN');
+  });
 });

@@ -18,10 +18,13 @@ import { messageDefinition } from '../../interfaces';
 import { KizunaError } from '../../errors';
 import { childLogger, defaultLogger, type Logger } from '../../logging';
 import { Executor } from './executor';
-import { InProcessPublisher, InProcessSubscription, TopicBus } from './topics';
-import { ServiceRegistry } from './services';
-import { SettableClock, SystemClock, secToNs, timeFromNs, timerStep, type Clock, type RosTime } from '../clock';
-import { errorText, invokeCallback } from '../callbacks';
+import { InProcessPublisher, InProcessSubscription, TopicBus, type DeadlineWatchFactory } from './topics';
+import { ServiceRegistry, type ClientOwner } from './services';
+import { PendingCalls } from '../pending';
+import { TimerService, type InProcessTimer } from './timers';
+import { SettableClock, SystemClock, periodToNs, timeFromNs, type Clock, type RosTime } from '../clock';
+import { errorText, invokeWith, nodeErrorReporter } from '../callbacks';
+import { DeadlineWatch } from '../deadline';
 import { resolveQoS, type QoSSpec } from '../qos';
 import { fullyQualifiedNodeName, newNodeIdentity, resolveName } from '../names';
 import { prepareDeclaration, useSimTimeFrom, type ParamValue } from '../params';
@@ -39,6 +42,7 @@ import type {
   ServiceServer,
   Subscription,
   Timer,
+  TimerInfo,
 } from '../types';
 
 export interface InProcessGraphOptions {
@@ -67,20 +71,73 @@ export class InProcessGraph implements RosGraph {
   readonly robot: string | undefined;
   private readonly nodes = new Map<string, InProcessNode>();
   private down = false;
+  /** Timers on `clock`, in one ordered queue. */
+  readonly timers: TimerService;
+  /** Sim time shared by every use_sim_time node, driven by the graph's one /clock subscription. */
+  private sim: { clock: SettableClock; timers: TimerService; sub: InProcessSubscription<MessageTypeName> } | undefined;
+  private simUsers = 0;
 
   constructor(options: InProcessGraphOptions = {}) {
+    if (options.clock !== undefined && options.clock !== 'system' && options.clock !== 'manual') {
+      throw new KizunaError('KZ_ERR_CLOCK', `graph clock must be 'system' or 'manual', got '${String(options.clock)}'`);
+    }
     this.clock = options.clock === 'manual' ? new SettableClock('manual') : new SystemClock();
     this.logger = options.logger ?? defaultLogger();
     this.robot = options.robot;
     this.executor = new Executor((err) => this.logger.error(`in-process executor task failed: ${errorText(err)}`));
     this.topics = new TopicBus(this.executor);
     this.services = new ServiceRegistry(this.executor);
+    this.timers = new TimerService(this.clock, this.executor);
+  }
+
+  /**
+   * @internal The sim clock for a use_sim_time node. The graph subscribes to /clock once for all of them
+   * (rclcpp's ClockQoS: keep_last 1, best_effort), instead of once per node, and drops that subscription
+   * when the last of them is destroyed. Returns the clock, its timers and the release function.
+   */
+  acquireSimClock(): { clock: SettableClock; timers: TimerService; release: () => void } {
+    if (!this.sim) {
+      const clock = new SettableClock('sim');
+      const timers = new TimerService(clock, this.executor);
+      const logger = childLogger(this.logger, { node: '(graph /clock)', ...(this.robot ? { robot: this.robot } : {}) });
+      const sub = new InProcessSubscription(
+        this.topics,
+        'rosgraph_msgs/msg/Clock',
+        '/clock',
+        resolveQoS(CLOCK_QOS, 'subscription'),
+        (msg: MessageOf<'rosgraph_msgs/msg/Clock'>) => {
+          clock.set(BigInt(msg.clock.sec) * 1_000_000_000n + BigInt(msg.clock.nanosec));
+        },
+        (err) => logger.error(err.message, { code: err.code }),
+        logger,
+        () => {
+          throw new KizunaError('KZ_ERR_QOS_INVALID', 'the /clock subscription has no deadline');
+        },
+      ) as unknown as InProcessSubscription<MessageTypeName>;
+      this.topics.addSubscription(sub);
+      this.sim = { clock, timers, sub };
+    }
+    this.simUsers++;
+    const sim = this.sim;
+    let released = false;
+    return {
+      clock: sim.clock,
+      timers: sim.timers,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (--this.simUsers > 0 || this.sim !== sim) return;
+        this.topics.removeSubscription(sim.sub);
+        sim.timers.stop();
+        this.sim = undefined;
+      },
+    };
   }
 
   createNode(name: string, options: NodeOptions = {}): RosNode {
     if (this.down)
       throw new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', 'the in-process graph is shut down', { entity: name });
-    const { namespace, fqn } = newNodeIdentity(name, options.namespace, (f) => this.nodes.has(f));
+    const { namespace, fqn } = newNodeIdentity(name, options.namespace, (f) => this.nodes.has(f), options.remappings);
     const node = new InProcessNode(this, name, namespace, options);
     this.nodes.set(fqn, node);
     return node;
@@ -117,12 +174,11 @@ export class InProcessGraph implements RosGraph {
     if (this.down) return;
     for (const node of [...this.nodes.values()]) node.destroy();
     this.down = true;
+    this.services.shutdown();
+    this.timers.stop();
+    this.sim?.timers.stop();
     this.executor.stop();
   }
-}
-
-interface TimerState extends Timer {
-  fire(nowNs: bigint): void;
 }
 
 class InProcessNode implements RosNode {
@@ -134,7 +190,12 @@ class InProcessNode implements RosNode {
   private readonly overrides: Readonly<Record<string, ParamValue>>;
   private readonly params = new Map<string, ParamValue>();
   private readonly cleanups: Array<() => void> = [];
+  private readonly timers: TimerService;
   private destroyed = false;
+  private readonly reportError: (err: KizunaError) => void;
+  private readonly deadlines: DeadlineWatchFactory;
+  /** What this node's service and action clients wait on; closed when the node is destroyed. */
+  private readonly owner: ClientOwner;
 
   constructor(
     private readonly graph: InProcessGraph,
@@ -149,21 +210,31 @@ class InProcessNode implements RosNode {
     });
     this.remaps = options.remappings ?? [];
     this.overrides = options.parameterOverrides ?? {};
+    this.reportError = nodeErrorReporter(
+      this.fullyQualifiedName,
+      () => this.emitter.listenerCount('error'),
+      (err) => this.emitter.emit('error', err),
+      this.logger,
+    );
+    this.owner = { pending: new PendingCalls(this.fullyQualifiedName), reportError: this.reportError };
+    this.deadlines = (side, topic, periodSec) =>
+      new DeadlineWatch(
+        side,
+        topic,
+        periodSec,
+        (p, tick) => this.newTimer(p, tick, 'deadline watch'),
+        this.reportError,
+      );
     const useSimTime = useSimTimeFrom(this.overrides, this.fullyQualifiedName);
     this.params.set('use_sim_time', useSimTime);
     if (useSimTime) {
-      const sim = new SettableClock('sim');
-      this.clock = sim;
-      this.createSubscription(
-        'rosgraph_msgs/msg/Clock',
-        '/clock',
-        (msg) => {
-          sim.set(BigInt(msg.clock.sec) * 1_000_000_000n + BigInt(msg.clock.nanosec));
-        },
-        CLOCK_QOS,
-      );
+      const sim = graph.acquireSimClock();
+      this.clock = sim.clock;
+      this.timers = sim.timers;
+      this.cleanups.push(sim.release);
     } else {
       this.clock = graph.clock;
+      this.timers = graph.timers;
     }
   }
 
@@ -175,12 +246,6 @@ class InProcessNode implements RosNode {
       });
     }
   }
-
-  private reportError = (err: KizunaError): void => {
-    err.context.node ??= this.fullyQualifiedName;
-    if (this.emitter.listenerCount('error') > 0) this.emitter.emit('error', err);
-    else this.logger.error(err.message, { code: err.code, entity: err.context.entity });
-  };
 
   now(): RosTime {
     return timeFromNs(this.clock.nowNs());
@@ -197,9 +262,10 @@ class InProcessNode implements RosNode {
       this.graph.topics,
       type,
       this.resolveName(topic),
-      resolveQoS(qos),
+      resolveQoS(qos, 'publisher'),
       this.logger,
       this.reportError,
+      this.deadlines,
     );
     this.graph.topics.addPublisher(pub as unknown as InProcessPublisher<MessageTypeName>);
     this.cleanups.push(() => this.graph.topics.removePublisher(pub as unknown as InProcessPublisher<MessageTypeName>));
@@ -218,10 +284,11 @@ class InProcessNode implements RosNode {
       this.graph.topics,
       type,
       this.resolveName(topic),
-      resolveQoS(qos),
+      resolveQoS(qos, 'subscription'),
       callback,
       this.reportError,
       this.logger,
+      this.deadlines,
     );
     this.graph.topics.addSubscription(sub as unknown as InProcessSubscription<MessageTypeName>);
     this.cleanups.push(() =>
@@ -230,45 +297,32 @@ class InProcessNode implements RosNode {
     return sub;
   }
 
-  createTimer(periodSec: number, callback: () => void): Timer {
+  createTimer(periodSec: number, callback: (info: TimerInfo) => void): Timer {
     this.ensureAlive('timer');
-    if (!Number.isFinite(periodSec) || periodSec <= 0) {
-      throw new KizunaError('KZ_ERR_CLOCK', `timer period must be a finite number of seconds > 0, got ${periodSec}`, {
-        node: this.fullyQualifiedName,
-      });
+    return this.newTimer(periodSec, callback, 'timer callback');
+  }
+
+  /** A timer on the node's clock, destroyed with the node. */
+  private newTimer(periodSec: number, callback: (info: TimerInfo) => void, what: string): Timer {
+    let periodNs: bigint;
+    try {
+      periodNs = periodToNs(periodSec);
+    } catch (err) {
+      (err as KizunaError).context.node = this.fullyQualifiedName;
+      throw err;
     }
-    const periodNs = secToNs(periodSec);
-    const executor = this.graph.executor;
-    let canceled = false;
-    let nextNs = this.clock.nowNs() + periodNs;
-    const run = (): void => {
-      if (canceled || this.destroyed) return;
-      invokeCallback(callback, 'timer callback', `timer(${periodSec}s)`, this.reportError);
-    };
-    const timer: TimerState = {
-      periodSec,
-      cancel: () => {
-        canceled = true;
-        stop();
-      },
-      isCanceled: () => canceled,
-      fire: (nowNs: bigint) => {
-        // The executor re-checks a timer that just fired, so a jump fires it at most twice (see timerStep).
-        for (let step = timerStep(nextNs, periodNs, nowNs); !canceled; step = timerStep(nextNs, periodNs, nowNs)) {
-          nextNs = step.nextNs;
-          if (!step.fire) break;
-          executor.enqueue(run);
-        }
-      },
-    };
-    let stop: () => void;
-    if (this.clock instanceof SettableClock) {
-      stop = this.clock.onChange((ns) => timer.fire(ns));
-    } else {
-      const handle = setInterval(() => executor.enqueue(run), Math.max(1, periodSec * 1000));
-      stop = () => clearInterval(handle);
-    }
-    this.cleanups.push(() => timer.cancel());
+    const entity = `timer(${periodSec}s)`;
+    const fire = (info: TimerInfo): void => invokeWith(callback, info, what, entity, this.reportError);
+    const timer: InProcessTimer = this.timers.create(periodSec, periodNs, fire, (missed) =>
+      this.logger.warn(
+        `${entity} ran late: ${missed} tick(s) missed (called once, as rcl does); the process is too busy`,
+        { entity, missedTicks: missed, totalMissedTicks: timer.missedTicksTotal },
+      ),
+    );
+    this.cleanups.push(() => {
+      timer.alive = false;
+      timer.cancel();
+    });
     return timer;
   }
 
@@ -316,7 +370,7 @@ class InProcessNode implements RosNode {
 
   createClient<T extends ServiceTypeName>(type: T, name: string): ServiceClient<T> {
     this.ensureAlive(name);
-    return this.graph.services.createClient(type, this.resolveName(name));
+    return this.graph.services.createClient(type, this.resolveName(name), this.owner);
   }
 
   createActionServer<T extends ActionTypeName>(type: T, name: string, handlers: ActionServerHandlers<T>): ActionServer {
@@ -328,7 +382,7 @@ class InProcessNode implements RosNode {
 
   createActionClient<T extends ActionTypeName>(type: T, name: string): ActionClient<T> {
     this.ensureAlive(name);
-    return this.graph.services.createActionClient(type, this.resolveName(name), this.reportError);
+    return this.graph.services.createActionClient(type, this.resolveName(name), this.owner);
   }
 
   on<E extends keyof NodeEvents>(event: E, listener: NodeEvents[E]): void {
@@ -338,6 +392,7 @@ class InProcessNode implements RosNode {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.owner.pending.close();
     for (const c of this.cleanups.splice(0).reverse()) c();
     this.graph.forget(this);
   }

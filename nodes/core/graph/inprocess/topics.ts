@@ -1,26 +1,47 @@
 /**
  * Topics of the in-process graph: publishers and subscriptions matched by name, type and QoS as DDS
- * matches them, keep_last queues that drop the oldest, and transient_local history for late joiners.
+ * matches them, keep_last queues that drop the oldest, transient_local history for late joiners, and
+ * deadline monitoring. Each publisher caches its matched subscriptions (invalidated when an endpoint on
+ * its topic comes or goes), and a publish validates once into an owned copy, then hands each subscription
+ * its own copy: no closure and no string is built per delivery.
  */
 import type { MessageOf, MessageTypeName } from '../../interfaces';
-import { assertMessage, deliveryCopy } from '../../interfaces/validate';
+import { codecFor, type MessageCodec } from '../../interfaces/validate';
 import { KizunaError } from '../../errors';
 import type { Logger } from '../../logging';
 import { incompatibilityText, incompatiblePolicy, type QoSProfile } from '../qos';
-import type { IncompatibleQoSEvent, Publisher, Subscription } from '../types';
-import type { Executor } from './executor';
-import { invokeCallback } from '../callbacks';
+import type { DeadlineMissedEvent, IncompatibleQoSEvent, Publisher, Subscription } from '../types';
+import { Ring, type Executor, type Runnable } from './executor';
+import { invokeCallback, invokeWith } from '../callbacks';
+import { DeadlineWatch } from '../deadline';
 
 type AnyMsg = unknown;
 
 /** Reports a callback's failure without throwing into the executor. */
 export type ErrorSink = (err: KizunaError) => void;
 
+/** Creates a deadline watch on the owning node's clock (a timer that `touch` restarts). */
+export type DeadlineWatchFactory = (
+  side: 'publisher' | 'subscription',
+  topic: string,
+  periodSec: number,
+) => DeadlineWatch;
+
+interface Topic {
+  name: string;
+  pubs: Set<AnyPub>;
+  subs: Set<AnySub>;
+}
+
 export class InProcessPublisher<T extends MessageTypeName> implements Publisher<T> {
   /** Last `depth` messages, kept for transient_local late joiners. */
-  readonly history: AnyMsg[] = [];
+  readonly history = new Ring<AnyMsg>(4);
   readonly qosListeners: Array<(ev: IncompatibleQoSEvent) => void> = [];
   destroyed = false;
+  /** Matched subscriptions, recomputed after the topic's endpoints change. */
+  matched: AnySub[] | undefined;
+  readonly codec: MessageCodec;
+  readonly deadline: DeadlineWatch | undefined;
 
   constructor(
     private readonly bus: TopicBus,
@@ -29,7 +50,11 @@ export class InProcessPublisher<T extends MessageTypeName> implements Publisher<
     readonly qos: QoSProfile,
     readonly logger: Logger,
     readonly onError: ErrorSink,
-  ) {}
+    deadlines: DeadlineWatchFactory,
+  ) {
+    this.codec = codecFor(type);
+    this.deadline = qos.deadlineSec !== undefined ? deadlines('publisher', topic, qos.deadlineSec) : undefined;
+  }
 
   publish(msg: MessageOf<T>): void {
     if (this.destroyed) {
@@ -37,27 +62,33 @@ export class InProcessPublisher<T extends MessageTypeName> implements Publisher<
         entity: this.topic,
       });
     }
-    assertMessage(this.type, msg, this.topic);
-    this.bus.publish(this, msg);
+    this.bus.publish(this as unknown as AnyPub, this.codec.check(msg, this.topic));
   }
 
   subscriptionCount(): number {
-    return this.bus.matchedSubscriptions(this).length;
+    return this.destroyed ? 0 : this.bus.matchedSubscriptions(this as unknown as AnyPub).length;
   }
 
   onIncompatibleQoS(cb: (ev: IncompatibleQoSEvent) => void): void {
     this.qosListeners.push(cb);
   }
+
+  onDeadlineMissed(cb: (ev: DeadlineMissedEvent) => void): void {
+    this.deadline?.listen(cb);
+  }
 }
 
-export class InProcessSubscription<T extends MessageTypeName> implements Subscription<T> {
-  readonly queue: AnyMsg[] = [];
+export class InProcessSubscription<T extends MessageTypeName> implements Subscription<T>, Runnable {
+  readonly queue = new Ring<AnyMsg>(4);
   readonly qosListeners: Array<(ev: IncompatibleQoSEvent) => void> = [];
   destroyed = false;
+  queued = false;
   /** Messages dropped because the keep_last queue was full. */
   dropped = 0;
-  /** True while a delivery task for this subscription waits in the executor. */
-  drainScheduled = false;
+  readonly codec: MessageCodec;
+  readonly deadline: DeadlineWatch | undefined;
+  private readonly what: string;
+  private readonly depth: number;
 
   constructor(
     private readonly bus: TopicBus,
@@ -67,33 +98,49 @@ export class InProcessSubscription<T extends MessageTypeName> implements Subscri
     readonly callback: (msg: MessageOf<T>) => void,
     readonly onError: ErrorSink,
     readonly logger: Logger,
-  ) {}
+    deadlines: DeadlineWatchFactory,
+  ) {
+    this.codec = codecFor(type);
+    this.what = `subscription callback on '${topic}'`;
+    this.depth = qos.history === 'keep_last' ? qos.depth : Infinity;
+    this.deadline = qos.deadlineSec !== undefined ? deadlines('subscription', topic, qos.deadlineSec) : undefined;
+  }
 
   publisherCount(): number {
-    return this.bus.matchedPublishers(this as unknown as AnySub).length;
+    return this.destroyed ? 0 : this.bus.matchedPublishers(this as unknown as AnySub).length;
   }
 
   onIncompatibleQoS(cb: (ev: IncompatibleQoSEvent) => void): void {
     this.qosListeners.push(cb);
   }
 
+  onDeadlineMissed(cb: (ev: DeadlineMissedEvent) => void): void {
+    this.deadline?.listen(cb);
+  }
+
   /** Adds a delivered copy, dropping the oldest beyond keep_last depth. */
   enqueue(copy: AnyMsg): void {
     this.queue.push(copy);
-    if (this.qos.history === 'keep_last' && this.queue.length > this.qos.depth) {
+    if (this.queue.length > this.depth) {
       this.queue.shift();
       this.dropped++;
     }
+    // A sample arrived: the requested deadline restarts (DDS counts arrivals, not callbacks).
+    this.deadline?.touch();
+  }
+
+  /** Delivers the oldest queued message: one per executor turn. */
+  runOne(): boolean {
+    if (this.destroyed) return false;
+    const msg = this.queue.shift();
+    if (msg === undefined) return false;
+    invokeWith(this.callback as (m: AnyMsg) => unknown, msg, this.what, this.topic, this.onError);
+    return this.queue.length > 0;
   }
 }
 
 type AnyPub = InProcessPublisher<MessageTypeName>;
 type AnySub = InProcessSubscription<MessageTypeName>;
-
-interface Topic {
-  pubs: Set<AnyPub>;
-  subs: Set<AnySub>;
-}
 
 export class TopicBus {
   private readonly topics = new Map<string, Topic>();
@@ -103,7 +150,7 @@ export class TopicBus {
   private topicOf(name: string): Topic {
     let t = this.topics.get(name);
     if (!t) {
-      t = { pubs: new Set(), subs: new Set() };
+      t = { name, pubs: new Set(), subs: new Set() };
       this.topics.set(name, t);
     }
     return t;
@@ -120,10 +167,16 @@ export class TopicBus {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** Forgets every publisher's matched list on `t` (an endpoint came or went). */
+  private invalidate(t: Topic): void {
+    for (const p of t.pubs) p.matched = undefined;
+  }
+
   addPublisher(pub: AnyPub): void {
     const t = this.topicOf(pub.topic);
     this.warnTypeMismatch(t, pub);
     t.pubs.add(pub);
+    this.invalidate(t);
     for (const sub of t.subs) if (sub.type === pub.type) this.checkQoS(pub, sub);
   }
 
@@ -131,29 +184,46 @@ export class TopicBus {
     const t = this.topicOf(sub.topic);
     this.warnTypeMismatch(t, sub);
     t.subs.add(sub);
+    this.invalidate(t);
     for (const pub of t.pubs) {
       if (pub.type !== sub.type || !this.checkQoS(pub, sub)) continue;
       // A transient_local subscription matched to a transient_local publisher gets its history.
       if (sub.qos.durability === 'transient_local' && pub.qos.durability === 'transient_local') {
-        for (const m of pub.history) sub.enqueue(deliveryCopy(sub.type, m));
-        if (pub.history.length > 0) this.scheduleDrain(sub);
+        for (const m of pub.history.toArray()) sub.enqueue(sub.codec.clone(m));
+        if (pub.history.length > 0) this.executor.wake(sub);
       }
     }
   }
 
   removePublisher(pub: AnyPub): void {
     pub.destroyed = true;
-    this.topics.get(pub.topic)?.pubs.delete(pub);
+    pub.deadline?.stop();
+    const t = this.topics.get(pub.topic);
+    if (!t) return;
+    t.pubs.delete(pub);
+    this.invalidate(t);
+    this.dropIfEmpty(t);
   }
 
   removeSubscription(sub: AnySub): void {
     sub.destroyed = true;
-    sub.queue.length = 0;
-    this.topics.get(sub.topic)?.subs.delete(sub);
+    sub.deadline?.stop();
+    sub.queue.clear();
+    const t = this.topics.get(sub.topic);
+    if (!t) return;
+    t.subs.delete(sub);
+    this.invalidate(t);
+    this.dropIfEmpty(t);
+  }
+
+  private dropIfEmpty(t: Topic): void {
+    if (t.pubs.size === 0 && t.subs.size === 0) this.topics.delete(t.name);
   }
 
   private warnTypeMismatch(t: Topic, entity: AnyPub | AnySub): void {
-    const other = [...t.pubs, ...t.subs].find((e) => e.type !== entity.type);
+    let other: AnyPub | AnySub | undefined;
+    for (const e of t.pubs) if (e.type !== entity.type) other = e;
+    for (const e of t.subs) if (e.type !== entity.type) other = e;
     if (other) {
       entity.logger.warn(
         `topic '${entity.topic}' already carries ${other.type}; ${entity.type} endpoints will not connect to it`,
@@ -183,9 +253,12 @@ export class TopicBus {
   }
 
   matchedSubscriptions(pub: AnyPub): AnySub[] {
+    if (pub.matched) return pub.matched;
     const t = this.topics.get(pub.topic);
-    if (!t) return [];
-    return [...t.subs].filter((s) => s.type === pub.type && !incompatiblePolicy(pub.qos, s.qos));
+    const out: AnySub[] = [];
+    if (t) for (const s of t.subs) if (s.type === pub.type && !incompatiblePolicy(pub.qos, s.qos)) out.push(s);
+    pub.matched = out;
+    return out;
   }
 
   matchedPublishers(sub: AnySub): AnyPub[] {
@@ -194,33 +267,23 @@ export class TopicBus {
     return [...t.pubs].filter((p) => p.type === sub.type && !incompatiblePolicy(p.qos, sub.qos));
   }
 
-  publish(pub: AnyPub, msg: AnyMsg): void {
+  /** Delivers `checked` (an owned, validated copy) to every matched subscription, each its own copy. */
+  publish(pub: AnyPub, checked: AnyMsg): void {
+    pub.deadline?.touch();
+    const subs = pub.matched ?? this.matchedSubscriptions(pub);
+    const codec = pub.codec;
+    let own = checked;
     if (pub.qos.durability === 'transient_local') {
-      pub.history.push(deliveryCopy(pub.type, msg));
-      const keep = pub.qos.history === 'keep_last' ? pub.qos.depth : Infinity;
-      while (pub.history.length > keep) pub.history.shift();
+      pub.history.push(own);
+      if (pub.qos.history === 'keep_last' && pub.history.length > pub.qos.depth) pub.history.shift();
+      own = undefined;
     }
-    for (const sub of this.matchedSubscriptions(pub)) {
-      sub.enqueue(deliveryCopy(sub.type, msg));
-      this.scheduleDrain(sub);
+    for (let i = 0; i < subs.length; i++) {
+      const sub = subs[i]!;
+      // The checked copy goes to the last subscription; the others get clones of it.
+      const copy = i === subs.length - 1 && own !== undefined ? own : codec.clone(checked);
+      sub.enqueue(copy);
+      this.executor.wake(sub);
     }
-  }
-
-  /** Queues one executor task that delivers everything waiting in `sub`'s queue, oldest first. */
-  private scheduleDrain(sub: AnySub): void {
-    if (sub.drainScheduled) return;
-    sub.drainScheduled = true;
-    this.executor.enqueue(() => {
-      sub.drainScheduled = false;
-      while (sub.queue.length > 0 && !sub.destroyed) {
-        const msg = sub.queue.shift();
-        invokeCallback(
-          () => sub.callback(msg as never),
-          `subscription callback on '${sub.topic}'`,
-          sub.topic,
-          sub.onError,
-        );
-      }
-    });
   }
 }

@@ -7,7 +7,7 @@ import type * as rclnodejs from 'rclnodejs';
 import type { QoSProfile } from '../qos';
 import type { ParamDescriptor, ParamValue, RosParamType } from '../params';
 import type { ActionTypeName, MessageTypeName, ServiceTypeName } from '../../interfaces';
-import { deliveryCopy } from '../../interfaces/validate';
+import { codecFor } from '../../interfaces/validate';
 import { KizunaError } from '../../errors';
 
 /** The rclnodejs module object, as `require('rclnodejs')` returns it. */
@@ -136,13 +136,14 @@ export function uuidString(bytes: ArrayLike<number>): string {
 }
 
 /**
- * The copy of a checked outgoing message that rclnodejs's generated setters accept: 64-bit integers as
+ * The checked copy of an outgoing message that rclnodejs's generated setters accept: 64-bit integers as
  * bigint (rosidl_gen/templates/message-template.cjs throws `must be type of bigint` on a number) and
- * numeric arrays as the typed arrays rclnodejs itself uses. Call it after `assertMessage`. Typed as its
- * input, so tsc still checks the message against rclnodejs's shapes.
+ * numeric arrays as the typed arrays rclnodejs itself uses. Validates and copies in one pass (a getter is
+ * read once: what was checked is what is sent); throws KZ_ERR_MSG_INVALID naming `where` and the field.
+ * Typed as its input, so tsc still checks the message against rclnodejs's shapes.
  */
-export function rclMessage<M>(type: string, msg: M): M {
-  return deliveryCopy(type, msg) as M;
+export function rclMessage<M>(type: string, msg: M, where?: string): M {
+  return codecFor(type).check(msg, where) as M;
 }
 
 /** Node's largest timer delay; a longer one fires after 1 ms (TimeoutOverflowWarning). */

@@ -44,7 +44,8 @@ function unavailable(why: string, cause?: unknown): KizunaError {
   return new KizunaError(
     'KZ_ERR_RCLNODEJS_UNAVAILABLE',
     'rclnodejs cannot be loaded: source ROS 2 (Jazzy or Humble), e.g. `source /opt/ros/jazzy/setup.bash`, ' +
-      `then run \`npm install rclnodejs@${RCLNODEJS_VERSION}\` in this shell (${why})`,
+      // Only the first line of a loader's message: Node appends a "Require stack" of internal paths.
+      `then run \`npm install --save-optional --save-exact rclnodejs@${RCLNODEJS_VERSION}\` in this shell (${why.split('\n')[0]})`,
     { entity: 'rclnodejs' },
     cause === undefined ? undefined : { cause },
   );
@@ -66,7 +67,7 @@ function loadRclnodejs(): Rclnodejs {
   } catch (cause) {
     throw unavailable('the rclnodejs package is not installed', cause);
   }
-  if (!existsSync(addon)) throw unavailable(`its native addon ${addon} was not built`);
+  if (!existsSync(addon)) throw unavailable('its native addon (build/Release/rclnodejs.node) was not built');
   try {
     req(addon);
   } catch (cause) {
@@ -152,7 +153,7 @@ class RclnodejsGraph implements RosGraph, NodeHost {
     if (this.down || !this.contextAlive()) {
       throw new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', 'the rclnodejs graph is shut down', { entity: name });
     }
-    const { namespace, fqn } = newNodeIdentity(name, options.namespace, (f) => this.nodes.has(f));
+    const { namespace, fqn } = newNodeIdentity(name, options.namespace, (f) => this.nodes.has(f), options.remappings);
     const overrides = options.parameterOverrides ?? {};
     const useSimTime = useSimTimeFrom(overrides, fqn);
     const { rcl } = this;

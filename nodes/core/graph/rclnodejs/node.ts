@@ -16,14 +16,15 @@ import type {
   ServiceTypeName,
 } from '../../interfaces';
 import { messageDefinition } from '../../interfaces';
-import { assertMessage } from '../../interfaces/validate';
+import { codecFor } from '../../interfaces/validate';
 import { KizunaError } from '../../errors';
 import type { Logger } from '../../logging';
-import { secToNs, timeFromNs, type Clock, type RosTime } from '../clock';
+import { periodToNs, timeFromNs, type Clock, type RosTime } from '../clock';
 import { resolveQoS, type QoSSpec } from '../qos';
 import { fullyQualifiedNodeName, resolveName } from '../names';
 import { prepareDeclaration, type ParamValue } from '../params';
-import { errorText, invokeCallback } from '../callbacks';
+import { errorText, invokeCallback, invokeWith, nodeErrorReporter } from '../callbacks';
+import { DeadlineWatch } from '../deadline';
 import type {
   ActionClient,
   ActionServer,
@@ -36,11 +37,11 @@ import type {
   ServiceServer,
   Subscription,
   Timer,
+  TimerInfo,
 } from '../types';
 import {
   endpointCount,
   fromRclParamValue,
-  rclMessage,
   toRclDescriptor,
   toRclParamType,
   toRclParamValue,
@@ -96,6 +97,12 @@ export class RclnodejsNode implements RosNode {
     private readonly remaps: ReadonlyArray<RemapRule>,
   ) {
     this.fullyQualifiedName = fullyQualifiedNodeName(namespace, name);
+    this.reportError = nodeErrorReporter(
+      this.fullyQualifiedName,
+      () => this.emitter.listenerCount('error'),
+      (err) => this.emitter.emit('error', err),
+      logger,
+    );
     // rclnodejs's TimeSource drives this clock from /clock when use_sim_time was set at construction.
     const rosClock = rclNode.getClock();
     this.clock = { source: useSimTime ? 'sim' : 'system', nowNs: () => rosClock.now().nanoseconds };
@@ -128,11 +135,14 @@ export class RclnodejsNode implements RosNode {
     }
   }
 
-  private readonly reportError = (err: KizunaError): void => {
-    err.context.node ??= this.fullyQualifiedName;
-    if (this.emitter.listenerCount('error') > 0) this.emitter.emit('error', err);
-    else this.logger.error(err.message, { code: err.code, entity: err.context.entity });
-  };
+  // A throwing 'error' listener is logged, never propagated (shared with the in-process graph).
+  private readonly reportError: (err: KizunaError) => void;
+
+  /** A QoS deadline watch (kizuna-side: rclnodejs 2.2.0 cannot pass deadlines to rmw), on a node timer. */
+  private deadlineWatch(side: 'publisher' | 'subscription', topic: string, sec: number | undefined) {
+    if (sec === undefined) return undefined;
+    return new DeadlineWatch(side, topic, sec, (p, tick) => this.createTimer(p, tick), this.reportError);
+  }
 
   now(): RosTime {
     return timeFromNs(this.clock.nowNs());
@@ -146,8 +156,10 @@ export class RclnodejsNode implements RosNode {
     this.ensureAlive(topic);
     messageDefinition(type);
     const resolved = this.resolveName(topic);
-    const profile = resolveQoS(qos);
+    const profile = resolveQoS(qos, 'publisher');
     const rclType: RclMessageType = type;
+    const deadline = this.deadlineWatch('publisher', resolved, profile.deadlineSec);
+    const codec = codecFor(type);
     const pub = withInterface(this.host.rcl, type, () =>
       this.rclNode.createPublisher(rclType, resolved, { qos: toRclQoS(this.host.rcl, profile) }),
     );
@@ -165,11 +177,14 @@ export class RclnodejsNode implements RosNode {
             entity: resolved,
           });
         }
-        assertMessage(type, msg, resolved);
-        pub.publish(rclMessage(type, msg));
+        // One pass checks and converts (getters read once: what was checked is what is sent), into the
+        // shapes rclnodejs's setters accept (bigint for 64-bit integers, typed arrays).
+        pub.publish(codec.check(msg, resolved) as MessageOf<T>);
+        deadline?.touch();
       },
       subscriptionCount: () => (isAlive() ? endpointCount(pub, 'subscriptionCount') : 0),
       onIncompatibleQoS: addListener,
+      onDeadlineMissed: (cb) => deadline?.listen(cb),
     };
   }
 
@@ -182,10 +197,12 @@ export class RclnodejsNode implements RosNode {
     this.ensureAlive(topic);
     messageDefinition(type);
     const resolved = this.resolveName(topic);
-    const profile = resolveQoS(qos);
+    const profile = resolveQoS(qos, 'subscription');
     const rclType: RclMessageType = type;
+    const deadline = this.deadlineWatch('subscription', resolved, profile.deadlineSec);
     const onMessage = (msg: rclnodejs.MessageType<RclMessageType> | Buffer): void => {
       if (this.destroyed) return;
+      deadline?.touch();
       // rclnodejs hands over a plain object of `type` (numeric arrays as typed arrays), which is MessageOf<T>.
       invokeCallback(
         () => callback(msg as unknown as MessageOf<T>),
@@ -206,22 +223,42 @@ export class RclnodejsNode implements RosNode {
       qos: profile,
       publisherCount: () => (this.destroyed ? 0 : endpointCount(sub, 'publisherCount')),
       onIncompatibleQoS: addListener,
+      onDeadlineMissed: (cb) => deadline?.listen(cb),
     };
   }
 
-  createTimer(periodSec: number, callback: () => void): Timer {
+  createTimer(periodSec: number, callback: (info: TimerInfo) => void): Timer {
     this.ensureAlive('timer');
-    if (!Number.isFinite(periodSec) || periodSec <= 0) {
-      throw new KizunaError('KZ_ERR_CLOCK', `timer period must be a finite number of seconds > 0, got ${periodSec}`, {
-        node: this.fullyQualifiedName,
-      });
-    }
+    const periodNs = periodToNs(periodSec);
+    const entity = `timer(${periodSec}s)`;
     let canceled = false;
-    // rclnodejs 2.x takes the period as bigint nanoseconds; the timer runs on the node's ROS clock.
-    const timer = this.rclNode.createTimer(secToNs(periodSec), () => {
-      if (canceled || this.destroyed) return;
-      invokeCallback(callback, 'timer callback', `timer(${periodSec}s)`, this.reportError);
-    });
+    let lastActualNs: bigint | undefined;
+    // rclnodejs 2.x takes the period as bigint nanoseconds; the timer runs on the node's ROS clock. On
+    // Jazzy it passes rcl's call info ({ expectedCallTime, actualCallTime }); on Humble there is none, and
+    // the missed ticks are estimated from the time since the last call.
+    const timer = this.rclNode.createTimer(
+      periodNs,
+      (rclInfo?: { expectedCallTime?: bigint; actualCallTime?: bigint }) => {
+        if (canceled || this.destroyed) return;
+        const actual = rclInfo?.actualCallTime ?? this.clock.nowNs();
+        const expected = rclInfo?.expectedCallTime ?? (lastActualNs === undefined ? actual : lastActualNs + periodNs);
+        lastActualNs = actual;
+        const missedTicks = actual > expected ? Number((actual - expected) / periodNs) : 0;
+        if (missedTicks > 0 && this.clock.source === 'system') {
+          this.logger.warn(`${entity} ran late: ${missedTicks} tick(s) missed (called once, as rcl does)`, {
+            entity,
+            missedTicks,
+          });
+        }
+        invokeWith(
+          callback,
+          { expectedCallNs: expected, actualCallNs: actual, missedTicks },
+          'timer callback',
+          entity,
+          this.reportError,
+        );
+      },
+    );
     return {
       periodSec,
       cancel: () => {
@@ -230,6 +267,12 @@ export class RclnodejsNode implements RosNode {
         if (!this.destroyed) timer.cancel();
       },
       isCanceled: () => canceled,
+      reset: () => {
+        this.ensureAlive('timer');
+        canceled = false;
+        lastActualNs = undefined;
+        timer.reset(); // rcl_timer_reset: restarts the period and un-cancels
+      },
     };
   }
 

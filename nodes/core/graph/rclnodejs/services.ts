@@ -17,6 +17,8 @@ import { assertMessage, createMessage } from '../../interfaces/validate';
 import { KizunaError, isKizunaError } from '../../errors';
 import { callbackFailed, errorText, invokeCallback } from '../callbacks';
 import type { Logger } from '../../logging';
+import { PendingCalls } from '../pending';
+import { timeoutToMs } from '../clock';
 import type {
   ActionClient,
   ActionServer,
@@ -51,40 +53,13 @@ export interface EntityContext {
   pending: PendingCalls;
 }
 
-/**
- * Requests of one node still waiting on rclnodejs. rclnodejs's action requests never reject
- * (lib/action/deferred.js only resolves), so after the node is destroyed they would wait forever (and
- * service calls until their timeout); `close` rejects every pending one with KZ_ERR_GRAPH_SHUTDOWN, and
- * later ones at once.
- */
-export class PendingCalls {
-  private readonly waiting = new Map<(err: KizunaError) => void, string>();
-  private closed = false;
+// Requests of one node still waiting on rclnodejs. rclnodejs's action requests never reject
+// (lib/action/deferred.js only resolves), so after the node is destroyed they would wait forever (and
+// service calls until their timeout); PendingCalls (shared with the in-process graph) rejects them.
+export { PendingCalls };
 
-  constructor(private readonly node: string) {}
-
-  /** Runs `start` (unless closed) and settles as it does, or with KZ_ERR_GRAPH_SHUTDOWN on `close`. */
-  track<R>(entity: string, start: () => Promise<R>): Promise<R> {
-    if (this.closed) return Promise.reject(this.shutdownError(entity));
-    return new Promise<R>((resolve, reject) => {
-      const running = start(); // a throw here rejects (the Promise constructor catches it)
-      this.waiting.set(reject, entity);
-      void running.then(resolve, reject).finally(() => this.waiting.delete(reject));
-    });
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const [reject, entity] of this.waiting) reject(this.shutdownError(entity));
-    this.waiting.clear();
-  }
-
-  private shutdownError(entity: string): KizunaError {
-    return new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', `node '${this.node}' is destroyed`, { node: this.node, entity });
-  }
-}
-
-const toMs = (sec: number): number => clampMs(sec * 1000);
+/** A timeout in ms; NaN, negative, infinite or too long ones throw KZ_ERR_CLOCK (shared rule, both graphs). */
+const toMs = (sec: number, what: string): number => timeoutToMs(sec, what);
 
 /**
  * One of rclnodejs's availability waits. They poll the node's handle, which throws ("Failed to get
@@ -127,8 +102,7 @@ export function createRclService<T extends ServiceTypeName>(
     }
     if (!ctx.isAlive()) return;
     try {
-      assertMessage(def.response, res, name);
-      response.send(rclMessage(def.response, res));
+      response.send(rclMessage(def.response, res, name));
     } catch (cause) {
       ctx.reportError(
         new KizunaError(
@@ -161,10 +135,12 @@ export function createRclClient<T extends ServiceTypeName>(
   const client = withInterface(ctx.rcl, type, () => ctx.rclNode.createClient(rclType, name));
   const ready = (): boolean => ctx.isAlive() && client.isServiceServerAvailable();
   const wait = (timeoutSec: number): Promise<boolean> =>
-    waitUntilAvailable(ctx, name, () => client.waitForService(toMs(timeoutSec)));
+    Promise.resolve()
+      .then(() => toMs(timeoutSec, `timeout of waitForService('${name}')`))
+      .then((ms) => waitUntilAvailable(ctx, name, () => client.waitForService(ms)));
 
   const call = async (request: RequestOf<T>, timeoutSec: number): Promise<ResponseOf<T>> => {
-    const deadline = Date.now() + toMs(timeoutSec);
+    const deadline = Date.now() + toMs(timeoutSec, `timeout of a call to '${name}'`);
     if (!(await wait(timeoutSec))) {
       throw new KizunaError(
         'KZ_ERR_SERVICE_UNAVAILABLE',
@@ -176,7 +152,7 @@ export function createRclClient<T extends ServiceTypeName>(
     }
     let response: unknown;
     try {
-      response = await client.sendRequestAsync(rclMessage(def.request, request), {
+      response = await client.sendRequestAsync(request, {
         timeout: clampMs(deadline - Date.now(), 1),
       });
     } catch (cause) {
@@ -215,9 +191,10 @@ export function createRclClient<T extends ServiceTypeName>(
     isServiceReady: ready,
     waitForService: wait,
     call: async (request, options) => {
-      assertMessage(def.request, request, name);
+      // Checked and converted once, here: `call` sends this copy as it is.
+      const checked = rclMessage(def.request, request, name);
       // Tracked: destroying the node rejects a pending call with KZ_ERR_GRAPH_SHUTDOWN at once.
-      return ctx.pending.track(name, () => call(request, options?.timeoutSec ?? DEFAULT_CALL_TIMEOUT_SEC));
+      return ctx.pending.track(name, () => call(checked, options?.timeoutSec ?? DEFAULT_CALL_TIMEOUT_SEC));
     },
   };
 }
@@ -263,11 +240,11 @@ export function createRclActionServer<T extends ActionTypeName>(
           return gh.isCancelRequested;
         },
         publishFeedback: (feedback: FeedbackOf<T>) => {
-          assertMessage(def.feedback, feedback, `${name}/_action/feedback`);
+          const msg = rclMessage(def.feedback, feedback, `${name}/_action/feedback`);
           // rclnodejs publishes feedback only while the goal is EXECUTING and warns otherwise
           // (lib/action/server_goal_handle.js publishFeedback): after an accepted cancel it is dropped here.
           if (entry.done || !ctx.isAlive() || gh.isCancelRequested) return;
-          gh.publishFeedback(rclMessage(def.feedback, feedback));
+          gh.publishFeedback(msg);
         },
       },
     };
@@ -298,8 +275,7 @@ export function createRclActionServer<T extends ActionTypeName>(
     try {
       const outcome = await handlers.execute(handle);
       if (!ctx.isAlive()) return never;
-      assertMessage(def.result, outcome.result, `${name}/_action/get_result`);
-      const result = rclMessage(def.result, outcome.result);
+      const result = rclMessage(def.result, outcome.result, `${name}/_action/get_result`);
       finish(gh, outcome.status);
       return result;
     } catch (cause) {
@@ -348,6 +324,50 @@ export function createRclActionServer<T extends ActionTypeName>(
   return { name };
 }
 
+/** How often a pending result checks that its action server still exists, in ms. */
+const SERVER_CHECK_MS = 500;
+
+/**
+ * `result`, or a KZ_ERR_SERVICE_UNAVAILABLE rejection once the action server has been gone for two checks
+ * in a row: rclnodejs's getResult() would otherwise wait forever for a destroyed server, and a dead
+ * navigation server must never look like a goal still running (the in-process graph rejects the same way).
+ */
+function whileServerLives<R>(name: string, available: () => boolean, result: Promise<R>): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    let misses = 0;
+    const timer = setInterval(() => {
+      let up = false;
+      try {
+        up = available();
+      } catch {
+        up = false;
+      }
+      misses = up ? 0 : misses + 1;
+      if (misses >= 2) {
+        clearInterval(timer);
+        reject(
+          new KizunaError(
+            'KZ_ERR_SERVICE_UNAVAILABLE',
+            `the server of action '${name}' went away before the goal ended`,
+            { entity: name },
+          ),
+        );
+      }
+    }, SERVER_CHECK_MS);
+    timer.unref();
+    result.then(
+      (r) => {
+        clearInterval(timer);
+        resolve(r);
+      },
+      (err: unknown) => {
+        clearInterval(timer);
+        reject(err);
+      },
+    );
+  });
+}
+
 function terminalStatus(gh: rclnodejs.ClientGoalHandle<RclActionType>): GoalTerminalStatus {
   if (gh.isSucceeded()) return 'succeeded';
   if (gh.isCanceled()) return 'canceled';
@@ -371,11 +391,15 @@ export function createRclActionClient<T extends ActionTypeName>(
       goalId: uuidString(gh.goalId.uuid),
       result: () =>
         (outcome ??= ctx.pending.track(name, () =>
-          gh.getResult().then((result) => ({
-            // getResult() records the final status on the handle before it resolves.
-            status: terminalStatus(gh),
-            result: result as unknown as ResultOf<T>,
-          })),
+          whileServerLives(
+            name,
+            () => ctx.isAlive() && client.isActionServerAvailable(),
+            gh.getResult().then((result) => ({
+              // getResult() records the final status on the handle before it resolves.
+              status: terminalStatus(gh),
+              result: result as unknown as ResultOf<T>,
+            })),
+          ),
         )),
       cancel: () => ctx.pending.track(name, async () => (await gh.cancelGoal()).goals_canceling.length > 0),
     };
@@ -384,9 +408,12 @@ export function createRclActionClient<T extends ActionTypeName>(
   return {
     name,
     isServerReady: ready,
-    waitForServer: (timeoutSec) => waitUntilAvailable(ctx, name, () => client.waitForServer(toMs(timeoutSec))),
+    waitForServer: (timeoutSec) =>
+      Promise.resolve()
+        .then(() => toMs(timeoutSec, `timeout of waitForServer('${name}')`))
+        .then((ms) => waitUntilAvailable(ctx, name, () => client.waitForServer(ms))),
     sendGoal: (goal, onFeedback) => {
-      assertMessage(def.goal, goal, name);
+      const goalMsg = rclMessage(def.goal, goal, name);
       const feedback = onFeedback
         ? (fb: rclnodejs.ActionFeedback<RclActionType>): void =>
             invokeCallback(
@@ -403,7 +430,7 @@ export function createRclActionClient<T extends ActionTypeName>(
             entity: name,
           });
         }
-        const gh = await client.sendGoal(rclMessage(def.goal, goal), feedback);
+        const gh = await client.sendGoal(goalMsg, feedback);
         if (!gh.isAccepted())
           throw new KizunaError('KZ_ERR_GOAL_REJECTED', `action '${name}' rejected the goal`, { entity: name });
         return wrap(gh);

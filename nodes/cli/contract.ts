@@ -1,0 +1,32 @@
+/**
+ * `kizuna contract --out DIR`: writes the JSON Schema of every MQTT payload (DIR/schemas/*.schema.json)
+ * and the AsyncAPI 3 document (DIR/asyncapi.json) generated from nodes/core/contract.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { allJsonSchemas, asyncApiDocument } from '../core/contract';
+import { KizunaError } from '../core/errors';
+
+/** Writes the files and returns their paths. Throws KZ_ERR_CLI_USAGE on bad flags. */
+export function runContract(args: string[], usage: string): string[] {
+  let out: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--out') {
+      out = args[++i];
+      if (!out) throw new KizunaError('KZ_ERR_CLI_USAGE', `--out needs a directory\n\n${usage}`);
+    } else throw new KizunaError('KZ_ERR_CLI_USAGE', `unknown contract option '${args[i]}'\n\n${usage}`);
+  }
+  if (!out) throw new KizunaError('KZ_ERR_CLI_USAGE', `contract needs --out DIR\n\n${usage}`);
+  const dir = resolve(out);
+  mkdirSync(join(dir, 'schemas'), { recursive: true });
+  const written: string[] = [];
+  for (const [file, schema] of Object.entries(allJsonSchemas())) {
+    const path = join(dir, 'schemas', file);
+    writeFileSync(path, `${JSON.stringify(schema, null, 2)}\n`);
+    written.push(path);
+  }
+  const api = join(dir, 'asyncapi.json');
+  writeFileSync(api, `${JSON.stringify(asyncApiDocument(), null, 2)}\n`);
+  written.push(api);
+  return written;
+}

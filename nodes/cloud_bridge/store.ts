@@ -1,0 +1,294 @@
+/**
+ * The bridge's durable state in one SQLite file (better-sqlite3, WAL): the outbox of events and
+ * decision requests, the per-robot event `seq`, loss counters, and the replay window of accepted
+ * decisionIds. A message enters the outbox in the same transaction that numbers it, and leaves only
+ * when the broker acknowledged it (PUBACK), so a kill -9 at any point loses nothing.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { KizunaError } from '../core/errors';
+import type { ReplayStore } from './validate';
+
+/** Outbox message classes: telemetry is dropped first when the outbox is full, events only past the hard cap. */
+export type OutboxClass = 'event' | 'request' | 'telemetry';
+
+export interface OutboxRow {
+  id: number;
+  topic: string;
+  payload: Buffer;
+  cls: OutboxClass;
+  seq: number | null;
+  createdMs: number;
+}
+
+export interface StoreOptions {
+  robotId: string;
+  /** 'full' survives power loss; 'normal' (WAL) survives a process crash. */
+  synchronous: 'full' | 'normal';
+  /** [count] beyond this, the oldest telemetry is dropped. */
+  softMaxMessages: number;
+  /** [count] hard cap: beyond this, the oldest messages of any class are dropped. */
+  maxMessages: number;
+  /** [bytes] hard cap on payload bytes. */
+  maxBytes: number;
+}
+
+/** What was dropped since the last loss event. */
+export interface LossCounts {
+  events: number;
+  requests: number;
+  telemetry: number;
+  bytes: number;
+  firstSeq: number | undefined;
+  lastSeq: number | undefined;
+}
+
+const LOSS_KEYS = ['loss_events', 'loss_requests', 'loss_telemetry', 'loss_bytes', 'loss_first_seq', 'loss_last_seq'];
+
+export class BridgeStore {
+  private readonly db: Database.Database;
+  private count: number;
+  private bytes: number;
+  private readonly st: {
+    getMeta: Database.Statement<[string], { v: number | string }>;
+    setMeta: Database.Statement<[string, number | string]>;
+    insert: Database.Statement<[string, Buffer, string, number | null, number, number]>;
+    peek: Database.Statement<
+      [number, number],
+      { id: number; topic: string; payload: Buffer; cls: OutboxClass; seq: number | null; created_ms: number }
+    >;
+    del: Database.Statement<[number], { bytes: number } | undefined>;
+    oldest: Database.Statement<[], { created_ms: number } | undefined>;
+    oldestOf: Database.Statement<[string, number], { id: number; cls: OutboxClass; seq: number | null; bytes: number }>;
+    oldestAny: Database.Statement<[number], { id: number; cls: OutboxClass; seq: number | null; bytes: number }>;
+    seenHas: Database.Statement<[string], { x: number } | undefined>;
+    seenAdd: Database.Statement<[string, number]>;
+    seenPrune: Database.Statement<[number]>;
+  };
+
+  /** Opens (creating) the store at `path`. Throws KZ_ERR_BRIDGE_STORE when it cannot, or when it belongs to another robot. */
+  constructor(
+    readonly path: string,
+    private readonly opts: StoreOptions,
+  ) {
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS outbox (
+          id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload BLOB NOT NULL,
+          cls TEXT NOT NULL, seq INTEGER, created_ms INTEGER NOT NULL, bytes INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS outbox_cls ON outbox (cls, id);
+        CREATE TABLE IF NOT EXISTS seen (decision_id TEXT PRIMARY KEY, expires_ms INTEGER NOT NULL) WITHOUT ROWID;
+      `);
+    } catch (err) {
+      throw new KizunaError(
+        'KZ_ERR_BRIDGE_STORE',
+        `cannot open the bridge store '${path}': ${(err as Error).message}`,
+        { entity: path },
+        { cause: err },
+      );
+    }
+    const db = this.db;
+    this.st = {
+      getMeta: db.prepare('SELECT v FROM meta WHERE k = ?'),
+      setMeta: db.prepare('INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
+      insert: db.prepare('INSERT INTO outbox (topic, payload, cls, seq, created_ms, bytes) VALUES (?, ?, ?, ?, ?, ?)'),
+      peek: db.prepare('SELECT id, topic, payload, cls, seq, created_ms FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
+      del: db.prepare('DELETE FROM outbox WHERE id = ? RETURNING bytes'),
+      oldest: db.prepare('SELECT created_ms FROM outbox ORDER BY id LIMIT 1'),
+      oldestOf: db.prepare('SELECT id, cls, seq, bytes FROM outbox WHERE cls = ? ORDER BY id LIMIT ?'),
+      oldestAny: db.prepare('SELECT id, cls, seq, bytes FROM outbox ORDER BY id LIMIT ?'),
+      seenHas: db.prepare('SELECT 1 AS x FROM seen WHERE decision_id = ?'),
+      seenAdd: db.prepare('INSERT OR REPLACE INTO seen (decision_id, expires_ms) VALUES (?, ?)'),
+      seenPrune: db.prepare('DELETE FROM seen WHERE expires_ms < ?'),
+    };
+    const owner = this.meta('robot_id');
+    if (owner === undefined) this.st.setMeta.run('robot_id', opts.robotId);
+    else if (owner !== opts.robotId) {
+      this.db.close();
+      throw new KizunaError(
+        'KZ_ERR_BRIDGE_STORE',
+        `the bridge store '${path}' belongs to robot '${String(owner)}', not '${opts.robotId}'`,
+        { entity: path },
+      );
+    }
+    const agg = db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM outbox').get() as {
+      n: number;
+      b: number;
+    };
+    this.count = agg.n;
+    this.bytes = agg.b;
+  }
+
+  private meta(k: string): number | string | undefined {
+    return this.st.getMeta.get(k)?.v;
+  }
+
+  private metaNum(k: string): number {
+    const v = this.meta(k);
+    return typeof v === 'number' ? v : 0;
+  }
+
+  /** The last event seq handed out (0 before the first event). */
+  get lastSeq(): number {
+    return this.metaNum('seq');
+  }
+
+  /** [count] messages waiting. */
+  get depth(): number {
+    return this.count;
+  }
+
+  /** [bytes] payload bytes waiting. */
+  get depthBytes(): number {
+    return this.bytes;
+  }
+
+  /** [ms since epoch] creation time of the oldest waiting message, or undefined when empty. */
+  oldestCreatedMs(): number | undefined {
+    return this.st.oldest.get()?.created_ms;
+  }
+
+  /**
+   * Numbers the next event, builds its payload with `build(seq)` and stores it, all in one
+   * transaction; then enforces the bounds. Returns the row id and seq.
+   */
+  enqueueEvent(
+    topic: string,
+    cls: 'event' | 'telemetry',
+    nowMs: number,
+    build: (seq: number) => Buffer,
+  ): { id: number; seq: number } {
+    return this.db.transaction(() => {
+      const seq = this.metaNum('seq') + 1;
+      const payload = build(seq);
+      this.st.setMeta.run('seq', seq);
+      const id = Number(this.st.insert.run(topic, payload, cls, seq, nowMs, payload.byteLength).lastInsertRowid);
+      this.count++;
+      this.bytes += payload.byteLength;
+      this.enforceBounds();
+      return { id, seq };
+    })();
+  }
+
+  /** Stores a message without a seq (decision requests). Returns its row id. */
+  enqueue(topic: string, cls: OutboxClass, nowMs: number, payload: Buffer): number {
+    return this.db.transaction(() => {
+      const id = Number(this.st.insert.run(topic, payload, cls, null, nowMs, payload.byteLength).lastInsertRowid);
+      this.count++;
+      this.bytes += payload.byteLength;
+      this.enforceBounds();
+      return id;
+    })();
+  }
+
+  private drop(rows: Array<{ id: number; cls: OutboxClass; seq: number | null; bytes: number }>): void {
+    if (rows.length === 0) return;
+    const add = (k: string, n: number): void => void this.st.setMeta.run(k, this.metaNum(k) + n);
+    let events = 0;
+    let requests = 0;
+    let telemetry = 0;
+    let bytes = 0;
+    let first = this.metaNum('loss_first_seq');
+    let last = this.metaNum('loss_last_seq');
+    for (const r of rows) {
+      this.st.del.get(r.id);
+      bytes += r.bytes;
+      if (r.cls === 'event') events++;
+      else if (r.cls === 'request') requests++;
+      else telemetry++;
+      if (r.seq !== null) {
+        if (first === 0 || r.seq < first) first = r.seq;
+        if (r.seq > last) last = r.seq;
+      }
+    }
+    this.count -= rows.length;
+    this.bytes -= bytes;
+    add('loss_events', events);
+    add('loss_requests', requests);
+    add('loss_telemetry', telemetry);
+    add('loss_bytes', bytes);
+    this.st.setMeta.run('loss_first_seq', first);
+    this.st.setMeta.run('loss_last_seq', last);
+  }
+
+  private enforceBounds(): void {
+    const { softMaxMessages, maxMessages, maxBytes } = this.opts;
+    if (this.count > softMaxMessages) {
+      this.drop(this.st.oldestOf.all('telemetry', this.count - softMaxMessages));
+    }
+    while (this.count > maxMessages || this.bytes > maxBytes) {
+      const over = Math.max(1, this.count - maxMessages);
+      const tele = this.st.oldestOf.all('telemetry', over);
+      const rows = tele.length > 0 ? tele : this.st.oldestAny.all(over);
+      if (rows.length === 0) break;
+      if (this.count <= maxMessages) {
+        // Over on bytes only: drop one at a time until within.
+        this.drop(rows.slice(0, 1));
+      } else this.drop(rows);
+    }
+  }
+
+  /** What was dropped since the last call that built a loss event, or undefined when nothing was. */
+  pendingLoss(): LossCounts | undefined {
+    const c: LossCounts = {
+      events: this.metaNum('loss_events'),
+      requests: this.metaNum('loss_requests'),
+      telemetry: this.metaNum('loss_telemetry'),
+      bytes: this.metaNum('loss_bytes'),
+      firstSeq: this.metaNum('loss_first_seq') || undefined,
+      lastSeq: this.metaNum('loss_last_seq') || undefined,
+    };
+    return c.events + c.requests + c.telemetry > 0 ? c : undefined;
+  }
+
+  /** Enqueues the loss event built by `build` and resets the loss counters, in one transaction. */
+  enqueueLossEvent(topic: string, nowMs: number, build: (seq: number, loss: LossCounts) => Buffer): number | undefined {
+    return this.db.transaction(() => {
+      const loss = this.pendingLoss();
+      if (!loss) return undefined;
+      for (const k of LOSS_KEYS) this.st.setMeta.run(k, 0);
+      return this.enqueueEvent(topic, 'event', nowMs, (seq) => build(seq, loss)).seq;
+    })();
+  }
+
+  /** Up to `limit` waiting messages with id > `afterId`, oldest first. */
+  peek(afterId: number, limit: number): OutboxRow[] {
+    return this.st.peek.all(afterId, limit).map((r) => ({
+      id: r.id,
+      topic: r.topic,
+      payload: r.payload,
+      cls: r.cls,
+      seq: r.seq,
+      createdMs: r.created_ms,
+    }));
+  }
+
+  /** Removes an acknowledged message (idempotent: a row already removed or dropped is ignored). */
+  ack(id: number): void {
+    const r = this.st.del.get(id);
+    if (r) {
+      this.count--;
+      this.bytes -= r.bytes;
+    }
+  }
+
+  /** The persisted replay window (survives restarts). */
+  replayStore(): ReplayStore {
+    return {
+      has: (id) => this.st.seenHas.get(id) !== undefined,
+      add: (id, exp) => void this.st.seenAdd.run(id, exp),
+      prune: (now, grace) => void this.st.seenPrune.run(now - grace),
+    };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The MQTT topic tree of the contract. Root configurable, default `kizuna/v1`; per robot
+ * `{root}/{fleet}/{robotId}/...`, fleet-wide `{root}/{fleet}/broadcast/decision`.
+ */
+import { z } from 'zod';
+
+/** Default topic root. */
+export const DEFAULT_TOPIC_ROOT = 'kizuna/v1';
+
+/** A fleet or robot id: one MQTT topic level of letters, digits, `_` and `-`, 1..64 characters. */
+export const topicLevelSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" and "-" only, 1 to 64 characters')
+  .refine((s) => s !== 'broadcast', '"broadcast" is reserved for the fleet-wide topic');
+
+/** A topic root: one or more levels separated by `/`, no wildcards, no leading or trailing `/`. */
+export const topicRootSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'levels of letters, digits, ".", "_", "-" separated by "/"');
+
+/** Names of the contract's topics. */
+export type TopicName = 'status' | 'state' | 'events' | 'decisionRequest' | 'decision' | 'broadcastDecision';
+
+/** Direction, QoS and retain flag of every topic: what docs/contract.md and the AsyncAPI document say. */
+export const TOPIC_SPECS: Readonly<
+  Record<
+    TopicName,
+    { pattern: string; direction: 'robot→cloud' | 'cloud→robot'; qos: 0 | 1; retain: boolean; payload: string }
+  >
+> = {
+  status: {
+    pattern: '{root}/{fleet}/{robotId}/status',
+    direction: 'robot→cloud',
+    qos: 1,
+    retain: true,
+    payload: 'status',
+  },
+  state: {
+    pattern: '{root}/{fleet}/{robotId}/state',
+    direction: 'robot→cloud',
+    qos: 0,
+    retain: false,
+    payload: 'state',
+  },
+  events: {
+    pattern: '{root}/{fleet}/{robotId}/events',
+    direction: 'robot→cloud',
+    qos: 1,
+    retain: false,
+    payload: 'event',
+  },
+  decisionRequest: {
+    pattern: '{root}/{fleet}/{robotId}/decision/request',
+    direction: 'robot→cloud',
+    qos: 1,
+    retain: false,
+    payload: 'decision_request',
+  },
+  decision: {
+    pattern: '{root}/{fleet}/{robotId}/decision',
+    direction: 'cloud→robot',
+    qos: 1,
+    retain: false,
+    payload: 'decision',
+  },
+  broadcastDecision: {
+    pattern: '{root}/{fleet}/broadcast/decision',
+    direction: 'cloud→robot',
+    qos: 1,
+    retain: false,
+    payload: 'decision',
+  },
+};
+
+/** The concrete topics of one robot. */
+export type RobotTopics = Readonly<Record<TopicName, string>>;
+
+/** The topics of robot `robotId` in `fleet` under `root`. Throws a zod error when a level is invalid. */
+export function robotTopics(root: string, fleet: string, robotId: string): RobotTopics {
+  topicRootSchema.parse(root);
+  topicLevelSchema.parse(fleet);
+  topicLevelSchema.parse(robotId);
+  const base = `${root}/${fleet}/${robotId}`;
+  return {
+    status: `${base}/status`,
+    state: `${base}/state`,
+    events: `${base}/events`,
+    decisionRequest: `${base}/decision/request`,
+    decision: `${base}/decision`,
+    broadcastDecision: `${root}/${fleet}/broadcast/decision`,
+  };
+}

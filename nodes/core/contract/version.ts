@@ -1,0 +1,16 @@
+/**
+ * The MQTT contract's version. Every payload carries it as `v: "MAJOR.MINOR"`. A minor version only
+ * adds optional fields; a robot rejects a decision whose major version it does not speak
+ * (UNSUPPORTED_VERSION).
+ */
+export const CONTRACT_MAJOR = 1;
+export const CONTRACT_MINOR = 0;
+/** `"1.0"`: what this code writes in `v`. */
+export const CONTRACT_VERSION = `${CONTRACT_MAJOR}.${CONTRACT_MINOR}` as const;
+
+/** The major version of a `v` string (`"1.3"` → 1), or undefined when `v` is not `MAJOR.MINOR`. */
+export function majorOf(v: unknown): number | undefined {
+  if (typeof v !== 'string') return undefined;
+  const m = /^(\d{1,4})\.(\d{1,4})$/.exec(v);
+  return m ? Number(m[1]) : undefined;
+}

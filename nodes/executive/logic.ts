@@ -1,0 +1,749 @@
+/**
+ * The executive's state machine: validated decisions in, behaviours out. Pure — every call takes the
+ * time [s], effects go to an outbox the node drains (statuses, decision requests, fallback decisions,
+ * Nav2 goals) and the velocity command is returned by `tick`. No ROS, no clock reads, no random ids
+ * (an id source is injected).
+ *
+ * One decision is active at a time (a running behaviour or a HOLD); a HOLD keeps the behaviour it
+ * paused. A decision of lower priority than the active one is rejected; equal or higher replaces it.
+ */
+import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
+import { decodeTaskArgs, type Pose2D } from '../core/profiles';
+import type { Params } from './params';
+import { TASK_PLANS, dockPlan, insideGeofence, planGoals, yawOf, type Step } from './plan';
+import { goToGoal, type ControllerConfig } from './controller';
+
+export const K = MESSAGE_CONSTANTS['kizuna_msgs/msg/Decision'];
+export const ST = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
+export const RQ = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionRequest'];
+
+/** The subset of kizuna_msgs/Decision read here (times as ROS time). */
+export interface DecisionIn {
+  decision_id: string;
+  kind: number;
+  source: number;
+  priority: number;
+  target: {
+    header: { frame_id: string };
+    pose: {
+      position: { x: number; y: number; z: number };
+      orientation: { x: number; y: number; z: number; w: number };
+    };
+  };
+  speed_limit: number;
+  task_name: string;
+  task_args: ReadonlyArray<{ key: string; value: string }>;
+  expires_at: { sec: number; nanosec: number };
+}
+
+export interface StatusOut {
+  decisionId: string;
+  kind: number;
+  source: number;
+  state: number;
+  reasonCode: string;
+  message: string;
+  progress: number;
+  preemptedBy: string;
+}
+
+export interface RequestOut {
+  requestId: string;
+  reason: number;
+  lastDecisionId: string;
+  lastState: number;
+  detail: string;
+}
+
+/** A decision the executive takes itself (local fallback), to publish on the decision topic. */
+export interface FallbackDecisionOut {
+  decisionId: string;
+  kind: number;
+  priority: number;
+  target?: Pose2D;
+  frameId: string;
+}
+
+export type NavCommand = { type: 'goal'; token: number; goal: Pose2D } | { type: 'cancel'; token: number };
+
+export interface Outbox {
+  statuses: StatusOut[];
+  requests: RequestOut[];
+  decisions: FallbackDecisionOut[];
+  nav: NavCommand[];
+  /** Set when the speed limit to publish changed [m/s]; 0 = none. */
+  speedLimit?: number;
+}
+
+interface Job {
+  id: string;
+  kind: number;
+  source: number;
+  priority: number;
+  /** [s], 0 = never. */
+  expiresAt: number;
+  steps: Step[];
+  index: number;
+  stepStart: number;
+  /** Decision-wide speed cap [m/s] (NAVIGATE_TO speed_limit), undefined for none. */
+  speedCap?: number;
+  isHold: boolean;
+  /** Navigation bookkeeping of the current step. */
+  startDist: number;
+  bestDist: number;
+  lastProgressSec: number;
+  stepFraction: number;
+  navToken: number;
+  navSent: boolean;
+  lastStatusSec: number;
+  lastStatus?: StatusOut;
+}
+
+interface FallbackState {
+  active: boolean;
+  reason: string;
+  since: number;
+  ids: string[];
+  pendingHold: boolean;
+  dockIssued: boolean;
+}
+
+export class Executive {
+  readonly out: Outbox = { statuses: [], requests: [], decisions: [], nav: [] };
+  private active: Job | undefined;
+  private paused: Job | undefined;
+  private pose: Pose2D | undefined;
+  private battery = Number.NaN;
+  private charging = false;
+  private estopped = false;
+  private personNear = false;
+  /** [s] since when an escort step has been waiting for its person; NaN while someone is near. */
+  private escortWaitSince = Number.NaN;
+  private limitSet = 0;
+  private limitPublished = -1;
+  private lastUpSec: number;
+  private connected = false;
+  private failures = 0;
+  private fallback: FallbackState = {
+    active: false,
+    reason: '',
+    since: 0,
+    ids: [],
+    pendingHold: false,
+    dockIssued: false,
+  };
+  private readonly fallbackStatuses = new Map<string, StatusOut>();
+  private lastRequestSec = Number.NEGATIVE_INFINITY;
+  private readonly seen = new Set<string>();
+  private readonly seenOrder: string[] = [];
+  private readonly ownIds = new Set<string>();
+  private navTokens = 0;
+  private readonly ctl: ControllerConfig;
+
+  constructor(
+    private readonly p: Params,
+    startSec: number,
+    private readonly newId: () => string,
+  ) {
+    this.lastUpSec = startSec;
+    this.ctl = {
+      maxLinear: p.max_linear_speed_mps,
+      maxAngular: p.max_angular_speed_rps,
+      kLinear: p.k_linear,
+      kAngular: p.k_angular,
+      rotateInPlace: p.rotate_in_place_rad,
+      goalTolerance: p.goal_tolerance_m,
+      yawTolerance: p.yaw_tolerance_rad,
+    };
+  }
+
+  /** The active decision's id and kind, for tests and logs. */
+  get activeDecision(): { id: string; kind: number; priority: number; paused?: string } | undefined {
+    const a = this.active;
+    return a && { id: a.id, kind: a.kind, priority: a.priority, ...(this.paused ? { paused: this.paused.id } : {}) };
+  }
+
+  /** Whether the local fallback is running. */
+  get inFallback(): boolean {
+    return this.fallback.active;
+  }
+
+  onPose(pose: Pose2D): void {
+    this.pose = pose;
+  }
+
+  /** Battery, charging and people from WorldSummary. `personDistance` [m] counts only when `peopleCount` > 0. */
+  onWorld(batteryValid: boolean, battery: number, charging: boolean, peopleCount = 0, personDistance = 0): void {
+    this.battery = batteryValid ? battery : Number.NaN;
+    this.charging = charging;
+    this.personNear =
+      peopleCount > 0 && Number.isFinite(personDistance) && personDistance <= this.p.accompany_max_gap_m;
+  }
+
+  /** While the safety gate holds an e-stop, a navigation step does not count as stalled. */
+  onSafety(estopped: boolean): void {
+    this.estopped = estopped;
+  }
+
+  onBridge(connected: boolean, now: number): void {
+    this.connected = connected;
+    if (connected) this.lastUpSec = now;
+  }
+
+  /** A Nav2 goal ended. Stale tokens (a goal already replaced or canceled) are ignored. */
+  onNavResult(token: number, ok: boolean, why: string, now: number): void {
+    const a = this.active;
+    if (!a || a.isHold || a.navToken !== token) return;
+    if (ok) this.nextStep(a, now);
+    else this.finish(a, ST.STATE_FAILED, 'NAVIGATION_FAILED', why, now);
+  }
+
+  /** Nav2 feedback: distance remaining [m] of the current goal. */
+  onNavFeedback(token: number, distanceRemaining: number): void {
+    const a = this.active;
+    if (!a || a.navToken !== token || !Number.isFinite(distanceRemaining)) return;
+    if (a.startDist <= 0) a.startDist = Math.max(distanceRemaining, 1e-6);
+    a.stepFraction = Math.min(1, Math.max(0, 1 - distanceRemaining / a.startDist));
+  }
+
+  /** A decision arrived (from the bridge, an operator, or our own fallback). */
+  onDecision(d: DecisionIn, now: number): void {
+    if (this.seen.has(d.decision_id)) {
+      if (!this.ownIds.has(d.decision_id))
+        this.reject(d, 'DUPLICATE', `decision id '${d.decision_id}' was already received`);
+      return;
+    }
+    this.remember(d.decision_id);
+    const invalid = this.invalidReason(d, now);
+    if (invalid) {
+      this.reject(d, invalid[0], invalid[1]);
+      return;
+    }
+    const expiresAt = d.expires_at.sec + d.expires_at.nanosec / 1e9;
+
+    if (d.kind === K.KIND_SET_SPEED_LIMIT) {
+      const max = this.p.max_linear_speed_mps;
+      const capped = d.speed_limit > max;
+      this.limitSet = capped ? max : d.speed_limit;
+      this.emitFor(d, ST.STATE_ACCEPTED, '', '');
+      this.emitFor(
+        d,
+        ST.STATE_SUCCEEDED,
+        capped ? 'CAPPED' : '',
+        capped
+          ? `asked ${d.speed_limit} m/s; capped at the profile maximum ${max} m/s`
+          : d.speed_limit === 0
+            ? 'speed limit cleared'
+            : `speed limit ${d.speed_limit} m/s`,
+        1,
+      );
+      this.updateSpeedLimit();
+      return;
+    }
+
+    const current = this.active;
+    if (current && d.priority < current.priority) {
+      this.reject(
+        d,
+        'PRIORITY',
+        `priority ${d.priority} is below the active decision '${current.id}' (${current.priority})`,
+      );
+      return;
+    }
+
+    switch (d.kind) {
+      case K.KIND_STOP: {
+        this.emitFor(d, ST.STATE_ACCEPTED, '', '');
+        this.endAll(ST.STATE_CANCELED, 'STOP', `stopped by decision '${d.decision_id}'`, '', now);
+        this.emitFor(d, ST.STATE_SUCCEEDED, '', 'stopped', 1);
+        return;
+      }
+      case K.KIND_RESUME: {
+        if (!current || !current.isHold) {
+          this.reject(d, 'NOTHING_TO_RESUME', 'no HOLD is active');
+          return;
+        }
+        this.emitFor(d, ST.STATE_ACCEPTED, '', '');
+        this.finish(current, ST.STATE_SUCCEEDED, '', `resumed by '${d.decision_id}'`, now);
+        this.emitFor(d, ST.STATE_SUCCEEDED, '', this.active ? `resumed '${this.active.id}'` : 'nothing was paused', 1);
+        return;
+      }
+      case K.KIND_HOLD: {
+        this.emitFor(d, ST.STATE_ACCEPTED, '', '');
+        const hold = this.newJob(d, [], expiresAt, true);
+        if (current && current.isHold) {
+          this.finishQuiet(current, ST.STATE_PREEMPTED, 'HOLD', 'replaced by a newer HOLD', d.decision_id, now);
+        } else if (current) {
+          this.pause(current);
+        }
+        this.start(hold, now);
+        return;
+      }
+      default: {
+        const steps = this.plan(d);
+        if (typeof steps === 'string') return; // rejected inside plan()
+        this.emitFor(d, ST.STATE_ACCEPTED, '', '');
+        this.endAll(ST.STATE_PREEMPTED, 'PREEMPTED', `replaced by '${d.decision_id}'`, d.decision_id, now);
+        const job = this.newJob(d, steps, expiresAt, false);
+        if (d.kind === K.KIND_NAVIGATE_TO && d.speed_limit > 0) job.speedCap = d.speed_limit;
+        this.start(job, now);
+      }
+    }
+  }
+
+  /**
+   * Runs the active behaviour one control period at `now` [s] and returns the velocity for the safety
+   * gate (v [m/s], w [rad/s]); zero when nothing drives.
+   */
+  tick(now: number): { v: number; w: number } {
+    this.checkLink(now);
+    let v = 0;
+    let w = 0;
+    const a = this.active;
+    if (a && a.expiresAt > 0 && now >= a.expiresAt) {
+      this.finish(a, ST.STATE_EXPIRED, 'EXPIRED', 'expires_at passed while it ran', now);
+    } else if (a && !a.isHold) {
+      const cmd = this.runStep(a, now);
+      v = cmd.v;
+      w = cmd.w;
+    }
+    const cur = this.active;
+    if (cur && now - cur.lastStatusSec >= this.p.status_period_s) {
+      this.emitJob(cur, ST.STATE_ACTIVE, '', cur.isHold ? 'holding' : this.stepLabel(cur), now);
+    }
+    if (!cur && now - this.lastRequestSec >= this.p.request_period_s) {
+      this.request(RQ.REASON_IDLE, '', 0, 'idle', now);
+    }
+    this.updateSpeedLimit();
+    return { v, w };
+  }
+
+  /** Empties the outbox (the node publishes what it held). */
+  drain(): Outbox {
+    const o = { ...this.out };
+    this.out.statuses = [];
+    this.out.requests = [];
+    this.out.decisions = [];
+    this.out.nav = [];
+    delete this.out.speedLimit;
+    return o;
+  }
+
+  // ---- decisions
+
+  private invalidReason(d: DecisionIn, now: number): [string, string] | undefined {
+    if (d.decision_id.length === 0) return ['INVALID', 'decision_id is empty'];
+    if (!(d.kind >= K.KIND_NAVIGATE_TO && d.kind <= K.KIND_TASK)) return ['INVALID', `kind ${d.kind} is not a KIND_*`];
+    if (!(d.source >= K.SOURCE_CLOUD && d.source <= K.SOURCE_OPERATOR))
+      return ['INVALID', `source ${d.source} is not a SOURCE_*`];
+    if (!Number.isFinite(d.speed_limit) || d.speed_limit < 0)
+      return ['INVALID', `speed_limit ${d.speed_limit} is not >= 0`];
+    const exp = d.expires_at.sec + d.expires_at.nanosec / 1e9;
+    if (exp > 0 && exp <= now)
+      return ['EXPIRED', `expired at ${exp.toFixed(3)} s, before it started (now ${now.toFixed(3)} s)`];
+    if (d.kind === K.KIND_NAVIGATE_TO || d.kind === K.KIND_DOCK) {
+      const { position: t, orientation: q } = d.target.pose;
+      if (![t.x, t.y, t.z, q.x, q.y, q.z, q.w].every(Number.isFinite)) return ['INVALID', 'target has NaN or Inf'];
+      if (Math.abs(Math.hypot(q.x, q.y, q.z, q.w) - 1) > 0.01)
+        return ['INVALID', 'target orientation is not a unit quaternion'];
+      if (d.target.header.frame_id !== this.p.goal_frame) {
+        return ['FRAME', `target frame '${d.target.header.frame_id}' is not '${this.p.goal_frame}'`];
+      }
+    }
+    return undefined;
+  }
+
+  /** The steps of a NAVIGATE_TO, DOCK or TASK decision, or a string after rejecting it. */
+  private plan(d: DecisionIn): Step[] | string {
+    let steps: Step[];
+    if (d.kind === K.KIND_NAVIGATE_TO || d.kind === K.KIND_DOCK) {
+      const t = d.target.pose;
+      const goal = { x: t.position.x, y: t.position.y, yaw: yawOf(t.orientation) };
+      steps = d.kind === K.KIND_DOCK ? dockPlan(goal, this.p) : [{ kind: 'navigate', goal, label: 'go to target' }];
+    } else {
+      const builder = (TASK_PLANS[this.p.profile] as Record<string, (a: Record<string, unknown>, p: Params) => Step[]>)[
+        d.task_name
+      ];
+      if (!builder || !Object.prototype.hasOwnProperty.call(TASK_PLANS[this.p.profile], d.task_name)) {
+        this.reject(d, 'UNKNOWN_TASK', `profile '${this.p.profile}' has no task '${d.task_name}'`);
+        return 'rejected';
+      }
+      const args = decodeTaskArgs(this.p.profile, d.task_name, d.task_args);
+      if (!args.success) {
+        this.reject(d, 'TASK_ARGS', `task '${d.task_name}': ${args.error}`);
+        return 'rejected';
+      }
+      steps = builder(args.data, this.p);
+    }
+    for (const g of planGoals(steps)) {
+      if (!insideGeofence(this.p.geofence, g.x, g.y)) {
+        this.reject(d, 'GEOFENCE', `goal (${g.x.toFixed(2)}, ${g.y.toFixed(2)}) lies outside the geofence`);
+        return 'rejected';
+      }
+    }
+    return steps;
+  }
+
+  private newJob(d: DecisionIn, steps: Step[], expiresAt: number, isHold: boolean): Job {
+    return {
+      id: d.decision_id,
+      kind: d.kind,
+      source: d.source,
+      priority: d.priority,
+      expiresAt,
+      steps,
+      index: 0,
+      stepStart: 0,
+      isHold,
+      startDist: 0,
+      bestDist: Number.POSITIVE_INFINITY,
+      lastProgressSec: 0,
+      stepFraction: 0,
+      navToken: 0,
+      navSent: false,
+      lastStatusSec: Number.NEGATIVE_INFINITY,
+    };
+  }
+
+  private start(job: Job, now: number): void {
+    this.active = job;
+    this.beginStep(job, now);
+    this.emitJob(job, ST.STATE_ACTIVE, '', job.isHold ? 'holding' : this.stepLabel(job), now);
+  }
+
+  private pause(job: Job): void {
+    this.cancelNav(job);
+    this.paused = job;
+  }
+
+  private beginStep(job: Job, now: number): void {
+    this.escortWaitSince = Number.NaN;
+    job.stepStart = now;
+    job.startDist = 0;
+    job.bestDist = Number.POSITIVE_INFINITY;
+    job.lastProgressSec = now;
+    job.stepFraction = 0;
+    job.navSent = false;
+  }
+
+  private nextStep(job: Job, now: number): void {
+    job.index++;
+    if (job.index >= job.steps.length) {
+      this.finish(job, ST.STATE_SUCCEEDED, '', 'done', now);
+      return;
+    }
+    this.beginStep(job, now);
+    this.emitJob(job, ST.STATE_ACTIVE, '', this.stepLabel(job), now);
+  }
+
+  /** Ends `job` with a terminal state and reports it; resumes what a HOLD paused. */
+  private finish(job: Job, state: number, code: string, message: string, now: number): void {
+    this.finishQuiet(job, state, code, message, '', now);
+    if (job.isHold && this.paused) {
+      const p = this.paused;
+      this.paused = undefined;
+      if (p.expiresAt > 0 && now >= p.expiresAt) {
+        this.finishQuiet(p, ST.STATE_EXPIRED, 'EXPIRED', 'expired while paused', '', now);
+      } else {
+        this.active = p;
+        this.beginStep(p, now);
+        this.emitJob(p, ST.STATE_ACTIVE, '', `resumed: ${this.stepLabel(p)}`, now);
+        return;
+      }
+    }
+    this.afterOutcome(job, state, now);
+  }
+
+  private finishQuiet(job: Job, state: number, code: string, message: string, by: string, now: number): void {
+    this.cancelNav(job);
+    if (this.active === job) this.active = undefined;
+    if (this.paused === job) this.paused = undefined;
+    this.emitJob(job, state, code, message, now, by);
+    if (state === ST.STATE_FAILED) this.failures++;
+    if (state === ST.STATE_SUCCEEDED && !job.isHold) this.failures = 0;
+  }
+
+  /** Ends the active decision and whatever it paused. */
+  private endAll(state: number, code: string, message: string, by: string, now: number): void {
+    const ended: Job[] = [];
+    if (this.active) ended.push(this.active);
+    if (this.paused) ended.push(this.paused);
+    for (const j of ended) this.finishQuiet(j, state, code, message, by, now);
+  }
+
+  private afterOutcome(job: Job, state: number, now: number): void {
+    if (this.fallback.pendingHold) {
+      this.fallback.pendingHold = false;
+      this.issueFallback(K.KIND_HOLD, now);
+      return;
+    }
+    if (!this.active) this.request(RQ.REASON_OUTCOME, job.id, state, '', now);
+  }
+
+  private reject(d: DecisionIn, code: string, message: string): void {
+    this.emitFor(d, ST.STATE_REJECTED, code, message);
+  }
+
+  // ---- behaviours
+
+  private runStep(job: Job, now: number): { v: number; w: number } {
+    const step = job.steps[job.index];
+    if (!step) return { v: 0, w: 0 };
+    if (step.kind === 'wait') {
+      job.stepFraction = step.seconds > 0 ? Math.min(1, (now - job.stepStart) / step.seconds) : 1;
+      if (now - job.stepStart >= step.seconds) this.nextStep(job, now);
+      return { v: 0, w: 0 };
+    }
+    if (step.kind === 'charge') {
+      if (this.charging) this.nextStep(job, now);
+      else if (now - job.stepStart > step.timeout) {
+        this.finish(job, ST.STATE_FAILED, 'NOT_CHARGING', `no charging within ${step.timeout} s at the dock`, now);
+      }
+      return { v: 0, w: 0 };
+    }
+    const cap = minDefined(step.speedCap, job.speedCap);
+    if (this.p.navigation_backend === 'nav2') {
+      if (!job.navSent) {
+        job.navSent = true;
+        job.navToken = ++this.navTokens;
+        this.out.nav.push({ type: 'goal', token: job.navToken, goal: step.goal });
+      }
+      return { v: 0, w: 0 };
+    }
+    if (!this.pose) return { v: 0, w: 0 };
+    if (step.escort) {
+      if (!this.personNear) {
+        if (Number.isNaN(this.escortWaitSince)) this.escortWaitSince = now;
+        job.lastProgressSec = now; // waiting for the person is not a stall
+        if (now - this.escortWaitSince > this.p.accompany_lost_timeout_s) {
+          this.escortWaitSince = Number.NaN;
+          this.finish(
+            job,
+            ST.STATE_FAILED,
+            'PERSON_LOST',
+            `no one within ${this.p.accompany_max_gap_m} m for ${this.p.accompany_lost_timeout_s} s`,
+            now,
+          );
+        }
+        return { v: 0, w: 0 };
+      }
+      this.escortWaitSince = Number.NaN;
+    }
+    const c = goToGoal(this.pose, step.goal, this.ctl, cap);
+    if (job.startDist <= 0) job.startDist = Math.max(c.distance, 1e-6);
+    job.stepFraction = Math.min(1, Math.max(0, 1 - c.distance / job.startDist));
+    if (c.done) {
+      this.nextStep(job, now);
+      return { v: 0, w: 0 };
+    }
+    if (c.distance < job.bestDist - 0.05 || c.distance <= this.p.goal_tolerance_m || this.estopped) {
+      job.bestDist = c.distance;
+      job.lastProgressSec = now;
+    } else if (c.v === 0 && c.w !== 0) {
+      job.lastProgressSec = now; // turning in place is progress
+    } else if (this.p.stall_timeout_s > 0 && now - job.lastProgressSec > this.p.stall_timeout_s) {
+      this.finish(job, ST.STATE_FAILED, 'STALLED', `no progress for ${this.p.stall_timeout_s} s`, now);
+      return { v: 0, w: 0 };
+    }
+    return { v: c.v, w: c.w };
+  }
+
+  private cancelNav(job: Job): void {
+    if (job.navSent) {
+      this.out.nav.push({ type: 'cancel', token: job.navToken });
+      job.navSent = false;
+      job.navToken = 0;
+    }
+  }
+
+  private stepLabel(job: Job): string {
+    const s = job.steps[job.index];
+    return s ? `step ${job.index + 1}/${job.steps.length}: ${s.label}` : '';
+  }
+
+  private progress(job: Job): number {
+    if (job.isHold || job.steps.length === 0) return 0;
+    return Math.min(1, (job.index + job.stepFraction) / job.steps.length);
+  }
+
+  private updateSpeedLimit(): void {
+    const a = this.active;
+    const step = a && !a.isHold ? a.steps[a.index] : undefined;
+    const stepCap = step && step.kind === 'navigate' ? minDefined(step.speedCap, a!.speedCap) : undefined;
+    let limit = this.limitSet > 0 ? this.limitSet : Number.POSITIVE_INFINITY;
+    if (stepCap !== undefined) limit = Math.min(limit, stepCap);
+    const value = Number.isFinite(limit) ? Math.min(limit, this.p.max_linear_speed_mps) : 0;
+    if (value !== this.limitPublished) {
+      this.limitPublished = value;
+      this.out.speedLimit = value;
+    }
+  }
+
+  // ---- link and local fallback
+
+  private checkLink(now: number): void {
+    const linkDown = !this.connected || now - this.lastUpSec > this.p.cloud_timeout_s;
+    const linkLost = now - this.lastUpSec > this.p.cloud_timeout_s;
+    const failing = this.failures >= this.p.max_consecutive_failures;
+    const fb = this.fallback;
+    if (!fb.active && (linkLost || failing)) {
+      fb.active = true;
+      fb.reason = linkLost
+        ? `cloud link down for more than ${this.p.cloud_timeout_s} s`
+        : `${this.failures} decisions failed in a row`;
+      fb.since = now;
+      fb.ids = [];
+      fb.dockIssued = false;
+      this.failures = 0;
+      this.enterFallback(now);
+    }
+    if (fb.active && this.p.fallback_policy === 'return_to_dock' && this.batteryLow() && !fb.dockIssued) {
+      this.issueFallback(K.KIND_DOCK, now);
+    }
+    if (fb.active && !linkDown) this.reportFallback(now);
+  }
+
+  private batteryLow(): boolean {
+    return Number.isFinite(this.battery) && this.battery < this.p.low_battery_fraction;
+  }
+
+  private enterFallback(now: number): void {
+    const policy = this.p.fallback_policy;
+    if (policy === 'return_to_dock' && this.batteryLow()) this.issueFallback(K.KIND_DOCK, now);
+    else if (policy === 'finish_then_hold' && this.active && !this.active.isHold) this.fallback.pendingHold = true;
+    else this.issueFallback(K.KIND_HOLD, now);
+  }
+
+  private issueFallback(kind: number, now: number): void {
+    const id = `fallback-${this.newId()}`;
+    if (kind === K.KIND_DOCK) this.fallback.dockIssued = true;
+    const dock = this.p.dock_pose;
+    const target = kind === K.KIND_DOCK ? { x: dock[0]!, y: dock[1]!, yaw: dock[2]! } : undefined;
+    const d: DecisionIn = {
+      decision_id: id,
+      kind,
+      source: K.SOURCE_LOCAL_FALLBACK,
+      priority: this.p.fallback_priority,
+      target: {
+        header: { frame_id: this.p.goal_frame },
+        pose: {
+          position: { x: target?.x ?? 0, y: target?.y ?? 0, z: 0 },
+          orientation: { x: 0, y: 0, z: Math.sin((target?.yaw ?? 0) / 2), w: Math.cos((target?.yaw ?? 0) / 2) },
+        },
+      },
+      speed_limit: 0,
+      task_name: '',
+      task_args: [],
+      expires_at: { sec: 0, nanosec: 0 },
+    };
+    this.ownIds.add(id);
+    this.fallback.ids.push(id);
+    this.out.decisions.push({
+      decisionId: id,
+      kind,
+      priority: d.priority,
+      ...(target ? { target } : {}),
+      frameId: this.p.goal_frame,
+    });
+    this.onDecision(d, now);
+  }
+
+  /** The link is back: report what the fallback did, and hand the robot back to the cloud. */
+  private reportFallback(now: number): void {
+    const fb = this.fallback;
+    fb.active = false;
+    fb.pendingHold = false;
+    for (const id of fb.ids) {
+      const s = this.fallbackStatuses.get(id);
+      if (s) this.out.statuses.push({ ...s, message: clip(`${s.message} (reported after the link returned)`.trim()) });
+    }
+    // Fallback decisions no longer outrank the cloud's.
+    for (const j of [this.active, this.paused]) if (j && j.source === K.SOURCE_LOCAL_FALLBACK) j.priority = 0;
+    const head =
+      `local fallback '${this.p.fallback_policy}' ran from ${fb.since.toFixed(1)} s to ${now.toFixed(1)} s ` +
+      `(${fb.reason}); decisions: `;
+    // Name as many decisions as fit the contract's text bound; their statuses were re-sent above.
+    let listed = '';
+    let shown = 0;
+    for (const id of fb.ids) {
+      const next = listed ? `${listed}, ${id}` : id;
+      const rest = fb.ids.length - shown - 1;
+      if (head.length + next.length + (rest > 0 ? ` +${rest} more`.length : 0) > MAX_TEXT) break;
+      listed = next;
+      shown++;
+    }
+    const more = fb.ids.length - shown;
+    const detail =
+      head + (fb.ids.length === 0 ? 'none' : listed + (more > 0 ? `${listed ? ' ' : ''}+${more} more` : ''));
+    this.request(RQ.REASON_NODE_ASKED, '', 0, detail, now);
+  }
+
+  // ---- output
+
+  private request(reason: number, lastId: string, lastState: number, detail: string, now: number): void {
+    this.lastRequestSec = now;
+    this.out.requests.push({
+      requestId: this.newId(),
+      reason,
+      lastDecisionId: lastId,
+      lastState,
+      detail: clip(detail),
+    });
+  }
+
+  private emitFor(d: DecisionIn, state: number, code: string, message: string, progress = 0): void {
+    const s: StatusOut = {
+      decisionId: d.decision_id,
+      kind: d.kind,
+      source: d.source,
+      state,
+      reasonCode: code,
+      message,
+      progress,
+      preemptedBy: '',
+    };
+    this.push(s);
+  }
+
+  private emitJob(job: Job, state: number, code: string, message: string, now: number, by = ''): void {
+    job.lastStatusSec = now;
+    const s: StatusOut = {
+      decisionId: job.id,
+      kind: job.kind,
+      source: job.source,
+      state,
+      reasonCode: code,
+      message,
+      progress: state === ST.STATE_SUCCEEDED ? 1 : this.progress(job),
+      preemptedBy: state === ST.STATE_PREEMPTED ? by : '',
+    };
+    job.lastStatus = s;
+    this.push(s);
+  }
+
+  private push(s: StatusOut): void {
+    s.message = clip(s.message);
+    this.out.statuses.push(s);
+    if (s.source === K.SOURCE_LOCAL_FALLBACK) this.fallbackStatuses.set(s.decisionId, s);
+  }
+
+  private remember(id: string): void {
+    this.seen.add(id);
+    this.seenOrder.push(id);
+    if (this.seenOrder.length > 1024) this.seen.delete(this.seenOrder.shift()!);
+  }
+}
+
+/** Longest status message or request detail [characters]; the MQTT contract's free-text bound. */
+export const MAX_TEXT = 256;
+
+/** `text` cut to MAX_TEXT characters, marked with an ellipsis when cut. */
+function clip(text: string): string {
+  return text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT - 1)}…`;
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}

@@ -1,0 +1,115 @@
+/** Parameters of executive, with units, defaults and ranges. Profile values live in launch/params/*.yaml. */
+import { z } from 'zod';
+import { TOPICS } from '../core/topics';
+import { PROFILE_NAMES } from '../core/profiles';
+
+const topic = (name: string, doc: string) => z.string().min(1).default(name).describe(doc);
+const seconds = (def: number, max: number, doc: string) =>
+  z.number().min(0).max(max).default(def).describe(`[s] ${doc}`);
+
+export const FALLBACK_POLICIES = ['hold', 'return_to_dock', 'finish_then_hold'] as const;
+export type FallbackPolicy = (typeof FALLBACK_POLICIES)[number];
+
+export const paramsSchema = z
+  .object({
+    profile: z.enum(PROFILE_NAMES).describe('robot profile: which tasks this robot performs (required)'),
+    navigation_backend: z
+      .enum(['builtin', 'nav2'])
+      .default('builtin')
+      .describe('builtin: go-to-goal controller for a differential base; nav2: NavigateToPose action client'),
+
+    decision_topic: topic(TOPICS.decision, 'kizuna_msgs/msg/Decision in (and local fallback decisions out)'),
+    decision_status_topic: topic(TOPICS.decisionStatus, 'kizuna_msgs/msg/DecisionStatus out'),
+    decision_request_topic: topic(TOPICS.decisionRequest, 'kizuna_msgs/msg/DecisionRequest out'),
+    world_summary_topic: topic(TOPICS.worldSummary, 'kizuna_msgs/msg/WorldSummary in (battery, charging)'),
+    safety_state_topic: topic(TOPICS.safetyState, 'kizuna_msgs/msg/SafetyState in'),
+    bridge_status_topic: topic(TOPICS.bridgeStatus, 'kizuna_msgs/msg/BridgeStatus in (cloud link)'),
+    cmd_vel_topic: topic(TOPICS.cmdVelNav, 'geometry_msgs/msg/Twist out to the safety gate'),
+    speed_limit_topic: topic(TOPICS.speedLimit, 'std_msgs/msg/Float32 [m/s] out to the safety gate; 0 = none'),
+    odom_topic: topic(TOPICS.odom, 'nav_msgs/msg/Odometry in: the pose the built-in controller drives'),
+    heartbeat_topic: topic(TOPICS.heartbeat, 'std_msgs/msg/String heartbeat out'),
+    nav2_action: topic('navigate_to_pose', 'nav2_msgs/action/NavigateToPose action name (nav2 backend)'),
+    goal_frame: z.string().min(1).default('map').describe('frame of decision targets and of the geofence'),
+
+    max_linear_speed_mps: z.number().positive().max(5).default(1.0).describe('[m/s] profile maximum speed'),
+    max_angular_speed_rps: z.number().positive().max(10).default(1.0).describe('[rad/s] controller turn-rate cap'),
+    k_linear: z.number().positive().max(10).default(0.8).describe('[1/s] speed per metre to the goal'),
+    k_angular: z.number().positive().max(20).default(2.0).describe('[1/s] turn rate per radian of heading error'),
+    rotate_in_place_rad: z
+      .number()
+      .positive()
+      .max(3.2)
+      .default(0.6)
+      .describe('[rad] heading error that turns on the spot'),
+    goal_tolerance_m: z.number().positive().max(5).default(0.1).describe('[m] position tolerance at a goal'),
+    yaw_tolerance_rad: z.number().positive().max(3.2).default(0.15).describe('[rad] heading tolerance at a goal'),
+    control_rate_hz: z.number().min(1).max(100).default(10).describe('[Hz] controller and bookkeeping rate'),
+    stall_timeout_s: seconds(20, 600, 'no 5 cm of progress this long fails a navigation step'),
+
+    geofence: z
+      .array(z.number())
+      .default([])
+      .describe('[m] polygon x1,y1,x2,y2,... in goal_frame that goals must lie in; empty = no fence'),
+    dock_pose: z.array(z.number()).default([0, 0, 0]).describe('[m, m, rad] dock approach pose x, y, yaw'),
+    dock_charge_timeout_s: seconds(30, 3600, 'at the dock, wait this long for charging to start'),
+    load_wait_s: seconds(5, 3600, 'wait at pickup / dropoff / load / unload poses'),
+    reminder_wait_s: seconds(10, 3600, 'time spent giving a medication reminder'),
+    survey_dwell_s: seconds(2, 3600, 'dwell at each survey waypoint'),
+    accompany_speed_mps: z.number().positive().max(2).default(0.5).describe('[m/s] walking pace when accompanying'),
+    accompany_max_gap_m: z
+      .number()
+      .positive()
+      .max(20)
+      .default(2.5)
+      .describe('[m] accompanying: wait while no person is within this distance'),
+    accompany_lost_timeout_s: seconds(
+      30,
+      3600,
+      'accompanying: no person near for this long fails the task (PERSON_LOST)',
+    ),
+    watering_speed_mps: z.number().positive().max(2).default(0.3).describe('[m/s] speed along a row while watering'),
+
+    cloud_timeout_s: seconds(30, 3600, 'cloud link down this long starts the local fallback'),
+    max_consecutive_failures: z
+      .int()
+      .min(1)
+      .max(100)
+      .default(3)
+      .describe('failed decisions in a row that start the fallback'),
+    fallback_policy: z
+      .enum(FALLBACK_POLICIES)
+      .default('hold')
+      .describe('what the robot does on its own when the cloud is away'),
+    low_battery_fraction: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.25)
+      .describe('[1] return_to_dock below this state of charge'),
+    fallback_priority: z
+      .int()
+      .min(0)
+      .max(255)
+      .default(250)
+      .describe('priority of fallback decisions while the link is down'),
+    request_period_s: z
+      .number()
+      .positive()
+      .max(3600)
+      .default(10)
+      .describe('[s] ask for a decision this often while idle'),
+    status_period_s: z.number().positive().max(60).default(1).describe('[s] DecisionStatus period while active'),
+    heartbeat_period_s: z.number().positive().max(10).default(1).describe('[s] heartbeat period'),
+  })
+  .superRefine((p, ctx) => {
+    if (p.geofence.length !== 0 && (p.geofence.length < 6 || p.geofence.length % 2 !== 0)) {
+      ctx.addIssue({ code: 'custom', path: ['geofence'], message: 'needs at least three x,y pairs (or none)' });
+    }
+    if (!p.geofence.every(Number.isFinite))
+      ctx.addIssue({ code: 'custom', path: ['geofence'], message: 'must be finite' });
+    if (p.dock_pose.length !== 3 || !p.dock_pose.every(Number.isFinite)) {
+      ctx.addIssue({ code: 'custom', path: ['dock_pose'], message: 'needs three finite numbers x, y, yaw' });
+    }
+  });
+
+export type Params = z.infer<typeof paramsSchema>;

@@ -1,0 +1,151 @@
+/**
+ * Robot health from heartbeats, diagnostics, perception faults and the cloud link: one level and one
+ * list of faults. Pure: inputs come with their receive time [s]; no ROS, no clock reads.
+ */
+import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
+import type { Params } from './params';
+
+const F = MESSAGE_CONSTANTS['kizuna_msgs/msg/Fault'];
+const H = MESSAGE_CONSTANTS['kizuna_msgs/msg/HealthSummary'];
+const D = MESSAGE_CONSTANTS['diagnostic_msgs/msg/DiagnosticStatus'];
+
+export interface HealthFault {
+  code: string;
+  source: string;
+  severity: number;
+  message: string;
+  /** [s] */
+  since: number;
+}
+
+export interface Health {
+  level: number;
+  alive: string[];
+  silent: string[];
+  faults: HealthFault[];
+}
+
+interface DiagEntry {
+  level: number;
+  message: string;
+  lastSec: number;
+}
+
+export class HealthModel {
+  private readonly beats = new Map<string, number>();
+  private readonly diags = new Map<string, DiagEntry>();
+  private worldFaults: Array<{ code: string; source: string; severity: number; message: string }> = [];
+  private worldSec = Number.NEGATIVE_INFINITY;
+  private linkUp = false;
+  private linkSince: number;
+  private linkSeen = false;
+  private readonly since = new Map<string, number>();
+
+  constructor(
+    private readonly p: Params,
+    private readonly startSec: number,
+  ) {
+    this.linkSince = startSec;
+  }
+
+  onHeartbeat(name: string, now: number): void {
+    this.beats.set(name, now);
+  }
+
+  onDiagnostics(status: ReadonlyArray<{ level: number; name: string; message: string }>, now: number): void {
+    for (const s of status) this.diags.set(s.name, { level: s.level, message: s.message, lastSec: now });
+  }
+
+  onWorldFaults(
+    faults: ReadonlyArray<{ code: string; source: string; severity: number; message: string }>,
+    now: number,
+  ): void {
+    this.worldFaults = faults.map((f) => ({
+      code: f.code,
+      source: f.source,
+      severity: f.severity,
+      message: f.message,
+    }));
+    this.worldSec = now;
+  }
+
+  onBridge(connected: boolean, now: number): void {
+    if (!this.linkSeen || connected !== this.linkUp) this.linkSince = now;
+    this.linkSeen = true;
+    this.linkUp = connected;
+  }
+
+  /** Health at `now` [s]. */
+  evaluate(now: number): Health {
+    const p = this.p;
+    const faults: HealthFault[] = [];
+    const add = (code0: string, source0: string, severity: number, message0: string): void => {
+      // Bounds of the MQTT contract's fault event: code 64, source 128, message 256 characters.
+      const code = code0.slice(0, 64);
+      const source = source0.slice(0, 128);
+      const message = message0.slice(0, 256);
+      const key = `${code}\n${source}`;
+      if (!this.since.has(key)) this.since.set(key, now);
+      faults.push({ code, source, severity, message, since: this.since.get(key)! });
+    };
+    const alive: string[] = [];
+    const silent: string[] = [];
+    for (const name of p.watched_nodes) {
+      const t = this.beats.get(name);
+      // A node gets one timeout from our start before it counts as silent.
+      const last = t ?? this.startSec;
+      if (now - last > p.heartbeat_timeout_s) {
+        silent.push(name);
+        add(
+          'NODE_SILENT',
+          name,
+          F.SEVERITY_ERROR,
+          t === undefined ? 'no heartbeat yet' : `no heartbeat for ${(now - t).toFixed(1)} s`,
+        );
+      } else if (t !== undefined) alive.push(name);
+    }
+    for (const [name, d] of [...this.diags]) {
+      if (now - d.lastSec > p.diagnostics_timeout_s) {
+        this.diags.delete(name);
+        continue;
+      }
+      if (d.level === D.WARN) add('DIAGNOSTICS_WARN', name, F.SEVERITY_WARN, d.message);
+      else if (d.level === D.ERROR) add('DIAGNOSTICS_ERROR', name, F.SEVERITY_ERROR, d.message);
+      else if (d.level === D.STALE) add('DIAGNOSTICS_STALE', name, F.SEVERITY_WARN, d.message);
+    }
+    if (now - this.worldSec <= p.world_summary_timeout_s) {
+      for (const f of this.worldFaults) add(f.code, f.source, f.severity, f.message);
+    }
+    if (p.link_down_warn_s > 0 && !this.linkUp && now - this.linkSince > p.link_down_warn_s) {
+      add(
+        'CLOUD_LINK_DOWN',
+        'cloud_bridge',
+        F.SEVERITY_WARN,
+        `cloud link down for ${(now - this.linkSince).toFixed(0)} s`,
+      );
+    }
+    const active = new Set(faults.map((f) => `${f.code}\n${f.source}`));
+    for (const k of [...this.since.keys()]) if (!active.has(k)) this.since.delete(k);
+    faults.sort((a, b) => (a.code === b.code ? (a.source < b.source ? -1 : 1) : a.code < b.code ? -1 : 1));
+    const worst = faults.reduce((m, f) => Math.max(m, f.severity), 0);
+    const level =
+      worst >= F.SEVERITY_FATAL
+        ? H.LEVEL_FATAL
+        : worst >= F.SEVERITY_ERROR || silent.length > 0
+          ? H.LEVEL_ERROR
+          : worst >= F.SEVERITY_WARN
+            ? H.LEVEL_WARN
+            : H.LEVEL_OK;
+    return { level, alive: alive.sort(), silent: silent.sort(), faults };
+  }
+}
+
+/** Whether two evaluations differ in what a consumer acts on (level, nodes, fault set). */
+export function healthChanged(a: Health | undefined, b: Health): boolean {
+  if (!a) return true;
+  if (a.level !== b.level || a.alive.join() !== b.alive.join() || a.silent.join() !== b.silent.join()) return true;
+  if (a.faults.length !== b.faults.length) return true;
+  return a.faults.some(
+    (f, i) => f.code !== b.faults[i]!.code || f.source !== b.faults[i]!.source || f.severity !== b.faults[i]!.severity,
+  );
+}

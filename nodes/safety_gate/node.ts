@@ -1,0 +1,253 @@
+/**
+ * safety_gate: the only publisher of the base's cmd_vel. Re-evaluates on every scan, every command and
+ * at control_rate_hz, publishes the gated twist, SafetyState on change (and every state_period_s), and
+ * rejected inputs as diagnostics. Wiring only; the decision is in logic.ts.
+ */
+import type { RosNode } from '../core/graph/types';
+import type { NodeDefinition } from '../core/runner';
+import type { MessageOf } from '../core/interfaces';
+import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
+import { timeToSec } from '../core/graph/clock';
+import type { ErrorCode } from '../core/errors';
+import { startHeartbeat } from '../health/heartbeat';
+import { paramsSchema } from './params';
+import { SafetyGate, type GateOutput } from './logic';
+
+const D = MESSAGE_CONSTANTS['diagnostic_msgs/msg/DiagnosticStatus'];
+/** Latched, reliable: a late-joining gate still gets the limit in force. */
+const SPEED_LIMIT_QOS = { reliability: 'reliable', durability: 'transient_local', depth: 1 } as const;
+/** Commands and e-stop: reliable, only the newest matters. */
+const CONTROL_QOS = { reliability: 'reliable', durability: 'volatile', depth: 1 } as const;
+
+/** Counters of rejected inputs, reported in diagnostics. */
+interface Rejections {
+  commands: number;
+  scans: number;
+  other: number;
+  last: string;
+  lastCode: ErrorCode | '';
+  /** Rejections since the last diagnostics message. */
+  fresh: number;
+}
+
+/** Wires safety_gate onto `node`. */
+export function start(node: RosNode): void {
+  const p = node.declareParameters(paramsSchema);
+  const nowSec = (): number => timeToSec(node.now());
+  const gate = new SafetyGate(p, nowSec());
+
+  const cmdPub = node.createPublisher('geometry_msgs/msg/Twist', p.cmd_out_topic, CONTROL_QOS);
+  const statePub = node.createPublisher('kizuna_msgs/msg/SafetyState', p.safety_state_topic);
+  const diagPub = node.createPublisher('diagnostic_msgs/msg/DiagnosticArray', p.diagnostics_topic);
+  const cmd: MessageOf<'geometry_msgs/msg/Twist'> = { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } };
+  const rej: Rejections = { commands: 0, scans: 0, other: 0, last: '', lastCode: '', fresh: 0 };
+
+  let lastPublished:
+    | {
+        state: number;
+        reason: number;
+        lin: number;
+        ang: number;
+        latched: boolean;
+        teleop: boolean;
+        timedOut: string[];
+        obstacle: boolean;
+      }
+    | undefined;
+  let lastStateSec = Number.NEGATIVE_INFINITY;
+
+  const publishState = (o: GateOutput, now: number, force: boolean): void => {
+    const z = gate.zoneResult;
+    const lin = Math.round(o.linearCap * 20) / 20;
+    const ang = Math.round(o.angularCap * 20) / 20;
+    const l = lastPublished;
+    const changed =
+      !l ||
+      l.state !== o.state ||
+      l.reason !== o.reason ||
+      l.lin !== lin ||
+      l.ang !== ang ||
+      l.latched !== o.estopLatched ||
+      l.teleop !== o.teleopActive ||
+      l.timedOut !== o.timedOut ||
+      l.obstacle !== z.obstacleDetected;
+    if (!changed && !force) return;
+    lastPublished = {
+      state: o.state,
+      reason: o.reason,
+      lin,
+      ang,
+      latched: o.estopLatched,
+      teleop: o.teleopActive,
+      timedOut: o.timedOut,
+      obstacle: z.obstacleDetected,
+    };
+    lastStateSec = now;
+    statePub.publish({
+      header: { stamp: node.now(), frame_id: p.base_frame },
+      state: o.state,
+      linear_speed_cap: o.linearCap,
+      angular_speed_cap: o.angularCap,
+      estop_latched: o.estopLatched,
+      teleop_active: o.teleopActive,
+      timed_out_sources: o.timedOut,
+      obstacle_detected: z.obstacleDetected,
+      nearest_obstacle_distance: z.nearestDistance,
+      nearest_obstacle_bearing: z.nearestBearing,
+      limiting_reason: o.reason,
+      detail: o.detail,
+    });
+  };
+
+  const publishDiagnostics = (otherCmdPublishers = 0): void => {
+    const o = gate.out;
+    const level = rej.fresh > 0 ? D.WARN : D.OK;
+    const output = {
+      level: otherCmdPublishers > 0 ? D.ERROR : D.OK,
+      name: `${node.name}: output`,
+      message:
+        otherCmdPublishers > 0
+          ? `${otherCmdPublishers} other publisher(s) on ${cmdPub.topic} bypass the safety gate`
+          : `only publisher on ${cmdPub.topic}`,
+      hardware_id: '',
+      values: [{ key: 'other_publishers', value: String(Math.max(0, otherCmdPublishers)) }],
+    };
+    diagPub.publish({
+      header: { stamp: node.now(), frame_id: '' },
+      status: [
+        {
+          level,
+          name: `${node.name}: inputs`,
+          message: rej.fresh > 0 ? `rejected input: ${rej.last}` : 'inputs accepted',
+          hardware_id: '',
+          values: [
+            { key: 'rejected_commands', value: String(rej.commands) },
+            { key: 'rejected_scans', value: String(rej.scans) },
+            { key: 'rejected_other', value: String(rej.other) },
+            { key: 'last_rejection', value: rej.last },
+            { key: 'last_rejection_code', value: rej.lastCode },
+            { key: 'state', value: String(o.state) },
+          ],
+        },
+        output,
+      ],
+    });
+    rej.fresh = 0;
+  };
+
+  /** Reports a rejected input: counter, warning log, and a diagnostics message right away. */
+  const reject = (kind: 'commands' | 'scans' | 'other', code: ErrorCode, topic: string, why: string): void => {
+    rej[kind]++;
+    rej.fresh++;
+    rej.last = `${node.resolveName(topic)}: ${why}`;
+    rej.lastCode = code;
+    node.logger.warn(rej.last, { code, entity: node.resolveName(topic) });
+    publishDiagnostics(watch.publisherCount() - 1);
+  };
+
+  const evaluate = (): void => {
+    const now = nowSec();
+    const o = gate.step(now);
+    cmd.linear.x = o.vx;
+    cmd.linear.y = o.vy;
+    cmd.angular.z = o.wz;
+    cmdPub.publish(cmd);
+    publishState(o, now, now - lastStateSec >= p.state_period_s);
+  };
+
+  p.scan_topics.forEach((topic, index) => {
+    node.createSubscription(
+      'sensor_msgs/msg/LaserScan',
+      topic,
+      (scan) => {
+        const why = gate.onScan(index, scan, nowSec());
+        if (why !== undefined) reject('scans', 'KZ_ERR_SCAN_INVALID', topic, why);
+        evaluate();
+      },
+      'sensor_data',
+    );
+  });
+  node.createSubscription(
+    'nav_msgs/msg/Odometry',
+    p.odom_topic,
+    (odom) => {
+      const why = gate.onOdom(odom.twist.twist, nowSec());
+      if (why !== undefined) reject('other', 'KZ_ERR_INPUT_INVALID', p.odom_topic, why);
+    },
+    'sensor_data',
+  );
+  for (const [kind, topic] of [
+    ['nav', p.cmd_in_topic],
+    ['teleop', p.teleop_topic],
+  ] as const) {
+    node.createSubscription(
+      'geometry_msgs/msg/Twist',
+      topic,
+      (twist) => {
+        const why = gate.onCommand(kind, twist, nowSec());
+        if (why !== undefined) reject('commands', 'KZ_ERR_CMD_INVALID', topic, why);
+        else evaluate();
+      },
+      CONTROL_QOS,
+    );
+  }
+  node.createSubscription(
+    'std_msgs/msg/Bool',
+    p.estop_topic,
+    (m) => {
+      gate.onEstop(m.data, nowSec());
+      evaluate();
+    },
+    CONTROL_QOS,
+  );
+  node.createSubscription(
+    'std_msgs/msg/Empty',
+    p.estop_reset_topic,
+    () => {
+      const why = gate.onEstopReset(nowSec());
+      if (why !== undefined) reject('other', 'KZ_ERR_ESTOP_RESET_REFUSED', p.estop_reset_topic, why);
+      else node.logger.info('e-stop latch released by an explicit resume');
+      evaluate();
+    },
+    CONTROL_QOS,
+  );
+  node.createSubscription(
+    'std_msgs/msg/Float32',
+    p.speed_limit_topic,
+    (m) => {
+      const why = gate.onSpeedLimit(m.data);
+      if (why !== undefined) reject('other', 'KZ_ERR_INPUT_INVALID', p.speed_limit_topic, why);
+    },
+    SPEED_LIMIT_QOS,
+  );
+  node.createSubscription('kizuna_msgs/msg/WorldSummary', p.world_summary_topic, (w) => {
+    const why = gate.onPeople(w.people_count, w.nearest_person_distance, nowSec());
+    if (why !== undefined) reject('other', 'KZ_ERR_INPUT_INVALID', p.world_summary_topic, why);
+  });
+
+  // No other node may drive the base: watch our own output topic for a second publisher. A best-effort
+  // volatile subscription matches publishers of any reliability and durability.
+  const watch = node.createSubscription('geometry_msgs/msg/Twist', p.cmd_out_topic, () => undefined, {
+    reliability: 'best_effort',
+    durability: 'volatile',
+    depth: 1,
+  });
+  let rogueReported = false;
+
+  node.createTimer(1 / p.control_rate_hz, evaluate);
+  node.createTimer(p.state_period_s, () => {
+    const others = watch.publisherCount() - 1;
+    if (others > 0 && !rogueReported) {
+      node.logger.error(`${others} other publisher(s) on '${cmdPub.topic}': the safety gate must be the only one`, {
+        code: 'KZ_ERR_CMD_BYPASS',
+        entity: cmdPub.topic,
+      });
+    }
+    rogueReported = others > 0;
+    publishDiagnostics(others);
+  });
+  startHeartbeat(node, p.heartbeat_topic, p.heartbeat_period_s);
+  evaluate();
+}
+
+export const definition: NodeDefinition = { name: 'safety_gate', start };

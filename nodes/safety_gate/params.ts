@@ -1,0 +1,120 @@
+/** Parameters of safety_gate, with units, defaults and ranges. Values per robot kind live in launch/params/*.yaml. */
+import { z } from 'zod';
+import { TOPICS } from '../core/topics';
+
+const topic = (name: string, doc: string) => z.string().min(1).default(name).describe(doc);
+const metres = (max: number) => z.number().min(0).max(max);
+
+export const paramsSchema = z
+  .object({
+    // topics
+    cmd_in_topic: topic(TOPICS.cmdVelNav, 'geometry_msgs/msg/Twist from the executive (lower priority)'),
+    teleop_topic: topic(TOPICS.cmdVelTeleop, 'geometry_msgs/msg/Twist from teleop (higher priority)'),
+    cmd_out_topic: topic(TOPICS.cmdVel, 'geometry_msgs/msg/Twist to the base; this node is its only publisher'),
+    estop_topic: topic(TOPICS.estop, 'std_msgs/msg/Bool, true = emergency stop asserted'),
+    estop_reset_topic: topic(TOPICS.estopReset, 'std_msgs/msg/Empty, explicit resume after an e-stop'),
+    odom_topic: topic(TOPICS.odom, 'nav_msgs/msg/Odometry'),
+    speed_limit_topic: topic(TOPICS.speedLimit, 'std_msgs/msg/Float32 [m/s] from the executive; 0 clears'),
+    world_summary_topic: topic(TOPICS.worldSummary, 'kizuna_msgs/msg/WorldSummary (people near the robot)'),
+    safety_state_topic: topic(TOPICS.safetyState, 'kizuna_msgs/msg/SafetyState output'),
+    diagnostics_topic: topic('diagnostics', 'diagnostic_msgs/msg/DiagnosticArray output (rejections, counters)'),
+    heartbeat_topic: topic(TOPICS.heartbeat, 'std_msgs/msg/String heartbeat output'),
+    scan_topics: z
+      .array(z.string().min(1))
+      .min(1)
+      .max(8)
+      .default([TOPICS.scan])
+      .describe('sensor_msgs/msg/LaserScan inputs, one per range sensor'),
+    scan_frames: z
+      .array(z.string().min(1))
+      .min(1)
+      .max(8)
+      .default(['laser'])
+      .describe('expected header.frame_id of each scan topic; a scan in another frame is refused'),
+    scan_poses: z
+      .array(z.number())
+      .default([0, 0, 0])
+      .describe('[m, m, rad] x, y, yaw of each scan frame in base_link, three numbers per scan topic'),
+    base_frame: z.string().min(1).default('base_link').describe('frame of SafetyState bearings'),
+
+    // robot shape and zones
+    footprint_front_m: metres(5).default(0.3).describe('[m] footprint front edge ahead of base_link'),
+    footprint_rear_m: metres(5).default(0.3).describe('[m] footprint rear edge behind base_link'),
+    footprint_half_width_m: metres(5).default(0.25).describe('[m] footprint half width'),
+    stop_margin_m: metres(5).default(0.1).describe('[m] stop zone: footprint grown by this on every side'),
+    slowdown_margin_m: metres(10).default(0.5).describe('[m] slowdown zone: footprint grown by this'),
+    slowdown_ratio: z.number().min(0).max(1).default(0.4).describe('[1] speed factor in the slowdown zone'),
+    limit_margin_m: metres(20)
+      .default(0)
+      .describe('[m] limit zone: footprint grown by this; absolute speed caps while anything is inside; 0 disables'),
+    limit_linear_speed_mps: z.number().min(0).max(5).default(0.5).describe('[m/s] linear cap in the limit zone'),
+    limit_angular_speed_rps: z.number().min(0).max(10).default(0.5).describe('[rad/s] angular cap in the limit zone'),
+    approach_time_s: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(1.2)
+      .describe('[s] approach model: keep the simulated time to collision at least this long; 0 disables'),
+    approach_step_s: z.number().positive().max(1).default(0.1).describe('[s] approach simulation step'),
+    approach_margin_m: metres(2).default(0.05).describe('[m] footprint growth used by the approach simulation'),
+    max_invalid_beam_fraction: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe('[1] a scan with a larger share of NaN or below-range_min beams is refused (blind)'),
+    max_plausible_range_m: z
+      .number()
+      .positive()
+      .max(1000)
+      .default(100)
+      .describe('[m] a scan whose range_max exceeds this is refused'),
+
+    // people (ISO 13855 form S = K*T + C)
+    people_enabled: z.boolean().default(true).describe('apply the people separation cap from WorldSummary'),
+    separation_k_mps: z.number().min(0).max(5).default(1.6).describe('[m/s] K: approach speed of a person'),
+    separation_t_s: z.number().min(0).max(10).default(0.5).describe('[s] T: overall stopping time of the robot'),
+    separation_c_m: metres(5).default(0.2).describe('[m] C: intrusion / uncertainty allowance'),
+    people_blind_speed_mps: z
+      .number()
+      .min(0)
+      .max(5)
+      .default(0.3)
+      .describe('[m/s] linear cap while people information is stale or missing'),
+    people_timeout_s: z.number().positive().max(10).default(1.0).describe('[s] WorldSummary older than this is stale'),
+
+    // velocity and acceleration limits
+    max_linear_speed_mps: z.number().min(0).max(5).default(1.0).describe('[m/s] forward speed cap (profile max)'),
+    max_reverse_speed_mps: z.number().min(0).max(5).default(0.3).describe('[m/s] reverse speed cap'),
+    max_angular_speed_rps: z.number().min(0).max(10).default(1.5).describe('[rad/s] angular speed cap'),
+    max_linear_accel_mps2: z.number().positive().max(10).default(0.8).describe('[m/s^2] speed-up limit'),
+    max_linear_decel_mps2: z.number().positive().max(20).default(1.5).describe('[m/s^2] commanded slow-down limit'),
+    max_angular_accel_rps2: z.number().positive().max(20).default(2.0).describe('[rad/s^2] angular accel limit'),
+
+    // timeouts and rates
+    source_timeout_s: z.number().positive().max(5).default(0.3).describe('[s] scan or odometry older than this: stop'),
+    cmd_timeout_s: z.number().positive().max(5).default(0.5).describe('[s] no executive command this long: zero'),
+    teleop_timeout_s: z.number().positive().max(5).default(0.3).describe('[s] teleop wins while fresher than this'),
+    estop_timeout_s: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0.5)
+      .describe('[s] e-stop publisher silent this long latches a stop; 0 disables the check'),
+    control_rate_hz: z.number().min(1).max(200).default(20).describe('[Hz] re-evaluation and cmd_vel rate'),
+    state_period_s: z.number().positive().max(10).default(1.0).describe('[s] SafetyState and diagnostics period'),
+    heartbeat_period_s: z.number().positive().max(10).default(1.0).describe('[s] heartbeat period'),
+  })
+  .superRefine((p, ctx) => {
+    if (p.scan_frames.length !== p.scan_topics.length) {
+      ctx.addIssue({ code: 'custom', path: ['scan_frames'], message: 'needs one frame per scan topic' });
+    }
+    if (p.scan_poses.length !== 3 * p.scan_topics.length || !p.scan_poses.every(Number.isFinite)) {
+      ctx.addIssue({ code: 'custom', path: ['scan_poses'], message: 'needs three finite numbers per scan topic' });
+    }
+    if (p.slowdown_margin_m < p.stop_margin_m) {
+      ctx.addIssue({ code: 'custom', path: ['slowdown_margin_m'], message: 'must be >= stop_margin_m' });
+    }
+  });
+
+export type Params = z.infer<typeof paramsSchema>;

@@ -1,0 +1,149 @@
+/**
+ * Plain sim readings → ROS 2 message objects (typed from the real definitions), so a node can
+ * publish them as they are. Pure functions. Frames follow REP 105: odometry is odom → base_link,
+ * the laser is in its own frame (base_scan), the IMU in imu_link; a robot namespace prefixes them
+ * (`robot1/odom`), the map frame is shared.
+ */
+import type { builtin_interfaces, geometry_msgs, nav_msgs, sensor_msgs } from '../nodes/core/interfaces/generated';
+import type { BatteryData } from './battery';
+import type { LaserScanData } from './lidar';
+import type { ImuData, OdometryData } from './robot';
+
+/** The TF frame names of one robot. */
+export interface RobotFrames {
+  map: string;
+  odom: string;
+  base: string;
+  laser: string;
+  imu: string;
+}
+
+/** Frame names for a robot; `prefix` (e.g. the robot id) is prepended as `prefix/` to all but map. */
+export function robotFrames(prefix = ''): RobotFrames {
+  const p = prefix === '' ? '' : `${prefix}/`;
+  return { map: 'map', odom: `${p}odom`, base: `${p}base_link`, laser: `${p}base_scan`, imu: `${p}imu_link` };
+}
+
+/** builtin_interfaces/Time from seconds (>= 0), nanoseconds rounded. */
+export function stampFromSeconds(t: number): builtin_interfaces.msg.Time {
+  let sec = Math.floor(t);
+  let nanosec = Math.round((t - sec) * 1e9);
+  if (nanosec >= 1e9) {
+    sec += 1;
+    nanosec -= 1e9;
+  }
+  return { sec, nanosec };
+}
+
+/** Quaternion of a rotation by `yaw` [rad] about z. */
+export function yawToQuaternion(yaw: number): geometry_msgs.msg.Quaternion {
+  return { x: 0, y: 0, z: Math.sin(yaw / 2), w: Math.cos(yaw / 2) };
+}
+
+/** Variance used for what a planar robot does not measure (z, roll, pitch): "ignore this". */
+export const UNMEASURED_VARIANCE = 1e6;
+/** Smallest variance written: all-zero covariances mean "unknown" to consumers. */
+export const MIN_VARIANCE = 1e-9;
+
+function diag6(d: readonly number[]): number[] {
+  const m = new Array<number>(36).fill(0);
+  for (let i = 0; i < 6; i++) m[i * 7] = d[i]!;
+  return m;
+}
+
+function diag3(d: readonly number[]): number[] {
+  const m = new Array<number>(9).fill(0);
+  for (let i = 0; i < 3; i++) m[i * 4] = d[i]!;
+  return m;
+}
+
+/** Variances [m², m², rad², (m/s)², (rad/s)²] of odometry. */
+export interface OdometryVariances {
+  x: number;
+  y: number;
+  yaw: number;
+  linear: number;
+  angular: number;
+}
+
+/** nav_msgs/Odometry: pose in odom, twist in base_link (child frame). */
+export function odometryMessage(
+  d: OdometryData,
+  frames: RobotFrames,
+  v: OdometryVariances = {
+    x: MIN_VARIANCE,
+    y: MIN_VARIANCE,
+    yaw: MIN_VARIANCE,
+    linear: MIN_VARIANCE,
+    angular: MIN_VARIANCE,
+  },
+): nav_msgs.msg.Odometry {
+  const U = UNMEASURED_VARIANCE;
+  const f = (x: number) => Math.max(MIN_VARIANCE, x);
+  return {
+    header: { stamp: stampFromSeconds(d.t), frame_id: frames.odom },
+    child_frame_id: frames.base,
+    pose: {
+      pose: { position: { x: d.pose.x, y: d.pose.y, z: 0 }, orientation: yawToQuaternion(d.pose.yaw) },
+      covariance: diag6([f(v.x), f(v.y), U, U, U, f(v.yaw)]),
+    },
+    twist: {
+      twist: { linear: { x: d.twist.linear, y: 0, z: 0 }, angular: { x: 0, y: 0, z: d.twist.angular } },
+      covariance: diag6([f(v.linear), MIN_VARIANCE, U, U, U, f(v.angular)]),
+    },
+  };
+}
+
+/** sensor_msgs/Imu in the IMU frame; std. devs. [rad/s] and [m/s²] become diagonal covariances. */
+export function imuMessage(d: ImuData, frames: RobotFrames, gyroStd = 0, accelStd = 0): sensor_msgs.msg.Imu {
+  const g = Math.max(MIN_VARIANCE, gyroStd * gyroStd);
+  const a = Math.max(MIN_VARIANCE, accelStd * accelStd);
+  return {
+    header: { stamp: stampFromSeconds(d.t), frame_id: frames.imu },
+    orientation: yawToQuaternion(d.yaw),
+    // Yaw integrated from the gyro drifts; roll and pitch of a planar robot are 0 and well known.
+    orientation_covariance: diag3([MIN_VARIANCE, MIN_VARIANCE, Math.max(MIN_VARIANCE, g * d.t)]),
+    angular_velocity: { x: 0, y: 0, z: d.angularVelocityZ },
+    angular_velocity_covariance: diag3([g, g, g]),
+    linear_acceleration: { ...d.linearAcceleration },
+    linear_acceleration_covariance: diag3([a, a, a]),
+  };
+}
+
+/** sensor_msgs/LaserScan in the laser frame; `ranges` is shared (not copied); no intensities. */
+export function laserScanMessage(d: LaserScanData, frames: RobotFrames): sensor_msgs.msg.LaserScan {
+  return {
+    header: { stamp: stampFromSeconds(d.t), frame_id: frames.laser },
+    angle_min: d.angleMin,
+    angle_max: d.angleMax,
+    angle_increment: d.angleIncrement,
+    time_increment: d.timeIncrement,
+    scan_time: d.scanTime,
+    range_min: d.rangeMin,
+    range_max: d.rangeMax,
+    ranges: d.ranges,
+    intensities: new Float32Array(0),
+  };
+}
+
+/** sensor_msgs/BatteryState (unmeasured fields NaN, as the definition asks), frame base_link. */
+export function batteryStateMessage(d: BatteryData, frames: RobotFrames): sensor_msgs.msg.BatteryState {
+  return {
+    header: { stamp: stampFromSeconds(d.t), frame_id: frames.base },
+    voltage: d.voltage,
+    temperature: Number.NaN,
+    current: d.currentA,
+    charge: d.chargeAh,
+    capacity: d.capacityAh,
+    design_capacity: d.capacityAh,
+    percentage: d.percentage,
+    power_supply_status: d.status,
+    power_supply_health: 1, // POWER_SUPPLY_HEALTH_GOOD
+    power_supply_technology: 2, // POWER_SUPPLY_TECHNOLOGY_LION
+    present: true,
+    cell_voltage: [],
+    cell_temperature: [],
+    location: '',
+    serial_number: '',
+  };
+}

@@ -1,0 +1,438 @@
+/**
+ * The safety gate's behaviour, as an abstract suite over a graph factory: runs on the in-process graph
+ * with a manual clock here, and on rclnodejs against real ROS 2 once that graph is wired in (the harness
+ * then advances real time). Everything goes through ROS topics with the kinematic world of
+ * test/helpers/kinematic.ts; nothing reaches into the gate's internals.
+ */
+import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
+import type { RosGraph, RosNode } from '../../nodes/core/graph/types';
+import type { MessageOf } from '../../nodes/core/interfaces';
+import { MESSAGE_CONSTANTS } from '../../nodes/core/interfaces/generated';
+import type { ParamValue } from '../../nodes/core/graph/params';
+import { TOPICS } from '../../nodes/core/topics';
+import { start as startGate } from '../../nodes/safety_gate/node';
+import { KinematicWorld, type WorldOptions } from '../helpers/kinematic';
+
+const S = MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'];
+
+export interface GateHarness {
+  graph: RosGraph;
+  /** Lets `sec` seconds of ROS time pass (manual clock: advance; real middleware: sleep) and delivers what is due. */
+  advance(sec: number): Promise<void>;
+  /** Delivers what is queued without letting time pass (as far as the implementation allows). */
+  settle(): Promise<void>;
+  /**
+   * True when nothing else runs between publishing a message and settling (manual clock): the suite
+   * then checks "the very next output" exactly; on a real middleware a control tick may slip in between.
+   */
+  deterministic: boolean;
+}
+
+/** Gate parameters used by the suite unless a test overrides them. */
+export const SUITE_GATE_PARAMS: Record<string, ParamValue> = {
+  footprint_front_m: 0.3,
+  footprint_rear_m: 0.3,
+  footprint_half_width_m: 0.25,
+  stop_margin_m: 0.1,
+  slowdown_margin_m: 0.4,
+  slowdown_ratio: 0.4,
+  approach_time_s: 1.0,
+  max_linear_speed_mps: 1.0,
+  max_reverse_speed_mps: 0.3,
+  max_angular_speed_rps: 1.5,
+  max_linear_accel_mps2: 2.0,
+  max_linear_decel_mps2: 3.0,
+  source_timeout_s: 0.3,
+  cmd_timeout_s: 0.5,
+  teleop_timeout_s: 0.3,
+  estop_timeout_s: 0.5,
+  people_enabled: false,
+};
+
+/** A node publishing a settable command on a topic at 10 Hz (the executive or teleop). */
+export class Commander {
+  twist: MessageOf<'geometry_msgs/msg/Twist'> = { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } };
+  silent = false;
+  private readonly pub;
+  constructor(node: RosNode, topic: string) {
+    this.pub = node.createPublisher('geometry_msgs/msg/Twist', topic, {
+      reliability: 'reliable',
+      durability: 'volatile',
+      depth: 1,
+    });
+    node.createTimer(0.1, () => {
+      if (!this.silent) this.pub.publish(this.twist);
+    });
+  }
+  /** Sets the forward speed [m/s] and turn rate [rad/s]. */
+  set(vx: number, wz = 0): void {
+    this.twist = { linear: { x: vx, y: 0, z: 0 }, angular: { x: 0, y: 0, z: wz } };
+  }
+  publishNow(twist: MessageOf<'geometry_msgs/msg/Twist'>): void {
+    this.pub.publish(twist);
+  }
+}
+
+export function safetyGateSuite(name: string, makeHarness: () => Promise<GateHarness>): void {
+  describe(`safety_gate behaviour (${name})`, () => {
+    let h: GateHarness;
+    let world: KinematicWorld;
+    let nav: Commander;
+    let teleop: Commander;
+    let probe: RosNode;
+    let states: Array<MessageOf<'kizuna_msgs/msg/SafetyState'>>;
+    let diags: Array<MessageOf<'diagnostic_msgs/msg/DiagnosticArray'>>;
+    let speedLimit: ReturnType<RosNode['createPublisher']>;
+    let resetPub: ReturnType<RosNode['createPublisher']>;
+
+    const speed = (): number => world.lastCmd?.linear.x ?? Number.NaN;
+    const lastState = (): MessageOf<'kizuna_msgs/msg/SafetyState'> | undefined => states[states.length - 1];
+    const resume = async (): Promise<void> => {
+      resetPub.publish({} as never);
+      await h.settle();
+    };
+
+    async function setup(params: Record<string, ParamValue> = {}, worldOptions: WorldOptions = {}): Promise<void> {
+      world = new KinematicWorld(h.graph, worldOptions);
+      const gateNode = h.graph.createNode('safety_gate', {
+        parameterOverrides: { ...SUITE_GATE_PARAMS, ...params },
+      });
+      startGate(gateNode);
+      probe = h.graph.createNode('probe');
+      nav = new Commander(probe, TOPICS.cmdVelNav);
+      teleop = new Commander(probe, TOPICS.cmdVelTeleop);
+      teleop.silent = true;
+      states = [];
+      diags = [];
+      probe.createSubscription('kizuna_msgs/msg/SafetyState', TOPICS.safetyState, (m) => states.push(m));
+      probe.createSubscription('diagnostic_msgs/msg/DiagnosticArray', 'diagnostics', (m) => diags.push(m));
+      speedLimit = probe.createPublisher('std_msgs/msg/Float32', TOPICS.speedLimit, {
+        reliability: 'reliable',
+        durability: 'transient_local',
+        depth: 1,
+      });
+      resetPub = probe.createPublisher('std_msgs/msg/Empty', TOPICS.estopReset, {
+        reliability: 'reliable',
+        durability: 'volatile',
+        depth: 1,
+      });
+      await h.advance(0.3);
+    }
+
+    /** Drives forward at `vx` until the gate passes it through (inputs fresh, nothing near). */
+    async function cruise(vx: number): Promise<void> {
+      nav.set(vx);
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(vx, 5);
+    }
+
+    beforeEach(async () => {
+      h = await makeHarness();
+    });
+    afterEach(async () => {
+      await h.graph.shutdown();
+    });
+
+    it('passes a clear command through, speeding up no faster than the acceleration limit', async () => {
+      await setup();
+      nav.set(0.8);
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(0.8, 5);
+      expect(lastState()?.state).toBe(S.STATE_CLEAR);
+      // the ramp: consecutive outputs never differ by more than accel * (time between them), 2 m/s^2 here
+      const xs = world.cmds.map((c) => c.linear.x);
+      const firstMoving = xs.findIndex((x) => x > 0);
+      expect(firstMoving).toBeGreaterThan(-1);
+      expect(xs[firstMoving]!).toBeLessThanOrEqual(2.0 * 0.25 + 1e-9);
+      expect(xs.filter((x) => x > 0 && x < 0.8).length).toBeGreaterThan(2);
+    });
+
+    it('stops on the very next scan when an obstacle enters the stop zone', async () => {
+      await setup();
+      await cruise(0.5);
+      // surface 0.35 m ahead of base_link: inside the 0.3 m footprint front + 0.1 m stop margin
+      world.circles.push({ x: world.pose.x + 0.4, y: world.pose.y, r: 0.05 });
+      const before = world.cmds.length;
+      world.publishScanNow();
+      await h.settle();
+      const after = world.cmds.slice(before);
+      expect(after.length).toBeGreaterThan(0);
+      if (h.deterministic) expect(after[0]!.linear.x).toBe(0);
+      const firstZero = after.findIndex((c) => c.linear.x === 0);
+      expect(firstZero).toBeGreaterThanOrEqual(0);
+      expect(after.slice(firstZero).every((c) => c.linear.x === 0 && c.angular.z === 0)).toBe(true);
+      expect(lastState()).toMatchObject({ state: S.STATE_STOP, limiting_reason: S.REASON_OBSTACLE });
+      await h.advance(0.5);
+      expect(speed()).toBe(0);
+    });
+
+    it('caps the speed by the slowdown ratio while something is in the slowdown zone', async () => {
+      await setup({ approach_time_s: 0 });
+      world.circles.push({ x: 0, y: 0.7, r: 0.1 }); // beside the robot, 0.35 m from its side
+      nav.set(1.0);
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(0.4, 5);
+      expect(lastState()).toMatchObject({ state: S.STATE_SLOWDOWN, limiting_reason: S.REASON_OBSTACLE });
+    });
+
+    it('slows on approach and stops short of a wall, never touching it', async () => {
+      await setup();
+      world.walls.push({ x1: 3, y1: -2, x2: 3, y2: 2 });
+      nav.set(1.0);
+      let sawApproach = false;
+      for (let i = 0; i < 60; i++) {
+        await h.advance(0.1);
+        if (lastState()?.state === S.STATE_APPROACH) sawApproach = true;
+      }
+      expect(sawApproach).toBe(true);
+      expect(speed()).toBe(0);
+      // front edge of the footprint never reached the wall
+      expect(world.pose.x + 0.3).toBeLessThan(3);
+      expect(world.pose.x + 0.3).toBeGreaterThan(2.5);
+    });
+
+    it('holds zero after an e-stop until it is released and explicitly resumed', async () => {
+      await setup();
+      await cruise(0.5);
+      world.setEstop(true);
+      await h.settle();
+      expect(speed()).toBe(0);
+      expect(lastState()).toMatchObject({ state: S.STATE_ESTOP, estop_latched: true });
+      // resume while still asserted is refused and reported
+      world.publishEstop = false;
+      await resume();
+      expect(diags.some((d) => d.status[0]!.values.some((v) => v.value === 'KZ_ERR_ESTOP_RESET_REFUSED'))).toBe(true);
+      await h.advance(0.3);
+      expect(speed()).toBe(0);
+      // released: still zero until the resume
+      world.setEstop(false);
+      world.publishEstop = true;
+      await h.advance(1.0);
+      expect(speed()).toBe(0);
+      expect(lastState()?.state).toBe(S.STATE_ESTOP);
+      await resume();
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(0.5, 5);
+      expect(lastState()).toMatchObject({ state: S.STATE_CLEAR, estop_latched: false });
+    });
+
+    it('latches a stop when the e-stop publisher goes silent past its timeout', async () => {
+      await setup();
+      await cruise(0.5);
+      world.publishEstop = false;
+      await h.advance(0.8);
+      expect(speed()).toBe(0);
+      expect(lastState()).toMatchObject({ state: S.STATE_ESTOP, estop_latched: true });
+      expect(lastState()!.timed_out_sources).toContain('estop');
+      world.publishEstop = true;
+      await h.advance(0.5);
+      expect(speed()).toBe(0);
+      await resume();
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(0.5, 5);
+    });
+
+    it('sends zero within cmd_timeout when the executive goes silent', async () => {
+      await setup();
+      await cruise(0.5);
+      nav.silent = true;
+      await h.advance(0.6);
+      expect(speed()).toBe(0);
+      expect(lastState()).toMatchObject({ state: S.STATE_STOP, limiting_reason: S.REASON_COMMAND_TIMEOUT });
+    });
+
+    it('stops when the scan goes stale, and when odometry goes stale', async () => {
+      await setup();
+      await cruise(0.5);
+      world.publishScans = false;
+      await h.advance(0.45);
+      expect(speed()).toBe(0);
+      expect(lastState()).toMatchObject({ state: S.STATE_STOP, limiting_reason: S.REASON_SOURCE_TIMEOUT });
+      expect(lastState()!.timed_out_sources).toEqual(['scan']);
+      world.publishScans = true;
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(0.5, 5);
+      world.publishOdom = false;
+      await h.advance(0.45);
+      expect(speed()).toBe(0);
+      expect(lastState()!.timed_out_sources).toEqual(['odom']);
+    });
+
+    it('drops a NaN command and reports it; the robot keeps the last good command until cmd_timeout', async () => {
+      await setup();
+      await cruise(0.5);
+      nav.silent = true;
+      nav.publishNow({ linear: { x: Number.NaN, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+      await h.settle();
+      nav.publishNow({ linear: { x: 0.2, y: 0, z: 0 }, angular: { x: 0, y: 0, z: Number.POSITIVE_INFINITY } });
+      await h.settle();
+      expect(world.cmds.every((c) => Number.isFinite(c.linear.x) && Number.isFinite(c.angular.z))).toBe(true);
+      expect(speed()).toBeCloseTo(0.5, 5);
+      const report = diags
+        .map((d) => d.status[0]!)
+        .filter((s) => s.message.includes('NaN or Inf'))
+        .pop();
+      expect(report).toBeDefined();
+      expect(report!.values).toEqual(expect.arrayContaining([{ key: 'rejected_commands', value: '2' }]));
+      await h.advance(0.6);
+      expect(speed()).toBe(0);
+    });
+
+    it('gives teleop priority while it is fresh, then returns to the executive', async () => {
+      await setup();
+      await cruise(0.5);
+      teleop.set(-0.2);
+      teleop.silent = false;
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(-0.2, 5);
+      expect(lastState()?.teleop_active).toBe(true);
+      teleop.silent = true;
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(0.5, 5);
+      expect(lastState()?.teleop_active).toBe(false);
+    });
+
+    it('never exceeds the profile maximum, also when a speed limit asks for more', async () => {
+      await setup({ max_linear_speed_mps: 0.6 });
+      nav.set(2.0);
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(0.6, 5);
+      speedLimit.publish({ data: 1.5 } as never);
+      await h.advance(1.0);
+      expect(world.maxSpeedSeen).toBeLessThanOrEqual(0.6 + 1e-9);
+      speedLimit.publish({ data: 0.25 } as never);
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(0.25, 5);
+      expect(lastState()).toMatchObject({ state: S.STATE_SLOWDOWN, limiting_reason: S.REASON_SPEED_LIMIT });
+      speedLimit.publish({ data: Number.NaN } as never);
+      await h.advance(0.5);
+      expect(speed()).toBeCloseTo(0.25, 5);
+      expect(diags.some((d) => d.status[0]!.values.some((v) => v.value === 'KZ_ERR_INPUT_INVALID'))).toBe(true);
+    });
+
+    it('refuses a scan in the wrong frame or with nonsensical limits, reports it and stops until a good one', async () => {
+      await setup();
+      await cruise(0.5);
+      const bad = world.scan();
+      bad.header.frame_id = 'camera';
+      probe.createPublisher('sensor_msgs/msg/LaserScan', TOPICS.scan, 'sensor_data').publish(bad);
+      await h.settle();
+      expect(speed()).toBe(0);
+      expect(lastState()).toMatchObject({ state: S.STATE_STOP, limiting_reason: S.REASON_SOURCE_INVALID });
+      expect(lastState()!.detail).toMatch(/frame 'camera' is not the configured 'laser'/);
+      await h.advance(0.6);
+      expect(speed()).toBeCloseTo(0.5, 1);
+      const inverted = world.scan();
+      inverted.range_min = 5;
+      inverted.range_max = 1;
+      probe.createPublisher('sensor_msgs/msg/LaserScan', TOPICS.scan, 'sensor_data').publish(inverted);
+      await h.settle();
+      expect(speed()).toBe(0);
+      const reports = diags.map((d) => d.status[0]!).filter((s) => s.level === 1);
+      expect(reports.map((r) => r.message).join('\n')).toMatch(/range limits make no sense/);
+    });
+
+    it('reads REP 117 values safely: -Inf ahead stops, +Inf is free only up to range_max, mostly NaN is blind', async () => {
+      await setup();
+      await cruise(0.5);
+      const pub = probe.createPublisher('sensor_msgs/msg/LaserScan', TOPICS.scan, 'sensor_data');
+      const s1 = world.scan();
+      const ranges = Array.from(s1.ranges);
+      ranges[Math.floor(ranges.length / 2)] = Number.NEGATIVE_INFINITY; // straight ahead: too close to measure
+      pub.publish({ ...s1, ranges });
+      await h.settle();
+      expect(speed()).toBe(0);
+      expect(lastState()?.limiting_reason).toBe(S.REASON_OBSTACLE);
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(0.5, 1);
+      // a short-range sensor that sees nothing (+Inf) cannot vouch for the stop zone beyond its 0.2 m
+      const s2 = world.scan();
+      pub.publish({ ...s2, range_max: 0.2, ranges: Array.from(s2.ranges, () => Number.POSITIVE_INFINITY) });
+      await h.settle();
+      expect(speed()).toBe(0);
+      await h.advance(1.0);
+      // a few NaN beams are tolerated; a mostly-NaN scan is refused as blind
+      const s3 = world.scan();
+      pub.publish({ ...s3, ranges: Array.from(s3.ranges, (r, i) => (i % 10 === 0 ? Number.NaN : r)) });
+      await h.settle();
+      expect(speed()).toBeGreaterThan(0);
+      pub.publish({ ...s3, ranges: Array.from(s3.ranges, (r, i) => (i % 10 === 0 ? r : Number.NaN)) });
+      await h.settle();
+      expect(speed()).toBe(0);
+      expect(lastState()).toMatchObject({ limiting_reason: S.REASON_SOURCE_INVALID });
+      expect(lastState()!.detail).toMatch(/blind/);
+    });
+
+    it('keeps the separation S = K*T + C from people and caps speed as a person comes closer', async () => {
+      // S = 1.6 * 0.5 + 0.2 = 1.0 m
+      await setup({ people_enabled: true, separation_k_mps: 1.6, separation_t_s: 0.5, separation_c_m: 0.2 });
+      const summary = probe.createPublisher('kizuna_msgs/msg/WorldSummary', TOPICS.worldSummary);
+      let personAt = 0;
+      probe.createTimer(0.1, () => {
+        const m = blankSummary();
+        m.people_count = personAt > 0 ? 1 : 0;
+        m.nearest_person_distance = personAt;
+        summary.publish(m);
+      });
+      nav.set(0.8);
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(0.8, 5);
+      personAt = 1.2; // 0.2 m beyond S: cap 0.2 / 0.5 = 0.4 m/s
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(0.4, 5);
+      expect(lastState()).toMatchObject({ state: S.STATE_SLOWDOWN, limiting_reason: S.REASON_PERSON });
+      personAt = 0.9; // inside S
+      await h.advance(0.3);
+      expect(speed()).toBe(0);
+      expect(lastState()).toMatchObject({ state: S.STATE_STOP, limiting_reason: S.REASON_PERSON });
+      personAt = 0;
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(0.8, 5);
+    });
+
+    it('reports another publisher on cmd_vel as a bypass of the gate', async () => {
+      await setup({ state_period_s: 0.5 });
+      await h.advance(0.6);
+      const output = (): MessageOf<'diagnostic_msgs/msg/DiagnosticStatus'> | undefined =>
+        diags[diags.length - 1]?.status.find((x) => x.name === 'safety_gate: output');
+      expect(output()).toMatchObject({ level: 0 });
+      const rogue = probe.createPublisher('geometry_msgs/msg/Twist', TOPICS.cmdVel);
+      await h.advance(0.6);
+      expect(output()).toMatchObject({
+        level: 2,
+        message: expect.stringMatching(/1 other publisher\(s\) on \/cmd_vel/),
+      });
+      expect(rogue.topic).toBe('/cmd_vel');
+    });
+
+    it('caps speed while people information is stale', async () => {
+      await setup({ people_enabled: true, people_blind_speed_mps: 0.3 });
+      nav.set(0.8);
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(0.3, 5);
+      expect(lastState()!.timed_out_sources).toContain('world_summary');
+    });
+  });
+}
+
+function blankSummary(): MessageOf<'kizuna_msgs/msg/WorldSummary'> {
+  return {
+    header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'odom' },
+    pose: { position: { x: 0, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
+    pose_valid: false,
+    velocity: { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } },
+    obstacle_detected: false,
+    nearest_obstacle_distance: 0,
+    nearest_obstacle_bearing: 0,
+    people_count: 0,
+    nearest_person_distance: 0,
+    nearest_person_bearing: 0,
+    battery_valid: false,
+    battery_percentage: 0,
+    battery_voltage: 0,
+    battery_charging: false,
+    estop_active: false,
+    sources: [],
+    faults: [],
+  };
+}
