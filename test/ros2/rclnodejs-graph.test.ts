@@ -52,4 +52,18 @@ describeWithRos('rclnodejs graph on Fast DDS', () => {
     expect(events[0]!.publisherQoS.reliability).toBe('best_effort');
     expect(events[0]!.subscriptionQoS.reliability).toBe('reliable');
   });
+
+  it('refuses a node whose fully qualified name exceeds 221 characters, as rcl does, with KZ_ERR_INVALID_NAME', async () => {
+    const graph = await createRclnodejsGraph({});
+    graphs.push(graph);
+    expect(graph.createNode('n'.repeat(220)).fullyQualifiedName).toHaveLength(221);
+    let caught: unknown;
+    try {
+      graph.createNode('m'.repeat(221));
+    } catch (e) {
+      caught = e;
+    }
+    expect(isKizunaError(caught) && caught.code).toBe('KZ_ERR_INVALID_NAME');
+    expect((caught as Error).message).toMatch(/at most 221/);
+  });
 });
