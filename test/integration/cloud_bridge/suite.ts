@@ -344,6 +344,53 @@ export function bridgeSuite(target: SuiteTarget): void {
         await until(() => robot!.lastStatus()?.connected === true, 'BridgeStatus connected=true');
       }, 30_000);
 
+      it('starts with the broker down, keeps trying with backoff, and connects with a birth once it is up', async () => {
+        const root = uniqueRoot();
+        await broker.stop();
+        robot = Robot.start({
+          url: broker.url,
+          root,
+          protocol,
+          params: { reconnect_min_s: 0.05, reconnect_max_s: 0.3 },
+        });
+        await until(() => robot!.bridge.link.lastError !== '', 'a refused attempt');
+        expect(robot.bridge.link.connected).toBe(false);
+        await until(() => robot!.lastStatus()?.connected === false, 'BridgeStatus connected=false');
+        await broker.start();
+        cloud = await Cloud.connect(broker.url, root, protocol);
+        await robot.connected();
+        await until(() => cloud!.on('/status').some((m) => m.json.status === 'online'), 'the birth');
+      });
+
+      it('survives a session takeover storm: two bridges with one client id back off instead of fighting in a tight loop', async () => {
+        const root = uniqueRoot();
+        robot = Robot.start({
+          url: broker.url,
+          root,
+          protocol,
+          params: { client_id: 'same-id', reconnect_min_s: 0.1, reconnect_max_s: 1 },
+        });
+        await robot.connected();
+        const twin = Robot.start({
+          url: broker.url,
+          root,
+          protocol,
+          robotId: 'care-009',
+          params: { client_id: 'same-id', reconnect_min_s: 0.1, reconnect_max_s: 1 },
+        });
+        try {
+          await new Promise((r) => setTimeout(r, 2000));
+          const connects = robot.bridge.link.connects + twin.bridge.link.connects;
+          // Without backoff this is hundreds per second; with it, a handful.
+          expect(connects).toBeGreaterThanOrEqual(2);
+          expect(connects).toBeLessThan(40);
+        } finally {
+          await twin.stop();
+        }
+        // The survivor gets the link back.
+        await robot.connected();
+      });
+
       it('has the broker publish its last will (offline, connection_lost) when the link dies without a DISCONNECT', async () => {
         const root = uniqueRoot();
         cloud = await Cloud.connect(broker.url, root, protocol);
