@@ -208,6 +208,11 @@ export class CloudBridge {
     node.createSubscription('kizuna_msgs/msg/DecisionStatus', p.decision_status_topic, (m) => {
       const ev = this.picture.onDecisionStatus(m, this.now(), p.robot_id);
       if (ev) this.enqueueEvent(ev, ev.type === 'decision_progress' ? 'telemetry' : 'event');
+      else {
+        this.setError(
+          `DecisionStatus not forwarded: state ${m.state} is not a DecisionStatus.STATE_* or decision_id has ${m.decision_id.length} characters (1 to 64 allowed)`,
+        );
+      }
       this.maybeSendState(false);
     });
     node.createSubscription('kizuna_msgs/msg/DecisionRequest', p.decision_request_topic, (m) => {
