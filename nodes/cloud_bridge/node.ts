@@ -161,6 +161,7 @@ export class CloudBridge {
       maxInflight: p.outbox_max_inflight,
       ratePerSec: p.outbox_rate_per_s,
       burst: Math.max(1, Math.min(p.outbox_rate_per_s, 1000)),
+      defer: (flush) => void setImmediate(() => this.guard('removing acknowledged messages', flush)),
     });
     this.limiter = new RejectLimiter(1000, p.reject_events_per_s);
 
@@ -261,6 +262,15 @@ export class CloudBridge {
   start(): void {
     this.link.start();
     this.publishStatus();
+  }
+
+  /** Runs `fn`, reporting instead of throwing (for timer and transport callbacks). */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.setError(`${what} failed: ${(err as Error).message}`);
+    }
   }
 
   private setError(text: string): void {
@@ -545,6 +555,7 @@ export class CloudBridge {
     for (const t of this.wallTimers) clearInterval(t);
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     await this.link.stop({ topic: this.topics.status, payload: this.statusPayload('offline', 'shutdown') });
+    this.guard('removing acknowledged messages', () => this.sender.flushAcks());
     this.store.close();
   }
 }
