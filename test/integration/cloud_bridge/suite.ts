@@ -8,6 +8,7 @@ import { createMessage } from '../../../nodes/core/interfaces/validate';
 import { MESSAGE_CONSTANTS } from '../../../nodes/core/interfaces/generated';
 import type { MessageOf } from '../../../nodes/core/interfaces';
 import type { TestBroker } from '../../helpers/brokers';
+import { PROFILE_MAX_SPEED_MPS } from '../../../nodes/cloud_bridge/params';
 import { Cloud, Robot, signedDecision, uniqueRoot, until } from './harness';
 
 const DS = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
@@ -82,7 +83,7 @@ export function bridgeSuite(target: SuiteTarget): void {
           fleet: 'tokyo-1',
           profile: 'care',
           v: '1.0',
-          maxSpeed: 1,
+          maxSpeed: PROFILE_MAX_SPEED_MPS.care,
         });
         expect(birth.json.capabilities).toEqual(expect.arrayContaining(['navigate_to', 'perform_task:accompany']));
         await robot.stop();
