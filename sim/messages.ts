@@ -182,6 +182,18 @@ export function commandFromTwist(msg: geometry_msgs.msg.Twist): Twist2D {
   return { linear: msg.linear.x, angular: msg.angular.z };
 }
 
+/** geometry_msgs/PoseArray of people positions [m] in `frameId` (base_link), for a `people` topic. */
+export function peopleMessage(
+  t: number,
+  people: readonly { x: number; y: number }[],
+  frameId: string,
+): geometry_msgs.msg.PoseArray {
+  return {
+    header: { stamp: stampFromSeconds(t), frame_id: frameId },
+    poses: people.map((p) => ({ position: { x: p.x, y: p.y, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } })),
+  };
+}
+
 /** rosgraph_msgs/Clock for `/clock` at sim time `t` [s] (what nodes with use_sim_time follow). */
 export function clockMessage(t: number): rosgraph_msgs.msg.Clock {
   return { clock: stampFromSeconds(t) };

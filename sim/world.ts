@@ -30,6 +30,7 @@ import {
   placeFootprint,
   pointInPolygon,
   polylineSegments,
+  segmentsIntersect,
   shapeCircleDistance,
   shapeSegmentDistance,
   shapeShapeDistance,
@@ -426,6 +427,38 @@ export class World {
   /** People's current circles, in configuration order. */
   peopleCircles(): readonly Circle[] {
     return this.people;
+  }
+
+  /**
+   * The people robot `id` can see: those whose centre is within `rangeM` of base_link with no wall
+   * or obstacle edge on the straight line to it (ground truth for a people detector), as positions
+   * [m] in base_link, nearest first.
+   */
+  peopleSeenBy(id: string, rangeM: number): Vec2[] {
+    const pose = this.robot(id).drive.pose;
+    const c = Math.cos(pose.yaw);
+    const sn = Math.sin(pose.yaw);
+    const seen: Array<{ d: number; p: Vec2 }> = [];
+    for (const person of this.people) {
+      const dx = person.x - pose.x;
+      const dy = person.y - pose.y;
+      const d = length(dx, dy);
+      if (d > rangeM) continue;
+      const sight = { ax: pose.x, ay: pose.y, bx: person.x, by: person.y };
+      let blocked = false;
+      const segs = this.grid.segments;
+      this.grid.query(
+        Math.min(pose.x, person.x),
+        Math.min(pose.y, person.y),
+        Math.max(pose.x, person.x),
+        Math.max(pose.y, person.y),
+        (i) => {
+          if (!blocked && segmentsIntersect(sight, segs[i]!)) blocked = true;
+        },
+      );
+      if (!blocked) seen.push({ d, p: { x: c * dx + sn * dy, y: -sn * dx + c * dy } });
+    }
+    return seen.sort((a, b) => a.d - b.d).map((x) => x.p);
   }
 
   /** Every collision so far, in order. */

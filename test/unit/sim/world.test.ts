@@ -294,6 +294,32 @@ describe('sim world: control, sensors and faults', () => {
     expect(scans[1]!.scan.ranges[18]).toBe(Infinity); // looking backwards: nothing
   });
 
+  it('sees people in range and in line of sight, in base_link, nearest first', () => {
+    const standing = (id: string, x: number, y: number): PersonConfig => ({
+      id,
+      radiusM: 0.3,
+      speedMps: 1,
+      pauseS: 0,
+      mode: 'once',
+      startS: 0,
+      waypoints: [{ x, y }],
+    });
+    const world = new World(
+      wallAt3,
+      [robot('r1', { start: { x: 0, y: 0, yaw: Math.PI / 2 } })],
+      [standing('ahead', 0, 2), standing('right', 1, 0), standing('behind-wall', 4, 0), standing('far', -9, 0)],
+      { dtS: 0.1, seed: 1 },
+    );
+    const seen = world.peopleSeenBy('r1', 5);
+    // Facing +y: the person at (1, 0) is 1 m to the robot's right (y = -1), the one at (0, 2) 2 m ahead.
+    expect(seen).toHaveLength(2);
+    expect(seen[0]!.x).toBeCloseTo(0, 12);
+    expect(seen[0]!.y).toBeCloseTo(-1, 12);
+    expect(seen[1]!.x).toBeCloseTo(2, 12);
+    expect(seen[1]!.y).toBeCloseTo(0, 12);
+    expect(world.peopleSeenBy('r1', 10)).toHaveLength(3); // 'far' is in range now; 'behind-wall' never
+  });
+
   it('the base stops when commands stop arriving for cmdTimeoutS', () => {
     const world = new World({ walls: [], obstacles: [], docks: [] }, [robot('r1', { cmdTimeoutS: 0.5 })], [], {
       dtS: 0.1,
