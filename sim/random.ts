@@ -100,7 +100,6 @@ export class Rng {
     this.spare = v * f;
     return mean + std * u * f;
   }
-
 }
 
 function rotl(x: number, k: number): number {

@@ -170,6 +170,7 @@ const robotSchema = z.strictObject({
   imu: imuSchema.default(imuSchema.parse({})),
   battery: batterySchema.default(batterySchema.parse({})),
   cmd_timeout_s: positive.max(10).default(0.5),
+  estop_rate_hz: positive.max(100).default(10).describe('[Hz] e-stop state reports (std_msgs/Bool)'),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -354,11 +355,12 @@ function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
       ['odom', r.odom.rate_hz],
       ['imu', r.imu.rate_hz],
       ['battery', r.battery.rate_hz],
+      ['estop', r.estop_rate_hz],
     ] as const) {
       if (rate > stepHz + 1e-9) {
         issue(
           ctx,
-          ['robots', i, sensor, 'rate_hz'],
+          sensor === 'estop' ? ['robots', i, 'estop_rate_hz'] : ['robots', i, sensor, 'rate_hz'],
           `${rate} Hz is faster than the world steps (1 / dt_s = ${stepHz} Hz)`,
         );
       }
@@ -739,6 +741,7 @@ export function scenarioWorld(
         odomRateHz: r.odom.rate_hz,
         imuRateHz: r.imu.rate_hz,
         batteryRateHz: b.rate_hz,
+        estopRateHz: r.estop_rate_hz,
         cmdTimeoutS: r.cmd_timeout_s,
       };
     });

@@ -82,8 +82,11 @@ export interface WorldMap {
   docks: readonly Pose[];
 }
 
-/** The sensors a robot has (each can be withheld by a sensor-dropout fault). */
-export const SENSORS = ['scan', 'odom', 'imu', 'battery'] as const;
+/**
+ * The sensors a robot has (each can be withheld by a sensor-dropout fault). `estop` is the e-stop
+ * state the robot publishes at a rate (the nodes treat a silent e-stop publisher as a fault).
+ */
+export const SENSORS = ['scan', 'odom', 'imu', 'battery', 'estop'] as const;
 export type SensorName = (typeof SENSORS)[number];
 
 /** A lidar on a robot: its settings, and the topic and frame_id its scans carry. */
@@ -114,6 +117,8 @@ export interface SimRobotConfig {
   odomRateHz: number;
   imuRateHz: number;
   batteryRateHz: number;
+  /** [Hz] how often the e-stop state is reported. */
+  estopRateHz: number;
   /** [s] the base stops when no command arrived for this long (like diff_drive_controller). */
   cmdTimeoutS: number;
 }
@@ -163,6 +168,8 @@ export interface RobotReadings {
   odom?: OdometryData;
   imu?: ImuData;
   battery?: BatteryData;
+  /** The e-stop state (true = pressed), when its report is due. */
+  estop?: boolean;
 }
 
 /** What one step did. */
@@ -527,6 +534,10 @@ export class World {
       }
       if (this.due(r.cfg.imuRateHz) && !r.disabled.has('imu')) {
         out.imu = imuReading(r.drive, t, r.cfg.noise, r.rng);
+        any = true;
+      }
+      if (this.due(r.cfg.estopRateHz) && !r.disabled.has('estop')) {
+        out.estop = r.estop;
         any = true;
       }
       if (this.due(r.cfg.batteryRateHz) && !r.disabled.has('battery')) {

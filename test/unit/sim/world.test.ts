@@ -54,6 +54,7 @@ function robot(id: string, over: Partial<SimRobotConfig> = {}): SimRobotConfig {
     odomRateHz: 20,
     imuRateHz: 20,
     batteryRateHz: 1,
+    estopRateHz: 10,
     cmdTimeoutS: 1000,
     ...over,
   };
@@ -243,19 +244,24 @@ describe('sim world: collisions', () => {
 });
 
 describe('sim world: control, sensors and faults', () => {
-  it('emits readings at their rates: in 1 s at dt 0.05, 10 scans, 20 odometry, 1 battery', () => {
+  it('emits readings at their rates: in 1 s at dt 0.05, 10 scans, 20 odometry, 1 battery, 10 e-stop', () => {
     const world = new World(wallAt3, [robot('r1')], [], { dtS: 0.05, seed: 1 });
-    const counts = { scan: 0, odom: 0, imu: 0, battery: 0 };
+    const counts = { scan: 0, odom: 0, imu: 0, battery: 0, estop: 0 };
     for (let i = 0; i < 20; i++) {
+      if (i === 10) world.setEstop('r1', true);
       for (const r of world.step().readings) {
+        if (r.estop !== undefined) counts.estop++;
+        if (r.estop !== undefined) expect(r.estop).toBe(i >= 10);
         if (r.scans) counts.scan += r.scans.length;
         if (r.odom) counts.odom++;
         if (r.imu) counts.imu++;
         if (r.battery) counts.battery++;
       }
     }
-    expect(counts).toEqual({ scan: 10, odom: 20, imu: 20, battery: 1 });
+    expect(counts).toEqual({ scan: 10, odom: 20, imu: 20, battery: 1, estop: 10 });
     expect(world.time).toBeCloseTo(1, 12);
+    world.setSensorEnabled('r1', 'estop', false); // a silent e-stop publisher
+    for (let i = 0; i < 10; i++) expect(world.step().readings[0]?.estop).toBeUndefined();
   });
 
   it('the lidar sees the wall 3 m ahead and sensor dropout withholds scans', () => {
