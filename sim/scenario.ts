@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
+import { REJECT_REASONS, type RejectReason } from '../nodes/core/contract/schemas';
 import { KizunaError } from '../nodes/core/errors';
 import { PROFILE_NAMES, type ProfileName, pose2dSchema, taskNames, taskSchema } from '../nodes/core/profiles';
 import {
@@ -193,18 +194,17 @@ const personSchema = z.strictObject({
 
 const at = nonNegative.describe('[s] sim time');
 
-/** Ways the injected decision is forged or malformed (the bridge must reject each with a reason code). */
-export const DECISION_ATTACKS = [
-  'bad_signature',
-  'unsigned',
-  'unknown_key',
-  'expired',
-  'replayed',
-  'wrong_robot',
-  'malformed_json',
-  'schema_violation',
-  'retained',
-] as const;
+/**
+ * Ways an injected decision is forged or malformed: one per reason code the bridge rejects with
+ * (nodes/core/contract REJECT_REASONS, in lower case), so each attack names the rejection it must get.
+ */
+export const DECISION_ATTACKS = REJECT_REASONS.map((r) => r.toLowerCase() as Lowercase<RejectReason>);
+export type DecisionAttack = Lowercase<RejectReason>;
+
+/** The reason code the bridge must reject an injected decision with (the attack's name in upper case). */
+export function expectedRejectReason(attack: DecisionAttack): RejectReason {
+  return attack.toUpperCase() as RejectReason;
+}
 
 const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('broker_down'), at_s: at }),
@@ -226,7 +226,7 @@ const faultSchema = z.discriminatedUnion('kind', [
     kind: z.literal('inject_decision'),
     at_s: at,
     robot: robotId,
-    attack: z.enum(DECISION_ATTACKS),
+    attack: z.enum(DECISION_ATTACKS as [DecisionAttack, ...DecisionAttack[]]),
   }),
 ]);
 
@@ -239,12 +239,33 @@ const target = {
 };
 
 const decisionSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('navigate_to'), at_s: at, robot: robotId, ...target }),
-  z.strictObject({ kind: z.literal('dock'), at_s: at, robot: robotId, station: name.optional() }),
-  z.strictObject({ kind: z.literal('hold'), at_s: at, robot: robotId, duration_s: positive.optional() }),
+  z.strictObject({
+    kind: z.literal('navigate_to'),
+    at_s: at,
+    robot: robotId,
+    ...target,
+    max_speed_mps: positive.max(20).optional().describe('[m/s] speed cap for this trip'),
+  }),
+  z.strictObject({
+    kind: z.literal('dock'),
+    at_s: at,
+    robot: robotId,
+    station: name.optional().describe('a dock station (default: the nearest dock for the robot)'),
+  }),
+  z.strictObject({
+    kind: z.literal('hold'),
+    at_s: at,
+    robot: robotId,
+    duration_s: positive.optional().describe('[s] then resume (default: hold until a resume)'),
+  }),
   z.strictObject({ kind: z.literal('stop'), at_s: at, robot: robotId }),
   z.strictObject({ kind: z.literal('resume'), at_s: at, robot: robotId }),
-  z.strictObject({ kind: z.literal('set_speed_limit'), at_s: at, robot: robotId, speed_mps: positive.max(20) }),
+  z.strictObject({
+    kind: z.literal('set_speed_limit'),
+    at_s: at,
+    robot: robotId,
+    speed_mps: nonNegative.max(20).describe('[m/s] max linear speed until changed; 0 clears the limit'),
+  }),
   z.strictObject({
     kind: z.literal('perform_task'),
     at_s: at,
@@ -253,6 +274,9 @@ const decisionSchema = z.discriminatedUnion('kind', [
     args: z.record(z.string(), z.unknown()).default({}),
   }),
 ]);
+
+/** The decision kinds a scripted planner can send (the contract's kinds, checked by a test). */
+export const SCENARIO_DECISION_KINDS = decisionSchema.options.map((o) => o.shape.kind.value);
 
 const plannerSchema = z.strictObject({
   mode: z.enum(['reference', 'scripted', 'none']).default('reference'),

@@ -4,8 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isKizunaError, type KizunaError } from '../../../nodes/core/errors';
 import { PROFILE_NAMES } from '../../../nodes/core/profiles';
+import { DECISION_KINDS, REJECT_REASONS } from '../../../nodes/core/contract/schemas';
 import {
   DECISION_ATTACKS,
+  SCENARIO_DECISION_KINDS,
+  expectedRejectReason,
   type Scenario,
   applyWorldFault,
   evaluatePass,
@@ -114,6 +117,9 @@ describe('scenario schema: valid files', () => {
       .get('forged-decision-attack')!
       .faults.map((f) => (f.kind === 'inject_decision' ? f.attack : ''));
     expect([...new Set(attacks)].sort()).toEqual([...DECISION_ATTACKS].sort());
+    // Scripted decisions use the contract's decision kinds, attacks its reject reasons.
+    expect([...SCENARIO_DECISION_KINDS].sort()).toEqual([...DECISION_KINDS].sort());
+    expect(DECISION_ATTACKS.map(expectedRejectReason)).toEqual([...REJECT_REASONS]);
   });
 
   it('every library scenario builds a World that steps with no collision while standing still', () => {
