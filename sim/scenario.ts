@@ -841,6 +841,7 @@ export interface RunMetrics {
   tasksFailed?: number;
   eventsLost?: number;
   injectedDecisions?: number;
+  /** Injected decisions rejected with the reason their attack names (see expectedRejectReason). */
   injectedRejected?: number;
   distanceM?: number;
 }
