@@ -43,7 +43,7 @@ import {
   batteryStep,
   isDocked,
 } from './battery';
-import { type LaserScanData, type LidarConfig, type LidarScene, Lidar } from './lidar';
+import { BodyIndex, type LaserScanData, type LidarConfig, type LidarScene, Lidar } from './lidar';
 import { type PersonConfig, type PersonTrack, compilePerson, personAt } from './people';
 import { Rng, deriveSeed } from './random';
 import {
@@ -855,7 +855,7 @@ export class World {
         }
       }
     }
-    return { grid: this.grid, circles, circleOwner, segments, segmentOwner };
+    return { grid: this.grid, circles, circleOwner, segments, segmentOwner, bodies: new BodyIndex(circles, segments) };
   }
 }
 
