@@ -236,6 +236,8 @@ interface RobotRuntime {
   invalidCommands: number;
   /** [m] the clearance at the last measurement, or a lower bound on it carried forward since. */
   lastClearance: number;
+  /** Sensor phase, a fraction of each period (see due()). */
+  phase: number;
 }
 
 const BISECTION_STEPS = 24;
@@ -347,6 +349,8 @@ export class World {
         distance: 0,
         invalidCommands: 0,
         lastClearance: 0,
+        // Golden-ratio steps spread any number of robots evenly over the period.
+        phase: (index * 0.6180339887498949) % 1,
       };
       this.robots.push(r);
       this.byId.set(cfg.id, r);
@@ -521,26 +525,26 @@ export class World {
       let any = false;
       if (!r.disabled.has('scan')) {
         r.cfg.lidars.forEach((cfg, k) => {
-          if (!this.due(cfg.rateHz)) return;
+          if (!this.due(cfg.rateHz, r.phase)) return;
           scene ??= this.lidarScene();
           const scan = r.lidars[k]!.scan(t, composePose(r.drive.pose, cfg.mount), scene, r.index, r.rng);
           (out.scans ??= []).push({ topic: cfg.topic, frame: cfg.frame, scan });
           any = true;
         });
       }
-      if (this.due(r.cfg.odomRateHz) && !r.disabled.has('odom')) {
+      if (this.due(r.cfg.odomRateHz, r.phase) && !r.disabled.has('odom')) {
         out.odom = odometryReading(r.drive, t);
         any = true;
       }
-      if (this.due(r.cfg.imuRateHz) && !r.disabled.has('imu')) {
+      if (this.due(r.cfg.imuRateHz, r.phase) && !r.disabled.has('imu')) {
         out.imu = imuReading(r.drive, t, r.cfg.noise, r.rng);
         any = true;
       }
-      if (this.due(r.cfg.estopRateHz) && !r.disabled.has('estop')) {
+      if (this.due(r.cfg.estopRateHz, r.phase) && !r.disabled.has('estop')) {
         out.estop = r.estop;
         any = true;
       }
-      if (this.due(r.cfg.batteryRateHz) && !r.disabled.has('battery')) {
+      if (this.due(r.cfg.batteryRateHz, r.phase) && !r.disabled.has('battery')) {
         out.battery = batteryReading(r.battery, r.cfg.battery, t);
         any = true;
       }
@@ -550,10 +554,15 @@ export class World {
   }
 
   /** True when a sensor at `rateHz` has a reading due at the current step (phase 0 at t = 0). */
-  private due(rateHz: number): boolean {
+  /**
+   * True when a sensor at `rateHz` has a reading due at the current step. `phase` (0..1, a fraction
+   * of the period) staggers robots so that their sensors do not all fire on the same steps, as real
+   * robots' do not; robot 0 has phase 0.
+   */
+  private due(rateHz: number, phase: number): boolean {
     const dt = this.options.dtS;
-    const n1 = Math.floor(this.stepIndex * dt * rateHz + 1e-9);
-    const n0 = Math.floor((this.stepIndex - 1) * dt * rateHz + 1e-9);
+    const n1 = Math.floor(this.stepIndex * dt * rateHz + phase + 1e-9);
+    const n0 = Math.floor((this.stepIndex - 1) * dt * rateHz + phase + 1e-9);
     return n1 > n0;
   }
 

@@ -264,6 +264,19 @@ describe('sim world: control, sensors and faults', () => {
     for (let i = 0; i < 10; i++) expect(world.step().readings[0]?.estop).toBeUndefined();
   });
 
+  it('staggers robots: at 10 Hz and dt 0.05 two robots scan on alternate steps, each 10 times a second', () => {
+    const world = new World(wallAt3, [robot('a'), robot('b', { start: { x: -2, y: 0, yaw: 0 } })], [], {
+      dtS: 0.05,
+      seed: 1,
+    });
+    const steps: Record<string, number[]> = { a: [], b: [] };
+    for (let i = 1; i <= 20; i++) {
+      for (const r of world.step().readings) if (r.scans) steps[r.robotId]!.push(i);
+    }
+    expect(steps.a).toEqual([2, 4, 6, 8, 10, 12, 14, 16, 18, 20]);
+    expect(steps.b).toEqual([1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
+  });
+
   it('the lidar sees the wall 3 m ahead and sensor dropout withholds scans', () => {
     const world = new World(wallAt3, [robot('r1')], [], { dtS: 0.05, seed: 1 });
     world.step();
