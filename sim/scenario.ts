@@ -16,6 +16,7 @@ import { KizunaError } from '../nodes/core/errors';
 import { PROFILE_NAMES, type ProfileName, pose2dSchema, taskNames, taskSchema } from '../nodes/core/profiles';
 import {
   type Footprint,
+  footprintRadius,
   placeFootprint,
   pointInPolygon,
   polygonArea,
@@ -408,7 +409,9 @@ function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
     const pts = o.points.map(([x, y]) => ({ x, y }));
     return { o, pts, edges: polylineSegments(pts, true) };
   });
-  const placed = s.robots.map((r) => placeFootprint(footprintOf(r.footprint, r.profile), r.start));
+  const footprints = s.robots.map((r) => footprintOf(r.footprint, r.profile));
+  const placed = s.robots.map((r, i) => placeFootprint(footprints[i]!, r.start));
+  const reach = footprints.map(footprintRadius);
   placed.forEach((shape, i) => {
     const where = ['robots', i, 'start'];
     for (const { w, segs } of walls) {
@@ -418,7 +421,11 @@ function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
     for (const { o, pts, edges } of obstacles) {
       if (shapePolygonDistance(shape, pts, edges) === 0) issue(ctx, where, `footprint touches obstacle '${o.id}'`);
     }
+    const a = s.robots[i]!.start;
     for (let j = 0; j < i; j++) {
+      // Bounding circles first: large fleets have many robots and few neighbours.
+      const b = s.robots[j]!.start;
+      if (Math.hypot(a.x - b.x, a.y - b.y) > reach[i]! + reach[j]!) continue;
       if (shapeShapeDistance(shape, placed[j]!) === 0)
         issue(ctx, where, `footprint touches robot '${s.robots[j]!.id}'`);
     }
