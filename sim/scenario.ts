@@ -643,7 +643,9 @@ export function parseScenario(data: unknown, source = '(inline)'): Scenario {
 /** The validated scenario from YAML text; errors also give the line of the bad field. */
 export function parseScenarioYaml(text: string, source = '(inline)'): Scenario {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  // logLevel 'error': the yaml package would print warnings (e.g. a mapping used as a key) to stderr;
+  // such a key becomes a string here, which the strict schema then reports as an unknown key.
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line;
@@ -653,7 +655,18 @@ export function parseScenarioYaml(text: string, source = '(inline)'): Scenario {
       { entity: source, ...(line !== undefined ? { line } : {}) },
     );
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // An alias without its anchor, or an alias bomb, is only found while building the data.
+    throw new KizunaError(
+      'KZ_ERR_SCENARIO_INVALID',
+      `scenario ${source} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      { entity: source },
+      { cause: err },
+    );
+  }
   const r = scenarioSchema.safeParse(data, { error: zodMessage });
   if (!r.success) throw scenarioError(source, problemsOf(r.error, doc, lc));
   return r.data;
