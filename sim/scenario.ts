@@ -34,7 +34,8 @@ import { SENSORS, type SimRobotConfig, type World, type WorldMap, type WorldOpti
 // ---------------------------------------------------------------------------------------------
 // Building blocks
 
-const num = z.number();
+/** [m] a coordinate in the map frame: within 1,000 km of the origin (keeps the world's grids finite). */
+const coord = z.number().min(-1e6).max(1e6);
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
 const ratio = z.number().min(0).max(1);
@@ -48,7 +49,7 @@ const name = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a name: letters, digits, _ . - (at most 64)');
 
 /** A point [x, y] in metres. */
-const point = z.tuple([num, num]).describe('[m] [x, y] in the map frame');
+const point = z.tuple([coord, coord]).describe('[m] [x, y] in the map frame');
 const pose = pose2dSchema;
 
 const polygon = z
@@ -178,7 +179,7 @@ const robotSchema = z.strictObject({
 // ---------------------------------------------------------------------------------------------
 // People
 
-const waypointSchema = z.strictObject({ x: num, y: num, pause_s: nonNegative.optional() });
+const waypointSchema = z.strictObject({ x: coord, y: coord, pause_s: nonNegative.optional() });
 
 const personSchema = z.strictObject({
   id: name,

@@ -392,6 +392,19 @@ describe('scenario schema: errors name the path to the bad field', () => {
     (data.robots as Record<string, unknown>[])[0]!.start = { x: Infinity, y: 0 };
     const err = scenarioError(() => parseScenario(data));
     expect(paths(err)).toEqual(['world.obstacles[0].points', 'robots[0].start.x']);
+    const far = minimal();
+    (far.world as Record<string, unknown>).walls = [
+      {
+        id: 'w',
+        points: [
+          [1e308, 0],
+          [-1e308, 0],
+        ],
+      },
+    ];
+    expect(paths(scenarioError(() => parseScenario(far)))).toEqual(
+      expect.arrayContaining(['world.walls[0].points[0][0]', 'world.walls[0].points[1][0]']),
+    );
   });
 
   it('formats paths like the YAML reader sees them', () => {
