@@ -2,8 +2,8 @@
  * The headless 2D world: walls and obstacles, robots driven by commanded twists, scripted people,
  * stepped at a fixed dt. It integrates each robot, resolves and COUNTS collisions (never hides
  * them), tracks minimum clearance and distance travelled, keeps e-stop and sensor-fault state as
- * data, and says after each step which sensor readings are due (lidar, odometry, IMU, battery), as
- * plain data for sim/messages.ts. Deterministic: the same seed and the same commands give the same
+ * data, and says after each step which readings are due (each lidar, odometry, IMU, battery, e-stop
+ * state), as plain data for sim/messages.ts. Deterministic: the same seed and the same commands give the same
  * run; nothing here reads a clock or touches ROS or MQTT.
  *
  * Collision model: a robot moving into a wall, an obstacle, another robot or a person stops at the
