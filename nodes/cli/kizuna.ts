@@ -9,6 +9,7 @@ import { launchNode } from '../core/runner';
 import { NODES } from '../registry';
 import { runDemo } from './demo';
 import { runContract } from './contract';
+import { runSimCli } from './sim';
 
 const USAGE = `usage: kizuna <command> [options]
 
@@ -19,6 +20,7 @@ commands:
                                  -r from:=to, -r __node:=name, -r __ns:=/ns, --log-level <level>
   nodes                          list the nodes 'run' can start
   contract --out <dir>           write the MQTT contract: JSON Schema of every payload and an AsyncAPI 3 document
+  sim [--scenario FILE|NAME] [--robots N] [--speed X] ...  run a fleet simulation (sim/README.md); exit 0 when it passes
   --help, --version
 
 exit status:
@@ -128,6 +130,8 @@ async function main(argv: string[]): Promise<number> {
     case 'contract':
       for (const file of runContract(rest, USAGE)) print(file);
       return 0;
+    case 'sim':
+      return runSimCli(rest, USAGE);
     default:
       throw usageError(`unknown command '${cmd}'`);
   }
