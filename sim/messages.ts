@@ -13,6 +13,7 @@ import type {
   sensor_msgs,
   std_msgs,
 } from '../nodes/core/interfaces/generated';
+import { TOPICS } from '../nodes/core/topics';
 import type { BatteryData } from './battery';
 import type { LaserScanData } from './lidar';
 import type { ImuData, OdometryData, Twist2D } from './robot';
@@ -182,6 +183,18 @@ export function commandFromTwist(msg: geometry_msgs.msg.Twist): Twist2D {
   return { linear: msg.linear.x, angular: msg.angular.z };
 }
 
+/** geometry_msgs/PoseArray of people positions [m] in `frameId` (base_link), for a `people` topic. */
+export function peopleMessage(
+  t: number,
+  people: readonly { x: number; y: number }[],
+  frameId: string,
+): geometry_msgs.msg.PoseArray {
+  return {
+    header: { stamp: stampFromSeconds(t), frame_id: frameId },
+    poses: people.map((p) => ({ position: { x: p.x, y: p.y, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } })),
+  };
+}
+
 /** rosgraph_msgs/Clock for `/clock` at sim time `t` [s] (what nodes with use_sim_time follow). */
 export function clockMessage(t: number): rosgraph_msgs.msg.Clock {
   return { clock: stampFromSeconds(t) };
@@ -191,3 +204,39 @@ export function clockMessage(t: number): rosgraph_msgs.msg.Clock {
 export function estopMessage(pressed: boolean): std_msgs.msg.Bool {
   return { data: pressed };
 }
+
+/** A topic a simulated robot publishes (`out`) or reads (`in`), relative to its namespace unless absolute. */
+export interface SimTopic {
+  topic: string;
+  type: string;
+  direction: 'out' | 'in';
+  /** header.frame_id of what is published, when it has a header. */
+  frame?: string;
+}
+
+/**
+ * Every topic the sim carries for a robot with these lidars: what it publishes (scans, odometry, IMU,
+ * battery, e-stop, people, /clock) and what it reads (cmd_vel), with types and frames. Names are the
+ * nodes' defaults (nodes/core/topics.ts), so the same list serves the sim's wiring and a cross-check
+ * against a Gazebo bridge configuration.
+ */
+export function robotTopics(lidars: readonly { topic: string; frame: string }[], frames = robotFrames()): SimTopic[] {
+  return [
+    ...lidars.map((l): SimTopic => ({
+      topic: l.topic,
+      type: 'sensor_msgs/msg/LaserScan',
+      direction: 'out',
+      frame: l.frame,
+    })),
+    { topic: TOPICS.odom, type: 'nav_msgs/msg/Odometry', direction: 'out', frame: frames.odom },
+    { topic: TOPICS.imu, type: 'sensor_msgs/msg/Imu', direction: 'out', frame: frames.imu },
+    { topic: TOPICS.battery, type: 'sensor_msgs/msg/BatteryState', direction: 'out', frame: frames.base },
+    { topic: TOPICS.estop, type: 'std_msgs/msg/Bool', direction: 'out' },
+    { topic: PEOPLE_TOPIC, type: 'geometry_msgs/msg/PoseArray', direction: 'out', frame: frames.base },
+    { topic: '/clock', type: 'rosgraph_msgs/msg/Clock', direction: 'out' },
+    { topic: TOPICS.cmdVel, type: 'geometry_msgs/msg/Twist', direction: 'in' },
+  ];
+}
+
+/** The topic of detected people perception reads by default. */
+export const PEOPLE_TOPIC = 'people';

@@ -11,10 +11,12 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
+import { REJECT_REASONS, type RejectReason } from '../nodes/core/contract/schemas';
 import { KizunaError } from '../nodes/core/errors';
 import { PROFILE_NAMES, type ProfileName, pose2dSchema, taskNames, taskSchema } from '../nodes/core/profiles';
 import {
   type Footprint,
+  footprintRadius,
   placeFootprint,
   pointInPolygon,
   polygonArea,
@@ -32,7 +34,8 @@ import { SENSORS, type SimRobotConfig, type World, type WorldMap, type WorldOpti
 // ---------------------------------------------------------------------------------------------
 // Building blocks
 
-const num = z.number();
+/** [m] a coordinate in the map frame: within 1,000 km of the origin (keeps the world's grids finite). */
+const coord = z.number().min(-1e6).max(1e6);
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
 const ratio = z.number().min(0).max(1);
@@ -46,7 +49,7 @@ const name = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a name: letters, digits, _ . - (at most 64)');
 
 /** A point [x, y] in metres. */
-const point = z.tuple([num, num]).describe('[m] [x, y] in the map frame');
+const point = z.tuple([coord, coord]).describe('[m] [x, y] in the map frame');
 const pose = pose2dSchema;
 
 const polygon = z
@@ -170,12 +173,13 @@ const robotSchema = z.strictObject({
   imu: imuSchema.default(imuSchema.parse({})),
   battery: batterySchema.default(batterySchema.parse({})),
   cmd_timeout_s: positive.max(10).default(0.5),
+  estop_rate_hz: positive.max(100).default(10).describe('[Hz] e-stop state reports (std_msgs/Bool)'),
 });
 
 // ---------------------------------------------------------------------------------------------
 // People
 
-const waypointSchema = z.strictObject({ x: num, y: num, pause_s: nonNegative.optional() });
+const waypointSchema = z.strictObject({ x: coord, y: coord, pause_s: nonNegative.optional() });
 
 const personSchema = z.strictObject({
   id: name,
@@ -192,18 +196,17 @@ const personSchema = z.strictObject({
 
 const at = nonNegative.describe('[s] sim time');
 
-/** Ways the injected decision is forged or malformed (the bridge must reject each with a reason code). */
-export const DECISION_ATTACKS = [
-  'bad_signature',
-  'unsigned',
-  'unknown_key',
-  'expired',
-  'replayed',
-  'wrong_robot',
-  'malformed_json',
-  'schema_violation',
-  'retained',
-] as const;
+/**
+ * Ways an injected decision is forged or malformed: one per reason code the bridge rejects with
+ * (nodes/core/contract REJECT_REASONS, in lower case), so each attack names the rejection it must get.
+ */
+export const DECISION_ATTACKS = REJECT_REASONS.map((r) => r.toLowerCase() as Lowercase<RejectReason>);
+export type DecisionAttack = Lowercase<RejectReason>;
+
+/** The reason code the bridge must reject an injected decision with (the attack's name in upper case). */
+export function expectedRejectReason(attack: DecisionAttack): RejectReason {
+  return attack.toUpperCase() as RejectReason;
+}
 
 const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('broker_down'), at_s: at }),
@@ -225,7 +228,7 @@ const faultSchema = z.discriminatedUnion('kind', [
     kind: z.literal('inject_decision'),
     at_s: at,
     robot: robotId,
-    attack: z.enum(DECISION_ATTACKS),
+    attack: z.enum(DECISION_ATTACKS as [DecisionAttack, ...DecisionAttack[]]),
   }),
 ]);
 
@@ -238,12 +241,33 @@ const target = {
 };
 
 const decisionSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('navigate_to'), at_s: at, robot: robotId, ...target }),
-  z.strictObject({ kind: z.literal('dock'), at_s: at, robot: robotId, station: name.optional() }),
-  z.strictObject({ kind: z.literal('hold'), at_s: at, robot: robotId, duration_s: positive.optional() }),
+  z.strictObject({
+    kind: z.literal('navigate_to'),
+    at_s: at,
+    robot: robotId,
+    ...target,
+    max_speed_mps: positive.max(20).optional().describe('[m/s] speed cap for this trip'),
+  }),
+  z.strictObject({
+    kind: z.literal('dock'),
+    at_s: at,
+    robot: robotId,
+    station: name.optional().describe('a dock station (default: the nearest dock for the robot)'),
+  }),
+  z.strictObject({
+    kind: z.literal('hold'),
+    at_s: at,
+    robot: robotId,
+    duration_s: positive.optional().describe('[s] then resume (default: hold until a resume)'),
+  }),
   z.strictObject({ kind: z.literal('stop'), at_s: at, robot: robotId }),
   z.strictObject({ kind: z.literal('resume'), at_s: at, robot: robotId }),
-  z.strictObject({ kind: z.literal('set_speed_limit'), at_s: at, robot: robotId, speed_mps: positive.max(20) }),
+  z.strictObject({
+    kind: z.literal('set_speed_limit'),
+    at_s: at,
+    robot: robotId,
+    speed_mps: nonNegative.max(20).describe('[m/s] max linear speed until changed; 0 clears the limit'),
+  }),
   z.strictObject({
     kind: z.literal('perform_task'),
     at_s: at,
@@ -252,6 +276,9 @@ const decisionSchema = z.discriminatedUnion('kind', [
     args: z.record(z.string(), z.unknown()).default({}),
   }),
 ]);
+
+/** The decision kinds a scripted planner can send (the contract's kinds, checked by a test). */
+export const SCENARIO_DECISION_KINDS = decisionSchema.options.map((o) => o.shape.kind.value);
 
 const plannerSchema = z.strictObject({
   mode: z.enum(['reference', 'scripted', 'none']).default('reference'),
@@ -354,11 +381,12 @@ function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
       ['odom', r.odom.rate_hz],
       ['imu', r.imu.rate_hz],
       ['battery', r.battery.rate_hz],
+      ['estop', r.estop_rate_hz],
     ] as const) {
       if (rate > stepHz + 1e-9) {
         issue(
           ctx,
-          ['robots', i, sensor, 'rate_hz'],
+          sensor === 'estop' ? ['robots', i, 'estop_rate_hz'] : ['robots', i, sensor, 'rate_hz'],
           `${rate} Hz is faster than the world steps (1 / dt_s = ${stepHz} Hz)`,
         );
       }
@@ -382,7 +410,9 @@ function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
     const pts = o.points.map(([x, y]) => ({ x, y }));
     return { o, pts, edges: polylineSegments(pts, true) };
   });
-  const placed = s.robots.map((r) => placeFootprint(footprintOf(r.footprint, r.profile), r.start));
+  const footprints = s.robots.map((r) => footprintOf(r.footprint, r.profile));
+  const placed = s.robots.map((r, i) => placeFootprint(footprints[i]!, r.start));
+  const reach = footprints.map(footprintRadius);
   placed.forEach((shape, i) => {
     const where = ['robots', i, 'start'];
     for (const { w, segs } of walls) {
@@ -392,7 +422,11 @@ function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
     for (const { o, pts, edges } of obstacles) {
       if (shapePolygonDistance(shape, pts, edges) === 0) issue(ctx, where, `footprint touches obstacle '${o.id}'`);
     }
+    const a = s.robots[i]!.start;
     for (let j = 0; j < i; j++) {
+      // Bounding circles first: large fleets have many robots and few neighbours.
+      const b = s.robots[j]!.start;
+      if (Math.hypot(a.x - b.x, a.y - b.y) > reach[i]! + reach[j]!) continue;
       if (shapeShapeDistance(shape, placed[j]!) === 0)
         issue(ctx, where, `footprint touches robot '${s.robots[j]!.id}'`);
     }
@@ -610,7 +644,9 @@ export function parseScenario(data: unknown, source = '(inline)'): Scenario {
 /** The validated scenario from YAML text; errors also give the line of the bad field. */
 export function parseScenarioYaml(text: string, source = '(inline)'): Scenario {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  // logLevel 'error': the yaml package would print warnings (e.g. a mapping used as a key) to stderr;
+  // such a key becomes a string here, which the strict schema then reports as an unknown key.
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line;
@@ -620,7 +656,18 @@ export function parseScenarioYaml(text: string, source = '(inline)'): Scenario {
       { entity: source, ...(line !== undefined ? { line } : {}) },
     );
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // An alias without its anchor, or an alias bomb, is only found while building the data.
+    throw new KizunaError(
+      'KZ_ERR_SCENARIO_INVALID',
+      `scenario ${source} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      { entity: source },
+      { cause: err },
+    );
+  }
   const r = scenarioSchema.safeParse(data, { error: zodMessage });
   if (!r.success) throw scenarioError(source, problemsOf(r.error, doc, lc));
   return r.data;
@@ -739,6 +786,7 @@ export function scenarioWorld(
         odomRateHz: r.odom.rate_hz,
         imuRateHz: r.imu.rate_hz,
         batteryRateHz: b.rate_hz,
+        estopRateHz: r.estop_rate_hz,
         cmdTimeoutS: r.cmd_timeout_s,
       };
     });
@@ -814,6 +862,7 @@ export interface RunMetrics {
   tasksFailed?: number;
   eventsLost?: number;
   injectedDecisions?: number;
+  /** Injected decisions rejected with the reason their attack names (see expectedRejectReason). */
   injectedRejected?: number;
   distanceM?: number;
 }

@@ -2,8 +2,8 @@
  * The headless 2D world: walls and obstacles, robots driven by commanded twists, scripted people,
  * stepped at a fixed dt. It integrates each robot, resolves and COUNTS collisions (never hides
  * them), tracks minimum clearance and distance travelled, keeps e-stop and sensor-fault state as
- * data, and says after each step which sensor readings are due (lidar, odometry, IMU, battery), as
- * plain data for sim/messages.ts. Deterministic: the same seed and the same commands give the same
+ * data, and says after each step which readings are due (each lidar, odometry, IMU, battery, e-stop
+ * state), as plain data for sim/messages.ts. Deterministic: the same seed and the same commands give the same
  * run; nothing here reads a clock or touches ROS or MQTT.
  *
  * Collision model: a robot moving into a wall, an obstacle, another robot or a person stops at the
@@ -30,6 +30,7 @@ import {
   placeFootprint,
   pointInPolygon,
   polylineSegments,
+  segmentsIntersect,
   shapeCircleDistance,
   shapeSegmentDistance,
   shapeShapeDistance,
@@ -42,7 +43,7 @@ import {
   batteryStep,
   isDocked,
 } from './battery';
-import { type LaserScanData, type LidarConfig, type LidarScene, Lidar } from './lidar';
+import { BodyIndex, type LaserScanData, type LidarConfig, type LidarScene, Lidar } from './lidar';
 import { type PersonConfig, type PersonTrack, compilePerson, personAt } from './people';
 import { Rng, deriveSeed } from './random';
 import {
@@ -81,8 +82,11 @@ export interface WorldMap {
   docks: readonly Pose[];
 }
 
-/** The sensors a robot has (each can be withheld by a sensor-dropout fault). */
-export const SENSORS = ['scan', 'odom', 'imu', 'battery'] as const;
+/**
+ * The sensors a robot has (each can be withheld by a sensor-dropout fault). `estop` is the e-stop
+ * state the robot publishes at a rate (the nodes treat a silent e-stop publisher as a fault).
+ */
+export const SENSORS = ['scan', 'odom', 'imu', 'battery', 'estop'] as const;
 export type SensorName = (typeof SENSORS)[number];
 
 /** A lidar on a robot: its settings, and the topic and frame_id its scans carry. */
@@ -113,6 +117,8 @@ export interface SimRobotConfig {
   odomRateHz: number;
   imuRateHz: number;
   batteryRateHz: number;
+  /** [Hz] how often the e-stop state is reported. */
+  estopRateHz: number;
   /** [s] the base stops when no command arrived for this long (like diff_drive_controller). */
   cmdTimeoutS: number;
 }
@@ -162,6 +168,8 @@ export interface RobotReadings {
   odom?: OdometryData;
   imu?: ImuData;
   battery?: BatteryData;
+  /** The e-stop state (true = pressed), when its report is due. */
+  estop?: boolean;
 }
 
 /** What one step did. */
@@ -228,6 +236,8 @@ interface RobotRuntime {
   invalidCommands: number;
   /** [m] the clearance at the last measurement, or a lower bound on it carried forward since. */
   lastClearance: number;
+  /** Sensor phase, a fraction of each period (see due()). */
+  phase: number;
 }
 
 const BISECTION_STEPS = 24;
@@ -339,6 +349,8 @@ export class World {
         distance: 0,
         invalidCommands: 0,
         lastClearance: 0,
+        // Golden-ratio steps spread any number of robots evenly over the period.
+        phase: (index * 0.6180339887498949) % 1,
       };
       this.robots.push(r);
       this.byId.set(cfg.id, r);
@@ -428,6 +440,38 @@ export class World {
     return this.people;
   }
 
+  /**
+   * The people robot `id` can see: those whose centre is within `rangeM` of base_link with no wall
+   * or obstacle edge on the straight line to it (ground truth for a people detector), as positions
+   * [m] in base_link, nearest first.
+   */
+  peopleSeenBy(id: string, rangeM: number): Vec2[] {
+    const pose = this.robot(id).drive.pose;
+    const c = Math.cos(pose.yaw);
+    const sn = Math.sin(pose.yaw);
+    const seen: Array<{ d: number; p: Vec2 }> = [];
+    for (const person of this.people) {
+      const dx = person.x - pose.x;
+      const dy = person.y - pose.y;
+      const d = length(dx, dy);
+      if (d > rangeM) continue;
+      const sight = { ax: pose.x, ay: pose.y, bx: person.x, by: person.y };
+      let blocked = false;
+      const segs = this.grid.segments;
+      this.grid.query(
+        Math.min(pose.x, person.x),
+        Math.min(pose.y, person.y),
+        Math.max(pose.x, person.x),
+        Math.max(pose.y, person.y),
+        (i) => {
+          if (!blocked && segmentsIntersect(sight, segs[i]!)) blocked = true;
+        },
+      );
+      if (!blocked) seen.push({ d, p: { x: c * dx + sn * dy, y: -sn * dx + c * dy } });
+    }
+    return seen.sort((a, b) => a.d - b.d).map((x) => x.p);
+  }
+
   /** Every collision so far, in order. */
   get collisions(): readonly CollisionRecord[] {
     return this.log;
@@ -481,22 +525,26 @@ export class World {
       let any = false;
       if (!r.disabled.has('scan')) {
         r.cfg.lidars.forEach((cfg, k) => {
-          if (!this.due(cfg.rateHz)) return;
+          if (!this.due(cfg.rateHz, r.phase)) return;
           scene ??= this.lidarScene();
           const scan = r.lidars[k]!.scan(t, composePose(r.drive.pose, cfg.mount), scene, r.index, r.rng);
           (out.scans ??= []).push({ topic: cfg.topic, frame: cfg.frame, scan });
           any = true;
         });
       }
-      if (this.due(r.cfg.odomRateHz) && !r.disabled.has('odom')) {
+      if (this.due(r.cfg.odomRateHz, r.phase) && !r.disabled.has('odom')) {
         out.odom = odometryReading(r.drive, t);
         any = true;
       }
-      if (this.due(r.cfg.imuRateHz) && !r.disabled.has('imu')) {
+      if (this.due(r.cfg.imuRateHz, r.phase) && !r.disabled.has('imu')) {
         out.imu = imuReading(r.drive, t, r.cfg.noise, r.rng);
         any = true;
       }
-      if (this.due(r.cfg.batteryRateHz) && !r.disabled.has('battery')) {
+      if (this.due(r.cfg.estopRateHz, r.phase) && !r.disabled.has('estop')) {
+        out.estop = r.estop;
+        any = true;
+      }
+      if (this.due(r.cfg.batteryRateHz, r.phase) && !r.disabled.has('battery')) {
         out.battery = batteryReading(r.battery, r.cfg.battery, t);
         any = true;
       }
@@ -506,10 +554,15 @@ export class World {
   }
 
   /** True when a sensor at `rateHz` has a reading due at the current step (phase 0 at t = 0). */
-  private due(rateHz: number): boolean {
+  /**
+   * True when a sensor at `rateHz` has a reading due at the current step. `phase` (0..1, a fraction
+   * of the period) staggers robots so that their sensors do not all fire on the same steps, as real
+   * robots' do not; robot 0 has phase 0.
+   */
+  private due(rateHz: number, phase: number): boolean {
     const dt = this.options.dtS;
-    const n1 = Math.floor(this.stepIndex * dt * rateHz + 1e-9);
-    const n0 = Math.floor((this.stepIndex - 1) * dt * rateHz + 1e-9);
+    const n1 = Math.floor(this.stepIndex * dt * rateHz + phase + 1e-9);
+    const n0 = Math.floor((this.stepIndex - 1) * dt * rateHz + phase + 1e-9);
     return n1 > n0;
   }
 
@@ -811,7 +864,7 @@ export class World {
         }
       }
     }
-    return { grid: this.grid, circles, circleOwner, segments, segmentOwner };
+    return { grid: this.grid, circles, circleOwner, segments, segmentOwner, bodies: new BodyIndex(circles, segments) };
   }
 }
 

@@ -15,7 +15,8 @@ import {
   type RejectReason,
 } from '../../nodes/core/contract';
 import type { Pose2D, ProfileName } from '../../nodes/core/profiles';
-import type { Scenario, ScenarioDecision } from '../scenario';
+import { expectedRejectReason, type DecisionAttack, type Scenario, type ScenarioDecision } from '../scenario';
+import { PROFILE_MAX_SPEED_MPS } from '../../nodes/cloud_bridge/params';
 import { tileOfRobot, tileOfStation } from '../fleet/scale';
 
 type Station = Scenario['world']['stations'][number];
@@ -212,19 +213,12 @@ export function scriptedKind(s: Scenario, d: ScenarioDecision): DecisionKind {
 // ---------------------------------------------------------------------------------------------
 // Injected (forged or malformed) decisions
 
-/** Attacks of the inject_decision fault and the reason code the bridge must reject each with. */
-export const ATTACK_REASONS = {
-  bad_signature: 'BAD_SIGNATURE',
-  unsigned: 'UNSIGNED',
-  unknown_key: 'UNKNOWN_KEY',
-  expired: 'EXPIRED',
-  replayed: 'REPLAYED',
-  wrong_robot: 'WRONG_ROBOT',
-  malformed_json: 'NOT_JSON',
-  schema_violation: 'SCHEMA_INVALID',
-  retained: 'RETAINED',
-} as const satisfies Record<string, RejectReason>;
-export type Attack = keyof typeof ATTACK_REASONS;
+/**
+ * Attacks of the inject_decision fault: one per reason code the bridge rejects with, named after it in
+ * lower case (sim/scenario.ts DECISION_ATTACKS), so the reason an attack must get is its own name.
+ */
+export type Attack = DecisionAttack;
+export const attackReason: (attack: Attack) => RejectReason = expectedRejectReason;
 
 /** The payload of an injected decision (replayed and retained are built from a valid signed one). */
 export interface InjectedPayload {
@@ -244,6 +238,7 @@ export function injectedPayload(
   attack: Attack,
   o: {
     robotId: string;
+    profile: ProfileName;
     decisionId: string;
     nowMs: number;
     key: PlannerKey;
@@ -253,46 +248,63 @@ export function injectedPayload(
     otherRobot: string;
   },
 ): InjectedPayload {
-  const expectedReason = ATTACK_REASONS[attack];
+  const expectedReason = attackReason(attack);
   const meta = { decisionId: o.decisionId, robotId: o.robotId, nowMs: o.nowMs, lifetimeS: 600, priority: 200 };
   const kind: DecisionKind = { type: 'navigate_to', target: o.target };
   const json = (d: unknown): Buffer => Buffer.from(JSON.stringify(d));
+  const signed = (k: DecisionKind = kind, m: Partial<DecisionMeta> = {}): Decision =>
+    sign(buildDecision(k, { ...meta, ...m }), o.key);
+  const out = (payload: Buffer, decisionId: string | undefined = o.decisionId): InjectedPayload =>
+    decisionId === undefined ? { payload, expectedReason } : { payload, decisionId, expectedReason };
   switch (attack) {
-    case 'bad_signature': {
-      // Signed, then changed after signing: the signature no longer matches.
-      const d = sign(buildDecision(kind, meta), o.key);
-      return { payload: json({ ...d, priority: 255 }), decisionId: o.decisionId, expectedReason };
-    }
-    case 'unsigned':
-      return { payload: json(buildDecision(kind, meta)), decisionId: o.decisionId, expectedReason };
-    case 'unknown_key':
-      return { payload: json(sign(buildDecision(kind, meta), o.forger)), decisionId: o.decisionId, expectedReason };
-    case 'expired': {
-      const d = buildDecision(kind, { ...meta, nowMs: o.nowMs - 120_000, lifetimeS: 60 });
-      return { payload: json(sign(d, o.key)), decisionId: o.decisionId, expectedReason };
-    }
-    case 'replayed': {
-      const payload = o.replayOf ?? json(sign(buildDecision(kind, meta), o.key));
-      const id = (JSON.parse(payload.toString('utf8')) as { decisionId: string }).decisionId;
-      return { payload, decisionId: id, expectedReason };
-    }
+    case 'not_json':
+      // Cut off mid-object: no decisionId can be read from it.
+      return out(Buffer.from(`{"v":"1.0","decisionId":"${o.decisionId}","kind":{"type":`), undefined);
+    case 'oversize':
+      // Over the bridge's 64 KiB inbound cap before anything else is read.
+      return out(json({ ...signed(), padding: 'x'.repeat(70 * 1024) }), undefined);
+    case 'unsupported_version':
+      return out(json({ ...signed(), v: '9.0' }));
+    case 'schema_invalid':
+      return out(json({ ...signed(), kind: { type: 'teleport', target: o.target } }));
+    case 'number_out_of_range':
+      // 1e308 is valid JSON and a finite double, but no field of the contract can hold it.
+      return out(Buffer.from(JSON.stringify(signed()).replace('"priority":200', '"priority":1e308')));
     case 'wrong_robot':
-      return {
-        payload: json(sign(buildDecision(kind, { ...meta, robotId: o.otherRobot }), o.key)),
-        decisionId: o.decisionId,
-        expectedReason,
-      };
-    case 'malformed_json':
-      return { payload: Buffer.from(`{"v":"1.0","decisionId":"${o.decisionId}","kind":{"type":`), expectedReason };
-    case 'schema_violation': {
-      const d = sign(buildDecision(kind, meta), o.key);
-      return {
-        payload: json({ ...d, kind: { type: 'teleport', target: o.target } }),
-        decisionId: o.decisionId,
-        expectedReason,
-      };
+      return out(json(signed(kind, { robotId: o.otherRobot })));
+    case 'not_allowed_in_broadcast':
+      // Published on the fleet's broadcast topic (see Planner.inject): only hold, stop, resume and
+      // set_speed_limit may be broadcast, never a navigation goal.
+      return out(json(signed(kind, { robotId: '*' })));
+    case 'unsigned':
+      return out(json(buildDecision(kind, meta)));
+    case 'unknown_key':
+      return out(json(sign(buildDecision(kind, meta), o.forger)));
+    case 'bad_signature':
+      // Signed, then changed after signing: the signature no longer matches.
+      return out(json({ ...signed(), priority: 255 }));
+    case 'expired':
+      return out(json(signed(kind, { nowMs: o.nowMs - 120_000, lifetimeS: 60 })));
+    case 'future_dated':
+      return out(json(signed(kind, { nowMs: o.nowMs + 10 * 60_000 })));
+    case 'lifetime_too_long':
+      return out(json(signed(kind, { lifetimeS: 3 * 86_400 })));
+    case 'replayed': {
+      const payload = o.replayOf ?? json(signed());
+      return out(payload, (JSON.parse(payload.toString('utf8')) as { decisionId: string }).decisionId);
+    }
+    case 'speed_above_profile_max':
+      return out(json(signed({ type: 'set_speed_limit', speedLimit: PROFILE_MAX_SPEED_MPS[o.profile] + 1 })));
+    case 'task_not_in_profile': {
+      // A task of another profile, with valid arguments for it.
+      const other: ProfileName = o.profile === 'construction' ? 'farm' : 'construction';
+      const task =
+        other === 'farm'
+          ? { task: 'water_row', args: { row_start: o.target, row_end: o.target, litres_per_metre: 1 } }
+          : { task: 'survey_area', args: { waypoints: [o.target] } };
+      return out(json(signed({ type: 'perform_task', profile: other, ...task } as DecisionKind)));
     }
     case 'retained':
-      return { payload: json(sign(buildDecision(kind, meta), o.key)), decisionId: o.decisionId, expectedReason };
+      return out(json(signed()));
   }
 }

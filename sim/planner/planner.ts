@@ -26,7 +26,6 @@ import type { ProfileName } from '../../nodes/core/profiles';
 import { PROFILE_MAX_SPEED_MPS } from '../../nodes/cloud_bridge/params';
 import type { Scenario } from '../scenario';
 import {
-  ATTACK_REASONS,
   buildDecision,
   dockFor,
   injectedPayload,
@@ -437,6 +436,7 @@ export class Planner {
     }
     const inj = injectedPayload(attack, {
       robotId,
+      profile: b.profile,
       decisionId: this.nextId(robotId, `forged-${attack}`),
       nowMs: Date.now(),
       key: this.o.key,
@@ -449,10 +449,15 @@ export class Planner {
       atS: this.o.simTime(),
       robotId,
       attack,
-      expectedReason: ATTACK_REASONS[attack],
-      ...(inj.decisionId !== undefined && attack !== 'malformed_json' ? { decisionId: inj.decisionId } : {}),
+      expectedReason: inj.expectedReason,
+      ...(inj.decisionId !== undefined ? { decisionId: inj.decisionId } : {}),
     };
     this.injections.push(rec);
+    if (attack === 'not_allowed_in_broadcast') {
+      // Fleet-wide: every robot of the fleet refuses it, each with the same reason.
+      await this.client.publishAsync(b.topics.broadcastDecision, inj.payload, { qos: 1 });
+      return;
+    }
     if (attack !== 'retained') {
       await this.client.publishAsync(b.topics.decision, inj.payload, { qos: 1 });
       return;

@@ -12,6 +12,7 @@ import {
   imuMessage,
   laserScanMessage,
   odometryMessage,
+  peopleMessage,
   prefixFrame,
   robotFrames,
   stampFromSeconds,
@@ -129,5 +130,12 @@ describe('sim messages', () => {
   it('takes the planar command from a Twist', () => {
     const twist = { linear: { x: 0.4, y: 0.9, z: 0 }, angular: { x: 0, y: 0.1, z: -0.3 } };
     expect(commandFromTwist(twist)).toEqual({ linear: 0.4, angular: -0.3 });
+  });
+
+  it('builds a valid geometry_msgs/PoseArray of people', () => {
+    const msg = peopleMessage(2.5, [{ x: 1, y: -0.5 }], 'base_link');
+    expect(messageProblems('geometry_msgs/msg/PoseArray', msg)).toEqual([]);
+    expect(msg.header).toEqual({ stamp: { sec: 2, nanosec: 500000000 }, frame_id: 'base_link' });
+    expect(msg.poses[0]!.position).toEqual({ x: 1, y: -0.5, z: 0 });
   });
 });

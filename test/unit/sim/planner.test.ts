@@ -8,10 +8,10 @@ import { describe, it, expect } from '@jest/globals';
 import { join } from 'node:path';
 import { loadTrustedKeys, type DecisionKind } from '../../../nodes/core/contract';
 import { MemoryReplayStore, validateDecision, type ValidatorConfig } from '../../../nodes/cloud_bridge/validate';
-import { loadScenario } from '../../../sim/scenario';
+import { PROFILE_MAX_SPEED_MPS } from '../../../nodes/cloud_bridge/params';
+import { DECISION_ATTACKS, loadScenario } from '../../../sim/scenario';
 import { adjustScenario } from '../../../sim/fleet/scale';
 import {
-  ATTACK_REASONS,
   buildDecision,
   dockFor,
   injectedPayload,
@@ -36,7 +36,7 @@ function validator(robotId: string, profile: ProfileName): ValidatorConfig {
     maxInboundBytes: 65536,
     clockSkewMs: 30_000,
     maxLifetimeMs: 86_400_000,
-    maxSpeedMps: 2.5,
+    maxSpeedMps: PROFILE_MAX_SPEED_MPS[profile],
     allowUnsigned: false,
     trustedKeys: loadTrustedKeys(JSON.parse(trustedKeysJson(key))),
   };
@@ -104,7 +104,7 @@ describe('reference planner decisions', () => {
 });
 
 describe('injected decisions', () => {
-  const attacks = Object.keys(ATTACK_REASONS) as Attack[];
+  const attacks: Attack[] = [...DECISION_ATTACKS];
   it.each(attacks)('%s is refused by the bridge validator with its reason code', (attack) => {
     const now = Date.now();
     const cfg = validator('care1', 'care');
@@ -126,6 +126,7 @@ describe('injected decisions', () => {
     ).toMatchObject({ ok: true });
     const inj = injectedPayload(attack, {
       robotId: 'care1',
+      profile: 'care',
       decisionId: `forged-${attack}`,
       nowMs: now,
       key,
@@ -135,18 +136,24 @@ describe('injected decisions', () => {
       otherRobot: 'delivery1',
     });
     const v = validateDecision(
-      { payload: inj.payload, retained: attack === 'retained', broadcast: false, nowMs: now },
+      {
+        payload: inj.payload,
+        retained: attack === 'retained',
+        broadcast: attack === 'not_allowed_in_broadcast',
+        nowMs: now,
+      },
       cfg,
       replay,
     );
-    expect(v).toMatchObject({ ok: false, reason: ATTACK_REASONS[attack] });
-    expect(inj.expectedReason).toBe(ATTACK_REASONS[attack]);
+    expect(v).toMatchObject({ ok: false, reason: attack.toUpperCase() });
+    expect(inj.expectedReason).toBe(attack.toUpperCase());
   });
 
   it('a retained decision, if it were delivered live, would be a valid one: only the retain flag gives it away', () => {
     const now = Date.now();
     const inj = injectedPayload('retained', {
       robotId: 'care1',
+      profile: 'care',
       decisionId: 'r1',
       nowMs: now,
       key,

@@ -85,7 +85,7 @@ function facts(shards: ShardReport[], over: Partial<RunFacts> = {}): RunFacts {
         expectedReason: 'UNSIGNED',
         rejectedWith: 'UNSIGNED',
       },
-      { atS: 8, robotId: 'care1', attack: 'malformed_json', expectedReason: 'NOT_JSON', rejectedWith: 'NOT_JSON' },
+      { atS: 8, robotId: 'care1', attack: 'not_json', expectedReason: 'NOT_JSON', rejectedWith: 'NOT_JSON' },
     ],
     cloud: [
       {

@@ -1,11 +1,14 @@
 import { describe, it, expect } from '@jest/globals';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isKizunaError, type KizunaError } from '../../../nodes/core/errors';
 import { PROFILE_NAMES } from '../../../nodes/core/profiles';
+import { DECISION_KINDS, REJECT_REASONS } from '../../../nodes/core/contract/schemas';
 import {
   DECISION_ATTACKS,
+  SCENARIO_DECISION_KINDS,
+  expectedRejectReason,
   type Scenario,
   applyWorldFault,
   evaluatePass,
@@ -16,6 +19,7 @@ import {
   parseScenarioYaml,
   scenarioWorld,
 } from '../../../sim/scenario';
+import { Rng } from '../../../sim/random';
 import { World } from '../../../sim/world';
 
 const SCENARIOS = join(__dirname, '../../../sim/scenarios');
@@ -114,6 +118,9 @@ describe('scenario schema: valid files', () => {
       .get('forged-decision-attack')!
       .faults.map((f) => (f.kind === 'inject_decision' ? f.attack : ''));
     expect([...new Set(attacks)].sort()).toEqual([...DECISION_ATTACKS].sort());
+    // Scripted decisions use the contract's decision kinds, attacks its reject reasons.
+    expect([...SCENARIO_DECISION_KINDS].sort()).toEqual([...DECISION_KINDS].sort());
+    expect(DECISION_ATTACKS.map(expectedRejectReason)).toEqual([...REJECT_REASONS]);
   });
 
   it('every library scenario builds a World that steps with no collision while standing still', () => {
@@ -385,6 +392,19 @@ describe('scenario schema: errors name the path to the bad field', () => {
     (data.robots as Record<string, unknown>[])[0]!.start = { x: Infinity, y: 0 };
     const err = scenarioError(() => parseScenario(data));
     expect(paths(err)).toEqual(['world.obstacles[0].points', 'robots[0].start.x']);
+    const far = minimal();
+    (far.world as Record<string, unknown>).walls = [
+      {
+        id: 'w',
+        points: [
+          [1e308, 0],
+          [-1e308, 0],
+        ],
+      },
+    ];
+    expect(paths(scenarioError(() => parseScenario(far)))).toEqual(
+      expect.arrayContaining(['world.walls[0].points[0][0]', 'world.walls[0].points[1][0]']),
+    );
   });
 
   it('formats paths like the YAML reader sees them', () => {
@@ -450,6 +470,46 @@ describe('scenario files', () => {
     expect(scenarioError(() => parseScenarioYaml('', 'empty.yaml')).message).toContain(
       '(top level): expected object, received null',
     );
+  });
+
+  it('reports an alias without its anchor and an alias bomb as invalid YAML', () => {
+    expect(scenarioError(() => parseScenarioYaml('name: *nowhere\n', 'alias.yaml')).message).toMatch(
+      /^scenario alias.yaml is not valid YAML: Unresolved alias/,
+    );
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]',
+    ];
+    expect(scenarioError(() => parseScenarioYaml(bomb.join('\n'), 'bomb.yaml')).message).toMatch(/not valid YAML/);
+  });
+
+  it('any mangling of a valid file is either still valid or a KZ_ERR_SCENARIO_INVALID, never another error', () => {
+    const base = readFileSync(join(SCENARIOS, 'fleet.yaml'), 'utf8');
+    const rng = new Rng(3);
+    const alphabet = ' :-[]{}#&*!|>\'"%@`,\n\t0123456789.eE+-abcxyz_~';
+    const outcomes = { valid: 0, invalid: 0 };
+    for (let i = 0; i < 250; i++) {
+      let t = base;
+      for (let e = 0; e < 1 + Math.floor(rng.next() * 4); e++) {
+        const p = Math.floor(rng.next() * t.length);
+        const c = alphabet[Math.floor(rng.next() * alphabet.length)]!;
+        const k = rng.next();
+        if (k < 0.33) t = t.slice(0, p) + t.slice(p + 1 + Math.floor(rng.next() * 5));
+        else if (k < 0.66) t = t.slice(0, p) + c + t.slice(p);
+        else t = t.slice(0, p) + c + t.slice(p + 1);
+      }
+      try {
+        parseScenarioYaml(t, 'mangled.yaml');
+        outcomes.valid++;
+      } catch (err) {
+        expect(isKizunaError(err, 'KZ_ERR_SCENARIO_INVALID') ? 'KZ_ERR_SCENARIO_INVALID' : err).toBe(
+          'KZ_ERR_SCENARIO_INVALID',
+        );
+        outcomes.invalid++;
+      }
+    }
+    expect(outcomes.invalid).toBeGreaterThan(180);
   });
 
   it('reports a missing file and a directory clearly', () => {

@@ -54,6 +54,7 @@ function robot(id: string, over: Partial<SimRobotConfig> = {}): SimRobotConfig {
     odomRateHz: 20,
     imuRateHz: 20,
     batteryRateHz: 1,
+    estopRateHz: 10,
     cmdTimeoutS: 1000,
     ...over,
   };
@@ -243,19 +244,37 @@ describe('sim world: collisions', () => {
 });
 
 describe('sim world: control, sensors and faults', () => {
-  it('emits readings at their rates: in 1 s at dt 0.05, 10 scans, 20 odometry, 1 battery', () => {
+  it('emits readings at their rates: in 1 s at dt 0.05, 10 scans, 20 odometry, 1 battery, 10 e-stop', () => {
     const world = new World(wallAt3, [robot('r1')], [], { dtS: 0.05, seed: 1 });
-    const counts = { scan: 0, odom: 0, imu: 0, battery: 0 };
+    const counts = { scan: 0, odom: 0, imu: 0, battery: 0, estop: 0 };
     for (let i = 0; i < 20; i++) {
+      if (i === 10) world.setEstop('r1', true);
       for (const r of world.step().readings) {
+        if (r.estop !== undefined) counts.estop++;
+        if (r.estop !== undefined) expect(r.estop).toBe(i >= 10);
         if (r.scans) counts.scan += r.scans.length;
         if (r.odom) counts.odom++;
         if (r.imu) counts.imu++;
         if (r.battery) counts.battery++;
       }
     }
-    expect(counts).toEqual({ scan: 10, odom: 20, imu: 20, battery: 1 });
+    expect(counts).toEqual({ scan: 10, odom: 20, imu: 20, battery: 1, estop: 10 });
     expect(world.time).toBeCloseTo(1, 12);
+    world.setSensorEnabled('r1', 'estop', false); // a silent e-stop publisher
+    for (let i = 0; i < 10; i++) expect(world.step().readings[0]?.estop).toBeUndefined();
+  });
+
+  it('staggers robots: at 10 Hz and dt 0.05 two robots scan on alternate steps, each 10 times a second', () => {
+    const world = new World(wallAt3, [robot('a'), robot('b', { start: { x: -2, y: 0, yaw: 0 } })], [], {
+      dtS: 0.05,
+      seed: 1,
+    });
+    const steps: Record<string, number[]> = { a: [], b: [] };
+    for (let i = 1; i <= 20; i++) {
+      for (const r of world.step().readings) if (r.scans) steps[r.robotId]!.push(i);
+    }
+    expect(steps.a).toEqual([2, 4, 6, 8, 10, 12, 14, 16, 18, 20]);
+    expect(steps.b).toEqual([1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
   });
 
   it('the lidar sees the wall 3 m ahead and sensor dropout withholds scans', () => {
@@ -292,6 +311,32 @@ describe('sim world: control, sensors and faults', () => {
     expect(scans[0]!.scan.ranges[18]).toBeCloseTo(2.8, 5);
     expect(scans[1]!.scan.ranges[0]).toBeCloseTo(3.2, 5);
     expect(scans[1]!.scan.ranges[18]).toBe(Infinity); // looking backwards: nothing
+  });
+
+  it('sees people in range and in line of sight, in base_link, nearest first', () => {
+    const standing = (id: string, x: number, y: number): PersonConfig => ({
+      id,
+      radiusM: 0.3,
+      speedMps: 1,
+      pauseS: 0,
+      mode: 'once',
+      startS: 0,
+      waypoints: [{ x, y }],
+    });
+    const world = new World(
+      wallAt3,
+      [robot('r1', { start: { x: 0, y: 0, yaw: Math.PI / 2 } })],
+      [standing('ahead', 0, 2), standing('right', 1, 0), standing('behind-wall', 4, 0), standing('far', -9, 0)],
+      { dtS: 0.1, seed: 1 },
+    );
+    const seen = world.peopleSeenBy('r1', 5);
+    // Facing +y: the person at (1, 0) is 1 m to the robot's right (y = -1), the one at (0, 2) 2 m ahead.
+    expect(seen).toHaveLength(2);
+    expect(seen[0]!.x).toBeCloseTo(0, 12);
+    expect(seen[0]!.y).toBeCloseTo(-1, 12);
+    expect(seen[1]!.x).toBeCloseTo(2, 12);
+    expect(seen[1]!.y).toBeCloseTo(0, 12);
+    expect(world.peopleSeenBy('r1', 10)).toHaveLength(3); // 'far' is in range now; 'behind-wall' never
   });
 
   it('the base stops when commands stop arriving for cmdTimeoutS', () => {
