@@ -107,6 +107,32 @@ export function encodeTaskArgs(args: Record<string, ArgValue>): Array<{ key: str
   return out;
 }
 
+type FieldKind = 'poses' | 'pose' | 'number' | 'string';
+const fieldKindCache = new Map<string, Map<string, FieldKind>>();
+
+/** How each argument of a task is encoded as a string, worked out once per task from its schema. */
+function fieldKinds(profile: ProfileName, task: string, schema: z.ZodObject): Map<string, FieldKind> {
+  const cacheKey = `${profile}/${task}`;
+  let kinds = fieldKindCache.get(cacheKey);
+  if (kinds) return kinds;
+  kinds = new Map();
+  for (const [key, field] of Object.entries(schema.shape)) {
+    const desc = JSON.stringify(z.toJSONSchema(field as z.ZodType, { unrepresentable: 'any', io: 'input' }));
+    kinds.set(
+      key,
+      desc.includes('"type":"array"')
+        ? 'poses'
+        : desc.includes('"x"')
+          ? 'pose'
+          : desc.includes('"type":"number"')
+            ? 'number'
+            : 'string',
+    );
+  }
+  fieldKindCache.set(cacheKey, kinds);
+  return kinds;
+}
+
 /**
  * Decision.task_args back into typed, validated arguments of `task` in `profile`. Returns the zod
  * result so the caller can report the first issue's path.
@@ -118,13 +144,13 @@ export function decodeTaskArgs(
 ): { success: true; data: Record<string, unknown> } | { success: false; error: string } {
   const schema = taskSchema(profile, task);
   if (!schema) return { success: false, error: `profile '${profile}' has no task '${task}'` };
+  const kinds = fieldKinds(profile, task, schema);
   const raw: Record<string, unknown> = {};
   for (const { key, value } of kv) {
-    const field = schema.shape[key] as z.ZodType | undefined;
-    const desc = field ? JSON.stringify(z.toJSONSchema(field, { unrepresentable: 'any', io: 'input' })) : '';
-    if (desc.includes('"type":"array"')) raw[key] = value === '' ? [] : value.split(';').map(decodePose);
-    else if (desc.includes('"x"')) raw[key] = decodePose(value);
-    else if (desc.includes('"type":"number"')) raw[key] = value.trim() === '' ? Number.NaN : Number(value);
+    const kind = kinds.get(key);
+    if (kind === 'poses') raw[key] = value === '' ? [] : value.split(';').map(decodePose);
+    else if (kind === 'pose') raw[key] = decodePose(value);
+    else if (kind === 'number') raw[key] = value.trim() === '' ? Number.NaN : Number(value);
     else raw[key] = value;
   }
   const parsed = schema.safeParse(raw);
