@@ -1,8 +1,7 @@
 /**
  * The `kizuna` command line. Output meant for people goes to stdout; logs go to stderr through winston.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { kizunaVersion } from '../core/version';
 import { KizunaError, isKizunaError } from '../core/errors';
 import { createLogger } from '../core/logging';
 import { launchNode } from '../core/runner';
@@ -31,17 +30,6 @@ exit status:
 
 function usageError(why: string): KizunaError {
   return new KizunaError('KZ_ERR_CLI_USAGE', `${why}\n\n${USAGE}`);
-}
-
-/** kizuna's version, from the package.json above this file (source tree or dist/). */
-function version(): string {
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (!existsSync(file)) continue;
-    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-    if (pkg.name === 'kizuna' && pkg.version) return pkg.version;
-  }
-  return 'unknown';
 }
 
 /** Splits kizuna's own flags from everything from `--ros-args` on. */
@@ -85,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
       print(USAGE);
       return cmd === undefined ? 2 : 0;
     case '--version':
-      print(version());
+      print(kizunaVersion());
       return 0;
     case 'nodes':
       for (const name of Object.keys(NODES).sort()) print(name);

@@ -4,9 +4,10 @@
  * validated (validate.ts) and only then published on the ROS decision topic. Wiring only: the
  * logic lives in logic.ts, validate.ts, policy.ts, rejects.ts, sender.ts, store.ts and link.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { kizunaVersion } from '../core/version';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { z } from 'zod';
 import type { RosNode, Publisher } from '../core/graph/types';
 import type { NodeDefinition } from '../core/runner';
@@ -49,16 +50,6 @@ function readConfigFile(path: string, what: string): Buffer {
       entity: path,
     });
   }
-}
-
-function packageVersion(): string {
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (!existsSync(file)) continue;
-    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-    if (pkg.name === 'kizuna' && pkg.version) return pkg.version;
-  }
-  return 'unknown';
 }
 
 /** Default store file: $XDG_STATE_HOME (or ~/.local/state)/kizuna/cloud_bridge-<robot>.sqlite. */
@@ -283,7 +274,7 @@ export class CloudBridge {
     const s: Status = { v: CONTRACT_VERSION, robotId: p.robot_id, fleet: p.fleet, status, at: this.now() };
     if (reason) s.reason = reason;
     if (status === 'online') {
-      s.software = (p.software_version || packageVersion()).slice(0, 64);
+      s.software = (p.software_version || kizunaVersion()).slice(0, 64);
       s.profile = p.profile;
       s.capabilities = [
         ...DECISION_KINDS.filter((k) => k !== 'perform_task'),

@@ -5,10 +5,11 @@
  * at their sim times. After the last step, outboxes get a few wall seconds to drain; then every
  * metric is collected into the report (sim/report/report.ts) and the pass criteria are checked.
  */
-import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { kizunaVersion } from '../../nodes/core/version';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { KizunaError } from '../../nodes/core/errors';
 import { planShards } from '../../nodes/core/graph/inprocess/shards';
 import { DEFAULT_TOPIC_ROOT } from '../../nodes/core/contract';
@@ -57,16 +58,6 @@ export interface FleetProgress extends Omit<ShardProgress, 't'> {
 export interface SimRunResult {
   report: SimReport;
   shards: ShardReport[];
-}
-
-function version(): string {
-  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
-    const file = join(dir, 'package.json');
-    if (!existsSync(file)) continue;
-    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-    if (pkg.name === 'kizuna' && pkg.version) return pkg.version;
-  }
-  return 'unknown';
 }
 
 /** Host and port of an mqtt:// URL on this machine; anything else is refused (the sim stays on loopback). */
@@ -257,7 +248,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     const rep = buildReport({
       scenario: s,
       source: o.source,
-      version: version(),
+      version: kizunaVersion(),
       workers,
       broker: { kind: broker ? 'embedded' : 'external', url: brokerUrl, mqttVersion },
       planner: {
