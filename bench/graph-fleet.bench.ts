@@ -1,5 +1,5 @@
 /**
- * The fleet benchmark of issue 6: 1,000 robots × 5 trivial nodes (bench/fleet/robot.ts: 10 Hz 1,080-beam
+ * The fleet benchmark of issue 6: 1,000 robots × 5 trivial nodes (bench/graph-fleet/robot.ts: 10 Hz 1,080-beam
  * scans, 20 Hz Twist) on the in-process graph.
  * - Manual clock, one graph on one core (the main thread): simulated seconds per wall second, target ≥ 10×
  *   real time; baseline: real time itself (1 simulated second per wall second).
@@ -14,7 +14,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { InProcessGraph } from '../nodes/core/graph/inprocess/graph';
 import { ShardPool, planShards } from '../nodes/core/graph/inprocess/shards';
-import { addRobot, newStats, type FleetStats } from './fleet/robot';
+import { addRobot, newStats, type FleetStats } from './graph-fleet/robot';
 import { limitResult, percentile, type Benchmark, type BenchResult } from './harness';
 
 const num = (name: string, dflt: number): number => {
@@ -93,7 +93,7 @@ async function manualClock(log: (line: string) => void): Promise<BenchResult[]> 
 async function wallClockShards(log: (line: string) => void): Promise<BenchResult[]> {
   const plan = planShards(robotIds(), SHARDS);
   const pool = ShardPool.start(
-    join(__dirname, 'fleet', 'shard.ts'),
+    join(__dirname, 'graph-fleet', 'shard.ts'),
     plan.map((robots) => ({ robots })),
   );
   try {

@@ -5,6 +5,7 @@ import { definition as safetyGate } from './safety_gate/node';
 import { definition as perception } from './perception/node';
 import { definition as executive } from './executive/node';
 import { definition as health } from './health/node';
+import { definition as cloudBridge } from './cloud_bridge/node';
 
 export const NODES: Readonly<Record<string, NodeDefinition>> = {
   [exampleNearest.name]: exampleNearest,
@@ -13,4 +14,6 @@ export const NODES: Readonly<Record<string, NodeDefinition>> = {
   [perception.name]: perception,
   [executive.name]: executive,
   [health.name]: health,
+  // the link to the national model
+  [cloudBridge.name]: cloudBridge,
 };

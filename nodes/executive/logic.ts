@@ -655,13 +655,26 @@ export class Executive {
     fb.pendingHold = false;
     for (const id of fb.ids) {
       const s = this.fallbackStatuses.get(id);
-      if (s) this.out.statuses.push({ ...s, message: `${s.message} (reported after the link returned)`.trim() });
+      if (s) this.out.statuses.push({ ...s, message: clip(`${s.message} (reported after the link returned)`.trim()) });
     }
     // Fallback decisions no longer outrank the cloud's.
     for (const j of [this.active, this.paused]) if (j && j.source === K.SOURCE_LOCAL_FALLBACK) j.priority = 0;
-    const detail =
+    const head =
       `local fallback '${this.p.fallback_policy}' ran from ${fb.since.toFixed(1)} s to ${now.toFixed(1)} s ` +
-      `(${fb.reason}); decisions: ${fb.ids.join(', ') || 'none'}`;
+      `(${fb.reason}); decisions: `;
+    // Name as many decisions as fit the contract's text bound; their statuses were re-sent above.
+    let listed = '';
+    let shown = 0;
+    for (const id of fb.ids) {
+      const next = listed ? `${listed}, ${id}` : id;
+      const rest = fb.ids.length - shown - 1;
+      if (head.length + next.length + (rest > 0 ? ` +${rest} more`.length : 0) > MAX_TEXT) break;
+      listed = next;
+      shown++;
+    }
+    const more = fb.ids.length - shown;
+    const detail =
+      head + (fb.ids.length === 0 ? 'none' : listed + (more > 0 ? `${listed ? ' ' : ''}+${more} more` : ''));
     this.request(RQ.REASON_NODE_ASKED, '', 0, detail, now);
   }
 
@@ -669,7 +682,13 @@ export class Executive {
 
   private request(reason: number, lastId: string, lastState: number, detail: string, now: number): void {
     this.lastRequestSec = now;
-    this.out.requests.push({ requestId: this.newId(), reason, lastDecisionId: lastId, lastState, detail });
+    this.out.requests.push({
+      requestId: this.newId(),
+      reason,
+      lastDecisionId: lastId,
+      lastState,
+      detail: clip(detail),
+    });
   }
 
   private emitFor(d: DecisionIn, state: number, code: string, message: string, progress = 0): void {
@@ -703,6 +722,7 @@ export class Executive {
   }
 
   private push(s: StatusOut): void {
+    s.message = clip(s.message);
     this.out.statuses.push(s);
     if (s.source === K.SOURCE_LOCAL_FALLBACK) this.fallbackStatuses.set(s.decisionId, s);
   }
@@ -712,6 +732,14 @@ export class Executive {
     this.seenOrder.push(id);
     if (this.seenOrder.length > 1024) this.seen.delete(this.seenOrder.shift()!);
   }
+}
+
+/** Longest status message or request detail [characters]; the MQTT contract's free-text bound. */
+export const MAX_TEXT = 256;
+
+/** `text` cut to MAX_TEXT characters, marked with an ellipsis when cut. */
+function clip(text: string): string {
+  return text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT - 1)}…`;
 }
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {

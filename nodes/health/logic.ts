@@ -79,7 +79,11 @@ export class HealthModel {
   evaluate(now: number): Health {
     const p = this.p;
     const faults: HealthFault[] = [];
-    const add = (code: string, source: string, severity: number, message: string): void => {
+    const add = (code0: string, source0: string, severity: number, message0: string): void => {
+      // Bounds of the MQTT contract's fault event: code 64, source 128, message 256 characters.
+      const code = code0.slice(0, 64);
+      const source = source0.slice(0, 128);
+      const message = message0.slice(0, 256);
       const key = `${code}\n${source}`;
       if (!this.since.has(key)) this.since.set(key, now);
       faults.push({ code, source, severity, message, since: this.since.get(key)! });

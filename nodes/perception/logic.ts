@@ -211,7 +211,11 @@ export class Perception {
   summary(now: number): Summary {
     const p = this.p;
     const faults: FaultView[] = [];
-    const fault = (code: string, source: string, severity: number, message: string): void => {
+    const fault = (code0: string, source0: string, severity: number, message0: string): void => {
+      // Bounds of the MQTT contract's fault event: code 64, source 128, message 256 characters.
+      const code = code0.slice(0, 64);
+      const source = source0.slice(0, 128);
+      const message = message0.slice(0, 256);
       const key = `${code}\n${source}`;
       if (!this.since.has(key)) this.since.set(key, now);
       faults.push({ code, source, severity, message, since: this.since.get(key)! });
@@ -307,10 +311,10 @@ export class Perception {
       angular: o ? { ...o.twist.twist.angular } : { ...zero },
       obstacleDetected: best !== Number.POSITIVE_INFINITY,
       obstacleDistance: best !== Number.POSITIVE_INFINITY ? Math.sqrt(best) : 0,
-      obstacleBearing: best !== Number.POSITIVE_INFINITY ? Math.atan2(by, bx) : 0,
+      obstacleBearing: best !== Number.POSITIVE_INFINITY ? halfOpen(Math.atan2(by, bx)) : 0,
       peopleCount: count,
       personDistance: count > 0 ? pd : 0,
-      personBearing: count > 0 ? pb : 0,
+      personBearing: count > 0 ? halfOpen(pb) : 0,
       batteryValid: bat !== undefined,
       batteryPercentage: bat?.percentage ?? 0,
       batteryVoltage: bat && Number.isFinite(bat.voltage) ? bat.voltage : 0,
@@ -325,6 +329,11 @@ export class Perception {
     const s = this.sources.get(name);
     return s !== undefined && now - s.lastSec <= s.timeout;
   }
+}
+
+/** An angle from atan2 in (-pi, pi], as WorldSummary documents its bearings (atan2 can return -pi). */
+function halfOpen(a: number): number {
+  return a <= -Math.PI ? a + 2 * Math.PI : a;
 }
 
 /** Whether `b` differs from `a` enough to publish right away (thresholds from the parameters). */

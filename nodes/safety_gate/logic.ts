@@ -120,6 +120,7 @@ export class SafetyGate {
       footprint: { front: p.footprint_front_m, rear: p.footprint_rear_m, halfWidth: p.footprint_half_width_m },
       stopMargin: p.stop_margin_m,
       slowdownMargin: p.slowdown_margin_m,
+      limitMargin: p.limit_margin_m,
       approachTime: p.approach_time_s,
       approachStep: p.approach_step_s,
       approachMargin: p.approach_margin_m,
@@ -288,6 +289,16 @@ export class SafetyGate {
         }
       }
     }
+    // Limit zone (Nav2 collision_monitor "limit"): absolute caps while anything is inside.
+    let angCap = p.max_angular_speed_rps;
+    if (z.inLimit && stopReason === 0) {
+      if (p.limit_linear_speed_mps < linCap) {
+        linCap = p.limit_linear_speed_mps;
+        capReason = S.REASON_OBSTACLE;
+        capState = S.STATE_SLOWDOWN;
+      }
+      angCap = Math.min(angCap, p.limit_angular_speed_rps);
+    }
     // Zone and approach factors scale the request (ratio of the requested twist).
     let scale = 1;
     if (z.inSlowdown && stopReason === 0) {
@@ -317,7 +328,7 @@ export class SafetyGate {
       // Zone factors cap relative to the request (immediately); otherwise only the speed caps apply, so a
       // commanded slow-down follows the deceleration limit.
       const lin = scale < 1 ? Math.min(linCap, Math.hypot(rx, ry) * scale) : linCap;
-      const ang = scale < 1 ? Math.abs(rw) * scale : p.max_angular_speed_rps;
+      const ang = scale < 1 ? Math.min(angCap, Math.abs(rw) * scale) : angCap;
       // Acceleration limits from the last output, then one factor for the whole twist (keeps the path's curvature).
       const tx = ramp(f[LAST]!, rx, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
       const ty = ramp(f[LAST + 1]!, ry, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
@@ -330,7 +341,7 @@ export class SafetyGate {
       n[1] = ty * k;
       n[2] = tw * k;
       n[3] = linCap * scale;
-      n[4] = p.max_angular_speed_rps * scale;
+      n[4] = angCap * scale;
       state = capState;
       o.reason = capReason;
     }

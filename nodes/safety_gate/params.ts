@@ -44,6 +44,11 @@ export const paramsSchema = z
     stop_margin_m: metres(5).default(0.1).describe('[m] stop zone: footprint grown by this on every side'),
     slowdown_margin_m: metres(10).default(0.5).describe('[m] slowdown zone: footprint grown by this'),
     slowdown_ratio: z.number().min(0).max(1).default(0.4).describe('[1] speed factor in the slowdown zone'),
+    limit_margin_m: metres(20)
+      .default(0)
+      .describe('[m] limit zone: footprint grown by this; absolute speed caps while anything is inside; 0 disables'),
+    limit_linear_speed_mps: z.number().min(0).max(5).default(0.5).describe('[m/s] linear cap in the limit zone'),
+    limit_angular_speed_rps: z.number().min(0).max(10).default(0.5).describe('[rad/s] angular cap in the limit zone'),
     approach_time_s: z
       .number()
       .min(0)

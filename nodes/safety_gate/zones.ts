@@ -19,6 +19,8 @@ export interface ZoneConfig {
   stopMargin: number;
   /** [m] slowdown zone growth around the footprint. */
   slowdownMargin: number;
+  /** [m] limit zone growth around the footprint (absolute speed caps inside); 0 disables it. */
+  limitMargin: number;
   /** [s] approach horizon; 0 disables the approach model. */
   approachTime: number;
   /** [s] simulation step. */
@@ -40,6 +42,8 @@ const TRIG_Y = 4;
 export class ZoneResult {
   inStop = false;
   inSlowdown = false;
+  /** A point lies in the limit zone. */
+  inLimit = false;
   obstacleDetected = false;
   /** @internal */
   readonly n = new Float64Array(5);
@@ -79,6 +83,9 @@ export class ZoneModel {
   private readonly ps = new Float64Array(MAX_APPROACH_STEPS + 1);
   private readonly steps: number;
   private readonly radius: number;
+  // points within reach of the current simulation, grown only when a scan has more points
+  private cx = new Float64Array(0);
+  private cy = new Float64Array(0);
 
   constructor(private readonly cfg: ZoneConfig) {
     this.steps =
@@ -96,8 +103,10 @@ export class ZoneModel {
     const f = this.cfg.footprint;
     const stopM = this.cfg.stopMargin;
     const slowM = this.cfg.slowdownMargin;
+    const limitM = this.cfg.limitMargin;
     let inStop = false;
     let inSlow = false;
+    let inLimit = false;
     let best = Number.POSITIVE_INFINITY;
     let bestX = 0;
     let bestY = 0;
@@ -124,6 +133,7 @@ export class ZoneModel {
           }
           inSlow = true;
         }
+        if (limitM > 0 && !inLimit && inside(x, y, f, limitM)) inLimit = true;
         if (kinds[i] === POINT_OBSTACLE) {
           const d2 = x * x + y * y;
           if (d2 < best) {
@@ -137,6 +147,7 @@ export class ZoneModel {
     const n = out.n;
     out.inStop = inStop;
     out.inSlowdown = inSlow;
+    out.inLimit = inLimit;
     n[TRIG_X] = trigX;
     n[TRIG_Y] = trigY;
     out.obstacleDetected = best !== Number.POSITIVE_INFINITY;
@@ -171,6 +182,29 @@ export class ZoneModel {
     }
     const reach = this.radius + Math.hypot(vx, vy) * steps * dt;
     const reach2 = reach * reach;
+    // Only points the swept footprint can reach take part: gather them once (buffers reused).
+    let total = 0;
+    for (let si = 0; si < sources.length; si++) total += sources[si]!.count;
+    if (this.cx.length < total) {
+      this.cx = new Float64Array(total);
+      this.cy = new Float64Array(total);
+    }
+    const cx = this.cx;
+    const cy = this.cy;
+    let cn = 0;
+    for (let si = 0; si < sources.length; si++) {
+      const src = sources[si]!;
+      const xs = src.xs;
+      const ys = src.ys;
+      for (let i = 0; i < src.count; i++) {
+        const wx = xs[i]!;
+        const wy = ys[i]!;
+        if (wx * wx + wy * wy > reach2) continue;
+        cx[cn] = wx;
+        cy[cn] = wy;
+        cn++;
+      }
+    }
     const f = this.cfg.footprint;
     const m = this.cfg.approachMargin;
     // k = 0 is the stop zone's business; the approach model looks ahead from the first step.
@@ -179,20 +213,12 @@ export class ZoneModel {
       const oy = this.py[k]!;
       const c = this.pc[k]!;
       const s = this.ps[k]!;
-      for (let si = 0; si < sources.length; si++) {
-        const src = sources[si]!;
-        const xs = src.xs;
-        const ys = src.ys;
-        for (let i = 0; i < src.count; i++) {
-          const wx = xs[i]!;
-          const wy = ys[i]!;
-          if (wx * wx + wy * wy > reach2) continue;
-          const dx = wx - ox;
-          const dy = wy - oy;
-          if (inside(c * dx + s * dy, -s * dx + c * dy, f, m)) {
-            n[TTC] = (k - 1) * dt;
-            return;
-          }
+      for (let i = 0; i < cn; i++) {
+        const dx = cx[i]! - ox;
+        const dy = cy[i]! - oy;
+        if (inside(c * dx + s * dy, -s * dx + c * dy, f, m)) {
+          n[TTC] = (k - 1) * dt;
+          return;
         }
       }
     }

@@ -233,4 +233,10 @@ describe('in-process graph specifics', () => {
     expect(calls).toEqual(['c@100', 'b@200', 'a@250']);
     await graph.shutdown();
   });
+
+  it('refuses an unknown clock option instead of silently running on the wall clock', () => {
+    expect(() => new InProcessGraph({ clock: 'manul' as never })).toThrow(
+      /graph clock must be 'system' or 'manual', got 'manul'/,
+    );
+  });
 });

@@ -288,11 +288,13 @@ export function graphFidelitySuite(name: string, makeHarness: () => Promise<Grap
         });
         expect(await waitFor(() => infos.length >= 2)).toBe(true);
         t.cancel();
-        expect(infos[0]!.missedTicks).toBe(0);
+        // The first call may itself be a tick late on a loaded machine; whatever it missed, it says so truly.
+        for (const info of infos.slice(0, 2)) {
+          expect(info.actualCallNs - info.expectedCallNs).toBeGreaterThanOrEqual(
+            BigInt(info.missedTicks) * 20_000_000n,
+          );
+        }
         expect(infos[1]!.missedTicks).toBeGreaterThanOrEqual(3);
-        expect(infos[1]!.actualCallNs - infos[1]!.expectedCallNs).toBeGreaterThanOrEqual(
-          BigInt(infos[1]!.missedTicks) * 20_000_000n,
-        );
       });
 
       it('keeps the other timers running when one timer callback throws every time', async () => {

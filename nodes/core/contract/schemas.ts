@@ -71,8 +71,8 @@ const performTaskSchema = z.discriminatedUnion(
   taskKinds as unknown as [(typeof taskKinds)[number], ...(typeof taskKinds)[number][]],
 );
 
-/** What a decision asks for, discriminated by `type`. */
-export const decisionKindSchema = z.union([
+/** What a decision asks for, discriminated by `type` (and `task` within perform_task). */
+export const decisionKindSchema = z.discriminatedUnion('type', [
   z
     .strictObject({
       type: z.literal('navigate_to'),
@@ -342,6 +342,8 @@ export const eventSchema = z
   ])
   .describe('something that happened on the robot; durable, in seq order, at least once');
 export type RobotEvent = z.infer<typeof eventSchema>;
+/** A decision lifecycle event before the outbox numbers it. */
+export type DecisionLifecycleEventDraft = Omit<z.infer<typeof decisionEvent>, 'seq'>;
 /** An event before the outbox numbers it. */
 export type RobotEventDraft = RobotEvent extends infer E ? (E extends RobotEvent ? Omit<E, 'seq'> : never) : never;
 

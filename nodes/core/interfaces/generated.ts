@@ -527,7 +527,8 @@ export declare namespace geometry_msgs {
 export declare namespace kizuna_msgs {
   namespace msg {
     /**
-     * Health of the MQTT link to the national model, published by cloud_bridge at a fixed rate.
+     * Health of the MQTT link to the national model, published by cloud_bridge on every change and
+     * at a fixed rate (1 Hz). executive uses `connected` for its cloud-unreachable fallback.
      * Counters count from node start.
      *
      * ROS type `kizuna_msgs/msg/BridgeStatus`.
@@ -539,16 +540,34 @@ export declare namespace kizuna_msgs {
       connected: boolean;
       /** MQTT_V311 or MQTT_V5 */
       mqtt_protocol_version: number;
+      /** successful connects after the first [count] */
+      reconnect_count: number;
       /** messages waiting in the durable outbox [count] */
       outbox_depth: number;
+      /** payload bytes waiting in the outbox [bytes] */
+      outbox_bytes: bigint;
       /** age of the oldest waiting message [s]; 0 when the outbox is empty */
       outbox_oldest_age: number;
+      /** messages dropped because the outbox was full [count]; each drop is reported in a loss event */
+      outbox_dropped_count: bigint;
+      /** seq of the last event put in the outbox (persistent across restarts) */
+      last_event_seq: bigint;
       /** messages published to the broker [count] */
       sent_count: bigint;
       /** messages received from the broker [count] */
       received_count: bigint;
       /** received messages rejected: invalid, bad signature, replayed or expired [count] */
       rejected_count: bigint;
+      /** reason codes (docs/contract.md) with at least one rejection, sorted */
+      reject_reasons: string[];
+      /** rejections per reason, parallel to reject_reasons [count] */
+      reject_counts: bigint[];
+      /** validated decisions published on the ROS decision topic [count] */
+      forwarded_count: bigint;
+      /** last QoS 1 publish to its PUBACK [s]; 0 before the first */
+      round_trip_latency: number;
+      /** the last connection, protocol or store error; empty when none yet */
+      last_error: string;
       /** when the last message was received [ROS time]; zero when none yet */
       last_rx: builtin_interfaces.msg.Time;
       /** when the last message was published [ROS time]; zero when none yet */

@@ -154,4 +154,13 @@ describe('Executive state machine', () => {
       progress: 1,
     });
   });
+
+  it('keeps status messages within the contract bound of 256 characters', () => {
+    const e = new Executive(paramsSchema.parse({ profile: 'care' }), 0, () => 'id');
+    e.onDecision(decision({ decision_id: 'big', kind: K.KIND_TASK, task_name: 'y'.repeat(300) }), 0);
+    const rejected = e.drain().statuses[0]!;
+    expect(rejected.reasonCode).toBe('UNKNOWN_TASK');
+    expect(rejected.message).toHaveLength(256);
+    expect(rejected.message.endsWith('…')).toBe(true);
+  });
 });

@@ -30,6 +30,9 @@ describe('Perception', () => {
     ).toMatch(/1 person/);
     expect(m.summary(0.3)).toMatchObject({ peopleCount: 1, personDistance: 2 });
     expect(m.onPeople([], 'map', 0.3)).toMatch(/expected 'base_link'/);
+    // straight behind is +pi, not -pi: bearings are in (-pi, pi]
+    m.onPeople([{ x: -1, y: -0, z: 0 }], 'base_link', 0.3);
+    expect(m.summary(0.3).personBearing).toBe(Math.PI);
   });
 
   it('raises TILT from the IMU and lists never-received sources as stale', () => {

@@ -77,6 +77,7 @@ describe('ZoneModel', () => {
     footprint: { front: 0.3, rear: 0.3, halfWidth: 0.25 },
     stopMargin: 0.1,
     slowdownMargin: 0.5,
+    limitMargin: 1.0,
     approachTime: 2,
     approachStep: 0.1,
     approachMargin: 0.05,
@@ -104,8 +105,10 @@ describe('ZoneModel', () => {
     model.evaluate([pointsAt([0.6, 0.1])], Float64Array.of(0, 0, 0), 0, out);
     expect(out).toMatchObject({ inStop: false, inSlowdown: true });
     expect(out.nearestDistance).toBeCloseTo(Math.hypot(0.6, 0.1), 9);
+    model.evaluate([pointsAt([1.0, 0])], Float64Array.of(0, 0, 0), 0, out);
+    expect(out).toMatchObject({ inStop: false, inSlowdown: false, inLimit: true });
     model.evaluate([pointsAt([3, 0])], Float64Array.of(0, 0, 0), 0, out);
-    expect(out).toMatchObject({ inStop: false, inSlowdown: false });
+    expect(out).toMatchObject({ inStop: false, inSlowdown: false, inLimit: false });
   });
 
   it('simulates the command forward: time to collision straight ahead, none when turning away or standing', () => {
@@ -186,6 +189,43 @@ describe('SafetyGate.step', () => {
     run(1, 10);
     g.onSpeedLimit(0.3);
     expect(run(1, 1)[0]).toBeCloseTo(0.3, 9);
+  });
+
+  it('caps linear and angular speed absolutely while something is in the limit zone', () => {
+    const g = new SafetyGate(
+      {
+        ...params,
+        limit_margin_m: 2,
+        limit_linear_speed_mps: 0.3,
+        limit_angular_speed_rps: 0.2,
+        max_linear_accel_mps2: 10,
+        max_angular_accel_rps2: 10,
+      },
+      0,
+    );
+    const post = scan(new Array(181).fill(8), {
+      angle_min: -Math.PI,
+      angle_max: Math.PI,
+      angle_increment: Math.PI / 90,
+    });
+    (post.ranges as number[])[45] = 1.5; // 1.5 m to the right: beyond the slowdown zone, inside the limit zone
+    let t = 0;
+    let out = g.out;
+    for (let i = 0; i < 10; i++) {
+      t += 0.05;
+      g.onScan(0, post, t);
+      g.onOdom(twist(0), t);
+      g.onEstop(false, t);
+      g.onCommand('nav', twist(1, 0), t);
+      out = g.step(t);
+    }
+    expect(out).toMatchObject({ state: S.STATE_SLOWDOWN, reason: S.REASON_OBSTACLE });
+    expect(out.vx).toBeCloseTo(0.3, 9);
+    t += 0.05;
+    g.onScan(0, post, t);
+    g.onOdom(twist(0), t);
+    g.onCommand('nav', twist(0, 1), t);
+    expect(Math.abs(g.step(t).wz)).toBeLessThanOrEqual(0.2 + 1e-9);
   });
 
   it('refuses a reset while the e-stop is asserted and accepts it after release', () => {

@@ -78,6 +78,9 @@ export class InProcessGraph implements RosGraph {
   private simUsers = 0;
 
   constructor(options: InProcessGraphOptions = {}) {
+    if (options.clock !== undefined && options.clock !== 'system' && options.clock !== 'manual') {
+      throw new KizunaError('KZ_ERR_CLOCK', `graph clock must be 'system' or 'manual', got '${String(options.clock)}'`);
+    }
     this.clock = options.clock === 'manual' ? new SettableClock('manual') : new SystemClock();
     this.logger = options.logger ?? defaultLogger();
     this.robot = options.robot;

@@ -79,6 +79,11 @@ export class ShardPool {
         for (const p of this.waiting.values()) p.reject(err);
         this.waiting.clear();
       });
+      // A shard that exits (process.exit in its code, or terminate) answers nothing more.
+      w.on('exit', (code) => {
+        for (const p of this.waiting.values()) p.reject(new Error(`shard worker exited (code ${code})`));
+        this.waiting.clear();
+      });
     }
   }
 

@@ -1,0 +1,197 @@
+/**
+ * The MQTT connection: one mqtt.js client at a time, exponential backoff with jitter between
+ * attempts, last will registered at connect, subscriptions renewed on every connect. A fresh client
+ * per attempt keeps mqtt.js from replaying its own in-memory store: the durable outbox is the only
+ * store of unacknowledged messages.
+ */
+import { EventEmitter } from 'node:events';
+import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import { KizunaError } from '../core/errors';
+
+export interface LinkOptions {
+  /** mqtt://host:port, mqtts://host:port (TLS), ws:// or wss://. */
+  url: string;
+  protocolVersion: 4 | 5;
+  clientId: string;
+  /** [s] MQTT keep-alive. */
+  keepaliveS: number;
+  /** [s] CONNECT to CONNACK timeout. */
+  connectTimeoutS: number;
+  username?: string;
+  password?: Buffer;
+  /** TLS: PEM trust anchors, client certificate and key (mutual TLS). Hostname checks stay on. */
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** TLS server name to check, when it differs from the URL's host. */
+  servername?: string;
+  will: { topic: string; payload: Buffer };
+  /** Topics subscribed with QoS 1 on every connect. */
+  subscriptions: string[];
+  /** [ms] first retry delay and cap of the exponential backoff. */
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  /** [ms] a connection that lasted this long resets the backoff. */
+  stableMs: number;
+  /** Uniform [0, 1) (injected for tests). */
+  random?: () => number;
+}
+
+export interface LinkEvents {
+  connected: [protocolVersion: 4 | 5];
+  disconnected: [];
+  message: [topic: string, payload: Buffer, retained: boolean];
+  error: [err: KizunaError];
+}
+
+/** Delay [ms] before attempt `n` (0-based): min·2^n capped at max, with "equal jitter" in [d/2, d). */
+export function backoffDelayMs(n: number, minMs: number, maxMs: number, random: number): number {
+  const d = Math.min(maxMs, minMs * 2 ** Math.min(n, 30));
+  return Math.round(d / 2 + (d / 2) * random);
+}
+
+export class MqttLink extends EventEmitter<LinkEvents> {
+  private client: MqttClient | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private attempt = 0;
+  private connectedAt = 0;
+  private stopped = false;
+  /** [count] successful connects. */
+  connects = 0;
+  lastError = '';
+
+  constructor(private readonly opts: LinkOptions) {
+    super();
+  }
+
+  get connected(): boolean {
+    return this.client?.connected === true;
+  }
+
+  /** Starts connecting (returns at once; the broker may be down: attempts continue with backoff). */
+  start(): void {
+    this.stopped = false;
+    this.open();
+  }
+
+  private open(): void {
+    if (this.stopped || this.client) return;
+    const o = this.opts;
+    const options: IClientOptions = {
+      protocolVersion: o.protocolVersion,
+      clientId: o.clientId,
+      clean: true,
+      keepalive: o.keepaliveS,
+      connectTimeout: o.connectTimeoutS * 1000,
+      reconnectPeriod: 0,
+      queueQoSZero: false,
+      resubscribe: false,
+      will: { topic: o.will.topic, payload: o.will.payload, qos: 1, retain: true },
+      rejectUnauthorized: true,
+    };
+    if (o.protocolVersion === 5) {
+      options.will!.properties = { contentType: 'application/json' };
+      options.properties = { sessionExpiryInterval: 0 };
+    }
+    if (o.username !== undefined) options.username = o.username;
+    if (o.password !== undefined) options.password = o.password;
+    if (o.ca) options.ca = o.ca;
+    if (o.cert) options.cert = o.cert;
+    if (o.key) options.key = o.key;
+    if (o.servername) options.servername = o.servername;
+    const client = mqtt.connect(o.url, options);
+    this.client = client;
+    client.on('connect', () => {
+      if (this.client !== client) return;
+      this.connectedAt = Date.now();
+      this.connects++;
+      client.subscribe(o.subscriptions, { qos: 1 }, (err, granted) => {
+        if (this.client !== client) return;
+        const refused = granted?.find((g) => g.qos === 128);
+        if (err || refused) this.fail(`subscribe refused: ${err ? err.message : refused!.topic}`);
+      });
+      this.emit('connected', o.protocolVersion);
+    });
+    client.on('message', (topic, payload, packet) => {
+      if (this.client === client) this.emit('message', topic, payload, packet.retain === true);
+    });
+    client.on('error', (err) => {
+      if (this.client === client) this.fail(err.message);
+    });
+    client.on('disconnect', (packet) => {
+      if (this.client === client) this.fail(`broker sent DISCONNECT, reason code ${packet.reasonCode ?? 0}`);
+    });
+    client.on('close', () => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      const wasUp = this.connectedAt > 0;
+      if (wasUp && Date.now() - this.connectedAt >= o.stableMs) this.attempt = 0;
+      this.connectedAt = 0;
+      client.removeAllListeners();
+      client.on('error', () => undefined);
+      client.end(true);
+      if (wasUp) this.emit('disconnected');
+      this.schedule();
+    });
+  }
+
+  private fail(text: string): void {
+    this.lastError = text;
+    this.emit('error', new KizunaError('KZ_ERR_MQTT', text, { entity: this.opts.url }));
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.timer) return;
+    const delay = backoffDelayMs(
+      this.attempt++,
+      this.opts.backoffMinMs,
+      this.opts.backoffMaxMs,
+      (this.opts.random ?? Math.random)(),
+    );
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.open();
+    }, delay);
+  }
+
+  /** Publishes when connected; `cb(err)` on PUBACK (QoS 1) or when written (QoS 0). Returns false when not connected. */
+  publish(topic: string, payload: Buffer, opts: IClientPublishOptions, cb?: (err?: Error) => void): boolean {
+    const c = this.client;
+    if (!c || !c.connected) return false;
+    const o: IClientPublishOptions = { ...opts };
+    if (this.opts.protocolVersion !== 5) delete o.properties;
+    c.publish(topic, payload, o, (err) => cb?.(err ?? undefined));
+    return true;
+  }
+
+  /** Publishes `last` (e.g. the shutdown status) when connected, then disconnects cleanly; stops reconnecting. */
+  async stop(last?: { topic: string; payload: Buffer }, timeoutMs = 2000): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const c = this.client;
+    this.client = undefined;
+    if (!c) return;
+    c.removeAllListeners('close');
+    if (c.connected && last) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, timeoutMs);
+        c.publish(last.topic, last.payload, { qos: 1, retain: true }, () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        c.end(true);
+        resolve();
+      }, timeoutMs);
+      c.end(false, {}, () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    c.removeAllListeners();
+  }
+}

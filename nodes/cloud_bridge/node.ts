@@ -1,0 +1,562 @@
+/**
+ * cloud_bridge: the robot ↔ national model link over MQTT. ROS inputs become state, events and
+ * decision requests (events and requests through the durable outbox); decisions from MQTT are
+ * validated (validate.ts) and only then published on the ROS decision topic. Wiring only: the
+ * logic lives in logic.ts, validate.ts, policy.ts, rejects.ts, sender.ts, store.ts and link.ts.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { z } from 'zod';
+import type { RosNode, Publisher } from '../core/graph/types';
+import type { NodeDefinition } from '../core/runner';
+import { KizunaError, isKizunaError } from '../core/errors';
+import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
+import { taskNames, type ProfileName } from '../core/profiles';
+import {
+  CONTRACT_VERSION,
+  DECISION_KINDS,
+  decisionRequestSchema,
+  eventSchema,
+  loadTrustedKeys,
+  robotTopics,
+  stateSchema,
+  statusSchema,
+  type RobotEventDraft,
+  type RobotTopics,
+  type State,
+  type Status,
+} from '../core/contract';
+import { paramsSchema, PROFILE_MAX_SPEED_MPS, type Params } from './params';
+import { RobotPicture, fitState, requestPayload, significantChange, toRosDecision } from './logic';
+import { PROFILE_POLICIES, applyEventPolicy, applyRequestPolicy, applyStatePolicy, type DataPolicy } from './policy';
+import { RejectLimiter } from './rejects';
+import { BridgeStore } from './store';
+import { OutboxSender } from './sender';
+import { MqttLink } from './link';
+import { validateDecision, type ReplayStore, type ValidatorConfig } from './validate';
+
+const MQTT_V = MESSAGE_CONSTANTS['kizuna_msgs/msg/BridgeStatus'];
+const ZERO_TIME = { sec: 0, nanosec: 0 };
+/** [bytes] the state payload budget of the contract. */
+const STATE_MAX_BYTES = 256;
+
+function readConfigFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new KizunaError('KZ_ERR_BRIDGE_CONFIG', `cannot read ${what} '${path}': ${(err as Error).message}`, {
+      entity: path,
+    });
+  }
+}
+
+function packageVersion(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'kizuna' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
+}
+
+/** Default store file: $XDG_STATE_HOME (or ~/.local/state)/kizuna/cloud_bridge-<robot>.sqlite. */
+export function defaultStorePath(robotId: string): string {
+  const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return join(base, 'kizuna', `cloud_bridge-${robotId}.sqlite`);
+}
+
+/** The data policy of `p.profile` with the parameter overrides applied. */
+export function effectivePolicy(p: Params): DataPolicy {
+  const base = PROFILE_POLICIES[p.profile];
+  return {
+    ...base,
+    posePrecisionM: p.pose_precision_m >= 0 ? p.pose_precision_m : base.posePrecisionM,
+    freeText: p.send_free_text === 'profile' ? base.freeText : p.send_free_text === 'true',
+  };
+}
+
+/** One running bridge. `stop()` publishes the shutdown status and disconnects. */
+export class CloudBridge {
+  readonly params: Params;
+  readonly topics: RobotTopics;
+  readonly store: BridgeStore;
+  readonly link: MqttLink;
+  readonly policy: DataPolicy;
+  private readonly picture = new RobotPicture();
+  private readonly sender: OutboxSender;
+  private readonly limiter: RejectLimiter;
+  private readonly validator: ValidatorConfig;
+  private readonly replay: ReplayStore;
+  private readonly decisionPub: Publisher<'kizuna_msgs/msg/Decision'>;
+  private readonly statusPub: Publisher<'kizuna_msgs/msg/BridgeStatus'>;
+  private lastState: State | undefined;
+  private lastStateSentMs = 0;
+  private pumpTimer: NodeJS.Timeout | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private readonly wallTimers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  private sent = 0n;
+  private received = 0n;
+  private forwarded = 0n;
+  private dropped = 0n;
+  private lastRx = ZERO_TIME;
+  private lastTx = ZERO_TIME;
+  private lastError = '';
+
+  constructor(
+    private readonly node: RosNode,
+    private readonly now: () => number = Date.now,
+  ) {
+    const p = node.declareParameters(paramsSchema);
+    this.params = p;
+    this.topics = robotTopics(p.topic_root, p.fleet, p.robot_id);
+    this.policy = effectivePolicy(p);
+    let keys = new Map<string, import('node:crypto').KeyObject>();
+    if (p.trusted_keys_file) {
+      const text = readConfigFile(p.trusted_keys_file, 'trusted_keys_file').toString('utf8');
+      try {
+        keys = loadTrustedKeys(JSON.parse(text));
+      } catch (err) {
+        const why = (err as { issues?: Array<{ path: PropertyKey[]; message: string }> }).issues?.[0];
+        throw new KizunaError(
+          'KZ_ERR_BRIDGE_CONFIG',
+          `trusted_keys_file '${p.trusted_keys_file}' is not a trusted keys file: ${
+            why ? `${why.path.map(String).join('.')}: ${why.message}` : (err as Error).message
+          }`,
+          { node: node.name, entity: p.trusted_keys_file },
+        );
+      }
+    } else if (!p.allow_unsigned) {
+      throw new KizunaError('KZ_ERR_BRIDGE_CONFIG', 'trusted_keys_file is required unless allow_unsigned is true', {
+        node: node.name,
+        entity: 'trusted_keys_file',
+      });
+    }
+    if (p.allow_unsigned) {
+      node.logger.warn(
+        'allow_unsigned is true: UNSIGNED DECISIONS ARE ACCEPTED. Development only, never on a robot in service.',
+      );
+    }
+    this.validator = {
+      robotId: p.robot_id,
+      profile: p.profile,
+      maxInboundBytes: p.max_inbound_bytes,
+      clockSkewMs: p.clock_skew_s * 1000,
+      maxLifetimeMs: p.max_decision_lifetime_s * 1000,
+      maxSpeedMps: p.max_speed_mps > 0 ? p.max_speed_mps : PROFILE_MAX_SPEED_MPS[p.profile],
+      allowUnsigned: p.allow_unsigned,
+      trustedKeys: keys,
+    };
+    this.store = new BridgeStore(p.store_path || defaultStorePath(p.robot_id), {
+      robotId: p.robot_id,
+      synchronous: p.store_sync,
+      softMaxMessages: Math.min(p.outbox_soft_max_messages, p.outbox_max_messages),
+      maxMessages: p.outbox_max_messages,
+      maxBytes: p.outbox_max_bytes,
+    });
+    this.replay = this.store.replayStore();
+    this.sender = new OutboxSender(this.store, {
+      maxInflight: p.outbox_max_inflight,
+      ratePerSec: p.outbox_rate_per_s,
+      burst: Math.max(1, Math.min(p.outbox_rate_per_s, 1000)),
+    });
+    this.limiter = new RejectLimiter(1000, p.reject_events_per_s);
+
+    const password = p.password_file
+      ? Buffer.from(readConfigFile(p.password_file, 'password_file').toString('utf8').split(/\r?\n/)[0] ?? '')
+      : undefined;
+    this.link = new MqttLink({
+      url: p.broker_url,
+      protocolVersion: p.mqtt_version === 4 ? 4 : 5,
+      clientId: p.client_id || `kizuna-${p.robot_id}`,
+      keepaliveS: p.keepalive_s,
+      connectTimeoutS: p.connect_timeout_s,
+      ...(p.username ? { username: p.username } : {}),
+      ...(password ? { password } : {}),
+      ...(p.tls_ca_file ? { ca: readConfigFile(p.tls_ca_file, 'tls_ca_file') } : {}),
+      ...(p.tls_cert_file ? { cert: readConfigFile(p.tls_cert_file, 'tls_cert_file') } : {}),
+      ...(p.tls_key_file ? { key: readConfigFile(p.tls_key_file, 'tls_key_file') } : {}),
+      ...(p.tls_servername ? { servername: p.tls_servername } : {}),
+      will: { topic: this.topics.status, payload: this.statusPayload('offline', 'connection_lost') },
+      subscriptions: [this.topics.decision, this.topics.broadcastDecision],
+      backoffMinMs: p.reconnect_min_s * 1000,
+      backoffMaxMs: Math.max(p.reconnect_min_s, p.reconnect_max_s) * 1000,
+      stableMs: 5000,
+    });
+
+    this.decisionPub = node.createPublisher('kizuna_msgs/msg/Decision', p.decision_topic);
+    this.statusPub = node.createPublisher('kizuna_msgs/msg/BridgeStatus', p.bridge_status_topic);
+    const heartbeat = node.createPublisher('std_msgs/msg/String', p.heartbeat_topic);
+
+    node.createSubscription('kizuna_msgs/msg/WorldSummary', p.world_summary_topic, (m) => {
+      this.picture.onWorld(m);
+      this.maybeSendState(false);
+    });
+    node.createSubscription('kizuna_msgs/msg/SafetyState', p.safety_state_topic, (m) => {
+      const ev = this.picture.onSafety(m, this.now(), p.robot_id);
+      if (ev) this.enqueueEvent(ev, 'event');
+      this.maybeSendState(false);
+    });
+    node.createSubscription('kizuna_msgs/msg/HealthSummary', p.health_topic, (m) => {
+      for (const ev of this.picture.onHealth(m, this.now(), p.robot_id)) {
+        this.enqueueEvent(ev, ev.type === 'health' ? 'telemetry' : 'event');
+      }
+      this.maybeSendState(false);
+    });
+    node.createSubscription('kizuna_msgs/msg/DecisionStatus', p.decision_status_topic, (m) => {
+      const ev = this.picture.onDecisionStatus(m, this.now(), p.robot_id);
+      if (ev) this.enqueueEvent(ev, ev.type === 'decision_progress' ? 'telemetry' : 'event');
+      this.maybeSendState(false);
+    });
+    node.createSubscription('kizuna_msgs/msg/DecisionRequest', p.decision_request_topic, (m) => {
+      if (m.request_id.length === 0 || m.request_id.length > 64) {
+        this.setError(`DecisionRequest with request_id of ${m.request_id.length} characters ignored (1 to 64 allowed)`);
+        return;
+      }
+      const req = applyRequestPolicy(requestPayload(m, p.robot_id, p.profile, this.now()), this.policy);
+      const payload = this.encode(decisionRequestSchema, req, 'decision/request');
+      if (!payload) return;
+      try {
+        this.store.enqueue(this.topics.decisionRequest, 'request', this.now(), payload);
+      } catch (err) {
+        this.setError(`outbox: ${(err as Error).message}`);
+        return;
+      }
+      const reason = req.reason;
+      this.enqueueEvent(
+        {
+          v: CONTRACT_VERSION,
+          robotId: p.robot_id,
+          at: req.at,
+          type: 'decision_requested',
+          requestId: req.requestId,
+          reason,
+        },
+        'event',
+      );
+    });
+
+    node.createTimer(p.state_period_s, () => this.maybeSendState(true));
+    node.createTimer(1, () => heartbeat.publish({ data: node.name }));
+    this.statusTimer = setInterval(() => this.tick(), 1000);
+    this.wallTimers.push(this.statusTimer);
+    this.wallTimers.push(setInterval(() => this.replay.prune(this.now(), this.validator.clockSkewMs), 60_000));
+
+    this.link.on('connected', () => this.onConnected());
+    this.link.on('disconnected', () => {
+      this.publishStatus();
+    });
+    this.link.on('error', (err) => this.setError(err.message));
+    this.link.on('message', (topic, payload, retained) => this.onMessage(topic, payload, retained));
+  }
+
+  /** Starts connecting. */
+  start(): void {
+    this.link.start();
+    this.publishStatus();
+  }
+
+  private setError(text: string): void {
+    this.lastError = text.slice(0, 500);
+    this.node.logger.warn(text);
+  }
+
+  private statusPayload(status: 'online' | 'offline', reason?: 'connection_lost' | 'shutdown'): Buffer {
+    const p = this.params;
+    const s: Status = { v: CONTRACT_VERSION, robotId: p.robot_id, fleet: p.fleet, status, at: this.now() };
+    if (reason) s.reason = reason;
+    if (status === 'online') {
+      s.software = (p.software_version || packageVersion()).slice(0, 64);
+      s.profile = p.profile;
+      s.capabilities = [
+        ...DECISION_KINDS.filter((k) => k !== 'perform_task'),
+        ...taskNames(p.profile as ProfileName).map((t) => `perform_task:${t}`),
+      ];
+      s.maxSpeed = this.validator?.maxSpeedMps ?? PROFILE_MAX_SPEED_MPS[p.profile];
+    }
+    const out = this.encode(statusSchema, s, 'status');
+    if (!out) throw new KizunaError('KZ_ERR_CONTRACT_INVALID', 'status payload does not match the contract');
+    return out;
+  }
+
+  /** Validates an outbound payload against the contract; logs KZ_ERR_CONTRACT_INVALID and returns undefined when it does not match. */
+  private encode<S extends z.ZodType>(schema: S, value: z.input<S>, what: string): Buffer | undefined {
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      this.node.logger.error(
+        `KZ_ERR_CONTRACT_INVALID: outbound ${what} does not match the contract: ${i?.path.map(String).join('.')}: ${i?.message}`,
+      );
+      return undefined;
+    }
+    const buf = Buffer.from(JSON.stringify(value));
+    if (buf.byteLength > this.params.max_outbound_bytes) {
+      this.node.logger.error(
+        `KZ_ERR_CONTRACT_INVALID: outbound ${what} of ${buf.byteLength} bytes exceeds max_outbound_bytes`,
+      );
+      return undefined;
+    }
+    return buf;
+  }
+
+  private enqueueEvent(draft: RobotEventDraft, cls: 'event' | 'telemetry'): void {
+    const ev = applyEventPolicy(draft, this.policy);
+    const before = this.store.pendingLoss();
+    try {
+      this.store.enqueueEvent(this.topics.events, cls, this.now(), (seq) => {
+        const payload = this.encode(eventSchema, { ...ev, seq } as z.input<typeof eventSchema>, `event ${ev.type}`);
+        if (!payload) throw new KizunaError('KZ_ERR_CONTRACT_INVALID', `event ${ev.type} not sent`);
+        return payload;
+      });
+    } catch (err) {
+      if (!isKizunaError(err, 'KZ_ERR_CONTRACT_INVALID')) this.setError(`outbox: ${(err as Error).message}`);
+      return;
+    }
+    const after = this.store.pendingLoss();
+    const n = (l: typeof after): number => (l ? l.events + l.requests + l.telemetry : 0);
+    if (n(after) > n(before)) this.dropped += BigInt(n(after) - n(before));
+    this.schedulePump(0);
+  }
+
+  private enqueueLoss(): void {
+    const loss = this.store.pendingLoss();
+    if (!loss) return;
+    // Report loss only once there is room again, so the report itself is not what gets dropped.
+    if (this.store.depth >= this.params.outbox_soft_max_messages) return;
+    try {
+      this.store.enqueueLossEvent(this.topics.events, this.now(), (seq, l) => {
+        const ev: z.input<typeof eventSchema> = {
+          v: CONTRACT_VERSION,
+          robotId: this.params.robot_id,
+          seq,
+          at: this.now(),
+          type: 'loss',
+          droppedEvents: l.events,
+          droppedRequests: l.requests,
+          droppedTelemetry: l.telemetry,
+          droppedBytes: l.bytes,
+          ...(l.firstSeq ? { firstSeq: l.firstSeq } : {}),
+          ...(l.lastSeq ? { lastSeq: l.lastSeq } : {}),
+        };
+        const payload = this.encode(eventSchema, ev, 'loss event');
+        if (!payload) throw new KizunaError('KZ_ERR_CONTRACT_INVALID', 'loss event not sent');
+        return payload;
+      });
+    } catch (err) {
+      this.setError(`outbox: ${(err as Error).message}`);
+    }
+  }
+
+  private schedulePump(delayMs: number): void {
+    if (this.stopped || this.pumpTimer || !this.link.connected) return;
+    this.pumpTimer = setTimeout(() => {
+      this.pumpTimer = undefined;
+      this.pump();
+    }, delayMs);
+  }
+
+  private pump(): void {
+    if (!this.link.connected) return;
+    const next = this.sender.pump(
+      this.now(),
+      (row, done) => {
+        const props: Record<string, unknown> = { contentType: 'application/json' };
+        if (row.topic === this.topics.decisionRequest) {
+          props.responseTopic = this.topics.decision;
+          try {
+            props.correlationData = Buffer.from(
+              String((JSON.parse(row.payload.toString('utf8')) as { requestId: string }).requestId),
+            );
+          } catch {
+            // A stored request is always JSON; without one the request still goes, uncorrelated.
+          }
+        }
+        const ok = this.link.publish(row.topic, row.payload, { qos: 1, properties: props }, (err) => {
+          done(!err);
+          if (!err) {
+            this.sent++;
+            this.lastTx = this.node.now();
+            this.schedulePump(0);
+          }
+        });
+        if (!ok) done(false);
+      },
+      () => performance.now(),
+    );
+    if (next !== undefined) this.schedulePump(next);
+  }
+
+  private onConnected(): void {
+    this.node.logger.info(
+      `connected to ${this.params.broker_url} as ${this.params.client_id || `kizuna-${this.params.robot_id}`}`,
+    );
+    this.link.publish(this.topics.status, this.statusPayload('online'), {
+      qos: 1,
+      retain: true,
+      properties: { contentType: 'application/json' },
+    });
+    this.sender.reset();
+    this.enqueueLoss();
+    this.schedulePump(0);
+    this.lastStateSentMs = 0;
+    this.maybeSendState(true);
+    this.publishStatus();
+  }
+
+  private onMessage(topic: string, payload: Buffer, retained: boolean): void {
+    try {
+      this.received++;
+      this.lastRx = this.node.now();
+      const broadcast = topic === this.topics.broadcastDecision;
+      if (!broadcast && topic !== this.topics.decision) return;
+      const nowMs = this.now();
+      const v = validateDecision({ payload, retained, broadcast, nowMs }, this.validator, this.replay);
+      if (v.ok) {
+        this.decisionPub.publish(toRosDecision(v.decision, v.source, this.node.now()));
+        this.forwarded++;
+        return;
+      }
+      this.node.logger.debug(`decision rejected: ${v.reason}: ${v.message}`);
+      if (this.limiter.admit(v.reason, nowMs)) {
+        const ev: RobotEventDraft = {
+          v: CONTRACT_VERSION,
+          robotId: this.params.robot_id,
+          at: nowMs,
+          type: 'decision_rejected',
+          by: 'bridge',
+          source: v.source,
+          reason: v.reason,
+          message: v.message.slice(0, 256),
+        };
+        if (v.decisionId) ev.decisionId = v.decisionId;
+        const kind = DECISION_KINDS.find((k) => k === v.kind);
+        if (kind) ev.kind = kind;
+        this.enqueueEvent(ev, 'event');
+      }
+    } catch (err) {
+      // Never throw from a transport callback: report and carry on.
+      this.setError(`handling a message on '${topic}' failed: ${(err as Error).message}`);
+    }
+  }
+
+  /** Once a second (wall clock): status, flood summary, loss report, state freshness. */
+  private tick(): void {
+    try {
+      const summary = this.limiter.flush(this.now());
+      if (summary) {
+        this.enqueueEvent(
+          {
+            v: CONTRACT_VERSION,
+            robotId: this.params.robot_id,
+            at: this.now(),
+            type: 'rejections_summary',
+            windowMs: Math.round(summary.windowMs),
+            counts: summary.counts,
+          },
+          'event',
+        );
+      }
+      this.enqueueLoss();
+      this.publishStatus();
+      this.schedulePump(0);
+    } catch (err) {
+      this.setError(`periodic work failed: ${(err as Error).message}`);
+    }
+  }
+
+  private maybeSendState(periodic: boolean): void {
+    if (this.stopped) return;
+    const nowMs = this.now();
+    const s = applyStatePolicy(this.picture.state(nowMs), this.policy);
+    if (!periodic) {
+      if (!significantChange(this.lastState, s, this.params.state_move_m)) return;
+      if (nowMs - this.lastStateSentMs < this.params.state_min_interval_s * 1000) return;
+    } else if (nowMs - this.lastStateSentMs < this.params.state_period_s * 500) {
+      // A state on change went out less than half a period ago: this period is covered.
+      return;
+    }
+    this.lastState = s;
+    if (!this.link.connected) return;
+    const checked = stateSchema.safeParse(s);
+    if (!checked.success) {
+      const i = checked.error.issues[0];
+      this.node.logger.error(
+        `KZ_ERR_CONTRACT_INVALID: outbound state: ${i?.path.map(String).join('.')}: ${i?.message}`,
+      );
+      return;
+    }
+    const fitted = fitState(s, STATE_MAX_BYTES);
+    if (fitted.shed.length > 0)
+      this.node.logger.debug(`state over ${STATE_MAX_BYTES} bytes: left out ${fitted.shed.join(', ')}`);
+    const payload = Buffer.from(fitted.json);
+    this.lastStateSentMs = nowMs;
+    if (
+      this.link.publish(this.topics.state, payload, {
+        qos: 0,
+        retain: false,
+        properties: { contentType: 'application/json', messageExpiryInterval: 10 },
+      })
+    ) {
+      this.sent++;
+      this.lastTx = this.node.now();
+    }
+  }
+
+  /** Publishes BridgeStatus now. */
+  publishStatus(): void {
+    if (this.stopped) return;
+    const oldest = this.store.oldestCreatedMs();
+    const totals = [...this.limiter.totals.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+    this.statusPub.publish({
+      header: { stamp: this.node.now(), frame_id: '' },
+      connected: this.link.connected,
+      mqtt_protocol_version: this.params.mqtt_version === 4 ? MQTT_V.MQTT_V311 : MQTT_V.MQTT_V5,
+      reconnect_count: Math.max(0, this.link.connects - 1),
+      outbox_depth: this.store.depth,
+      outbox_bytes: BigInt(this.store.depthBytes),
+      outbox_oldest_age: oldest === undefined ? 0 : Math.max(0, (this.now() - oldest) / 1000),
+      outbox_dropped_count: this.dropped,
+      last_event_seq: BigInt(this.store.lastSeq),
+      sent_count: this.sent,
+      received_count: this.received,
+      rejected_count: BigInt(this.limiter.total),
+      reject_reasons: totals.map(([r]) => r),
+      reject_counts: totals.map(([, n]) => BigInt(n)),
+      forwarded_count: this.forwarded,
+      round_trip_latency: this.sender.lastAckLatencyMs / 1000,
+      last_error: this.lastError || this.link.lastError,
+      last_rx: this.lastRx,
+      last_tx: this.lastTx,
+      data_profile: this.params.profile,
+    });
+  }
+
+  /** Publishes `offline`/`shutdown`, disconnects and closes the store. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.wallTimers) clearInterval(t);
+    if (this.pumpTimer) clearTimeout(this.pumpTimer);
+    await this.link.stop({ topic: this.topics.status, payload: this.statusPayload('offline', 'shutdown') });
+    this.store.close();
+  }
+}
+
+/** Wires cloud_bridge onto `node`; destroying the node stops the bridge (shutdown status, disconnect). */
+export function startBridge(node: RosNode, now?: () => number): CloudBridge {
+  const bridge = new CloudBridge(node, now);
+  const destroy = node.destroy.bind(node);
+  node.destroy = () => {
+    void bridge.stop();
+    destroy();
+  };
+  bridge.start();
+  return bridge;
+}
+
+export const definition: NodeDefinition = {
+  name: 'cloud_bridge',
+  start: (node) => void startBridge(node),
+};

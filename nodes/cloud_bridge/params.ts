@@ -1,0 +1,171 @@
+/** Parameters of cloud_bridge, with units, defaults and ranges. robot_id, fleet and profile are required. */
+import { z } from 'zod';
+import { PROFILE_NAMES } from '../core/profiles';
+import { TOPICS } from '../core/topics';
+
+/** Default max speed [m/s] a decision may ask for, by profile (overridden by max_speed_mps > 0). */
+export const PROFILE_MAX_SPEED_MPS = { care: 1.0, factory: 2.0, delivery: 1.5, farm: 2.5, construction: 1.5 } as const;
+
+const level = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" and "-", 1 to 64 characters');
+
+export const paramsSchema = z.object({
+  robot_id: level
+    .refine((s) => s !== 'broadcast', '"broadcast" is reserved')
+    .describe("this robot's id: one MQTT topic level"),
+  fleet: level.describe('fleet id: one MQTT topic level'),
+  profile: z.enum(PROFILE_NAMES).describe('robot profile: selects the data policy, tasks and speed cap'),
+  topic_root: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'MQTT topic levels without wildcards')
+    .default('kizuna/v1')
+    .describe('MQTT topic root; topics are {root}/{fleet}/{robot_id}/...'),
+  broker_url: z
+    .string()
+    .regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'mqtt://, mqtts://, ws:// or wss:// URL')
+    .default('mqtt://127.0.0.1:1883')
+    .describe('MQTT broker URL; mqtts:// for TLS'),
+  mqtt_version: z.number().int().min(4).max(5).default(5).describe('MQTT protocol level: 4 = 3.1.1, 5 = 5.0'),
+  client_id: z.string().max(128).default('').describe('MQTT client id; empty: kizuna-<robot_id>'),
+  username: z.string().max(256).default('').describe('MQTT username; empty: none'),
+  password_file: z.string().default('').describe('file holding the MQTT password (first line); empty: none'),
+  tls_ca_file: z.string().default('').describe('PEM CA bundle the broker certificate must chain to; empty: system CAs'),
+  tls_cert_file: z.string().default('').describe('PEM client certificate for mutual TLS; empty: none'),
+  tls_key_file: z.string().default('').describe('PEM private key of tls_cert_file'),
+  tls_servername: z.string().default('').describe('host name the broker certificate must match; empty: the URL host'),
+  keepalive_s: z.number().int().min(5).max(600).default(30).describe('[s] MQTT keep-alive'),
+  connect_timeout_s: z.number().min(1).max(120).default(10).describe('[s] CONNECT to CONNACK timeout'),
+  reconnect_min_s: z
+    .number()
+    .min(0.05)
+    .max(60)
+    .default(0.5)
+    .describe('[s] first reconnect delay (doubles per failure, with jitter)'),
+  reconnect_max_s: z.number().min(0.1).max(3600).default(30).describe('[s] longest reconnect delay'),
+  trusted_keys_file: z
+    .string()
+    .default('')
+    .describe('JSON file of trusted Ed25519 public keys by keyId (docs/contract.md); required unless allow_unsigned'),
+  allow_unsigned: z
+    .boolean()
+    .default(false)
+    .describe('DEVELOPMENT ONLY: accept unsigned decisions (warns at every start)'),
+  max_inbound_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1048576)
+    .default(65536)
+    .describe('[bytes] larger decisions are rejected'),
+  max_outbound_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1048576)
+    .default(65536)
+    .describe('[bytes] larger outbound payloads are not sent (a bug)'),
+  clock_skew_s: z.number().min(0).max(600).default(30).describe('[s] how far in the future issuedAt may be'),
+  max_decision_lifetime_s: z.number().min(1).max(604800).default(86400).describe('[s] longest expiresAt - issuedAt'),
+  max_speed_mps: z
+    .number()
+    .min(0)
+    .max(10)
+    .default(0)
+    .describe('[m/s] highest speed a decision may ask for; 0: the profile default'),
+  pose_precision_m: z
+    .number()
+    .min(-1)
+    .max(100)
+    .default(-1)
+    .describe('[m] rounding of the pose in state; 0 withholds it; -1: the profile default'),
+  send_free_text: z
+    .string()
+    .regex(/^(profile|true|false)$/, 'profile, true or false')
+    .default('profile')
+    .describe('send event messages and request details: profile (its default), true or false'),
+  state_period_s: z.number().min(0.1).max(3600).default(1).describe('[s] state publication period'),
+  state_min_interval_s: z
+    .number()
+    .min(0)
+    .max(60)
+    .default(0.2)
+    .describe('[s] least time between two states sent on significant change'),
+  state_move_m: z.number().min(0).max(100).default(0.5).describe('[m] a move this large is a significant change'),
+  store_path: z
+    .string()
+    .default('')
+    .describe(
+      'SQLite file of the outbox, seq and replay window; empty: $XDG_STATE_HOME (or ~/.local/state)/kizuna/cloud_bridge-<robot_id>.sqlite',
+    ),
+  store_sync: z
+    .enum(['full', 'normal'])
+    .default('full')
+    .describe('SQLite synchronous: full survives power loss, normal a process crash'),
+  outbox_soft_max_messages: z
+    .number()
+    .int()
+    .min(1)
+    .max(10000000)
+    .default(50000)
+    .describe('[count] beyond this the oldest telemetry is dropped'),
+  outbox_max_messages: z
+    .number()
+    .int()
+    .min(1)
+    .max(10000000)
+    .default(100000)
+    .describe('[count] hard cap: beyond this the oldest messages are dropped'),
+  outbox_max_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(4294967296)
+    .default(67108864)
+    .describe('[bytes] hard cap on waiting payload bytes'),
+  outbox_rate_per_s: z
+    .number()
+    .min(1)
+    .max(100000)
+    .default(200)
+    .describe('[messages/s] outbox publish rate (paces replay after an outage)'),
+  outbox_max_inflight: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .default(32)
+    .describe('[count] QoS 1 publishes awaiting PUBACK at once'),
+  reject_events_per_s: z
+    .number()
+    .int()
+    .min(0)
+    .max(10000)
+    .default(20)
+    .describe('[count] rejections reported one by one per second; the rest as counts'),
+  software_version: z
+    .string()
+    .max(64)
+    .default('')
+    .describe("version announced in the birth message; empty: kizuna's package version"),
+  world_summary_topic: z.string().min(1).default(TOPICS.worldSummary).describe('kizuna_msgs/WorldSummary input'),
+  decision_status_topic: z
+    .string()
+    .min(1)
+    .default(TOPICS.decisionStatus)
+    .describe('kizuna_msgs/DecisionStatus input (forwarded as events)'),
+  decision_request_topic: z
+    .string()
+    .min(1)
+    .default(TOPICS.decisionRequest)
+    .describe('kizuna_msgs/DecisionRequest input (forwarded to decision/request)'),
+  safety_state_topic: z.string().min(1).default(TOPICS.safetyState).describe('kizuna_msgs/SafetyState input'),
+  health_topic: z.string().min(1).default(TOPICS.health).describe('kizuna_msgs/HealthSummary input'),
+  decision_topic: z
+    .string()
+    .min(1)
+    .default(TOPICS.decision)
+    .describe('kizuna_msgs/Decision output: validated decisions only'),
+  bridge_status_topic: z.string().min(1).default(TOPICS.bridgeStatus).describe('kizuna_msgs/BridgeStatus output'),
+  heartbeat_topic: z.string().min(1).default(TOPICS.heartbeat).describe('std_msgs/String output: node name at 1 Hz'),
+});
+
+export type Params = z.infer<typeof paramsSchema>;

@@ -1,0 +1,67 @@
+/**
+ * Data minimisation: what may leave the robot, per profile. Applied to every outbound payload
+ * (state, events, decision requests) before it is validated and published. Pure.
+ */
+import type { ProfileName } from '../core/profiles';
+import type { DecisionRequest, RobotEventDraft, State } from '../core/contract';
+
+export interface DataPolicy {
+  /** [m] pose in state is rounded to this; 0 withholds the pose entirely. */
+  posePrecisionM: number;
+  /** Send velocity in state. */
+  velocity: boolean;
+  /** Send the people count in state. */
+  peopleCount: boolean;
+  /** Send the nearest obstacle distance in state. */
+  obstacle: boolean;
+  /** Send free text (event `message`, request `detail`): it may carry names. */
+  freeText: boolean;
+}
+
+/** Built-in policies by profile (docs/contract.md "Data minimisation"); params can tighten them. */
+export const PROFILE_POLICIES: Readonly<Record<ProfileName, DataPolicy>> = {
+  care: { posePrecisionM: 1, velocity: true, peopleCount: true, obstacle: true, freeText: false },
+  factory: { posePrecisionM: 0.01, velocity: true, peopleCount: true, obstacle: true, freeText: true },
+  delivery: { posePrecisionM: 0.1, velocity: true, peopleCount: true, obstacle: true, freeText: true },
+  farm: { posePrecisionM: 0.01, velocity: true, peopleCount: true, obstacle: true, freeText: true },
+  construction: { posePrecisionM: 0.01, velocity: true, peopleCount: true, obstacle: true, freeText: true },
+};
+
+/** `v` rounded to a multiple of `step` (> 0), without binary noise in the JSON. */
+export function roundTo(v: number, step: number): number {
+  const r = Math.round(v / step) * step;
+  const decimals = Math.max(0, Math.ceil(-Math.log10(step)));
+  return Number(r.toFixed(decimals));
+}
+
+/** The state with what `policy` withholds removed and the pose rounded. */
+export function applyStatePolicy(s: State, policy: DataPolicy): State {
+  const out: State = { ...s };
+  if (out.pose) {
+    if (policy.posePrecisionM <= 0) delete out.pose;
+    else
+      out.pose = [
+        roundTo(out.pose[0], policy.posePrecisionM),
+        roundTo(out.pose[1], policy.posePrecisionM),
+        roundTo(out.pose[2], 0.001),
+      ];
+  }
+  if (!policy.velocity) delete out.vel;
+  if (!policy.peopleCount) delete out.ppl;
+  if (!policy.obstacle) delete out.obs;
+  return out;
+}
+
+/** The event without free text when `policy` withholds it. */
+export function applyEventPolicy(e: RobotEventDraft, policy: DataPolicy): RobotEventDraft {
+  if (policy.freeText || !('message' in e) || e.message === undefined) return e;
+  const { message: _m, ...rest } = e;
+  return rest as RobotEventDraft;
+}
+
+/** The request without free text when `policy` withholds it. */
+export function applyRequestPolicy(r: DecisionRequest, policy: DataPolicy): DecisionRequest {
+  if (policy.freeText || r.detail === undefined) return r;
+  const { detail: _d, ...rest } = r;
+  return rest;
+}

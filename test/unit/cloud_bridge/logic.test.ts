@@ -1,0 +1,194 @@
+import { describe, it, expect } from '@jest/globals';
+import { createMessage } from '../../../nodes/core/interfaces/validate';
+import { MESSAGE_CONSTANTS } from '../../../nodes/core/interfaces/generated';
+import type { MessageOf } from '../../../nodes/core/interfaces';
+import { decodeTaskArgs } from '../../../nodes/core/profiles';
+import { assertMessage } from '../../../nodes/core/interfaces/validate';
+import { decisionSchema, stateSchema } from '../../../nodes/core/contract';
+import {
+  RobotPicture,
+  msToRosTime,
+  requestPayload,
+  rosTimeToMs,
+  significantChange,
+  toRosDecision,
+  yawOf,
+} from '../../../nodes/cloud_bridge/logic';
+
+const D = MESSAGE_CONSTANTS['kizuna_msgs/msg/Decision'];
+const DS = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
+const SS = MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'];
+const HS = MESSAGE_CONSTANTS['kizuna_msgs/msg/HealthSummary'];
+const msg = <T extends Parameters<typeof createMessage>[0]>(t: T): Record<string, unknown> => createMessage(t);
+
+describe('cloud_bridge logic: ROS ↔ contract', () => {
+  it('turns a validated contract decision into a kizuna_msgs/Decision the executive can decode', () => {
+    const d = decisionSchema.parse({
+      v: '1.0',
+      decisionId: 'd-1',
+      robotId: 'r',
+      issuedAt: 1795849200123,
+      expiresAt: 1795849500000,
+      priority: 7,
+      kind: {
+        type: 'perform_task',
+        profile: 'construction',
+        task: 'survey_area',
+        args: {
+          waypoints: [
+            { x: 1, y: 2, yaw: 0 },
+            { x: 3, y: 4 },
+          ],
+        },
+      },
+    });
+    const ros = toRosDecision(d, 'cloud', { sec: 5, nanosec: 0 });
+    assertMessage('kizuna_msgs/msg/Decision', ros);
+    expect(ros).toMatchObject({ kind: D.KIND_TASK, source: D.SOURCE_CLOUD, priority: 7, task_name: 'survey_area' });
+    expect(decodeTaskArgs('construction', 'survey_area', ros.task_args)).toEqual({
+      success: true,
+      data: {
+        waypoints: [
+          { x: 1, y: 2, yaw: 0 },
+          { x: 3, y: 4, yaw: 0 },
+        ],
+      },
+    });
+    expect(rosTimeToMs(ros.issued_at)).toBe(1795849200123);
+
+    const nav = toRosDecision(
+      decisionSchema.parse({
+        ...d,
+        kind: { type: 'navigate_to', target: { x: 1, y: 2, yaw: Math.PI / 2 }, maxSpeed: 0.4 },
+      }),
+      'broadcast',
+      { sec: 5, nanosec: 0 },
+    );
+    assertMessage('kizuna_msgs/msg/Decision', nav);
+    expect(nav.target.header.frame_id).toBe('map');
+    expect(yawOf(nav.target.pose.orientation)).toBeCloseTo(Math.PI / 2, 9);
+    expect(nav.speed_limit).toBeCloseTo(0.4, 6);
+    expect(nav.source).toBe(D.SOURCE_BROADCAST);
+  });
+
+  it('maps decision statuses to lifecycle events: repeated ACTIVE is progress, REJECTED is by the executive', () => {
+    const pic = new RobotPicture();
+    const st = (
+      state: number,
+      progress = 0,
+      source: number = D.SOURCE_CLOUD,
+    ): MessageOf<'kizuna_msgs/msg/DecisionStatus'> =>
+      ({
+        ...msg('kizuna_msgs/msg/DecisionStatus'),
+        decision_id: 'd-1',
+        state,
+        progress,
+        source,
+        kind: D.KIND_DOCK,
+        reason_code: 'X',
+      }) as MessageOf<'kizuna_msgs/msg/DecisionStatus'>;
+    expect(pic.onDecisionStatus(st(DS.STATE_ACTIVE), 1, 'r')).toMatchObject({ type: 'decision_started', kind: 'dock' });
+    expect(pic.onDecisionStatus(st(DS.STATE_ACTIVE, 0.25), 2, 'r')).toMatchObject({
+      type: 'decision_progress',
+      progress: 0.25,
+    });
+    expect(pic.state(3)).toMatchObject({ dec: 'd-1', prog: 0.25, mode: 'executing' });
+    expect(pic.onDecisionStatus(st(DS.STATE_REJECTED), 4, 'r')).toMatchObject({
+      type: 'decision_rejected',
+      by: 'executive',
+      reason: 'X',
+    });
+    expect(pic.onDecisionStatus(st(DS.STATE_SUCCEEDED), 5, 'r')).toMatchObject({ type: 'decision_succeeded' });
+    expect(pic.state(6)).toMatchObject({ mode: 'idle' });
+    expect(pic.state(6).dec).toBeUndefined();
+    const fb = { ...st(DS.STATE_ACTIVE, 0, D.SOURCE_LOCAL_FALLBACK), decision_id: 'f-1' };
+    expect(pic.onDecisionStatus(fb, 7, 'r')).toMatchObject({ source: 'local_fallback' });
+    expect(pic.state(8).mode).toBe('fallback');
+    expect(pic.onDecisionStatus({ ...st(0) }, 9, 'r')).toBeUndefined();
+  });
+
+  it('reports safety changes once per change and fault raised / cleared / health level from the health summary', () => {
+    const pic = new RobotPicture();
+    const safety = (state: number): MessageOf<'kizuna_msgs/msg/SafetyState'> =>
+      ({
+        ...msg('kizuna_msgs/msg/SafetyState'),
+        state,
+        limiting_reason: 2,
+        linear_speed_cap: 0.3,
+      }) as MessageOf<'kizuna_msgs/msg/SafetyState'>;
+    expect(pic.onSafety(safety(SS.STATE_CLEAR), 1, 'r')).toMatchObject({ type: 'safety', state: 'clear' });
+    expect(pic.onSafety(safety(SS.STATE_CLEAR), 2, 'r')).toBeUndefined();
+    expect(pic.onSafety(safety(SS.STATE_SLOWDOWN), 3, 'r')).toMatchObject({
+      state: 'slowdown',
+      previous: 'clear',
+      reason: 'person',
+      linearCap: 0.3,
+    });
+    const fault = {
+      code: 'LIDAR_STALE',
+      source: 'scan',
+      severity: 2,
+      message: 'no scan',
+      since: { sec: 0, nanosec: 0 },
+    };
+    const health = (level: number, faults: unknown[]): MessageOf<'kizuna_msgs/msg/HealthSummary'> =>
+      ({ ...msg('kizuna_msgs/msg/HealthSummary'), level, faults }) as MessageOf<'kizuna_msgs/msg/HealthSummary'>;
+    expect(pic.onHealth(health(HS.LEVEL_OK, []), 1, 'r').map((e) => e.type)).toEqual(['health']);
+    const raised = pic.onHealth(health(HS.LEVEL_ERROR, [fault]), 2, 'r');
+    expect(raised).toEqual([
+      expect.objectContaining({ type: 'fault_raised', code: 'LIDAR_STALE', severity: 'error' }),
+      expect.objectContaining({ type: 'health', level: 'error', previous: 'ok' }),
+    ]);
+    expect(pic.onHealth(health(HS.LEVEL_ERROR, [fault]), 3, 'r')).toEqual([]);
+    expect(pic.onHealth(health(HS.LEVEL_OK, []), 4, 'r').map((e) => e.type)).toEqual(['fault_cleared', 'health']);
+  });
+
+  it('builds a contract-valid state even from NaN inputs, and flags significant changes', () => {
+    const pic = new RobotPicture();
+    const w = msg('kizuna_msgs/msg/WorldSummary') as unknown as MessageOf<'kizuna_msgs/msg/WorldSummary'>;
+    w.pose_valid = true;
+    w.pose.position.x = Number.NaN;
+    w.pose.orientation.w = 1;
+    w.velocity.linear.x = Number.POSITIVE_INFINITY;
+    w.battery_valid = true;
+    w.battery_percentage = Number.NaN;
+    pic.onWorld(w);
+    const s = pic.state(10);
+    expect(stateSchema.safeParse(s).success).toBe(true);
+    expect(s.pose).toBeUndefined();
+    expect(s.vel).toBeUndefined();
+    expect(s.bat).toBeUndefined();
+    const a = {
+      v: '1.0' as const,
+      t: 1,
+      mode: 'idle' as const,
+      faults: 0,
+      pose: [0, 0, 0] as [number, number, number],
+    };
+    expect(significantChange(undefined, a, 0.5)).toBe(true);
+    expect(significantChange(a, { ...a, pose: [0.3, 0, 0] }, 0.5)).toBe(false);
+    expect(significantChange(a, { ...a, pose: [0.6, 0, 0] }, 0.5)).toBe(true);
+    expect(significantChange(a, { ...a, mode: 'estop' }, 0.5)).toBe(true);
+  });
+
+  it('forwards a decision request with its reason and outcome', () => {
+    const m = {
+      ...msg('kizuna_msgs/msg/DecisionRequest'),
+      request_id: 'q-1',
+      reason: 2,
+      last_decision_id: 'd-9',
+      last_state: DS.STATE_FAILED,
+    } as MessageOf<'kizuna_msgs/msg/DecisionRequest'>;
+    expect(requestPayload(m, 'r', 'farm', 5)).toEqual({
+      v: '1.0',
+      robotId: 'r',
+      requestId: 'q-1',
+      at: 5,
+      reason: 'outcome',
+      profile: 'farm',
+      lastDecisionId: 'd-9',
+      lastState: 'failed',
+    });
+    expect(rosTimeToMs(msToRosTime(1795849200123))).toBe(1795849200123);
+  });
+});
