@@ -51,6 +51,12 @@ export const ERROR_CODES = {
   KZ_ERR_BRIDGE_CONFIG: 'a cloud bridge file (trusted keys, TLS certificate or key, password) is missing or invalid',
   KZ_ERR_CONTRACT_INVALID: 'an outbound MQTT payload does not match the contract (a bug: it is not sent)',
   KZ_ERR_MQTT: 'the MQTT connection failed or was refused (reported; the bridge reconnects with backoff)',
+  // field deployment
+  KZ_ERR_LAUNCH_CHECK_FAILED: 'kizuna launch did not start the stack: a check before starting failed',
+  KZ_ERR_NODE_EXITED: 'kizuna launch stopped the stack: the safety gate exited, or a node kept exiting',
+  KZ_ERR_DOCTOR_FAILED: 'kizuna doctor found at least one failing check',
+  KZ_ERR_BROKER_UNREACHABLE: 'kizuna status could not connect to the MQTT broker',
+  KZ_ERR_ROBOT_UNKNOWN: 'kizuna status found no status message of the robot asked for',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
