@@ -413,7 +413,9 @@ export async function runStatus(args: ReadonlyArray<string>, io: StatusIO): Prom
     let text: string[];
     let found = true;
     if (o.robotId) {
-      const robots = [...view.values()].filter((r) => r.robotId === o.robotId && (r.status || r.state));
+      const robots = [...view.values()].filter(
+        (r) => r.robotId === o.robotId && (r.status || r.state || r.invalid.length > 0),
+      );
       found = robots.length > 0;
       text = found
         ? robots.flatMap((r, i) => [...(i ? [''] : []), ...renderRobot(r, now)])
