@@ -302,7 +302,7 @@ describe('kizuna doctor, the command', () => {
       params,
       `${care}\ncloud_bridge:\n  ros__parameters:\n    allow_unsigned: true\n    mqtt_version: 4\n    store_path: ${file('o.sqlite')}\n`,
     );
-    const env = { ...process.env, AMENT_PREFIX_PATH: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, AMENT_PREFIX_PATH: '' };
     delete env.ROS_DISTRO;
     const r = await doctor(
       ['--profile', 'care', '--params', params, '--broker', aedes.url, '--robot-id', 'care-017'],
