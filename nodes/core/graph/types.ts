@@ -211,6 +211,8 @@ export interface RosNode {
   readonly namespace: string;
   /** `/namespace/name`. */
   readonly fullyQualifiedName: string;
+  /** Which graph implementation the node lives on (rcl serves parameter services itself on rclnodejs). */
+  readonly implementation: 'inprocess' | 'rclnodejs';
   /** Child logger carrying `{ node }` (and `{ robot }` when the graph has one). */
   readonly logger: Logger;
   /** The node's clock: ROS time, sim time from /clock (use_sim_time), or the graph's manual clock. */

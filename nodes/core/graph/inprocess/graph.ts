@@ -183,6 +183,7 @@ export class InProcessGraph implements RosGraph {
 
 class InProcessNode implements RosNode {
   readonly fullyQualifiedName: string;
+  readonly implementation = 'inprocess' as const;
   readonly logger: Logger;
   readonly clock: Clock;
   private readonly emitter = new EventEmitter();

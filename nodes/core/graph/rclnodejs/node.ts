@@ -73,6 +73,7 @@ export interface NodeHost {
 /** Error text of a thrown value. */
 export class RclnodejsNode implements RosNode {
   readonly fullyQualifiedName: string;
+  readonly implementation = 'rclnodejs' as const;
   readonly clock: Clock;
   private readonly emitter = new EventEmitter();
   private readonly declared = new Set<string>(['use_sim_time']);
