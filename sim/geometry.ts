@@ -315,64 +315,96 @@ export function footprintRadius(fp: Footprint): number {
 }
 
 /**
- * A uniform grid over segments: the broad phase for clearance, collision and lidar queries. Items
- * are registered in every cell their bounding box touches; a query visits each item once.
+ * A uniform grid over segments: the broad phase for clearance, collision and lidar queries. Each
+ * segment is listed in every cell its bounding box touches (cells stored densely, compressed-row
+ * style, over the segments' bounds); a query visits each segment once. Queries are not re-entrant:
+ * `visit` must not query the same grid.
  */
 export class SegmentGrid {
   readonly segments: readonly Segment[];
   private readonly cell: number;
-  private readonly cells = new Map<number, number[]>();
+  private readonly ox: number;
+  private readonly oy: number;
+  private readonly nx: number;
+  private readonly ny: number;
+  /** Items of cell c are items[start[c]] .. items[start[c + 1] - 1]. */
+  private readonly start: Int32Array;
+  private readonly items: Int32Array;
   private readonly stamp: Uint32Array;
   private epoch = 0;
 
-  /** `cellM` is the cell size [m]; a few metres suits rooms and corridors. */
+  /** `cellM` is the cell size [m] (a few metres suits rooms and corridors); grown for huge worlds. */
   constructor(segments: readonly Segment[], cellM = 2) {
     this.segments = segments;
-    this.cell = cellM;
     this.stamp = new Uint32Array(segments.length);
-    segments.forEach((s, i) => {
+    const b = segments.length
+      ? pointsBounds(
+          segments.flatMap((s) => [
+            { x: s.ax, y: s.ay },
+            { x: s.bx, y: s.by },
+          ]),
+        )
+      : { minX: 0, minY: 0, maxX: 0, maxY: 0 };
+    const area = (b.maxX - b.minX + cellM) * (b.maxY - b.minY + cellM);
+    this.cell = Math.max(cellM, Math.sqrt(area / 1e6));
+    this.ox = b.minX;
+    this.oy = b.minY;
+    this.nx = Math.floor((b.maxX - b.minX) / this.cell) + 1;
+    this.ny = Math.floor((b.maxY - b.minY) / this.cell) + 1;
+    const counts = new Int32Array(this.nx * this.ny + 1);
+    const span = (s: Segment, f: (c: number) => void): void => {
       const x0 = this.ix(Math.min(s.ax, s.bx));
       const x1 = this.ix(Math.max(s.ax, s.bx));
-      const y0 = this.ix(Math.min(s.ay, s.by));
-      const y1 = this.ix(Math.max(s.ay, s.by));
-      for (let gx = x0; gx <= x1; gx++) {
-        for (let gy = y0; gy <= y1; gy++) {
-          const k = key(gx, gy);
-          let list = this.cells.get(k);
-          if (!list) this.cells.set(k, (list = []));
-          list.push(i);
-        }
-      }
-    });
+      const y0 = this.iy(Math.min(s.ay, s.by));
+      const y1 = this.iy(Math.max(s.ay, s.by));
+      for (let gx = x0; gx <= x1; gx++) for (let gy = y0; gy <= y1; gy++) f(gx * this.ny + gy);
+    };
+    for (const s of segments) span(s, (c) => counts[c + 1]!++);
+    for (let c = 0; c < this.nx * this.ny; c++) counts[c + 1]! += counts[c]!;
+    this.start = counts.slice();
+    this.items = new Int32Array(counts[this.nx * this.ny]!);
+    const fill = counts.slice();
+    segments.forEach((s, i) => span(s, (c) => (this.items[fill[c]!++] = i)));
   }
 
   private ix(v: number): number {
-    return Math.floor(v / this.cell);
+    return Math.min(this.nx - 1, Math.max(0, Math.floor((v - this.ox) / this.cell)));
+  }
+
+  private iy(v: number): number {
+    return Math.min(this.ny - 1, Math.max(0, Math.floor((v - this.oy) / this.cell)));
   }
 
   /** Calls `visit(index)` once for every segment whose cells overlap the box. */
   query(minX: number, minY: number, maxX: number, maxY: number, visit: (index: number) => void): void {
+    if (this.items.length === 0) return;
+    // Outside the segments' bounds there is nothing (clamping would otherwise pull in edge cells).
+    if (
+      maxX < this.ox ||
+      maxY < this.oy ||
+      minX > this.ox + this.nx * this.cell ||
+      minY > this.oy + this.ny * this.cell
+    ) {
+      return;
+    }
     this.epoch = (this.epoch + 1) >>> 0;
     if (this.epoch === 0) {
       this.stamp.fill(0);
       this.epoch = 1;
     }
+    const epoch = this.epoch;
     const x0 = this.ix(minX);
     const x1 = this.ix(maxX);
-    const y0 = this.ix(minY);
-    const y1 = this.ix(maxY);
-    // A query box much larger than the world would walk many empty cells: scan every segment instead.
-    if ((x1 - x0 + 1) * (y1 - y0 + 1) > this.cells.size * 4) {
-      for (let i = 0; i < this.segments.length; i++) visit(i);
-      return;
-    }
+    const y0 = this.iy(minY);
+    const y1 = this.iy(maxY);
+    const { start, items, stamp } = this;
     for (let gx = x0; gx <= x1; gx++) {
       for (let gy = y0; gy <= y1; gy++) {
-        const list = this.cells.get(key(gx, gy));
-        if (!list) continue;
-        for (const i of list) {
-          if (this.stamp[i] === this.epoch) continue;
-          this.stamp[i] = this.epoch;
+        const c = gx * this.ny + gy;
+        for (let k = start[c]!; k < start[c + 1]!; k++) {
+          const i = items[k]!;
+          if (stamp[i] === epoch) continue;
+          stamp[i] = epoch;
           visit(i);
         }
       }
@@ -380,7 +412,11 @@ export class SegmentGrid {
   }
 }
 
-function key(gx: number, gy: number): number {
-  // Grid coordinates stay well inside ±2^20 for any world up to thousands of kilometres.
-  return (gx + 1048576) * 2097152 + (gy + 1048576);
+/**
+ * A small-integer key for grid cell (gx, gy). Coordinates wrap every 32,768 cells, so two cells that
+ * far apart share a key; that only adds candidates (every caller checks exact distances), and keeps
+ * keys as small integers, which Map hashes fastest.
+ */
+export function cellKey(gx: number, gy: number): number {
+  return ((gx & 0x7fff) << 15) | (gy & 0x7fff);
 }

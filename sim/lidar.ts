@@ -19,6 +19,7 @@ import {
   type Pose,
   type Segment,
   SegmentGrid,
+  cellKey,
   pointSegmentDistance,
   rayCircle,
   raySegment,
@@ -62,6 +63,78 @@ export interface LidarScene {
   segments: readonly Segment[];
   /** Owner of each segment (a robot's index). */
   segmentOwner: ArrayLike<number>;
+  /**
+   * Optional broad phase over `circles` and `segments` (built once per step by the world): without
+   * it every scan visits every body, which costs O(robots) per scan in a large fleet.
+   */
+  bodies?: BodyIndex;
+}
+
+/**
+ * A uniform hash grid over moving bodies (circles and segments) for one step: each is listed in the
+ * cells its bounding box touches, and a query visits each once. Rebuilt whenever bodies move.
+ */
+export class BodyIndex {
+  private readonly cells = new Map<number, number[]>();
+  private readonly cell: number;
+  private readonly circleStamp: Uint32Array;
+  private readonly segmentStamp: Uint32Array;
+  private epoch = 0;
+
+  /** `cellM` is the cell size [m]. Circles are stored as ~k (negative), segments as k. */
+  constructor(circles: readonly Circle[], segments: readonly Segment[], cellM = 4) {
+    this.cell = cellM;
+    this.circleStamp = new Uint32Array(circles.length);
+    this.segmentStamp = new Uint32Array(segments.length);
+    circles.forEach((c, k) => this.add(c.x - c.r, c.y - c.r, c.x + c.r, c.y + c.r, ~k));
+    segments.forEach((s, k) =>
+      this.add(Math.min(s.ax, s.bx), Math.min(s.ay, s.by), Math.max(s.ax, s.bx), Math.max(s.ay, s.by), k),
+    );
+  }
+
+  private add(x0: number, y0: number, x1: number, y1: number, item: number): void {
+    const c = this.cell;
+    for (let gx = Math.floor(x0 / c); gx <= Math.floor(x1 / c); gx++) {
+      for (let gy = Math.floor(y0 / c); gy <= Math.floor(y1 / c); gy++) {
+        const key = cellKey(gx, gy);
+        let list = this.cells.get(key);
+        if (!list) this.cells.set(key, (list = []));
+        list.push(item);
+      }
+    }
+  }
+
+  /** Calls `onCircle(k)` / `onSegment(k)` once for every body whose cells overlap the box. */
+  query(
+    minX: number,
+    minY: number,
+    maxX: number,
+    maxY: number,
+    onCircle: (k: number) => void,
+    onSegment: (k: number) => void,
+  ): void {
+    this.epoch = (this.epoch + 1) >>> 0;
+    const epoch = this.epoch;
+    const c = this.cell;
+    for (let gx = Math.floor(minX / c); gx <= Math.floor(maxX / c); gx++) {
+      for (let gy = Math.floor(minY / c); gy <= Math.floor(maxY / c); gy++) {
+        const list = this.cells.get(cellKey(gx, gy));
+        if (!list) continue;
+        for (const item of list) {
+          if (item < 0) {
+            const k = ~item;
+            if (this.circleStamp[k] === epoch) continue;
+            this.circleStamp[k] = epoch;
+            onCircle(k);
+          } else {
+            if (this.segmentStamp[item] === epoch) continue;
+            this.segmentStamp[item] = epoch;
+            onSegment(item);
+          }
+        }
+      }
+    }
+  }
 }
 
 /** One scan: sensor_msgs/LaserScan content without the header. */
@@ -134,6 +207,21 @@ export class Lidar {
     this.currentSegments = scene.grid.segments;
     scene.grid.query(sensor.x - R, sensor.y - R, sensor.x + R, sensor.y + R, this.visitStatic);
 
+    if (scene.bodies) {
+      scene.bodies.query(
+        sensor.x - R,
+        sensor.y - R,
+        sensor.x + R,
+        sensor.y + R,
+        (k) => {
+          if (scene.circleOwner[k] !== selfOwner) this.castCircle(scene.circles[k]!);
+        },
+        (k) => {
+          if (scene.segmentOwner[k] !== selfOwner) this.castSegment(scene.segments[k]!);
+        },
+      );
+      return this.raw;
+    }
     for (let k = 0; k < scene.segments.length; k++) {
       if (scene.segmentOwner[k] === selfOwner) continue;
       this.castSegment(scene.segments[k]!);

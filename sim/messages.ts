@@ -1,27 +1,44 @@
 /**
  * Plain sim readings → ROS 2 message objects (typed from the real definitions), so a node can
  * publish them as they are. Pure functions. Frames follow REP 105: odometry is odom → base_link,
- * the laser is in its own frame (base_scan), the IMU in imu_link; a robot namespace prefixes them
- * (`robot1/odom`), the map frame is shared.
+ * each lidar is in its own frame (named in the robot's lidar layout, `laser` by default, as the
+ * nodes' profile parameters expect), the IMU in imu_link. Frames are not prefixed unless asked
+ * (`robotFrames('robot1')` → `robot1/odom`); the map frame is shared.
  */
-import type { builtin_interfaces, geometry_msgs, nav_msgs, sensor_msgs } from '../nodes/core/interfaces/generated';
+import type {
+  builtin_interfaces,
+  geometry_msgs,
+  nav_msgs,
+  rosgraph_msgs,
+  sensor_msgs,
+  std_msgs,
+} from '../nodes/core/interfaces/generated';
+import { TOPICS } from '../nodes/core/topics';
 import type { BatteryData } from './battery';
 import type { LaserScanData } from './lidar';
-import type { ImuData, OdometryData } from './robot';
+import type { ImuData, OdometryData, Twist2D } from './robot';
 
 /** The TF frame names of one robot. */
 export interface RobotFrames {
   map: string;
   odom: string;
   base: string;
-  laser: string;
   imu: string;
+}
+
+/** `frame` with `prefix/` in front (unchanged for an empty prefix). */
+export function prefixFrame(prefix: string, frame: string): string {
+  return prefix === '' ? frame : `${prefix}/${frame}`;
 }
 
 /** Frame names for a robot; `prefix` (e.g. the robot id) is prepended as `prefix/` to all but map. */
 export function robotFrames(prefix = ''): RobotFrames {
-  const p = prefix === '' ? '' : `${prefix}/`;
-  return { map: 'map', odom: `${p}odom`, base: `${p}base_link`, laser: `${p}base_scan`, imu: `${p}imu_link` };
+  return {
+    map: 'map',
+    odom: prefixFrame(prefix, 'odom'),
+    base: prefixFrame(prefix, 'base_link'),
+    imu: prefixFrame(prefix, 'imu_link'),
+  };
 }
 
 /** builtin_interfaces/Time from seconds (>= 0), nanoseconds rounded. */
@@ -94,15 +111,25 @@ export function odometryMessage(
   };
 }
 
-/** sensor_msgs/Imu in the IMU frame; std. devs. [rad/s] and [m/s²] become diagonal covariances. */
-export function imuMessage(d: ImuData, frames: RobotFrames, gyroStd = 0, accelStd = 0): sensor_msgs.msg.Imu {
+/**
+ * sensor_msgs/Imu in the IMU frame; std. devs. [rad/s] and [m/s²] become diagonal covariances. The
+ * yaw is the gyro integrated every `integrationDtS` seconds since t = 0, so its variance grows as
+ * gyroStd² · integrationDtS · t (a random walk); roll and pitch of a planar robot are 0 and known.
+ */
+export function imuMessage(
+  d: ImuData,
+  frames: RobotFrames,
+  gyroStd = 0,
+  accelStd = 0,
+  integrationDtS = 0.05,
+): sensor_msgs.msg.Imu {
   const g = Math.max(MIN_VARIANCE, gyroStd * gyroStd);
   const a = Math.max(MIN_VARIANCE, accelStd * accelStd);
+  const yawVariance = Math.max(MIN_VARIANCE, gyroStd * gyroStd * integrationDtS * d.t);
   return {
     header: { stamp: stampFromSeconds(d.t), frame_id: frames.imu },
     orientation: yawToQuaternion(d.yaw),
-    // Yaw integrated from the gyro drifts; roll and pitch of a planar robot are 0 and well known.
-    orientation_covariance: diag3([MIN_VARIANCE, MIN_VARIANCE, Math.max(MIN_VARIANCE, g * d.t)]),
+    orientation_covariance: diag3([MIN_VARIANCE, MIN_VARIANCE, yawVariance]),
     angular_velocity: { x: 0, y: 0, z: d.angularVelocityZ },
     angular_velocity_covariance: diag3([g, g, g]),
     linear_acceleration: { ...d.linearAcceleration },
@@ -110,10 +137,10 @@ export function imuMessage(d: ImuData, frames: RobotFrames, gyroStd = 0, accelSt
   };
 }
 
-/** sensor_msgs/LaserScan in the laser frame; `ranges` is shared (not copied); no intensities. */
-export function laserScanMessage(d: LaserScanData, frames: RobotFrames): sensor_msgs.msg.LaserScan {
+/** sensor_msgs/LaserScan in the lidar's frame `frameId`; `ranges` is shared (not copied); no intensities. */
+export function laserScanMessage(d: LaserScanData, frameId: string): sensor_msgs.msg.LaserScan {
   return {
-    header: { stamp: stampFromSeconds(d.t), frame_id: frames.laser },
+    header: { stamp: stampFromSeconds(d.t), frame_id: frameId },
     angle_min: d.angleMin,
     angle_max: d.angleMax,
     angle_increment: d.angleIncrement,
@@ -147,3 +174,69 @@ export function batteryStateMessage(d: BatteryData, frames: RobotFrames): sensor
     serial_number: '',
   };
 }
+
+/**
+ * The planar command in a geometry_msgs/Twist for a differential drive: linear.x and angular.z. The
+ * other components cannot be driven and are ignored, as a diff-drive controller ignores them.
+ */
+export function commandFromTwist(msg: geometry_msgs.msg.Twist): Twist2D {
+  return { linear: msg.linear.x, angular: msg.angular.z };
+}
+
+/** geometry_msgs/PoseArray of people positions [m] in `frameId` (base_link), for a `people` topic. */
+export function peopleMessage(
+  t: number,
+  people: readonly { x: number; y: number }[],
+  frameId: string,
+): geometry_msgs.msg.PoseArray {
+  return {
+    header: { stamp: stampFromSeconds(t), frame_id: frameId },
+    poses: people.map((p) => ({ position: { x: p.x, y: p.y, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } })),
+  };
+}
+
+/** rosgraph_msgs/Clock for `/clock` at sim time `t` [s] (what nodes with use_sim_time follow). */
+export function clockMessage(t: number): rosgraph_msgs.msg.Clock {
+  return { clock: stampFromSeconds(t) };
+}
+
+/** std_msgs/Bool for the `estop` topic: true while the e-stop is pressed. */
+export function estopMessage(pressed: boolean): std_msgs.msg.Bool {
+  return { data: pressed };
+}
+
+/** A topic a simulated robot publishes (`out`) or reads (`in`), relative to its namespace unless absolute. */
+export interface SimTopic {
+  topic: string;
+  type: string;
+  direction: 'out' | 'in';
+  /** header.frame_id of what is published, when it has a header. */
+  frame?: string;
+}
+
+/**
+ * Every topic the sim carries for a robot with these lidars: what it publishes (scans, odometry, IMU,
+ * battery, e-stop, people, /clock) and what it reads (cmd_vel), with types and frames. Names are the
+ * nodes' defaults (nodes/core/topics.ts), so the same list serves the sim's wiring and a cross-check
+ * against a Gazebo bridge configuration.
+ */
+export function robotTopics(lidars: readonly { topic: string; frame: string }[], frames = robotFrames()): SimTopic[] {
+  return [
+    ...lidars.map((l): SimTopic => ({
+      topic: l.topic,
+      type: 'sensor_msgs/msg/LaserScan',
+      direction: 'out',
+      frame: l.frame,
+    })),
+    { topic: TOPICS.odom, type: 'nav_msgs/msg/Odometry', direction: 'out', frame: frames.odom },
+    { topic: TOPICS.imu, type: 'sensor_msgs/msg/Imu', direction: 'out', frame: frames.imu },
+    { topic: TOPICS.battery, type: 'sensor_msgs/msg/BatteryState', direction: 'out', frame: frames.base },
+    { topic: TOPICS.estop, type: 'std_msgs/msg/Bool', direction: 'out' },
+    { topic: PEOPLE_TOPIC, type: 'geometry_msgs/msg/PoseArray', direction: 'out', frame: frames.base },
+    { topic: '/clock', type: 'rosgraph_msgs/msg/Clock', direction: 'out' },
+    { topic: TOPICS.cmdVel, type: 'geometry_msgs/msg/Twist', direction: 'in' },
+  ];
+}
+
+/** The topic of detected people perception reads by default. */
+export const PEOPLE_TOPIC = 'people';

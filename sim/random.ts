@@ -29,7 +29,7 @@ export function deriveSeed(seed: number, label: string): number {
 
 /**
  * xoshiro128** (Blackman and Vigna), 32-bit state words, seeded through splitmix32 so that seeds 0, 1,
- * 2 ... give unrelated streams. Gaussian draws use the Box–Muller transform (both values used).
+ * 2 ... give unrelated streams. Gaussian draws use Marsaglia's polar method (both values used).
  */
 export class Rng {
   private a: number;
@@ -87,12 +87,18 @@ export class Rng {
       this.spare = undefined;
       return mean + std * z;
     }
-    // 1 - next() is in (0, 1], so the log is finite.
-    const u = 1 - this.next();
-    const v = this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return mean + std * r * Math.cos(2 * Math.PI * v);
+    // Marsaglia's polar method: two normals per accepted point of the unit disc, no sin or cos.
+    let u: number;
+    let v: number;
+    let s: number;
+    do {
+      u = 2 * this.next() - 1;
+      v = 2 * this.next() - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s === 0);
+    const f = Math.sqrt((-2 * Math.log(s)) / s);
+    this.spare = v * f;
+    return mean + std * u * f;
   }
 }
 

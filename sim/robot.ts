@@ -26,8 +26,10 @@ export interface DriveLimits {
   maxReverseMps: number;
   /** [rad/s] fastest turn rate either way. */
   maxAngularRadps: number;
-  /** [m/s²] largest change of linear speed, speeding up and braking alike. */
+  /** [m/s²] largest rate at which linear speed grows. */
   linearAccelMps2: number;
+  /** [m/s²] largest rate at which linear speed falls (braking). */
+  linearDecelMps2: number;
   /** [rad/s²] largest change of turn rate. */
   angularAccelRadps2: number;
 }
@@ -125,6 +127,21 @@ export function integrateArc(pose: Pose, distance: number, dTheta: number): Pose
   };
 }
 
+/**
+ * Like `ramp`, with separate limits for speeding up (`accel`) and slowing down (`decel`, braking). A
+ * target on the other side of zero is reached by braking to a stop and then speeding up the other
+ * way, each phase at its own limit; the integral stays exact.
+ */
+export function rampAsymmetric(current: number, target: number, accel: number, decel: number, dt: number): Ramp {
+  if (current !== 0 && Math.sign(target) !== Math.sign(current)) {
+    const stopIn = Math.abs(current) / decel;
+    if (target === 0 || stopIn >= dt) return ramp(current, target, decel, dt);
+    const rest = ramp(0, target, accel, dt - stopIn);
+    return { end: rest.end, distance: (current / 2) * stopIn + rest.distance };
+  }
+  return ramp(current, target, Math.abs(target) > Math.abs(current) ? accel : decel, dt);
+}
+
 /** What one step of the base does, before collisions are resolved. */
 export interface DriveMotion {
   /** Velocity at the end of the step. */
@@ -139,7 +156,7 @@ export interface DriveMotion {
 /** The motion of one step of `dt` seconds towards `cmd` (already limited or not), from `state`. */
 export function driveMotion(state: DriveState, cmd: Twist2D, limits: DriveLimits, dt: number): DriveMotion {
   const target = limitTwist(cmd, limits);
-  const lin = ramp(state.twist.linear, target.linear, limits.linearAccelMps2, dt);
+  const lin = rampAsymmetric(state.twist.linear, target.linear, limits.linearAccelMps2, limits.linearDecelMps2, dt);
   const ang = ramp(state.twist.angular, target.angular, limits.angularAccelRadps2, dt);
   return {
     twist: { linear: lin.end, angular: ang.end },

@@ -11,26 +11,31 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { z } from 'zod';
+import { REJECT_REASONS, type RejectReason } from '../nodes/core/contract/schemas';
 import { KizunaError } from '../nodes/core/errors';
 import { PROFILE_NAMES, type ProfileName, pose2dSchema, taskNames, taskSchema } from '../nodes/core/profiles';
 import {
   type Footprint,
+  footprintRadius,
   placeFootprint,
+  pointInPolygon,
   polygonArea,
   polylineSegments,
   shapePolygonDistance,
   shapeSegmentDistance,
+  segmentsIntersect,
   shapeShapeDistance,
 } from './geometry';
 import { fullCircle } from './lidar';
 import type { PersonConfig } from './people';
-import { PROFILE_DEFAULTS } from './profile-defaults';
+import { type LidarLayout, PROFILE_DEFAULTS } from './profile-defaults';
 import { SENSORS, type SimRobotConfig, type World, type WorldMap, type WorldOptions } from './world';
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks
 
-const num = z.number();
+/** [m] a coordinate in the map frame: within 1,000 km of the origin (keeps the world's grids finite). */
+const coord = z.number().min(-1e6).max(1e6);
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
 const ratio = z.number().min(0).max(1);
@@ -44,7 +49,7 @@ const name = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'expected a name: letters, digits, _ . - (at most 64)');
 
 /** A point [x, y] in metres. */
-const point = z.tuple([num, num]).describe('[m] [x, y] in the map frame');
+const point = z.tuple([coord, coord]).describe('[m] [x, y] in the map frame');
 const pose = pose2dSchema;
 
 const polygon = z
@@ -104,6 +109,7 @@ const limitsSchema = z.strictObject({
   max_reverse_mps: nonNegative.max(20).optional(),
   max_angular_radps: positive.max(20).optional(),
   linear_accel_mps2: positive.max(100).optional(),
+  linear_decel_mps2: positive.max(100).optional(),
   angular_accel_radps2: positive.max(100).optional(),
 });
 
@@ -115,7 +121,19 @@ const lidarSchema = z.strictObject({
   range_max_m: positive.max(200).default(12),
   rate_hz: positive.max(100).default(10),
   noise_std_m: nonNegative.max(1).default(0.01),
-  mount: pose.default({ x: 0, y: 0, yaw: 0 }),
+});
+
+/** A relative or absolute ROS 2 topic name (the robot's namespace applies to relative ones). */
+const topicName = z
+  .string()
+  .regex(/^\/?[A-Za-z][A-Za-z0-9_]*(\/[A-Za-z][A-Za-z0-9_]*)*$/, 'expected a ROS 2 topic name such as scan_front');
+
+const lidarLayoutSchema = z.strictObject({
+  topic: topicName,
+  frame: z.string().regex(/^[A-Za-z][A-Za-z0-9_/]{0,127}$/, 'expected a frame id such as laser_front'),
+  mount: pose.describe('the laser frame in base_link'),
+  angle_min_rad: z.number().min(-Math.PI).max(Math.PI).optional(),
+  angle_max_rad: z.number().min(-Math.PI).max(Math.PI).optional(),
 });
 
 const odomSchema = z.strictObject({
@@ -150,16 +168,18 @@ const robotSchema = z.strictObject({
   footprint: footprintSchema.optional(),
   limits: limitsSchema.default({}),
   lidar: lidarSchema.default(lidarSchema.parse({})),
+  lidars: z.array(lidarLayoutSchema).min(1).max(8).optional(),
   odom: odomSchema.default(odomSchema.parse({})),
   imu: imuSchema.default(imuSchema.parse({})),
   battery: batterySchema.default(batterySchema.parse({})),
   cmd_timeout_s: positive.max(10).default(0.5),
+  estop_rate_hz: positive.max(100).default(10).describe('[Hz] e-stop state reports (std_msgs/Bool)'),
 });
 
 // ---------------------------------------------------------------------------------------------
 // People
 
-const waypointSchema = z.strictObject({ x: num, y: num, pause_s: nonNegative.optional() });
+const waypointSchema = z.strictObject({ x: coord, y: coord, pause_s: nonNegative.optional() });
 
 const personSchema = z.strictObject({
   id: name,
@@ -176,18 +196,17 @@ const personSchema = z.strictObject({
 
 const at = nonNegative.describe('[s] sim time');
 
-/** Ways the injected decision is forged or malformed (the bridge must reject each with a reason code). */
-export const DECISION_ATTACKS = [
-  'bad_signature',
-  'unsigned',
-  'unknown_key',
-  'expired',
-  'replayed',
-  'wrong_robot',
-  'malformed_json',
-  'schema_violation',
-  'retained',
-] as const;
+/**
+ * Ways an injected decision is forged or malformed: one per reason code the bridge rejects with
+ * (nodes/core/contract REJECT_REASONS, in lower case), so each attack names the rejection it must get.
+ */
+export const DECISION_ATTACKS = REJECT_REASONS.map((r) => r.toLowerCase() as Lowercase<RejectReason>);
+export type DecisionAttack = Lowercase<RejectReason>;
+
+/** The reason code the bridge must reject an injected decision with (the attack's name in upper case). */
+export function expectedRejectReason(attack: DecisionAttack): RejectReason {
+  return attack.toUpperCase() as RejectReason;
+}
 
 const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('broker_down'), at_s: at }),
@@ -209,7 +228,7 @@ const faultSchema = z.discriminatedUnion('kind', [
     kind: z.literal('inject_decision'),
     at_s: at,
     robot: robotId,
-    attack: z.enum(DECISION_ATTACKS),
+    attack: z.enum(DECISION_ATTACKS as [DecisionAttack, ...DecisionAttack[]]),
   }),
 ]);
 
@@ -222,12 +241,33 @@ const target = {
 };
 
 const decisionSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('navigate_to'), at_s: at, robot: robotId, ...target }),
-  z.strictObject({ kind: z.literal('dock'), at_s: at, robot: robotId, station: name.optional() }),
-  z.strictObject({ kind: z.literal('hold'), at_s: at, robot: robotId, duration_s: positive.optional() }),
+  z.strictObject({
+    kind: z.literal('navigate_to'),
+    at_s: at,
+    robot: robotId,
+    ...target,
+    max_speed_mps: positive.max(20).optional().describe('[m/s] speed cap for this trip'),
+  }),
+  z.strictObject({
+    kind: z.literal('dock'),
+    at_s: at,
+    robot: robotId,
+    station: name.optional().describe('a dock station (default: the nearest dock for the robot)'),
+  }),
+  z.strictObject({
+    kind: z.literal('hold'),
+    at_s: at,
+    robot: robotId,
+    duration_s: positive.optional().describe('[s] then resume (default: hold until a resume)'),
+  }),
   z.strictObject({ kind: z.literal('stop'), at_s: at, robot: robotId }),
   z.strictObject({ kind: z.literal('resume'), at_s: at, robot: robotId }),
-  z.strictObject({ kind: z.literal('set_speed_limit'), at_s: at, robot: robotId, speed_mps: positive.max(20) }),
+  z.strictObject({
+    kind: z.literal('set_speed_limit'),
+    at_s: at,
+    robot: robotId,
+    speed_mps: nonNegative.max(20).describe('[m/s] max linear speed until changed; 0 clears the limit'),
+  }),
   z.strictObject({
     kind: z.literal('perform_task'),
     at_s: at,
@@ -236,6 +276,9 @@ const decisionSchema = z.discriminatedUnion('kind', [
     args: z.record(z.string(), z.unknown()).default({}),
   }),
 ]);
+
+/** The decision kinds a scripted planner can send (the contract's kinds, checked by a test). */
+export const SCENARIO_DECISION_KINDS = decisionSchema.options.map((o) => o.shape.kind.value);
 
 const plannerSchema = z.strictObject({
   mode: z.enum(['reference', 'scripted', 'none']).default('reference'),
@@ -278,18 +321,20 @@ function issue(ctx: Ctx, path: (string | number)[], message: string): void {
   ctx.addIssue({ code: 'custom', path, message });
 }
 
+/** Reports every repeat of an id or name across `lists` (each with its path, e.g. ['world', 'walls']). */
 function uniqueIds(
   ctx: Ctx,
-  items: readonly { id?: string; name?: string }[],
-  field: string,
+  lists: ReadonlyArray<[path: (string | number)[], items: readonly { id?: string; name?: string }[]]>,
   key: 'id' | 'name',
 ): void {
   const seen = new Set<string>();
-  items.forEach((it, i) => {
-    const v = it[key]!;
-    if (seen.has(v)) issue(ctx, [field, i, key], `duplicate ${key} '${v}'`);
-    seen.add(v);
-  });
+  for (const [path, items] of lists) {
+    items.forEach((it, i) => {
+      const v = it[key]!;
+      if (seen.has(v)) issue(ctx, [...path, i, key], `duplicate ${key} '${v}'`);
+      seen.add(v);
+    });
+  }
 }
 
 function footprintOf(fp: z.infer<typeof footprintSchema> | undefined, profile: ProfileName): Footprint {
@@ -300,21 +345,52 @@ function footprintOf(fp: z.infer<typeof footprintSchema> | undefined, profile: P
 
 /** Cross-field rules: references resolve, ids are unique, ranges are ordered, robots start clear. */
 function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
-  uniqueIds(ctx, s.robots, 'robots', 'id');
-  uniqueIds(ctx, s.people, 'people', 'id');
-  uniqueIds(ctx, s.world.stations, 'world.stations', 'name');
-  uniqueIds(ctx, [...s.world.walls, ...s.world.obstacles], 'world', 'id');
+  uniqueIds(ctx, [[['robots'], s.robots]], 'id');
+  uniqueIds(ctx, [[['people'], s.people]], 'id');
+  uniqueIds(ctx, [[['world', 'stations'], s.world.stations]], 'name');
+  uniqueIds(
+    ctx,
+    [
+      [['world', 'walls'], s.world.walls],
+      [['world', 'obstacles'], s.world.obstacles],
+    ],
+    'id',
+  );
 
   const profiles = new Map(s.robots.map((r) => [r.id, r.profile]));
   const stations = new Set(s.world.stations.map((st) => st.name));
 
   s.robots.forEach((r, i) => {
     const l = r.lidar;
-    const aMin = l.angle_min_rad ?? fullCircle(l.beams).angleMinRad;
-    const aMax = l.angle_max_rad ?? (l.angle_min_rad === undefined ? fullCircle(l.beams).angleMaxRad : Math.PI);
-    if (aMax <= aMin) issue(ctx, ['robots', i, 'lidar', 'angle_max_rad'], 'must be greater than angle_min_rad');
+    const angles = (a: { angle_min_rad?: number; angle_max_rad?: number }, path: (string | number)[]) => {
+      if ((a.angle_min_rad === undefined) !== (a.angle_max_rad === undefined)) {
+        issue(ctx, path, 'give both angle_min_rad and angle_max_rad, or neither (full circle)');
+      } else if (a.angle_min_rad !== undefined && a.angle_max_rad! <= a.angle_min_rad) {
+        issue(ctx, [...path, 'angle_max_rad'], 'must be greater than angle_min_rad');
+      }
+    };
+    angles(l, ['robots', i, 'lidar']);
+    r.lidars?.forEach((layout, k) => angles(layout, ['robots', i, 'lidars', k]));
+    uniqueBy(ctx, r.lidars ?? [], ['robots', i, 'lidars'], 'topic');
     if (l.range_max_m <= l.range_min_m)
       issue(ctx, ['robots', i, 'lidar', 'range_max_m'], 'must be greater than range_min_m');
+    // A sensor cannot report more often than the world steps.
+    const stepHz = 1 / s.dt_s;
+    for (const [sensor, rate] of [
+      ['lidar', l.rate_hz],
+      ['odom', r.odom.rate_hz],
+      ['imu', r.imu.rate_hz],
+      ['battery', r.battery.rate_hz],
+      ['estop', r.estop_rate_hz],
+    ] as const) {
+      if (rate > stepHz + 1e-9) {
+        issue(
+          ctx,
+          sensor === 'estop' ? ['robots', i, 'estop_rate_hz'] : ['robots', i, sensor, 'rate_hz'],
+          `${rate} Hz is faster than the world steps (1 / dt_s = ${stepHz} Hz)`,
+        );
+      }
+    }
     const b = { ...PROFILE_DEFAULTS[r.profile].battery, ...stripUndefined(r.battery) };
     if ((r.battery.full_voltage_v ?? b.fullVoltageV) <= (r.battery.empty_voltage_v ?? b.emptyVoltageV)) {
       issue(ctx, ['robots', i, 'battery', 'full_voltage_v'], 'must be greater than empty_voltage_v');
@@ -334,7 +410,9 @@ function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
     const pts = o.points.map(([x, y]) => ({ x, y }));
     return { o, pts, edges: polylineSegments(pts, true) };
   });
-  const placed = s.robots.map((r) => placeFootprint(footprintOf(r.footprint, r.profile), r.start));
+  const footprints = s.robots.map((r) => footprintOf(r.footprint, r.profile));
+  const placed = s.robots.map((r, i) => placeFootprint(footprints[i]!, r.start));
+  const reach = footprints.map(footprintRadius);
   placed.forEach((shape, i) => {
     const where = ['robots', i, 'start'];
     for (const { w, segs } of walls) {
@@ -344,9 +422,36 @@ function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
     for (const { o, pts, edges } of obstacles) {
       if (shapePolygonDistance(shape, pts, edges) === 0) issue(ctx, where, `footprint touches obstacle '${o.id}'`);
     }
+    const a = s.robots[i]!.start;
     for (let j = 0; j < i; j++) {
+      // Bounding circles first: large fleets have many robots and few neighbours.
+      const b = s.robots[j]!.start;
+      if (Math.hypot(a.x - b.x, a.y - b.y) > reach[i]! + reach[j]!) continue;
       if (shapeShapeDistance(shape, placed[j]!) === 0)
         issue(ctx, where, `footprint touches robot '${s.robots[j]!.id}'`);
+    }
+  });
+
+  // People walk from waypoint to waypoint in straight lines: none may go through a wall or an
+  // obstacle, nor stand inside one.
+  s.people.forEach((p, i) => {
+    const wps = p.waypoints;
+    const legs = p.mode === 'loop' && wps.length > 1 ? wps.length : wps.length - 1;
+    wps.forEach((w, j) => {
+      for (const { o, pts } of obstacles) {
+        if (pointInPolygon(w.x, w.y, pts)) issue(ctx, ['people', i, 'waypoints', j], `inside obstacle '${o.id}'`);
+      }
+    });
+    for (let j = 0; j < legs; j++) {
+      const a = wps[j]!;
+      const b = wps[(j + 1) % wps.length]!;
+      const leg = { ax: a.x, ay: a.y, bx: b.x, by: b.y };
+      const hit =
+        walls.find(({ segs }) => segs.some((seg) => segmentsIntersect(leg, seg)))?.w.id ??
+        obstacles.find(({ edges }) => edges.some((seg) => segmentsIntersect(leg, seg)))?.o.id;
+      if (hit !== undefined) {
+        issue(ctx, ['people', i, 'waypoints', j], `the walk to the next waypoint goes through '${hit}'`);
+      }
     }
   });
 
@@ -399,12 +504,40 @@ function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
   });
 }
 
+/** Reports repeats of `key` among `items` (within one list). */
+function uniqueBy<K extends string>(
+  ctx: Ctx,
+  items: readonly Record<K, string>[],
+  path: (string | number)[],
+  key: K,
+): void {
+  const seen = new Set<string>();
+  items.forEach((it, i) => {
+    if (seen.has(it[key])) issue(ctx, [...path, i, key], `duplicate ${key} '${it[key]}'`);
+    seen.add(it[key]);
+  });
+}
+
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/**
+ * perform_task arguments as their task schema parses them (defaults filled in, e.g. water_row's
+ * litres_per_metre); crossCheck has already refused any that do not parse.
+ */
+function parseTaskArgs(s: z.infer<typeof scenarioObject>): z.infer<typeof scenarioObject> {
+  const profiles = new Map(s.robots.map((r) => [r.id, r.profile]));
+  const decisions = s.planner.decisions?.map((d) => {
+    if (d.kind !== 'perform_task') return d;
+    const schema = taskSchema(profiles.get(d.robot)!, d.task)!;
+    return { ...d, args: schema.parse(d.args) as Record<string, unknown> };
+  });
+  return decisions ? { ...s, planner: { ...s.planner, decisions } } : s;
+}
+
 /** The scenario schema (zod), cross-field rules included. */
-export const scenarioSchema = scenarioObject.superRefine(crossCheck);
+export const scenarioSchema = scenarioObject.superRefine(crossCheck).transform(parseTaskArgs);
 
 /** A validated scenario, defaults filled in. */
 export type Scenario = z.infer<typeof scenarioSchema>;
@@ -485,15 +618,19 @@ function lineOf(doc: Document, lc: LineCounter, path: readonly PropertyKey[]): n
 }
 
 function scenarioError(source: string, problems: ScenarioProblem[]): KizunaError {
-  const lines = problems
-    .slice(0, 20)
-    .map((p) => `  ${p.path}${p.line !== undefined ? ` (line ${p.line})` : ''}: ${p.message}`);
+  const where = (p: ScenarioProblem): string => `${p.path}${p.line !== undefined ? ` (line ${p.line})` : ''}`;
+  const lines = problems.slice(0, 20).map((p) => `  ${where(p)}: ${p.message}`);
   const more = problems.length > 20 ? `\n  … and ${problems.length - 20} more` : '';
   const first = problems[0]!;
+  const rest = problems.length > 1 ? `\n${lines.join('\n')}${more}` : '';
   return new KizunaError(
     'KZ_ERR_SCENARIO_INVALID',
-    `scenario ${source} is invalid: ${first.path}: ${first.message}${problems.length > 1 ? `\n${lines.join('\n')}${more}` : ''}`,
-    { entity: source, field: first.path, problems },
+    `scenario ${source} is invalid: ${where(first)}: ${first.message}${rest}`,
+    {
+      entity: source,
+      field: first.path,
+      problems,
+    },
   );
 }
 
@@ -507,7 +644,9 @@ export function parseScenario(data: unknown, source = '(inline)'): Scenario {
 /** The validated scenario from YAML text; errors also give the line of the bad field. */
 export function parseScenarioYaml(text: string, source = '(inline)'): Scenario {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  // logLevel 'error': the yaml package would print warnings (e.g. a mapping used as a key) to stderr;
+  // such a key becomes a string here, which the strict schema then reports as an unknown key.
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line;
@@ -517,7 +656,18 @@ export function parseScenarioYaml(text: string, source = '(inline)'): Scenario {
       { entity: source, ...(line !== undefined ? { line } : {}) },
     );
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // An alias without its anchor, or an alias bomb, is only found while building the data.
+    throw new KizunaError(
+      'KZ_ERR_SCENARIO_INVALID',
+      `scenario ${source} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      { entity: source },
+      { cause: err },
+    );
+  }
   const r = scenarioSchema.safeParse(data, { error: zodMessage });
   if (!r.success) throw scenarioError(source, problemsOf(r.error, doc, lc));
   return r.data;
@@ -551,8 +701,15 @@ export function loadScenario(file: string): Scenario {
 // ---------------------------------------------------------------------------------------------
 // From a scenario to the World's inputs
 
-/** The World's inputs for a scenario: map, robots with profile defaults applied, people, options. */
-export function scenarioWorld(s: Scenario): {
+/**
+ * The World's inputs for a scenario: map, robots with profile defaults applied, people, options.
+ * `only` keeps just the robots with those ids (a shard's share of the fleet; robots in other
+ * shards' Worlds are neither seen nor touched, so shard by building or area).
+ */
+export function scenarioWorld(
+  s: Scenario,
+  only?: ReadonlySet<string>,
+): {
   map: WorldMap;
   robots: SimRobotConfig[];
   people: PersonConfig[];
@@ -563,55 +720,76 @@ export function scenarioWorld(s: Scenario): {
     obstacles: s.world.obstacles.map((o) => ({ id: o.id, points: o.points.map(([x, y]) => ({ x, y })) })),
     docks: s.world.stations.filter((st) => st.kind === 'dock').map((st) => st.pose),
   };
-  const robots = s.robots.map((r): SimRobotConfig => {
-    const d = PROFILE_DEFAULTS[r.profile];
-    const l = r.limits;
-    const b = r.battery;
-    const full = fullCircle(r.lidar.beams);
-    return {
-      id: r.id,
-      start: r.start,
-      footprint: footprintOf(r.footprint, r.profile),
-      limits: {
-        maxLinearMps: l.max_linear_mps ?? d.limits.maxLinearMps,
-        maxReverseMps: l.max_reverse_mps ?? d.limits.maxReverseMps,
-        maxAngularRadps: l.max_angular_radps ?? d.limits.maxAngularRadps,
-        linearAccelMps2: l.linear_accel_mps2 ?? d.limits.linearAccelMps2,
-        angularAccelRadps2: l.angular_accel_radps2 ?? d.limits.angularAccelRadps2,
-      },
-      noise: {
-        odomLinearRatio: r.odom.linear_noise_ratio,
-        odomAngularRatio: r.odom.angular_noise_ratio,
-        gyroStdRadps: r.imu.gyro_noise_std_radps,
-        accelStdMps2: r.imu.accel_noise_std_mps2,
-      },
-      lidar: {
-        beams: r.lidar.beams,
-        angleMinRad: r.lidar.angle_min_rad ?? full.angleMinRad,
-        angleMaxRad: r.lidar.angle_max_rad ?? (r.lidar.angle_min_rad === undefined ? full.angleMaxRad : Math.PI),
-        rangeMinM: r.lidar.range_min_m,
-        rangeMaxM: r.lidar.range_max_m,
-        rateHz: r.lidar.rate_hz,
-        noiseStdM: r.lidar.noise_std_m,
-        mount: r.lidar.mount,
-      },
-      battery: {
-        capacityWh: b.capacity_wh ?? d.battery.capacityWh,
-        fullVoltageV: b.full_voltage_v ?? d.battery.fullVoltageV,
-        emptyVoltageV: b.empty_voltage_v ?? d.battery.emptyVoltageV,
-        idlePowerW: b.idle_power_w ?? d.battery.idlePowerW,
-        drivePowerWPerMps: b.drive_power_w_per_mps ?? d.battery.drivePowerWPerMps,
-        turnPowerWPerRadps: b.turn_power_w_per_radps ?? d.battery.turnPowerWPerRadps,
-        chargePowerW: b.charge_power_w ?? d.battery.chargePowerW,
-        dockRadiusM: b.dock_radius_m ?? d.battery.dockRadiusM,
-        initialPercentage: b.initial_percentage,
-      },
-      odomRateHz: r.odom.rate_hz,
-      imuRateHz: r.imu.rate_hz,
-      batteryRateHz: b.rate_hz,
-      cmdTimeoutS: r.cmd_timeout_s,
-    };
-  });
+  const robots = s.robots
+    .filter((r) => !only || only.has(r.id))
+    .map((r): SimRobotConfig => {
+      const d = PROFILE_DEFAULTS[r.profile];
+      const l = r.limits;
+      const b = r.battery;
+      const full = fullCircle(r.lidar.beams);
+      const layouts: LidarLayout[] = r.lidars
+        ? r.lidars.map((x) => ({
+            topic: x.topic,
+            frame: x.frame,
+            mount: x.mount,
+            ...(x.angle_min_rad !== undefined ? { angleMinRad: x.angle_min_rad, angleMaxRad: x.angle_max_rad! } : {}),
+          }))
+        : d.lidars;
+      return {
+        id: r.id,
+        start: r.start,
+        footprint: footprintOf(r.footprint, r.profile),
+        limits: {
+          maxLinearMps: l.max_linear_mps ?? d.limits.maxLinearMps,
+          maxReverseMps: l.max_reverse_mps ?? d.limits.maxReverseMps,
+          maxAngularRadps: l.max_angular_radps ?? d.limits.maxAngularRadps,
+          linearAccelMps2: l.linear_accel_mps2 ?? d.limits.linearAccelMps2,
+          linearDecelMps2: l.linear_decel_mps2 ?? d.limits.linearDecelMps2,
+          angularAccelRadps2: l.angular_accel_radps2 ?? d.limits.angularAccelRadps2,
+        },
+        noise: {
+          odomLinearRatio: r.odom.linear_noise_ratio,
+          odomAngularRatio: r.odom.angular_noise_ratio,
+          gyroStdRadps: r.imu.gyro_noise_std_radps,
+          accelStdMps2: r.imu.accel_noise_std_mps2,
+        },
+        // Field of view: what the file says (a `lidars` entry, then the robot-wide `lidar`), then the
+        // profile's layout, then a full circle.
+        lidars: layouts.map((x) => {
+          const own = r.lidars !== undefined;
+          const lo = own ? (x.angleMinRad ?? r.lidar.angle_min_rad) : (r.lidar.angle_min_rad ?? x.angleMinRad);
+          const hi = own ? (x.angleMaxRad ?? r.lidar.angle_max_rad) : (r.lidar.angle_max_rad ?? x.angleMaxRad);
+          return {
+            topic: x.topic,
+            frame: x.frame,
+            mount: x.mount,
+            beams: r.lidar.beams,
+            angleMinRad: lo ?? full.angleMinRad,
+            angleMaxRad: hi ?? full.angleMaxRad,
+            rangeMinM: r.lidar.range_min_m,
+            rangeMaxM: r.lidar.range_max_m,
+            rateHz: r.lidar.rate_hz,
+            noiseStdM: r.lidar.noise_std_m,
+          };
+        }),
+        battery: {
+          capacityWh: b.capacity_wh ?? d.battery.capacityWh,
+          fullVoltageV: b.full_voltage_v ?? d.battery.fullVoltageV,
+          emptyVoltageV: b.empty_voltage_v ?? d.battery.emptyVoltageV,
+          idlePowerW: b.idle_power_w ?? d.battery.idlePowerW,
+          drivePowerWPerMps: b.drive_power_w_per_mps ?? d.battery.drivePowerWPerMps,
+          turnPowerWPerRadps: b.turn_power_w_per_radps ?? d.battery.turnPowerWPerRadps,
+          chargePowerW: b.charge_power_w ?? d.battery.chargePowerW,
+          dockRadiusM: b.dock_radius_m ?? d.battery.dockRadiusM,
+          initialPercentage: b.initial_percentage,
+        },
+        odomRateHz: r.odom.rate_hz,
+        imuRateHz: r.imu.rate_hz,
+        batteryRateHz: b.rate_hz,
+        estopRateHz: r.estop_rate_hz,
+        cmdTimeoutS: r.cmd_timeout_s,
+      };
+    });
   const people = s.people.map((p): PersonConfig => ({
     id: p.id,
     radiusM: p.radius_m,
@@ -684,6 +862,7 @@ export interface RunMetrics {
   tasksFailed?: number;
   eventsLost?: number;
   injectedDecisions?: number;
+  /** Injected decisions rejected with the reason their attack names (see expectedRejectReason). */
   injectedRejected?: number;
   distanceM?: number;
 }

@@ -2,8 +2,8 @@
  * The headless 2D world: walls and obstacles, robots driven by commanded twists, scripted people,
  * stepped at a fixed dt. It integrates each robot, resolves and COUNTS collisions (never hides
  * them), tracks minimum clearance and distance travelled, keeps e-stop and sensor-fault state as
- * data, and says after each step which sensor readings are due (lidar, odometry, IMU, battery), as
- * plain data for sim/messages.ts. Deterministic: the same seed and the same commands give the same
+ * data, and says after each step which readings are due (each lidar, odometry, IMU, battery, e-stop
+ * state), as plain data for sim/messages.ts. Deterministic: the same seed and the same commands give the same
  * run; nothing here reads a clock or touches ROS or MQTT.
  *
  * Collision model: a robot moving into a wall, an obstacle, another robot or a person stops at the
@@ -12,7 +12,10 @@
  * recorded once per contact episode: an episode starts when the robot is blocked by or overlaps an
  * object, and ends when it is more than `contactReleaseM` away from it again.
  */
+import { KizunaError } from '../nodes/core/errors';
 import {
+  cellKey,
+  pointSegmentDistance,
   type Circle,
   type Footprint,
   type PlacedShape,
@@ -27,6 +30,7 @@ import {
   placeFootprint,
   pointInPolygon,
   polylineSegments,
+  segmentsIntersect,
   shapeCircleDistance,
   shapeSegmentDistance,
   shapeShapeDistance,
@@ -39,7 +43,7 @@ import {
   batteryStep,
   isDocked,
 } from './battery';
-import { type LaserScanData, type LidarConfig, type LidarScene, Lidar } from './lidar';
+import { BodyIndex, type LaserScanData, type LidarConfig, type LidarScene, Lidar } from './lidar';
 import { type PersonConfig, type PersonTrack, compilePerson, personAt } from './people';
 import { Rng, deriveSeed } from './random';
 import {
@@ -78,9 +82,25 @@ export interface WorldMap {
   docks: readonly Pose[];
 }
 
-/** The sensors a robot has (each can be withheld by a sensor-dropout fault). */
-export const SENSORS = ['scan', 'odom', 'imu', 'battery'] as const;
+/**
+ * The sensors a robot has (each can be withheld by a sensor-dropout fault). `estop` is the e-stop
+ * state the robot publishes at a rate (the nodes treat a silent e-stop publisher as a fault).
+ */
+export const SENSORS = ['scan', 'odom', 'imu', 'battery', 'estop'] as const;
 export type SensorName = (typeof SENSORS)[number];
+
+/** A lidar on a robot: its settings, and the topic and frame_id its scans carry. */
+export interface SimLidarConfig extends LidarConfig {
+  topic: string;
+  frame: string;
+}
+
+/** One scan due after a step: from the lidar publishing on `topic` in `frame`. */
+export interface ScanReading {
+  topic: string;
+  frame: string;
+  scan: LaserScanData;
+}
 
 /** One simulated robot (units in the names). */
 export interface SimRobotConfig {
@@ -90,12 +110,15 @@ export interface SimRobotConfig {
   footprint: Footprint;
   limits: DriveLimits;
   noise: DriveNoise;
-  lidar: LidarConfig;
+  /** One or more lidars, each publishing on its own topic in its own frame. */
+  lidars: SimLidarConfig[];
   battery: BatteryConfig & { initialPercentage: number };
-  /** [Hz] odometry, IMU and battery rates (the lidar's is in `lidar`). */
+  /** [Hz] odometry, IMU and battery rates (each lidar has its own). */
   odomRateHz: number;
   imuRateHz: number;
   batteryRateHz: number;
+  /** [Hz] how often the e-stop state is reported. */
+  estopRateHz: number;
   /** [s] the base stops when no command arrived for this long (like diff_drive_controller). */
   cmdTimeoutS: number;
 }
@@ -113,7 +136,7 @@ export interface WorldOptions {
   estopCutsDrive?: boolean;
   /** [m] distance at which a contact episode ends (default 0.01). */
   contactReleaseM?: number;
-  /** [m] clearances above this are not looked for (reported as this value; default 5). */
+  /** [m] clearances above this are not looked for (reported as this value; default 2). */
   clearanceCapM?: number;
 }
 
@@ -140,10 +163,13 @@ export interface CollisionRecord {
 /** The sensor readings due after a step, for one robot. */
 export interface RobotReadings {
   robotId: string;
-  scan?: LaserScanData;
+  /** Scans due now, one per lidar that is due (a 'scan' dropout withholds all of them). */
+  scans?: ScanReading[];
   odom?: OdometryData;
   imu?: ImuData;
   battery?: BatteryData;
+  /** The e-stop state (true = pressed), when its report is due. */
+  estop?: boolean;
 }
 
 /** What one step did. */
@@ -166,6 +192,8 @@ export interface RobotMetrics {
   minClearanceAtS: number;
   /** [m] true distance driven. */
   distanceM: number;
+  /** Commands refused for a non-finite component (the base stopped instead). */
+  invalidCommands: number;
 }
 
 /** A robot's ground truth, for reports and determinism checks. */
@@ -188,7 +216,7 @@ interface RobotRuntime {
   cfg: SimRobotConfig;
   index: number;
   rng: Rng;
-  lidar: Lidar;
+  lidars: Lidar[];
   drive: DriveState;
   battery: BatteryModelState;
   shape: PlacedShape;
@@ -199,13 +227,28 @@ interface RobotRuntime {
   disabled: Set<SensorName>;
   /** Keys of objects in contact (an open episode). */
   contacts: Set<string>;
+  /** Keys of walls and obstacles the footprint overlapped at the end of the last step. */
+  staticOverlaps: Set<string>;
   collisions: number;
   minClearance: number;
   minClearanceAt: number;
   distance: number;
+  invalidCommands: number;
+  /** [m] the clearance at the last measurement, or a lower bound on it carried forward since. */
+  lastClearance: number;
+  /** Sensor phase, a fraction of each period (see due()). */
+  phase: number;
 }
 
 const BISECTION_STEPS = 24;
+/** forNearby masks and kinds. */
+const STATIC = 1;
+const DYNAMIC = 2;
+const STATIC_KIND = 0;
+const PERSON_KIND = 1;
+const ROBOT_KIND = 2;
+/** [m] cell size of the robot–robot broad phase. */
+const ROBOT_CELL_M = 4;
 const ZERO: Twist2D = { linear: 0, angular: 0 };
 
 /** The simulated world. Construct with the map, robots, people and options; then `step()` repeatedly. */
@@ -222,6 +265,20 @@ export class World {
   private readonly log: CollisionRecord[] = [];
   private stepIndex = 0;
   private nowS = 0;
+  // Broad-phase scratch: per static object, the best distance and segment of the current query.
+  private readonly ownerBest: Float64Array;
+  private readonly ownerSeg: Int32Array;
+  private readonly ownerStamp: Uint32Array;
+  private ownerEpoch = 0;
+  private readonly touched: number[] = [];
+  private readonly staticKeys: string[];
+  private readonly robotKeys: string[] = [];
+  private readonly personKeys: string[];
+  private readonly robotCells = new Map<number, number[]>();
+  private maxBoundR = 0;
+  private maxStepM = 0;
+  /** [m] farthest any point of a person or another robot can move in one step. */
+  private maxDynamicStepM = 0;
 
   constructor(
     map: WorldMap,
@@ -229,7 +286,15 @@ export class World {
     people: readonly PersonConfig[],
     options: WorldOptions,
   ) {
-    this.options = { estopCutsDrive: false, contactReleaseM: 0.01, clearanceCapM: 5, ...options };
+    this.options = { estopCutsDrive: false, contactReleaseM: 0.01, clearanceCapM: 2, ...options };
+    for (const k of ['dtS', 'contactReleaseM', 'clearanceCapM'] as const) {
+      const v = this.options[k];
+      if (!Number.isFinite(v) || v <= 0) {
+        throw new KizunaError('KZ_ERR_SIM_INVALID', `world option ${k} must be a finite number > 0, got ${v}`, {
+          entity: k,
+        });
+      }
+    }
     this.map = map;
     const segs: Segment[] = [];
     const owners: number[] = [];
@@ -249,18 +314,25 @@ export class World {
     }
     this.grid = new SegmentGrid(segs);
     this.segOwner = Int32Array.from(owners);
+    this.ownerBest = new Float64Array(this.statics.length);
+    this.ownerSeg = new Int32Array(this.statics.length);
+    this.ownerStamp = new Uint32Array(this.statics.length);
+    this.staticKeys = this.statics.map((s) => `${s.target.kind}:${s.target.id}`);
 
     this.tracks = people.map(compilePerson);
+    this.personKeys = people.map((p) => `person:${p.id}`);
     this.people = people.map((p) => ({ x: p.waypoints[0]!.x, y: p.waypoints[0]!.y, r: p.radiusM }));
     this.placePeople(0);
 
     robots.forEach((cfg, index) => {
-      if (this.byId.has(cfg.id)) throw new Error(`duplicate robot id '${cfg.id}'`);
+      if (this.byId.has(cfg.id)) {
+        throw new KizunaError('KZ_ERR_SIM_INVALID', `duplicate robot id '${cfg.id}'`, { entity: cfg.id });
+      }
       const r: RobotRuntime = {
         cfg,
         index,
         rng: new Rng(deriveSeed(options.seed, `robot:${cfg.id}`)),
-        lidar: new Lidar(cfg.lidar),
+        lidars: cfg.lidars.map((l) => new Lidar(l)),
         drive: initialDriveState(cfg.start),
         battery: { percentage: cfg.battery.initialPercentage, onCharger: false, netPowerW: 0 },
         shape: placeFootprint(cfg.footprint, cfg.start),
@@ -270,16 +342,37 @@ export class World {
         estop: false,
         disabled: new Set(),
         contacts: new Set(),
+        staticOverlaps: new Set(),
         collisions: 0,
         minClearance: this.options.clearanceCapM,
         minClearanceAt: 0,
         distance: 0,
+        invalidCommands: 0,
+        lastClearance: 0,
+        // Golden-ratio steps spread any number of robots evenly over the period.
+        phase: (index * 0.6180339887498949) % 1,
       };
       this.robots.push(r);
       this.byId.set(cfg.id, r);
+      this.robotKeys.push(`robot:${cfg.id}`);
+      this.maxBoundR = Math.max(this.maxBoundR, r.boundR);
+      this.maxStepM = Math.max(
+        this.maxStepM,
+        cfg.limits.maxLinearMps * options.dtS,
+        cfg.limits.maxReverseMps * options.dtS,
+      );
     });
+    const personSpeed = Math.max(0, ...people.map((p) => p.speedMps));
+    const robotSpeed = Math.max(
+      0,
+      ...robots.map(
+        (c) => Math.max(c.limits.maxLinearMps, c.limits.maxReverseMps) + this.maxBoundR * c.limits.maxAngularRadps,
+      ),
+    );
+    this.maxDynamicStepM = Math.max(personSpeed, robotSpeed) * options.dtS;
+    this.hashRobots();
     // Anything already touching at t = 0 (a robot placed in a wall, a person standing on it) counts.
-    for (const r of this.robots) this.updateContacts(r, new Set(), 0);
+    for (const r of this.robots) this.updateContacts(r, new Set(), 0, 0, true);
   }
 
   /** [s] current sim time. */
@@ -294,14 +387,23 @@ export class World {
 
   private robot(id: string): RobotRuntime {
     const r = this.byId.get(id);
-    if (!r) throw new Error(`unknown robot id '${id}'`);
+    if (!r) throw new KizunaError('KZ_ERR_SIM_INVALID', `unknown robot id '${id}'`, { entity: id });
     return r;
   }
 
-  /** Sets the commanded twist of robot `id` (held until replaced or until cmdTimeoutS passes). */
+  /**
+   * Sets the commanded twist of robot `id` (held until replaced or until cmdTimeoutS passes). A
+   * command with a non-finite component is refused like Nav2 refuses it: the base stops, and the
+   * refusal is counted in the robot's metrics (`invalidCommands`) rather than hidden.
+   */
   setCommand(id: string, cmd: Twist2D): void {
     const r = this.robot(id);
-    r.cmd = { linear: cmd.linear, angular: cmd.angular };
+    if (Number.isFinite(cmd.linear) && Number.isFinite(cmd.angular))
+      r.cmd = { linear: cmd.linear, angular: cmd.angular };
+    else {
+      r.cmd = ZERO;
+      r.invalidCommands += 1;
+    }
     r.cmdAt = this.nowS;
   }
 
@@ -322,14 +424,52 @@ export class World {
     else r.disabled.add(sensor);
   }
 
-  /** Sets robot `id`'s battery charge (0..1), e.g. a sudden battery drop. */
+  /** Sets robot `id`'s battery charge (0..1, clamped), e.g. a sudden battery drop. */
   setBatteryPercentage(id: string, percentage: number): void {
-    this.robot(id).battery = { ...this.robot(id).battery, percentage: Math.min(1, Math.max(0, percentage)) };
+    const r = this.robot(id);
+    if (!Number.isFinite(percentage)) {
+      throw new KizunaError('KZ_ERR_SIM_INVALID', `battery percentage must be a finite number, got ${percentage}`, {
+        entity: id,
+      });
+    }
+    r.battery = { ...r.battery, percentage: Math.min(1, Math.max(0, percentage)) };
   }
 
   /** People's current circles, in configuration order. */
   peopleCircles(): readonly Circle[] {
     return this.people;
+  }
+
+  /**
+   * The people robot `id` can see: those whose centre is within `rangeM` of base_link with no wall
+   * or obstacle edge on the straight line to it (ground truth for a people detector), as positions
+   * [m] in base_link, nearest first.
+   */
+  peopleSeenBy(id: string, rangeM: number): Vec2[] {
+    const pose = this.robot(id).drive.pose;
+    const c = Math.cos(pose.yaw);
+    const sn = Math.sin(pose.yaw);
+    const seen: Array<{ d: number; p: Vec2 }> = [];
+    for (const person of this.people) {
+      const dx = person.x - pose.x;
+      const dy = person.y - pose.y;
+      const d = length(dx, dy);
+      if (d > rangeM) continue;
+      const sight = { ax: pose.x, ay: pose.y, bx: person.x, by: person.y };
+      let blocked = false;
+      const segs = this.grid.segments;
+      this.grid.query(
+        Math.min(pose.x, person.x),
+        Math.min(pose.y, person.y),
+        Math.max(pose.x, person.x),
+        Math.max(pose.y, person.y),
+        (i) => {
+          if (!blocked && segmentsIntersect(sight, segs[i]!)) blocked = true;
+        },
+      );
+      if (!blocked) seen.push({ d, p: { x: c * dx + sn * dy, y: -sn * dx + c * dy } });
+    }
+    return seen.sort((a, b) => a.d - b.d).map((x) => x.p);
   }
 
   /** Every collision so far, in order. */
@@ -345,6 +485,7 @@ export class World {
       minClearanceM: r.minClearance,
       minClearanceAtS: r.minClearanceAt,
       distanceM: r.distance,
+      invalidCommands: r.invalidCommands,
     }));
   }
 
@@ -373,6 +514,7 @@ export class World {
     this.placePeople(t);
     const before = this.log.length;
 
+    this.hashRobots();
     for (const r of this.robots) this.moveRobot(r, t0, dt);
     this.nowS = t;
 
@@ -381,20 +523,28 @@ export class World {
     for (const r of this.robots) {
       const out: RobotReadings = { robotId: r.cfg.id };
       let any = false;
-      if (this.due(r.cfg.lidar.rateHz) && !r.disabled.has('scan')) {
-        scene ??= this.lidarScene();
-        out.scan = r.lidar.scan(t, composePose(r.drive.pose, r.cfg.lidar.mount), scene, r.index, r.rng);
-        any = true;
+      if (!r.disabled.has('scan')) {
+        r.cfg.lidars.forEach((cfg, k) => {
+          if (!this.due(cfg.rateHz, r.phase)) return;
+          scene ??= this.lidarScene();
+          const scan = r.lidars[k]!.scan(t, composePose(r.drive.pose, cfg.mount), scene, r.index, r.rng);
+          (out.scans ??= []).push({ topic: cfg.topic, frame: cfg.frame, scan });
+          any = true;
+        });
       }
-      if (this.due(r.cfg.odomRateHz) && !r.disabled.has('odom')) {
+      if (this.due(r.cfg.odomRateHz, r.phase) && !r.disabled.has('odom')) {
         out.odom = odometryReading(r.drive, t);
         any = true;
       }
-      if (this.due(r.cfg.imuRateHz) && !r.disabled.has('imu')) {
+      if (this.due(r.cfg.imuRateHz, r.phase) && !r.disabled.has('imu')) {
         out.imu = imuReading(r.drive, t, r.cfg.noise, r.rng);
         any = true;
       }
-      if (this.due(r.cfg.batteryRateHz) && !r.disabled.has('battery')) {
+      if (this.due(r.cfg.estopRateHz, r.phase) && !r.disabled.has('estop')) {
+        out.estop = r.estop;
+        any = true;
+      }
+      if (this.due(r.cfg.batteryRateHz, r.phase) && !r.disabled.has('battery')) {
         out.battery = batteryReading(r.battery, r.cfg.battery, t);
         any = true;
       }
@@ -404,10 +554,15 @@ export class World {
   }
 
   /** True when a sensor at `rateHz` has a reading due at the current step (phase 0 at t = 0). */
-  private due(rateHz: number): boolean {
+  /**
+   * True when a sensor at `rateHz` has a reading due at the current step. `phase` (0..1, a fraction
+   * of the period) staggers robots so that their sensors do not all fire on the same steps, as real
+   * robots' do not; robot 0 has phase 0.
+   */
+  private due(rateHz: number, phase: number): boolean {
     const dt = this.options.dtS;
-    const n1 = Math.floor(this.stepIndex * dt * rateHz + 1e-9);
-    const n0 = Math.floor((this.stepIndex - 1) * dt * rateHz + 1e-9);
+    const n1 = Math.floor(this.stepIndex * dt * rateHz + phase + 1e-9);
+    const n0 = Math.floor((this.stepIndex - 1) * dt * rateHz + phase + 1e-9);
     return n1 > n0;
   }
 
@@ -426,24 +581,34 @@ export class World {
     const motion = driveMotion(r.drive, cut ? ZERO : r.cmd, r.cfg.limits, dt);
     const speedBefore = Math.abs(r.drive.twist.linear);
 
-    // Objects already touched at the start of the step do not block (the robot may move off them).
     const start = r.drive.pose;
-    const already = this.overlapping(r, start);
+    // Conservative advancement: no point of the footprint moves farther than `reach` during the
+    // step, and nothing else farther than maxDynamicStepM since the last clearance was measured, so
+    // while the last clearance exceeds both, nothing can be touched and the checks are skipped.
+    const reach = Math.abs(motion.distance) + r.boundR * Math.abs(motion.dTheta);
+    const free = r.lastClearance - this.maxDynamicStepM - reach > 0;
+    // Objects already touched at the start of the step do not block (the robot may move off them).
+    const already = free ? new Set<string>() : this.overlapping(r, r.shape, start, DYNAMIC);
+    for (const key of r.staticOverlaps) already.add(key);
     const at = (f: number): Pose => integrateArc(start, motion.distance * f, motion.dTheta * f);
     // Check enough poses along the step that the footprint cannot jump over a thin wall.
     const sweep = Math.max(Math.abs(motion.distance), r.boundR * Math.abs(motion.dTheta));
-    const checks = Math.max(1, Math.ceil(sweep / (0.5 * r.boundR)));
+    const checks = free ? 0 : Math.max(1, Math.ceil(sweep / (0.5 * r.boundR)));
     let fraction = 1;
     let blockers = new Set<string>();
+    const endShape = placeFootprint(r.cfg.footprint, motion.pose);
     for (let k = 1; k <= checks; k++) {
-      const hits = this.newOverlaps(r, k === checks ? motion.pose : at(k / checks), already);
+      const pose = k === checks ? motion.pose : at(k / checks);
+      const shape = k === checks ? endShape : placeFootprint(r.cfg.footprint, pose);
+      const hits = this.newOverlaps(r, shape, pose, already);
       if (hits.size === 0) continue;
       blockers = hits;
       let lo = (k - 1) / checks;
       let hi = k / checks;
       for (let i = 0; i < BISECTION_STEPS; i++) {
         const mid = (lo + hi) / 2;
-        const midHits = this.newOverlaps(r, at(mid), already);
+        const midPose = at(mid);
+        const midHits = this.newOverlaps(r, placeFootprint(r.cfg.footprint, midPose), midPose, already);
         if (midHits.size > 0) {
           hi = mid;
           blockers = midHits;
@@ -453,7 +618,7 @@ export class World {
       break;
     }
     r.drive = applyMotion(r.drive, motion, fraction, dt, r.cfg.noise, r.rng);
-    r.shape = placeFootprint(r.cfg.footprint, r.drive.pose);
+    r.shape = fraction === 1 ? endShape : placeFootprint(r.cfg.footprint, r.drive.pose);
     r.distance += length(r.drive.pose.x - start.x, r.drive.pose.y - start.y);
 
     const docked = isDocked(
@@ -470,22 +635,38 @@ export class World {
       dt,
     );
 
+    // A lower bound on the clearance now. When it can be neither a contact nor a new minimum, the
+    // exact search is skipped and the bound carried forward; otherwise the clearance is measured.
+    const bound = r.lastClearance - this.maxDynamicStepM - fraction * reach;
+    const release = this.options.contactReleaseM;
+    if (blockers.size === 0 && r.contacts.size === 0 && bound > release && bound > r.minClearance) {
+      r.lastClearance = bound;
+      r.staticOverlaps.clear();
+      return;
+    }
     // The contact began somewhere inside the step; report the time it was reached.
     this.updateContacts(r, blockers, t0 + fraction * dt, speedBefore);
   }
 
-  /** Keys of objects the shape overlaps (distance 0). */
-  private overlapping(r: RobotRuntime, pose: Pose): Set<string> {
+  /** Keys of objects (of the kinds in `mask`) that the footprint at `pose` overlaps (distance 0). */
+  private overlapping(r: RobotRuntime, shape: PlacedShape, pose: Pose, mask: number): Set<string> {
     const out = new Set<string>();
-    this.forNearby(r, placeFootprint(r.cfg.footprint, pose), pose, 0, (key, d) => {
-      if (d === 0) out.add(key);
-    });
+    this.forNearby(
+      r,
+      shape,
+      pose,
+      0,
+      (key, d) => {
+        if (d === 0) out.add(key);
+      },
+      mask,
+    );
     return out;
   }
 
-  private newOverlaps(r: RobotRuntime, pose: Pose, already: Set<string>): Set<string> {
+  private newOverlaps(r: RobotRuntime, shape: PlacedShape, pose: Pose, already: Set<string>): Set<string> {
     const out = new Set<string>();
-    this.forNearby(r, placeFootprint(r.cfg.footprint, pose), pose, 0, (key, d) => {
+    this.forNearby(r, shape, pose, 0, (key, d) => {
       if (d === 0 && !already.has(key)) out.add(key);
     });
     return out;
@@ -493,82 +674,173 @@ export class World {
 
   /**
    * Calls `visit(key, distance, target, where)` for every object within `margin` of the shape placed
-   * with its base_link origin at `centre`: static objects (min over their segments), people, other robots. Keys are
-   * stable strings (`wall:<id>`), distances >= 0.
+   * with its base_link origin at `centre`: static objects (min over their segments), people, other
+   * robots. Keys are stable strings (`wall:<id>`), distances >= 0. `containment` also finds a robot
+   * wholly inside an obstacle (touching none of its edges); that can only be so at the start, since
+   * motion stops at contact, so it is checked only then.
    */
   private forNearby(
     r: RobotRuntime,
     shape: PlacedShape,
     centre: Vec2,
     margin: number,
-    visit: (key: string, d: number, target: CollisionTarget, where: () => Vec2) => void,
+    visit: (key: string, d: number, kind: number, index: number) => void,
+    mask = STATIC | DYNAMIC,
+    containment = false,
+    floor = Infinity,
   ): void {
     // `centre` is the base_link origin the shape was placed at; boundR around it covers the shape.
     const reach = r.boundR + margin;
-    const best = new Map<number, { d: number; seg: Segment }>();
-    this.grid.query(centre.x - reach, centre.y - reach, centre.x + reach, centre.y + reach, (i) => {
-      const seg = this.grid.segments[i]!;
-      const d = shapeSegmentDistance(shape, seg);
-      const owner = this.segOwner[i]!;
-      const prev = best.get(owner);
-      if (!prev || d < prev.d) best.set(owner, { d, seg });
-    });
-    // A robot wholly inside an obstacle touches none of its edges: check containment of the centre.
-    this.statics.forEach((s, owner) => {
-      if (!s.polygon || best.get(owner)?.d === 0) return;
-      if (pointInPolygon(centre.x, centre.y, s.polygon))
-        best.set(owner, { d: 0, seg: polylineSegments(s.polygon, true)[0]! });
-    });
-    for (const [owner, { d, seg }] of best) {
-      if (d > margin) continue;
-      const target = this.statics[owner]!.target;
-      visit(`${target.kind}:${target.id}`, d, target, () => closestPointOnSegment(centre.x, centre.y, seg));
+    // With a finite floor, the margin shrinks to max(floor, nearest distance so far): objects farther
+    // than that can be neither the nearest nor within the floor, so their exact distance is skipped.
+    const shrink = floor < margin;
+    const epoch = (this.ownerEpoch = (this.ownerEpoch + 1) >>> 0);
+    const touched = this.touched;
+    touched.length = 0;
+    const segs = this.grid.segments;
+    if (mask & STATIC)
+      this.grid.query(centre.x - reach, centre.y - reach, centre.x + reach, centre.y + reach, (i) => {
+        const seg = segs[i]!;
+        // Cheap cull on the bounding circle before the footprint's exact distance.
+        if (pointSegmentDistance(centre.x, centre.y, seg) - r.boundR > margin) return;
+        const d = shapeSegmentDistance(shape, seg);
+        if (shrink && d < margin) margin = Math.max(floor, d);
+        const owner = this.segOwner[i]!;
+        if (this.ownerStamp[owner] !== epoch) {
+          this.ownerStamp[owner] = epoch;
+          this.ownerBest[owner] = d;
+          this.ownerSeg[owner] = i;
+          touched.push(owner);
+        } else if (d < this.ownerBest[owner]!) {
+          this.ownerBest[owner] = d;
+          this.ownerSeg[owner] = i;
+        }
+      });
+    if (containment) {
+      this.statics.forEach((s, owner) => {
+        if (!s.polygon || !pointInPolygon(centre.x, centre.y, s.polygon)) return;
+        if (this.ownerStamp[owner] !== epoch) {
+          this.ownerStamp[owner] = epoch;
+          this.ownerSeg[owner] = this.segOwner.indexOf(owner);
+          touched.push(owner);
+        }
+        this.ownerBest[owner] = 0;
+      });
     }
-    this.people.forEach((c, i) => {
-      if (length(c.x - centre.x, c.y - centre.y) - c.r - r.boundR > margin) return;
+    for (const owner of touched) {
+      const d = this.ownerBest[owner]!;
+      if (d <= margin) visit(this.staticKeys[owner]!, d, STATIC_KIND, owner);
+    }
+    if (!(mask & DYNAMIC)) return;
+    for (let i = 0; i < this.people.length; i++) {
+      const c = this.people[i]!;
+      if (length(c.x - centre.x, c.y - centre.y) - c.r - r.boundR > margin) continue;
       const d = shapeCircleDistance(shape, c);
-      if (d > margin) return;
-      const id = this.tracks[i]!.config.id;
-      visit(`person:${id}`, d, { kind: 'person', id }, () => towards(c, centre));
-    });
-    for (const o of this.robots) {
-      if (o === r) continue;
-      const oc = o.drive.pose;
-      if (length(oc.x - centre.x, oc.y - centre.y) - o.boundR - r.boundR > margin) continue;
-      const d = shapeShapeDistance(shape, o.shape);
-      if (d > margin) continue;
-      visit(`robot:${o.cfg.id}`, d, { kind: 'robot', id: o.cfg.id }, () =>
-        o.shape.kind === 'circle' ? towards(o.shape.circle, centre) : { x: oc.x, y: oc.y },
-      );
+      if (shrink && d < margin) margin = Math.max(floor, d);
+      if (d <= margin) visit(this.personKeys[i]!, d, PERSON_KIND, i);
+    }
+    // Other robots through the hash built at the start of the step; they may since have moved by up
+    // to one step, so the query reaches that much further.
+    const rr = reach + this.maxBoundR + this.maxStepM;
+    const x0 = Math.floor((centre.x - rr) / ROBOT_CELL_M);
+    const x1 = Math.floor((centre.x + rr) / ROBOT_CELL_M);
+    const y0 = Math.floor((centre.y - rr) / ROBOT_CELL_M);
+    const y1 = Math.floor((centre.y + rr) / ROBOT_CELL_M);
+    for (let gx = x0; gx <= x1; gx++) {
+      for (let gy = y0; gy <= y1; gy++) {
+        const list = this.robotCells.get(cellKey(gx, gy));
+        if (!list) continue;
+        for (const j of list) {
+          const o = this.robots[j]!;
+          if (o === r) continue;
+          const oc = o.drive.pose;
+          if (length(oc.x - centre.x, oc.y - centre.y) - o.boundR - r.boundR > margin) continue;
+          const d = shapeShapeDistance(shape, o.shape);
+          if (shrink && d < margin) margin = Math.max(floor, d);
+          if (d <= margin) visit(this.robotKeys[j]!, d, ROBOT_KIND, j);
+        }
+      }
     }
   }
 
+  /** What a (kind, index) pair from forNearby is. */
+  private targetOf(kind: number, index: number): CollisionTarget {
+    if (kind === STATIC_KIND) return this.statics[index]!.target;
+    if (kind === PERSON_KIND) return { kind: 'person', id: this.tracks[index]!.config.id };
+    return { kind: 'robot', id: this.robots[index]!.cfg.id };
+  }
+
+  /** The point of object (kind, index) nearest to `centre` (a point on its boundary). */
+  private whereOf(kind: number, index: number, centre: Vec2): Vec2 {
+    if (kind === STATIC_KIND) {
+      // The owner's nearest segment was found by the forNearby call that reported it.
+      return closestPointOnSegment(centre.x, centre.y, this.grid.segments[this.ownerSeg[index]!]!);
+    }
+    if (kind === PERSON_KIND) return towards(this.people[index]!, centre);
+    const o = this.robots[index]!;
+    if (o.shape.kind === 'circle') return towards(o.shape.circle, centre);
+    let best = { x: o.drive.pose.x, y: o.drive.pose.y };
+    let bestD = Infinity;
+    for (const e of o.shape.edges) {
+      const p = closestPointOnSegment(centre.x, centre.y, e);
+      const d = length(p.x - centre.x, p.y - centre.y);
+      if (d < bestD) {
+        bestD = d;
+        best = p;
+      }
+    }
+    return best;
+  }
+
+  /** Buckets robots by position (cells of ROBOT_CELL_M) for the robot–robot broad phase. */
+  private hashRobots(): void {
+    this.robotCells.clear();
+    this.robots.forEach((r, j) => {
+      const k = cellKey(Math.floor(r.drive.pose.x / ROBOT_CELL_M), Math.floor(r.drive.pose.y / ROBOT_CELL_M));
+      let list = this.robotCells.get(k);
+      if (!list) this.robotCells.set(k, (list = []));
+      list.push(j);
+    });
+  }
+
   /** Updates clearance and contact episodes of `r` at its current pose; records new collisions. */
-  private updateContacts(r: RobotRuntime, blockers: Set<string>, t: number, speed = 0): void {
+  private updateContacts(r: RobotRuntime, blockers: Set<string>, t: number, speed = 0, containment = false): void {
     const cap = this.options.clearanceCapM;
     const release = this.options.contactReleaseM;
     let clearance = cap;
     const still = new Set<string>();
-    this.forNearby(r, r.shape, r.drive.pose, Math.max(cap, release), (key, d, target, where) => {
-      const inContact = d === 0 || blockers.has(key);
-      // A robot stopped at contact sits a hair's breadth away: that is clearance 0.
-      if (inContact) clearance = 0;
-      else if (d < clearance) clearance = d;
-      if (inContact && !r.contacts.has(key)) {
-        const rec: CollisionRecord = {
-          t,
-          robotId: r.cfg.id,
-          with: target,
-          where: where(),
-          pose: { ...r.drive.pose },
-          robotSpeedMps: speed,
-        };
-        this.log.push(rec);
-        r.collisions += 1;
-      }
-      if (inContact || (r.contacts.has(key) && d <= release)) still.add(key);
-    });
+    const centre = r.drive.pose;
+    r.staticOverlaps.clear();
+    this.forNearby(
+      r,
+      r.shape,
+      centre,
+      Math.max(cap, release),
+      (key, d, kind, index) => {
+        if (d === 0 && kind === STATIC_KIND) r.staticOverlaps.add(key);
+        const inContact = d === 0 || blockers.has(key);
+        // A robot stopped at contact sits a hair's breadth away: that is clearance 0.
+        if (inContact) clearance = 0;
+        else if (d < clearance) clearance = d;
+        if (inContact && !r.contacts.has(key)) {
+          this.log.push({
+            t,
+            robotId: r.cfg.id,
+            with: this.targetOf(kind, index),
+            where: this.whereOf(kind, index, centre),
+            pose: { ...r.drive.pose },
+            robotSpeedMps: speed,
+          });
+          r.collisions += 1;
+        }
+        if (inContact || (r.contacts.has(key) && d <= release)) still.add(key);
+      },
+      STATIC | DYNAMIC,
+      containment,
+      release,
+    );
     r.contacts = still;
+    r.lastClearance = clearance;
     if (clearance < r.minClearance) {
       r.minClearance = clearance;
       r.minClearanceAt = t;
@@ -592,7 +864,7 @@ export class World {
         }
       }
     }
-    return { grid: this.grid, circles, circleOwner, segments, segmentOwner };
+    return { grid: this.grid, circles, circleOwner, segments, segmentOwner, bodies: new BodyIndex(circles, segments) };
   }
 }
 

@@ -9,6 +9,7 @@ import type { RosTime } from '../core/graph/clock';
 import { encodeTaskArgs } from '../core/profiles';
 import {
   CONTRACT_VERSION,
+  SAFETY_REASONS,
   type Decision,
   type DecisionKindName,
   type DecisionLifecycleEventDraft,
@@ -63,15 +64,7 @@ const SAFETY_NAMES: Record<number, State['safety']> = {
   [SS.STATE_STOP]: 'stop',
   [SS.STATE_ESTOP]: 'estop',
 };
-const LIMIT_NAMES = [
-  'none',
-  'obstacle',
-  'person',
-  'estop',
-  'source_timeout',
-  'command_timeout',
-  'speed_limit',
-] as const;
+const LIMIT_NAMES = SAFETY_REASONS;
 const HEALTH_NAMES: Record<number, NonNullable<State['health']>> = {
   [HS.LEVEL_OK]: 'ok',
   [HS.LEVEL_WARN]: 'warn',
@@ -319,6 +312,7 @@ export function toRosDecision(d: Decision, source: 'cloud' | 'broadcast', stamp:
   return {
     header: { stamp, frame_id: '' },
     decision_id: d.decisionId,
+    request_id: d.requestId ?? '',
     kind: KIND_CODES[k.type],
     source: source === 'broadcast' ? D.SOURCE_BROADCAST : D.SOURCE_CLOUD,
     priority: d.priority,

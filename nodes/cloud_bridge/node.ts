@@ -161,6 +161,7 @@ export class CloudBridge {
       maxInflight: p.outbox_max_inflight,
       ratePerSec: p.outbox_rate_per_s,
       burst: Math.max(1, Math.min(p.outbox_rate_per_s, 1000)),
+      defer: (flush) => void setImmediate(() => this.guard('removing acknowledged messages', flush)),
     });
     this.limiter = new RejectLimiter(1000, p.reject_events_per_s);
 
@@ -208,6 +209,11 @@ export class CloudBridge {
     node.createSubscription('kizuna_msgs/msg/DecisionStatus', p.decision_status_topic, (m) => {
       const ev = this.picture.onDecisionStatus(m, this.now(), p.robot_id);
       if (ev) this.enqueueEvent(ev, ev.type === 'decision_progress' ? 'telemetry' : 'event');
+      else {
+        this.setError(
+          `DecisionStatus not forwarded: state ${m.state} is not a DecisionStatus.STATE_* or decision_id has ${m.decision_id.length} characters (1 to 64 allowed)`,
+        );
+      }
       this.maybeSendState(false);
     });
     node.createSubscription('kizuna_msgs/msg/DecisionRequest', p.decision_request_topic, (m) => {
@@ -256,6 +262,15 @@ export class CloudBridge {
   start(): void {
     this.link.start();
     this.publishStatus();
+  }
+
+  /** Runs `fn`, reporting instead of throwing (for timer and transport callbacks). */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.setError(`${what} failed: ${(err as Error).message}`);
+    }
   }
 
   private setError(text: string): void {
@@ -540,6 +555,7 @@ export class CloudBridge {
     for (const t of this.wallTimers) clearInterval(t);
     if (this.pumpTimer) clearTimeout(this.pumpTimer);
     await this.link.stop({ topic: this.topics.status, payload: this.statusPayload('offline', 'shutdown') });
+    this.guard('removing acknowledged messages', () => this.sender.flushAcks());
     this.store.close();
   }
 }

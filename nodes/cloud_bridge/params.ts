@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { PROFILE_NAMES } from '../core/profiles';
 import { TOPICS } from '../core/topics';
 
-/** Default max speed [m/s] a decision may ask for, by profile (overridden by max_speed_mps > 0). */
-export const PROFILE_MAX_SPEED_MPS = { care: 1.0, factory: 2.0, delivery: 1.5, farm: 2.5, construction: 1.5 } as const;
+/** [m/s] Highest speed a decision may ask for, by profile: the profile files' safety_gate max_linear_speed_mps. */
+export const PROFILE_MAX_SPEED_MPS = { care: 0.6, factory: 1.5, delivery: 1.6, farm: 2.0, construction: 1.0 } as const;
 
 const level = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" and "-", 1 to 64 characters');
 

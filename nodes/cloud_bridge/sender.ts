@@ -12,6 +12,12 @@ export interface SenderOptions {
   ratePerSec: number;
   /** [messages] bucket size: how many may go at once after an idle period. */
   burst: number;
+  /**
+   * When given, acknowledgements are collected and removed from the store in one transaction when
+   * `defer` calls back (e.g. setImmediate: every PUBACK read in one I/O turn, one commit). A crash
+   * before that commit only means those messages are sent again: at least once still holds.
+   */
+  defer?: (flush: () => void) => void;
 }
 
 /** Publishes one row; calls `done(true)` on PUBACK, `done(false)` when the connection ended first. */
@@ -35,8 +41,26 @@ export class OutboxSender {
     this.tokens = opts.burst;
   }
 
+  private acks: number[] = [];
+
+  private ackRow(id: number): void {
+    const defer = this.opts.defer;
+    if (!defer) return this.store.ack(id);
+    this.acks.push(id);
+    if (this.acks.length === 1) defer(() => this.flushAcks());
+  }
+
+  /** Removes the acknowledged messages collected so far from the store. */
+  flushAcks(): void {
+    if (this.acks.length === 0) return;
+    const ids = this.acks;
+    this.acks = [];
+    this.store.ackMany(ids);
+  }
+
   /** Starts over from the oldest waiting message (call on every new connection). */
   reset(): void {
+    this.flushAcks();
     this.generation++;
     this.cursor = 0;
     this.inflight.clear();
@@ -74,7 +98,7 @@ export class OutboxSender {
       const sentAt = nowForAck();
       publish(row, (acked) => {
         if (acked) {
-          this.store.ack(row.id);
+          this.ackRow(row.id);
           this.acked++;
           this.lastAckLatencyMs = nowForAck() - sentAt;
         }

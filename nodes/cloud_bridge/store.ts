@@ -279,6 +279,14 @@ export class BridgeStore {
     }
   }
 
+  /** Removes several acknowledged messages in one transaction (one commit, one sync). */
+  ackMany(ids: readonly number[]): void {
+    if (ids.length === 1) return this.ack(ids[0]!);
+    this.db.transaction(() => {
+      for (const id of ids) this.ack(id);
+    })();
+  }
+
   /** The persisted replay window (survives restarts). */
   replayStore(): ReplayStore {
     return {

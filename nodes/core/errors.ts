@@ -45,6 +45,7 @@ export const ERROR_CODES = {
     'a navigation goal failed: the Nav2 server rejected or aborted it, or the robot could not reach it',
   // simulation
   KZ_ERR_SCENARIO_INVALID: 'a scenario file cannot be read, is not YAML, or does not match the scenario format',
+  KZ_ERR_SIM_INVALID: 'the simulated world was given an unknown robot id, a duplicate id or an invalid option',
   // cloud bridge
   KZ_ERR_BRIDGE_STORE:
     "the cloud bridge's durable store (outbox, seq, replay window) cannot be opened or belongs to another robot",

@@ -132,6 +132,7 @@ export function start(node: RosNode): void {
       decisionPub.publish({
         header: { stamp, frame_id: '' },
         decision_id: d.decisionId,
+        request_id: '',
         kind: d.kind,
         source: K.SOURCE_LOCAL_FALLBACK,
         priority: d.priority,

@@ -7,7 +7,28 @@ const tsx = join(root, 'node_modules', '.bin', 'tsx');
 
 /** Runs the kizuna CLI from source, as `kizuna ...` would after a build. */
 function kizuna(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(tsx, [join(root, 'nodes', 'cli', 'kizuna.ts'), ...args], { encoding: 'utf8', timeout: 30000 });
+  return kizunaWithEnv(process.env, ...args);
+}
+
+/** The environment without ROS 2 (as on a machine where it was never sourced), even inside `npm test`'s sandbox. */
+function withoutRos(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) {
+    if (/^(ROS_|RMW_|AMENT_|COLCON_|KIZUNA_ROS_)|^(LD_LIBRARY_PATH|CMAKE_PREFIX_PATH|PYTHONPATH)$/.test(k))
+      delete env[k];
+  }
+  return env;
+}
+
+function kizunaWithEnv(
+  env: NodeJS.ProcessEnv,
+  ...args: string[]
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(tsx, [join(root, 'nodes', 'cli', 'kizuna.ts'), ...args], {
+    encoding: 'utf8',
+    timeout: 30000,
+    env,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -33,7 +54,7 @@ describe('kizuna command line', () => {
   });
 
   it('fails to run a node on rclnodejs without ROS 2, saying how to fix it, without internal paths', () => {
-    const r = kizuna('run', 'example_nearest', '--graph', 'rclnodejs');
+    const r = kizunaWithEnv(withoutRos(), 'run', 'example_nearest', '--graph', 'rclnodejs');
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/KZ_ERR_RCLNODEJS_UNAVAILABLE: .*source.*ROS 2/i);
     expect(r.stderr).not.toMatch(/Require stack/);

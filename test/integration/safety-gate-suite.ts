@@ -119,6 +119,29 @@ export function safetyGateSuite(name: string, makeHarness: () => Promise<GateHar
       await h.advance(0.3);
     }
 
+    /**
+     * A second scan publisher on the probe, once it is matched with the gate's subscription: on a real
+     * middleware a new publisher reaches nobody until discovery has matched it (best effort: the first
+     * messages are simply lost); in-process it is matched at once.
+     */
+    async function matchedScanPublisher(): Promise<ReturnType<RosNode['createPublisher']>> {
+      const pub = probe.createPublisher('sensor_msgs/msg/LaserScan', TOPICS.scan, 'sensor_data');
+      const deadline = Date.now() + 5000;
+      while (pub.subscriptionCount() < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      return pub;
+    }
+
+    /**
+     * Tests that inject their own scans pause the world's periodic ones (world.publishScans = false): on a
+     * real middleware time passes during settle(), and a periodic good scan would land between the injected
+     * one and the check. This runs `step` with the world's scans on again (for recovery), then pauses them.
+     */
+    async function withWorldScans(step: () => Promise<void>): Promise<void> {
+      world.publishScans = true;
+      await step();
+      world.publishScans = false;
+    }
+
     /** Drives forward at `vx` until the gate passes it through (inputs fresh, nothing near). */
     async function cruise(vx: number): Promise<void> {
       nav.set(vx);
@@ -194,12 +217,14 @@ export function safetyGateSuite(name: string, makeHarness: () => Promise<GateHar
     it('holds zero after an e-stop until it is released and explicitly resumed', async () => {
       await setup();
       await cruise(0.5);
+      // The world's periodic e-stop publisher (data: false) stops first: on a real middleware time passes
+      // during settle(), and a periodic 'released' would land between the assert and the resume below.
+      world.publishEstop = false;
       world.setEstop(true);
       await h.settle();
       expect(speed()).toBe(0);
       expect(lastState()).toMatchObject({ state: S.STATE_ESTOP, estop_latched: true });
       // resume while still asserted is refused and reported
-      world.publishEstop = false;
       await resume();
       expect(diags.some((d) => d.status[0]!.values.some((v) => v.value === 'KZ_ERR_ESTOP_RESET_REFUSED'))).toBe(true);
       await h.advance(0.3);
@@ -315,17 +340,19 @@ export function safetyGateSuite(name: string, makeHarness: () => Promise<GateHar
       await cruise(0.5);
       const bad = world.scan();
       bad.header.frame_id = 'camera';
-      probe.createPublisher('sensor_msgs/msg/LaserScan', TOPICS.scan, 'sensor_data').publish(bad);
+      const scanPub = await matchedScanPublisher();
+      world.publishScans = false; // see withWorldScans()
+      scanPub.publish(bad);
       await h.settle();
       expect(speed()).toBe(0);
       expect(lastState()).toMatchObject({ state: S.STATE_STOP, limiting_reason: S.REASON_SOURCE_INVALID });
       expect(lastState()!.detail).toMatch(/frame 'camera' is not the configured 'laser'/);
-      await h.advance(0.6);
+      await withWorldScans(() => h.advance(0.6));
       expect(speed()).toBeCloseTo(0.5, 1);
       const inverted = world.scan();
       inverted.range_min = 5;
       inverted.range_max = 1;
-      probe.createPublisher('sensor_msgs/msg/LaserScan', TOPICS.scan, 'sensor_data').publish(inverted);
+      scanPub.publish(inverted);
       await h.settle();
       expect(speed()).toBe(0);
       const reports = diags.map((d) => d.status[0]!).filter((s) => s.level === 1);
@@ -335,7 +362,8 @@ export function safetyGateSuite(name: string, makeHarness: () => Promise<GateHar
     it('reads REP 117 values safely: -Inf ahead stops, +Inf is free only up to range_max, mostly NaN is blind', async () => {
       await setup();
       await cruise(0.5);
-      const pub = probe.createPublisher('sensor_msgs/msg/LaserScan', TOPICS.scan, 'sensor_data');
+      const pub = await matchedScanPublisher();
+      world.publishScans = false; // see withWorldScans()
       const s1 = world.scan();
       const ranges = Array.from(s1.ranges);
       ranges[Math.floor(ranges.length / 2)] = Number.NEGATIVE_INFINITY; // straight ahead: too close to measure
@@ -343,14 +371,14 @@ export function safetyGateSuite(name: string, makeHarness: () => Promise<GateHar
       await h.settle();
       expect(speed()).toBe(0);
       expect(lastState()?.limiting_reason).toBe(S.REASON_OBSTACLE);
-      await h.advance(1.0);
+      await withWorldScans(() => h.advance(1.0));
       expect(speed()).toBeCloseTo(0.5, 1);
       // a short-range sensor that sees nothing (+Inf) cannot vouch for the stop zone beyond its 0.2 m
       const s2 = world.scan();
       pub.publish({ ...s2, range_max: 0.2, ranges: Array.from(s2.ranges, () => Number.POSITIVE_INFINITY) });
       await h.settle();
       expect(speed()).toBe(0);
-      await h.advance(1.0);
+      await withWorldScans(() => h.advance(1.0));
       // a few NaN beams are tolerated; a mostly-NaN scan is refused as blind
       const s3 = world.scan();
       pub.publish({ ...s3, ranges: Array.from(s3.ranges, (r, i) => (i % 10 === 0 ? Number.NaN : r)) });

@@ -155,6 +155,17 @@ export type Status = z.infer<typeof statusSchema>;
 
 export const ROBOT_MODES = ['idle', 'executing', 'fallback', 'stopped', 'estop'] as const;
 export const SAFETY_STATES = ['clear', 'approach', 'slowdown', 'stop', 'estop'] as const;
+/** kizuna_msgs/SafetyState REASON_* by value (index = the message's constant). */
+export const SAFETY_REASONS = [
+  'none',
+  'obstacle',
+  'person',
+  'estop',
+  'source_timeout',
+  'command_timeout',
+  'speed_limit',
+  'source_invalid',
+] as const;
 export const HEALTH_LEVELS = ['ok', 'warn', 'error', 'fatal'] as const;
 
 export const stateSchema = z
@@ -280,9 +291,7 @@ const safetyEvent = z
     type: z.literal('safety'),
     state: z.enum(SAFETY_STATES),
     previous: z.enum(SAFETY_STATES).optional(),
-    reason: z
-      .enum(['none', 'obstacle', 'person', 'estop', 'source_timeout', 'command_timeout', 'speed_limit'])
-      .describe('main cause of the limit'),
+    reason: z.enum(SAFETY_REASONS).describe('main cause of the limit'),
     linearCap: z.number().min(0).max(100).describe('[m/s] linear speed allowed now'),
   })
   .describe('the safety gate changed state (an intervention the robot made on its own)');

@@ -407,6 +407,7 @@ export const MESSAGES: Record<string, MsgDef> = {
     fields: [
       { name: 'header', type: 'std_msgs/msg/Header', isComplex: true, isArray: false },
       { name: 'decision_id', type: 'string', isComplex: false, isArray: false },
+      { name: 'request_id', type: 'string', isComplex: false, isArray: false },
       { name: 'kind', type: 'uint8', isComplex: false, isArray: false },
       { name: 'source', type: 'uint8', isComplex: false, isArray: false },
       { name: 'priority', type: 'uint8', isComplex: false, isArray: false },

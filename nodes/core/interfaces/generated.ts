@@ -589,6 +589,8 @@ export declare namespace kizuna_msgs {
       header: std_msgs.msg.Header;
       /** unique id, e.g. a UUID; DecisionStatus refers to it */
       decision_id: string;
+      /** DecisionRequest.request_id this decision answers; empty when unsolicited */
+      request_id: string;
       /** one of KIND_* */
       kind: number;
       /** one of SOURCE_* */

@@ -8,6 +8,7 @@ import { createMessage } from '../../../nodes/core/interfaces/validate';
 import { MESSAGE_CONSTANTS } from '../../../nodes/core/interfaces/generated';
 import type { MessageOf } from '../../../nodes/core/interfaces';
 import type { TestBroker } from '../../helpers/brokers';
+import { PROFILE_MAX_SPEED_MPS } from '../../../nodes/cloud_bridge/params';
 import { Cloud, Robot, signedDecision, uniqueRoot, until } from './harness';
 
 const DS = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
@@ -82,7 +83,7 @@ export function bridgeSuite(target: SuiteTarget): void {
           fleet: 'tokyo-1',
           profile: 'care',
           v: '1.0',
-          maxSpeed: 1,
+          maxSpeed: PROFILE_MAX_SPEED_MPS.care,
         });
         expect(birth.json.capabilities).toEqual(expect.arrayContaining(['navigate_to', 'perform_task:accompany']));
         await robot.stop();
@@ -342,6 +343,109 @@ export function bridgeSuite(target: SuiteTarget): void {
         expect(seqs).toHaveLength(51);
         await until(() => robot!.bridge.store.depth === 0, 'the outbox to empty');
         await until(() => robot!.lastStatus()?.connected === true, 'BridgeStatus connected=true');
+      }, 30_000);
+
+      it('starts with the broker down, keeps trying with backoff, and connects with a birth once it is up', async () => {
+        const root = uniqueRoot();
+        await broker.stop();
+        robot = Robot.start({
+          url: broker.url,
+          root,
+          protocol,
+          params: { reconnect_min_s: 0.05, reconnect_max_s: 0.3 },
+        });
+        await until(() => robot!.bridge.link.lastError !== '', 'a refused attempt');
+        expect(robot.bridge.link.connected).toBe(false);
+        await until(() => robot!.lastStatus()?.connected === false, 'BridgeStatus connected=false');
+        await broker.start();
+        cloud = await Cloud.connect(broker.url, root, protocol);
+        await robot.connected();
+        await until(() => cloud!.on('/status').some((m) => m.json.status === 'online'), 'the birth');
+      });
+
+      it('survives a session takeover storm: two bridges with one client id back off instead of fighting in a tight loop', async () => {
+        const root = uniqueRoot();
+        robot = Robot.start({
+          url: broker.url,
+          root,
+          protocol,
+          params: { client_id: 'same-id', reconnect_min_s: 0.1, reconnect_max_s: 1 },
+        });
+        await robot.connected();
+        const twin = Robot.start({
+          url: broker.url,
+          root,
+          protocol,
+          robotId: 'care-009',
+          params: { client_id: 'same-id', reconnect_min_s: 0.1, reconnect_max_s: 1 },
+        });
+        try {
+          await new Promise((r) => setTimeout(r, 2000));
+          const connects = robot.bridge.link.connects + twin.bridge.link.connects;
+          // Without backoff this is hundreds per second; with it, a handful.
+          expect(connects).toBeGreaterThanOrEqual(2);
+          expect(connects).toBeLessThan(40);
+        } finally {
+          await twin.stop();
+        }
+        // The survivor gets the link back.
+        await robot.connected();
+      });
+
+      it('remembers accepted decisionIds across a restart of the bridge: the same decision again is REPLAYED', async () => {
+        const root = uniqueRoot();
+        cloud = await Cloud.connect(broker.url, root, protocol);
+        robot = Robot.start({ url: broker.url, root, protocol });
+        await robot.connected();
+        const d = JSON.stringify(signedDecision('care-007'));
+        await cloud.publish(robot.topics.decision, d);
+        await until(() => robot!.decisions.length === 1, 'the decision');
+        const dir = robot.dir;
+        await robot.stop(true);
+        robot = Robot.start({ url: broker.url, root, protocol, dir });
+        await robot.connected();
+        await new Promise((r) => setTimeout(r, 100));
+        await cloud.publish(robot.topics.decision, d);
+        await until(() => cloud!.events().some((e) => e.reason === 'REPLAYED'), 'the REPLAYED rejection');
+        expect(robot.decisions).toHaveLength(0);
+      });
+
+      it('never loses silently: a full outbox drops telemetry first and reports exactly the dropped seqs in a loss event', async () => {
+        const root = uniqueRoot();
+        cloud = await Cloud.connect(broker.url, root, protocol, { reconnectPeriod: 50 });
+        robot = Robot.start({
+          url: broker.url,
+          root,
+          protocol,
+          params: { outbox_soft_max_messages: 10, outbox_max_messages: 20, reconnect_min_s: 0.5, reconnect_max_s: 1 },
+        });
+        await robot.connected();
+        await broker.stop();
+        await until(() => !robot!.bridge.link.connected, 'the outage');
+        const pub = robot.probe.createPublisher('kizuna_msgs/msg/DecisionStatus', 'kizuna/decision_status');
+        // 15 progress reports (telemetry) and 15 lifecycle events, interleaved.
+        for (let i = 0; i < 15; i++) {
+          pub.publish(status('long-task', DS.STATE_ACTIVE, D.SOURCE_CLOUD, (i + 1) / 20));
+          pub.publish(status(`short-${i}`, DS.STATE_ACCEPTED));
+          await robot.graph.flush();
+        }
+        await until(() => robot!.bridge.store.pendingLoss() !== undefined, 'a drop');
+        await broker.start();
+        await until(() => cloud!.events().some((e) => e.type === 'loss'), 'the loss event', 15_000);
+        await until(() => robot!.bridge.store.depth === 0, 'the outbox to drain');
+        const evs = cloud.events();
+        const loss = evs.find((e) => e.type === 'loss')!;
+        const got = new Set(evs.map((e) => e.seq as number));
+        const last = Math.max(...got);
+        const missing: number[] = [];
+        for (let q = 1; q <= last; q++) if (!got.has(q)) missing.push(q);
+        expect(missing.length).toBeGreaterThan(0);
+        expect(loss.droppedTelemetry as number).toBe(missing.length - (loss.droppedEvents as number));
+        expect(loss.firstSeq).toBe(Math.min(...missing));
+        expect(loss.lastSeq).toBe(Math.max(...missing));
+        // Lifecycle events survive: telemetry went first.
+        expect(evs.filter((e) => e.type === 'decision_accepted')).toHaveLength(15);
+        expect(Number(robot.lastStatus()?.outbox_dropped_count ?? 0n)).toBe(missing.length);
       }, 30_000);
 
       it('has the broker publish its last will (offline, connection_lost) when the link dies without a DISCONNECT', async () => {

@@ -27,6 +27,7 @@ describe('cloud_bridge logic: ROS ↔ contract', () => {
       v: '1.0',
       decisionId: 'd-1',
       robotId: 'r',
+      requestId: 'req-9',
       issuedAt: 1795849200123,
       expiresAt: 1795849500000,
       priority: 7,
@@ -44,7 +45,13 @@ describe('cloud_bridge logic: ROS ↔ contract', () => {
     });
     const ros = toRosDecision(d, 'cloud', { sec: 5, nanosec: 0 });
     assertMessage('kizuna_msgs/msg/Decision', ros);
-    expect(ros).toMatchObject({ kind: D.KIND_TASK, source: D.SOURCE_CLOUD, priority: 7, task_name: 'survey_area' });
+    expect(ros).toMatchObject({
+      kind: D.KIND_TASK,
+      source: D.SOURCE_CLOUD,
+      priority: 7,
+      task_name: 'survey_area',
+      request_id: 'req-9',
+    });
     expect(decodeTaskArgs('construction', 'survey_area', ros.task_args)).toEqual({
       success: true,
       data: {

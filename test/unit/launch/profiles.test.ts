@@ -13,6 +13,7 @@ import { paramsSchema as perceptionSchema } from '../../../nodes/perception/para
 import { paramsSchema as gateSchema } from '../../../nodes/safety_gate/params';
 import { paramsSchema as executiveSchema } from '../../../nodes/executive/params';
 import { paramsSchema as healthSchema } from '../../../nodes/health/params';
+import { paramsSchema as bridgeSchema, PROFILE_MAX_SPEED_MPS } from '../../../nodes/cloud_bridge/params';
 import { insideGeofence } from '../../../nodes/executive/plan';
 import { InProcessGraph } from '../../../nodes/core/graph/inprocess/graph';
 import type { RosNode } from '../../../nodes/core/graph/types';
@@ -21,14 +22,14 @@ import { NODES } from '../../../nodes/registry';
 import { createLogger } from '../../../nodes/core/logging';
 import { Writable } from 'node:stream';
 
-type NodeName = 'perception' | 'safety_gate' | 'executive' | 'health';
+type NodeName = 'perception' | 'safety_gate' | 'executive' | 'health' | 'cloud_bridge';
 const NO_CLI = { params: {}, nodeParams: {} };
 const file = (profile: string): string => join(__dirname, '..', '..', '..', 'launch', 'params', `${profile}.yaml`);
 
 function load(profile: ProfileName) {
   const blocks = loadParamsFile(file(profile));
-  const parse = <S extends z.ZodObject>(name: NodeName, schema: S) => {
-    const overrides = overridesForNode(blocks, NO_CLI, name, '/');
+  const parse = <S extends z.ZodObject>(name: NodeName, schema: S, robotOwn: Record<string, string> = {}) => {
+    const overrides = { ...overridesForNode(blocks, NO_CLI, name, '/'), ...robotOwn };
     return { values: resolveParameters(schema, overrides, name), unknown: undeclaredOverrides(schema, overrides) };
   };
   return {
@@ -37,15 +38,24 @@ function load(profile: ProfileName) {
     gate: parse('safety_gate', gateSchema),
     executive: parse('executive', executiveSchema),
     health: parse('health', healthSchema),
+    // robot_id and fleet come from each robot's own file, not the profile
+    bridge: parse('cloud_bridge', bridgeSchema, { robot_id: 'r1', fleet: 'f1' }),
   };
 }
 
 describe.each(PROFILE_NAMES)('profile %s', (profile) => {
   it('loads and validates for every node, with no unknown keys', () => {
     const l = load(profile);
-    expect(l.blocks.map((b) => b.pattern).sort()).toEqual(['/executive', '/health', '/perception', '/safety_gate']);
-    for (const n of [l.perception, l.gate, l.executive, l.health]) expect(n.unknown).toEqual([]);
+    expect(l.blocks.map((b) => b.pattern).sort()).toEqual([
+      '/cloud_bridge',
+      '/executive',
+      '/health',
+      '/perception',
+      '/safety_gate',
+    ]);
+    for (const n of [l.perception, l.gate, l.executive, l.health, l.bridge]) expect(n.unknown).toEqual([]);
     expect(l.executive.values.profile).toBe(profile);
+    expect(l.bridge.values.profile).toBe(profile);
   });
 
   it('is consistent across nodes and physically plausible', () => {
@@ -55,6 +65,9 @@ describe.each(PROFILE_NAMES)('profile %s', (profile) => {
     const e = ex.values;
     // the executive's maximum is the gate's, so a capped limit is what the gate allows
     expect(e.max_linear_speed_mps).toBe(gv.max_linear_speed_mps);
+    // the bridge refuses decisions faster than the gate would let the robot go, in the file and by default
+    expect(load(profile).bridge.values.max_speed_mps).toBe(gv.max_linear_speed_mps);
+    expect(PROFILE_MAX_SPEED_MPS[profile]).toBe(gv.max_linear_speed_mps);
     expect(p.scan_topics).toEqual(gv.scan_topics);
     expect(p.scan_frames).toEqual(gv.scan_frames);
     expect(p.scan_poses).toEqual(gv.scan_poses);

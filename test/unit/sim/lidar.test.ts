@@ -1,6 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import { type Circle, type Segment, SegmentGrid, composePose, polylineSegments } from '../../../sim/geometry';
-import { Lidar, type LidarConfig, type LidarScene, castRawBruteForce, fullCircle } from '../../../sim/lidar';
+import { BodyIndex, Lidar, type LidarConfig, type LidarScene, castRawBruteForce, fullCircle } from '../../../sim/lidar';
 import { Rng } from '../../../sim/random';
 
 const room = polylineSegments(
@@ -117,13 +117,16 @@ describe('sim lidar', () => {
       const fov = r.next() < 0.5 ? fullCircle(beams) : { angleMinRad: -2, angleMaxRad: 2.2 };
       const cfg = config({ beams, ...fov, rangeMaxM: 4 + r.next() * 10 });
       const sensor = { x: r.next() * 10 - 5, y: r.next() * 10 - 5, yaw: r.next() * 20 - 10 };
-      const fast = new Lidar(cfg).castRaw(sensor, sc, 0);
       const slow = castRawBruteForce(cfg, sensor, sc, 0);
-      for (let i = 0; i < beams; i++) {
-        const f = fast[i]! > cfg.rangeMaxM ? Infinity : fast[i]!;
-        const s = slow[i]! > cfg.rangeMaxM ? Infinity : slow[i]!;
-        if (f !== s) expect({ trial, i, f }).toEqual({ trial, i, f: expect.closeTo(s, 9) });
-        if (Number.isFinite(s)) finiteBeams++;
+      // The same scene with and without the broad phase over moving bodies.
+      for (const scene of [sc, { ...sc, bodies: new BodyIndex(circles, dyn) }]) {
+        const fast = new Lidar(cfg).castRaw(sensor, scene, 0);
+        for (let i = 0; i < beams; i++) {
+          const f = fast[i]! > cfg.rangeMaxM ? Infinity : fast[i]!;
+          const s = slow[i]! > cfg.rangeMaxM ? Infinity : slow[i]!;
+          if (f !== s) expect({ trial, i, f }).toEqual({ trial, i, f: expect.closeTo(s, 9) });
+          if (Number.isFinite(s)) finiteBeams++;
+        }
       }
     }
     expect(finiteBeams).toBeGreaterThan(1000);

@@ -6,9 +6,14 @@ import { SegmentGrid } from '../../../sim/geometry';
 import { Lidar, fullCircle } from '../../../sim/lidar';
 import {
   batteryStateMessage,
+  clockMessage,
+  commandFromTwist,
+  estopMessage,
   imuMessage,
   laserScanMessage,
   odometryMessage,
+  peopleMessage,
+  prefixFrame,
   robotFrames,
   stampFromSeconds,
   yawToQuaternion,
@@ -19,14 +24,10 @@ const frames = robotFrames('robot1');
 
 describe('sim messages', () => {
   it('names frames per REP 105 with the robot prefix, sharing map', () => {
-    expect(frames).toEqual({
-      map: 'map',
-      odom: 'robot1/odom',
-      base: 'robot1/base_link',
-      laser: 'robot1/base_scan',
-      imu: 'robot1/imu_link',
-    });
-    expect(robotFrames().odom).toBe('odom');
+    expect(frames).toEqual({ map: 'map', odom: 'robot1/odom', base: 'robot1/base_link', imu: 'robot1/imu_link' });
+    expect(robotFrames()).toEqual({ map: 'map', odom: 'odom', base: 'base_link', imu: 'imu_link' });
+    expect(prefixFrame('robot1', 'laser_front')).toBe('robot1/laser_front');
+    expect(prefixFrame('', 'laser')).toBe('laser');
   });
 
   it('converts seconds to a stamp and yaw to a quaternion', () => {
@@ -58,6 +59,8 @@ describe('sim messages', () => {
     expect(msg.header.frame_id).toBe('robot1/imu_link');
     expect(msg.angular_velocity_covariance[8]).toBeCloseTo(1e-4, 12);
     expect(msg.linear_acceleration_covariance[0]).toBeCloseTo(0.0025, 12);
+    // Yaw from the gyro integrated every 0.05 s for 1 s: variance 0.01² · 0.05 · 1.
+    expect(msg.orientation_covariance[8]).toBeCloseTo(5e-6, 15);
   });
 
   it('builds a valid sensor_msgs/LaserScan with ±Inf kept and Float32Array ranges', () => {
@@ -81,10 +84,10 @@ describe('sim messages', () => {
       -1,
       new Rng(1),
     );
-    const msg = laserScanMessage(scan, frames);
+    const msg = laserScanMessage(scan, 'laser');
     expect(messageProblems('sensor_msgs/msg/LaserScan', msg)).toEqual([]);
     expect(Array.from(msg.ranges)).toEqual([-Infinity, Infinity, 1, Infinity]);
-    expect(msg.header.frame_id).toBe('robot1/base_scan');
+    expect(msg.header.frame_id).toBe('laser');
     expect(msg.ranges).toBeInstanceOf(Float32Array);
   });
 
@@ -114,5 +117,25 @@ describe('sim messages', () => {
     expect(msg.power_supply_status).toBe(c.POWER_SUPPLY_STATUS_CHARGING);
     expect(msg.power_supply_health).toBe(c.POWER_SUPPLY_HEALTH_GOOD);
     expect(msg.power_supply_technology).toBe(c.POWER_SUPPLY_TECHNOLOGY_LION);
+  });
+
+  it('builds valid /clock and estop messages', () => {
+    const clock = clockMessage(61.5);
+    expect(messageProblems('rosgraph_msgs/msg/Clock', clock)).toEqual([]);
+    expect(clock).toEqual({ clock: { sec: 61, nanosec: 500000000 } });
+    expect(messageProblems('std_msgs/msg/Bool', estopMessage(true))).toEqual([]);
+    expect(estopMessage(false)).toEqual({ data: false });
+  });
+
+  it('takes the planar command from a Twist', () => {
+    const twist = { linear: { x: 0.4, y: 0.9, z: 0 }, angular: { x: 0, y: 0.1, z: -0.3 } };
+    expect(commandFromTwist(twist)).toEqual({ linear: 0.4, angular: -0.3 });
+  });
+
+  it('builds a valid geometry_msgs/PoseArray of people', () => {
+    const msg = peopleMessage(2.5, [{ x: 1, y: -0.5 }], 'base_link');
+    expect(messageProblems('geometry_msgs/msg/PoseArray', msg)).toEqual([]);
+    expect(msg.header).toEqual({ stamp: { sec: 2, nanosec: 500000000 }, frame_id: 'base_link' });
+    expect(msg.poses[0]!.position).toEqual({ x: 1, y: -0.5, z: 0 });
   });
 });

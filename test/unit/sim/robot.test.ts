@@ -12,6 +12,7 @@ import {
   limitTwist,
   odometryReading,
   ramp,
+  rampAsymmetric,
 } from '../../../sim/robot';
 import { Rng } from '../../../sim/random';
 
@@ -20,6 +21,7 @@ const fast: DriveLimits = {
   maxReverseMps: 0.5,
   maxAngularRadps: 3,
   linearAccelMps2: 1e9,
+  linearDecelMps2: 1e9,
   angularAccelRadps2: 1e9,
 };
 
@@ -82,12 +84,25 @@ describe('sim robot: differential drive', () => {
     expect(s.pose.x).toBeCloseTo(1.1, 12);
   });
 
-  it('brakes at the acceleration limit: from 1 m/s to rest in 2 s over 1 m', () => {
-    const limits = { ...fast, linearAccelMps2: 0.5 };
+  it('brakes at the braking limit: from 1 m/s to rest at 0.5 m/s² in 2 s over 1 m', () => {
+    const limits = { ...fast, linearAccelMps2: 0.1, linearDecelMps2: 0.5 };
     const moving = { ...initialDriveState({ x: 0, y: 0, yaw: 0 }), twist: { linear: 1, angular: 0 } };
     const s = run(moving, { linear: 0, angular: 0 }, limits, 0.1, 25);
     expect(s.twist.linear).toBe(0);
     expect(s.pose.x).toBeCloseTo(1, 12);
+  });
+
+  it('reverses by braking to a stop, then speeding up the other way, each at its own limit', () => {
+    // From +0.5 m/s towards -1 m/s, braking at 1 m/s², speeding up at 0.5 m/s², over 1 s:
+    // stop after 0.5 s having covered 0.125 m, then 0.5 s at 0.5 m/s² backwards: -0.0625 m, -0.25 m/s.
+    const r = rampAsymmetric(0.5, -1, 0.5, 1, 1);
+    expect(r.end).toBeCloseTo(-0.25, 12);
+    expect(r.distance).toBeCloseTo(0.125 - 0.0625, 12);
+    // Braking that does not reach zero within the step, and plain braking to a lower speed.
+    expect(rampAsymmetric(2, -1, 0.5, 1, 1)).toEqual({ end: 1, distance: 1.5 });
+    expect(rampAsymmetric(-2, -1, 0.5, 1, 0.5)).toEqual({ end: -1.5, distance: -0.875 });
+    // Speeding up uses the acceleration limit.
+    expect(rampAsymmetric(0, 1, 0.5, 1, 1)).toEqual({ end: 0.5, distance: 0.25 });
   });
 
   it('reaches 0.5 rad/s at 1 rad/s² after 0.5 s', () => {

@@ -1,10 +1,14 @@
 import { describe, it, expect } from '@jest/globals';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isKizunaError, type KizunaError } from '../../../nodes/core/errors';
 import { PROFILE_NAMES } from '../../../nodes/core/profiles';
+import { DECISION_KINDS, REJECT_REASONS } from '../../../nodes/core/contract/schemas';
 import {
+  DECISION_ATTACKS,
+  SCENARIO_DECISION_KINDS,
+  expectedRejectReason,
   type Scenario,
   applyWorldFault,
   evaluatePass,
@@ -15,6 +19,7 @@ import {
   parseScenarioYaml,
   scenarioWorld,
 } from '../../../sim/scenario';
+import { Rng } from '../../../sim/random';
 import { World } from '../../../sim/world';
 
 const SCENARIOS = join(__dirname, '../../../sim/scenarios');
@@ -82,8 +87,40 @@ describe('scenario schema: valid files', () => {
     for (const p of PROFILE_NAMES) {
       expect(fleet.world.stations.some((st) => st.kind === 'dock' && st.profiles?.includes(p))).toBe(true);
     }
-    expect(loaded.has('obstacle-stop')).toBe(true);
-    expect(loaded.has('person-crossing')).toBe(true);
+    // The library issue 9 asks for: one per profile, the fault scenarios and the default fleet.
+    expect([...loaded.keys()].sort()).toEqual(
+      [
+        ...PROFILE_NAMES,
+        'broker-outage',
+        'estop',
+        'fleet',
+        'forged-decision-attack',
+        'low-battery-return',
+        'obstacle-stop',
+        'person-crossing',
+        'sensor-dropout',
+      ].sort(),
+    );
+    for (const p of PROFILE_NAMES) {
+      const tasks = loaded.get(p)!.planner.decisions!.filter((d) => d.kind === 'perform_task');
+      expect(tasks.length).toBeGreaterThan(0);
+    }
+    // Task arguments come out parsed by their task schema: poses get their default yaw.
+    const survey = loaded.get('construction')!.planner.decisions![0]!;
+    expect(survey.kind === 'perform_task' && survey.args).toEqual({
+      waypoints: [
+        { x: 4, y: 8, yaw: 0 },
+        { x: 13, y: 8, yaw: 0 },
+        { x: 13, y: 3, yaw: -1.5708 },
+      ],
+    });
+    const attacks = loaded
+      .get('forged-decision-attack')!
+      .faults.map((f) => (f.kind === 'inject_decision' ? f.attack : ''));
+    expect([...new Set(attacks)].sort()).toEqual([...DECISION_ATTACKS].sort());
+    // Scripted decisions use the contract's decision kinds, attacks its reject reasons.
+    expect([...SCENARIO_DECISION_KINDS].sort()).toEqual([...DECISION_KINDS].sort());
+    expect(DECISION_ATTACKS.map(expectedRejectReason)).toEqual([...REJECT_REASONS]);
   });
 
   it('every library scenario builds a World that steps with no collision while standing still', () => {
@@ -104,12 +141,23 @@ describe('scenario schema: valid files', () => {
     (data.robots as Record<string, unknown>[])[1]!.lidar = { beams: 90, angle_min_rad: -1.5, angle_max_rad: 1.5 };
     const w = scenarioWorld(parseScenario(data));
     expect(w.robots[0]!.limits.maxLinearMps).toBe(0.3);
-    expect(w.robots[0]!.limits.maxReverseMps).toBe(0.2); // care default
+    expect(w.robots[0]!.limits.maxReverseMps).toBeCloseTo(0.1875, 12); // care default: the gate's 0.15 × 1.25
     expect(w.robots[0]!.footprint).toEqual({ kind: 'circle', radius: 0.4 });
-    expect(w.robots[1]!.lidar).toMatchObject({ beams: 90, angleMinRad: -1.5, angleMaxRad: 1.5 });
+    expect(w.robots[0]!.lidars).toEqual([
+      expect.objectContaining({ topic: 'scan', frame: 'laser', mount: { x: 0.15, y: 0, yaw: 0 }, beams: 180 }),
+    ]);
+    expect(w.robots[0]!.lidars[0]!.angleMinRad).toBeCloseTo(-Math.PI, 12);
+    expect(w.robots[1]!.lidars).toEqual([expect.objectContaining({ beams: 90, angleMinRad: -1.5, angleMaxRad: 1.5 })]);
+    // The factory robot has its profile's two 270° lidars.
     expect(w.robots[2]!.footprint.kind).toBe('polygon');
-    expect(w.robots[2]!.lidar.angleMinRad).toBeCloseTo(-Math.PI, 12);
+    expect(w.robots[2]!.lidars.map((l) => [l.topic, l.frame, l.angleMaxRad])).toEqual([
+      ['scan_front', 'laser_front', (3 * Math.PI) / 4],
+      ['scan_rear', 'laser_rear', (3 * Math.PI) / 4],
+    ]);
     expect(w.options).toEqual({ dtS: 0.05, seed: 1, estopCutsDrive: false });
+    const shard = scenarioWorld(parseScenario(data), new Set(['r2', 'r0']));
+    expect(shard.robots.map((r) => r.id)).toEqual(['r0', 'r2']);
+    expect(shard.map).toEqual(w.map);
   });
 });
 
@@ -182,17 +230,29 @@ describe('scenario schema: errors name the path to the bad field', () => {
         ],
       },
     };
+    (data.world as Record<string, unknown>).obstacles = [
+      {
+        id: 'w',
+        points: [
+          [8, 8],
+          [9, 8],
+          [9, 9],
+        ],
+      },
+    ];
     (data.world as Record<string, unknown>).stations = [
       { name: 'a', kind: 'dock', pose: { x: 1, y: 1 } },
       { name: 'a', kind: 'room', pose: { x: 2, y: 1 } },
     ];
-    (data.robots as Record<string, unknown>[])[2]!.lidar = { range_min_m: 5, range_max_m: 4 };
+    (data.robots as Record<string, unknown>[])[2]!.lidar = { range_min_m: 5, range_max_m: 4, angle_min_rad: -1 };
     const err = scenarioError(() => parseScenario(data));
     const byPath = Object.fromEntries(
       (err.context.problems as { path: string; message: string }[]).map((p) => [p.path, p.message]),
     );
     expect(byPath['world.stations[1].name']).toBe("duplicate name 'a'");
+    expect(byPath['world.obstacles[0].id']).toBe("duplicate id 'w'"); // shares a name with a wall
     expect(byPath['robots[2].lidar.range_max_m']).toBe('must be greater than range_min_m');
+    expect(byPath['robots[2].lidar']).toBe('give both angle_min_rad and angle_max_rad, or neither (full circle)');
     expect(byPath['faults[0].robot']).toBe("no robot with id 'ghost'");
     expect(byPath['faults[1].at_s']).toMatch(/after the end of the run/);
     expect(byPath['planner.decisions[0].station']).toBe("no station named 'nowhere'");
@@ -202,6 +262,31 @@ describe('scenario schema: errors name the path to the bad field', () => {
     expect(byPath['planner.decisions[2].args.from.y']).toMatch(/expected number/);
     expect(byPath['planner.decisions[2].args.colour']).toBe('unknown key');
     expect(byPath['planner.decisions[3]']).toBe('navigate_to needs exactly one of station or pose');
+  });
+
+  it('fills in task argument defaults (water_row litres_per_metre, pose yaw)', () => {
+    const data = {
+      ...minimal(),
+      robots: [{ id: 'f', profile: 'farm', start: { x: 0, y: 0 } }],
+      planner: {
+        mode: 'scripted',
+        decisions: [
+          {
+            at_s: 1,
+            robot: 'f',
+            kind: 'perform_task',
+            task: 'water_row',
+            args: { row_start: { x: 1, y: 1 }, row_end: { x: 4, y: 1 } },
+          },
+        ],
+      },
+    };
+    const d = parseScenario(data).planner.decisions![0]!;
+    expect(d.kind === 'perform_task' && d.args).toEqual({
+      row_start: { x: 1, y: 1, yaw: 0 },
+      row_end: { x: 4, y: 1, yaw: 0 },
+      litres_per_metre: 1,
+    });
   });
 
   it('decisions are only allowed with mode scripted', () => {
@@ -237,6 +322,61 @@ describe('scenario schema: errors name the path to the bad field', () => {
     expect(paths(scenarioError(() => parseScenario(data)))).toEqual(['robots[2].start']);
   });
 
+  it('a person walking through a wall or an obstacle, or standing in one', () => {
+    const data = minimal();
+    (data.world as Record<string, unknown>).obstacles = [
+      {
+        id: 'box',
+        points: [
+          [-3, -3],
+          [-2, -3],
+          [-2, -2],
+          [-3, -2],
+        ],
+      },
+    ];
+    data.people = [
+      {
+        id: 'ghost',
+        waypoints: [
+          { x: 4, y: 0 },
+          { x: 6, y: 0 },
+        ],
+      }, // through the wall at x = 5
+      {
+        id: 'lost',
+        mode: 'loop',
+        waypoints: [
+          { x: -2.5, y: -2.5 },
+          { x: -1, y: -1 },
+        ],
+      },
+      {
+        id: 'fine',
+        mode: 'loop',
+        waypoints: [
+          { x: 1, y: 6 },
+          { x: 3, y: 6 },
+        ],
+      },
+    ];
+    const err = scenarioError(() => parseScenario(data));
+    const msgs = (err.context.problems as { path: string; message: string }[]).map((p) => `${p.path}: ${p.message}`);
+    expect(msgs).toEqual([
+      "people[0].waypoints[0]: the walk to the next waypoint goes through 'w'",
+      "people[1].waypoints[0]: inside obstacle 'box'",
+      "people[1].waypoints[0]: the walk to the next waypoint goes through 'box'",
+      "people[1].waypoints[1]: the walk to the next waypoint goes through 'box'",
+    ]);
+  });
+
+  it('a sensor rate faster than the world steps', () => {
+    const data: Record<string, unknown> = { ...minimal(), dt_s: 0.1 };
+    (data.robots as Record<string, unknown>[])[1]!.imu = { rate_hz: 50 };
+    const err = scenarioError(() => parseScenario(data));
+    expect(err.message).toContain('robots[1].imu.rate_hz: 50 Hz is faster than the world steps (1 / dt_s = 10 Hz)');
+  });
+
   it('a zero-area polygon and a non-finite number', () => {
     const data = minimal();
     (data.world as Record<string, unknown>).obstacles = [
@@ -252,6 +392,19 @@ describe('scenario schema: errors name the path to the bad field', () => {
     (data.robots as Record<string, unknown>[])[0]!.start = { x: Infinity, y: 0 };
     const err = scenarioError(() => parseScenario(data));
     expect(paths(err)).toEqual(['world.obstacles[0].points', 'robots[0].start.x']);
+    const far = minimal();
+    (far.world as Record<string, unknown>).walls = [
+      {
+        id: 'w',
+        points: [
+          [1e308, 0],
+          [-1e308, 0],
+        ],
+      },
+    ];
+    expect(paths(scenarioError(() => parseScenario(far)))).toEqual(
+      expect.arrayContaining(['world.walls[0].points[0][0]', 'world.walls[0].points[1][0]']),
+    );
   });
 
   it('formats paths like the YAML reader sees them', () => {
@@ -286,9 +439,25 @@ describe('scenario files', () => {
       ].join('\n'),
     );
     const err = scenarioError(() => loadScenario(file));
-    expect(err.message).toContain(`scenario ${file} is invalid: robots[1].start.yaw: expected number`);
+    expect(err.message).toContain(`scenario ${file} is invalid: robots[1].start.yaw (line 13): expected number`);
     expect(err.message).toContain('robots[1].start.yaw (line 13)');
     expect(err.message).toContain('robots[1].colour (line 14): unknown key');
+    const dup = join(dir, 'dup.yaml');
+    writeFileSync(
+      dup,
+      [
+        'name: dup',
+        'duration_s: 5',
+        'world:',
+        '  stations:',
+        '    - { name: a, kind: dock, pose: { x: 1, y: 1 } }',
+        '    - { name: a, kind: room, pose: { x: 2, y: 1 } }',
+        'robots: [{ id: r, profile: care, start: { x: 0, y: 0 } }]',
+      ].join('\n'),
+    );
+    expect(scenarioError(() => loadScenario(dup)).message).toContain(
+      "world.stations[1].name (line 6): duplicate name 'a'",
+    );
   });
 
   it('reports YAML syntax errors and duplicate keys with their line', () => {
@@ -301,6 +470,46 @@ describe('scenario files', () => {
     expect(scenarioError(() => parseScenarioYaml('', 'empty.yaml')).message).toContain(
       '(top level): expected object, received null',
     );
+  });
+
+  it('reports an alias without its anchor and an alias bomb as invalid YAML', () => {
+    expect(scenarioError(() => parseScenarioYaml('name: *nowhere\n', 'alias.yaml')).message).toMatch(
+      /^scenario alias.yaml is not valid YAML: Unresolved alias/,
+    );
+    const bomb = [
+      'a: &a [x, x, x, x, x, x, x, x, x, x]',
+      'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]',
+      'c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]',
+    ];
+    expect(scenarioError(() => parseScenarioYaml(bomb.join('\n'), 'bomb.yaml')).message).toMatch(/not valid YAML/);
+  });
+
+  it('any mangling of a valid file is either still valid or a KZ_ERR_SCENARIO_INVALID, never another error', () => {
+    const base = readFileSync(join(SCENARIOS, 'fleet.yaml'), 'utf8');
+    const rng = new Rng(3);
+    const alphabet = ' :-[]{}#&*!|>\'"%@`,\n\t0123456789.eE+-abcxyz_~';
+    const outcomes = { valid: 0, invalid: 0 };
+    for (let i = 0; i < 250; i++) {
+      let t = base;
+      for (let e = 0; e < 1 + Math.floor(rng.next() * 4); e++) {
+        const p = Math.floor(rng.next() * t.length);
+        const c = alphabet[Math.floor(rng.next() * alphabet.length)]!;
+        const k = rng.next();
+        if (k < 0.33) t = t.slice(0, p) + t.slice(p + 1 + Math.floor(rng.next() * 5));
+        else if (k < 0.66) t = t.slice(0, p) + c + t.slice(p);
+        else t = t.slice(0, p) + c + t.slice(p + 1);
+      }
+      try {
+        parseScenarioYaml(t, 'mangled.yaml');
+        outcomes.valid++;
+      } catch (err) {
+        expect(isKizunaError(err, 'KZ_ERR_SCENARIO_INVALID') ? 'KZ_ERR_SCENARIO_INVALID' : err).toBe(
+          'KZ_ERR_SCENARIO_INVALID',
+        );
+        outcomes.invalid++;
+      }
+    }
+    expect(outcomes.invalid).toBeGreaterThan(180);
   });
 
   it('reports a missing file and a directory clearly', () => {
@@ -380,5 +589,66 @@ describe('scenario faults and pass criteria', () => {
     ]);
     expect(bad.find((c) => c.criterion === 'events_lost_max')!.actual).toBe('not measured');
     expect(evaluatePass({}, {})).toEqual([]);
+  });
+});
+
+describe('library scenarios in the bare world (no nodes)', () => {
+  it('obstacle-stop without a safety gate: driving on hits the shelf once, and the pass criteria fail', () => {
+    const s = loadScenario(join(SCENARIOS, 'obstacle-stop.yaml'));
+    const w = scenarioWorld(s);
+    const world = new World(w.map, w.robots, w.people, w.options);
+    const first = world.step({ delivery1: { linear: 1, angular: 0 } });
+    expect(first.readings[0]!.odom).toBeDefined();
+    let seen = Infinity;
+    for (let t = 0; t < 12; t += w.options.dtS) {
+      const rep = world.step({ delivery1: { linear: 1, angular: 0 } });
+      const scan = rep.readings[0]?.scans?.[0]?.scan;
+      if (scan && seen === Infinity) seen = scan.ranges[Math.round(-scan.angleMin / scan.angleIncrement)]!;
+    }
+    // The lidar's forward beam saw the shelf face (x = 6) from near the start pose.
+    expect(seen).toBeGreaterThan(5);
+    expect(seen).toBeLessThan(6.2);
+    expect(world.collisions).toHaveLength(1);
+    expect(world.collisions[0]!.with).toEqual({ kind: 'obstacle', id: 'fallen-shelf' });
+    // The delivery footprint reaches 0.4 m ahead of base_link: stopped with its front on the shelf face at x = 6.
+    expect(world.snapshot()[0]!.pose.x).toBeCloseTo(5.6, 6);
+    const m = world.metrics()[0]!;
+    const verdict = evaluatePass(s.pass, {
+      collisions: m.collisions,
+      minClearanceM: m.minClearanceM,
+      distanceM: m.distanceM,
+    });
+    expect(verdict.map((c) => [c.criterion, c.pass])).toEqual([
+      ['no_collisions', false],
+      ['min_clearance_m', false],
+      ['distance_travelled_at_least_m', true],
+    ]);
+  });
+
+  it('the fleet scenario with noise and people is reproducible for its seed', () => {
+    const run = () => {
+      const s = loadScenario(join(SCENARIOS, 'fleet.yaml'));
+      const w = scenarioWorld(s);
+      const world = new World(w.map, w.robots, w.people, w.options);
+      const out: unknown[] = [];
+      for (let i = 0; i < 200; i++) {
+        const cmds = Object.fromEntries(
+          world.robotIds.map((id, k) => [id, { linear: 0.3, angular: Math.sin(i / 20 + k) }]),
+        );
+        const rep = world.step(cmds);
+        out.push(
+          rep.readings.map((r) => [
+            r.robotId,
+            r.scans?.map((x) => Array.from(x.scan.ranges)),
+            r.odom,
+            r.imu,
+            r.battery,
+          ]),
+        );
+      }
+      return { out, snap: world.snapshot(), collisions: world.collisions, people: world.peopleCircles() };
+    };
+    const a = run();
+    expect(run()).toEqual(a);
   });
 });

@@ -188,7 +188,8 @@ export function rclInitArgs(argv: ReadonlyArray<string>): string[] {
 
 /**
  * Runs an rclnodejs entity constructor; a type rclnodejs cannot find in the sourced ROS 2 environment
- * (rclnodejs's MESSAGE_NOT_FOUND) becomes KZ_ERR_UNKNOWN_TYPE, since kizuna itself knows the type.
+ * (rclnodejs's MESSAGE_NOT_FOUND) becomes KZ_ERR_UNKNOWN_TYPE, since kizuna itself knows the type, and
+ * Fast DDS's refusal of a second type on a topic this process already uses becomes KZ_ERR_TYPE_MISMATCH.
  */
 export function withInterface<R>(rcl: Rclnodejs, type: string, create: () => R): R {
   try {
@@ -199,6 +200,16 @@ export function withInterface<R>(rcl: Rclnodejs, type: string, create: () => R):
         'KZ_ERR_UNKNOWN_TYPE',
         `type '${type}' is not available in the sourced ROS 2 environment: build its package (msgs/ for kizuna_msgs) and source its install/setup.bash`,
         { entity: type },
+        { cause },
+      );
+    }
+    // rmw_fastrtps keeps one DDS topic per name and participant: a second type on it is refused at creation.
+    const text = cause instanceof Error ? cause.message : String(cause);
+    if (/existing topic name .* with incompatible type/.test(text)) {
+      throw new KizunaError(
+        'KZ_ERR_TYPE_MISMATCH',
+        `a topic used in this process already carries another type than ${type}; the middleware refuses a second type on it (${text.split(', at ')[0]})`,
+        { entity: type, type },
         { cause },
       );
     }

@@ -3,7 +3,9 @@
  * rclnodejs is loaded only when a graph is created, so importing this module never needs ROS 2.
  * Each graph owns one rcl context; nodes spin on the Node.js event loop.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type * as rclnodejs from 'rclnodejs';
 import { KizunaError } from '../../errors';
 import { childLogger, defaultLogger, type Logger } from '../../logging';
@@ -13,6 +15,12 @@ import type { NodeOptions, RosGraph, RosNode } from '../types';
 import { rclInitArgs, toRclParamType, type Rclnodejs } from './convert';
 import { RclnodejsNode, type NodeHost } from './node';
 import { errorText } from '../callbacks';
+import type { RclEventNative } from './rmw-events';
+import { rosoutTransport } from './rosout';
+import type winston from 'winston';
+
+/** Longest fully qualified node name rcl accepts: 247 (rmw's limit) − len('/set_parameters_atomically'). */
+export const MAX_NODE_FQN = 247 - '/set_parameters_atomically'.length;
 
 /** The rclnodejs release kizuna is written and type-checked against. */
 export const RCLNODEJS_VERSION = '2.2.0';
@@ -27,23 +35,78 @@ export interface RclnodejsGraphOptions {
    * parameters are not passed on: nodes get them through NodeOptions, resolved by kizuna. Default none.
    */
   argv?: string[];
+  /**
+   * Where incompatible-QoS reports come from: `rmw` events (default, where rclnodejs's addon has rcl event
+   * handles, i.e. Jazzy and later) or `graph` polling every 200 ms (what Humble gets; kept selectable so
+   * the fallback is tested and measured on the real middleware).
+   */
+  qosEvents?: 'rmw' | 'graph';
 }
 
-/** Loads rclnodejs; throws KZ_ERR_RCLNODEJS_UNAVAILABLE saying how to get it. */
+function unavailable(why: string, cause?: unknown): KizunaError {
+  return new KizunaError(
+    'KZ_ERR_RCLNODEJS_UNAVAILABLE',
+    'rclnodejs cannot be loaded: source ROS 2 (Jazzy or Humble), e.g. `source /opt/ros/jazzy/setup.bash`, ' +
+      // Only the first line of a loader's message: Node appends a "Require stack" of internal paths.
+      `then run \`npm install --save-optional --save-exact rclnodejs@${RCLNODEJS_VERSION}\` in this shell (${why.split('\n')[0]})`,
+    { entity: 'rclnodejs' },
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/**
+ * Loads rclnodejs; throws KZ_ERR_RCLNODEJS_UNAVAILABLE saying how to get it.
+ *
+ * Its native addon is loaded first, by kizuna: when the addon cannot load (ROS 2 not sourced, so librcl is
+ * not found), rclnodejs 2.2.0's own loader falls back to rebuilding it from source at run time
+ * (lib/native_loader.js: `npm run rebuild`, whose first step `node-gyp clean` deletes the working build,
+ * and which fails without ROS 2 anyway). Checking here keeps a run without ROS 2 from destroying the install.
+ */
 function loadRclnodejs(): Rclnodejs {
+  const req = createRequire(__filename);
+  let addon: string;
+  try {
+    addon = join(dirname(req.resolve('rclnodejs/package.json')), 'build', 'Release', 'rclnodejs.node');
+  } catch (cause) {
+    throw unavailable('the rclnodejs package is not installed', cause);
+  }
+  if (!existsSync(addon)) throw unavailable('its native addon (build/Release/rclnodejs.node) was not built');
+  try {
+    req(addon);
+  } catch (cause) {
+    throw unavailable(`its native addon does not load: ${errorText(cause)}`, cause);
+  }
   try {
     // require, not import(): the CommonJS build of rclnodejs loads under jest and tsx alike.
-    return createRequire(__filename)('rclnodejs') as Rclnodejs;
+    return req('rclnodejs') as Rclnodejs;
   } catch (cause) {
-    throw new KizunaError(
-      'KZ_ERR_RCLNODEJS_UNAVAILABLE',
-      'rclnodejs cannot be loaded: source ROS 2 (Jazzy or Humble), e.g. `source /opt/ros/jazzy/setup.bash`, ' +
-        // Only the first line of the loader's message: Node appends a "Require stack" of internal paths.
-        `then run \`npm install --save-optional --save-exact rclnodejs@${RCLNODEJS_VERSION}\` in this shell (${errorText(cause).split('\n')[0]})`,
-      { entity: 'rclnodejs' },
-      { cause },
-    );
+    throw unavailable(errorText(cause), cause);
   }
+}
+
+/**
+ * rclnodejs's native addon as its own modules load it (lib/native_loader.js, the same binary the package
+ * entry uses), for the rmw event handles the entry does not expose; undefined when it cannot be loaded.
+ */
+function loadRclNative(): RclEventNative | undefined {
+  try {
+    const mod = createRequire(__filename)('rclnodejs/lib/native_loader.js') as { default?: RclEventNative };
+    return mod.default;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * rcl arguments with rcl's console log output off unless the command line chose (`--enable-stdout-logs`):
+ * kizuna's lines reach the console through winston and /rosout through rcl (rosout.ts); rcl printing them
+ * too would show each line twice.
+ */
+export function withQuietConsole(args: string[]): string[] {
+  if (args.some((a) => a.endsWith('-stdout-logs'))) return args;
+  return args.includes('--ros-args')
+    ? [...args, '--disable-stdout-logs']
+    : [...args, '--ros-args', '--disable-stdout-logs'];
 }
 
 /** A RosGraph on rclnodejs: loads it, initialises a fresh rcl context, and returns the graph. */
@@ -51,7 +114,7 @@ export async function createRclnodejsGraph(options: RclnodejsGraphOptions = {}):
   const rcl = loadRclnodejs();
   const context = new rcl.Context();
   try {
-    await rcl.init(context, rclInitArgs(options.argv ?? []));
+    await rcl.init(context, withQuietConsole(rclInitArgs(options.argv ?? [])));
   } catch (cause) {
     throw new KizunaError(
       'KZ_ERR_RCLNODEJS_UNAVAILABLE',
@@ -63,7 +126,7 @@ export async function createRclnodejsGraph(options: RclnodejsGraphOptions = {}):
   // rclnodejs shuts every context down on SIGINT by itself; the graph's owner calls shutdown() instead,
   // so nodes are destroyed in order and never twice.
   rcl.removeSignalHandlers();
-  return new RclnodejsGraph(rcl, context, options);
+  return new RclnodejsGraph(rcl, options.qosEvents === 'graph' ? undefined : loadRclNative(), context, options);
 }
 
 class RclnodejsGraph implements RosGraph, NodeHost {
@@ -72,13 +135,17 @@ class RclnodejsGraph implements RosGraph, NodeHost {
   private readonly nodes = new Map<string, RclnodejsNode>();
   private readonly serverNames = new Map<string, string>();
   private down = false;
+  private readonly rosout: winston.transport;
 
   constructor(
     readonly rcl: Rclnodejs,
+    readonly rclNative: RclEventNative | undefined,
     private readonly context: rclnodejs.Context,
     private readonly options: RclnodejsGraphOptions,
   ) {
     this.logger = options.logger ?? defaultLogger();
+    this.rosout = rosoutTransport((fqn) => this.nodes.get(fqn)?.rclLogger());
+    this.logger.add(this.rosout);
   }
 
   contextAlive(): boolean {
@@ -97,7 +164,28 @@ class RclnodejsGraph implements RosGraph, NodeHost {
     // node is constructed and then drives the node's clock (and timers) from /clock.
     const rclOptions = new rcl.NodeOptions();
     rclOptions.parameterOverrides = [new rcl.Parameter('use_sim_time', toRclParamType('bool'), useSimTime)];
-    const rclNode = new rcl.Node(name, namespace, this.context, rclOptions);
+    // rcl creates the node's parameter services with it; `<fqn>/set_parameters_atomically` must fit rmw's
+    // 247-character limit, so a longer node name is refused by rcl with a bare Error: say it our way.
+    if (fqn.length > MAX_NODE_FQN) {
+      throw new KizunaError(
+        'KZ_ERR_INVALID_NAME',
+        `node '${fqn}' is ${fqn.length} characters long; rcl allows at most ${MAX_NODE_FQN}, so that its parameter services (e.g. '<node>/set_parameters_atomically') stay within rmw's 247-character limit`,
+        { entity: fqn },
+      );
+    }
+    let rclNode: rclnodejs.Node;
+    try {
+      rclNode = new rcl.Node(name, namespace, this.context, rclOptions);
+    } catch (cause) {
+      throw new KizunaError(
+        'KZ_ERR_INVALID_NAME',
+        `rcl refused node '${fqn}': ${errorText(cause).split('\n')[0]}`,
+        {
+          entity: fqn,
+        },
+        { cause },
+      );
+    }
     const logger = childLogger(this.logger, {
       node: fqn,
       ...(this.options.robot ? { robot: this.options.robot } : {}),
@@ -150,6 +238,7 @@ class RclnodejsGraph implements RosGraph, NodeHost {
         this.logger.warn(`destroying node '${node.fullyQualifiedName}' failed: ${errorText(err)}`);
       }
     }
+    this.logger.remove(this.rosout);
     if (this.contextAlive()) this.rcl.shutdown(this.context);
   }
 }

@@ -51,6 +51,8 @@ import {
   type RclMessageType,
 } from './convert';
 import { IncompatibleQoSWatcher } from './qos-events';
+import { attachRmwEvents, type RclEventNative } from './rmw-events';
+import type { RclLogger } from './rosout';
 import {
   createRclActionClient,
   createRclActionServer,
@@ -63,6 +65,8 @@ import {
 /** What a node needs from its graph. */
 export interface NodeHost {
   readonly rcl: Rclnodejs;
+  /** rclnodejs's native addon, for rmw event handles; undefined when it could not be reached. */
+  readonly rclNative: RclEventNative | undefined;
   /** False once the graph's rcl context is shut down (then rclnodejs handles must not be touched). */
   contextAlive(): boolean;
   forget(node: RclnodejsNode): void;
@@ -160,7 +164,9 @@ export class RclnodejsNode implements RosNode {
     const pub = withInterface(this.host.rcl, type, () =>
       this.rclNode.createPublisher(rclType, resolved, { qos: toRclQoS(this.host.rcl, profile) }),
     );
-    const addListener = this.qosWatcher.watch('publisher', resolved, type, profile);
+    const addListener = this.qosWatcher.watch('publisher', resolved, type, profile, (callbacks) =>
+      attachRmwEvents(this.host.rclNative, this.rclNode, pub, 'publisher', callbacks),
+    );
     const isAlive = (): boolean => !this.destroyed;
     return {
       topic: resolved,
@@ -209,7 +215,9 @@ export class RclnodejsNode implements RosNode {
     const sub = withInterface(this.host.rcl, type, () =>
       this.rclNode.createSubscription(rclType, resolved, { qos: toRclQoS(this.host.rcl, profile) }, onMessage),
     );
-    const addListener = this.qosWatcher.watch('subscription', resolved, type, profile);
+    const addListener = this.qosWatcher.watch('subscription', resolved, type, profile, (callbacks) =>
+      attachRmwEvents(this.host.rclNative, this.rclNode, sub, 'subscription', callbacks),
+    );
     return {
       topic: resolved,
       type,
@@ -369,6 +377,11 @@ export class RclnodejsNode implements RosNode {
 
   on<E extends keyof NodeEvents>(event: E, listener: NodeEvents[E]): void {
     this.emitter.on(event, listener);
+  }
+
+  /** The node's rcl logger (its lines go to /rosout), or undefined once destroyed. */
+  rclLogger(): RclLogger | undefined {
+    return this.destroyed ? undefined : this.rclNode.getLogger();
   }
 
   /** Starts delivering callbacks (rclnodejs spins each node on the event loop). */
