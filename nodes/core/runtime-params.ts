@@ -11,7 +11,7 @@
  */
 import type { z } from 'zod';
 import { describeParameters, type ParamDescriptor, type ParamValue, type RosParamType } from './graph/params';
-import type { RosNode } from './graph/types';
+import type { ParamChangeRequest, ParamChangeResult, RosNode } from './graph/types';
 import type { MessageOf } from './interfaces';
 
 type ParameterValueMsg = MessageOf<'rcl_interfaces/msg/ParameterValue'>;
@@ -31,16 +31,9 @@ export const PARAMETER_TYPE: Readonly<Record<RosParamType | 'not_set', number>> 
 };
 
 /** One requested change. */
-export interface ParamChange {
-  name: string;
-  value: ParamValue | undefined;
-}
-
+export type ParamChange = ParamChangeRequest;
 /** The answer to one change, as rcl_interfaces/msg/SetParametersResult. */
-export interface ChangeResult {
-  successful: boolean;
-  reason: string;
-}
+export type ChangeResult = ParamChangeResult;
 
 export interface RuntimeParamsOptions<S extends z.ZodObject> {
   /** Names that may change while running; every other parameter is read-only. */
@@ -202,7 +195,8 @@ function descriptorMsg(d: ParamDescriptor, readOnly: boolean): DescriptorMsg {
 /**
  * Serves the rcl_interfaces parameter services for `node` over `values` (the object `declareParameters`
  * returned, which the node keeps reading). On rclnodejs, rcl serves these services itself for every
- * node; there this does nothing yet (see docs/deploy.md, "Parameters at run time").
+ * node: there the settable parameters are made writable and rcl's set requests go through the same
+ * validation (RosNode.allowParameterSets).
  */
 export function serveParameters<S extends z.ZodObject>(
   node: RosNode,
@@ -227,7 +221,11 @@ export function serveParameters<S extends z.ZodObject>(
     }
     return results;
   };
-  if (node.implementation === 'rclnodejs') return { set };
+  if (node.implementation === 'rclnodejs') {
+    // rcl serves the services; it routes every set through `set`
+    node.allowParameterSets?.(set);
+    return { set };
+  }
 
   node.createService('rcl_interfaces/srv/GetParameters', '~/get_parameters', (req) => ({
     values: req.names.map((n) => toParameterValue(byName.get(n)?.type, current[n])),

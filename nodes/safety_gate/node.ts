@@ -33,7 +33,7 @@ interface Rejections {
 
 /** Wires safety_gate onto `node`. */
 export function start(node: RosNode): void {
-  const p = node.declareParameters(paramsSchema);
+  const p = node.declareParameters(paramsSchema, { settable: RUNTIME_SETTABLE });
   const nowSec = (): number => timeToSec(node.now());
   const gate = new SafetyGate(p, nowSec());
   serveParameters(node, paramsSchema, p, { settable: RUNTIME_SETTABLE, onChange: () => gate.reconfigure() });

@@ -32,6 +32,7 @@ import type {
   ActionClient,
   ActionServer,
   ActionServerHandlers,
+  DeclareOptions,
   NodeEvents,
   NodeOptions,
   Publisher,
@@ -327,7 +328,8 @@ class InProcessNode implements RosNode {
     return timer;
   }
 
-  declareParameters<S extends z.ZodObject>(schema: S): z.infer<S> {
+  // options.settable: the in-process graph has no rcl parameter services; runtime-params.ts serves them
+  declareParameters<S extends z.ZodObject>(schema: S, _options?: DeclareOptions): z.infer<S> {
     this.ensureAlive('parameters');
     const { descriptors, values } = prepareDeclaration(
       schema,
