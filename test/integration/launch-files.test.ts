@@ -16,6 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NODES } from '../../nodes/registry';
+import { rosUnavailableReason } from '../ros2/support/ros-env';
 
 const root = join(__dirname, '..', '..');
 const PY_FILE = join(root, 'launch', 'kizuna.launch.py');
@@ -196,9 +197,11 @@ function runLaunch(file: string, args: string[]): Running {
     ROS_DOMAIN_ID: String(1 + Math.floor(Math.random() * 100)),
     PYTHONUNBUFFERED: '1',
   };
-  const child = canNetns
-    ? spawn('unshare', ['--net', '--', 'bash', '-c', 'ip link set lo up && exec "$@"', 'netns', ...cmd], { env })
-    : spawn(cmd[0] as string, cmd.slice(1), { env });
+  // inside the ROS sandbox (scripts/ros-sandbox.sh) already: its network namespace has only lo
+  const child =
+    canNetns && process.env.KIZUNA_ROS_SANDBOX !== 'netns'
+      ? spawn('unshare', ['--net', '--', 'bash', '-c', 'ip link set lo up && exec "$@"', 'netns', ...cmd], { env })
+      : spawn(cmd[0] as string, cmd.slice(1), { env });
   let text = '';
   const waiters: Array<() => void> = [];
   const onData = (d: Buffer): void => {
@@ -317,6 +320,27 @@ describeReal('launch files, run for real through ROS 2 launch (nodes on the in-p
       if (run.child.exitCode === null) run.child.kill('SIGKILL');
     }
   }, 60000);
+
+  const rosReason = rosUnavailableReason();
+  (rosReason ? it.skip : it)(
+    `starts the nodes on the rclnodejs graph (real ROS 2)${rosReason ? `: skipped, ${rosReason}` : ''}`,
+    async () => {
+      const run = runLaunch(PY_FILE, ['robot_id:=r1', 'profile:=care', 'with_cloud_bridge:=false']);
+      try {
+        for (const name of ['safety_gate', 'perception', 'executive', 'health']) {
+          await run.waitFor(new RegExp(`running /${name} on the rclnodejs graph`));
+        }
+        const gate = await run.waitFor(/\[safety_gate-\d+\]: process started with pid \[(\d+)\]/);
+        process.kill(Number(gate[1]), 'SIGKILL');
+        await run.exited;
+        expect(run.out()).toMatch(/safety_gate exited; shutting the robot stack down/);
+        expect(run.out()).toMatch(/\[executive-\d+\]: process has finished cleanly/);
+      } finally {
+        if (run.child.exitCode === null) run.child.kill('SIGKILL');
+      }
+    },
+    60000,
+  );
 
   it('kizuna.launch.py refuses a robot_id that is not one MQTT topic level, naming the argument', async () => {
     const run = runLaunch(PY_FILE, ['robot_id:=a/b', 'profile:=care', 'graph:=inprocess']);
