@@ -16,7 +16,7 @@ import { messageDefinition } from '../../nodes/core/interfaces';
 import { loadParamsFile, overridesForNode } from '../../nodes/core/graph/ros-args';
 import { paramsSchema as perceptionSchema } from '../../nodes/perception/params';
 import { paramsSchema as gateSchema } from '../../nodes/safety_gate/params';
-import * as simMessages from '../../sim/messages';
+import { robotTopics } from '../../sim/messages';
 
 const root = join(__dirname, '..', '..');
 const gz = join(root, 'sim', 'gazebo');
@@ -109,24 +109,15 @@ describe('ros_gz bridge configuration', () => {
     expectEntry('/clock', 'rosgraph_msgs/msg/Clock');
   });
 
-  it('matches what the built-in sim carries for a one-lidar robot', () => {
-    const robotTopics = (simMessages as Record<string, unknown>).robotTopics as
-      | ((lidars: Array<{ topic: string; frame: string }>) => Array<{ topic: string; type: string; direction: string }>)
-      | undefined;
-    if (robotTopics) {
-      const sim = robotTopics([{ topic: 'scan', frame: 'laser' }]);
-      for (const e of bridge) {
-        const same = sim.find((t) => t.topic === e.ros_topic_name);
-        expect({ topic: e.ros_topic_name, type: same?.type }).toEqual({
-          topic: e.ros_topic_name,
-          type: e.ros_type_name,
-        });
-        expect(same?.direction).toBe(e.direction === 'ROS_TO_GZ' ? 'in' : 'out');
-      }
-    } else {
-      // this build's sim has no topic list yet: its message builders name the same frames the model uses
-      const frames = simMessages.robotFrames();
-      expect([frames.odom, frames.base, frames.imu]).toEqual(['odom', 'base_link', 'imu_link']);
+  it('matches what the built-in sim carries for a one-lidar robot: same names, types and directions', () => {
+    const sim = robotTopics([{ topic: 'scan', frame: 'laser' }]);
+    for (const e of bridge) {
+      const same = sim.find((t) => t.topic === e.ros_topic_name);
+      expect({ topic: e.ros_topic_name, type: same?.type, direction: same?.direction }).toEqual({
+        topic: e.ros_topic_name,
+        type: e.ros_type_name,
+        direction: e.direction === 'ROS_TO_GZ' ? 'in' : 'out',
+      });
     }
   });
 });
