@@ -34,6 +34,7 @@ options:
   --robot-id <id>       robot id for the broker login and the outbox file name (default: doctor)
   --fleet <id>          fleet id (default: default)
   --timeout <s>         broker connect timeout in seconds (default 5)
+  --no-broker           skip the broker check (at boot, where the robot must start with its link down)
 
 Without --profile and --params only the environment is checked.
 
@@ -50,6 +51,8 @@ export interface DoctorOptions {
   robotId: string;
   fleet: string;
   timeoutSec: number;
+  /** Skip the broker connection (shown as skipped). */
+  noBroker?: boolean;
 }
 
 /** Parses `kizuna doctor` flags; throws KZ_ERR_CLI_USAGE naming the flag. */
@@ -57,6 +60,10 @@ export function parseDoctorArgs(args: ReadonlyArray<string>): DoctorOptions {
   const o: DoctorOptions = { robotId: 'doctor', fleet: 'default', timeoutSec: 5 };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i] as string;
+    if (flag === '--no-broker') {
+      o.noBroker = true;
+      continue;
+    }
     const v = args[i + 1] !== undefined && !(args[i + 1] as string).startsWith('--') ? args[++i] : undefined;
     switch (flag) {
       case '--profile': {
@@ -127,10 +134,14 @@ export async function doctorChecks(o: DoctorOptions, env: NodeJS.ProcessEnv = pr
     checks.push(...plan.checks);
     if (plan.bridge) {
       checks.push(...checkCertificates(plan.bridge.files, plan.bridge.broker.url));
-      checks.push(await checkBroker(plan.bridge.broker, o.timeoutSec * 1000));
+      checks.push(
+        o.noBroker
+          ? { name: 'broker', level: 'skip', detail: `${plan.bridge.broker.url}: not tried (--no-broker)` }
+          : await checkBroker(plan.bridge.broker, o.timeoutSec * 1000),
+      );
       checks.push(checkDisk(plan.bridge.storePath || defaultStorePath(o.robotId, env), plan.bridge.outboxMaxBytes));
     }
-  } else if (o.brokerUrl) {
+  } else if (o.brokerUrl && !o.noBroker) {
     checks.push(
       await checkBroker(
         {

@@ -6,11 +6,12 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startAedes, type AedesBroker } from '../helpers/brokers';
+import { writeProfileParams } from '../helpers/profile-params';
 
 const root = join(__dirname, '..', '..');
 const cli = join(root, 'nodes', 'cli', 'kizuna.ts');
@@ -39,21 +40,14 @@ function kizuna(
 let dir: string;
 let broker: AedesBroker;
 
-/** care.yaml plus a cloud_bridge section for a test robot (unsigned decisions, outbox in the test dir). */
-function paramsFile(name: string, edit: (s: string) => string = (s) => s): string {
-  const care = readFileSync(join(root, 'launch', 'params', 'care.yaml'), 'utf8');
-  const bridge = [
-    'cloud_bridge:',
-    '  ros__parameters:',
-    '    allow_unsigned: true',
-    `    store_path: ${join(dir, `${name}.sqlite`)}`,
-    '    reconnect_min_s: 0.1',
-    '    mqtt_version: 4', // aedes speaks MQTT 3.1.1
-    '',
-  ].join('\n');
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, edit(`${care}\n${bridge}`));
-  return file;
+/** care.yaml with a test robot's cloud_bridge settings (unsigned decisions, outbox in the test dir). */
+function paramsFile(name: string, gate: Record<string, unknown> = {}): string {
+  return writeProfileParams(
+    'care',
+    join(dir, `${name}.yaml`),
+    { store_path: join(dir, `${name}.sqlite`), reconnect_min_s: 0.1, mqtt_version: 4 }, // aedes speaks MQTT 3.1.1
+    (doc) => Object.assign(doc.safety_gate?.ros__parameters ?? {}, gate),
+  );
 }
 
 beforeAll(async () => {
@@ -129,7 +123,7 @@ describe('kizuna launch --dry-run', () => {
   });
 
   it('refuses a parameter the node would refuse, naming node, key and value (exit 1)', async () => {
-    const params = paramsFile('dry-bad', (s) => s.replace('control_rate_hz: 20.0', 'control_rate_hz: -5.0'));
+    const params = paramsFile('dry-bad', { control_rate_hz: -5.0 });
     const r = await kizuna([
       'launch',
       '--profile',
@@ -162,7 +156,7 @@ describe('kizuna launch --dry-run', () => {
   });
 
   it('without --dry-run, a failed check starts nothing and exits 1 with KZ_ERR_LAUNCH_CHECK_FAILED', async () => {
-    const params = paramsFile('run-bad', (s) => s.replace('control_rate_hz: 20.0', 'control_rate_hz: -5.0'));
+    const params = paramsFile('run-bad', { control_rate_hz: -5.0 });
     const r = await kizuna([
       'launch',
       '--profile',

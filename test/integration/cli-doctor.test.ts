@@ -28,6 +28,7 @@ import {
   type AedesBroker,
   type MosquittoBroker,
 } from '../helpers/brokers';
+import { writeProfileParams } from '../helpers/profile-params';
 
 const root = join(__dirname, '..', '..');
 const openssl = spawnSync('sh', ['-c', 'command -v openssl'], { encoding: 'utf8' }).stdout.trim();
@@ -297,11 +298,7 @@ describe('kizuna doctor, the command', () => {
 
   it('prints the table with a fix for each failing check and exits 1', async () => {
     const params = file('doctor.yaml');
-    const care = readFileSync(join(root, 'launch', 'params', 'care.yaml'), 'utf8');
-    writeFileSync(
-      params,
-      `${care}\ncloud_bridge:\n  ros__parameters:\n    allow_unsigned: true\n    mqtt_version: 4\n    store_path: ${file('o.sqlite')}\n`,
-    );
+    writeProfileParams('care', params, { mqtt_version: 4, store_path: file('o.sqlite') });
     const env: NodeJS.ProcessEnv = { ...process.env, AMENT_PREFIX_PATH: '' };
     delete env.ROS_DISTRO;
     const r = await doctor(
@@ -327,6 +324,12 @@ describe('kizuna doctor, the command', () => {
       /FAIL {2}broker +mqtt:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED[^\n]*\n +fix: nothing listens there/,
     );
     expect(r.status).toBe(1);
+    // at boot: the broker is not tried, so an unreachable one fails nothing
+    const params = file('doctor-boot.yaml');
+    writeProfileParams('care', params, { broker_url: `mqtt://127.0.0.1:${port}`, store_path: file('b.sqlite') });
+    const boot = await doctor(['--profile', 'care', '--params', params, '--no-broker'], { ...process.env });
+    expect(boot.stdout).toMatch(/skip {2}broker +mqtt:\/\/127\.0\.0\.1:\d+: not tried \(--no-broker\)/);
+    expect(boot.stdout).not.toMatch(/FAIL {2}broker/);
     const bad = await doctor(['--profile', 'boat'], { ...process.env });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--profile must be one of care, factory, delivery, farm, construction, got 'boat'/);
