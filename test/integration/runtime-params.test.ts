@@ -11,6 +11,7 @@ import type { Publisher, RosNode } from '../../nodes/core/graph/types';
 import { launchNode } from '../../nodes/core/runner';
 import { definition as gateDefinition } from '../../nodes/safety_gate/node';
 import { RUNTIME_SETTABLE } from '../../nodes/safety_gate/params';
+import { definition as perceptionDefinition } from '../../nodes/perception/node';
 import { createLogger } from '../../nodes/core/logging';
 import { Writable } from 'node:stream';
 
@@ -169,5 +170,42 @@ describe('safety_gate parameters at run time (in-process graph, rcl_interfaces s
       .createClient('rcl_interfaces/srv/GetParameterTypes', '/safety_gate/get_parameter_types')
       .call({ names: ['scan_topics', 'people_enabled', 'nope'] });
     expect(Array.from(types.types)).toEqual([PARAMETER_TYPE.string_array, PARAMETER_TYPE.bool, PARAMETER_TYPE.not_set]);
+  });
+});
+
+describe('perception parameters at run time (in-process graph)', () => {
+  it('a new summary rate restarts its timer at once; a battery rule broken between two parameters is refused', async () => {
+    const g = new InProcessGraph({ clock: 'manual', logger: quiet() });
+    try {
+      await launchNode(perceptionDefinition, {
+        into: { graph: g, logger: quiet() },
+        argv: ['--ros-args', '-p', 'rate_hz:=2.0', '-p', 'min_interval_s:=10.0'],
+      });
+      const client = g.createNode('client');
+      let summaries = 0;
+      client.createSubscription('kizuna_msgs/msg/WorldSummary', 'kizuna/world_summary', () => (summaries += 1));
+      const countOver = async (sec: number): Promise<number> => {
+        summaries = 0;
+        for (let i = 0; i < sec * 100; i++) await g.advance(0.01);
+        return summaries;
+      };
+      await countOver(1); // past the first change-triggered summary
+      expect(await countOver(2)).toBe(4); // 2 Hz
+      const set = client.createClient('rcl_interfaces/srv/SetParameters', '/perception/set_parameters');
+      const res = await set.call({
+        parameters: [
+          { name: 'rate_hz', value: toParameterValue('double', 10) },
+          { name: 'battery_critical_fraction', value: toParameterValue('double', 0.9) },
+        ],
+      });
+      expect(res.results[0]).toEqual({ successful: true, reason: '' });
+      expect(res.results[1]?.successful).toBe(false);
+      expect(res.results[1]?.reason).toMatch(/battery_critical_fraction/);
+      expect(await countOver(2)).toBe(20); // 10 Hz
+      const ro = await set.call({ parameters: [{ name: 'odom_topic', value: toParameterValue('string', 'x') }] });
+      expect(ro.results[0]?.reason).toMatch(/'odom_topic' is read-only while the node runs/);
+    } finally {
+      await g.shutdown();
+    }
   });
 });
