@@ -193,5 +193,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       });
     });
     c.removeAllListeners();
+    // A CONNACK refusal of an attempt still in flight may arrive after this: it must not be an unhandled 'error'.
+    c.on('error', () => undefined);
   }
 }
