@@ -27,6 +27,7 @@ type Twist = MessageOf<'geometry_msgs/msg/Twist'>;
 
 let graph: InProcessGraph;
 let probe: RosNode;
+let gateNode: RosNode;
 const out: Twist[] = [];
 let cmd: Publisher<'geometry_msgs/msg/Twist'>;
 let scans: Publisher<'sensor_msgs/msg/LaserScan'>;
@@ -48,7 +49,7 @@ function scan(range: number, stampSec: number): MessageOf<'sensor_msgs/msg/Laser
 
 beforeEach(async () => {
   graph = new InProcessGraph({ clock: 'manual', logger: quiet() });
-  await launchNode(gateDefinition, {
+  ({ node: gateNode } = await launchNode(gateDefinition, {
     into: { graph, logger: quiet() },
     argv: [
       '--ros-args',
@@ -59,7 +60,7 @@ beforeEach(async () => {
       '-p',
       'max_linear_accel_mps2:=10.0',
     ],
-  });
+  }));
   probe = graph.createNode('probe');
   probe.createSubscription('geometry_msgs/msg/Twist', 'cmd_vel', (m) => out.push(m));
   cmd = probe.createPublisher('geometry_msgs/msg/Twist', 'cmd_vel_nav');
@@ -114,6 +115,7 @@ describe('safety_gate parameters at run time (in-process graph, rcl_interfaces s
     expect((await drive(0.9))?.linear.x).toBeCloseTo(0.9, 6);
     expect(await setParams([{ name: 'max_linear_speed_mps', value: 0.4 }])).toEqual([{ successful: true, reason: '' }]);
     expect(await getParam('max_linear_speed_mps')).toBe(0.4);
+    expect(gateNode.getParameter('max_linear_speed_mps')).toBe(0.4); // the node's own view, as on rclnodejs
     expect((await drive(0.9))?.linear.x).toBeCloseTo(0.4, 6);
   });
 

@@ -191,6 +191,8 @@ class InProcessNode implements RosNode {
   private readonly remaps: ReadonlyArray<RemapRule>;
   private readonly overrides: Readonly<Record<string, ParamValue>>;
   private readonly params = new Map<string, ParamValue>();
+  /** The values object declareParameters returned, by parameter name. */
+  private readonly liveParams = new Map<string, Record<string, unknown>>();
   private readonly cleanups: Array<() => void> = [];
   private readonly timers: TimerService;
   private destroyed = false;
@@ -340,13 +342,19 @@ class InProcessNode implements RosNode {
     );
     for (const d of descriptors) {
       const v = (values as Record<string, unknown>)[d.name];
-      if (v !== undefined) this.params.set(d.name, v as ParamValue);
+      if (v !== undefined) {
+        this.params.set(d.name, v as ParamValue);
+        this.liveParams.set(d.name, values as Record<string, unknown>);
+      }
     }
     return values;
   }
 
   getParameter(name: string): ParamValue {
-    const v = this.params.get(name);
+    // read from the object the node holds, so a change made at run time (runtime-params.ts) shows here
+    // as it does through rcl on rclnodejs
+    const live = this.liveParams.get(name);
+    const v = live ? (live[name] as ParamValue | undefined) : this.params.get(name);
     if (v === undefined) {
       throw new KizunaError(
         'KZ_ERR_PARAM_UNDECLARED',
