@@ -9,6 +9,7 @@ import { launchNode } from '../core/runner';
 import { NODES } from '../registry';
 import { runDemo } from './demo';
 import { runContract } from './contract';
+import { runSimCli } from './sim';
 import { LAUNCH_USAGE, runLaunch } from './launch';
 import { DOCTOR_USAGE, runDoctor } from './doctor';
 import { STATUS_USAGE, runStatus } from './status';
@@ -22,6 +23,7 @@ commands:
                                  -r from:=to, -r __node:=name, -r __ns:=/ns, --log-level <level>
   nodes                          list the nodes 'run' can start
   contract --out <dir>           write the MQTT contract: JSON Schema of every payload and an AsyncAPI 3 document
+  sim [--scenario FILE|NAME] [--robots N] [--speed X] ...  run a fleet simulation (sim/README.md); exit 0 when it passes
   launch --profile <p> --robot-id <id> [--params <file>] [--broker <url>] [--compose] [--dry-run]
                                  check the robot's setup, then start and supervise its nodes until Ctrl-C
   doctor [--profile <p>] [--params <file>] [--broker <url>]
@@ -138,6 +140,8 @@ async function main(argv: string[]): Promise<number> {
     case 'contract':
       for (const file of runContract(rest, USAGE)) print(file);
       return 0;
+    case 'sim':
+      return runSimCli(rest, USAGE);
     case 'launch':
       if (rest.includes('--help') || rest.includes('-h')) {
         print(LAUNCH_USAGE);

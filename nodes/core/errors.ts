@@ -52,6 +52,9 @@ export const ERROR_CODES = {
   KZ_ERR_BRIDGE_CONFIG: 'a cloud bridge file (trusted keys, TLS certificate or key, password) is missing or invalid',
   KZ_ERR_CONTRACT_INVALID: 'an outbound MQTT payload does not match the contract (a bug: it is not sent)',
   KZ_ERR_MQTT: 'the MQTT connection failed or was refused (reported; the bridge reconnects with backoff)',
+  // fleet simulation
+  KZ_ERR_SIM_BROKER: 'the fleet simulation cannot start its embedded broker or reach the broker given with --broker',
+  KZ_ERR_SIM_SHARD: 'a fleet simulation shard (worker thread) failed to start or stopped answering',
   // field deployment
   KZ_ERR_LAUNCH_CHECK_FAILED: 'kizuna launch did not start the stack: a check before starting failed',
   KZ_ERR_NODE_EXITED: 'kizuna launch stopped the stack: the safety gate exited, or a node kept exiting',

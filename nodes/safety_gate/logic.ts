@@ -341,8 +341,16 @@ export class SafetyGate {
     } else {
       // Zone factors cap relative to the request (immediately); otherwise only the speed caps apply, so a
       // commanded slow-down follows the deceleration limit.
-      const lin = scale < 1 ? Math.min(linCap, Math.hypot(rx, ry) * scale) : linCap;
-      const ang = scale < 1 ? Math.min(angCap, Math.abs(rw) * scale) : angCap;
+      // The zone factor scales the request itself (all three components, so the curvature stays); it
+      // must not scale the previous output again, or the speed would shrink step after step towards
+      // accel·dt·ratio/(1 − ratio) (a crawl of 2 cm/s found in the fleet simulation).
+      const lin = linCap;
+      const ang = angCap;
+      if (scale < 1) {
+        rx *= scale;
+        ry *= scale;
+        rw *= scale;
+      }
       // Acceleration limits from the last output, then one factor for the whole twist (keeps the path's curvature).
       const tx = ramp(f[LAST]!, rx, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
       const ty = ramp(f[LAST + 1]!, ry, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);

@@ -154,18 +154,20 @@ describe('in-process graph specifics', () => {
     await graph.shutdown();
   });
 
-  it('does not connect endpoints of different types on one topic, and warns', async () => {
-    const { logger, lines } = memoryLogger();
-    const graph = new InProcessGraph({ logger });
+  it('refuses a second type on a topic with KZ_ERR_TYPE_MISMATCH, as Fast DDS does within one process', async () => {
+    const graph = new InProcessGraph();
     const node = graph.createNode('types');
-    const got: unknown[] = [];
-    node.createSubscription('std_msgs/msg/String', 'mixed', (m) => got.push(m));
-    const pub = node.createPublisher('std_msgs/msg/Int32', 'mixed');
-    pub.publish({ data: 5 });
-    await graph.flush();
-    expect(got).toEqual([]);
-    expect(pub.subscriptionCount()).toBe(0);
-    expect(lines.some((l) => l.code === 'KZ_ERR_TYPE_MISMATCH')).toBe(true);
+    node.createSubscription('std_msgs/msg/String', 'mixed', () => undefined);
+    let caught: unknown;
+    try {
+      node.createPublisher('std_msgs/msg/Int32', 'mixed');
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toMatchObject({ code: 'KZ_ERR_TYPE_MISMATCH' });
+    expect((caught as Error).message).toMatch(/already carries another type than std_msgs\/msg\/Int32/);
+    // The refused endpoint left nothing behind: the topic still takes its own type.
+    expect(node.createPublisher('std_msgs/msg/String', 'mixed').subscriptionCount()).toBe(1);
     await graph.shutdown();
   });
 

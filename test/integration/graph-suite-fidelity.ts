@@ -410,6 +410,7 @@ export function graphFidelitySuite(name: string, makeHarness: () => Promise<Grap
         // `<fqn>/set_parameters_atomically` would pass rmw's 247-character topic limit (measured on Jazzy with
         // rclnodejs and rclpy alike). 220 characters in the root namespace is the longest every graph accepts.
         expect(() => h.graph.createNode(`n${seq}`.padEnd(220, 'x'))).not.toThrow();
+        expect(thrown(() => h.graph.createNode(`m${seq}`.padEnd(221, 'x'))).message).toMatch(/rcl allows at most 221/);
         const long = `/${'t'.repeat(247)}`;
         expect(thrown(() => node.createPublisher('std_msgs/msg/String', long)).message).toMatch(/at most 247/);
       });

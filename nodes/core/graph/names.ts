@@ -14,6 +14,11 @@ export const MAX_NODE_NAME_LENGTH = 255;
 export const MAX_TOPIC_NAME_LENGTH = 247;
 /** rmw's longest namespace: the topic limit less 2, so a name still fits under it (RMW_NAMESPACE_MAX_LENGTH). */
 export const MAX_NAMESPACE_LENGTH = MAX_TOPIC_NAME_LENGTH - 2;
+/**
+ * Longest fully qualified node name rcl accepts: rcl creates the node's parameter services with it, and
+ * `<fqn>/set_parameters_atomically` must fit rmw's topic limit (measured on Jazzy with rclpy and rclnodejs).
+ */
+export const MAX_NODE_FQN_LENGTH = MAX_TOPIC_NAME_LENGTH - '/set_parameters_atomically'.length;
 
 /** Throws KZ_ERR_INVALID_NAME unless `name` is a valid node name (no slashes, starts with a letter or `_`, at most 255 characters). */
 export function validateNodeName(name: string): void {
@@ -162,7 +167,8 @@ export function resolveName(
 
 /**
  * Name, absolute namespace and fully qualified name of a node about to be created; throws
- * KZ_ERR_INVALID_NAME for a bad name, namespace or remap rule and KZ_ERR_DUPLICATE_NODE when `taken(fqn)`.
+ * KZ_ERR_INVALID_NAME for a bad name, namespace, remap rule or a fully qualified name too long for rcl, and
+ * KZ_ERR_DUPLICATE_NODE when `taken(fqn)`.
  */
 export function newNodeIdentity(
   name: string,
@@ -174,6 +180,13 @@ export function newNodeIdentity(
   for (const rule of remappings) validateRemapRule(rule);
   const ns = normalizeNamespace(namespace);
   const fqn = fullyQualifiedNodeName(ns, name);
+  if (fqn.length > MAX_NODE_FQN_LENGTH) {
+    throw new KizunaError(
+      'KZ_ERR_INVALID_NAME',
+      `node '${fqn}' is ${fqn.length} characters long; rcl allows at most ${MAX_NODE_FQN_LENGTH}, so that its parameter services (e.g. '<node>/set_parameters_atomically') stay within rmw's ${MAX_TOPIC_NAME_LENGTH}-character limit`,
+      { entity: fqn },
+    );
+  }
   if (taken(fqn)) {
     throw new KizunaError('KZ_ERR_DUPLICATE_NODE', `a node named '${fqn}' already exists in this graph`, { node: fqn });
   }

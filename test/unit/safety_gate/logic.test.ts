@@ -191,6 +191,34 @@ describe('SafetyGate.step', () => {
     expect(run(1, 1)[0]).toBeCloseTo(0.3, 9);
   });
 
+  it('in the slowdown zone drives at the slowdown ratio of a request that turns a little, not at a crawl', () => {
+    // Found in the fleet simulation: the zone factor was applied again to the previous output at every
+    // step whenever the request had some turn in it, so the speed shrank to accel * dt * r / (1 - r).
+    const g = new SafetyGate(
+      { ...params, slowdown_margin_m: 2, slowdown_ratio: 0.4, max_linear_accel_mps2: 0.6, approach_time_s: 0 },
+      0,
+    );
+    const behind = scan(new Array(181).fill(8), {
+      angle_min: -Math.PI,
+      angle_max: Math.PI,
+      angle_increment: Math.PI / 90,
+    });
+    (behind.ranges as number[])[0] = 1.0; // a wall 1 m behind: in the slowdown zone, nowhere near the path
+    let t = 0;
+    let out = g.out;
+    for (let i = 0; i < 100; i++) {
+      t += 0.05;
+      g.onScan(0, behind, t);
+      g.onOdom(twist(0), t);
+      g.onEstop(false, t);
+      g.onCommand('nav', twist(1, 0.05), t);
+      out = g.step(t);
+    }
+    expect(out).toMatchObject({ state: S.STATE_SLOWDOWN, reason: S.REASON_OBSTACLE });
+    expect(out.vx).toBeCloseTo(0.4, 6);
+    expect(out.wz).toBeCloseTo(0.02, 6); // the same factor on the turn: the curvature stays
+  });
+
   it('caps linear and angular speed absolutely while something is in the limit zone', () => {
     const g = new SafetyGate(
       {

@@ -174,7 +174,7 @@ export class TopicBus {
 
   addPublisher(pub: AnyPub): void {
     const t = this.topicOf(pub.topic);
-    this.warnTypeMismatch(t, pub);
+    this.refuseTypeMismatch(t, pub);
     t.pubs.add(pub);
     this.invalidate(t);
     for (const sub of t.subs) if (sub.type === pub.type) this.checkQoS(pub, sub);
@@ -182,7 +182,7 @@ export class TopicBus {
 
   addSubscription(sub: AnySub): void {
     const t = this.topicOf(sub.topic);
-    this.warnTypeMismatch(t, sub);
+    this.refuseTypeMismatch(t, sub);
     t.subs.add(sub);
     this.invalidate(t);
     for (const pub of t.pubs) {
@@ -220,14 +220,20 @@ export class TopicBus {
     if (t.pubs.size === 0 && t.subs.size === 0) this.topics.delete(t.name);
   }
 
-  private warnTypeMismatch(t: Topic, entity: AnyPub | AnySub): void {
+  /**
+   * Refuses an endpoint whose type differs from one already on the topic. An in-process graph is one
+   * process, one DDS participant on a robot, and there Fast DDS refuses a second type on a topic (the
+   * rclnodejs graph reports it as this same error). Across processes a robot only warns.
+   */
+  private refuseTypeMismatch(t: Topic, entity: AnyPub | AnySub): void {
     let other: AnyPub | AnySub | undefined;
     for (const e of t.pubs) if (e.type !== entity.type) other = e;
     for (const e of t.subs) if (e.type !== entity.type) other = e;
     if (other) {
-      entity.logger.warn(
-        `topic '${entity.topic}' already carries ${other.type}; ${entity.type} endpoints will not connect to it`,
-        { code: 'KZ_ERR_TYPE_MISMATCH', topic: entity.topic },
+      throw new KizunaError(
+        'KZ_ERR_TYPE_MISMATCH',
+        `topic '${entity.topic}' already carries another type than ${entity.type} (${other.type}); the middleware refuses a second type on it`,
+        { entity: entity.topic },
       );
     }
   }

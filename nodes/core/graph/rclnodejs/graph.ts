@@ -19,9 +19,6 @@ import type { RclEventNative } from './rmw-events';
 import { rosoutTransport } from './rosout';
 import type winston from 'winston';
 
-/** Longest fully qualified node name rcl accepts: 247 (rmw's limit) − len('/set_parameters_atomically'). */
-export const MAX_NODE_FQN = 247 - '/set_parameters_atomically'.length;
-
 /** The rclnodejs release kizuna is written and type-checked against. */
 export const RCLNODEJS_VERSION = '2.2.0';
 
@@ -164,15 +161,6 @@ class RclnodejsGraph implements RosGraph, NodeHost {
     // node is constructed and then drives the node's clock (and timers) from /clock.
     const rclOptions = new rcl.NodeOptions();
     rclOptions.parameterOverrides = [new rcl.Parameter('use_sim_time', toRclParamType('bool'), useSimTime)];
-    // rcl creates the node's parameter services with it; `<fqn>/set_parameters_atomically` must fit rmw's
-    // 247-character limit, so a longer node name is refused by rcl with a bare Error: say it our way.
-    if (fqn.length > MAX_NODE_FQN) {
-      throw new KizunaError(
-        'KZ_ERR_INVALID_NAME',
-        `node '${fqn}' is ${fqn.length} characters long; rcl allows at most ${MAX_NODE_FQN}, so that its parameter services (e.g. '<node>/set_parameters_atomically') stay within rmw's 247-character limit`,
-        { entity: fqn },
-      );
-    }
     let rclNode: rclnodejs.Node;
     try {
       rclNode = new rcl.Node(name, namespace, this.context, rclOptions);

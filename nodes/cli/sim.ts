@@ -1,0 +1,194 @@
+/**
+ * `kizuna sim`: runs a scenario of the built-in simulation through the real nodes, the real MQTT
+ * bridge and a broker, with the reference planner standing in for the national model. Progress goes
+ * to stderr while it runs; the summary table to stdout; the JSON report and the SVG map to files.
+ * Exit status 0 exactly when the scenario's pass criteria hold.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { KizunaError } from '../core/errors';
+import { PROFILE_NAMES, type ProfileName } from '../core/profiles';
+import { loadScenario } from '../../sim/scenario';
+import { adjustScenario, scenarioLibraryDir } from '../../sim/fleet/scale';
+import { runSim, writeReport, type FleetProgress } from '../../sim/fleet/run';
+import { summaryText } from '../../sim/report/report';
+import type { PlannerMode } from '../../sim/planner/planner';
+
+export const SIM_USAGE = `usage: kizuna sim [--scenario FILE|NAME] [--robots N] [--profile P] [--fleet NAME] [--broker URL]
+                  [--planner reference|scripted|none] [--duration S] [--speed X] [--seed N]
+                  [--report FILE] [--workers N] [--quiet]`;
+
+export interface SimCliOptions {
+  scenario?: string;
+  robots?: number;
+  profile?: ProfileName;
+  fleet?: string;
+  broker?: string;
+  planner?: PlannerMode;
+  durationS?: number;
+  speed?: number;
+  seed?: number;
+  report?: string;
+  workers?: number;
+  quiet?: boolean;
+}
+
+function usage(why: string, usageText: string): KizunaError {
+  return new KizunaError('KZ_ERR_CLI_USAGE', `${why}\n\n${usageText}`);
+}
+
+/** The flags of `kizuna sim`, checked (KZ_ERR_CLI_USAGE naming the flag when one is wrong). */
+export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): SimCliOptions {
+  const o: SimCliOptions = {};
+  const num = (flag: string, v: string | undefined, ok: (n: number) => boolean, what: string): number => {
+    const n = Number(v);
+    if (v === undefined || v.trim() === '' || !Number.isFinite(n) || !ok(n)) {
+      throw usage(`${flag} needs ${what}, got '${v ?? ''}'`, usageText);
+    }
+    return n;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    const v = (): string => {
+      const x = args[++i];
+      if (x === undefined) throw usage(`${flag} needs a value`, usageText);
+      return x;
+    };
+    switch (flag) {
+      case '--scenario':
+        o.scenario = v();
+        break;
+      case '--robots':
+        o.robots = num(flag, args[++i], (n) => Number.isInteger(n) && n >= 1 && n <= 10000, 'an integer in 1..10000');
+        break;
+      case '--profile': {
+        const p = v();
+        if (!(PROFILE_NAMES as readonly string[]).includes(p)) {
+          throw usage(`--profile must be one of ${PROFILE_NAMES.join(', ')}, got '${p}'`, usageText);
+        }
+        o.profile = p as ProfileName;
+        break;
+      }
+      case '--fleet': {
+        const f = v();
+        if (!/^[A-Za-z0-9_-]{1,64}$/.test(f) || f === 'broadcast') {
+          throw usage(`--fleet must be one MQTT topic level (letters, digits, _ and -), got '${f}'`, usageText);
+        }
+        o.fleet = f;
+        break;
+      }
+      case '--broker':
+        o.broker = v();
+        break;
+      case '--planner': {
+        const p = v();
+        if (p !== 'reference' && p !== 'scripted' && p !== 'none') {
+          throw usage(`--planner must be reference, scripted or none, got '${p}'`, usageText);
+        }
+        o.planner = p;
+        break;
+      }
+      case '--duration':
+        o.durationS = num(flag, args[++i], (n) => n > 0 && n <= 86400, 'seconds in (0, 86400]');
+        break;
+      case '--speed':
+        o.speed = num(flag, args[++i], (n) => n >= 0 && n <= 1000, 'a factor in [0, 1000] (0 = as fast as possible)');
+        break;
+      case '--seed':
+        o.seed = num(
+          flag,
+          args[++i],
+          (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff,
+          'an integer in 0..4294967295',
+        );
+        break;
+      case '--report':
+        o.report = v();
+        break;
+      case '--workers':
+        o.workers = num(flag, args[++i], (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'an integer in 1..256');
+        break;
+      case '--quiet':
+        o.quiet = true;
+        break;
+      default:
+        throw usage(`unknown sim option '${flag}'`, usageText);
+    }
+  }
+  return o;
+}
+
+/** A scenario argument as a file: an existing path, else a name in the library (sim/scenarios/NAME.yaml). */
+export function resolveScenario(arg: string): string {
+  if (existsSync(arg)) return arg;
+  const lib = scenarioLibraryDir();
+  const named = lib ? join(lib, `${arg.replace(/\.ya?ml$/, '')}.yaml`) : undefined;
+  if (named && existsSync(named)) return named;
+  return arg; // loadScenario reports the missing file with KZ_ERR_SCENARIO_INVALID
+}
+
+function progressLine(p: FleetProgress): string {
+  return (
+    `sim ${p.t.toFixed(1)}/${p.durationS} s (wall ${p.wallS.toFixed(0)} s)  robots ${p.robots}  ` +
+    `tasks ${p.tasksOk} ok ${p.tasksFailed} failed  decisions ${p.accepted} accepted ${p.rejected} rejected  ` +
+    `stops ${p.stops}  collisions ${p.collisions}  links ${p.linksUp}/${p.robots} up${p.brokerUp ? '' : '  BROKER DOWN'}`
+  );
+}
+
+/** Runs `kizuna sim`; resolves with the exit status (0: pass criteria hold). */
+export async function runSimCli(args: readonly string[], usageText = SIM_USAGE): Promise<number> {
+  const o = parseSimArgs(args, usageText);
+  const name = o.scenario ?? (o.profile && !o.robots ? o.profile : 'fleet');
+  const file = resolveScenario(name);
+  const loaded = loadScenario(file);
+  const scenario = adjustScenario(
+    loaded,
+    {
+      ...(o.robots !== undefined ? { robots: o.robots } : {}),
+      ...(o.profile !== undefined && o.scenario !== undefined ? { profile: o.profile } : {}),
+      ...(o.durationS !== undefined ? { durationS: o.durationS } : {}),
+      ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      ...(o.planner !== undefined ? { plannerMode: o.planner } : {}),
+    },
+    file,
+  );
+  if (scenario.robots.length === 0) throw usage(`scenario ${file} has no robot of profile ${o.profile}`, usageText);
+  const reportFile = resolve(o.report ?? join('sim-results', `${scenario.name}.json`));
+  mkdirSync(dirname(reportFile), { recursive: true });
+  const err = process.stderr;
+  const tty = err.isTTY === true;
+  let n = 0;
+  err.write(
+    `kizuna sim: scenario ${scenario.name} (${file}), ${scenario.robots.length} robot(s), ${scenario.duration_s} s, ` +
+      `planner ${scenario.planner.mode}, speed ${o.speed ?? 1}${o.speed === 0 ? ' (as fast as possible)' : 'x'}, ` +
+      `broker ${o.broker ?? 'embedded (aedes)'}\n`,
+  );
+  // Ctrl-C ends the run early; the report and the map still cover what ran.
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    err.write('\nkizuna sim: stopping early (signal); writing the report of what ran\n');
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const result = await runSim({
+    signal: stop.signal,
+    scenario,
+    source: file,
+    ...(o.broker ? { brokerUrl: o.broker } : {}),
+    ...(o.fleet ? { fleet: o.fleet } : {}),
+    ...(o.speed !== undefined ? { speed: o.speed } : {}),
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    onProgress: (p) => {
+      if (o.quiet) return;
+      if (tty) err.write(`\r\x1b[2K${progressLine(p)}`);
+      else if (n++ % 5 === 0) err.write(`${progressLine(p)}\n`);
+    },
+  });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  if (tty && !o.quiet) err.write('\n');
+  const svg = writeReport(reportFile, result, scenario);
+  process.stdout.write(`${summaryText(result.report)}\n\nreport: ${reportFile}\nmap:    ${svg}\n`);
+  return result.report.pass ? 0 : 1;
+}

@@ -1,0 +1,326 @@
+/**
+ * Runs a scenario end to end: a broker (embedded aedes, or the one given), the reference planner, and
+ * the robots — each a full stack of the real kizuna nodes — split into shards. Sim time advances in
+ * fixed steps; `speed` paces it against the wall clock (0: as fast as the machine goes). Faults happen
+ * at their sim times. After the last step, outboxes get a few wall seconds to drain; then every
+ * metric is collected into the report (sim/report/report.ts) and the pass criteria are checked.
+ */
+import { mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { KizunaError } from '../../nodes/core/errors';
+import { planShards } from '../../nodes/core/graph/inprocess/shards';
+import { DEFAULT_TOPIC_ROOT } from '../../nodes/core/contract';
+import { faultTimeline, type Scenario, type TimedFault } from '../scenario';
+import { Planner, type PlannerMode } from '../planner/planner';
+import { newPlannerKey, trustedKeysJson } from '../planner/decisions';
+import { buildReport, type SimReport } from '../report/report';
+import { renderSvg } from '../report/svg';
+import { EmbeddedBroker } from './broker';
+import type { ShardProgress, ShardReport } from './shard';
+import { startShards, type ShardHandle } from './shards';
+
+export interface SimRunOptions {
+  scenario: Scenario;
+  /** Where the scenario came from (file path or name), for the report. */
+  source: string;
+  /** External broker; default: embedded aedes. */
+  brokerUrl?: string;
+  /** Overrides the scenario's planner mode. */
+  plannerMode?: PlannerMode;
+  /** Fleet name (MQTT topic level). Default `sim`. */
+  fleet?: string;
+  /** Sim seconds per wall second; 0 = as fast as possible. Default 1. */
+  speed?: number;
+  /** Shards (worker threads). Default: 1 for up to 20 robots, else one per core. */
+  workers?: number;
+  /** Progress lines (sim time, tasks, decisions, stops, links); called about once per wall second. */
+  onProgress?: (p: FleetProgress) => void;
+  /** Log level of the nodes. Default `error`. */
+  logLevel?: string;
+  /** [s] wall time allowed for outboxes to drain at the end. Default 10. */
+  drainTimeoutS?: number;
+  /** Ends the run early (e.g. on Ctrl-C); the report then covers the sim time reached. */
+  signal?: AbortSignal;
+}
+
+/** Progress over all shards. */
+export interface FleetProgress extends Omit<ShardProgress, 't'> {
+  t: number;
+  durationS: number;
+  wallS: number;
+  brokerUp: boolean;
+  injected: number;
+}
+
+export interface SimRunResult {
+  report: SimReport;
+  shards: ShardReport[];
+}
+
+function version(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'kizuna' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
+}
+
+/** Host and port of an mqtt:// URL on this machine; anything else is refused (the sim stays on loopback). */
+export function parseBrokerUrl(url: string): { host: string; port: number } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new KizunaError('KZ_ERR_CLI_USAGE', `--broker must be a URL like mqtt://127.0.0.1:1883, got '${url}'`);
+  }
+  if (u.protocol !== 'mqtt:') {
+    throw new KizunaError(
+      'KZ_ERR_CLI_USAGE',
+      `--broker must use mqtt:// (the sim's link proxies speak plain TCP), got '${url}'`,
+    );
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {
+    throw new KizunaError(
+      'KZ_ERR_CLI_USAGE',
+      `--broker must be on this machine (127.0.0.1, ::1 or localhost), got '${host}'`,
+    );
+  }
+  const port = u.port ? Number(u.port) : 1883;
+  return { host: host === 'localhost' ? '127.0.0.1' : host, port };
+}
+
+async function reachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, host);
+    const done = (ok: boolean): void => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(3000, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Default shard count: one shard (every robot sees every other) up to 20 robots, else one per core. */
+export function defaultWorkers(robots: number): number {
+  return robots <= 20 ? 1 : Math.max(1, Math.min(robots, availableParallelism()));
+}
+
+/** Runs the scenario; resolves with the report (pass verdict included). */
+export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
+  const s = o.scenario;
+  const mode = o.plannerMode ?? s.planner.mode;
+  const speed = o.speed ?? 1;
+  const fleet = o.fleet ?? 'sim';
+  const workers = Math.max(1, Math.min(s.robots.length, o.workers ?? defaultWorkers(s.robots.length)));
+  const dir = mkdtempSync(join(tmpdir(), 'kizuna-sim-'));
+  const cpu0 = process.cpuUsage();
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    // Broker
+    let broker: EmbeddedBroker | undefined;
+    let host: string;
+    let port: number;
+    if (o.brokerUrl) {
+      ({ host, port } = parseBrokerUrl(o.brokerUrl));
+      if (!(await reachable(host, port))) {
+        throw new KizunaError('KZ_ERR_SIM_BROKER', `no MQTT broker answers at ${o.brokerUrl}`, { entity: o.brokerUrl });
+      }
+    } else {
+      broker = await EmbeddedBroker.start();
+      cleanups.push(() => broker!.close());
+      host = '127.0.0.1';
+      port = broker.port;
+    }
+    const brokerUrl = o.brokerUrl ?? broker!.url;
+    // aedes 0.51 speaks 3.1.1; an external broker (mosquitto, EMQX, ...) is asked for MQTT 5.
+    const mqttVersion: 4 | 5 = broker ? 4 : 5;
+
+    // Keys: one pair per run; the robots trust its public key.
+    const key = newPlannerKey(`sim-planner-${Date.now().toString(36)}`);
+    const keysFile = join(dir, 'trusted_keys.json');
+    writeFileSync(keysFile, trustedKeysJson(key));
+
+    // Planner first, so that it hears every robot's first event.
+    const owner = new Map<string, ShardHandle>();
+    let simT = 0;
+    const planner = await Planner.start({
+      url: brokerUrl,
+      preferMqtt5: !broker,
+      root: DEFAULT_TOPIC_ROOT,
+      fleet,
+      mode,
+      scenario: s,
+      key,
+      simTime: () => simT,
+      setLink: async (id, up) => {
+        await owner.get(id)?.setLink(id, up);
+      },
+    });
+    cleanups.unshift(() => planner.close());
+
+    // Shards
+    const ids = s.robots.map((r) => r.id);
+    const plan = planShards(ids, workers);
+    const { shards, close: closePool } = await startShards(
+      plan.map((robotIds, shardIndex) => ({
+        shardIndex,
+        scenario: s,
+        robotIds,
+        fleet,
+        brokerHost: host,
+        brokerPort: port,
+        mqttVersion,
+        trustedKeysFile: keysFile,
+        storeDir: join(dir, `stores-${shardIndex}`),
+        logLevel: o.logLevel ?? 'error',
+        recordPeople: true,
+      })),
+    );
+    cleanups.unshift(async () => {
+      await Promise.all(shards.map((sh) => sh.close().catch(() => undefined)));
+      await closePool();
+    });
+    for (const sh of shards) for (const id of sh.robotIds) owner.set(id, sh);
+
+    // The run
+    const faults = faultTimeline(s);
+    let nextFault = 0;
+    const chunk = Math.max(s.dt_s, Math.round(0.1 / s.dt_s) * s.dt_s);
+    const wall0 = performance.now();
+    let lastProgress = -Infinity;
+    let progress: ShardProgress[] = [];
+    const attacks: Array<Promise<void>> = [];
+    const report = (): void => {
+      const sum = (k: keyof ShardProgress): number => progress.reduce((a, p) => a + (p[k] as number), 0);
+      o.onProgress?.({
+        t: simT,
+        durationS: s.duration_s,
+        wallS: (performance.now() - wall0) / 1000,
+        tasksOk: sum('tasksOk'),
+        tasksFailed: sum('tasksFailed'),
+        accepted: sum('accepted'),
+        rejected: sum('rejected'),
+        stops: sum('stops'),
+        linksUp: sum('linksUp'),
+        robots: sum('robots'),
+        collisions: sum('collisions'),
+        brokerUp: broker ? broker.running : true,
+        injected: planner.injections.length,
+      });
+    };
+    while (simT < s.duration_s - 1e-9 && !o.signal?.aborted) {
+      while (nextFault < faults.length && faults[nextFault]!.at_s <= simT + 1e-9) {
+        await applyFault(faults[nextFault++]!, { broker, owner, planner, attacks });
+      }
+      planner.tick(simT);
+      const until = Math.min(s.duration_s, simT + chunk);
+      progress = await Promise.all(shards.map((sh) => sh.step(until)));
+      simT = until;
+      if (speed > 0) {
+        const due = wall0 + (simT / speed) * 1000;
+        const wait = due - performance.now();
+        if (wait > 0) await sleep(wait);
+      } else await new Promise((r) => setImmediate(r));
+      if (performance.now() - lastProgress >= 1000) {
+        lastProgress = performance.now();
+        report();
+      }
+    }
+    report();
+    const wallRun = (performance.now() - wall0) / 1000;
+    await Promise.all(attacks);
+
+    // Drain: let outboxes empty (wall time; sim time stands still).
+    await Promise.all(shards.map((sh) => sh.settle()));
+    const drain0 = performance.now();
+    const limit = (o.drainTimeoutS ?? 10) * 1000;
+    for (;;) {
+      const pend = await Promise.all(shards.map((sh) => sh.pending()));
+      const outbox = pend.reduce((a, p) => a + p.outbox, 0);
+      if (outbox === 0 || performance.now() - drain0 > limit) break;
+      await sleep(100);
+    }
+    // The last events are acknowledged by the broker; give them a moment to reach the planner.
+    await sleep(300);
+    const drainS = (performance.now() - drain0) / 1000;
+    const shardReports = await Promise.all(shards.map((sh) => sh.report()));
+    const cpu = process.cpuUsage(cpu0);
+    const rep = buildReport({
+      scenario: s,
+      source: o.source,
+      version: version(),
+      workers,
+      broker: { kind: broker ? 'embedded' : 'external', url: brokerUrl, mqttVersion },
+      planner: {
+        mode,
+        protocol: planner.protocol,
+        sharedSubscription: planner.sharedSubscription,
+        decisionsSent: planner.decisionsSent,
+        requestsSeen: planner.requestsSeen,
+        requestsAnswered: planner.requestsAnswered,
+      },
+      simTimeS: simT,
+      wallTimeS: wallRun,
+      cpuUserS: cpu.user / 1e6,
+      cpuSystemS: cpu.system / 1e6,
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+      roundTripsMs: planner.roundTripsMs,
+      injections: planner.injections,
+      cloud: [...planner.books.values()].map((b) => ({
+        robotId: b.id,
+        received: b.seqs,
+        duplicates: b.duplicates,
+        eventsByType: b.eventsByType,
+        rejectionsByReason: b.rejectionsByReason,
+      })),
+      shards: shardReports,
+      drainS,
+    });
+    return { report: rep, shards: shardReports };
+  } finally {
+    for (const c of cleanups) await c().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function applyFault(
+  f: TimedFault,
+  ctx: {
+    broker: EmbeddedBroker | undefined;
+    owner: Map<string, ShardHandle>;
+    planner: Planner;
+    attacks: Array<Promise<void>>;
+  },
+): Promise<void> {
+  switch (f.kind) {
+    case 'broker_down':
+      // Only a broker that is ours can be stopped; with --broker the fault is skipped (reported in the log).
+      if (ctx.broker) await ctx.broker.down();
+      return;
+    case 'broker_up':
+      if (ctx.broker) await ctx.broker.up();
+      return;
+    case 'inject_decision':
+      ctx.attacks.push(ctx.planner.inject(f.robot, f.attack).catch(() => undefined));
+      return;
+    default:
+      await ctx.owner.get(f.robot)?.fault(f);
+  }
+}
+
+/** Writes the JSON report to `file` and the SVG map beside it (same name, .svg); returns the map's path. */
+export function writeReport(file: string, result: SimRunResult, scenario: Scenario): string {
+  writeFileSync(file, JSON.stringify(result.report, null, 2) + '\n');
+  const svgFile = file.replace(/\.json$/i, '') + '.svg';
+  writeFileSync(svgFile, renderSvg(scenario, result.shards));
+  return svgFile;
+}

@@ -1,0 +1,29 @@
+/**
+ * A shard in a worker thread: builds a SimShard from its init data and answers the main thread's
+ * commands (step, fault, link, pending, report, close). Loaded by ShardPool (sim/fleet/shards.ts).
+ */
+import { serveShard } from '../../nodes/core/graph/inprocess/shards';
+import type { TimedFault } from '../scenario';
+import { SimShard, type ShardInit } from './shard';
+
+let shard: SimShard | undefined;
+const init = serveShard({
+  start: async () => {
+    shard = await SimShard.create(init as ShardInit);
+    return true;
+  },
+  step: (untilS) => shard!.step(untilS as number),
+  fault: (f) => shard!.fault(f as TimedFault),
+  link: (a) => {
+    const { robotId, up } = a as { robotId: string; up: boolean };
+    return shard!.setLink(robotId, up);
+  },
+  pending: () => shard!.pending(),
+  settle: () => shard!.settle(),
+  report: () => shard!.report(),
+  close: async () => {
+    await shard?.close();
+    shard = undefined;
+    return true;
+  },
+});

@@ -1,0 +1,647 @@
+/**
+ * A shard of a fleet simulation: a share of the scenario's robots, each wholly here, in one World and
+ * one in-process graph. The shard drives its World at the scenario's fixed dt and, after each step,
+ * publishes what a robot's drivers would — `/clock`, and per robot (in its namespace) the lidar scans,
+ * odometry, IMU, battery, e-stop and detected people — then lets the nodes run (graph flush) before
+ * the next step, reading each robot's `cmd_vel` (the safety gate's output) into the World. Each
+ * robot's bridge reaches the broker through its own LinkProxy (link faults cut one robot).
+ *
+ * The same class runs in the main thread (`--workers 1`) or inside a worker thread (shard-worker.ts);
+ * it is driven by plain-data commands either way, and never assumes it is the only shard.
+ */
+import { mkdirSync } from 'node:fs';
+import { InProcessGraph } from '../../nodes/core/graph/inprocess/graph';
+import type { Publisher, RosNode } from '../../nodes/core/graph/types';
+import type { MessageOf } from '../../nodes/core/interfaces';
+import { MESSAGE_CONSTANTS } from '../../nodes/core/interfaces/generated';
+import { createLogger } from '../../nodes/core/logging';
+import { TOPICS } from '../../nodes/core/topics';
+import type { ProfileName } from '../../nodes/core/profiles';
+import { composePose, type Pose } from '../geometry';
+import {
+  batteryStateMessage,
+  clockMessage,
+  commandFromTwist,
+  estopMessage,
+  imuMessage,
+  laserScanMessage,
+  odometryMessage,
+  robotFrames,
+  stampFromSeconds,
+} from '../messages';
+import { applyWorldFault, scenarioWorld, type Scenario, type TimedFault } from '../scenario';
+import { World, type CollisionRecord } from '../world';
+import { LinkProxy } from '../link-proxy';
+import { startRobotStack, type RobotStack } from './robot-stack';
+import { tileOfRobot, tileOfStation } from './scale';
+
+const SS = MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'];
+const DS = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
+const DK = MESSAGE_CONSTANTS['kizuna_msgs/msg/Decision'];
+
+/** Safety states by SafetyState.STATE_* value (index). */
+export const SAFETY_NAMES = ['unknown', 'clear', 'approach', 'slowdown', 'stop', 'estop'] as const;
+/** Decision kinds by Decision.KIND_* value (index). */
+const KIND_NAMES = ['unknown', 'navigate_to', 'dock', 'hold', 'stop', 'resume', 'set_speed_limit', 'perform_task'];
+/** Decisions that move the robot to do work: these count as tasks. */
+const TASK_KINDS = new Set<number>([DK.KIND_NAVIGATE_TO, DK.KIND_DOCK, DK.KIND_TASK]);
+
+/** What a shard is built from (plain data: it crosses into a worker thread). */
+export interface ShardInit {
+  shardIndex: number;
+  scenario: Scenario;
+  robotIds: string[];
+  fleet: string;
+  brokerHost: string;
+  brokerPort: number;
+  mqttVersion: 4 | 5;
+  trustedKeysFile: string;
+  storeDir: string;
+  /** Log level of the nodes (default warn). */
+  logLevel?: string;
+  /** [s] path sample period for the map (default 0.25). */
+  pathPeriodS?: number;
+  /** Record the paths of the people in this shard's World (for the map). */
+  recordPeople?: boolean;
+}
+
+/** A point of a robot's path: sim time, map x, y, safety state index (SAFETY_NAMES). */
+export type PathPoint = [t: number, x: number, y: number, safety: number];
+
+/** Where and why a robot was brought to a stop. */
+export interface StopRecord {
+  t: number;
+  robotId: string;
+  x: number;
+  y: number;
+  /** 'stop' or 'estop'. */
+  state: string;
+  detail: string;
+}
+
+/** What one robot did, as the shard saw it on the robot side (ROS topics and the World). */
+export interface RobotResult {
+  robotId: string;
+  profile: ProfileName;
+  distanceM: number;
+  collisions: number;
+  minClearanceM: number;
+  minClearanceAtS: number;
+  invalidCommands: number;
+  path: PathPoint[];
+  stops: StopRecord[];
+  /** Executive statuses, counted per state name, and decision ids by terminal state. */
+  accepted: number;
+  rejectedByExecutive: Record<string, number>;
+  ended: Record<string, number>;
+  tasksOk: number;
+  tasksFailed: number;
+  /** Decision ids the executive accepted (to check that no injected decision ever was). */
+  acceptedIds: string[];
+  /** From the bridge itself at the end. */
+  bridge: {
+    connected: boolean;
+    lastEventSeq: number;
+    outboxDepth: number;
+    outboxDropped: number;
+    rejectedByReason: Record<string, number>;
+    reconnects: number;
+    forwarded: number;
+  };
+  /** [s] sim time the bridge spent disconnected, and its longest stretch. */
+  linkDownS: number;
+  longestLinkOutageS: number;
+  /** [bytes] through the robot's link proxy. */
+  bytesUp: number;
+  bytesDown: number;
+  finalBattery: number;
+}
+
+/** A shard's result. */
+export interface ShardReport {
+  robots: RobotResult[];
+  collisions: CollisionRecord[];
+  people: Array<{ id: string; path: Array<[number, number]> }>;
+}
+
+/** Progress after a step command. */
+export interface ShardProgress {
+  t: number;
+  tasksOk: number;
+  tasksFailed: number;
+  accepted: number;
+  rejected: number;
+  stops: number;
+  linksUp: number;
+  robots: number;
+  collisions: number;
+}
+
+interface RobotRuntime {
+  id: string;
+  profile: ProfileName;
+  start: Pose;
+  stack: RobotStack;
+  proxy: LinkProxy;
+  pubs: {
+    scans: Map<string, Publisher<'sensor_msgs/msg/LaserScan'>>;
+    odom: Publisher<'nav_msgs/msg/Odometry'>;
+    imu: Publisher<'sensor_msgs/msg/Imu'>;
+    battery: Publisher<'sensor_msgs/msg/BatteryState'>;
+    estop: Publisher<'std_msgs/msg/Bool'>;
+    estopReset: Publisher<'std_msgs/msg/Empty'>;
+    people: Publisher<'geometry_msgs/msg/PoseArray'>;
+  };
+  gyroStd: number;
+  accelStd: number;
+  safety: number;
+  safetyDetail: string;
+  path: PathPoint[];
+  stops: StopRecord[];
+  accepted: number;
+  acceptedIds: string[];
+  rejectedByExecutive: Record<string, number>;
+  ended: Record<string, number>;
+  tasksOk: number;
+  tasksFailed: number;
+  terminal: Set<string>;
+  connected: boolean;
+  downSince: number | undefined;
+  linkDownS: number;
+  longestOutageS: number;
+  resetAt: number | undefined;
+  /** The bridge's latest BridgeStatus. */
+  bridgeStatus: MessageOf<'kizuna_msgs/msg/BridgeStatus'> | undefined;
+}
+
+/** [Hz] e-stop state and people detections are published at this rate. */
+const ESTOP_HZ = 10;
+const PEOPLE_HZ = 10;
+/** [m] people farther than this are not detected. */
+const PEOPLE_RANGE_M = 10;
+/** [s] after an e-stop release, the operator's explicit reset follows this much later. */
+const RESET_DELAY_S = 0.5;
+
+/** One shard: World + graph + the robots' stacks and link proxies. */
+export class SimShard {
+  readonly world: World;
+  readonly graph: InProcessGraph;
+  private readonly driver: RosNode;
+  private readonly clockPub: Publisher<'rosgraph_msgs/msg/Clock'>;
+  private readonly robots: RobotRuntime[] = [];
+  private readonly byId = new Map<string, RobotRuntime>();
+  private readonly people: Array<{ id: string; path: Array<[number, number]> }>;
+  private nextPathT = 0;
+  private nextEstopT = 0;
+  private nextStatusT = 0;
+  private nextPeopleT = 0;
+  private readonly pathPeriod: number;
+  private readonly frames = robotFrames();
+
+  private constructor(
+    readonly init: ShardInit,
+    proxies: LinkProxy[],
+  ) {
+    const s = ownTiles(init.scenario, init.robotIds);
+    const only = new Set(init.robotIds);
+    const w = scenarioWorld(s, only);
+    this.world = new World(w.map, w.robots, w.people, w.options);
+    this.pathPeriod = init.pathPeriodS ?? 0.25;
+    const logger = createLogger({ level: init.logLevel ?? 'warn', json: !process.stderr.isTTY });
+    this.graph = new InProcessGraph({ logger });
+    this.driver = this.graph.createNode(`sim_shard_${init.shardIndex}`);
+    this.clockPub = this.driver.createPublisher('rosgraph_msgs/msg/Clock', '/clock', {
+      history: 'keep_last',
+      depth: 1,
+      reliability: 'best_effort',
+      durability: 'volatile',
+    });
+    this.people = init.recordPeople ? s.people.map((p) => ({ id: p.id, path: [] })) : [];
+    mkdirSync(init.storeDir, { recursive: true });
+    const docks = s.world.stations.filter((st) => st.kind === 'dock');
+    const xs = [...s.world.walls.flatMap((wl) => wl.points.map((p) => p[0])), ...s.robots.map((r) => r.start.x)];
+    const ys = [...s.world.walls.flatMap((wl) => wl.points.map((p) => p[1])), ...s.robots.map((r) => r.start.y)];
+    const fence =
+      xs.length > 0
+        ? (() => {
+            const [x0, x1, y0, y1] = [
+              Math.min(...xs) - 1,
+              Math.max(...xs) + 1,
+              Math.min(...ys) - 1,
+              Math.max(...ys) + 1,
+            ];
+            return [x0, y0, x1, y0, x1, y1, x0, y1];
+          })()
+        : [];
+    const cfgById = new Map(w.robots.map((r) => [r.id, r]));
+    s.robots
+      .filter((r) => only.has(r.id))
+      .forEach((r, i) => {
+        const proxy = proxies[i]!;
+        const dock =
+          docks.find(
+            (d) => d.profiles?.includes(r.profile) && Math.hypot(d.pose.x - r.start.x, d.pose.y - r.start.y) < 0.5,
+          ) ??
+          docks
+            .filter((d) => !d.profiles || d.profiles.includes(r.profile))
+            .sort(
+              (a, b) =>
+                Math.hypot(a.pose.x - r.start.x, a.pose.y - r.start.y) -
+                Math.hypot(b.pose.x - r.start.x, b.pose.y - r.start.y),
+            )[0];
+        const stack = startRobotStack(this.graph, {
+          robotId: r.id,
+          profile: r.profile,
+          fleet: init.fleet,
+          brokerUrl: proxy.url,
+          mqttVersion: init.mqttVersion,
+          trustedKeysFile: init.trustedKeysFile,
+          storeDir: init.storeDir,
+          dockPose: dock?.pose ?? r.start,
+          geofence: fence,
+        });
+        const ns = `/${r.id}`;
+        const cfg = cfgById.get(r.id)!;
+        const sensor = 'sensor_data' as const;
+        const reliable1 = { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 1 } as const;
+        const rt: RobotRuntime = {
+          id: r.id,
+          profile: r.profile,
+          start: r.start,
+          stack,
+          proxy,
+          pubs: {
+            scans: new Map(
+              cfg.lidars.map((l) => [
+                l.topic,
+                this.driver.createPublisher('sensor_msgs/msg/LaserScan', abs(ns, l.topic), sensor),
+              ]),
+            ),
+            odom: this.driver.createPublisher('nav_msgs/msg/Odometry', abs(ns, TOPICS.odom), sensor),
+            imu: this.driver.createPublisher('sensor_msgs/msg/Imu', abs(ns, TOPICS.imu), sensor),
+            battery: this.driver.createPublisher('sensor_msgs/msg/BatteryState', abs(ns, TOPICS.battery), sensor),
+            estop: this.driver.createPublisher('std_msgs/msg/Bool', abs(ns, TOPICS.estop), reliable1),
+            estopReset: this.driver.createPublisher('std_msgs/msg/Empty', abs(ns, TOPICS.estopReset), reliable1),
+            people: this.driver.createPublisher('geometry_msgs/msg/PoseArray', abs(ns, 'people'), sensor),
+          },
+          gyroStd: cfg.noise.gyroStdRadps,
+          accelStd: cfg.noise.accelStdMps2,
+          safety: 0,
+          safetyDetail: '',
+          path: [],
+          stops: [],
+          accepted: 0,
+          acceptedIds: [],
+          rejectedByExecutive: {},
+          ended: {},
+          tasksOk: 0,
+          tasksFailed: 0,
+          terminal: new Set(),
+          connected: false,
+          downSince: 0,
+          linkDownS: 0,
+          longestOutageS: 0,
+          resetAt: undefined,
+          bridgeStatus: undefined,
+        };
+        this.robots.push(rt);
+        this.byId.set(r.id, rt);
+        this.watch(rt, ns);
+      });
+  }
+
+  /** Builds a shard: one link proxy per robot towards the broker, then the World, graph and stacks. */
+  static async create(init: ShardInit): Promise<SimShard> {
+    const proxies: LinkProxy[] = [];
+    for (let i = 0; i < init.robotIds.length; i++) {
+      proxies.push(await LinkProxy.start(init.brokerHost, init.brokerPort));
+    }
+    return new SimShard(init, proxies);
+  }
+
+  private watch(rt: RobotRuntime, ns: string): void {
+    const d = this.driver;
+    d.createSubscription(
+      'geometry_msgs/msg/Twist',
+      abs(ns, TOPICS.cmdVel),
+      (m) => this.world.setCommand(rt.id, commandFromTwist(m)),
+      { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 1 },
+    );
+    d.createSubscription('kizuna_msgs/msg/BridgeStatus', abs(ns, TOPICS.bridgeStatus), (m) => {
+      rt.bridgeStatus = m;
+    });
+    d.createSubscription('kizuna_msgs/msg/SafetyState', abs(ns, TOPICS.safetyState), (m) => {
+      const was = rt.safety;
+      rt.safety = m.state;
+      rt.safetyDetail = m.detail;
+      const stopped = m.state === SS.STATE_STOP || m.state === SS.STATE_ESTOP;
+      const wasStopped = was === SS.STATE_STOP || was === SS.STATE_ESTOP;
+      // A stop counts when the robot was moving into it (not the gate's stop before the first command).
+      if (stopped && !wasStopped && was !== 0) {
+        const snap = this.world.snapshot().find((x) => x.robotId === rt.id)!;
+        if (Math.abs(snap.twist.linear) > 0.02 || m.state === SS.STATE_ESTOP) {
+          rt.stops.push({
+            t: round3(this.world.time),
+            robotId: rt.id,
+            x: round3(snap.pose.x),
+            y: round3(snap.pose.y),
+            state: SAFETY_NAMES[m.state] ?? String(m.state),
+            detail: m.detail.slice(0, 120),
+          });
+        }
+      }
+    });
+    d.createSubscription(
+      'kizuna_msgs/msg/DecisionStatus',
+      abs(ns, TOPICS.decisionStatus),
+      (m) => {
+        if (m.state === DS.STATE_ACCEPTED) {
+          rt.accepted++;
+          rt.acceptedIds.push(m.decision_id);
+        } else if (m.state === DS.STATE_REJECTED) {
+          const why = m.reason_code || 'UNSPECIFIED';
+          rt.rejectedByExecutive[why] = (rt.rejectedByExecutive[why] ?? 0) + 1;
+        } else if (m.state >= DS.STATE_SUCCEEDED && !rt.terminal.has(m.decision_id)) {
+          rt.terminal.add(m.decision_id);
+          const name = ['', '', '', '', 'succeeded', 'failed', 'canceled', 'expired', 'preempted'][m.state] ?? 'other';
+          const key = `${KIND_NAMES[m.kind] ?? 'unknown'}:${name}`;
+          rt.ended[key] = (rt.ended[key] ?? 0) + 1;
+          if (TASK_KINDS.has(m.kind)) {
+            if (m.state === DS.STATE_SUCCEEDED) rt.tasksOk++;
+            else if (m.state === DS.STATE_FAILED || m.state === DS.STATE_EXPIRED) rt.tasksFailed++;
+          }
+        }
+      },
+      { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 50 },
+    );
+  }
+
+  /** Applies a fault that belongs to this shard's robots (world faults and link cuts). */
+  fault(f: TimedFault): void {
+    if (f.kind === 'link_down' || f.kind === 'link_up') {
+      const rt = this.byId.get(f.robot);
+      if (!rt) return;
+      if (f.kind === 'link_down') rt.proxy.cut();
+      else rt.proxy.restore();
+      return;
+    }
+    if ('robot' in f && !this.byId.has(f.robot)) return;
+    applyWorldFault(this.world, f);
+    if (f.kind === 'estop_release') this.byId.get(f.robot)!.resetAt = this.world.time + RESET_DELAY_S;
+  }
+
+  /** Cuts (false) or restores (true) one robot's link; used by the planner's retained-decision attack. */
+  setLink(robotId: string, up: boolean): boolean {
+    const rt = this.byId.get(robotId);
+    if (!rt) return false;
+    if (up) rt.proxy.restore();
+    else rt.proxy.cut();
+    return true;
+  }
+
+  /** Steps the World until sim time `untilS`, running the nodes after every step. */
+  async step(untilS: number): Promise<ShardProgress> {
+    const dt = this.world.options.dtS;
+    while (this.world.time + dt / 2 <= untilS) {
+      const rep = this.world.step();
+      const t = rep.t;
+      this.clockPub.publish(clockMessage(t));
+      for (const r of rep.readings) this.publishReadings(r);
+      if (t + 1e-9 >= this.nextStatusT) {
+        // cloud_bridge publishes BridgeStatus on a wall-clock timer (1 Hz); when sim time runs faster
+        // than the wall clock, nodes on sim time would see it seldom and take the link for down. So
+        // the runner also has each bridge publish it once per sim second (its own publishStatus()).
+        this.nextStatusT += 1;
+        for (const rt of this.robots) rt.stack.bridge.publishStatus();
+      }
+      if (t + 1e-9 >= this.nextEstopT) {
+        this.nextEstopT += 1 / ESTOP_HZ;
+        for (const rt of this.robots) {
+          rt.pubs.estop.publish(estopMessage(this.world.estop(rt.id)));
+          if (rt.resetAt !== undefined && t >= rt.resetAt) {
+            rt.resetAt = undefined;
+            rt.pubs.estopReset.publish({});
+          }
+        }
+      }
+      const snaps = this.world.snapshot();
+      if (t + 1e-9 >= this.nextPeopleT) {
+        this.nextPeopleT += 1 / PEOPLE_HZ;
+        this.publishPeople(snaps, t);
+      }
+      if (t + 1e-9 >= this.nextPathT) {
+        this.nextPathT += this.pathPeriod;
+        snaps.forEach((sn, i) => {
+          const rt = this.robots[i]!;
+          rt.path.push([round3(t), round3(sn.pose.x), round3(sn.pose.y), rt.safety]);
+        });
+        const circles = this.world.peopleCircles();
+        this.people.forEach((p, i) => p.path.push([round3(circles[i]!.x), round3(circles[i]!.y)]));
+      }
+      await this.graph.flush();
+      for (const rt of this.robots) this.trackLink(rt, t);
+    }
+    return this.progress();
+  }
+
+  private trackLink(rt: RobotRuntime, t: number): void {
+    const up = rt.stack.bridge.link.connected;
+    if (up === rt.connected) return;
+    rt.connected = up;
+    if (up && rt.downSince !== undefined) {
+      const d = t - rt.downSince;
+      // The first connection at start-up is not an outage.
+      if (rt.downSince > 0 || rt.stack.bridge.link.connects > 1) {
+        rt.linkDownS += d;
+        rt.longestOutageS = Math.max(rt.longestOutageS, d);
+      }
+      rt.downSince = undefined;
+    } else if (!up) rt.downSince = t;
+  }
+
+  private publishReadings(r: { robotId: string } & Parameters<SimShard['publishOne']>[1]): void {
+    const rt = this.byId.get(r.robotId);
+    if (rt) this.publishOne(rt, r);
+  }
+
+  private publishOne(
+    rt: RobotRuntime,
+    r: {
+      scans?: Array<{ topic: string; frame: string; scan: Parameters<typeof laserScanMessage>[0] }>;
+      odom?: Parameters<typeof odometryMessage>[0];
+      imu?: Parameters<typeof imuMessage>[0];
+      battery?: Parameters<typeof batteryStateMessage>[0];
+    },
+  ): void {
+    for (const s of r.scans ?? []) rt.pubs.scans.get(s.topic)?.publish(laserScanMessage(s.scan, s.frame));
+    if (r.odom) {
+      // The odom frame is placed at the map origin (map → odom is the identity at start), so the
+      // executive's built-in controller and the state sent to the cloud are in map coordinates;
+      // odometry still drifts as the World's odometry noise says.
+      const pose = composePose(rt.start, r.odom.pose);
+      rt.pubs.odom.publish(odometryMessage({ ...r.odom, pose }, this.frames));
+    }
+    if (r.imu) rt.pubs.imu.publish(imuMessage(r.imu, this.frames, rt.gyroStd, rt.accelStd, this.world.options.dtS));
+    if (r.battery) rt.pubs.battery.publish(batteryStateMessage(r.battery, this.frames));
+  }
+
+  private publishPeople(snaps: ReturnType<World['snapshot']>, t: number): void {
+    const circles = this.world.peopleCircles();
+    snaps.forEach((sn, i) => {
+      const rt = this.robots[i]!;
+      const c = Math.cos(sn.pose.yaw);
+      const s = Math.sin(sn.pose.yaw);
+      const poses: MessageOf<'geometry_msgs/msg/PoseArray'>['poses'] = [];
+      for (const p of circles) {
+        const dx = p.x - sn.pose.x;
+        const dy = p.y - sn.pose.y;
+        if (dx * dx + dy * dy > PEOPLE_RANGE_M * PEOPLE_RANGE_M) continue;
+        poses.push({
+          position: { x: c * dx + s * dy, y: -s * dx + c * dy, z: 0 },
+          orientation: { x: 0, y: 0, z: 0, w: 1 },
+        });
+      }
+      rt.pubs.people.publish({ header: { stamp: stampFromSeconds(t), frame_id: this.frames.base }, poses });
+    });
+  }
+
+  /** Totals for the progress line. */
+  progress(): ShardProgress {
+    let tasksOk = 0;
+    let tasksFailed = 0;
+    let accepted = 0;
+    let rejected = 0;
+    let stops = 0;
+    let linksUp = 0;
+    for (const rt of this.robots) {
+      tasksOk += rt.tasksOk;
+      tasksFailed += rt.tasksFailed;
+      accepted += rt.accepted;
+      rejected += Object.values(rt.rejectedByExecutive).reduce((a, b) => a + b, 0);
+      rejected += Number(rt.bridgeStatus?.rejected_count ?? 0n);
+      stops += rt.stops.length;
+      if (rt.stack.bridge.link.connected) linksUp++;
+    }
+    return {
+      t: this.world.time,
+      tasksOk,
+      tasksFailed,
+      accepted,
+      rejected,
+      stops,
+      linksUp,
+      robots: this.robots.length,
+      collisions: this.world.collisions.length,
+    };
+  }
+
+  /** Outbox messages not yet acknowledged, summed over this shard's robots. */
+  pending(): { outbox: number; connected: number } {
+    let outbox = 0;
+    let connected = 0;
+    for (const rt of this.robots) {
+      outbox += rt.stack.bridge.store.depth;
+      if (rt.stack.bridge.link.connected) connected++;
+    }
+    return { outbox, connected };
+  }
+
+  /**
+   * After the last step: each bridge publishes a fresh BridgeStatus and the graph runs what that and
+   * anything still queued cause (events included), so the outboxes hold everything before the drain.
+   */
+  async settle(): Promise<void> {
+    for (const rt of this.robots) rt.stack.bridge.publishStatus();
+    await this.graph.flush();
+  }
+
+  /** Everything this shard measured (call settle() and let the outboxes drain first). */
+  report(): ShardReport {
+    const metrics = new Map(this.world.metrics().map((m) => [m.robotId, m]));
+    const snaps = new Map(this.world.snapshot().map((s) => [s.robotId, s]));
+    const t = this.world.time;
+    return {
+      robots: this.robots.map((rt): RobotResult => {
+        const m = metrics.get(rt.id)!;
+        const b = rt.stack.bridge;
+        const st = rt.bridgeStatus;
+        const rejectedByReason: Record<string, number> = {};
+        st?.reject_reasons.forEach((reason, i) => (rejectedByReason[reason] = Number(st.reject_counts[i] ?? 0n)));
+        const openDown = rt.downSince !== undefined && (rt.downSince > 0 || b.link.connects > 0) ? t - rt.downSince : 0;
+        return {
+          robotId: rt.id,
+          profile: rt.profile,
+          distanceM: round3(m.distanceM),
+          collisions: m.collisions,
+          minClearanceM: round3(m.minClearanceM),
+          minClearanceAtS: round3(m.minClearanceAtS),
+          invalidCommands: m.invalidCommands,
+          path: rt.path,
+          stops: rt.stops,
+          accepted: rt.accepted,
+          acceptedIds: rt.acceptedIds,
+          rejectedByExecutive: rt.rejectedByExecutive,
+          ended: rt.ended,
+          tasksOk: rt.tasksOk,
+          tasksFailed: rt.tasksFailed,
+          bridge: {
+            connected: b.link.connected,
+            lastEventSeq: b.store.lastSeq,
+            outboxDepth: b.store.depth,
+            outboxDropped: Number(st?.outbox_dropped_count ?? 0n),
+            rejectedByReason,
+            reconnects: st?.reconnect_count ?? 0,
+            forwarded: Number(st?.forwarded_count ?? 0n),
+          },
+          linkDownS: round3(rt.linkDownS + openDown),
+          longestLinkOutageS: round3(Math.max(rt.longestOutageS, openDown)),
+          bytesUp: rt.proxy.bytesUp,
+          bytesDown: rt.proxy.bytesDown,
+          finalBattery: round3(snaps.get(rt.id)!.batteryPercentage),
+        };
+      }),
+      collisions: [...this.world.collisions],
+      people: this.people,
+    };
+  }
+
+  /** [bytes] through every proxy of this shard. */
+  bytes(): number {
+    return this.robots.reduce((a, rt) => a + rt.proxy.bytesUp + rt.proxy.bytesDown, 0);
+  }
+
+  /** Stops the bridges (clean shutdown status), the graph and the proxies. */
+  async close(): Promise<void> {
+    await Promise.all(this.robots.map((rt) => rt.stack.bridge.stop().catch(() => undefined)));
+    await this.graph.shutdown();
+    await Promise.all(this.robots.map((rt) => rt.proxy.close()));
+  }
+}
+
+function abs(ns: string, topic: string): string {
+  return topic.startsWith('/') ? topic : `${ns}/${topic}`;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/**
+ * The part of a tiled fleet (`--robots N`, scale.ts) that this shard's robots live in: walls,
+ * obstacles, stations and people of their tiles only, so a shard's World does not carry every other
+ * building. An untiled scenario is all tile 0 and is returned whole.
+ */
+export function ownTiles(s: Scenario, robotIds: readonly string[]): Scenario {
+  const tiles = new Set(robotIds.map(tileOfRobot));
+  const keep = (name: string): boolean => tiles.has(tileOfStation(name));
+  return {
+    ...s,
+    world: {
+      ...s.world,
+      walls: s.world.walls.filter((w) => keep(w.id)),
+      obstacles: s.world.obstacles.filter((o) => keep(o.id)),
+      stations: s.world.stations.filter((st) => keep(st.name)),
+    },
+    people: s.people.filter((p) => keep(p.id)),
+  };
+}

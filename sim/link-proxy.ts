@@ -1,0 +1,123 @@
+/**
+ * A loopback TCP proxy between one robot and the broker: the robot's "Wi-Fi". Cutting it drops that
+ * robot's connection and refuses new ones while the other robots (each behind its own proxy) stay
+ * connected; restoring it lets the robot reconnect. It works the same with the embedded broker and
+ * an external one, counts the bytes each way (the robot's traffic on the wire), and records every
+ * outage. Listens on 127.0.0.1 only.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+/** One period during which the link was cut. */
+export interface LinkOutage {
+  /** [ms] wall clock (Date.now) when it was cut. */
+  fromMs: number;
+  /** [ms] when it was restored; undefined while still cut. */
+  toMs?: number;
+}
+
+/** A per-robot loopback proxy. Create with {@link LinkProxy.start}. */
+export class LinkProxy {
+  /** [bytes] robot → broker. */
+  bytesUp = 0;
+  /** [bytes] broker → robot. */
+  bytesDown = 0;
+  /** Connections accepted from the robot (each reconnect is one). */
+  connections = 0;
+  readonly outages: LinkOutage[] = [];
+  private cutFlag = false;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+    readonly targetHost: string,
+    readonly targetPort: number,
+  ) {}
+
+  /** A proxy on a free 127.0.0.1 port forwarding to `targetHost:targetPort`. */
+  static async start(targetHost: string, targetPort: number): Promise<LinkProxy> {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const port = (server.address() as { port: number }).port;
+    const proxy = new LinkProxy(server, port, targetHost, targetPort);
+    server.on('connection', (client) => proxy.accept(client));
+    return proxy;
+  }
+
+  /** True while the link is up (not cut). */
+  get up(): boolean {
+    return !this.cutFlag;
+  }
+
+  /** `mqtt://127.0.0.1:<port>`: the URL the robot's bridge connects to. */
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  private accept(client: Socket): void {
+    if (this.cutFlag) {
+      client.destroy();
+      return;
+    }
+    this.connections++;
+    const upstream = connect(this.targetPort, this.targetHost);
+    this.sockets.add(client);
+    this.sockets.add(upstream);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+      this.sockets.delete(client);
+      this.sockets.delete(upstream);
+    };
+    client.on('data', (d: Buffer) => {
+      this.bytesUp += d.length;
+      if (!upstream.write(d)) client.pause();
+    });
+    upstream.on('data', (d: Buffer) => {
+      this.bytesDown += d.length;
+      if (!client.write(d)) upstream.pause();
+    });
+    upstream.on('drain', () => client.resume());
+    client.on('drain', () => upstream.resume());
+    client.on('close', end);
+    upstream.on('close', end);
+    client.on('error', end);
+    upstream.on('error', end);
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+  }
+
+  /** Cuts the link: open connections drop at once, new ones are refused until {@link restore}. */
+  cut(nowMs = Date.now()): void {
+    if (this.cutFlag) return;
+    this.cutFlag = true;
+    this.outages.push({ fromMs: nowMs });
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+
+  /** Restores the link: the robot may connect again. */
+  restore(nowMs = Date.now()): void {
+    if (!this.cutFlag) return;
+    this.cutFlag = false;
+    const last = this.outages[this.outages.length - 1];
+    if (last && last.toMs === undefined) last.toMs = nowMs;
+  }
+
+  /** [ms] the longest outage so far (an open one counts up to `nowMs`). */
+  longestOutageMs(nowMs = Date.now()): number {
+    let best = 0;
+    for (const o of this.outages) best = Math.max(best, (o.toMs ?? nowMs) - o.fromMs);
+    return best;
+  }
+
+  /** Closes the proxy and every connection through it. */
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

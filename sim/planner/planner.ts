@@ -1,0 +1,503 @@
+/**
+ * The reference planner: a stand-in for the national model that speaks the bridge contract over MQTT.
+ * It reads every robot's `decision/request`, `state`, `events` and `status` (requests through an MQTT 5
+ * shared subscription when the broker speaks MQTT 5, so several planners could share the load), and
+ * answers with Ed25519-signed decisions:
+ *
+ * - `reference`: simple rules, not intelligence — a speed limit first, then the profile's tasks between
+ *   the scenario's stations, trips to stations (one paused by a hold and resumed, one stopped), docking
+ *   when the battery runs low (then a hold on the dock until charged, and a resume);
+ * - `scripted`: the scenario's decisions at their sim times;
+ * - `none`: no decisions (it still watches, so events can be counted).
+ *
+ * It also injects the forged and malformed decisions of `inject_decision` faults, and keeps the cloud
+ * side's books: events received per robot (by seq, to find losses), rejections by reason, decision
+ * round trips.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import {
+  eventSchema,
+  robotTopics,
+  type DecisionKind,
+  type RobotEvent,
+  type RobotTopics,
+} from '../../nodes/core/contract';
+import type { ProfileName } from '../../nodes/core/profiles';
+import { PROFILE_MAX_SPEED_MPS } from '../../nodes/cloud_bridge/params';
+import type { Scenario } from '../scenario';
+import {
+  buildDecision,
+  dockFor,
+  injectedPayload,
+  navigateFor,
+  newPlannerKey,
+  scriptedKind,
+  sign,
+  taskFor,
+  type Attack,
+  type PlannerKey,
+} from './decisions';
+
+export type PlannerMode = 'reference' | 'scripted' | 'none';
+
+export interface PlannerOptions {
+  url: string;
+  /** Try MQTT 5 first (shared subscription); fall back to 3.1.1 when the broker refuses it. */
+  preferMqtt5: boolean;
+  root: string;
+  fleet: string;
+  mode: PlannerMode;
+  scenario: Scenario;
+  key: PlannerKey;
+  /** [s] current sim time (the planner schedules holds and scripted decisions on it). */
+  simTime: () => number;
+  /** Cuts (false) or restores (true) one robot's link (for the retained-decision attack). */
+  setLink: (robotId: string, up: boolean) => Promise<void>;
+  /** [s] decision lifetime (wall clock). Default 600. */
+  lifetimeS?: number;
+  /** Battery fraction below which a robot is sent to dock. Default 0.3. */
+  lowBattery?: number;
+}
+
+/** An injected decision and what became of it. */
+export interface Injection {
+  atS: number;
+  robotId: string;
+  attack: Attack;
+  decisionId?: string;
+  expectedReason: string;
+  /** The reason the bridge gave, once its decision_rejected event arrived. */
+  rejectedWith?: string;
+}
+
+interface RobotBook {
+  id: string;
+  profile: ProfileName;
+  topics: RobotTopics;
+  seqs: Set<number>;
+  maxSeq: number;
+  duplicates: number;
+  eventsByType: Record<string, number>;
+  rejectionsByReason: Record<string, number>;
+  executiveRejections: Record<string, number>;
+  lastState?: { bat?: number; chg?: boolean; mode?: string; ppl?: number };
+  online: boolean;
+  /** Reference planner: where in its cycle the robot is. */
+  step: number;
+  tasks: number;
+  trips: number;
+  inflight?: { decisionId: string; sentMs: number };
+  docking: boolean;
+  chargingHold?: string;
+  lastPayload?: Buffer;
+  /** Decisions to follow up once they start: hold/resume or stop after some sim seconds. */
+  followUp: Map<string, 'hold' | 'stop'>;
+}
+
+interface Timed {
+  atS: number;
+  robotId: string;
+  kind: DecisionKind;
+  priority: number;
+  then?: 'resume';
+}
+
+const PRIORITY = { task: 100, control: 120, dock: 150 } as const;
+/** [s] sim time after a trip starts before it is held / stopped, and how long a hold lasts. */
+const HOLD_AFTER_S = 2;
+const HOLD_FOR_S = 2;
+const STOP_AFTER_S = 1.5;
+
+/** The cloud stand-in. Create with {@link Planner.start}. */
+export class Planner {
+  readonly books = new Map<string, RobotBook>();
+  readonly injections: Injection[] = [];
+  /** [ms] request `at` → the answering decision's decision_accepted event at the cloud. */
+  readonly roundTripsMs: number[] = [];
+  decisionsSent = 0;
+  requestsSeen = 0;
+  requestsAnswered = 0;
+  protocol: 4 | 5 = 4;
+  sharedSubscription = false;
+  private readonly forger = newPlannerKey('forger');
+  private readonly requestAt = new Map<string, number>();
+  private readonly answerOf = new Map<string, string>();
+  private readonly timed: Timed[] = [];
+  private scriptedNext = 0;
+  private seq = 0;
+  private readonly runTag = Math.random().toString(36).slice(2, 8);
+  private readonly lifetimeS: number;
+  private readonly lowBattery: number;
+
+  private constructor(
+    private readonly client: MqttClient,
+    private readonly o: PlannerOptions,
+  ) {
+    this.lifetimeS = o.lifetimeS ?? 600;
+    this.lowBattery = o.lowBattery ?? 0.3;
+    for (const r of o.scenario.robots) {
+      this.books.set(r.id, {
+        id: r.id,
+        profile: r.profile,
+        topics: robotTopics(o.root, o.fleet, r.id),
+        seqs: new Set(),
+        maxSeq: 0,
+        duplicates: 0,
+        eventsByType: {},
+        rejectionsByReason: {},
+        executiveRejections: {},
+        online: false,
+        step: 0,
+        tasks: 0,
+        trips: 0,
+        docking: false,
+        followUp: new Map(),
+      });
+    }
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+  }
+
+  /** Connects (MQTT 5 when preferred and spoken, else 3.1.1) and subscribes. */
+  static async start(o: PlannerOptions): Promise<Planner> {
+    const clientId = `kizuna-sim-planner-${Math.random().toString(36).slice(2, 10)}`;
+    const connect = (protocolVersion: 4 | 5): Promise<MqttClient> =>
+      new Promise((resolve, reject) => {
+        const c = mqtt.connect(o.url, {
+          protocolVersion,
+          clientId,
+          reconnectPeriod: 250,
+          connectTimeout: 5000,
+          // A persistent session: after a broker restart, events the robots send before the planner is
+          // back are queued for it by the broker, as a real cloud consumer's would be.
+          clean: false,
+          ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
+        });
+        const fail = (err: Error): void => {
+          c.end(true);
+          reject(err);
+        };
+        c.once('connect', () => {
+          c.off('error', fail);
+          resolve(c);
+        });
+        c.once('error', fail);
+      });
+    let client: MqttClient;
+    let protocol: 4 | 5 = 4;
+    if (o.preferMqtt5) {
+      try {
+        client = await connect(5);
+        protocol = 5;
+      } catch {
+        client = await connect(4);
+      }
+    } else client = await connect(4);
+    client.on('error', () => undefined); // reconnects on its own (broker outages are part of the run)
+    const p = new Planner(client, o);
+    p.protocol = protocol;
+    const base = `${o.root}/${o.fleet}`;
+    const requests = `${base}/+/decision/request`;
+    p.sharedSubscription = protocol === 5;
+    await client.subscribeAsync(
+      [
+        `${base}/+/events`,
+        `${base}/+/state`,
+        `${base}/+/status`,
+        p.sharedSubscription ? `$share/kizuna-planner/${requests}` : requests,
+      ],
+      { qos: 1 },
+    );
+    return p;
+  }
+
+  private nextId(robotId: string, what: string): string {
+    return `${what}-${robotId}-${++this.seq}-${this.runTag}`.slice(0, 64);
+  }
+
+  private send(robotId: string, kind: DecisionKind, priority: number, requestId?: string): string | undefined {
+    const b = this.books.get(robotId);
+    if (!b) return undefined;
+    const decisionId = this.nextId(robotId, kind.type === 'perform_task' ? kind.task : kind.type);
+    const d = sign(
+      buildDecision(kind, {
+        decisionId,
+        robotId,
+        nowMs: Date.now(),
+        lifetimeS: this.lifetimeS,
+        priority,
+        ...(requestId ? { requestId } : {}),
+      }),
+      this.o.key,
+    );
+    const payload = Buffer.from(JSON.stringify(d));
+    b.lastPayload = payload;
+    this.client.publish(b.topics.decision, payload, { qos: 1 });
+    this.decisionsSent++;
+    return decisionId;
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    try {
+      const parts = topic.split('/');
+      const robotId = parts[parts.length - (topic.endsWith('/decision/request') ? 3 : 2)]!;
+      const b = this.books.get(robotId);
+      if (!b) return;
+      if (topic.endsWith('/events')) this.onEvent(b, payload);
+      else if (topic.endsWith('/state')) {
+        const s = JSON.parse(payload.toString('utf8')) as RobotBook['lastState'];
+        b.lastState = s;
+        this.onState(b);
+      } else if (topic.endsWith('/status')) {
+        const s = JSON.parse(payload.toString('utf8')) as { status?: string };
+        b.online = s.status === 'online';
+      } else if (topic.endsWith('/decision/request')) this.onRequest(b, payload);
+    } catch {
+      // A payload the planner cannot read is the robot's bug to report, not a reason to stop the run.
+    }
+  }
+
+  private onEvent(b: RobotBook, payload: Buffer): void {
+    const parsed = eventSchema.safeParse(JSON.parse(payload.toString('utf8')));
+    if (!parsed.success) return;
+    const ev: RobotEvent = parsed.data;
+    if (b.seqs.has(ev.seq)) {
+      b.duplicates++;
+      return;
+    }
+    b.seqs.add(ev.seq);
+    b.maxSeq = Math.max(b.maxSeq, ev.seq);
+    b.eventsByType[ev.type] = (b.eventsByType[ev.type] ?? 0) + 1;
+    if (ev.type === 'decision_rejected') {
+      if (ev.by === 'bridge') {
+        b.rejectionsByReason[ev.reason] = (b.rejectionsByReason[ev.reason] ?? 0) + 1;
+        this.matchInjection(b.id, ev.reason, ev.decisionId);
+      } else b.executiveRejections[ev.reason] = (b.executiveRejections[ev.reason] ?? 0) + 1;
+      if (ev.decisionId && b.inflight?.decisionId === ev.decisionId) b.inflight = undefined;
+      return;
+    }
+    if (ev.type === 'rejections_summary') {
+      for (const [reason, n] of Object.entries(ev.counts)) {
+        b.rejectionsByReason[reason] = (b.rejectionsByReason[reason] ?? 0) + (n ?? 0);
+      }
+      return;
+    }
+    if (ev.type === 'decision_accepted') {
+      const req = this.answerOf.get(ev.decisionId);
+      if (req !== undefined) {
+        const at = this.requestAt.get(req);
+        if (at !== undefined) this.roundTripsMs.push(Date.now() - at);
+        this.answerOf.delete(ev.decisionId);
+        this.requestAt.delete(req);
+      }
+      if (b.inflight?.decisionId === ev.decisionId) b.inflight = undefined;
+      return;
+    }
+    if (ev.type === 'decision_started' && this.o.mode === 'reference') {
+      const f = b.followUp.get(ev.decisionId);
+      if (f) {
+        b.followUp.delete(ev.decisionId);
+        const now = this.o.simTime();
+        if (f === 'hold') {
+          this.timed.push({
+            atS: now + HOLD_AFTER_S,
+            robotId: b.id,
+            kind: { type: 'hold' },
+            priority: PRIORITY.control,
+            then: 'resume',
+          });
+        } else
+          this.timed.push({
+            atS: now + STOP_AFTER_S,
+            robotId: b.id,
+            kind: { type: 'stop' },
+            priority: PRIORITY.control,
+          });
+      }
+    }
+  }
+
+  private matchInjection(robotId: string, reason: string, decisionId?: string): void {
+    const open = this.injections.filter((i) => i.robotId === robotId && i.rejectedWith === undefined);
+    // By decision id when the rejection names one; else (unparsable or retained payloads, which the
+    // bridge refuses before reading an id) the earliest open injection expecting that reason.
+    const hit =
+      (decisionId !== undefined ? open.find((i) => i.decisionId === decisionId) : undefined) ??
+      open.find((i) => i.expectedReason === reason);
+    if (hit) hit.rejectedWith = reason;
+  }
+
+  /** Reference planner: low battery sends a robot to its dock; a charged robot on its dock hold is resumed. */
+  private onState(b: RobotBook): void {
+    if (this.o.mode !== 'reference') return;
+    const s = b.lastState;
+    if (!s || s.bat === undefined) return;
+    if (!b.docking && !b.chargingHold && s.bat < this.lowBattery && !s.chg) {
+      const robot = this.o.scenario.robots.find((r) => r.id === b.id)!;
+      const dock = dockFor(this.o.scenario, b.profile, robot.start);
+      if (!dock) return;
+      b.docking = true;
+      const id = this.send(b.id, { type: 'dock', approach: { ...dock.pose } }, PRIORITY.dock);
+      if (id) b.inflight = { decisionId: id, sentMs: Date.now() };
+    } else if (b.chargingHold && s.bat >= 0.9) {
+      b.chargingHold = undefined;
+      this.send(b.id, { type: 'resume' }, PRIORITY.dock);
+    }
+  }
+
+  private onRequest(b: RobotBook, payload: Buffer): void {
+    const req = JSON.parse(payload.toString('utf8')) as { requestId: string; at: number; reason: string };
+    this.requestsSeen++;
+    if (this.o.mode !== 'reference') return;
+    // A robot reporting its fallback may still be busy: answer it only when its state says idle.
+    if (req.reason === 'node_asked' && b.lastState?.mode !== 'idle') return;
+    // One answer at a time: while a decision is on its way, an idle robot's repeated asks wait.
+    if (b.inflight && Date.now() - b.inflight.sentMs < 5000) return;
+    const kind = this.nextFor(b);
+    if (!kind) return;
+    const decisionId = this.send(b.id, kind.kind, kind.priority, req.requestId);
+    if (!decisionId) return;
+    this.requestsAnswered++;
+    b.inflight = { decisionId, sentMs: Date.now() };
+    this.requestAt.set(req.requestId, req.at);
+    this.answerOf.set(decisionId, req.requestId);
+    if (kind.followUp) b.followUp.set(decisionId, kind.followUp);
+  }
+
+  /** The reference planner's next decision for an idle robot. */
+  private nextFor(b: RobotBook): { kind: DecisionKind; priority: number; followUp?: 'hold' | 'stop' } | undefined {
+    const s = this.o.scenario;
+    // After docking: stay on the dock (a hold) until charged; onState resumes.
+    if (b.docking) {
+      b.docking = false;
+      if (b.lastState?.chg) {
+        b.chargingHold = 'hold';
+        return { kind: { type: 'hold' }, priority: PRIORITY.dock };
+      }
+    }
+    const step = b.step++;
+    if (step === 0) {
+      return {
+        kind: { type: 'set_speed_limit', speedLimit: round2(PROFILE_MAX_SPEED_MPS[b.profile] * 0.8) },
+        priority: PRIORITY.control,
+      };
+    }
+    // Cycle: task, trip (held and resumed), task, trip (stopped).
+    const phase = (step - 1) % 4;
+    if (phase === 0 || phase === 2) {
+      const task = taskFor(s, b.profile, b.id, b.tasks++, (b.lastState?.ppl ?? 0) > 0);
+      if (task) return { kind: task, priority: PRIORITY.task };
+    }
+    const trip = navigateFor(s, b.profile, b.trips++, b.id);
+    if (!trip) return undefined;
+    return { kind: trip, priority: PRIORITY.task, followUp: phase === 3 ? 'stop' : 'hold' };
+  }
+
+  /** Runs what is due at sim time `t`: scripted decisions, holds, resumes and stops. */
+  tick(t: number): void {
+    if (this.o.mode === 'scripted') {
+      const ds = this.o.scenario.planner.decisions ?? [];
+      while (this.scriptedNext < ds.length && ds[this.scriptedNext]!.at_s <= t + 1e-9) {
+        const d = ds[this.scriptedNext++]!;
+        this.send(d.robot, scriptedKind(this.o.scenario, d), PRIORITY.task);
+      }
+    }
+    for (let i = 0; i < this.timed.length;) {
+      const x = this.timed[i]!;
+      if (x.atS > t) {
+        i++;
+        continue;
+      }
+      this.timed.splice(i, 1);
+      this.send(x.robotId, x.kind, x.priority);
+      if (x.then === 'resume') {
+        this.timed.push({ atS: t + HOLD_FOR_S, robotId: x.robotId, kind: { type: 'resume' }, priority: x.priority });
+      }
+    }
+  }
+
+  /** Publishes a forged or malformed decision to `robotId` (the inject_decision fault). */
+  async inject(robotId: string, attack: Attack): Promise<void> {
+    const b = this.books.get(robotId);
+    if (!b) return;
+    const robot = this.o.scenario.robots.find((r) => r.id === robotId)!;
+    const other = this.o.scenario.robots.find((r) => r.id !== robotId)?.id ?? `not-${robotId}`.slice(0, 64);
+    let replayOf = b.lastPayload;
+    if (attack === 'replayed' && !replayOf) {
+      // Nothing was delivered yet: deliver a harmless one first, so there is something to replay.
+      this.send(robotId, { type: 'set_speed_limit', speedLimit: round2(PROFILE_MAX_SPEED_MPS[b.profile]) }, 0);
+      replayOf = b.lastPayload;
+      await sleep(300);
+    }
+    const inj = injectedPayload(attack, {
+      robotId,
+      profile: b.profile,
+      decisionId: this.nextId(robotId, `forged-${attack}`),
+      nowMs: Date.now(),
+      key: this.o.key,
+      forger: this.forger,
+      target: { x: robot.start.x, y: robot.start.y, yaw: 0 },
+      ...(replayOf ? { replayOf } : {}),
+      otherRobot: other,
+    });
+    const rec: Injection = {
+      atS: this.o.simTime(),
+      robotId,
+      attack,
+      expectedReason: inj.expectedReason,
+      ...(inj.decisionId !== undefined ? { decisionId: inj.decisionId } : {}),
+    };
+    this.injections.push(rec);
+    if (attack === 'not_allowed_in_broadcast') {
+      // Fleet-wide: every robot of the fleet refuses it, each with the same reason.
+      await this.client.publishAsync(b.topics.broadcastDecision, inj.payload, { qos: 1 });
+      return;
+    }
+    if (attack !== 'retained') {
+      await this.client.publishAsync(b.topics.decision, inj.payload, { qos: 1 });
+      return;
+    }
+    // A retained decision reaches a robot when it (re)subscribes: cut its link, leave the decision
+    // retained on its topic, restore the link; once the robot has seen it, clear it (link cut again
+    // meanwhile, so the clearing message itself never reaches the robot).
+    await this.o.setLink(robotId, false);
+    await this.client.publishAsync(b.topics.decision, inj.payload, { qos: 1, retain: true });
+    await this.o.setLink(robotId, true);
+    const deadline = Date.now() + 10_000;
+    while (rec.rejectedWith === undefined && Date.now() < deadline) await sleep(50);
+    await this.o.setLink(robotId, false);
+    await this.client.publishAsync(b.topics.decision, Buffer.alloc(0), { qos: 1, retain: true });
+    await this.o.setLink(robotId, true);
+  }
+
+  /** Events received for `robotId` (unique seqs). */
+  received(robotId: string): Set<number> {
+    return this.books.get(robotId)?.seqs ?? new Set();
+  }
+
+  /** Disconnects and removes its persistent session from the broker (a clean reconnect under the same id). */
+  async close(): Promise<void> {
+    await this.client.endAsync(true).catch(() => undefined);
+    const opts = this.client.options;
+    await new Promise<void>((resolve) => {
+      const c = mqtt.connect(this.o.url, {
+        clientId: opts.clientId!,
+        protocolVersion: this.protocol,
+        clean: true,
+        reconnectPeriod: 0,
+        connectTimeout: 2000,
+      });
+      const done = (): void => void c.endAsync(true).then(resolve, resolve);
+      c.once('connect', done);
+      c.once('error', done);
+      c.once('close', done);
+    });
+  }
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

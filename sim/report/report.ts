@@ -1,0 +1,315 @@
+/**
+ * The report of a `kizuna sim` run: every metric (sim/README.md, "The report"), the pass verdict of
+ * the scenario's criteria, and the summary table printed at the end. Pure: the runner hands in what
+ * the shards and the planner measured.
+ */
+import { evaluatePass, type CriterionResult, type Scenario } from '../scenario';
+import type { CollisionRecord } from '../world';
+import type { RobotResult, ShardReport, StopRecord } from '../fleet/shard';
+import type { Injection } from '../planner/planner';
+
+/** What the cloud side (the planner) saw of one robot. */
+export interface CloudBook {
+  robotId: string;
+  received: ReadonlySet<number>;
+  duplicates: number;
+  eventsByType: Record<string, number>;
+  rejectionsByReason: Record<string, number>;
+}
+
+/** What the runner measured around the run. */
+export interface RunFacts {
+  scenario: Scenario;
+  source: string;
+  version: string;
+  workers: number;
+  broker: { kind: 'embedded' | 'external'; url: string; mqttVersion: 4 | 5 };
+  planner: {
+    mode: string;
+    protocol: 4 | 5;
+    sharedSubscription: boolean;
+    decisionsSent: number;
+    requestsSeen: number;
+    requestsAnswered: number;
+  };
+  simTimeS: number;
+  wallTimeS: number;
+  cpuUserS: number;
+  cpuSystemS: number;
+  peakRssMB: number;
+  roundTripsMs: number[];
+  injections: Injection[];
+  cloud: CloudBook[];
+  shards: ShardReport[];
+  /** [s] wall time spent after the last step letting outboxes drain. */
+  drainS: number;
+}
+
+export interface SimReport {
+  kizuna: string;
+  scenario: string;
+  source: string;
+  description?: string;
+  seed: number;
+  dtS: number;
+  robots: number;
+  workers: number;
+  broker: RunFacts['broker'];
+  planner: RunFacts['planner'];
+  pass: boolean;
+  criteria: CriterionResult[];
+  metrics: {
+    collisions: number;
+    minClearanceM: number;
+    distanceM: number;
+    tasksOk: number;
+    tasksFailed: number;
+    safetyStops: number;
+    decisions: {
+      sent: number;
+      accepted: number;
+      rejectedByBridge: Record<string, number>;
+      rejectedByExecutive: Record<string, number>;
+      ended: Record<string, number>;
+    };
+    injected: { total: number; rejected: number; rejectedAsExpected: number; acceptedByRobot: number };
+    events: {
+      sent: number;
+      received: number;
+      lost: number;
+      duplicates: number;
+      pendingAtEnd: number;
+      droppedFromOutbox: number;
+    };
+    link: { longestOutageS: number; totalOutageS: number };
+    decisionRoundTripMs: { count: number; p50?: number; p99?: number; max?: number };
+    wire: { bytes: number; bytesPerRobotPerSimS: number; bytesPerRobotPerWallS: number };
+    simTimeS: number;
+    wallTimeS: number;
+    realTimeFactor: number;
+    cpuTimeS: number;
+    cpuUserS: number;
+    cpuSystemS: number;
+    peakRssMB: number;
+    drainS: number;
+  };
+  perRobot: Array<Omit<RobotResult, 'path' | 'stops' | 'acceptedIds'> & { eventsReceived: number; eventsLost: number }>;
+  injections: Injection[];
+  collisions: CollisionRecord[];
+  stops: StopRecord[];
+}
+
+/** The `q`-quantile (0..1) of `xs` by nearest rank, undefined for none. */
+export function quantile(xs: readonly number[], q: number): number | undefined {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}
+
+function add(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+const r3 = (x: number): number => Math.round(x * 1000) / 1000;
+
+/** Builds the report from what the run measured, with the pass verdict. */
+export function buildReport(f: RunFacts): SimReport {
+  const robots = f.shards.flatMap((s) => s.robots);
+  const cloud = new Map(f.cloud.map((c) => [c.robotId, c]));
+  const collisions = f.shards.flatMap((s) => s.collisions).sort((a, b) => a.t - b.t);
+  const stops = robots.flatMap((r) => r.stops).sort((a, b) => a.t - b.t);
+  const rejectedByBridge: Record<string, number> = {};
+  const rejectedByExecutive: Record<string, number> = {};
+  const ended: Record<string, number> = {};
+  let sent = 0;
+  let received = 0;
+  let lost = 0;
+  let duplicates = 0;
+  let pending = 0;
+  let dropped = 0;
+  let bytes = 0;
+  const perRobot: SimReport['perRobot'] = robots.map((r) => {
+    add(rejectedByBridge, r.bridge.rejectedByReason);
+    add(rejectedByExecutive, r.rejectedByExecutive);
+    add(ended, r.ended);
+    const c = cloud.get(r.robotId);
+    const got = c ? [...c.received].filter((s) => s >= 1 && s <= r.bridge.lastEventSeq).length : 0;
+    const robotLost = r.bridge.lastEventSeq - got;
+    sent += r.bridge.lastEventSeq;
+    received += got;
+    lost += robotLost;
+    duplicates += c?.duplicates ?? 0;
+    pending += r.bridge.outboxDepth;
+    dropped += r.bridge.outboxDropped;
+    bytes += r.bytesUp + r.bytesDown;
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    const { path, stops: _s, acceptedIds, ...rest } = r;
+    return { ...rest, eventsReceived: got, eventsLost: robotLost };
+  });
+  const accepted = new Set(robots.flatMap((r) => r.acceptedIds));
+  const inj = f.injections;
+  const injected = {
+    total: inj.length,
+    rejected: inj.filter((i) => i.rejectedWith !== undefined).length,
+    rejectedAsExpected: inj.filter((i) => i.rejectedWith === i.expectedReason).length,
+    acceptedByRobot: inj.filter(
+      (i) => i.decisionId !== undefined && i.attack !== 'replayed' && accepted.has(i.decisionId),
+    ).length,
+  };
+  const tasksOk = robots.reduce((a, r) => a + r.tasksOk, 0);
+  const tasksFailed = robots.reduce((a, r) => a + r.tasksFailed, 0);
+  const distanceM = robots.reduce((a, r) => a + r.distanceM, 0);
+  const minClearanceM = robots.reduce((a, r) => Math.min(a, r.minClearanceM), Infinity);
+  const n = Math.max(1, robots.length);
+  const criteria = evaluatePass(f.scenario.pass, {
+    collisions: collisions.length,
+    minClearanceM: Number.isFinite(minClearanceM) ? minClearanceM : undefined,
+    tasksCompleted: tasksOk,
+    tasksFailed,
+    eventsLost: lost,
+    injectedDecisions: injected.total,
+    injectedRejected: Math.min(injected.rejectedAsExpected, injected.total - injected.acceptedByRobot),
+    distanceM: r3(distanceM),
+  });
+  return {
+    kizuna: f.version,
+    scenario: f.scenario.name,
+    source: f.source,
+    ...(f.scenario.description ? { description: f.scenario.description } : {}),
+    seed: f.scenario.seed,
+    dtS: f.scenario.dt_s,
+    robots: robots.length,
+    workers: f.workers,
+    broker: f.broker,
+    planner: f.planner,
+    pass: criteria.every((c) => c.pass),
+    criteria,
+    metrics: {
+      collisions: collisions.length,
+      minClearanceM: Number.isFinite(minClearanceM) ? minClearanceM : 0,
+      distanceM: r3(distanceM),
+      tasksOk,
+      tasksFailed,
+      safetyStops: stops.length,
+      decisions: {
+        sent: f.planner.decisionsSent,
+        accepted: robots.reduce((a, r) => a + r.accepted, 0),
+        rejectedByBridge,
+        rejectedByExecutive,
+        ended,
+      },
+      injected,
+      events: { sent, received, lost, duplicates, pendingAtEnd: pending, droppedFromOutbox: dropped },
+      link: {
+        longestOutageS: robots.reduce((a, r) => Math.max(a, r.longestLinkOutageS), 0),
+        totalOutageS: r3(robots.reduce((a, r) => a + r.linkDownS, 0)),
+      },
+      decisionRoundTripMs: {
+        count: f.roundTripsMs.length,
+        ...(f.roundTripsMs.length
+          ? {
+              p50: quantile(f.roundTripsMs, 0.5)!,
+              p99: quantile(f.roundTripsMs, 0.99)!,
+              max: Math.max(...f.roundTripsMs),
+            }
+          : {}),
+      },
+      wire: {
+        bytes,
+        bytesPerRobotPerSimS: Math.round(bytes / n / Math.max(1e-9, f.simTimeS)),
+        bytesPerRobotPerWallS: Math.round(bytes / n / Math.max(1e-9, f.wallTimeS)),
+      },
+      simTimeS: r3(f.simTimeS),
+      wallTimeS: r3(f.wallTimeS),
+      realTimeFactor: r3(f.simTimeS / Math.max(1e-9, f.wallTimeS)),
+      cpuTimeS: r3(f.cpuUserS + f.cpuSystemS),
+      cpuUserS: r3(f.cpuUserS),
+      cpuSystemS: r3(f.cpuSystemS),
+      peakRssMB: Math.round(f.peakRssMB),
+      drainS: r3(f.drainS),
+    },
+    perRobot,
+    injections: inj,
+    collisions,
+    stops,
+  };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
+    .join('\n');
+}
+
+const fmtCounts = (o: Record<string, number>): string =>
+  Object.entries(o)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ') || 'none';
+
+/** The summary printed at the end of a run (plain text, one table per robot and the totals). */
+export function summaryText(r: SimReport): string {
+  const m = r.metrics;
+  const perRobot = table([
+    [
+      'robot',
+      'profile',
+      'dist m',
+      'tasks ok',
+      'failed',
+      'stops',
+      'collisions',
+      'min clear m',
+      'events',
+      'lost',
+      'link down s',
+      'battery',
+    ],
+    ...r.perRobot.map((p) => [
+      p.robotId,
+      p.profile,
+      p.distanceM.toFixed(1),
+      String(p.tasksOk),
+      String(p.tasksFailed),
+      String(r.stops.filter((s) => s.robotId === p.robotId).length),
+      String(p.collisions),
+      p.minClearanceM.toFixed(2),
+      `${p.eventsReceived}/${p.bridge.lastEventSeq}`,
+      String(p.eventsLost),
+      p.linkDownS.toFixed(1),
+      `${Math.round(p.finalBattery * 100)} %`,
+    ]),
+  ]);
+  const rt = m.decisionRoundTripMs;
+  const lines = [
+    `scenario ${r.scenario}: ${r.robots} robot(s), ${m.simTimeS} s sim in ${m.wallTimeS} s wall (${m.realTimeFactor}x real time), ${r.workers} shard(s)`,
+    '',
+    perRobot,
+    '',
+    table([
+      ['metric', 'value'],
+      ['collisions', String(m.collisions)],
+      ['minimum clearance', `${m.minClearanceM.toFixed(3)} m`],
+      ['distance travelled', `${m.distanceM.toFixed(1)} m`],
+      ['tasks ok / failed', `${m.tasksOk} / ${m.tasksFailed}`],
+      ['safety stops', String(m.safetyStops)],
+      ['decisions sent / accepted', `${m.decisions.sent} / ${m.decisions.accepted}`],
+      ['rejected by the bridge', fmtCounts(m.decisions.rejectedByBridge)],
+      ['rejected by the executive', fmtCounts(m.decisions.rejectedByExecutive)],
+      ['injected / rejected as expected', `${m.injected.total} / ${m.injected.rejectedAsExpected}`],
+      ['events sent / received / lost', `${m.events.sent} / ${m.events.received} / ${m.events.lost}`],
+      ['longest link outage', `${m.link.longestOutageS.toFixed(1)} s`],
+      ['decision round trip p50 / p99', rt.count ? `${rt.p50} / ${rt.p99} ms (${rt.count})` : 'none measured'],
+      ['wire bytes per robot per sim s', String(m.wire.bytesPerRobotPerSimS)],
+      ['CPU time', `${m.cpuTimeS.toFixed(1)} s`],
+      ['peak RSS', `${m.peakRssMB} MB`],
+    ]),
+    '',
+    ...(r.criteria.length === 0
+      ? ['no pass criteria in the scenario']
+      : r.criteria.map((c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.criterion}: ${c.actual} (expected ${c.expected})`)),
+    r.pass ? 'result: PASS' : 'result: FAIL',
+  ];
+  return lines.join('\n');
+}
