@@ -9,6 +9,9 @@ import { NODES } from '../registry';
 import { runDemo } from './demo';
 import { runContract } from './contract';
 import { runSimCli } from './sim';
+import { LAUNCH_USAGE, runLaunch } from './launch';
+import { DOCTOR_USAGE, runDoctor } from './doctor';
+import { STATUS_USAGE, runStatus } from './status';
 
 const USAGE = `usage: kizuna <command> [options]
 
@@ -20,6 +23,13 @@ commands:
   nodes                          list the nodes 'run' can start
   contract --out <dir>           write the MQTT contract: JSON Schema of every payload and an AsyncAPI 3 document
   sim [--scenario FILE|NAME] [--robots N] [--speed X] ...  run a fleet simulation (sim/README.md); exit 0 when it passes
+  launch --profile <p> --robot-id <id> [--params <file>] [--broker <url>] [--compose] [--dry-run]
+                                 check the robot's setup, then start and supervise its nodes until Ctrl-C
+  doctor [--profile <p>] [--params <file>] [--broker <url>]
+                                 check this robot's setup: pass / warn / fail with the fix for each
+  status [--broker <url>] [--robot-id <id>] [--watch]
+                                 what a robot reports over MQTT: link, safety, decision, backlog, errors
+  <command> --help               the options of launch, doctor and status
   --help, --version
 
 exit status:
@@ -120,6 +130,24 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'sim':
       return runSimCli(rest, USAGE);
+    case 'launch':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        print(LAUNCH_USAGE);
+        return 0;
+      }
+      return runLaunch(rest, { out: print, err: (line) => void process.stderr.write(`${line}\n`) });
+    case 'doctor':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        print(DOCTOR_USAGE);
+        return 0;
+      }
+      return runDoctor(rest, print);
+    case 'status':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        print(STATUS_USAGE);
+        return 0;
+      }
+      return runStatus(rest, { out: print, tty: !!process.stdout.isTTY, stopSignal: untilSignal });
     default:
       throw usageError(`unknown command '${cmd}'`);
   }

@@ -55,6 +55,12 @@ export const ERROR_CODES = {
   // fleet simulation
   KZ_ERR_SIM_BROKER: 'the fleet simulation cannot start its embedded broker or reach the broker given with --broker',
   KZ_ERR_SIM_SHARD: 'a fleet simulation shard (worker thread) failed to start or stopped answering',
+  // field deployment
+  KZ_ERR_LAUNCH_CHECK_FAILED: 'kizuna launch did not start the stack: a check before starting failed',
+  KZ_ERR_NODE_EXITED: 'kizuna launch stopped the stack: the safety gate exited, or a node kept exiting',
+  KZ_ERR_DOCTOR_FAILED: 'kizuna doctor found at least one failing check',
+  KZ_ERR_BROKER_UNREACHABLE: 'kizuna status could not connect to the MQTT broker',
+  KZ_ERR_ROBOT_UNKNOWN: 'kizuna status found no status message of the robot asked for',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

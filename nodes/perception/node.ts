@@ -8,12 +8,13 @@ import type { MessageOf } from '../core/interfaces';
 import { timeFromNs, timeToSec } from '../core/graph/clock';
 import type { ErrorCode } from '../core/errors';
 import { startHeartbeat } from '../health/heartbeat';
-import { paramsSchema } from './params';
+import { RUNTIME_SETTABLE, paramsSchema } from './params';
+import { serveParameters } from '../core/runtime-params';
 import { Perception, significant, type Summary } from './logic';
 
 /** Wires perception onto `node`. */
 export function start(node: RosNode): void {
-  const p = node.declareParameters(paramsSchema);
+  const p = node.declareParameters(paramsSchema, { settable: RUNTIME_SETTABLE });
   const nowSec = (): number => timeToSec(node.now());
   const model = new Perception(p);
   const pub = node.createPublisher('kizuna_msgs/msg/WorldSummary', p.world_summary_topic);
@@ -149,9 +150,19 @@ export function start(node: RosNode): void {
     onChange();
   });
 
-  node.createTimer(1 / p.rate_hz, () => {
+  const tick = (): void => {
     const now = nowSec();
     publish(model.summary(now), now);
+  };
+  let timer = node.createTimer(1 / p.rate_hz, tick);
+  // thresholds are read from `p` as they are used; only the rate needs its timer started again
+  serveParameters(node, paramsSchema, p, {
+    settable: RUNTIME_SETTABLE,
+    onChange: (changed) => {
+      if (!changed.includes('rate_hz')) return;
+      timer.cancel();
+      timer = node.createTimer(1 / p.rate_hz, tick);
+    },
   });
   startHeartbeat(node, p.heartbeat_topic, p.heartbeat_period_s);
 }

@@ -106,3 +106,19 @@ export const paramsSchema = z
   });
 
 export type Params = z.infer<typeof paramsSchema>;
+
+/**
+ * Parameters `ros2 param set` may change while perception runs: the summary rate (its timer is started
+ * again), change thresholds, the people radius, battery and tilt limits. Everything else (topics, scan
+ * geometry, source timeouts) is read-only until a restart.
+ */
+export const RUNTIME_SETTABLE = [
+  'rate_hz',
+  'min_interval_s',
+  'obstacle_change_m',
+  'person_change_m',
+  'people_radius_m',
+  'battery_low_fraction',
+  'battery_critical_fraction',
+  'max_tilt_rad',
+] as const satisfies ReadonlyArray<keyof Params>;

@@ -83,13 +83,26 @@ function separationDistance(p: Params): number {
   return p.separation_k_mps * p.separation_t_s + p.separation_c_m;
 }
 
+/** The zone model of the gate's parameters. */
+function zoneModel(p: Params): ZoneModel {
+  return new ZoneModel({
+    footprint: { front: p.footprint_front_m, rear: p.footprint_rear_m, halfWidth: p.footprint_half_width_m },
+    stopMargin: p.stop_margin_m,
+    slowdownMargin: p.slowdown_margin_m,
+    limitMargin: p.limit_margin_m,
+    approachTime: p.approach_time_s,
+    approachStep: p.approach_step_s,
+    approachMargin: p.approach_margin_m,
+  });
+}
+
 export class SafetyGate {
   readonly scans: ScanPoints[];
   private readonly scanNames: string[];
   /** [s] when each scan source last delivered a valid scan. */
   private readonly scanSec: Float64Array;
   private readonly f = new Float64Array(F_SIZE);
-  private readonly zones: ZoneModel;
+  private zones: ZoneModel;
   private readonly zone = new ZoneResult();
   readonly out = new GateOutput();
   /** Sources refused most recently, by name → why. A refused scan stops the robot until a good one arrives. */
@@ -98,7 +111,7 @@ export class SafetyGate {
   private estopAsserted = false;
   private latched = false;
   private peopleCount = 0;
-  private readonly separation: number;
+  private separation: number;
   private timedOutMask = 0;
   private approachStop = false;
   private staleScanOrOdom = false;
@@ -116,16 +129,17 @@ export class SafetyGate {
     this.scans = p.scan_topics.map(
       (_, i) => new ScanPoints({ x: p.scan_poses[3 * i]!, y: p.scan_poses[3 * i + 1]!, yaw: p.scan_poses[3 * i + 2]! }),
     );
-    this.zones = new ZoneModel({
-      footprint: { front: p.footprint_front_m, rear: p.footprint_rear_m, halfWidth: p.footprint_half_width_m },
-      stopMargin: p.stop_margin_m,
-      slowdownMargin: p.slowdown_margin_m,
-      limitMargin: p.limit_margin_m,
-      approachTime: p.approach_time_s,
-      approachStep: p.approach_step_s,
-      approachMargin: p.approach_margin_m,
-    });
+    this.zones = zoneModel(p);
     this.separation = separationDistance(p);
+  }
+
+  /**
+   * Rebuilds what the gate derives from its parameters (zones, people separation) after they changed
+   * at run time; caps, limits and timeouts are read from the parameters at every step already.
+   */
+  reconfigure(): void {
+    this.zones = zoneModel(this.p);
+    this.separation = separationDistance(this.p);
   }
 
   /** [m] the people separation distance S = K*T + C. */

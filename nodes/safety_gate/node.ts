@@ -10,7 +10,8 @@ import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
 import { timeToSec } from '../core/graph/clock';
 import type { ErrorCode } from '../core/errors';
 import { startHeartbeat } from '../health/heartbeat';
-import { paramsSchema } from './params';
+import { RUNTIME_SETTABLE, paramsSchema } from './params';
+import { serveParameters } from '../core/runtime-params';
 import { SafetyGate, type GateOutput } from './logic';
 
 const D = MESSAGE_CONSTANTS['diagnostic_msgs/msg/DiagnosticStatus'];
@@ -32,9 +33,10 @@ interface Rejections {
 
 /** Wires safety_gate onto `node`. */
 export function start(node: RosNode): void {
-  const p = node.declareParameters(paramsSchema);
+  const p = node.declareParameters(paramsSchema, { settable: RUNTIME_SETTABLE });
   const nowSec = (): number => timeToSec(node.now());
   const gate = new SafetyGate(p, nowSec());
+  serveParameters(node, paramsSchema, p, { settable: RUNTIME_SETTABLE, onChange: () => gate.reconfigure() });
 
   const cmdPub = node.createPublisher('geometry_msgs/msg/Twist', p.cmd_out_topic, CONTROL_QOS);
   const statePub = node.createPublisher('kizuna_msgs/msg/SafetyState', p.safety_state_topic);

@@ -118,3 +118,29 @@ export const paramsSchema = z
   });
 
 export type Params = z.infer<typeof paramsSchema>;
+
+/**
+ * Parameters `ros2 param set` may change while the gate runs (speed caps, acceleration limits, zone
+ * margins, people separation, timeouts); the gate rebuilds its zones on a change. Everything else
+ * (topics, footprint, scan geometry, rates, the e-stop watchdog) is read-only until a restart.
+ */
+export const RUNTIME_SETTABLE = [
+  'max_linear_speed_mps',
+  'max_reverse_speed_mps',
+  'max_angular_speed_rps',
+  'max_linear_accel_mps2',
+  'max_linear_decel_mps2',
+  'max_angular_accel_rps2',
+  'stop_margin_m',
+  'slowdown_margin_m',
+  'slowdown_ratio',
+  'approach_margin_m',
+  'separation_k_mps',
+  'separation_t_s',
+  'separation_c_m',
+  'people_blind_speed_mps',
+  'people_timeout_s',
+  'source_timeout_s',
+  'cmd_timeout_s',
+  'teleop_timeout_s',
+] as const satisfies ReadonlyArray<keyof Params>;

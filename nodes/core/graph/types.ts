@@ -27,6 +27,28 @@ export type { QoSProfile, QoSSpec } from './qos';
 export type { Clock, RosTime } from './clock';
 
 /** Options for creating a node. */
+/** How parameters are declared. */
+export interface DeclareOptions {
+  /**
+   * Parameters the node lets `ros2 param set` change while it runs (nodes/core/runtime-params.ts);
+   * every other one is declared read-only. Default: none.
+   */
+  settable?: ReadonlyArray<string>;
+}
+
+/** One parameter change asked for while a node runs (`ros2 param set`). */
+export interface ParamChangeRequest {
+  name: string;
+  /** undefined: PARAMETER_NOT_SET (an unset request). */
+  value: ParamValue | undefined;
+}
+
+/** The answer to one change, as rcl_interfaces/msg/SetParametersResult carries it. */
+export interface ParamChangeResult {
+  successful: boolean;
+  reason: string;
+}
+
 export interface NodeOptions {
   /** Namespace, `/` or `/a/b` (relative `a/b` is made absolute). Default `/`. */
   namespace?: string;
@@ -211,6 +233,8 @@ export interface RosNode {
   readonly namespace: string;
   /** `/namespace/name`. */
   readonly fullyQualifiedName: string;
+  /** Which graph implementation the node lives on (rcl serves parameter services itself on rclnodejs). */
+  readonly implementation: 'inprocess' | 'rclnodejs';
   /** Child logger carrying `{ node }` (and `{ robot }` when the graph has one). */
   readonly logger: Logger;
   /** The node's clock: ROS time, sim time from /clock (use_sim_time), or the graph's manual clock. */
@@ -242,7 +266,13 @@ export interface RosNode {
    * typed values. Throws KZ_ERR_PARAM_INVALID naming node, key and reason. `use_sim_time` is
    * declared by the node itself and must not be in the schema.
    */
-  declareParameters<S extends z.ZodObject>(schema: S): z.infer<S>;
+  declareParameters<S extends z.ZodObject>(schema: S, options?: DeclareOptions): z.infer<S>;
+  /**
+   * rclnodejs only, where rcl serves the parameter services itself: every set request for a parameter
+   * declared settable goes through `handler` (validate, apply, answer); rcl refuses the read-only ones.
+   * The in-process graph has no rcl; nodes/core/runtime-params.ts serves the same services there.
+   */
+  allowParameterSets?(handler: (changes: ParamChangeRequest[]) => ParamChangeResult[]): void;
   /** Value of a declared parameter. Throws KZ_ERR_PARAM_UNDECLARED otherwise. */
   getParameter(name: string): ParamValue;
 

@@ -838,6 +838,79 @@ export const MESSAGES: Record<string, MsgDef> = {
     ],
     constants: [],
   },
+  'rcl_interfaces/srv/DescribeParameters_Request': {
+    name: 'rcl_interfaces/srv/DescribeParameters_Request',
+    fields: [
+      { name: 'names', type: 'string', isComplex: false, isArray: true },
+    ],
+    constants: [],
+  },
+  'rcl_interfaces/srv/DescribeParameters_Response': {
+    name: 'rcl_interfaces/srv/DescribeParameters_Response',
+    fields: [
+      { name: 'descriptors', type: 'rcl_interfaces/msg/ParameterDescriptor', isComplex: true, isArray: true },
+    ],
+    constants: [],
+  },
+  'rcl_interfaces/srv/GetParameterTypes_Request': {
+    name: 'rcl_interfaces/srv/GetParameterTypes_Request',
+    fields: [
+      { name: 'names', type: 'string', isComplex: false, isArray: true },
+    ],
+    constants: [],
+  },
+  'rcl_interfaces/srv/GetParameterTypes_Response': {
+    name: 'rcl_interfaces/srv/GetParameterTypes_Response',
+    fields: [
+      { name: 'types', type: 'uint8', isComplex: false, isArray: true },
+    ],
+    constants: [],
+  },
+  'rcl_interfaces/srv/GetParameters_Request': {
+    name: 'rcl_interfaces/srv/GetParameters_Request',
+    fields: [
+      { name: 'names', type: 'string', isComplex: false, isArray: true },
+    ],
+    constants: [],
+  },
+  'rcl_interfaces/srv/GetParameters_Response': {
+    name: 'rcl_interfaces/srv/GetParameters_Response',
+    fields: [
+      { name: 'values', type: 'rcl_interfaces/msg/ParameterValue', isComplex: true, isArray: true },
+    ],
+    constants: [],
+  },
+  'rcl_interfaces/srv/ListParameters_Request': {
+    name: 'rcl_interfaces/srv/ListParameters_Request',
+    fields: [
+      { name: 'prefixes', type: 'string', isComplex: false, isArray: true },
+      { name: 'depth', type: 'uint64', isComplex: false, isArray: false },
+    ],
+    constants: [
+      { name: 'DEPTH_RECURSIVE', type: 'uint64', value: 0n },
+    ],
+  },
+  'rcl_interfaces/srv/ListParameters_Response': {
+    name: 'rcl_interfaces/srv/ListParameters_Response',
+    fields: [
+      { name: 'result', type: 'rcl_interfaces/msg/ListParametersResult', isComplex: true, isArray: false },
+    ],
+    constants: [],
+  },
+  'rcl_interfaces/srv/SetParameters_Request': {
+    name: 'rcl_interfaces/srv/SetParameters_Request',
+    fields: [
+      { name: 'parameters', type: 'rcl_interfaces/msg/Parameter', isComplex: true, isArray: true },
+    ],
+    constants: [],
+  },
+  'rcl_interfaces/srv/SetParameters_Response': {
+    name: 'rcl_interfaces/srv/SetParameters_Response',
+    fields: [
+      { name: 'results', type: 'rcl_interfaces/msg/SetParametersResult', isComplex: true, isArray: true },
+    ],
+    constants: [],
+  },
   'rosgraph_msgs/msg/Clock': {
     name: 'rosgraph_msgs/msg/Clock',
     fields: [
@@ -1471,6 +1544,31 @@ export const SERVICES: Record<string, SrvDef> = {
     name: 'action_msgs/srv/CancelGoal',
     request: 'action_msgs/srv/CancelGoal_Request',
     response: 'action_msgs/srv/CancelGoal_Response',
+  },
+  'rcl_interfaces/srv/DescribeParameters': {
+    name: 'rcl_interfaces/srv/DescribeParameters',
+    request: 'rcl_interfaces/srv/DescribeParameters_Request',
+    response: 'rcl_interfaces/srv/DescribeParameters_Response',
+  },
+  'rcl_interfaces/srv/GetParameterTypes': {
+    name: 'rcl_interfaces/srv/GetParameterTypes',
+    request: 'rcl_interfaces/srv/GetParameterTypes_Request',
+    response: 'rcl_interfaces/srv/GetParameterTypes_Response',
+  },
+  'rcl_interfaces/srv/GetParameters': {
+    name: 'rcl_interfaces/srv/GetParameters',
+    request: 'rcl_interfaces/srv/GetParameters_Request',
+    response: 'rcl_interfaces/srv/GetParameters_Response',
+  },
+  'rcl_interfaces/srv/ListParameters': {
+    name: 'rcl_interfaces/srv/ListParameters',
+    request: 'rcl_interfaces/srv/ListParameters_Request',
+    response: 'rcl_interfaces/srv/ListParameters_Response',
+  },
+  'rcl_interfaces/srv/SetParameters': {
+    name: 'rcl_interfaces/srv/SetParameters',
+    request: 'rcl_interfaces/srv/SetParameters_Request',
+    response: 'rcl_interfaces/srv/SetParameters_Response',
   },
   'std_srvs/srv/SetBool': {
     name: 'std_srvs/srv/SetBool',

@@ -1259,6 +1259,71 @@ export declare namespace rcl_interfaces {
       reason: string;
     }
   }
+  namespace srv {
+    /** ROS type `rcl_interfaces/srv/DescribeParameters_Request`. */
+    export interface DescribeParameters_Request {
+      /** rcl_interfaces/srv/DescribeParameters (ROS 2): descriptors of the named parameters, in the order asked. */
+      names: string[];
+    }
+
+    /** ROS type `rcl_interfaces/srv/DescribeParameters_Response`. */
+    export interface DescribeParameters_Response {
+      descriptors: rcl_interfaces.msg.ParameterDescriptor[];
+    }
+
+    /** ROS type `rcl_interfaces/srv/GetParameterTypes_Request`. */
+    export interface GetParameterTypes_Request {
+      /**
+       * rcl_interfaces/srv/GetParameterTypes (ROS 2): the ParameterType of each named parameter
+       * (PARAMETER_NOT_SET for an unknown name).
+       */
+      names: string[];
+    }
+
+    /** ROS type `rcl_interfaces/srv/GetParameterTypes_Response`. */
+    export interface GetParameterTypes_Response {
+      types: number[] | Uint8Array;
+    }
+
+    /** ROS type `rcl_interfaces/srv/GetParameters_Request`. */
+    export interface GetParameters_Request {
+      /**
+       * rcl_interfaces/srv/GetParameters (ROS 2): values of the named parameters, in the order asked;
+       * an unknown name gets a value of type PARAMETER_NOT_SET.
+       */
+      names: string[];
+    }
+
+    /** ROS type `rcl_interfaces/srv/GetParameters_Response`. */
+    export interface GetParameters_Response {
+      values: rcl_interfaces.msg.ParameterValue[];
+    }
+
+    /** ROS type `rcl_interfaces/srv/ListParameters_Request`. */
+    export interface ListParameters_Request {
+      prefixes: string[];
+      depth: bigint;
+    }
+
+    /** ROS type `rcl_interfaces/srv/ListParameters_Response`. */
+    export interface ListParameters_Response {
+      result: rcl_interfaces.msg.ListParametersResult;
+    }
+
+    /** ROS type `rcl_interfaces/srv/SetParameters_Request`. */
+    export interface SetParameters_Request {
+      /**
+       * rcl_interfaces/srv/SetParameters (ROS 2): each parameter is set on its own; one result per parameter,
+       * in the order given.
+       */
+      parameters: rcl_interfaces.msg.Parameter[];
+    }
+
+    /** ROS type `rcl_interfaces/srv/SetParameters_Response`. */
+    export interface SetParameters_Response {
+      results: rcl_interfaces.msg.SetParametersResult[];
+    }
+  }
 }
 
 export declare namespace rosgraph_msgs {
@@ -2719,6 +2784,16 @@ export interface MessageTypeMap {
   'rcl_interfaces/msg/ParameterValue': rcl_interfaces.msg.ParameterValue;
   'rcl_interfaces/msg/SetLoggerLevelsResult': rcl_interfaces.msg.SetLoggerLevelsResult;
   'rcl_interfaces/msg/SetParametersResult': rcl_interfaces.msg.SetParametersResult;
+  'rcl_interfaces/srv/DescribeParameters_Request': rcl_interfaces.srv.DescribeParameters_Request;
+  'rcl_interfaces/srv/DescribeParameters_Response': rcl_interfaces.srv.DescribeParameters_Response;
+  'rcl_interfaces/srv/GetParameterTypes_Request': rcl_interfaces.srv.GetParameterTypes_Request;
+  'rcl_interfaces/srv/GetParameterTypes_Response': rcl_interfaces.srv.GetParameterTypes_Response;
+  'rcl_interfaces/srv/GetParameters_Request': rcl_interfaces.srv.GetParameters_Request;
+  'rcl_interfaces/srv/GetParameters_Response': rcl_interfaces.srv.GetParameters_Response;
+  'rcl_interfaces/srv/ListParameters_Request': rcl_interfaces.srv.ListParameters_Request;
+  'rcl_interfaces/srv/ListParameters_Response': rcl_interfaces.srv.ListParameters_Response;
+  'rcl_interfaces/srv/SetParameters_Request': rcl_interfaces.srv.SetParameters_Request;
+  'rcl_interfaces/srv/SetParameters_Response': rcl_interfaces.srv.SetParameters_Response;
   'rosgraph_msgs/msg/Clock': rosgraph_msgs.msg.Clock;
   'sensor_msgs/msg/BatteryState': sensor_msgs.msg.BatteryState;
   'sensor_msgs/msg/CameraInfo': sensor_msgs.msg.CameraInfo;
@@ -2787,6 +2862,11 @@ export interface MessageTypeMap {
 /** Every service type by full name, with its request and response types. */
 export interface ServiceTypeMap {
   'action_msgs/srv/CancelGoal': { Request: action_msgs.srv.CancelGoal_Request; Response: action_msgs.srv.CancelGoal_Response };
+  'rcl_interfaces/srv/DescribeParameters': { Request: rcl_interfaces.srv.DescribeParameters_Request; Response: rcl_interfaces.srv.DescribeParameters_Response };
+  'rcl_interfaces/srv/GetParameterTypes': { Request: rcl_interfaces.srv.GetParameterTypes_Request; Response: rcl_interfaces.srv.GetParameterTypes_Response };
+  'rcl_interfaces/srv/GetParameters': { Request: rcl_interfaces.srv.GetParameters_Request; Response: rcl_interfaces.srv.GetParameters_Response };
+  'rcl_interfaces/srv/ListParameters': { Request: rcl_interfaces.srv.ListParameters_Request; Response: rcl_interfaces.srv.ListParameters_Response };
+  'rcl_interfaces/srv/SetParameters': { Request: rcl_interfaces.srv.SetParameters_Request; Response: rcl_interfaces.srv.SetParameters_Response };
   'std_srvs/srv/SetBool': { Request: std_srvs.srv.SetBool_Request; Response: std_srvs.srv.SetBool_Response };
   'std_srvs/srv/Trigger': { Request: std_srvs.srv.Trigger_Request; Response: std_srvs.srv.Trigger_Response };
 }
@@ -2984,6 +3064,13 @@ export const MESSAGE_CONSTANTS = {
     PARAMETER_INTEGER_ARRAY: 7,
     PARAMETER_DOUBLE_ARRAY: 8,
     PARAMETER_STRING_ARRAY: 9,
+  },
+  'rcl_interfaces/srv/ListParameters_Request': {
+    /**
+     * rcl_interfaces/srv/ListParameters (ROS 2): names (and prefixes) of the parameters under the given
+     * prefixes, down to `depth` levels ("." separates levels); depth 0 lists every level.
+     */
+    DEPTH_RECURSIVE: 0n,
   },
   'sensor_msgs/msg/BatteryState': {
     /** Power supply status constants */

@@ -32,6 +32,7 @@ import type {
   ActionClient,
   ActionServer,
   ActionServerHandlers,
+  DeclareOptions,
   NodeEvents,
   NodeOptions,
   Publisher,
@@ -183,12 +184,15 @@ export class InProcessGraph implements RosGraph {
 
 class InProcessNode implements RosNode {
   readonly fullyQualifiedName: string;
+  readonly implementation = 'inprocess' as const;
   readonly logger: Logger;
   readonly clock: Clock;
   private readonly emitter = new EventEmitter();
   private readonly remaps: ReadonlyArray<RemapRule>;
   private readonly overrides: Readonly<Record<string, ParamValue>>;
   private readonly params = new Map<string, ParamValue>();
+  /** The values object declareParameters returned, by parameter name. */
+  private readonly liveParams = new Map<string, Record<string, unknown>>();
   private readonly cleanups: Array<() => void> = [];
   private readonly timers: TimerService;
   private destroyed = false;
@@ -326,7 +330,8 @@ class InProcessNode implements RosNode {
     return timer;
   }
 
-  declareParameters<S extends z.ZodObject>(schema: S): z.infer<S> {
+  // options.settable: the in-process graph has no rcl parameter services; runtime-params.ts serves them
+  declareParameters<S extends z.ZodObject>(schema: S, _options?: DeclareOptions): z.infer<S> {
     this.ensureAlive('parameters');
     const { descriptors, values } = prepareDeclaration(
       schema,
@@ -337,13 +342,19 @@ class InProcessNode implements RosNode {
     );
     for (const d of descriptors) {
       const v = (values as Record<string, unknown>)[d.name];
-      if (v !== undefined) this.params.set(d.name, v as ParamValue);
+      if (v !== undefined) {
+        this.params.set(d.name, v as ParamValue);
+        this.liveParams.set(d.name, values as Record<string, unknown>);
+      }
     }
     return values;
   }
 
   getParameter(name: string): ParamValue {
-    const v = this.params.get(name);
+    // read from the object the node holds, so a change made at run time (runtime-params.ts) shows here
+    // as it does through rcl on rclnodejs
+    const live = this.liveParams.get(name);
+    const v = live ? (live[name] as ParamValue | undefined) : this.params.get(name);
     if (v === undefined) {
       throw new KizunaError(
         'KZ_ERR_PARAM_UNDECLARED',

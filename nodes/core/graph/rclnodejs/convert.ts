@@ -111,10 +111,10 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 /**
- * The rclnodejs descriptor for a parameter: its type, description and range, read-only because kizuna
- * nodes read parameters once at start (a later `ros2 param set` would silently do nothing).
+ * The rclnodejs descriptor for a parameter: its type, description and range; read-only unless the node
+ * declared it settable at run time (nodes/core/runtime-params.ts validates and applies those changes).
  */
-export function toRclDescriptor(rcl: Rclnodejs, d: ParamDescriptor): rclnodejs.ParameterDescriptor {
+export function toRclDescriptor(rcl: Rclnodejs, d: ParamDescriptor, readOnly = true): rclnodejs.ParameterDescriptor {
   const type = toRclParamType(d.type);
   const hasRange = d.min !== undefined || d.max !== undefined;
   let range: rclnodejs.Range | undefined;
@@ -126,7 +126,7 @@ export function toRclDescriptor(rcl: Rclnodejs, d: ParamDescriptor): rclnodejs.P
     // Step 0: any value in [min, max] (rclnodejs's default step of 1 would only admit whole steps).
     range = new rcl.FloatingPointRange(d.min ?? -Number.MAX_VALUE, d.max ?? Number.MAX_VALUE, 0);
   }
-  return new rcl.ParameterDescriptor(d.name, type, d.description, true, range);
+  return new rcl.ParameterDescriptor(d.name, type, d.description, readOnly, range);
 }
 
 /** A goal id (unique_identifier_msgs/msg/UUID bytes) as the canonical 8-4-4-4-12 UUID string. */

@@ -29,7 +29,10 @@ import type {
   ActionClient,
   ActionServer,
   ActionServerHandlers,
+  DeclareOptions,
   NodeEvents,
+  ParamChangeRequest,
+  ParamChangeResult,
   Publisher,
   RemapRule,
   RosNode,
@@ -77,6 +80,7 @@ export interface NodeHost {
 /** Error text of a thrown value. */
 export class RclnodejsNode implements RosNode {
   readonly fullyQualifiedName: string;
+  readonly implementation = 'rclnodejs' as const;
   readonly clock: Clock;
   private readonly emitter = new EventEmitter();
   private readonly declared = new Set<string>(['use_sim_time']);
@@ -276,7 +280,7 @@ export class RclnodejsNode implements RosNode {
     };
   }
 
-  declareParameters<S extends z.ZodObject>(schema: S): z.infer<S> {
+  declareParameters<S extends z.ZodObject>(schema: S, options: DeclareOptions = {}): z.infer<S> {
     this.ensureAlive('parameters');
     const fqn = this.fullyQualifiedName;
     // Validate first, exactly as the in-process graph does, so a bad value fails the same way and
@@ -292,13 +296,14 @@ export class RclnodejsNode implements RosNode {
     const { descriptors } = prepared;
     const values = prepared.values as Record<string, unknown>;
     const rcl = this.host.rcl;
+    const settable = new Set(options.settable ?? []);
     const params: rclnodejs.Parameter[] = [];
     const rclDescriptors: rclnodejs.ParameterDescriptor[] = [];
     for (const d of descriptors) {
       const v = values[d.name];
       if (v === undefined) continue; // optional without default: left undeclared, as in-process
       params.push(new rcl.Parameter(d.name, toRclParamType(d.type), toRclParamValue(d.type, v as ParamValue)));
-      rclDescriptors.push(toRclDescriptor(rcl, d));
+      rclDescriptors.push(toRclDescriptor(rcl, d, !settable.has(d.name)));
     }
     try {
       this.rclNode.declareParameters(params, rclDescriptors, true);
@@ -315,6 +320,17 @@ export class RclnodejsNode implements RosNode {
     }
     for (const p of params) this.declared.add(p.name);
     return values as z.infer<S>;
+  }
+
+  allowParameterSets(handler: (changes: ParamChangeRequest[]) => ParamChangeResult[]): void {
+    this.ensureAlive('parameters');
+    // declared writable only when settable (declareParameters); rcl refuses the read-only ones itself.
+    // rcl's set_parameters runs this before it stores a value: the node's schema decides
+    this.rclNode.addOnSetParametersCallback((params) => {
+      const results = handler(params.map((p) => ({ name: p.name, value: fromRclParamValue(p.value) })));
+      const refused = results.find((r) => !r.successful);
+      return refused ? { successful: false, reason: refused.reason } : { successful: true, reason: '' };
+    });
   }
 
   getParameter(name: string): ParamValue {

@@ -1,0 +1,226 @@
+/**
+ * What `kizuna launch` (and `kizuna doctor`) start and check for one robot: the stack's nodes, each
+ * node's `--ros-args`, its parameters resolved from the ROS 2 parameter file through the node's own zod
+ * schema, and cloud_bridge's settings for the certificate, broker and disk checks.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { z } from 'zod';
+import { isKizunaError } from '../core/errors';
+import { resolveParameters } from '../core/graph/params';
+import { loadParamsFile, overridesForNode, parseRosArgs, type ParamBlock } from '../core/graph/ros-args';
+import type { ParamValue } from '../core/graph/params';
+import { PROFILE_NAMES, type ProfileName } from '../core/profiles';
+import { topicLevelSchema } from '../core/contract/topics';
+import { NODES } from '../registry';
+import { paramsSchema as gateSchema } from '../safety_gate/params';
+import { paramsSchema as perceptionSchema } from '../perception/params';
+import { paramsSchema as executiveSchema } from '../executive/params';
+import { paramsSchema as healthSchema } from '../health/params';
+import { paramsSchema as bridgeSchema } from '../cloud_bridge/params';
+import type { BridgeFiles, BrokerSettings, Check } from './doctor-checks';
+
+/** The robot stack in start order. The safety gate is critical: the stack stops without it. */
+export const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'] as const;
+export type StackNode = (typeof STACK)[number];
+export const CRITICAL_NODE: StackNode = 'safety_gate';
+
+/** Each stack node's parameter schema (undefined: not in this build). */
+export function stackSchemas(): Record<StackNode, z.ZodObject | undefined> {
+  return {
+    safety_gate: gateSchema,
+    perception: perceptionSchema,
+    executive: executiveSchema,
+    health: healthSchema,
+    cloud_bridge: bridgeSchema,
+  };
+}
+
+/** The folder holding package.json, bin/ and launch/ (source tree, dist/ build, or share/kizuna). */
+export function kizunaRoot(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'launch', 'params')) && existsSync(join(dir, 'package.json'))) return dir;
+  }
+  return resolve(__dirname, '..', '..');
+}
+
+/** The profile's parameter file shipped with kizuna. */
+export function profileParamsFile(profile: ProfileName): string {
+  return join(kizunaRoot(), 'launch', 'params', `${profile}.yaml`);
+}
+
+export interface LaunchRequest {
+  profile: ProfileName;
+  robotId: string;
+  fleet: string;
+  paramsFile: string;
+  /** From --broker; undefined: cloud_bridge's broker_url from the file (or its default). */
+  brokerUrl?: string;
+  graph: 'rclnodejs' | 'inprocess';
+  withCloudBridge: boolean;
+  logLevel: string;
+}
+
+/** One node as planned: its `--ros-args`, resolved parameters, or why it cannot start. */
+export interface PlannedNode {
+  name: StackNode;
+  critical: boolean;
+  rosArgs: string[];
+  params?: Record<string, unknown>;
+  error?: string;
+}
+
+export interface Plan {
+  request: LaunchRequest;
+  nodes: PlannedNode[];
+  /** Parameter checks, one per node (and the file itself). */
+  checks: Check[];
+  /** cloud_bridge's resolved settings, when it is part of the plan and its parameters are valid. */
+  bridge?: { files: BridgeFiles; broker: BrokerSettings; storePath: string; outboxMaxBytes: number };
+}
+
+/** Overrides the launcher passes on the command line (not from the file). */
+function cliOverrides(req: LaunchRequest, node: StackNode): string[] {
+  const q = (s: string): string => `'${s.replace(/'/g, "''")}'`; // YAML string: a robot id 0042 stays '0042'
+  const out: string[] = [];
+  if (node === 'executive' || node === 'cloud_bridge') out.push('-p', `profile:=${req.profile}`);
+  if (node === 'cloud_bridge') {
+    out.push('-p', `robot_id:=${q(req.robotId)}`, '-p', `fleet:=${q(req.fleet)}`);
+    if (req.brokerUrl) out.push('-p', `broker_url:=${q(req.brokerUrl)}`);
+  }
+  return out;
+}
+
+/** `--ros-args ...` of one node, as `kizuna run <node>` and the launch files pass them. */
+export function rosArgsFor(req: LaunchRequest, node: StackNode): string[] {
+  return ['--ros-args', '--params-file', req.paramsFile, '--log-level', req.logLevel, ...cliOverrides(req, node)];
+}
+
+/** Resolves every node's parameters through its schema and collects what is wrong. Reads only files. */
+export function planLaunch(req: LaunchRequest): Plan {
+  const checks: Check[] = [];
+  const nodes: PlannedNode[] = [];
+  let blocks: ParamBlock[] = [];
+  try {
+    blocks = loadParamsFile(req.paramsFile);
+    checks.push({ name: 'parameter file', level: 'pass', detail: req.paramsFile });
+  } catch (err) {
+    checks.push({
+      name: 'parameter file',
+      level: 'fail',
+      detail: isKizunaError(err) ? err.message : String(err),
+      fix: `fix the file, or pass another with --params (profiles ship in ${join(kizunaRoot(), 'launch', 'params')})`,
+    });
+  }
+  const schemas = stackSchemas();
+  let bridge: Plan['bridge'];
+  for (const name of STACK) {
+    if (name === 'cloud_bridge' && !req.withCloudBridge) continue;
+    const rosArgs = rosArgsFor(req, name);
+    const planned: PlannedNode = { name, critical: name === CRITICAL_NODE, rosArgs };
+    nodes.push(planned);
+    const schema = schemas[name];
+    if (!schema || !NODES[name]) {
+      planned.error = `this kizuna build has no ${name} node`;
+      checks.push({
+        name: `${name} parameters`,
+        level: 'fail',
+        detail: planned.error,
+        fix: 'install a kizuna release that includes it, or start without it (--no-cloud-bridge)',
+      });
+      continue;
+    }
+    const ros = parseRosArgs(rosArgs);
+    const overrides: Record<string, ParamValue> = overridesForNode(blocks, ros, name, '/');
+    try {
+      const values = resolveParameters(schema, overrides, name) as Record<string, unknown>;
+      planned.params = values;
+      const fromFile = blocks.some((b) => matches(b, name));
+      checks.push({
+        name: `${name} parameters`,
+        level: fromFile ? 'pass' : 'warn',
+        detail: fromFile ? 'valid' : 'valid, but the file has no section for it: every value is a default',
+        ...(fromFile ? {} : { fix: `add a '${name}:' section (ros__parameters) to ${req.paramsFile}` }),
+      });
+      if (name === 'cloud_bridge') bridge = bridgeSettings(values, req);
+    } catch (err) {
+      planned.error = isKizunaError(err) ? err.message : String(err);
+      checks.push({
+        name: `${name} parameters`,
+        level: 'fail',
+        detail: planned.error,
+        fix: `fix the '${name}:' section of ${req.paramsFile}`,
+      });
+    }
+  }
+  return { request: req, nodes, checks, ...(bridge ? { bridge } : {}) };
+}
+
+function matches(block: ParamBlock, name: string): boolean {
+  return Object.keys(overridesForNode([block], { params: {}, nodeParams: {} }, name, '/')).length > 0;
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function bridgeSettings(p: Record<string, unknown>, req: LaunchRequest): NonNullable<Plan['bridge']> {
+  const url = req.brokerUrl ?? str(p.broker_url);
+  return {
+    files: {
+      tls_ca_file: str(p.tls_ca_file),
+      tls_cert_file: str(p.tls_cert_file),
+      tls_key_file: str(p.tls_key_file),
+      password_file: str(p.password_file),
+      trusted_keys_file: str(p.trusted_keys_file),
+      allow_unsigned: p.allow_unsigned === true,
+    },
+    broker: {
+      url,
+      robotId: req.robotId,
+      mqttVersion: p.mqtt_version === 4 ? 4 : 5,
+      username: str(p.username),
+      passwordFile: str(p.password_file),
+      caFile: str(p.tls_ca_file),
+      certFile: str(p.tls_cert_file),
+      keyFile: str(p.tls_key_file),
+      servername: str(p.tls_servername),
+    },
+    storePath: str(p.store_path),
+    outboxMaxBytes: typeof p.outbox_max_bytes === 'number' ? p.outbox_max_bytes : 64 * 1048576,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// flags shared by launch and doctor
+
+export interface CommonFlags {
+  profile?: ProfileName;
+  robotId?: string;
+  fleet: string;
+  paramsFile?: string;
+  brokerUrl?: string;
+}
+
+/** Validates --profile; returns the message naming the flag and the fix, or undefined. */
+export function profileProblem(v: string | undefined): string | undefined {
+  if (v === undefined) return '--profile needs a value: one of ' + PROFILE_NAMES.join(', ');
+  return (PROFILE_NAMES as readonly string[]).includes(v)
+    ? undefined
+    : `--profile must be one of ${PROFILE_NAMES.join(', ')}, got '${v}'`;
+}
+
+/** Validates a --robot-id / --fleet value (one MQTT topic level). */
+export function levelProblem(flag: string, v: string | undefined): string | undefined {
+  if (v === undefined || v === '') return `${flag} needs a value: letters, digits, '_' and '-', 1 to 64 characters`;
+  const r = topicLevelSchema.safeParse(v);
+  return r.success ? undefined : `${flag} '${v}' is not one MQTT topic level: ${r.error.issues[0]?.message ?? ''}`;
+}
+
+/** Validates a --broker URL. */
+export function brokerProblem(v: string | undefined): string | undefined {
+  if (v === undefined || v === '') return '--broker needs a URL, e.g. mqtts://broker.example.org:8883';
+  return /^(mqtts?|wss?):\/\/[^\s/]+/.test(v)
+    ? undefined
+    : `--broker must be an mqtt://, mqtts://, ws:// or wss:// URL, got '${v}'`;
+}
