@@ -16,7 +16,7 @@ import { STATUS_USAGE, runStatus } from './status';
 const USAGE = `usage: kizuna <command> [options]
 
 commands:
-  demo [--duration <s>]          run the foundation demo on the in-process graph (what npm start runs)
+  demo [--duration <s>]          a three-second foundation demo on the in-process graph (npm start runs sim)
   run <node> [--graph inprocess|rclnodejs] [--json-logs] [--ros-args ...]
                                  start one node; --ros-args takes -p name:=value, --params-file <yaml>,
                                  -r from:=to, -r __node:=name, -r __ns:=/ns, --log-level <level>
