@@ -4,6 +4,7 @@
  * validated (validate.ts) and only then published on the ROS decision topic. Wiring only: the
  * logic lives in logic.ts, validate.ts, policy.ts, rejects.ts, sender.ts, store.ts and link.ts.
  */
+import { serveParameters } from '../core/runtime-params';
 import { kizunaVersion } from '../core/version';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -101,6 +102,8 @@ export class CloudBridge {
     private readonly now: () => number = Date.now,
   ) {
     const p = node.declareParameters(paramsSchema);
+    // ros2 param get/list/describe work; nothing changes while it runs (every parameter is read-only)
+    serveParameters(node, paramsSchema, p, { settable: [] });
     this.params = p;
     this.topics = robotTopics(p.topic_root, p.fleet, p.robot_id);
     this.policy = effectivePolicy(p);

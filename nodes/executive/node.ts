@@ -3,6 +3,7 @@
  * DecisionStatus, asks for new decisions, and runs the profile's local fallback when the cloud is away.
  * Wiring only; the state machine is in logic.ts.
  */
+import { serveParameters } from '../core/runtime-params';
 import { randomUUID } from 'node:crypto';
 import type { ClientGoalHandle, RosNode } from '../core/graph/types';
 import type { NodeDefinition } from '../core/runner';
@@ -21,6 +22,8 @@ const EVENTS_QOS = { reliability: 'reliable', durability: 'volatile', depth: 50 
 /** Wires executive onto `node`. */
 export function start(node: RosNode): void {
   const p = node.declareParameters(paramsSchema);
+  // ros2 param get/list/describe work; nothing changes while it runs (every parameter is read-only)
+  serveParameters(node, paramsSchema, p, { settable: [] });
   const nowSec = (): number => timeToSec(node.now());
   const exec = new Executive(p, nowSec(), randomUUID);
 

@@ -2,6 +2,7 @@
  * health: watches heartbeats, aggregates diagnostics, perception faults and the cloud link into one
  * kizuna_msgs/HealthSummary for the bridge, on change and every period_s. Wiring only.
  */
+import { serveParameters } from '../core/runtime-params';
 import type { RosNode } from '../core/graph/types';
 import type { NodeDefinition } from '../core/runner';
 import { timeFromNs, timeToSec } from '../core/graph/clock';
@@ -12,6 +13,8 @@ import { startHeartbeat } from './heartbeat';
 /** Wires health onto `node`. */
 export function start(node: RosNode): void {
   const p = node.declareParameters(paramsSchema);
+  // ros2 param get/list/describe work; nothing changes while it runs (every parameter is read-only)
+  serveParameters(node, paramsSchema, p, { settable: [] });
   const nowSec = (): number => timeToSec(node.now());
   const model = new HealthModel(p, nowSec());
   const pub = node.createPublisher('kizuna_msgs/msg/HealthSummary', p.health_topic);

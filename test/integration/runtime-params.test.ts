@@ -12,6 +12,8 @@ import { launchNode } from '../../nodes/core/runner';
 import { definition as gateDefinition } from '../../nodes/safety_gate/node';
 import { RUNTIME_SETTABLE } from '../../nodes/safety_gate/params';
 import { definition as perceptionDefinition } from '../../nodes/perception/node';
+import { definition as executiveDefinition } from '../../nodes/executive/node';
+import { definition as healthDefinition } from '../../nodes/health/node';
 import { createLogger } from '../../nodes/core/logging';
 import { Writable } from 'node:stream';
 
@@ -210,4 +212,35 @@ describe('perception parameters at run time (in-process graph)', () => {
       await g.shutdown();
     }
   });
+});
+
+describe('nodes with no parameter settable at run time (in-process graph)', () => {
+  it.each([
+    ['executive', executiveDefinition, 'max_linear_speed_mps', ['-p', 'profile:=care']],
+    ['health', healthDefinition, 'watched_nodes', []],
+  ] as const)(
+    '%s answers ros2 param get and describe, and refuses every set as read-only',
+    async (name, def, param, p) => {
+      const g = new InProcessGraph({ clock: 'manual', logger: quiet() });
+      try {
+        await launchNode(def, { into: { graph: g, logger: quiet() }, argv: ['--ros-args', ...p] });
+        const client = g.createNode('client');
+        const described = await client
+          .createClient('rcl_interfaces/srv/DescribeParameters', `/${name}/describe_parameters`)
+          .call({ names: [param] });
+        expect(described.descriptors[0]).toMatchObject({ name: param, read_only: true });
+        const got = await client
+          .createClient('rcl_interfaces/srv/GetParameters', `/${name}/get_parameters`)
+          .call({ names: [param] });
+        expect(got.values[0]?.type).not.toBe(PARAMETER_TYPE.not_set);
+        const set = await client
+          .createClient('rcl_interfaces/srv/SetParameters', `/${name}/set_parameters`)
+          .call({ parameters: [{ name: param, value: got.values[0]! }] });
+        expect(set.results[0]).toMatchObject({ successful: false });
+        expect(set.results[0]?.reason).toMatch(new RegExp(`'${param}' is read-only while the node runs`));
+      } finally {
+        await g.shutdown();
+      }
+    },
+  );
 });
