@@ -2,6 +2,7 @@
  * Robot health from heartbeats, diagnostics, perception faults and the cloud link: one level and one
  * list of faults. Pure: inputs come with their receive time [s]; no ROS, no clock reads.
  */
+import { FaultTracker, type ActiveFault } from '../core/faults';
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
 import type { Params } from './params';
 
@@ -9,14 +10,7 @@ const F = MESSAGE_CONSTANTS['kizuna_msgs/msg/Fault'];
 const H = MESSAGE_CONSTANTS['kizuna_msgs/msg/HealthSummary'];
 const D = MESSAGE_CONSTANTS['diagnostic_msgs/msg/DiagnosticStatus'];
 
-export interface HealthFault {
-  code: string;
-  source: string;
-  severity: number;
-  message: string;
-  /** [s] */
-  since: number;
-}
+export type HealthFault = ActiveFault;
 
 export interface Health {
   level: number;
@@ -39,7 +33,7 @@ export class HealthModel {
   private linkUp = false;
   private linkSince: number;
   private linkSeen = false;
-  private readonly since = new Map<string, number>();
+  private readonly faults = new FaultTracker();
 
   constructor(
     private readonly p: Params,
@@ -78,16 +72,8 @@ export class HealthModel {
   /** Health at `now` [s]. */
   evaluate(now: number): Health {
     const p = this.p;
-    const faults: HealthFault[] = [];
-    const add = (code0: string, source0: string, severity: number, message0: string): void => {
-      // Bounds of the MQTT contract's fault event: code 64, source 128, message 256 characters.
-      const code = code0.slice(0, 64);
-      const source = source0.slice(0, 128);
-      const message = message0.slice(0, 256);
-      const key = `${code}\n${source}`;
-      if (!this.since.has(key)) this.since.set(key, now);
-      faults.push({ code, source, severity, message, since: this.since.get(key)! });
-    };
+    const batch = this.faults.begin(now);
+    const add = batch.add;
     const alive: string[] = [];
     const silent: string[] = [];
     for (const name of p.watched_nodes) {
@@ -124,8 +110,7 @@ export class HealthModel {
         `cloud link down for ${(now - this.linkSince).toFixed(0)} s`,
       );
     }
-    const active = new Set(faults.map((f) => `${f.code}\n${f.source}`));
-    for (const k of [...this.since.keys()]) if (!active.has(k)) this.since.delete(k);
+    const faults = batch.end();
     faults.sort((a, b) => (a.code === b.code ? (a.source < b.source ? -1 : 1) : a.code < b.code ? -1 : 1));
     const worst = faults.reduce((m, f) => Math.max(m, f.severity), 0);
     const level =

@@ -3,6 +3,7 @@
  * input arrives with its receive time [s], `summary(now)` builds the picture, `significant(a, b)` says
  * whether two pictures differ enough to publish at once. No ROS, no clock reads.
  */
+import { FaultTracker, type ActiveFault } from '../core/faults';
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
 import { ScanPoints, scanProblem, POINT_OBSTACLE, type ScanLike } from '../safety_gate/scan';
 import type { Params } from './params';
@@ -19,14 +20,7 @@ export interface Quat extends Vec3 {
   w: number;
 }
 
-export interface FaultView {
-  code: string;
-  source: string;
-  severity: number;
-  message: string;
-  /** [s] when it became active. */
-  since: number;
-}
+export type FaultView = ActiveFault;
 
 export interface SourceView {
   name: string;
@@ -99,7 +93,7 @@ export class Perception {
   private estop = false;
   private diagErrors = new Map<string, { level: number; message: string }>();
   /** Active faults by code+source, keeping their start time across summaries. */
-  private readonly since = new Map<string, number>();
+  private readonly faults = new FaultTracker();
 
   constructor(private readonly p: Params) {
     const add = (name: string, timeout: number): void => {
@@ -210,16 +204,8 @@ export class Perception {
   /** The picture at `now` [s]. */
   summary(now: number): Summary {
     const p = this.p;
-    const faults: FaultView[] = [];
-    const fault = (code0: string, source0: string, severity: number, message0: string): void => {
-      // Bounds of the MQTT contract's fault event: code 64, source 128, message 256 characters.
-      const code = code0.slice(0, 64);
-      const source = source0.slice(0, 128);
-      const message = message0.slice(0, 256);
-      const key = `${code}\n${source}`;
-      if (!this.since.has(key)) this.since.set(key, now);
-      faults.push({ code, source, severity, message, since: this.since.get(key)! });
-    };
+    const batch = this.faults.begin(now);
+    const fault = batch.add;
 
     const sources: SourceView[] = [];
     for (const s of this.sources.values()) {
@@ -296,8 +282,7 @@ export class Perception {
       fault('DIAGNOSTICS_ERROR', name, d.level === D.STALE ? F.SEVERITY_WARN : F.SEVERITY_ERROR, d.message);
     }
     // forget start times of faults that ended
-    const active = new Set(faults.map((f) => `${f.code}\n${f.source}`));
-    for (const k of [...this.since.keys()]) if (!active.has(k)) this.since.delete(k);
+    const faults = batch.end();
     faults.sort((a, b) => (a.code + a.source < b.code + b.source ? -1 : 1));
 
     const o = this.odom;
