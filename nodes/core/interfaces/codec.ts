@@ -14,7 +14,7 @@
  *   path: error text is only ever built for an error.
  */
 import { KizunaError } from '../errors';
-import type { FieldDef, MsgDef } from './definition';
+import { TYPED_ARRAY_OF, type FieldDef, type MsgDef } from './definition';
 import { messageDefinition } from './index';
 import { invalidMessageError, messageProblems } from './validate';
 import { FLOAT32_MAX, INT_RANGE, utf8Length } from './limits';
@@ -36,18 +36,7 @@ export interface MessageCodec {
 /** Thrown (never allocated per message) when generated code refuses a value. */
 const REFUSED: unique symbol = Symbol('kizuna.codec.refused');
 
-const TYPED: Record<string, string | undefined> = {
-  byte: 'Uint8Array',
-  uint8: 'Uint8Array',
-  char: 'Int8Array',
-  int8: 'Int8Array',
-  int16: 'Int16Array',
-  uint16: 'Uint16Array',
-  int32: 'Int32Array',
-  uint32: 'Uint32Array',
-  float32: 'Float32Array',
-  float64: 'Float64Array',
-};
+const TYPED = TYPED_ARRAY_OF as Readonly<Record<string, string | undefined>>;
 
 type Fn = (v: unknown) => unknown;
 

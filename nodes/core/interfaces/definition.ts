@@ -22,6 +22,23 @@ export type PrimitiveType =
   | 'string'
   | 'wstring';
 
+/**
+ * The typed array that holds a numeric array field, as rclnodejs delivers and accepts them (64-bit
+ * integers have none: they are bigint arrays). Used by the run-time checkers and the type generator.
+ */
+export const TYPED_ARRAY_OF: Readonly<Partial<Record<PrimitiveType, string>>> = {
+  byte: 'Uint8Array',
+  uint8: 'Uint8Array',
+  char: 'Int8Array',
+  int8: 'Int8Array',
+  int16: 'Int16Array',
+  uint16: 'Uint16Array',
+  int32: 'Int32Array',
+  uint32: 'Uint32Array',
+  float32: 'Float32Array',
+  float64: 'Float64Array',
+};
+
 /** One field of a message. */
 export interface FieldDef {
   name: string;

@@ -1,5 +1,5 @@
 /** Small text helpers shared by the renderers: literals, TSDoc, type names. */
-import type { FieldDef, PrimitiveType } from '../../../nodes/core/interfaces/definition';
+import { TYPED_ARRAY_OF, type FieldDef, type PrimitiveType } from '../../../nodes/core/interfaces/definition';
 
 /** Splits `pkg/sub/Name` into its three parts. */
 export function splitName(full: string): { pkg: string; sub: string; name: string } {
@@ -33,19 +33,7 @@ const SCALAR_TS: Record<PrimitiveType, string> = {
   wstring: 'string',
 };
 
-/** Typed arrays accepted for numeric arrays, as rclnodejs types them (64-bit integers have none). */
-const TYPED_ARRAY: Partial<Record<PrimitiveType, string>> = {
-  byte: 'Uint8Array',
-  uint8: 'Uint8Array',
-  char: 'Int8Array',
-  int8: 'Int8Array',
-  int16: 'Int16Array',
-  uint16: 'Uint16Array',
-  int32: 'Int32Array',
-  uint32: 'Uint32Array',
-  float32: 'Float32Array',
-  float64: 'Float64Array',
-};
+const TYPED_ARRAY = TYPED_ARRAY_OF;
 
 /** Global names the typings use bare; a message with one of these names would shadow it. */
 export const RESERVED_GLOBALS: ReadonlySet<string> = new Set(Object.values(TYPED_ARRAY));
