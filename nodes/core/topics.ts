@@ -32,6 +32,13 @@ export const TOPICS = {
   estop: 'estop',
   /** std_msgs/Empty, an explicit resume after an e-stop release. */
   estopReset: 'estop_reset',
+  /**
+   * std_msgs/Empty, a deliberate start after a latched stop was reset (ISO 13850: a reset alone never
+   * restarts motion). The executive publishes it on a new decision; a local operator input may too.
+   */
+  motionStart: 'kizuna/motion_start',
+  /** geometry_msgs/PoseArray, people detections in base_link (detector → perception, safety_gate). */
+  people: 'people',
   /** sensor_msgs/LaserScan. */
   scan: 'scan',
   /** nav_msgs/Odometry. */
