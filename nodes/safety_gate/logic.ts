@@ -3,13 +3,18 @@
  * time they were received (seconds on the node's clock), `step(now)` computes the output. No ROS, no
  * clock reads, no allocation per scan or step (results go into objects owned by the gate).
  *
- * Order of precedence, most restrictive first: e-stop latch, a refused input, a stale input, no fresh
- * command, an obstacle in the stop zone, a person inside the separation distance; then speed caps (people
- * S = K*T + C, slowdown zone, approach, speed limit, profile maxima) and acceleration limits.
+ * Order of precedence, most restrictive first: e-stop latch (released only by a reset and then a
+ * deliberate start), a refused input, a stale input, no fresh command; then the command is ramped by the
+ * comfort limits, capped at once by the speed limit and the zones, and finally scaled at once by the
+ * braking envelope (envelope.ts): the robot must be able to stop, at its braking deceleration and along
+ * the path it sweeps, before anything it sees, remembers, cannot see, or that may close in on it.
  */
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
+import { detectionRange } from './braking';
+import { Envelope, LIMIT_BLIND, LIMIT_NONE, LIMIT_PERSON } from './envelope';
 import type { Params } from './params';
 import { ScanPoints, scanProblem, type ScanLike } from './scan';
+import { Surroundings } from './surroundings';
 import { ZoneModel, ZoneResult } from './zones';
 
 const S = MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'];
@@ -72,16 +77,10 @@ const ODOM_SEC = 12;
 const PEOPLE_SEC = 13;
 const LAST_STEP_SEC = 14;
 const SPEED_LIMIT = 15; // [m/s], 0 = none
-const PERSON_D = 16; // [m]
-const REQ = 17; // vx, vy, wz of the request within the profile maxima
+const ENV_K = 16; // the envelope's share of the latest step
 const F_SIZE = 20;
 
 const fmt = (n: number): string => n.toFixed(2);
-
-/** Derived per-profile constants. */
-function separationDistance(p: Params): number {
-  return p.separation_k_mps * p.separation_t_s + p.separation_c_m;
-}
 
 /** The zone model of the gate's parameters. */
 function zoneModel(p: Params): ZoneModel {
@@ -90,30 +89,44 @@ function zoneModel(p: Params): ZoneModel {
     stopMargin: p.stop_margin_m,
     slowdownMargin: p.slowdown_margin_m,
     limitMargin: p.limit_margin_m,
-    approachTime: p.approach_time_s,
-    approachStep: p.approach_step_s,
-    approachMargin: p.approach_margin_m,
+  });
+}
+
+/** The braking envelope of the gate's parameters. */
+function envelope(p: Params): Envelope {
+  return new Envelope({
+    footprint: { front: p.footprint_front_m, rear: p.footprint_rear_m, halfWidth: p.footprint_half_width_m },
+    stopMargin: p.stop_margin_m,
+    reactionS: p.reaction_time_s,
+    decel: p.braking_decel_mps2,
+    angularDecel: p.braking_angular_decel_rps2,
+    creepLinear: p.creep_linear_speed_mps,
+    creepAngular: p.creep_angular_speed_rps,
+    occlusionMinSpeed: p.occlusion_min_speed_mps,
   });
 }
 
 export class SafetyGate {
   readonly scans: ScanPoints[];
+  readonly surroundings: Surroundings;
   private readonly scanNames: string[];
   /** [s] when each scan source last delivered a valid scan. */
   private readonly scanSec: Float64Array;
   private readonly f = new Float64Array(F_SIZE);
   private zones: ZoneModel;
+  private env: Envelope;
   private readonly zone = new ZoneResult();
   readonly out = new GateOutput();
   /** Sources refused most recently, by name → why. A refused scan stops the robot until a good one arrives. */
   private readonly refused = new Map<string, string>();
+  private readonly px: Float64Array;
+  private readonly py: Float64Array;
 
   private estopAsserted = false;
   private latched = false;
-  private peopleCount = 0;
-  private separation: number;
+  /** The latch was reset; it clears on a deliberate start. */
+  private armed = false;
   private timedOutMask = 0;
-  private approachStop = false;
   private staleScanOrOdom = false;
 
   constructor(
@@ -126,25 +139,32 @@ export class SafetyGate {
     f[NAV_SEC] = f[TELEOP_SEC] = f[ODOM_SEC] = f[PEOPLE_SEC] = Number.NEGATIVE_INFINITY;
     f[ESTOP_SEC] = startSec; // grace: silence counts from start
     f[LAST_STEP_SEC] = startSec;
+    f[ENV_K] = 1;
+    const m = p.stop_margin_m;
+    const body = {
+      xMin: -p.footprint_rear_m - m,
+      xMax: p.footprint_front_m + m,
+      yMin: -p.footprint_half_width_m - m,
+      yMax: p.footprint_half_width_m + m,
+    };
     this.scans = p.scan_topics.map(
-      (_, i) => new ScanPoints({ x: p.scan_poses[3 * i]!, y: p.scan_poses[3 * i + 1]!, yaw: p.scan_poses[3 * i + 2]! }),
+      (_, i) =>
+        new ScanPoints({ x: p.scan_poses[3 * i]!, y: p.scan_poses[3 * i + 1]!, yaw: p.scan_poses[3 * i + 2]! }, body),
     );
     this.zones = zoneModel(p);
-    this.separation = separationDistance(p);
+    this.env = envelope(p);
+    this.surroundings = new Surroundings(p, this.scans);
+    this.px = new Float64Array(32);
+    this.py = new Float64Array(32);
   }
 
   /**
-   * Rebuilds what the gate derives from its parameters (zones, people separation) after they changed
-   * at run time; caps, limits and timeouts are read from the parameters at every step already.
+   * Rebuilds what the gate derives from its parameters (zones, envelope) after they changed at run time;
+   * caps, limits and timeouts are read from the parameters at every step already.
    */
   reconfigure(): void {
     this.zones = zoneModel(this.p);
-    this.separation = separationDistance(this.p);
-  }
-
-  /** [m] the people separation distance S = K*T + C. */
-  get separationDistance(): number {
-    return this.separation;
+    this.env = envelope(this.p);
   }
 
   /**
@@ -159,22 +179,31 @@ export class SafetyGate {
       return problem;
     }
     const pts = this.scans[index]!;
-    pts.load(scan);
+    pts.load(scan, detectionRange(this.p.min_obstacle_width_m, Math.abs(scan.angle_increment), scan.range_max));
     if (pts.invalidBeams > this.p.max_invalid_beam_fraction * pts.beams) {
       const why = `${pts.invalidBeams} of ${pts.beams} beams are NaN or below range_min (blind)`;
       pts.count = 0;
+      pts.limitCount = 0;
       this.refused.set(name, why);
       return why;
     }
     if (this.refused.size > 0) this.refused.delete(name);
     this.scanSec[index] = now;
+    this.surroundings.onScan(index, now);
     return undefined;
   }
 
-  /** Odometry arrived (only its freshness matters here). Returns why it is refused, or undefined. */
-  onOdom(twist: TwistLike, now: number): string | undefined {
+  /**
+   * Odometry arrived: its freshness, and its pose (x, y [m], yaw [rad] in odom) for the obstacle memory
+   * and the tracks. Returns why it is refused, or undefined.
+   */
+  onOdom(twist: TwistLike, now: number, pose?: { x: number; y: number; yaw: number }): string | undefined {
     if (!finiteTwist(twist)) return 'odometry twist has NaN or Inf';
+    if (pose && !(Number.isFinite(pose.x) && Number.isFinite(pose.y) && Number.isFinite(pose.yaw))) {
+      return 'odometry pose has NaN or Inf';
+    }
     this.f[ODOM_SEC] = now;
+    if (pose) this.surroundings.onPose(pose.x, pose.y, pose.yaw);
     return undefined;
   }
 
@@ -190,18 +219,35 @@ export class SafetyGate {
     return undefined;
   }
 
-  /** E-stop state: true asserts and latches; false alone does not release the latch. */
+  /** E-stop state: true asserts and latches (and cancels a reset); false alone does not release the latch. */
   onEstop(asserted: boolean, now: number): void {
     this.estopAsserted = asserted;
     this.f[ESTOP_SEC] = now;
-    if (asserted) this.latched = true;
+    if (asserted) {
+      this.latched = true;
+      this.armed = false;
+    }
   }
 
-  /** An explicit resume. Returns why it is refused, or undefined when the latch was released (or none was set). */
+  /**
+   * An explicit reset. Returns why it is refused, or undefined when accepted: the latch then stays until a
+   * deliberate start ({@link onMotionStart}); a reset alone never restarts motion (ISO 13850).
+   */
   onEstopReset(now: number): string | undefined {
     if (this.estopAsserted) return 'e-stop is still asserted';
     if (this.estopSilent(now)) return `e-stop publisher silent for more than ${this.p.estop_timeout_s} s`;
+    if (this.latched) this.armed = true;
+    return undefined;
+  }
+
+  /** A deliberate start: releases a reset latch. Returns why it is refused, or undefined. */
+  onMotionStart(now: number): string | undefined {
+    if (!this.latched) return undefined;
+    if (this.estopAsserted) return 'e-stop is still asserted';
+    if (this.estopSilent(now)) return `e-stop publisher silent for more than ${this.p.estop_timeout_s} s`;
+    if (!this.armed) return 'the e-stop has not been reset since it latched: reset first, then start';
     this.latched = false;
+    this.armed = false;
     return undefined;
   }
 
@@ -212,13 +258,19 @@ export class SafetyGate {
     return undefined;
   }
 
-  /** People near the robot from WorldSummary. Returns why it is refused, or undefined. */
-  onPeople(count: number, nearestDistance: number, now: number): string | undefined {
-    if (count > 0 && !(Number.isFinite(nearestDistance) && nearestDistance >= 0)) {
-      return `nearest person distance ${nearestDistance} is not a finite number >= 0`;
+  /**
+   * People detected (positions [m] in base_link) at time `now`. Returns why the message is refused, or
+   * undefined.
+   */
+  onPeople(poses: ReadonlyArray<{ position: { x: number; y: number } }>, now: number): string | undefined {
+    const n = Math.min(poses.length, this.px.length);
+    for (let i = 0; i < n; i++) {
+      const { x, y } = poses[i]!.position;
+      if (!(Number.isFinite(x) && Number.isFinite(y))) return `person ${i} position (${x}, ${y}) is not finite`;
+      this.px[i] = x;
+      this.py[i] = y;
     }
-    this.peopleCount = count;
-    this.f[PERSON_D] = nearestDistance;
+    this.surroundings.onPeople(this.px, this.py, n, now);
     this.f[PEOPLE_SEC] = now;
     return undefined;
   }
@@ -240,7 +292,10 @@ export class SafetyGate {
     if (dt > 0.25) dt = 0.25;
     f[LAST_STEP_SEC] = now;
 
-    if (this.estopSilent(now)) this.latched = true;
+    if (this.estopSilent(now)) {
+      this.latched = true;
+      this.armed = false;
+    }
     this.updateTimedOut(now);
 
     // Which command: teleop while fresh, else the executive's while fresh.
@@ -249,30 +304,23 @@ export class SafetyGate {
     const req = teleopFresh ? TELEOP : NAV;
     o.teleopActive = teleopFresh;
 
-    // The request within the profile maxima. Zones and approach look at the request itself (as Nav2's
-    // collision_monitor does), so their caps do not feed back through the acceleration limit.
     let rx = clamp(f[req]!, -p.max_reverse_speed_mps, p.max_linear_speed_mps);
     let ry = clamp(f[req + 1]!, -p.max_linear_speed_mps, p.max_linear_speed_mps);
     let rw = clamp(f[req + 2]!, -p.max_angular_speed_rps, p.max_angular_speed_rps);
     if (!teleopFresh && !navFresh) rx = ry = rw = 0;
 
-    f[REQ] = rx;
-    f[REQ + 1] = ry;
-    f[REQ + 2] = rw;
-    this.zones.evaluate(this.scans, f, REQ, this.zone);
+    this.zones.evaluate(this.scans, this.zone);
     const z = this.zone;
 
     let stopReason = 0;
-    let state: number = S.STATE_CLEAR;
-    this.approachStop = false;
     if (this.latched) stopReason = S.REASON_ESTOP;
     else if (this.refused.size > 0) stopReason = S.REASON_SOURCE_INVALID;
     else if (this.staleScanOrOdom) stopReason = S.REASON_SOURCE_TIMEOUT;
     else if (!teleopFresh && !navFresh) stopReason = S.REASON_COMMAND_TIMEOUT;
-    else if (z.inStop) stopReason = S.REASON_OBSTACLE;
 
-    // Linear speed caps, each with its reason; the smallest wins.
+    // Absolute caps, each with its reason; the smallest wins. They act at once (no ramp).
     let linCap = p.max_linear_speed_mps;
+    let angCap = p.max_angular_speed_rps;
     let capReason: number = S.REASON_NONE;
     let capState: number = S.STATE_CLEAR;
     const limit = f[SPEED_LIMIT]!;
@@ -281,31 +329,13 @@ export class SafetyGate {
       capReason = S.REASON_SPEED_LIMIT;
       capState = S.STATE_SLOWDOWN;
     }
-    if (p.people_enabled && stopReason === 0) {
-      const fresh = now - f[PEOPLE_SEC]! <= p.people_timeout_s;
-      if (!fresh) {
-        if (p.people_blind_speed_mps < linCap) {
-          linCap = p.people_blind_speed_mps;
-          capReason = S.REASON_SOURCE_TIMEOUT;
-          capState = S.STATE_SLOWDOWN;
-        }
-      } else if (this.peopleCount > 0) {
-        const margin = f[PERSON_D]! - this.separation;
-        if (margin <= 0) stopReason = S.REASON_PERSON;
-        else {
-          // Close the remaining margin no faster than the robot can stop within T.
-          const cap = p.separation_t_s > 0 ? margin / p.separation_t_s : linCap;
-          if (cap < linCap) {
-            linCap = cap;
-            capReason = S.REASON_PERSON;
-            capState = S.STATE_SLOWDOWN;
-          }
-        }
-      }
+    if (p.people_enabled && now - f[PEOPLE_SEC]! > p.people_timeout_s && p.people_blind_speed_mps < linCap) {
+      linCap = p.people_blind_speed_mps;
+      capReason = S.REASON_SOURCE_TIMEOUT;
+      capState = S.STATE_SLOWDOWN;
     }
     // Limit zone (Nav2 collision_monitor "limit"): absolute caps while anything is inside.
-    let angCap = p.max_angular_speed_rps;
-    if (z.inLimit && stopReason === 0) {
+    if (z.inLimit) {
       if (p.limit_linear_speed_mps < linCap) {
         linCap = p.limit_linear_speed_mps;
         capReason = S.REASON_OBSTACLE;
@@ -313,60 +343,58 @@ export class SafetyGate {
       }
       angCap = Math.min(angCap, p.limit_angular_speed_rps);
     }
-    // Zone and approach factors scale the request (ratio of the requested twist).
-    let scale = 1;
-    if (z.inSlowdown && stopReason === 0) {
-      scale = p.slowdown_ratio;
+    // Slowdown zone: caps at the ratio of the profile maxima. (A ratio of the request would feed back
+    // through the comfort ramp, which lags the request, and shrink the output to a crawl.)
+    if (z.inSlowdown && !z.inStop) {
+      const lin = p.slowdown_ratio * p.max_linear_speed_mps;
+      if (lin < linCap) linCap = lin;
+      const ang = p.slowdown_ratio * p.max_angular_speed_rps;
+      if (ang < angCap) angCap = ang;
       capReason = S.REASON_OBSTACLE;
       capState = S.STATE_SLOWDOWN;
     }
-    if (stopReason === 0 && p.approach_time_s > 0 && z.timeToCollision < p.approach_time_s) {
-      const approach = z.timeToCollision / p.approach_time_s;
-      if (approach < scale) {
-        scale = approach;
-        capReason = S.REASON_OBSTACLE;
-        capState = S.STATE_APPROACH;
-      }
-      if (approach <= 0) {
-        stopReason = S.REASON_OBSTACLE;
-        this.approachStop = true;
-      }
-    }
 
+    let state: number;
+    let envK = 1;
     if (stopReason !== 0) {
       // Safety stops are immediate: no deceleration ramp.
       n.fill(0);
       state = stopReason === S.REASON_ESTOP ? S.STATE_ESTOP : S.STATE_STOP;
       o.reason = stopReason;
     } else {
-      // Zone factors cap relative to the request (immediately); otherwise only the speed caps apply, so a
-      // commanded slow-down follows the deceleration limit.
-      // The zone factor scales the request itself (all three components, so the curvature stays); it
-      // must not scale the previous output again, or the speed would shrink step after step towards
-      // accel·dt·ratio/(1 − ratio) (a crawl of 2 cm/s found in the fleet simulation).
-      const lin = linCap;
-      const ang = angCap;
-      if (scale < 1) {
-        rx *= scale;
-        ry *= scale;
-        rw *= scale;
-      }
-      // Acceleration limits from the last output, then one factor for the whole twist (keeps the path's curvature).
-      const tx = ramp(f[LAST]!, rx, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
-      const ty = ramp(f[LAST + 1]!, ry, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
-      const tw = ramp(f[LAST + 2]!, rw, p.max_angular_accel_rps2, p.max_angular_accel_rps2, dt);
+      // Comfort ramp from the last output towards the request, then the caps at once.
+      let tx = ramp(f[LAST]!, rx, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
+      let ty = ramp(f[LAST + 1]!, ry, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
+      let tw = ramp(f[LAST + 2]!, rw, p.max_angular_accel_rps2, p.max_angular_accel_rps2, dt);
       const speed = Math.hypot(tx, ty);
       let k = 1;
-      if (speed > lin) k = lin / speed;
-      if (Math.abs(tw) > ang && Math.abs(tw) * k > ang) k = ang / Math.abs(tw);
-      n[0] = tx * k;
-      n[1] = ty * k;
-      n[2] = tw * k;
-      n[3] = linCap * scale;
-      n[4] = angCap * scale;
-      state = capState;
-      o.reason = capReason;
+      if (speed > linCap) k = linCap / speed;
+      if (Math.abs(tw) * k > angCap) k = angCap / Math.abs(tw);
+      tx *= k;
+      ty *= k;
+      tw *= k;
+      // The braking envelope, at once.
+      const sur = this.surroundings;
+      const e = this.env.evaluate(tx, ty, tw, sur.sets, sur.real, sur.blind, sur.buildDiscs(now));
+      envK = e.k;
+      n[0] = tx * envK;
+      n[1] = ty * envK;
+      n[2] = tw * envK;
+      n[3] = Math.min(linCap, envK < 1 ? Math.hypot(n[0]!, n[1]!) : linCap);
+      n[4] = Math.min(angCap, envK < 1 ? Math.abs(n[2]!) : angCap);
+      const wants = rx !== 0 || ry !== 0 || rw !== 0;
+      if ((envK === 0 && wants) || (e.inStop && !e.escaping)) {
+        state = S.STATE_STOP;
+        o.reason = e.limit === LIMIT_PERSON ? S.REASON_PERSON : S.REASON_OBSTACLE;
+      } else if (envK < 1 || e.escaping) {
+        state = S.STATE_APPROACH;
+        o.reason = e.limit === LIMIT_PERSON ? S.REASON_PERSON : S.REASON_OBSTACLE;
+      } else {
+        state = capState;
+        o.reason = capReason;
+      }
     }
+    f[ENV_K] = envK;
     o.state = state;
     o.estopLatched = this.latched;
     f[LAST] = n[0]!;
@@ -398,7 +426,7 @@ export class SafetyGate {
       });
       if (mask & (1 << 8)) names.push('odom');
       if (mask & (1 << 9)) names.push('estop');
-      if (mask & (1 << 10)) names.push('world_summary');
+      if (mask & (1 << 10)) names.push('people');
       this.out.timedOut = names.sort();
     }
   }
@@ -406,13 +434,16 @@ export class SafetyGate {
   private describe(now: number): string {
     const o = this.out;
     const z = this.zone;
+    const e = this.env.result;
     switch (o.reason) {
       case S.REASON_ESTOP:
         return this.estopAsserted
           ? 'e-stop asserted'
           : this.estopSilent(now)
             ? 'e-stop publisher silent'
-            : 'e-stop released; waiting for an explicit resume';
+            : this.armed
+              ? 'e-stop reset; waiting for a start'
+              : 'e-stop released; waiting for an explicit reset, then a start';
       case S.REASON_SOURCE_INVALID:
         return [...this.refused].map(([k, v]) => `${k}: ${v}`).join('; ');
       case S.REASON_SOURCE_TIMEOUT:
@@ -420,11 +451,24 @@ export class SafetyGate {
       case S.REASON_COMMAND_TIMEOUT:
         return `no command for more than ${this.p.cmd_timeout_s} s`;
       case S.REASON_OBSTACLE:
-        if (this.approachStop) return `approach: collision within ${fmt(this.p.approach_step_s)} s`;
-        if (o.state === S.STATE_APPROACH) return `approach: collision in ${fmt(z.timeToCollision)} s`;
-        return `${o.state === S.STATE_STOP ? 'stop' : 'slowdown'} zone: point at ${fmt(Math.hypot(z.triggerX, z.triggerY))} m, ${fmt(Math.atan2(z.triggerY, z.triggerX))} rad`;
-      case S.REASON_PERSON:
-        return `person at ${fmt(this.f[PERSON_D]!)} m, separation ${fmt(this.separation)} m`;
+      case S.REASON_PERSON: {
+        if (o.state === S.STATE_SLOWDOWN) {
+          return `slowdown zone: point at ${fmt(Math.hypot(z.triggerX, z.triggerY))} m, ${fmt(Math.atan2(z.triggerY, z.triggerX))} rad`;
+        }
+        if (e.escaping) return 'escaping at creep speed';
+        const what =
+          e.limit === LIMIT_PERSON
+            ? 'person'
+            : e.limit === LIMIT_BLIND
+              ? 'blind sector'
+              : e.limit === LIMIT_NONE
+                ? 'stop zone'
+                : 'obstacle';
+        const where = `${fmt(Math.hypot(e.x, e.y))} m, ${fmt(Math.atan2(e.y, e.x))} rad`;
+        return o.state === S.STATE_STOP
+          ? `${what} at ${where}: cannot stop in time`
+          : `braking envelope: ${what} at ${where}, ${fmt(this.f[ENV_K]!)} of the command`;
+      }
       case S.REASON_SPEED_LIMIT:
         return `speed limit ${fmt(this.f[SPEED_LIMIT]!)} m/s`;
       default:

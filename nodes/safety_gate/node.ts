@@ -43,6 +43,9 @@ export function start(node: RosNode): void {
   const diagPub = node.createPublisher('diagnostic_msgs/msg/DiagnosticArray', p.diagnostics_topic);
   const cmd: MessageOf<'geometry_msgs/msg/Twist'> = { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } };
   const rej: Rejections = { commands: 0, scans: 0, other: 0, last: '', lastCode: '', fresh: 0 };
+  const pose = { x: 0, y: 0, yaw: 0 };
+  let dbgLast = '';
+  let dbgN = 0;
 
   let lastPublished:
     | {
@@ -150,6 +153,13 @@ export function start(node: RosNode): void {
   const evaluate = (): void => {
     const now = nowSec();
     const o = gate.step(now);
+    if (process.env.DEBUG_GATE && node.namespace.includes(process.env.DEBUG_GATE) && (dbgN++ % 10 === 0)) {
+      process.stderr.write(`OUT ${node.namespace} ${now.toFixed(2)} req=${(gate as any).f[0].toFixed(3)},${(gate as any).f[2].toFixed(3)} ${o.state} v=${o.vx.toFixed(3)} w=${o.wz.toFixed(3)} ${o.detail}\n`);
+    }
+    if (process.env.DEBUG_GATE && o.detail !== dbgLast) {
+      dbgLast = o.detail;
+      process.stderr.write(`GATE ${node.namespace} ${now.toFixed(2)} ${o.state} ${o.detail}\n`);
+    }
     cmd.linear.x = o.vx;
     cmd.linear.y = o.vy;
     cmd.angular.z = o.wz;
@@ -173,7 +183,11 @@ export function start(node: RosNode): void {
     'nav_msgs/msg/Odometry',
     p.odom_topic,
     (odom) => {
-      const why = gate.onOdom(odom.twist.twist, nowSec());
+      const q = odom.pose.pose.orientation;
+      pose.x = odom.pose.pose.position.x;
+      pose.y = odom.pose.pose.position.y;
+      pose.yaw = Math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z));
+      const why = gate.onOdom(odom.twist.twist, nowSec(), pose);
       if (why !== undefined) reject('other', 'KZ_ERR_INPUT_INVALID', p.odom_topic, why);
     },
     'sensor_data',
@@ -208,7 +222,7 @@ export function start(node: RosNode): void {
     () => {
       const why = gate.onEstopReset(nowSec());
       if (why !== undefined) reject('other', 'KZ_ERR_ESTOP_RESET_REFUSED', p.estop_reset_topic, why);
-      else node.logger.info('e-stop latch released by an explicit resume');
+      else node.logger.info('e-stop reset accepted; motion waits for a deliberate start');
       evaluate();
     },
     CONTROL_QOS,
@@ -222,10 +236,31 @@ export function start(node: RosNode): void {
     },
     SPEED_LIMIT_QOS,
   );
-  node.createSubscription('kizuna_msgs/msg/WorldSummary', p.world_summary_topic, (w) => {
-    const why = gate.onPeople(w.people_count, w.nearest_person_distance, nowSec());
-    if (why !== undefined) reject('other', 'KZ_ERR_INPUT_INVALID', p.world_summary_topic, why);
-  });
+  // People at the detector's own rate (not through the summary's), in the base frame.
+  node.createSubscription(
+    'geometry_msgs/msg/PoseArray',
+    p.people_topic,
+    (m) => {
+      const why =
+        m.header.frame_id !== p.base_frame
+          ? `people in frame '${m.header.frame_id}', not the configured '${p.base_frame}'`
+          : gate.onPeople(m.poses, nowSec());
+      if (why !== undefined) reject('other', 'KZ_ERR_INPUT_INVALID', p.people_topic, why);
+    },
+    'sensor_data',
+  );
+  node.createSubscription(
+    'std_msgs/msg/Empty',
+    p.motion_start_topic,
+    () => {
+      const wasLatched = gate.out.estopLatched;
+      const why = gate.onMotionStart(nowSec());
+      if (why !== undefined) reject('other', 'KZ_ERR_ESTOP_RESET_REFUSED', p.motion_start_topic, why);
+      else if (wasLatched) node.logger.info('e-stop latch released by a deliberate start');
+      evaluate();
+    },
+    CONTROL_QOS,
+  );
 
   // No other node may drive the base: watch our own output topic for a second publisher. A best-effort
   // volatile subscription matches publishers of any reliability and durability.

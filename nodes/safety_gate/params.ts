@@ -15,7 +15,11 @@ export const paramsSchema = z
     estop_reset_topic: topic(TOPICS.estopReset, 'std_msgs/msg/Empty, explicit resume after an e-stop'),
     odom_topic: topic(TOPICS.odom, 'nav_msgs/msg/Odometry'),
     speed_limit_topic: topic(TOPICS.speedLimit, 'std_msgs/msg/Float32 [m/s] from the executive; 0 clears'),
-    world_summary_topic: topic(TOPICS.worldSummary, 'kizuna_msgs/msg/WorldSummary (people near the robot)'),
+    people_topic: topic(TOPICS.people, 'geometry_msgs/msg/PoseArray: detected people in base_frame, at the detector\'s rate'),
+    motion_start_topic: topic(
+      TOPICS.motionStart,
+      'std_msgs/msg/Empty: a deliberate start after a reset e-stop (from the executive on a new decision, or an operator)',
+    ),
     safety_state_topic: topic(TOPICS.safetyState, 'kizuna_msgs/msg/SafetyState output'),
     diagnostics_topic: topic('diagnostics', 'diagnostic_msgs/msg/DiagnosticArray output (rejections, counters)'),
     heartbeat_topic: topic(TOPICS.heartbeat, 'std_msgs/msg/String heartbeat output'),
@@ -49,14 +53,62 @@ export const paramsSchema = z
       .describe('[m] limit zone: footprint grown by this; absolute speed caps while anything is inside; 0 disables'),
     limit_linear_speed_mps: z.number().min(0).max(5).default(0.5).describe('[m/s] linear cap in the limit zone'),
     limit_angular_speed_rps: z.number().min(0).max(10).default(0.5).describe('[rad/s] angular cap in the limit zone'),
-    approach_time_s: z
+
+    // braking envelope: stop short of everything, along the path swept while stopping
+    reaction_time_s: z
       .number()
       .min(0)
-      .max(10)
-      .default(1.2)
-      .describe('[s] approach model: keep the simulated time to collision at least this long; 0 disables'),
-    approach_step_s: z.number().positive().max(1).default(0.1).describe('[s] approach simulation step'),
-    approach_margin_m: metres(2).default(0.05).describe('[m] footprint growth used by the approach simulation'),
+      .max(2)
+      .default(0.25)
+      .describe('[s] from a reading to braking: scan period + computing + command latency'),
+    braking_decel_mps2: z
+      .number()
+      .positive()
+      .max(20)
+      .default(1.0)
+      .describe('[m/s^2] linear deceleration the base achieves when the gate cuts speed (not the comfort ramp)'),
+    braking_angular_decel_rps2: z
+      .number()
+      .positive()
+      .max(40)
+      .default(2.0)
+      .describe('[rad/s^2] angular deceleration the base achieves when the gate cuts speed'),
+    min_obstacle_width_m: metres(1)
+      .default(0)
+      .describe(
+        '[m] narrowest object the gate must stop for: beyond width / beam spacing a scan may miss it, so the gate treats that as unknown; 0 = trust each beam up to range_max',
+      ),
+    creep_linear_speed_mps: z.number().min(0).max(0.5).default(0.05).describe('[m/s] escape speed out of the stop zone'),
+    creep_angular_speed_rps: z.number().min(0).max(1).default(0.2).describe('[rad/s] escape turn rate out of the stop zone'),
+    unknown_is_occupied: z
+      .boolean()
+      .default(true)
+      .describe('places no scan covers around the footprint block motion that sweeps into them'),
+    // obstacle memory (odom frame)
+    memory_decay_s: z.number().min(0).max(30).default(2.0).describe('[s] remembered obstacles last this long; 0 disables memory'),
+    memory_clear_width_m: metres(0.2)
+      .default(0.015)
+      .describe('[m] a beam passing this close to a remembered point and returning from beyond forgets it'),
+    memory_radius_m: z.number().positive().max(50).default(6).describe('[m] obstacles farther than this are not remembered'),
+    // moving things
+    track_max_radius_m: metres(5).default(1.2).describe('[m] larger lidar clusters (walls) are not tracked as movers'),
+    moving_speed_mps: z.number().positive().max(5).default(0.3).describe('[m/s] a tracked cluster faster than this is moving'),
+    track_uncertainty_mps: z
+      .number()
+      .min(0)
+      .max(5)
+      .default(0.3)
+      .describe('[m/s] a mover may deviate from its measured velocity by this in any direction'),
+    occlusion_gap_m: metres(20)
+      .default(0.6)
+      .describe('[m] a range jump this large at an edge can hide a person (a phantom at K); 0 disables'),
+    occlusion_range_m: metres(50).default(4).describe('[m] occlusion edges farther than this are ignored'),
+    occlusion_min_speed_mps: z
+      .number()
+      .min(0)
+      .max(0.3)
+      .default(0.08)
+      .describe('[m/s] near an occlusion edge the robot may always creep this fast (a person stepping out meets a robot barely moving)'),
     max_invalid_beam_fraction: z
       .number()
       .min(0)
@@ -70,25 +122,35 @@ export const paramsSchema = z
       .default(100)
       .describe('[m] a scan whose range_max exceeds this is refused'),
 
-    // people (ISO 13855 form S = K*T + C)
-    people_enabled: z.boolean().default(true).describe('apply the people separation cap from WorldSummary'),
-    separation_k_mps: z.number().min(0).max(5).default(1.6).describe('[m/s] K: approach speed of a person'),
-    separation_t_s: z.number().min(0).max(10).default(0.5).describe('[s] T: overall stopping time of the robot'),
-    separation_c_m: metres(5).default(0.2).describe('[m] C: intrusion / uncertainty allowance'),
+    // people (ISO 13855 form S = K*T + C, T the stopping time at the speed driven)
+    people_enabled: z.boolean().default(true).describe('apply the people separation from people detections'),
+    separation_k_mps: z
+      .number()
+      .min(0)
+      .max(5)
+      .default(1.6)
+      .describe('[m/s] K: approach speed of a person (a faster measured one counts at its own speed)'),
+    separation_c_m: metres(5).default(0.2).describe('[m] C: intrusion / uncertainty allowance beyond the stop margin'),
+    people_radius_m: metres(2).default(0.3).describe('[m] body radius around each detected position'),
     people_blind_speed_mps: z
       .number()
       .min(0)
       .max(5)
       .default(0.3)
       .describe('[m/s] linear cap while people information is stale or missing'),
-    people_timeout_s: z.number().positive().max(10).default(1.0).describe('[s] WorldSummary older than this is stale'),
+    people_timeout_s: z.number().positive().max(10).default(1.0).describe('[s] people detections older than this are stale'),
 
     // velocity and acceleration limits
     max_linear_speed_mps: z.number().min(0).max(5).default(1.0).describe('[m/s] forward speed cap (profile max)'),
     max_reverse_speed_mps: z.number().min(0).max(5).default(0.3).describe('[m/s] reverse speed cap'),
     max_angular_speed_rps: z.number().min(0).max(10).default(1.5).describe('[rad/s] angular speed cap'),
     max_linear_accel_mps2: z.number().positive().max(10).default(0.8).describe('[m/s^2] speed-up limit'),
-    max_linear_decel_mps2: z.number().positive().max(20).default(1.5).describe('[m/s^2] commanded slow-down limit'),
+    max_linear_decel_mps2: z
+      .number()
+      .positive()
+      .max(20)
+      .default(1.5)
+      .describe('[m/s^2] comfort limit on commanded slow-downs (safety cuts brake harder: braking_decel_mps2)'),
     max_angular_accel_rps2: z.number().positive().max(20).default(2.0).describe('[rad/s^2] angular accel limit'),
 
     // timeouts and rates
@@ -134,9 +196,7 @@ export const RUNTIME_SETTABLE = [
   'stop_margin_m',
   'slowdown_margin_m',
   'slowdown_ratio',
-  'approach_margin_m',
   'separation_k_mps',
-  'separation_t_s',
   'separation_c_m',
   'people_blind_speed_mps',
   'people_timeout_s',

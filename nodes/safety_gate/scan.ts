@@ -55,6 +55,9 @@ export function scanProblem(scan: ScanLike, expectedFrame: string, maxPlausibleR
   return undefined;
 }
 
+/** [m] detection-limit points lie at least this far outside the body box along their beam. */
+const LIMIT_OUTSIDE_M = 0.05;
+
 /** Point kinds in a {@link ScanPoints} buffer. */
 export const POINT_OBSTACLE = 1; // a return (or a too-close -Inf reading placed at the sensor)
 export const POINT_HORIZON = 2; // nothing seen up to range_max: unknown beyond it
@@ -67,7 +70,24 @@ export class ScanPoints {
   xs = new Float64Array(0);
   ys = new Float64Array(0);
   kinds = new Uint8Array(0);
+  /** Beam index of each point. */
+  beam = new Int32Array(0);
   count = 0;
+  /**
+   * Detection-limit points in base_link: on every beam that saw nothing nearer than the range up to
+   * which an object of the guaranteed width is sure to be hit ({@link detectionRange}), a point at that
+   * range. Beyond it a thin object may sit between two beams, so the braking envelope treats it as
+   * unknown; zones ignore these points.
+   */
+  lxs = new Float64Array(0);
+  lys = new Float64Array(0);
+  limitCount = 0;
+  /** Ranges of the latest scan (a copy), and its geometry, for clearing remembered obstacles. */
+  ranges = new Float64Array(0);
+  angleMin = 0;
+  angleIncrement = 0;
+  rangeMin = 0;
+  rangeMax = 0;
   /** Beams that carried no usable reading (NaN, or a finite value below range_min) in the latest scan. */
   invalidBeams = 0;
   /** Beams in the latest scan. */
@@ -79,7 +99,29 @@ export class ScanPoints {
   private gDa = Number.NaN;
   private gN = -1;
 
-  constructor(readonly pose: SensorPose) {}
+  // [m] per beam, where it leaves the body box (detection-limit points never lie inside it)
+  private exit = new Float64Array(0);
+  private body: { xMin: number; xMax: number; yMin: number; yMax: number } | undefined;
+
+  /**
+   * `body`: the footprint grown by the stop margin, [m] bounds in base_link. Detection-limit points are
+   * placed no nearer than where a beam leaves it (a beam crossing the robot's own body verifies nothing
+   * beyond the range up to which it is sure to hit).
+   */
+  constructor(
+    readonly pose: SensorPose,
+    body?: { xMin: number; xMax: number; yMin: number; yMax: number },
+  ) {
+    this.body = body;
+  }
+
+  /** [rad] the bearing of beam `i` in base_link. */
+  beamCos(i: number): number {
+    return this.cos[i]!;
+  }
+  beamSin(i: number): number {
+    return this.sin[i]!;
+  }
 
   private ensureGeometry(a0: number, da: number, n: number): void {
     if (a0 === this.gA0 && da === this.gDa && n === this.gN) return;
@@ -89,11 +131,27 @@ export class ScanPoints {
       this.xs = new Float64Array(n);
       this.ys = new Float64Array(n);
       this.kinds = new Uint8Array(n);
+      this.beam = new Int32Array(n);
+      this.lxs = new Float64Array(n);
+      this.lys = new Float64Array(n);
+      this.ranges = new Float64Array(n);
+      this.exit = new Float64Array(n);
     }
+    const b = this.body;
+    const sx = this.pose.x;
+    const sy = this.pose.y;
+    const inside = b !== undefined && sx >= b.xMin && sx <= b.xMax && sy >= b.yMin && sy <= b.yMax;
     for (let i = 0; i < n; i++) {
       const a = a0 + i * da + this.pose.yaw;
-      this.cos[i] = Math.cos(a);
-      this.sin[i] = Math.sin(a);
+      const c = Math.cos(a);
+      const s = Math.sin(a);
+      this.cos[i] = c;
+      this.sin[i] = s;
+      if (inside) {
+        const tx = c > 1e-12 ? (b.xMax - sx) / c : c < -1e-12 ? (b.xMin - sx) / c : Number.POSITIVE_INFINITY;
+        const ty = s > 1e-12 ? (b.yMax - sy) / s : s < -1e-12 ? (b.yMin - sy) / s : Number.POSITIVE_INFINITY;
+        this.exit[i] = Math.min(tx, ty);
+      } else this.exit[i] = 0;
     }
     this.gA0 = a0;
     this.gDa = da;
@@ -108,7 +166,7 @@ export class ScanPoints {
    * - `NaN` (erroneous) and finite readings below range_min (to be discarded, per LaserScan) carry no
    *   information and are counted in `invalidBeams`.
    */
-  load(scan: ScanLike): void {
+  load(scan: ScanLike, detectRange = Number.POSITIVE_INFINITY): void {
     const n = scan.ranges.length;
     this.ensureGeometry(scan.angle_min, scan.angle_increment, n);
     const lo = scan.range_min;
@@ -116,10 +174,29 @@ export class ScanPoints {
     const ranges = scan.ranges;
     const px = this.pose.x;
     const py = this.pose.y;
+    this.angleMin = scan.angle_min;
+    this.angleIncrement = scan.angle_increment;
+    this.rangeMin = lo;
+    this.rangeMax = hi;
+    const lim = detectRange < hi ? detectRange : Number.POSITIVE_INFINITY;
     let count = 0;
     let invalid = 0;
+    let lc = 0;
     for (let i = 0; i < n; i++) {
       const r = ranges[i]!;
+      this.ranges[i] = r;
+      // A beam whose guarantee ends inside the body box (it crosses the robot) adds no limit point:
+      // what lies beyond is outside the thin-object guarantee (docs/safety.md).
+      if (lim !== Number.POSITIVE_INFINITY && lim > this.exit[i]!) {
+        const e = this.exit[i]! + LIMIT_OUTSIDE_M;
+        const d = lim > e ? lim : e;
+        // NaN compares false: an invalid beam adds no limit point (it is counted below).
+        if (r > d) {
+          this.lxs[lc] = px + d * this.cos[i]!;
+          this.lys[lc] = py + d * this.sin[i]!;
+          lc++;
+        }
+      }
       let d: number;
       let kind: number;
       if (r >= lo && r < hi) {
@@ -140,8 +217,10 @@ export class ScanPoints {
       this.xs[count] = px + d * this.cos[i]!;
       this.ys[count] = py + d * this.sin[i]!;
       this.kinds[count] = kind;
+      this.beam[count] = i;
       count++;
     }
+    this.limitCount = lc;
     this.count = count;
     this.invalidBeams = invalid;
     this.beams = n;

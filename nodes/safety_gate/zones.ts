@@ -1,7 +1,7 @@
 /**
- * Zone and approach models of the safety gate over the points of every scan source: stop zone, slowdown
- * zone (ratio) and approach (time to collision when the requested command is simulated forward), as in
- * Nav2's collision_monitor, with a rectangular footprint around base_link. Pure and allocation-free per
+ * Zone models of the safety gate over the points of every scan source: stop zone, slowdown zone (ratio)
+ * and limit zone (absolute caps), as in Nav2's collision_monitor, with a rectangular footprint around
+ * base_link. Whether a motion can stop in time is the braking envelope's business (envelope.ts). Pure and allocation-free per
  * call: results go into a caller-owned {@link ZoneResult}.
  */
 import { POINT_OBSTACLE, type ScanPoints } from './scan';
@@ -21,15 +21,8 @@ export interface ZoneConfig {
   slowdownMargin: number;
   /** [m] limit zone growth around the footprint (absolute speed caps inside); 0 disables it. */
   limitMargin: number;
-  /** [s] approach horizon; 0 disables the approach model. */
-  approachTime: number;
-  /** [s] simulation step. */
-  approachStep: number;
-  /** [m] footprint growth in the approach simulation. */
-  approachMargin: number;
 }
 
-const TTC = 0;
 const NEAR_D = 1;
 const NEAR_B = 2;
 const TRIG_X = 3;
@@ -47,10 +40,6 @@ export class ZoneResult {
   obstacleDetected = false;
   /** @internal */
   readonly n = new Float64Array(5);
-  /** [s] earliest simulated collision, Infinity when none within the horizon. */
-  get timeToCollision(): number {
-    return this.n[TTC]!;
-  }
   /** [m] nearest obstacle point from the base_link origin; 0 when none. */
   get nearestDistance(): number {
     return this.n[NEAR_D]!;
@@ -72,34 +61,12 @@ function inside(x: number, y: number, f: Footprint, m: number): boolean {
   return x <= f.front + m && x >= -f.rear - m && y <= f.halfWidth + m && y >= -f.halfWidth - m;
 }
 
-/** Maximum simulation steps; the poses of one simulation are kept in fixed buffers. */
-export const MAX_APPROACH_STEPS = 100;
-
-/** Evaluates zones and approach for all sources. vx, vy [m/s], wz [rad/s]: the requested command. */
+/** Evaluates the stop, slowdown and limit zones for all sources. */
 export class ZoneModel {
-  private readonly px = new Float64Array(MAX_APPROACH_STEPS + 1);
-  private readonly py = new Float64Array(MAX_APPROACH_STEPS + 1);
-  private readonly pc = new Float64Array(MAX_APPROACH_STEPS + 1);
-  private readonly ps = new Float64Array(MAX_APPROACH_STEPS + 1);
-  private readonly steps: number;
-  private readonly radius: number;
-  // points within reach of the current simulation, grown only when a scan has more points
-  private cx = new Float64Array(0);
-  private cy = new Float64Array(0);
+  constructor(private readonly cfg: ZoneConfig) {}
 
-  constructor(private readonly cfg: ZoneConfig) {
-    this.steps =
-      cfg.approachTime > 0 ? Math.min(MAX_APPROACH_STEPS, Math.ceil(cfg.approachTime / cfg.approachStep)) : 0;
-    const f = cfg.footprint;
-    const m = Math.max(cfg.approachMargin, cfg.slowdownMargin);
-    this.radius = Math.hypot(Math.max(f.front, f.rear) + m, f.halfWidth + m);
-  }
-
-  /**
-   * Fills `out` from the points of `sources` for the requested command `cmd[at..at+2]` = vx, vy [m/s],
-   * wz [rad/s] (read from a typed array so that no double is boxed on the way in).
-   */
-  evaluate(sources: ReadonlyArray<ScanPoints>, cmd: Float64Array, at: number, out: ZoneResult): void {
+  /** Fills `out` from the points of `sources` (obstacle and horizon points). */
+  evaluate(sources: ReadonlyArray<ScanPoints>, out: ZoneResult): void {
     const f = this.cfg.footprint;
     const stopM = this.cfg.stopMargin;
     const slowM = this.cfg.slowdownMargin;
@@ -153,74 +120,5 @@ export class ZoneModel {
     out.obstacleDetected = best !== Number.POSITIVE_INFINITY;
     n[NEAR_D] = out.obstacleDetected ? Math.sqrt(best) : 0;
     n[NEAR_B] = out.obstacleDetected ? Math.atan2(bestY, bestX) : 0;
-    this.timeToCollision(sources, cmd, at, n);
-  }
-
-  /** Writes into n[TTC] the first simulated instant [s] at which a point enters the grown footprint; Infinity when none. */
-  private timeToCollision(sources: ReadonlyArray<ScanPoints>, cmd: Float64Array, at: number, n: Float64Array): void {
-    n[TTC] = Number.POSITIVE_INFINITY;
-    const vx = cmd[at]!;
-    const vy = cmd[at + 1]!;
-    const wz = cmd[at + 2]!;
-    const steps = this.steps;
-    if (steps === 0 || (vx === 0 && vy === 0 && wz === 0)) return;
-    const dt = this.cfg.approachStep;
-    // Poses of the robot along the simulated command (exact integration of a constant twist).
-    let x = 0;
-    let y = 0;
-    let th = 0;
-    for (let k = 0; k <= steps; k++) {
-      this.px[k] = x;
-      this.py[k] = y;
-      this.pc[k] = Math.cos(th);
-      this.ps[k] = Math.sin(th);
-      const c = Math.cos(th);
-      const s = Math.sin(th);
-      x += (vx * c - vy * s) * dt;
-      y += (vx * s + vy * c) * dt;
-      th += wz * dt;
-    }
-    const reach = this.radius + Math.hypot(vx, vy) * steps * dt;
-    const reach2 = reach * reach;
-    // Only points the swept footprint can reach take part: gather them once (buffers reused).
-    let total = 0;
-    for (let si = 0; si < sources.length; si++) total += sources[si]!.count;
-    if (this.cx.length < total) {
-      this.cx = new Float64Array(total);
-      this.cy = new Float64Array(total);
-    }
-    const cx = this.cx;
-    const cy = this.cy;
-    let cn = 0;
-    for (let si = 0; si < sources.length; si++) {
-      const src = sources[si]!;
-      const xs = src.xs;
-      const ys = src.ys;
-      for (let i = 0; i < src.count; i++) {
-        const wx = xs[i]!;
-        const wy = ys[i]!;
-        if (wx * wx + wy * wy > reach2) continue;
-        cx[cn] = wx;
-        cy[cn] = wy;
-        cn++;
-      }
-    }
-    const f = this.cfg.footprint;
-    const m = this.cfg.approachMargin;
-    // k = 0 is the stop zone's business; the approach model looks ahead from the first step.
-    for (let k = 1; k <= steps; k++) {
-      const ox = this.px[k]!;
-      const oy = this.py[k]!;
-      const c = this.pc[k]!;
-      const s = this.ps[k]!;
-      for (let i = 0; i < cn; i++) {
-        const dx = cx[i]! - ox;
-        const dy = cy[i]! - oy;
-        if (inside(c * dx + s * dy, -s * dx + c * dy, f, m)) {
-          n[TTC] = (k - 1) * dt;
-          return;
-        }
-      }
-    }
   }
 }

@@ -1,0 +1,296 @@
+/**
+ * The braking envelope: the largest share k in [0, 1] of a twist at which the robot, reacting after the
+ * reaction time and braking at its braking deceleration along the twist's own path (turning included),
+ * stops before its footprint grown by the stop margin touches
+ * - any obstacle point: the latest scans, remembered obstacles, detection-limit points beyond which a
+ *   thin object may hide between beams, and virtual points where no sensor looks (all static);
+ * - any disc that may close in meanwhile: a person (at its measured speed, at least K), a phantom
+ *   person at an occlusion edge (K), a moving object (along its measured velocity, ± an uncertainty).
+ * ISO 13855's S = K·T + C with T the stopping time at that share; ISO/TS 15066's speed and separation
+ * monitoring with the robot's stopping distance along its path.
+ *
+ * Escape: while something is inside the grown footprint, a twist is allowed only if it strictly
+ * increases the clearance to every such thing and sweeps into nothing else, and then only at creep
+ * speed. Pure, allocation-free per call.
+ */
+import { brakeTime, stopProgress, stopScale } from './braking';
+import { type Box, boxDistance, hitProgress, inBox, pointAfter } from './sweep';
+
+export const DISC_PERSON = 1;
+export const DISC_PHANTOM = 2;
+export const DISC_MOVING = 3;
+
+/** Discs that may move towards the robot, in base_link. Fixed capacity; fill, then set `count`. */
+export class Discs {
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+  /** [m] body radius (plus any growth for the age of the observation). */
+  readonly r: Float64Array;
+  /** [m/s] velocity in base_link (moving objects). */
+  readonly vx: Float64Array;
+  readonly vy: Float64Array;
+  /** [m/s] speed in any direction (people, phantoms), or the uncertainty around the velocity (moving). */
+  readonly speed: Float64Array;
+  readonly kind: Uint8Array;
+  count = 0;
+  constructor(readonly capacity: number) {
+    this.x = new Float64Array(capacity);
+    this.y = new Float64Array(capacity);
+    this.r = new Float64Array(capacity);
+    this.vx = new Float64Array(capacity);
+    this.vy = new Float64Array(capacity);
+    this.speed = new Float64Array(capacity);
+    this.kind = new Uint8Array(capacity);
+  }
+  /** Adds a disc; returns false when full. */
+  add(kind: number, x: number, y: number, r: number, vx: number, vy: number, speed: number): boolean {
+    if (this.count >= this.capacity) return false;
+    const i = this.count++;
+    this.kind[i] = kind;
+    this.x[i] = x;
+    this.y[i] = y;
+    this.r[i] = r;
+    this.vx[i] = vx;
+    this.vy[i] = vy;
+    this.speed[i] = speed;
+    return true;
+  }
+}
+
+/** A set of static points: `count` points in `xs`, `ys` [m, base_link]. */
+export interface PointSet {
+  readonly xs: Float64Array;
+  readonly ys: Float64Array;
+  readonly count: number;
+}
+
+export interface EnvelopeConfig {
+  footprint: Box;
+  /** [m] C: the footprint grows by this for every check (the stop zone). */
+  stopMargin: number;
+  /** [s] sensing + computing + actuation latency before braking starts. */
+  reactionS: number;
+  /** [m/s^2] the base's braking deceleration. */
+  decel: number;
+  /** [rad/s^2] the base's angular braking deceleration. */
+  angularDecel: number;
+  /** [m/s], [rad/s] escape speeds. */
+  creepLinear: number;
+  creepAngular: number;
+  /** [m/s] near an occlusion edge the robot may always move this fast (a contact at it is harmless). */
+  occlusionMinSpeed: number;
+}
+
+/** What limits the twist. */
+export const LIMIT_NONE = 0;
+export const LIMIT_OBSTACLE = 1;
+export const LIMIT_PERSON = 2;
+export const LIMIT_BLIND = 3;
+
+const BISECT = 12;
+
+/** The result of one evaluation; owned by the Envelope and overwritten by the next. */
+export class EnvelopeResult {
+  /** [1] allowed share of the twist. */
+  k = 1;
+  /** LIMIT_* of what set k. */
+  limit = LIMIT_NONE;
+  /** A real obstacle point lies inside the stop zone (footprint grown by the stop margin). */
+  inStop = false;
+  /** The twist escapes from something inside the stop zone (k is capped at creep speed). */
+  escaping = false;
+  /** [m] where the limiting thing is, base_link. */
+  x = 0;
+  y = 0;
+}
+
+export class Envelope {
+  readonly result = new EnvelopeResult();
+  private readonly tmp = new Float64Array(2);
+  private readonly radius: number;
+
+  constructor(readonly cfg: EnvelopeConfig) {
+    const f = cfg.footprint;
+    this.radius = Math.hypot(Math.max(f.front, f.rear), f.halfWidth);
+  }
+
+  /**
+   * Evaluates the twist (vx, vy [m/s], wz [rad/s]) against static point sets (`real[i]` says whether set
+   * i holds detections that make the stop zone occupied) and discs. Returns {@link result}.
+   */
+  evaluate(
+    vx: number,
+    vy: number,
+    wz: number,
+    sets: ReadonlyArray<PointSet>,
+    real: ReadonlyArray<boolean>,
+    blindSet: PointSet | undefined,
+    discs: Discs,
+  ): EnvelopeResult {
+    const cfg = this.cfg;
+    const box = cfg.footprint;
+    const C = cfg.stopMargin;
+    const res = this.result;
+    res.k = 1;
+    res.limit = LIMIT_NONE;
+    res.inStop = false;
+    res.escaping = false;
+    res.x = res.y = 0;
+    const M = brakeTime(vx, vy, wz, cfg.decel, cfg.angularDecel);
+    const Tr = cfg.reactionS;
+    const moving = M > 0;
+    const horizon = stopProgress(1, Tr, M);
+    const v = Math.sqrt(vx * vx + vy * vy);
+    const reach = this.radius + C + v * horizon;
+    const reach2 = reach * reach;
+    const delta = moving ? 0.01 / (v + Math.abs(wz) * this.radius) : 0;
+    let k = 1;
+    for (let s = 0; s <= sets.length; s++) {
+      const set = s < sets.length ? sets[s]! : blindSet;
+      if (set === undefined) continue;
+      const isReal = s < sets.length && real[s]!;
+      const kind = s < sets.length ? LIMIT_OBSTACLE : LIMIT_BLIND;
+      const xs = set.xs;
+      const ys = set.ys;
+      const n = set.count;
+      for (let i = 0; i < n; i++) {
+        const x = xs[i]!;
+        const y = ys[i]!;
+        if (x * x + y * y > reach2) continue;
+        if (inBox(x, y, box, C)) {
+          if (isReal) res.inStop = true;
+          if (!moving) continue;
+          if (this.receding(x, y, vx, vy, wz, delta)) {
+            res.escaping = true;
+            continue;
+          }
+          if (k > 0 || res.limit === LIMIT_NONE) this.limitBy(0, kind, x, y);
+          k = 0;
+          continue;
+        }
+        if (!moving || k === 0) continue;
+        const u = hitProgress(x, y, vx, vy, wz, box, C, horizon);
+        if (u === Number.POSITIVE_INFINITY) continue;
+        // Blind places move with the robot, so there is no stopping short of them: no motion into them.
+        const kk = kind === LIMIT_BLIND ? 0 : stopScale(u, Tr, M);
+        if (kk < k) {
+          k = kk;
+          this.limitBy(k, kind, x, y);
+        }
+      }
+    }
+    if (!moving) return res;
+    // Discs: the share at which they cannot reach the path before the robot stops.
+    for (let d = 0; d < discs.count && k > 0; d++) {
+      const kd = this.discShare(d, discs, vx, vy, wz, M, delta, k);
+      if (kd < k) {
+        k = kd;
+        this.limitBy(k, discs.kind[d] === DISC_MOVING ? LIMIT_OBSTACLE : LIMIT_PERSON, discs.x[d]!, discs.y[d]!);
+      }
+    }
+    if (res.escaping && k > 0) {
+      let cap = 1;
+      if (v > cfg.creepLinear) cap = cfg.creepLinear / v;
+      if (Math.abs(wz) * cap > cfg.creepAngular) cap = cfg.creepAngular / Math.abs(wz);
+      if (cap < k) k = cap;
+    }
+    if (k === 0) res.escaping = false;
+    res.k = k;
+    return res;
+  }
+
+  private limitBy(k: number, kind: number, x: number, y: number): void {
+    const r = this.result;
+    r.k = k;
+    r.limit = kind;
+    r.x = x;
+    r.y = y;
+  }
+
+  /** True when the twist strictly increases the distance from (x, y) to the footprint. */
+  private receding(x: number, y: number, vx: number, vy: number, wz: number, delta: number): boolean {
+    const box = this.cfg.footprint;
+    const d0 = boxDistance(x, y, box);
+    pointAfter(x, y, vx, vy, wz, delta, this.tmp);
+    const d1 = boxDistance(this.tmp[0]!, this.tmp[1]!, box);
+    return d1 > d0 + 1e-6;
+  }
+
+  /** The largest share <= kMax at which disc d cannot reach the grown footprint before the robot stops. */
+  private discShare(
+    d: number,
+    discs: Discs,
+    vx: number,
+    vy: number,
+    wz: number,
+    M: number,
+    delta: number,
+    kMax: number,
+  ): number {
+    const phantom = discs.kind[d] === DISC_PHANTOM;
+    if (this.discClear(d, discs, vx, vy, wz, M, kMax)) return kMax;
+    let lo = 0;
+    let hi = kMax;
+    if (!this.discClear(d, discs, vx, vy, wz, M, 0)) {
+      // already within reach while standing: only a receding escape at creep, or (for a phantom
+      // that nobody has seen) creep speed, at which a contact is harmless
+      const cfg = this.cfg;
+      const v = Math.hypot(vx, vy);
+      let creep = 1;
+      if (v > cfg.creepLinear) creep = cfg.creepLinear / v;
+      if (Math.abs(wz) * creep > cfg.creepAngular) creep = cfg.creepAngular / Math.abs(wz);
+      if (phantom) return Math.min(kMax, this.phantomFloor(vx, vy, wz));
+      if (this.receding(discs.x[d]!, discs.y[d]!, vx, vy, wz, delta)) {
+        this.result.escaping = true;
+        return Math.min(kMax, creep);
+      }
+      return 0;
+    }
+    for (let i = 0; i < BISECT; i++) {
+      const mid = 0.5 * (lo + hi);
+      if (this.discClear(d, discs, vx, vy, wz, M, mid)) lo = mid;
+      else hi = mid;
+    }
+    if (phantom) {
+      const floor = this.phantomFloor(vx, vy, wz);
+      if (lo < floor) lo = Math.min(floor, kMax);
+    }
+    return lo;
+  }
+
+  /** The share of the twist at which the robot moves at the occlusion floor speed. */
+  private phantomFloor(vx: number, vy: number, wz: number): number {
+    const cfg = this.cfg;
+    const v = Math.hypot(vx, vy);
+    let k = 1;
+    if (v > cfg.occlusionMinSpeed) k = cfg.occlusionMinSpeed / v;
+    if (Math.abs(wz) * k > cfg.creepAngular) k = cfg.creepAngular / Math.abs(wz);
+    return k;
+  }
+
+  /** True when, driving at share k, the robot stops before disc d (closing in meanwhile) reaches it. */
+  private discClear(d: number, discs: Discs, vx: number, vy: number, wz: number, M: number, k: number): boolean {
+    const cfg = this.cfg;
+    const Tr = cfg.reactionS;
+    const T = Tr + k * M;
+    const U = stopProgress(k, Tr, M);
+    const horizon = Math.max(U, 1e-9);
+    const base = cfg.stopMargin + discs.r[d]!;
+    const x = discs.x[d]!;
+    const y = discs.y[d]!;
+    if (discs.kind[d] === DISC_MOVING) {
+      const g = base + discs.speed[d]! * T;
+      const dvx = discs.vx[d]!;
+      const dvy = discs.vy[d]!;
+      for (let s = 0; s <= 2; s++) {
+        const t = (T * s) / 2;
+        const u = hitProgress(x + dvx * t, y + dvy * t, vx, vy, wz, cfg.footprint, g, horizon);
+        if (k === 0 ? u === 0 : u < U) return false;
+      }
+      return true;
+    }
+    const g = base + discs.speed[d]! * T;
+    const u = hitProgress(x, y, vx, vy, wz, cfg.footprint, g, horizon);
+    return k === 0 ? u > 0 : u >= U;
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * What the sensors cannot see, made explicit for the braking envelope:
+ * - **blind sectors**: around the footprint, every place no configured scan covers (outside every
+ *   field of view) holds virtual obstacle points, so a motion that sweeps the footprint into it (a
+ *   front-only robot swinging its rear, or reversing) is refused; they never count as detections;
+ * - **occlusion edges**: where a scan's range jumps from near to far between neighbouring beams and
+ *   the far return is not the continuation of the same surface, someone may step out from behind the
+ *   near edge (a doorway, a corner, a parked robot): the edge becomes a phantom person.
+ * Pure, allocation-free per scan.
+ */
+import type { Box } from './sweep';
+import { POINT_OBSTACLE, type ScanPoints, type SensorPose } from './scan';
+
+/** Field of view of one scan source: its pose in base_link and its first and last beam [rad]. */
+export interface FieldOfView {
+  pose: SensorPose;
+  angleMin: number;
+  angleMax: number;
+  rangeMin: number;
+  rangeMax: number;
+}
+
+/** True when some field of view covers the point (x, y) [m, base_link]. */
+export function covered(x: number, y: number, fovs: ReadonlyArray<FieldOfView | undefined>): boolean {
+  for (const f of fovs) {
+    if (f === undefined) continue;
+    const dx = x - f.pose.x;
+    const dy = y - f.pose.y;
+    const r = Math.hypot(dx, dy);
+    if (r > f.rangeMax) continue;
+    if (r < f.rangeMin) continue;
+    if (f.angleMax - f.angleMin >= 2 * Math.PI - 1e-3) return true;
+    let a = Math.atan2(dy, dx) - f.pose.yaw;
+    // into [angleMin, angleMin + 2pi)
+    a -= 2 * Math.PI * Math.floor((a - f.angleMin) / (2 * Math.PI));
+    if (a <= f.angleMax + 1e-9) return true;
+  }
+  return false;
+}
+
+/**
+ * Virtual points on rings around `box` at distances `offsets` [m] from it, every `spacing` [m] along the
+ * ring, where no field of view covers them. Returns them as [xs, ys].
+ */
+export function blindRing(
+  box: Box,
+  offsets: ReadonlyArray<number>,
+  spacing: number,
+  fovs: ReadonlyArray<FieldOfView | undefined>,
+): [Float64Array, Float64Array] {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const g of offsets) {
+    const x0 = -box.rear - g;
+    const x1 = box.front + g;
+    const y0 = -box.halfWidth - g;
+    const y1 = box.halfWidth + g;
+    const corners = [
+      [x0, y0],
+      [x1, y0],
+      [x1, y1],
+      [x0, y1],
+    ] as const;
+    for (let e = 0; e < 4; e++) {
+      const [ax, ay] = corners[e]!;
+      const [bx, by] = corners[(e + 1) % 4]!;
+      const len = Math.hypot(bx - ax, by - ay);
+      const n = Math.max(1, Math.ceil(len / spacing));
+      for (let i = 0; i < n; i++) {
+        const x = ax + ((bx - ax) * i) / n;
+        const y = ay + ((by - ay) * i) / n;
+        if (!covered(x, y, fovs)) {
+          xs.push(x);
+          ys.push(y);
+        }
+      }
+    }
+  }
+  return [Float64Array.from(xs), Float64Array.from(ys)];
+}
+
+export interface EdgeConfig {
+  /** [m] a jump in range at least this large between neighbouring returns can hide a person. */
+  gapM: number;
+  /** [m] edges farther than this from base_link are ignored. */
+  maxRangeM: number;
+  /** [m] a far return this close to the line of the near surface continues it (a wall at a grazing angle). */
+  collinearM: number;
+}
+
+/**
+ * Occlusion edges of the latest scan of `src`: the near end of every jump in range that can hide a
+ * person. Appends up to `out.length - n` edges as (x, y) pairs [m, base_link] to `outX`, `outY` from
+ * index `n`; returns the new count.
+ */
+export function occlusionEdges(
+  src: ScanPoints,
+  cfg: EdgeConfig,
+  outX: Float64Array,
+  outY: Float64Array,
+  n: number,
+): number {
+  const xs = src.xs;
+  const ys = src.ys;
+  const sx = src.pose.x;
+  const sy = src.pose.y;
+  const max2 = cfg.maxRangeM * cfg.maxRangeM;
+  for (let i = 0; i + 1 < src.count && n < outX.length; i++) {
+    if (src.beam[i + 1]! - src.beam[i]! !== 1) continue;
+    const ri = Math.hypot(xs[i]! - sx, ys[i]! - sy);
+    const rj = Math.hypot(xs[i + 1]! - sx, ys[i + 1]! - sy);
+    if (Math.abs(rj - ri) < cfg.gapM) continue;
+    // near end: the shorter return, and it must be a real return
+    const near = ri < rj ? i : i + 1;
+    const far = near === i ? i + 1 : i;
+    if (src.kinds[near] !== POINT_OBSTACLE) continue;
+    const nx = xs[near]!;
+    const ny = ys[near]!;
+    if (nx * nx + ny * ny > max2) continue;
+    // the surface the near point lies on: through its neighbour on the other side
+    const prev = near === i ? i - 1 : i + 2;
+    if (prev >= 0 && prev < src.count && Math.abs(src.beam[prev]! - src.beam[near]!) === 1) {
+      const ux = nx - xs[prev]!;
+      const uy = ny - ys[prev]!;
+      const len = Math.hypot(ux, uy);
+      if (len > 1e-6) {
+        const off = Math.abs(ux * (ys[far]! - ny) - uy * (xs[far]! - nx)) / len;
+        if (off < cfg.collinearM) continue; // the same surface at a grazing angle
+      }
+    }
+    outX[n] = nx;
+    outY[n] = ny;
+    n++;
+  }
+  return n;
+}

@@ -1,0 +1,237 @@
+/**
+ * What the gate knows about the robot's surroundings beyond the latest scans: where it is in the odom
+ * frame, remembered obstacles, tracked movers and people, occlusion edges and blind sectors; and the
+ * point sets and discs the braking envelope checks a twist against. Pure: readings and times arrive as
+ * arguments; nothing is allocated per scan or step once the buffers have grown.
+ */
+import { DISC_MOVING, DISC_PERSON, DISC_PHANTOM, Discs, type PointSet } from './envelope';
+import { blindRing, type FieldOfView, occlusionEdges } from './hidden';
+import { ObstacleMemory } from './memory';
+import type { Params } from './params';
+import type { ScanPoints } from './scan';
+import { Tracks, observeClusters } from './tracks';
+
+/** [m] an odometry pose jumping farther than this between messages (or [rad] turning more) is a reset. */
+const JUMP_M = 1.0;
+const JUMP_RAD = 0.7;
+/** Maximum occlusion edges per scan source, movers, people. */
+const MAX_EDGES = 64;
+const MAX_TRACKS = 64;
+const MAX_PEOPLE = 32;
+/** [s] a mover's track older than this is not used. */
+const MOVER_MAX_AGE_S = 0.5;
+/** [m] scan points this close to a detected person belong to the person (not remembered). */
+const PERSON_POINT_M = 0.3;
+
+/** The detection-limit points of one scan as a point set. */
+class LimitSet implements PointSet {
+  constructor(private readonly src: ScanPoints) {}
+  get xs(): Float64Array {
+    return this.src.lxs;
+  }
+  get ys(): Float64Array {
+    return this.src.lys;
+  }
+  get count(): number {
+    return this.src.limitCount;
+  }
+}
+
+export class Surroundings {
+  /** x, y [m], yaw [rad] in odom from the latest odometry. */
+  readonly pose = { x: 0, y: 0, yaw: 0 };
+  hasPose = false;
+  readonly memory: ObstacleMemory | undefined;
+  readonly movers: Tracks;
+  readonly people: Tracks;
+  readonly discs: Discs;
+  /** Static point sets for the envelope, and whether each makes the stop zone occupied. */
+  readonly sets: PointSet[] = [];
+  readonly real: boolean[] = [];
+  blind: PointSet | undefined;
+  /** Odometry jumps seen (memory and tracks were reset). */
+  jumps = 0;
+  private readonly labels: Int32Array[];
+  private readonly edgeX: Float64Array[];
+  private readonly edgeY: Float64Array[];
+  private readonly edgeN: Int32Array;
+  private readonly fovs: (FieldOfView | undefined)[];
+  private skipLabels: Int32Array = new Int32Array(0);
+  private skipSrc: ScanPoints | undefined;
+  private readonly skip = (i: number): boolean => this.belongsToMover(i);
+
+  constructor(
+    private readonly p: Params,
+    private readonly scans: ReadonlyArray<ScanPoints>,
+  ) {
+    this.memory =
+      p.memory_decay_s > 0
+        ? new ObstacleMemory({
+            decayS: p.memory_decay_s,
+            radiusM: p.memory_radius_m,
+            clearWidthM: p.memory_clear_width_m,
+            capacity: 4096,
+          })
+        : undefined;
+    this.movers = new Tracks({ capacity: MAX_TRACKS, maxSpeedMps: 4, timeoutS: 1, alpha: 0.5 });
+    this.people = new Tracks({ capacity: MAX_PEOPLE, maxSpeedMps: 6, timeoutS: p.people_timeout_s, alpha: 0.5 });
+    this.discs = new Discs(MAX_TRACKS + MAX_PEOPLE + MAX_EDGES * scans.length);
+    this.labels = scans.map(() => new Int32Array(0));
+    this.edgeX = scans.map(() => new Float64Array(MAX_EDGES));
+    this.edgeY = scans.map(() => new Float64Array(MAX_EDGES));
+    this.edgeN = new Int32Array(scans.length);
+    this.fovs = scans.map(() => undefined);
+    for (const s of scans) {
+      this.sets.push(s, new LimitSet(s));
+      this.real.push(true, false);
+    }
+    if (this.memory) {
+      this.sets.push(this.memory);
+      this.real.push(true);
+    }
+  }
+
+  /** An odometry pose; a jump (relocalisation, reset, glitch) forgets what was kept in the odom frame. */
+  onPose(x: number, y: number, yaw: number): void {
+    const ps = this.pose;
+    if (this.hasPose) {
+      let dyaw = yaw - ps.yaw;
+      dyaw -= 2 * Math.PI * Math.round(dyaw / (2 * Math.PI));
+      if (Math.hypot(x - ps.x, y - ps.y) > JUMP_M || Math.abs(dyaw) > JUMP_RAD) {
+        this.memory?.clear();
+        this.movers.count = 0;
+        this.people.count = 0;
+        this.jumps++;
+      }
+    }
+    ps.x = x;
+    ps.y = y;
+    ps.yaw = yaw;
+    this.hasPose = true;
+  }
+
+  /** Scan source `index` was just loaded at time `now` [s]: track, remember, find occlusion edges. */
+  onScan(index: number, now: number): void {
+    const src = this.scans[index]!;
+    const p = this.p;
+    // field of view (blind sectors change only when a scan's geometry does)
+    const f = this.fovs[index];
+    // each beam covers half an increment to either side of its angle
+    const span = src.angleIncrement * (src.beams - 1);
+    const half = Math.abs(src.angleIncrement) / 2;
+    const a0 = (span >= 0 ? src.angleMin : src.angleMin + span) - half;
+    const a1 = (span >= 0 ? src.angleMin + span : src.angleMin) + half;
+    if (!f || f.angleMin !== a0 || f.angleMax !== a1 || f.rangeMin !== src.rangeMin || f.rangeMax !== src.rangeMax) {
+      this.fovs[index] = { pose: src.pose, angleMin: a0, angleMax: a1, rangeMin: src.rangeMin, rangeMax: src.rangeMax };
+      this.updateBlind();
+    }
+    if (this.labels[index]!.length < src.count) this.labels[index] = new Int32Array(src.xs.length);
+    const labels = this.labels[index]!;
+    if (this.hasPose) {
+      this.movers.begin();
+      observeClusters(src, this.pose, p.track_max_radius_m, this.movers, labels);
+      this.movers.end(now);
+      if (this.memory) {
+        this.skipLabels = labels;
+        this.skipSrc = src;
+        this.memory.update(src, this.pose, now, this.skip);
+        this.skipSrc = undefined;
+      }
+    }
+    this.edgeN[index] =
+      p.people_enabled && p.occlusion_gap_m > 0
+        ? occlusionEdges(
+            src,
+            { gapM: p.occlusion_gap_m, maxRangeM: p.occlusion_range_m, collinearM: 0.15 },
+            this.edgeX[index]!,
+            this.edgeY[index]!,
+            0,
+          )
+        : 0;
+  }
+
+  /** People detected at (xs[i], ys[i]) [m, base_link], i < n, at time `now` [s]. */
+  onPeople(xs: ArrayLike<number>, ys: ArrayLike<number>, n: number, now: number): void {
+    const { x, y, yaw } = this.pose;
+    const c = Math.cos(yaw);
+    const s = Math.sin(yaw);
+    this.people.begin();
+    for (let i = 0; i < n; i++) this.people.observe(x + c * xs[i]! - s * ys[i]!, y + s * xs[i]! + c * ys[i]!, 0);
+    this.people.end(now);
+  }
+
+  /** Fills {@link discs} for time `now` [s]: people (fresh ones), movers, phantoms at occlusion edges. */
+  buildDiscs(now: number): Discs {
+    const p = this.p;
+    const d = this.discs;
+    d.count = 0;
+    const { x: px, y: py, yaw } = this.pose;
+    const c = Math.cos(yaw);
+    const s = Math.sin(yaw);
+    const K = p.separation_k_mps;
+    if (p.people_enabled) {
+      const pe = this.people;
+      for (let i = 0; i < pe.count; i++) {
+        const age = now - pe.t[i]!;
+        if (age > p.people_timeout_s) continue;
+        const sp = pe.hits[i]! >= 3 ? Math.max(K, pe.speed(i)) : K;
+        const dx = pe.x[i]! - px;
+        const dy = pe.y[i]! - py;
+        d.add(DISC_PERSON, c * dx + s * dy, -s * dx + c * dy, p.people_radius_m + p.separation_c_m + sp * Math.max(0, age), 0, 0, sp);
+      }
+      for (let k = 0; k < this.scans.length; k++) {
+        const ex = this.edgeX[k]!;
+        const ey = this.edgeY[k]!;
+        for (let i = 0; i < this.edgeN[k]!; i++) d.add(DISC_PHANTOM, ex[i]!, ey[i]!, 0, 0, 0, K);
+      }
+    }
+    const mv = this.movers;
+    for (let i = 0; i < mv.count; i++) {
+      const age = now - mv.t[i]!;
+      if (mv.hits[i]! < 3 || age > MOVER_MAX_AGE_S) continue;
+      const vx = mv.vx[i]!;
+      const vy = mv.vy[i]!;
+      if (Math.hypot(vx, vy) < p.moving_speed_mps) continue;
+      const dx = mv.x[i]! + vx * age - px;
+      const dy = mv.y[i]! + vy * age - py;
+      d.add(DISC_MOVING, c * dx + s * dy, -s * dx + c * dy, mv.r[i]!, c * vx + s * vy, -s * vx + c * vy, p.track_uncertainty_mps);
+    }
+    return d;
+  }
+
+  /** True when point i of the scan being remembered belongs to a mover or a person (not remembered). */
+  private belongsToMover(i: number): boolean {
+    const src = this.skipSrc!;
+    const obs = this.skipLabels[i]!;
+    if (obs >= 0) {
+      const t = this.movers.trackOf[obs]!;
+      if (t >= 0 && this.movers.hits[t]! >= 2 && this.movers.speed(t) >= this.p.moving_speed_mps) return true;
+    }
+    const pe = this.people;
+    if (pe.count === 0) return false;
+    const { x, y, yaw } = this.pose;
+    const c = Math.cos(yaw);
+    const s = Math.sin(yaw);
+    const wx = x + c * src.xs[i]! - s * src.ys[i]!;
+    const wy = y + s * src.xs[i]! + c * src.ys[i]!;
+    const r = this.p.people_radius_m + PERSON_POINT_M;
+    for (let j = 0; j < pe.count; j++) {
+      const dx = pe.x[j]! - wx;
+      const dy = pe.y[j]! - wy;
+      if (dx * dx + dy * dy < r * r) return true;
+    }
+    return false;
+  }
+
+  private updateBlind(): void {
+    const p = this.p;
+    if (!p.unknown_is_occupied || this.fovs.some((f) => f === undefined)) {
+      this.blind = undefined;
+      return;
+    }
+    const box = { front: p.footprint_front_m, rear: p.footprint_rear_m, halfWidth: p.footprint_half_width_m };
+    // two rings just outside the stop zone: any motion sweeping the grown footprint out there is refused
+    const [xs, ys] = blindRing(box, [p.stop_margin_m + 0.02, p.stop_margin_m + 0.1], 0.05, this.fovs);
+    this.blind = xs.length > 0 ? { xs, ys, count: xs.length } : undefined;
+  }
+}
