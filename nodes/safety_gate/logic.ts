@@ -128,6 +128,7 @@ export class SafetyGate {
   private armed = false;
   private timedOutMask = 0;
   private staleScanOrOdom = false;
+  private phase = 0;
 
   constructor(
     private readonly p: Params,
@@ -362,14 +363,13 @@ export class SafetyGate {
       state = stopReason === S.REASON_ESTOP ? S.STATE_ESTOP : S.STATE_STOP;
       o.reason = stopReason;
     } else {
-      // Comfort ramp from the last output towards the request, then the caps at once.
-      let tx = ramp(f[LAST]!, rx, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
-      let ty = ramp(f[LAST + 1]!, ry, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
-      let tw = ramp(f[LAST + 2]!, rw, p.max_angular_accel_rps2, p.max_angular_accel_rps2, dt);
-      const speed = Math.hypot(tx, ty);
-      let k = 1;
-      if (speed > linCap) k = linCap / speed;
-      if (Math.abs(tw) * k > angCap) k = angCap / Math.abs(tw);
+      // The request within the caps (one factor: its curvature stays), approached along the comfort
+      // ramp from the last output; whatever the ramp leaves above a cap is cut at once.
+      const kr = capShare(rx, ry, rw, linCap, angCap);
+      let tx = ramp(f[LAST]!, rx * kr, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
+      let ty = ramp(f[LAST + 1]!, ry * kr, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
+      let tw = ramp(f[LAST + 2]!, rw * kr, p.max_angular_accel_rps2, p.max_angular_accel_rps2, dt);
+      const k = capShare(tx, ty, tw, linCap, angCap);
       tx *= k;
       ty *= k;
       tw *= k;
@@ -400,7 +400,10 @@ export class SafetyGate {
     f[LAST] = n[0]!;
     f[LAST + 1] = n[1]!;
     f[LAST + 2] = n[2]!;
-    if (state !== prevState || o.reason !== prevReason) o.detail = this.describe(now);
+    // the e-stop's phase (pressed, released, reset) changes the detail without changing the state
+    const phase = this.latched ? (this.estopAsserted ? 1 : this.armed ? 3 : 2) : 0;
+    if (state !== prevState || o.reason !== prevReason || phase !== this.phase) o.detail = this.describe(now);
+    this.phase = phase;
     return o;
   }
 
@@ -490,6 +493,15 @@ function finiteTwist(t: TwistLike): boolean {
 
 function describeTwist(t: TwistLike): string {
   return `linear ${t.linear.x}, ${t.linear.y}, ${t.linear.z}; angular ${t.angular.x}, ${t.angular.y}, ${t.angular.z}`;
+}
+
+/** [1] the largest share of (vx, vy, wz) within the linear cap [m/s] and the angular cap [rad/s]. */
+function capShare(vx: number, vy: number, wz: number, linCap: number, angCap: number): number {
+  const speed = Math.hypot(vx, vy);
+  let k = 1;
+  if (speed > linCap) k = linCap / speed;
+  if (Math.abs(wz) * k > angCap) k = angCap / Math.abs(wz);
+  return k;
 }
 
 function clamp(v: number, lo: number, hi: number): number {

@@ -3,6 +3,7 @@
  * overrides for the node's name → its zod schema), declares nothing the schema does not know, and
  * holds values plausible for its kind of robot.
  */
+import { PROFILE_DEFAULTS } from '../../../sim/profile-defaults';
 import { describe, it, expect } from '@jest/globals';
 import { join } from 'node:path';
 import type { z } from 'zod';
@@ -71,14 +72,16 @@ describe.each(PROFILE_NAMES)('profile %s', (profile) => {
     expect(p.scan_topics).toEqual(gv.scan_topics);
     expect(p.scan_frames).toEqual(gv.scan_frames);
     expect(p.scan_poses).toEqual(gv.scan_poses);
-    // stopping from full speed at the decel limit fits inside the slowdown zone plus the approach horizon
-    const brake = gv.max_linear_speed_mps ** 2 / (2 * gv.max_linear_decel_mps2);
-    expect(brake).toBeLessThan(gv.slowdown_margin_m + gv.max_linear_speed_mps * gv.approach_time_s);
+    // the gate brakes harder than the comfort ramp, and no harder than the simulated motors can
+    expect(gv.braking_decel_mps2).toBeGreaterThanOrEqual(gv.max_linear_decel_mps2);
+    const motors = PROFILE_DEFAULTS[profile].limits;
+    expect(gv.braking_decel_mps2).toBeLessThanOrEqual(motors.linearDecelMps2);
+    expect(gv.braking_angular_decel_rps2).toBeLessThanOrEqual(motors.angularAccelRadps2);
     expect(gv.stop_margin_m).toBeLessThan(gv.slowdown_margin_m);
     expect(gv.people_blind_speed_mps).toBeLessThan(gv.max_linear_speed_mps);
-    const S = gv.separation_k_mps * gv.separation_t_s + gv.separation_c_m;
-    expect(S).toBeGreaterThan(0.5);
-    expect(S).toBeLessThan(4);
+    // ISO 13855's walking speed at least, and a guaranteed obstacle width stated
+    expect(gv.separation_k_mps).toBeGreaterThanOrEqual(1.6);
+    expect(gv.min_obstacle_width_m).toBeGreaterThan(0);
     // the dock lies inside the geofence
     expect(insideGeofence(e.geofence, e.dock_pose[0]!, e.dock_pose[1]!)).toBe(true);
   });

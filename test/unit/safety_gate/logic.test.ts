@@ -78,9 +78,6 @@ describe('ZoneModel', () => {
     stopMargin: 0.1,
     slowdownMargin: 0.5,
     limitMargin: 1.0,
-    approachTime: 2,
-    approachStep: 0.1,
-    approachMargin: 0.05,
   });
   const pointsAt = (...xy: Array<[number, number]>): ScanPoints => {
     const pts = new ScanPoints({ x: 0, y: 0, yaw: 0 });
@@ -100,29 +97,15 @@ describe('ZoneModel', () => {
 
   it('finds stop and slowdown zones and the nearest obstacle', () => {
     const out = new ZoneResult();
-    model.evaluate([pointsAt([0.35, 0])], Float64Array.of(0, 0, 0), 0, out);
+    model.evaluate([pointsAt([0.35, 0])], out);
     expect(out).toMatchObject({ inStop: true, inSlowdown: true, obstacleDetected: true });
-    model.evaluate([pointsAt([0.6, 0.1])], Float64Array.of(0, 0, 0), 0, out);
+    model.evaluate([pointsAt([0.6, 0.1])], out);
     expect(out).toMatchObject({ inStop: false, inSlowdown: true });
     expect(out.nearestDistance).toBeCloseTo(Math.hypot(0.6, 0.1), 9);
-    model.evaluate([pointsAt([1.0, 0])], Float64Array.of(0, 0, 0), 0, out);
+    model.evaluate([pointsAt([1.0, 0])], out);
     expect(out).toMatchObject({ inStop: false, inSlowdown: false, inLimit: true });
-    model.evaluate([pointsAt([3, 0])], Float64Array.of(0, 0, 0), 0, out);
+    model.evaluate([pointsAt([3, 0])], out);
     expect(out).toMatchObject({ inStop: false, inSlowdown: false, inLimit: false });
-  });
-
-  it('simulates the command forward: time to collision straight ahead, none when turning away or standing', () => {
-    const out = new ZoneResult();
-    const wall = pointsAt([1.33, 0]); // 0.98 m beyond front + approach margin
-    model.evaluate([wall], Float64Array.of(1.0, 0, 0), 0, out);
-    expect(out.timeToCollision).toBeCloseTo(0.9, 9); // collides in step 10: reported as the step before
-    model.evaluate([wall], Float64Array.of(0, 0, 0), 0, out);
-    expect(out.timeToCollision).toBe(Number.POSITIVE_INFINITY);
-    model.evaluate([wall], Float64Array.of(-0.3, 0, 0), 0, out);
-    expect(out.timeToCollision).toBe(Number.POSITIVE_INFINITY);
-    // rotating in place sweeps the corners: a point just outside a corner is hit
-    model.evaluate([pointsAt([0.36, 0.2])], Float64Array.of(0, 0, -1.0), 0, out);
-    expect(out.timeToCollision).toBeLessThan(1);
   });
 });
 
@@ -191,11 +174,11 @@ describe('SafetyGate.step', () => {
     expect(run(1, 1)[0]).toBeCloseTo(0.3, 9);
   });
 
-  it('in the slowdown zone drives at the slowdown ratio of a request that turns a little, not at a crawl', () => {
+  it('in the slowdown zone caps at the slowdown ratio of the maxima, not at a crawl, keeping the curvature', () => {
     // Found in the fleet simulation: the zone factor was applied again to the previous output at every
     // step whenever the request had some turn in it, so the speed shrank to accel * dt * r / (1 - r).
     const g = new SafetyGate(
-      { ...params, slowdown_margin_m: 2, slowdown_ratio: 0.4, max_linear_accel_mps2: 0.6, approach_time_s: 0 },
+      { ...params, slowdown_margin_m: 2, slowdown_ratio: 0.4, max_linear_accel_mps2: 0.6 },
       0,
     );
     const behind = scan(new Array(181).fill(8), {
@@ -256,18 +239,45 @@ describe('SafetyGate.step', () => {
     expect(Math.abs(g.step(t).wz)).toBeLessThanOrEqual(0.2 + 1e-9);
   });
 
-  it('refuses a reset while the e-stop is asserted and accepts it after release', () => {
+  it('refuses a reset while the e-stop is asserted; after a reset it still holds zero until a deliberate start', () => {
     const g = new SafetyGate(params, 0);
     fresh(g, 0);
     g.onEstop(true, 0.1);
     expect(g.step(0.1).state).toBe(S.STATE_ESTOP);
     expect(g.onEstopReset(0.15)).toMatch(/still asserted/);
+    expect(g.onMotionStart(0.16)).toMatch(/still asserted/);
     g.onEstop(false, 0.2);
     expect(g.step(0.2).state).toBe(S.STATE_ESTOP);
+    // a start before the reset is refused
+    expect(g.onMotionStart(0.22)).toMatch(/reset first/);
     expect(g.onEstopReset(0.25)).toBeUndefined();
-    fresh(g, 0.3);
-    g.onCommand('nav', twist(0.2), 0.3);
-    expect(g.step(0.3).state).toBe(S.STATE_CLEAR);
+    // reset alone: a fresh command still gets zero, for as long as nobody starts (ISO 13850)
+    for (let t = 0.3; t < 3; t += 0.1) {
+      fresh(g, t);
+      g.onEstop(false, t);
+      g.onCommand('nav', twist(0.2), t);
+      const o = g.step(t);
+      expect(o).toMatchObject({ state: S.STATE_ESTOP, estopLatched: true, vx: 0 });
+    }
+    expect(g.out.detail).toMatch(/waiting for a start/);
+    expect(g.onMotionStart(3)).toBeUndefined();
+    fresh(g, 3.05);
+    g.onEstop(false, 3.05);
+    g.onCommand('nav', twist(0.2), 3.05);
+    expect(g.step(3.05)).toMatchObject({ state: S.STATE_CLEAR, estopLatched: false });
+    expect(g.out.vx).toBeGreaterThan(0);
+  });
+
+  it('forgets a reset when the e-stop is pressed again before the start', () => {
+    const g = new SafetyGate(params, 0);
+    fresh(g, 0);
+    g.onEstop(true, 0.1);
+    g.onEstop(false, 0.2);
+    expect(g.onEstopReset(0.25)).toBeUndefined();
+    g.onEstop(true, 0.3);
+    g.onEstop(false, 0.4);
+    expect(g.onMotionStart(0.45)).toMatch(/reset first/);
+    expect(g.step(0.45).state).toBe(S.STATE_ESTOP);
   });
 });
 
