@@ -111,7 +111,9 @@ export class Envelope {
 
   constructor(readonly cfg: EnvelopeConfig) {
     const f = cfg.footprint;
-    this.radius = Math.hypot(Math.max(f.front, f.rear), f.halfWidth);
+    const c = cfg.stopMargin;
+    // the grown footprint's farthest corner
+    this.radius = Math.hypot(Math.max(f.front, f.rear) + c, f.halfWidth + c);
   }
 
   /**
@@ -141,7 +143,7 @@ export class Envelope {
     const moving = M > 0;
     const horizon = stopProgress(1, Tr, M);
     const v = Math.sqrt(vx * vx + vy * vy);
-    const reach = this.radius + C + v * horizon;
+    const reach = this.radius + 1e-9 + v * horizon;
     const reach2 = reach * reach;
     const delta = moving ? 0.01 / (v + Math.abs(wz) * this.radius) : 0;
     let k = 1;

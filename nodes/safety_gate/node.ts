@@ -153,8 +153,10 @@ export function start(node: RosNode): void {
   const evaluate = (): void => {
     const now = nowSec();
     const o = gate.step(now);
-    if (process.env.DEBUG_GATE && node.namespace.includes(process.env.DEBUG_GATE) && (dbgN++ % 10 === 0)) {
-      process.stderr.write(`OUT ${node.namespace} ${now.toFixed(2)} req=${(gate as any).f[0].toFixed(3)},${(gate as any).f[2].toFixed(3)} ${o.state} v=${o.vx.toFixed(3)} w=${o.wz.toFixed(3)} ${o.detail}\n`);
+    if (process.env.DEBUG_GATE && node.namespace.includes(process.env.DEBUG_GATE) && dbgN++ % 10 === 0) {
+      process.stderr.write(
+        `OUT ${node.namespace} ${now.toFixed(2)} req=${(gate as any).f[0].toFixed(3)},${(gate as any).f[2].toFixed(3)} ${o.state} v=${o.vx.toFixed(3)} w=${o.wz.toFixed(3)} ${o.detail}\n`,
+      );
     }
     if (process.env.DEBUG_GATE && o.detail !== dbgLast) {
       dbgLast = o.detail;

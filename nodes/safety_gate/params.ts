@@ -15,7 +15,10 @@ export const paramsSchema = z
     estop_reset_topic: topic(TOPICS.estopReset, 'std_msgs/msg/Empty, explicit resume after an e-stop'),
     odom_topic: topic(TOPICS.odom, 'nav_msgs/msg/Odometry'),
     speed_limit_topic: topic(TOPICS.speedLimit, 'std_msgs/msg/Float32 [m/s] from the executive; 0 clears'),
-    people_topic: topic(TOPICS.people, 'geometry_msgs/msg/PoseArray: detected people in base_frame, at the detector\'s rate'),
+    people_topic: topic(
+      TOPICS.people,
+      "geometry_msgs/msg/PoseArray: detected people in base_frame, at the detector's rate",
+    ),
     motion_start_topic: topic(
       TOPICS.motionStart,
       'std_msgs/msg/Empty: a deliberate start after a reset e-stop (from the executive on a new decision, or an operator)',
@@ -78,21 +81,46 @@ export const paramsSchema = z
       .describe(
         '[m] narrowest object the gate must stop for: beyond width / beam spacing a scan may miss it, so the gate treats that as unknown; 0 = trust each beam up to range_max',
       ),
-    creep_linear_speed_mps: z.number().min(0).max(0.5).default(0.05).describe('[m/s] escape speed out of the stop zone'),
-    creep_angular_speed_rps: z.number().min(0).max(1).default(0.2).describe('[rad/s] escape turn rate out of the stop zone'),
+    creep_linear_speed_mps: z
+      .number()
+      .min(0)
+      .max(0.5)
+      .default(0.05)
+      .describe('[m/s] escape speed out of the stop zone'),
+    creep_angular_speed_rps: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.2)
+      .describe('[rad/s] escape turn rate out of the stop zone'),
     unknown_is_occupied: z
       .boolean()
       .default(true)
       .describe('places no scan covers around the footprint block motion that sweeps into them'),
     // obstacle memory (odom frame)
-    memory_decay_s: z.number().min(0).max(30).default(2.0).describe('[s] remembered obstacles last this long; 0 disables memory'),
+    memory_decay_s: z
+      .number()
+      .min(0)
+      .max(30)
+      .default(2.0)
+      .describe('[s] remembered obstacles last this long; 0 disables memory'),
     memory_clear_width_m: metres(0.2)
       .default(0.015)
       .describe('[m] a beam passing this close to a remembered point and returning from beyond forgets it'),
-    memory_radius_m: z.number().positive().max(50).default(6).describe('[m] obstacles farther than this are not remembered'),
+    memory_radius_m: z
+      .number()
+      .positive()
+      .max(50)
+      .default(6)
+      .describe('[m] obstacles farther than this are not remembered'),
     // moving things
     track_max_radius_m: metres(5).default(1.2).describe('[m] larger lidar clusters (walls) are not tracked as movers'),
-    moving_speed_mps: z.number().positive().max(5).default(0.3).describe('[m/s] a tracked cluster faster than this is moving'),
+    moving_speed_mps: z
+      .number()
+      .positive()
+      .max(5)
+      .default(0.3)
+      .describe('[m/s] a tracked cluster faster than this is moving'),
     track_uncertainty_mps: z
       .number()
       .min(0)
@@ -108,7 +136,9 @@ export const paramsSchema = z
       .min(0)
       .max(0.3)
       .default(0.08)
-      .describe('[m/s] near an occlusion edge the robot may always creep this fast (a person stepping out meets a robot barely moving)'),
+      .describe(
+        '[m/s] near an occlusion edge the robot may always creep this fast (a person stepping out meets a robot barely moving)',
+      ),
     max_invalid_beam_fraction: z
       .number()
       .min(0)
@@ -138,7 +168,12 @@ export const paramsSchema = z
       .max(5)
       .default(0.3)
       .describe('[m/s] linear cap while people information is stale or missing'),
-    people_timeout_s: z.number().positive().max(10).default(1.0).describe('[s] people detections older than this are stale'),
+    people_timeout_s: z
+      .number()
+      .positive()
+      .max(10)
+      .default(1.0)
+      .describe('[s] people detections older than this are stale'),
 
     // velocity and acceleration limits
     max_linear_speed_mps: z.number().min(0).max(5).default(1.0).describe('[m/s] forward speed cap (profile max)'),

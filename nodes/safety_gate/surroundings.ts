@@ -177,7 +177,15 @@ export class Surroundings {
         const sp = pe.hits[i]! >= 3 ? Math.max(K, pe.speed(i)) : K;
         const dx = pe.x[i]! - px;
         const dy = pe.y[i]! - py;
-        d.add(DISC_PERSON, c * dx + s * dy, -s * dx + c * dy, p.people_radius_m + p.separation_c_m + sp * Math.max(0, age), 0, 0, sp);
+        d.add(
+          DISC_PERSON,
+          c * dx + s * dy,
+          -s * dx + c * dy,
+          p.people_radius_m + p.separation_c_m + sp * Math.max(0, age),
+          0,
+          0,
+          sp,
+        );
       }
       for (let k = 0; k < this.scans.length; k++) {
         const ex = this.edgeX[k]!;
@@ -194,7 +202,15 @@ export class Surroundings {
       if (Math.hypot(vx, vy) < p.moving_speed_mps) continue;
       const dx = mv.x[i]! + vx * age - px;
       const dy = mv.y[i]! + vy * age - py;
-      d.add(DISC_MOVING, c * dx + s * dy, -s * dx + c * dy, mv.r[i]!, c * vx + s * vy, -s * vx + c * vy, p.track_uncertainty_mps);
+      d.add(
+        DISC_MOVING,
+        c * dx + s * dy,
+        -s * dx + c * dy,
+        mv.r[i]!,
+        c * vx + s * vy,
+        -s * vx + c * vy,
+        p.track_uncertainty_mps,
+      );
     }
     return d;
   }

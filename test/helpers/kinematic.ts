@@ -46,6 +46,11 @@ export interface WorldOptions {
   /** Dock pose in odom: within 0.15 m the battery charges. */
   dock?: Pose2;
   namespace?: string;
+  /**
+   * [m/s^2] how hard the base brakes: a commanded slow-down of the linear velocity is followed at most
+   * this fast (speeding up and turning follow cmd_vel at once). Default: at once (Infinity).
+   */
+  decel?: number;
 }
 
 const twistZero = (): MessageOf<'geometry_msgs/msg/Twist'> => ({
@@ -77,6 +82,12 @@ export class KinematicWorld {
   private readonly estopPub: Publisher<'std_msgs/msg/Bool'>;
   private readonly batteryPub: Publisher<'sensor_msgs/msg/BatteryState'>;
   private readonly peoplePub: Publisher<'geometry_msgs/msg/PoseArray'>;
+  /** Publish the people list (PoseArray on `people`) every 0.2 s: set false to make the detector silent. */
+  publishPeople = true;
+  /** [rad] added to every beam's angle of the scans (a lidar whose beams fall elsewhere from one scan to the next). */
+  scanAngleOffset = 0;
+  /** The velocity the base really has (cmd_vel, braked at most at `decel`), in base_link. */
+  readonly velocity = twistZero();
   private readonly o: Required<Omit<WorldOptions, 'dock' | 'namespace' | 'battery'>> & Pick<WorldOptions, 'dock'>;
   private readonly drain: number;
   private readonly charge: number;
@@ -94,6 +105,7 @@ export class KinematicWorld {
       scanHz: options.scanHz ?? 10,
       estopHz: options.estopHz ?? 10,
       dock: options.dock,
+      decel: options.decel ?? Number.POSITIVE_INFINITY,
     };
     this.pose = { ...this.o.pose };
     this.publishEstop = this.o.estopHz > 0;
@@ -128,7 +140,7 @@ export class KinematicWorld {
     }
     n.createTimer(0.2, () => {
       this.batteryPub.publish(this.batteryMsg());
-      this.peoplePub.publish(this.peopleMsg());
+      if (this.publishPeople) this.peoplePub.publish(this.peopleMsg());
     });
   }
 
@@ -148,9 +160,14 @@ export class KinematicWorld {
   }
 
   private tick(dt: number): void {
-    const v = this.cmd.linear.x;
-    const vy = this.cmd.linear.y;
-    const w = this.cmd.angular.z;
+    const vel = this.velocity;
+    const step = this.o.decel * dt;
+    vel.linear.x = follow(vel.linear.x, this.cmd.linear.x, step);
+    vel.linear.y = follow(vel.linear.y, this.cmd.linear.y, step);
+    vel.angular.z = this.cmd.angular.z;
+    const v = vel.linear.x;
+    const vy = vel.linear.y;
+    const w = vel.angular.z;
     const c = Math.cos(this.pose.yaw);
     const s = Math.sin(this.pose.yaw);
     this.pose.x += (v * c - vy * s) * dt;
@@ -175,7 +192,7 @@ export class KinematicWorld {
         covariance: new Array(36).fill(0),
       },
       twist: {
-        twist: { linear: { ...this.cmd.linear }, angular: { ...this.cmd.angular } },
+        twist: { linear: { ...this.velocity.linear }, angular: { ...this.velocity.angular } },
         covariance: new Array(36).fill(0),
       },
     };
@@ -188,7 +205,7 @@ export class KinematicWorld {
     const s = Math.sin(this.pose.yaw);
     const lx = this.pose.x + laser.x * c - laser.y * s;
     const ly = this.pose.y + laser.x * s + laser.y * c;
-    const a0 = -fov / 2;
+    const a0 = -fov / 2 + this.scanAngleOffset;
     const da = beams > 1 ? fov / (beams - 1) : 0.01;
     const ranges = new Array<number>(beams);
     for (let i = 0; i < beams; i++) {
@@ -272,6 +289,13 @@ export class KinematicWorld {
       }),
     };
   }
+}
+
+/** `to` at once when speeding up the same way; otherwise at most `step` closer to it. */
+function follow(from: number, to: number, step: number): number {
+  if (Math.abs(to) >= Math.abs(from) && Math.sign(to) * Math.sign(from) >= 0) return to;
+  const d = to - from;
+  return Math.abs(d) <= step ? to : from + Math.sign(d) * step;
 }
 
 function wrap(a: number): number {

@@ -36,7 +36,10 @@ export const SUITE_GATE_PARAMS: Record<string, ParamValue> = {
   stop_margin_m: 0.1,
   slowdown_margin_m: 0.4,
   slowdown_ratio: 0.4,
-  approach_time_s: 1.0,
+  // braking envelope (the defaults, stated): react after 0.25 s, then brake at 1 m/s^2, 2 rad/s^2
+  reaction_time_s: 0.25,
+  braking_decel_mps2: 1.0,
+  braking_angular_decel_rps2: 2.0,
   max_linear_speed_mps: 1.0,
   max_reverse_speed_mps: 0.3,
   max_angular_speed_rps: 1.5,
@@ -84,13 +87,29 @@ export function safetyGateSuite(name: string, makeHarness: () => Promise<GateHar
     let diags: Array<MessageOf<'diagnostic_msgs/msg/DiagnosticArray'>>;
     let speedLimit: ReturnType<RosNode['createPublisher']>;
     let resetPub: ReturnType<RosNode['createPublisher']>;
+    let startPub: ReturnType<RosNode['createPublisher']>;
 
     const speed = (): number => world.lastCmd?.linear.x ?? Number.NaN;
     const lastState = (): MessageOf<'kizuna_msgs/msg/SafetyState'> | undefined => states[states.length - 1];
-    const resume = async (): Promise<void> => {
+    /** An explicit e-stop reset (accepted only while released and alive; never restarts motion by itself). */
+    const reset = async (): Promise<void> => {
       resetPub.publish({} as never);
       await h.settle();
     };
+    /** A deliberate start (kizuna/motion_start): releases a latch that was reset. */
+    const start = async (): Promise<void> => {
+      startPub.publish({} as never);
+      await h.settle();
+    };
+    /** Diagnostics reports of a refused reset or start, newest last: the topic and why. */
+    const refusals = (): string[] =>
+      diags
+        .map((d) => d.status[0]!)
+        .filter((st) => st.values.some((v) => v.key === 'last_rejection_code' && v.value === 'KZ_ERR_ESTOP_RESET_REFUSED'))
+        .map((st) => st.values.find((v) => v.key === 'last_rejection')!.value)
+        .filter((why, i, all) => i === 0 || why !== all[i - 1]);
+    const rejectedOther = (): number =>
+      Number(diags[diags.length - 1]?.status[0]!.values.find((v) => v.key === 'rejected_other')?.value ?? 0);
 
     async function setup(params: Record<string, ParamValue> = {}, worldOptions: WorldOptions = {}): Promise<void> {
       world = new KinematicWorld(h.graph, worldOptions);
@@ -112,6 +131,11 @@ export function safetyGateSuite(name: string, makeHarness: () => Promise<GateHar
         depth: 1,
       });
       resetPub = probe.createPublisher('std_msgs/msg/Empty', TOPICS.estopReset, {
+        reliability: 'reliable',
+        durability: 'volatile',
+        depth: 1,
+      });
+      startPub = probe.createPublisher('std_msgs/msg/Empty', TOPICS.motionStart, {
         reliability: 'reliable',
         durability: 'volatile',
         depth: 1,
@@ -189,53 +213,140 @@ export function safetyGateSuite(name: string, makeHarness: () => Promise<GateHar
       expect(speed()).toBe(0);
     });
 
-    it('caps the speed by the slowdown ratio while something is in the slowdown zone', async () => {
-      await setup({ approach_time_s: 0 });
-      world.circles.push({ x: 0, y: 0.7, r: 0.1 }); // beside the robot, 0.35 m from its side
-      nav.set(1.0);
-      await h.advance(1.0);
+    it('caps the speed by the slowdown ratio while something is in the slowdown zone, at once', async () => {
+      await setup();
+      await cruise(1.0);
+      // beside the robot, 0.35 m from its side: not on its path, so only the slowdown zone applies
+      world.circles.push({ x: world.pose.x, y: world.pose.y + 0.7, r: 0.1 });
+      const before = world.cmds.length;
+      world.publishScanNow();
+      await h.settle();
+      const after = world.cmds.slice(before);
+      expect(after.length).toBeGreaterThan(0);
+      // an absolute cap (ratio x profile maximum), not through the comfort ramp
+      if (h.deterministic) expect(after[0]!.linear.x).toBeCloseTo(0.4, 9);
+      await h.advance(0.5);
       expect(speed()).toBeCloseTo(0.4, 5);
       expect(lastState()).toMatchObject({ state: S.STATE_SLOWDOWN, limiting_reason: S.REASON_OBSTACLE });
     });
 
     it('slows on approach and stops short of a wall, never touching it', async () => {
-      await setup();
-      world.walls.push({ x1: 3, y1: -2, x2: 3, y2: 2 });
+      // The base brakes at 1 m/s^2: no harder than the gate assumes (braking_decel_mps2 <= the base's), so
+      // everything below rests on the braking envelope, not on an instant base.
+      await setup({}, { decel: 1.0 });
+      const wallX = 3;
+      world.walls.push({ x1: wallX, y1: -2, x2: wallX, y2: 2 });
       nav.set(1.0);
       let sawApproach = false;
-      for (let i = 0; i < 60; i++) {
-        await h.advance(0.1);
-        if (lastState()?.state === S.STATE_APPROACH) sawApproach = true;
+      let closest = Number.POSITIVE_INFINITY; // [m] front edge to the wall
+      let worstOvershoot = Number.NEGATIVE_INFINITY; // [m] how far braking from here would reach into the stop margin
+      let fastest = 0;
+      const xs: number[] = [];
+      for (let i = 0; i < 120; i++) {
+        await h.advance(0.05);
+        const st = lastState();
+        if (st?.state === S.STATE_APPROACH && st.limiting_reason === S.REASON_OBSTACLE) sawApproach = true;
+        const gap = wallX - (world.pose.x + 0.3);
+        const v = world.velocity.linear.x;
+        closest = Math.min(closest, gap);
+        fastest = Math.max(fastest, v);
+        worstOvershoot = Math.max(worstOvershoot, (v * v) / (2 * 1.0) - (gap - 0.1));
+        xs.push(world.pose.x);
       }
       expect(sawApproach).toBe(true);
-      expect(speed()).toBe(0);
-      // front edge of the footprint never reached the wall
-      expect(world.pose.x + 0.3).toBeLessThan(3);
-      expect(world.pose.x + 0.3).toBeGreaterThan(2.5);
+      expect(fastest).toBeGreaterThan(0.9); // full speed while the wall was far
+      // at every instant the base could still stop (braking alone, at 1 m/s^2) outside the 0.1 m stop margin
+      expect(worstOvershoot).toBeLessThanOrEqual(0.01);
+      // never touched the wall, kept the stop margin, and did not give up far from it
+      expect(closest).toBeGreaterThan(0.1 - 0.01);
+      expect(closest).toBeLessThan(0.2);
+      // stopped: no speed to speak of, no motion over the last second
+      expect(Math.abs(speed())).toBeLessThan(1e-3);
+      expect(Math.abs(world.velocity.linear.x)).toBeLessThan(1e-3);
+      expect(xs[xs.length - 1]! - xs[xs.length - 21]!).toBeLessThan(1e-3);
     });
 
-    it('holds zero after an e-stop until it is released and explicitly resumed', async () => {
+    it('holds zero after an e-stop until it is released, reset, and then deliberately started', async () => {
       await setup();
       await cruise(0.5);
       // The world's periodic e-stop publisher (data: false) stops first: on a real middleware time passes
-      // during settle(), and a periodic 'released' would land between the assert and the resume below.
+      // during settle(), and a periodic 'released' would land between the assert and the reset below.
       world.publishEstop = false;
       world.setEstop(true);
       await h.settle();
       expect(speed()).toBe(0);
-      expect(lastState()).toMatchObject({ state: S.STATE_ESTOP, estop_latched: true });
-      // resume while still asserted is refused and reported
-      await resume();
-      expect(diags.some((d) => d.status[0]!.values.some((v) => v.value === 'KZ_ERR_ESTOP_RESET_REFUSED'))).toBe(true);
+      expect(lastState()).toMatchObject({ state: S.STATE_ESTOP, limiting_reason: S.REASON_ESTOP, estop_latched: true });
+      // a reset while still asserted is refused and reported, and so is a start
+      await reset();
+      expect(refusals().pop()).toMatch(/estop_reset: e-stop is still asserted/);
+      await start();
+      expect(refusals().pop()).toMatch(/motion_start: e-stop is still asserted/);
       await h.advance(0.3);
       expect(speed()).toBe(0);
-      // released: still zero until the resume
+      // released: still zero, waiting for a reset
       world.setEstop(false);
       world.publishEstop = true;
       await h.advance(1.0);
       expect(speed()).toBe(0);
-      expect(lastState()?.state).toBe(S.STATE_ESTOP);
-      await resume();
+      expect(lastState()).toMatchObject({ state: S.STATE_ESTOP, estop_latched: true });
+      expect(lastState()!.detail).toMatch(/released; waiting for an explicit reset/);
+      // a start before the reset is refused and changes nothing
+      const rejectedBefore = rejectedOther();
+      await start();
+      expect(refusals().pop()).toMatch(/motion_start: .*reset first, then start/);
+      expect(rejectedOther()).toBe(rejectedBefore + 1);
+      await h.advance(0.5);
+      expect(speed()).toBe(0);
+      expect(lastState()).toMatchObject({ state: S.STATE_ESTOP, estop_latched: true });
+      // the reset is accepted, but a reset alone never restarts motion, also with a fresh command
+      const beforeReset = world.cmds.length;
+      await reset();
+      expect(rejectedOther()).toBe(rejectedBefore + 1);
+      nav.set(0.4);
+      await h.advance(3.0);
+      expect(world.cmds.length - beforeReset).toBeGreaterThan(30);
+      expect(world.cmds.slice(beforeReset).every((c) => c.linear.x === 0 && c.angular.z === 0)).toBe(true);
+      expect(lastState()).toMatchObject({ state: S.STATE_ESTOP, limiting_reason: S.REASON_ESTOP, estop_latched: true });
+      expect(lastState()!.detail).toBe('e-stop reset; waiting for a start');
+      // the deliberate start releases it
+      await start();
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(0.4, 5);
+      expect(lastState()).toMatchObject({ state: S.STATE_CLEAR, estop_latched: false });
+      expect(rejectedOther()).toBe(rejectedBefore + 1);
+    });
+
+    it('cancels an e-stop reset by a new press: the start that follows is refused', async () => {
+      await setup();
+      await cruise(0.5);
+      world.publishEstop = false;
+      world.setEstop(true);
+      await h.settle();
+      world.setEstop(false);
+      world.publishEstop = true;
+      await h.advance(0.3);
+      await reset();
+      // (a change of detail alone reaches SafetyState with the next periodic message: state_period_s 1 s)
+      await h.advance(1.1);
+      expect(speed()).toBe(0);
+      expect(lastState()!.detail).toBe('e-stop reset; waiting for a start');
+      // pressed and released again: the earlier reset no longer counts
+      world.publishEstop = false;
+      world.setEstop(true);
+      await h.settle();
+      world.setEstop(false);
+      world.publishEstop = true;
+      await h.advance(1.1);
+      expect(lastState()!.detail).toMatch(/released; waiting for an explicit reset/);
+      await start();
+      expect(refusals().pop()).toMatch(/motion_start: .*reset first, then start/);
+      await h.advance(1.0);
+      expect(speed()).toBe(0);
+      expect(lastState()).toMatchObject({ state: S.STATE_ESTOP, estop_latched: true });
+      await reset();
+      await h.advance(0.3);
+      expect(speed()).toBe(0);
+      await start();
       await h.advance(1.0);
       expect(speed()).toBeCloseTo(0.5, 5);
       expect(lastState()).toMatchObject({ state: S.STATE_CLEAR, estop_latched: false });
@@ -249,12 +360,24 @@ export function safetyGateSuite(name: string, makeHarness: () => Promise<GateHar
       expect(speed()).toBe(0);
       expect(lastState()).toMatchObject({ state: S.STATE_ESTOP, estop_latched: true });
       expect(lastState()!.timed_out_sources).toContain('estop');
+      expect(lastState()!.detail).toBe('e-stop publisher silent');
+      // a reset while the publisher is silent is refused
+      await reset();
+      expect(refusals().pop()).toMatch(/estop_reset: e-stop publisher silent/);
       world.publishEstop = true;
       await h.advance(0.5);
       expect(speed()).toBe(0);
-      await resume();
+      expect(lastState()!.timed_out_sources).not.toContain('estop');
+      // alive again: reset, still zero, then the deliberate start
+      await reset();
+      await h.advance(1.0);
+      expect(speed()).toBe(0);
+      expect(lastState()).toMatchObject({ state: S.STATE_ESTOP, estop_latched: true });
+      expect(lastState()!.detail).toBe('e-stop reset; waiting for a start');
+      await start();
       await h.advance(1.0);
       expect(speed()).toBeCloseTo(0.5, 5);
+      expect(lastState()).toMatchObject({ state: S.STATE_CLEAR, estop_latched: false });
     });
 
     it('sends zero within cmd_timeout when the executive goes silent', async () => {

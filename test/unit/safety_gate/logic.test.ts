@@ -177,10 +177,7 @@ describe('SafetyGate.step', () => {
   it('in the slowdown zone caps at the slowdown ratio of the maxima, not at a crawl, keeping the curvature', () => {
     // Found in the fleet simulation: the zone factor was applied again to the previous output at every
     // step whenever the request had some turn in it, so the speed shrank to accel * dt * r / (1 - r).
-    const g = new SafetyGate(
-      { ...params, slowdown_margin_m: 2, slowdown_ratio: 0.4, max_linear_accel_mps2: 0.6 },
-      0,
-    );
+    const g = new SafetyGate({ ...params, slowdown_margin_m: 2, slowdown_ratio: 0.4, max_linear_accel_mps2: 0.6 }, 0);
     const behind = scan(new Array(181).fill(8), {
       angle_min: -Math.PI,
       angle_max: Math.PI,
