@@ -6,74 +6,25 @@
  *
  * One decision is active at a time (a running behaviour or a HOLD); a HOLD keeps the behaviour it
  * paused. A decision of lower priority than the active one is rejected; equal or higher replaces it.
+ * An e-stop abandons the running decision and only a new deliberate one moves the robot again
+ * (start-guard.ts); a step the gate keeps blocked backs off, retries, then fails (blocked.ts).
  */
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
 import { decodeTaskArgs, type Pose2D } from '../core/profiles';
 import type { Params } from './params';
 import { TASK_PLANS, dockPlan, insideGeofence, planGoals, yawOf, type Step } from './plan';
 import { goToGoal, type ControllerConfig } from './controller';
+import { clip, minDefined, MAX_TEXT, type DecisionIn, type Outbox, type StatusOut } from './outbox';
+import { NO_SAFETY, type SafetyView } from './safety-view';
+import { StartGuard } from './start-guard';
+import { BlockedMonitor } from './blocked';
+
+export type { DecisionIn, FallbackDecisionOut, NavCommand, Outbox, RequestOut, StatusOut } from './outbox';
+export { MAX_TEXT } from './outbox';
 
 export const K = MESSAGE_CONSTANTS['kizuna_msgs/msg/Decision'];
 export const ST = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
 export const RQ = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionRequest'];
-
-/** The subset of kizuna_msgs/Decision read here (times as ROS time). */
-export interface DecisionIn {
-  decision_id: string;
-  kind: number;
-  source: number;
-  priority: number;
-  target: {
-    header: { frame_id: string };
-    pose: {
-      position: { x: number; y: number; z: number };
-      orientation: { x: number; y: number; z: number; w: number };
-    };
-  };
-  speed_limit: number;
-  task_name: string;
-  task_args: ReadonlyArray<{ key: string; value: string }>;
-  expires_at: { sec: number; nanosec: number };
-}
-
-export interface StatusOut {
-  decisionId: string;
-  kind: number;
-  source: number;
-  state: number;
-  reasonCode: string;
-  message: string;
-  progress: number;
-  preemptedBy: string;
-}
-
-export interface RequestOut {
-  requestId: string;
-  reason: number;
-  lastDecisionId: string;
-  lastState: number;
-  detail: string;
-}
-
-/** A decision the executive takes itself (local fallback), to publish on the decision topic. */
-export interface FallbackDecisionOut {
-  decisionId: string;
-  kind: number;
-  priority: number;
-  target?: Pose2D;
-  frameId: string;
-}
-
-export type NavCommand = { type: 'goal'; token: number; goal: Pose2D } | { type: 'cancel'; token: number };
-
-export interface Outbox {
-  statuses: StatusOut[];
-  requests: RequestOut[];
-  decisions: FallbackDecisionOut[];
-  nav: NavCommand[];
-  /** Set when the speed limit to publish changed [m/s]; 0 = none. */
-  speedLimit?: number;
-}
 
 interface Job {
   id: string;
@@ -109,13 +60,15 @@ interface FallbackState {
 }
 
 export class Executive {
-  readonly out: Outbox = { statuses: [], requests: [], decisions: [], nav: [] };
+  readonly out: Outbox = { statuses: [], requests: [], decisions: [], nav: [], motionStarts: 0 };
   private active: Job | undefined;
   private paused: Job | undefined;
   private pose: Pose2D | undefined;
   private battery = Number.NaN;
   private charging = false;
-  private estopped = false;
+  private safety: SafetyView = NO_SAFETY;
+  private readonly guard = new StartGuard();
+  private readonly blocked: BlockedMonitor;
   private personNear = false;
   /** [s] since when an escort step has been waiting for its person; NaN while someone is near. */
   private escortWaitSince = Number.NaN;
@@ -155,6 +108,14 @@ export class Executive {
       goalTolerance: p.goal_tolerance_m,
       yawTolerance: p.yaw_tolerance_rad,
     };
+    this.blocked = new BlockedMonitor({
+      timeoutSec: p.blocked_timeout_s,
+      backoffSec: p.backoff_s,
+      maxRetries: p.max_blocked_retries,
+      reverseSpeed: p.backoff_speed_mps,
+      turnRate: p.backoff_turn_rps,
+      allowReverse: p.backoff_reverse,
+    });
   }
 
   /** The active decision's id and kind, for tests and logs. */
@@ -166,6 +127,11 @@ export class Executive {
   /** Whether the local fallback is running. */
   get inFallback(): boolean {
     return this.fallback.active;
+  }
+
+  /** Whether an e-stop happened and no new deliberate decision has started motion since. */
+  get startNeeded(): boolean {
+    return this.guard.startNeeded;
   }
 
   onPose(pose: Pose2D): void {
@@ -180,9 +146,24 @@ export class Executive {
       peopleCount > 0 && Number.isFinite(personDistance) && personDistance <= this.p.accompany_max_gap_m;
   }
 
-  /** While the safety gate holds an e-stop, a navigation step does not count as stalled. */
-  onSafety(estopped: boolean): void {
-    this.estopped = estopped;
+  /**
+   * The safety gate's state at `now` [s]. When an e-stop latches, the running decision is abandoned
+   * (FAILED, `ESTOP`): a reset of the e-stop must not carry it on. While latched, a navigation step
+   * does not count as stalled.
+   */
+  onSafety(s: SafetyView, now: number): void {
+    this.safety = s;
+    if (!this.guard.onLatch(s.latched)) return;
+    const a = this.active;
+    if (a && !a.isHold) {
+      this.finish(
+        a,
+        ST.STATE_FAILED,
+        'ESTOP',
+        `abandoned: emergency stop (${s.detail || 'e-stop latched'}); after the reset a new decision is needed to move`,
+        now,
+      );
+    }
   }
 
   onBridge(connected: boolean, now: number): void {
@@ -263,6 +244,7 @@ export class Executive {
           this.reject(d, 'NOTHING_TO_RESUME', 'no HOLD is active');
           return;
         }
+        if (this.paused && !this.mayStart(d, now)) return;
         this.emitFor(d, ST.STATE_ACCEPTED, '', '');
         this.finish(current, ST.STATE_SUCCEEDED, '', `resumed by '${d.decision_id}'`, now);
         this.emitFor(d, ST.STATE_SUCCEEDED, '', this.active ? `resumed '${this.active.id}'` : 'nothing was paused', 1);
@@ -282,6 +264,7 @@ export class Executive {
       default: {
         const steps = this.plan(d);
         if (typeof steps === 'string') return; // rejected inside plan()
+        if (!this.mayStart(d, now)) return;
         this.emitFor(d, ST.STATE_ACCEPTED, '', '');
         this.endAll(ST.STATE_PREEMPTED, 'PREEMPTED', `replaced by '${d.decision_id}'`, d.decision_id, now);
         const job = this.newJob(d, steps, expiresAt, false);
@@ -302,6 +285,15 @@ export class Executive {
     const a = this.active;
     if (a && a.expiresAt > 0 && now >= a.expiresAt) {
       this.finish(a, ST.STATE_EXPIRED, 'EXPIRED', 'expires_at passed while it ran', now);
+    } else if (a && !a.isHold && this.guard.startRefused(now, this.p.motion_start_timeout_s)) {
+      this.finish(
+        a,
+        ST.STATE_FAILED,
+        'ESTOP',
+        `the safety gate still holds its e-stop latch ${this.p.motion_start_timeout_s} s after the start ` +
+          '(e-stop pressed or not reset); after the reset a new decision is needed to move',
+        now,
+      );
     } else if (a && !a.isHold) {
       const cmd = this.runStep(a, now);
       v = cmd.v;
@@ -325,6 +317,7 @@ export class Executive {
     this.out.requests = [];
     this.out.decisions = [];
     this.out.nav = [];
+    this.out.motionStarts = 0;
     delete this.out.speedLimit;
     return o;
   }
@@ -418,6 +411,7 @@ export class Executive {
 
   private beginStep(job: Job, now: number): void {
     this.escortWaitSince = Number.NaN;
+    this.blocked.reset();
     job.stepStart = now;
     job.startDist = 0;
     job.bestDist = Number.POSITIVE_INFINITY;
@@ -444,6 +438,15 @@ export class Executive {
       this.paused = undefined;
       if (p.expiresAt > 0 && now >= p.expiresAt) {
         this.finishQuiet(p, ST.STATE_EXPIRED, 'EXPIRED', 'expired while paused', '', now);
+      } else if (this.guard.startNeeded) {
+        this.finishQuiet(
+          p,
+          ST.STATE_FAILED,
+          'ESTOP',
+          'not resumed: an emergency stop happened while it was paused; a new decision is needed to move',
+          '',
+          now,
+        );
       } else {
         this.active = p;
         this.beginStep(p, now);
@@ -459,7 +462,7 @@ export class Executive {
     if (this.active === job) this.active = undefined;
     if (this.paused === job) this.paused = undefined;
     this.emitJob(job, state, code, message, now, by);
-    if (state === ST.STATE_FAILED) this.failures++;
+    if (state === ST.STATE_FAILED && code !== 'ESTOP') this.failures++; // an e-stop is not the plan's failure
     if (state === ST.STATE_SUCCEEDED && !job.isHold) this.failures = 0;
   }
 
@@ -484,6 +487,21 @@ export class Executive {
     this.emitFor(d, ST.STATE_REJECTED, code, message);
   }
 
+  /**
+   * A decision `d` that needs motion is about to start. One from the cloud or an operator is the
+   * deliberate start after an e-stop (one motion start goes out while the gate is latched); the local
+   * fallback's own is refused after an e-stop (returns false, `ESTOP_LATCHED`).
+   */
+  private mayStart(d: DecisionIn, now: number): boolean {
+    if (d.source === K.SOURCE_LOCAL_FALLBACK) {
+      if (this.guard.mayMoveOnItsOwn) return true;
+      this.reject(d, 'ESTOP_LATCHED', 'the local fallback does not start motion after an emergency stop');
+      return false;
+    }
+    if (this.guard.deliberateStart(now)) this.out.motionStarts++;
+    return true;
+  }
+
   // ---- behaviours
 
   private runStep(job: Job, now: number): { v: number; w: number } {
@@ -502,6 +520,8 @@ export class Executive {
       return { v: 0, w: 0 };
     }
     const cap = minDefined(step.speedCap, job.speedCap);
+    const escape = this.escape(job, now, step.escort === true);
+    if (escape) return escape;
     if (this.p.navigation_backend === 'nav2') {
       if (!job.navSent) {
         job.navSent = true;
@@ -536,7 +556,7 @@ export class Executive {
       this.nextStep(job, now);
       return { v: 0, w: 0 };
     }
-    if (c.distance < job.bestDist - 0.05 || c.distance <= this.p.goal_tolerance_m || this.estopped) {
+    if (c.distance < job.bestDist - 0.05 || c.distance <= this.p.goal_tolerance_m || this.safety.latched) {
       job.bestDist = c.distance;
       job.lastProgressSec = now;
     } else if (c.v === 0 && c.w !== 0) {
@@ -546,6 +566,38 @@ export class Executive {
       return { v: 0, w: 0 };
     }
     return { v: c.v, w: c.w };
+  }
+
+  /**
+   * The blocked-step rule for a navigation step of `job` at `now`: the back-off command while one runs,
+   * zero after giving up (the decision fails BLOCKED), undefined to drive normally. A Nav2 goal is
+   * canceled for the back-off and sent again on the retry.
+   */
+  private escape(job: Job, now: number, escort: boolean): { v: number; w: number } | undefined {
+    if (this.safety.latched) return undefined;
+    const act = this.blocked.step(now, this.safety, escort);
+    switch (act.kind) {
+      case 'drive':
+        return undefined;
+      case 'backoff':
+        this.cancelNav(job);
+        return act.cmd;
+      case 'retry':
+        // a fresh attempt at the step: the stall clock starts again
+        job.bestDist = Number.POSITIVE_INFINITY;
+        job.lastProgressSec = now;
+        this.emitJob(
+          job,
+          ST.STATE_ACTIVE,
+          '',
+          `retry after back-off ${this.blocked.retries}: ${this.stepLabel(job)}`,
+          now,
+        );
+        return undefined;
+      case 'give_up':
+        this.finish(job, ST.STATE_FAILED, 'BLOCKED', act.reason, now);
+        return { v: 0, w: 0 };
+    }
   }
 
   private cancelNav(job: Job): void {
@@ -597,7 +649,13 @@ export class Executive {
       this.failures = 0;
       this.enterFallback(now);
     }
-    if (fb.active && this.p.fallback_policy === 'return_to_dock' && this.batteryLow() && !fb.dockIssued) {
+    if (
+      fb.active &&
+      this.p.fallback_policy === 'return_to_dock' &&
+      this.batteryLow() &&
+      !fb.dockIssued &&
+      this.guard.mayMoveOnItsOwn
+    ) {
       this.issueFallback(K.KIND_DOCK, now);
     }
     if (fb.active && !linkDown) this.reportFallback(now);
@@ -609,7 +667,8 @@ export class Executive {
 
   private enterFallback(now: number): void {
     const policy = this.p.fallback_policy;
-    if (policy === 'return_to_dock' && this.batteryLow()) this.issueFallback(K.KIND_DOCK, now);
+    if (policy === 'return_to_dock' && this.batteryLow() && this.guard.mayMoveOnItsOwn)
+      this.issueFallback(K.KIND_DOCK, now);
     else if (policy === 'finish_then_hold' && this.active && !this.active.isHold) this.fallback.pendingHold = true;
     else this.issueFallback(K.KIND_HOLD, now);
   }
@@ -732,18 +791,4 @@ export class Executive {
     this.seenOrder.push(id);
     if (this.seenOrder.length > 1024) this.seen.delete(this.seenOrder.shift()!);
   }
-}
-
-/** Longest status message or request detail [characters]; the MQTT contract's free-text bound. */
-export const MAX_TEXT = 256;
-
-/** `text` cut to MAX_TEXT characters, marked with an ellipsis when cut. */
-function clip(text: string): string {
-  return text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT - 1)}…`;
-}
-
-function minDefined(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Math.min(a, b);
 }
