@@ -10,14 +10,16 @@
  * (start-guard.ts); a step the gate keeps blocked backs off, retries, then fails (blocked.ts).
  */
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
-import { decodeTaskArgs, type Pose2D } from '../core/profiles';
+import type { Pose2D } from '../core/profiles';
 import type { Params } from './params';
-import { TASK_PLANS, dockPlan, insideGeofence, planGoals, yawOf, type Step } from './plan';
+import type { Step } from './plan';
 import { goToGoal, type ControllerConfig } from './controller';
-import { clip, minDefined, MAX_TEXT, type DecisionIn, type Outbox, type StatusOut } from './outbox';
+import { clip, minDefined, type DecisionIn, type Outbox, type StatusOut } from './outbox';
 import { NO_SAFETY, type SafetyView } from './safety-view';
 import { StartGuard } from './start-guard';
 import { BlockedMonitor } from './blocked';
+import { invalidReason, planDecision } from './admit';
+import { fallbackDecision, fallbackReport, type FallbackState } from './fallback';
 
 export type { DecisionIn, FallbackDecisionOut, NavCommand, Outbox, RequestOut, StatusOut } from './outbox';
 export { MAX_TEXT } from './outbox';
@@ -48,15 +50,6 @@ interface Job {
   navSent: boolean;
   lastStatusSec: number;
   lastStatus?: StatusOut;
-}
-
-interface FallbackState {
-  active: boolean;
-  reason: string;
-  since: number;
-  ids: string[];
-  pendingHold: boolean;
-  dockIssued: boolean;
 }
 
 export class Executive {
@@ -195,7 +188,7 @@ export class Executive {
       return;
     }
     this.remember(d.decision_id);
-    const invalid = this.invalidReason(d, now);
+    const invalid = invalidReason(d, this.p, now);
     if (invalid) {
       this.reject(d, invalid[0], invalid[1]);
       return;
@@ -262,8 +255,11 @@ export class Executive {
         return;
       }
       default: {
-        const steps = this.plan(d);
-        if (typeof steps === 'string') return; // rejected inside plan()
+        const steps = planDecision(d, this.p);
+        if (!Array.isArray(steps)) {
+          this.reject(d, steps.code, steps.message);
+          return;
+        }
         if (!this.mayStart(d, now)) return;
         this.emitFor(d, ST.STATE_ACCEPTED, '', '');
         this.endAll(ST.STATE_PREEMPTED, 'PREEMPTED', `replaced by '${d.decision_id}'`, d.decision_id, now);
@@ -323,59 +319,6 @@ export class Executive {
   }
 
   // ---- decisions
-
-  private invalidReason(d: DecisionIn, now: number): [string, string] | undefined {
-    if (d.decision_id.length === 0) return ['INVALID', 'decision_id is empty'];
-    if (!(d.kind >= K.KIND_NAVIGATE_TO && d.kind <= K.KIND_TASK)) return ['INVALID', `kind ${d.kind} is not a KIND_*`];
-    if (!(d.source >= K.SOURCE_CLOUD && d.source <= K.SOURCE_OPERATOR))
-      return ['INVALID', `source ${d.source} is not a SOURCE_*`];
-    if (!Number.isFinite(d.speed_limit) || d.speed_limit < 0)
-      return ['INVALID', `speed_limit ${d.speed_limit} is not >= 0`];
-    const exp = d.expires_at.sec + d.expires_at.nanosec / 1e9;
-    if (exp > 0 && exp <= now)
-      return ['EXPIRED', `expired at ${exp.toFixed(3)} s, before it started (now ${now.toFixed(3)} s)`];
-    if (d.kind === K.KIND_NAVIGATE_TO || d.kind === K.KIND_DOCK) {
-      const { position: t, orientation: q } = d.target.pose;
-      if (![t.x, t.y, t.z, q.x, q.y, q.z, q.w].every(Number.isFinite)) return ['INVALID', 'target has NaN or Inf'];
-      if (Math.abs(Math.hypot(q.x, q.y, q.z, q.w) - 1) > 0.01)
-        return ['INVALID', 'target orientation is not a unit quaternion'];
-      if (d.target.header.frame_id !== this.p.goal_frame) {
-        return ['FRAME', `target frame '${d.target.header.frame_id}' is not '${this.p.goal_frame}'`];
-      }
-    }
-    return undefined;
-  }
-
-  /** The steps of a NAVIGATE_TO, DOCK or TASK decision, or a string after rejecting it. */
-  private plan(d: DecisionIn): Step[] | string {
-    let steps: Step[];
-    if (d.kind === K.KIND_NAVIGATE_TO || d.kind === K.KIND_DOCK) {
-      const t = d.target.pose;
-      const goal = { x: t.position.x, y: t.position.y, yaw: yawOf(t.orientation) };
-      steps = d.kind === K.KIND_DOCK ? dockPlan(goal, this.p) : [{ kind: 'navigate', goal, label: 'go to target' }];
-    } else {
-      const builder = (TASK_PLANS[this.p.profile] as Record<string, (a: Record<string, unknown>, p: Params) => Step[]>)[
-        d.task_name
-      ];
-      if (!builder || !Object.prototype.hasOwnProperty.call(TASK_PLANS[this.p.profile], d.task_name)) {
-        this.reject(d, 'UNKNOWN_TASK', `profile '${this.p.profile}' has no task '${d.task_name}'`);
-        return 'rejected';
-      }
-      const args = decodeTaskArgs(this.p.profile, d.task_name, d.task_args);
-      if (!args.success) {
-        this.reject(d, 'TASK_ARGS', `task '${d.task_name}': ${args.error}`);
-        return 'rejected';
-      }
-      steps = builder(args.data, this.p);
-    }
-    for (const g of planGoals(steps)) {
-      if (!insideGeofence(this.p.geofence, g.x, g.y)) {
-        this.reject(d, 'GEOFENCE', `goal (${g.x.toFixed(2)}, ${g.y.toFixed(2)}) lies outside the geofence`);
-        return 'rejected';
-      }
-    }
-    return steps;
-  }
 
   private newJob(d: DecisionIn, steps: Step[], expiresAt: number, isHold: boolean): Job {
     return {
@@ -676,34 +619,10 @@ export class Executive {
   private issueFallback(kind: number, now: number): void {
     const id = `fallback-${this.newId()}`;
     if (kind === K.KIND_DOCK) this.fallback.dockIssued = true;
-    const dock = this.p.dock_pose;
-    const target = kind === K.KIND_DOCK ? { x: dock[0]!, y: dock[1]!, yaw: dock[2]! } : undefined;
-    const d: DecisionIn = {
-      decision_id: id,
-      kind,
-      source: K.SOURCE_LOCAL_FALLBACK,
-      priority: this.p.fallback_priority,
-      target: {
-        header: { frame_id: this.p.goal_frame },
-        pose: {
-          position: { x: target?.x ?? 0, y: target?.y ?? 0, z: 0 },
-          orientation: { x: 0, y: 0, z: Math.sin((target?.yaw ?? 0) / 2), w: Math.cos((target?.yaw ?? 0) / 2) },
-        },
-      },
-      speed_limit: 0,
-      task_name: '',
-      task_args: [],
-      expires_at: { sec: 0, nanosec: 0 },
-    };
+    const { decision: d, out } = fallbackDecision(kind, id, this.p);
     this.ownIds.add(id);
     this.fallback.ids.push(id);
-    this.out.decisions.push({
-      decisionId: id,
-      kind,
-      priority: d.priority,
-      ...(target ? { target } : {}),
-      frameId: this.p.goal_frame,
-    });
+    this.out.decisions.push(out);
     this.onDecision(d, now);
   }
 
@@ -718,22 +637,7 @@ export class Executive {
     }
     // Fallback decisions no longer outrank the cloud's.
     for (const j of [this.active, this.paused]) if (j && j.source === K.SOURCE_LOCAL_FALLBACK) j.priority = 0;
-    const head =
-      `local fallback '${this.p.fallback_policy}' ran from ${fb.since.toFixed(1)} s to ${now.toFixed(1)} s ` +
-      `(${fb.reason}); decisions: `;
-    // Name as many decisions as fit the contract's text bound; their statuses were re-sent above.
-    let listed = '';
-    let shown = 0;
-    for (const id of fb.ids) {
-      const next = listed ? `${listed}, ${id}` : id;
-      const rest = fb.ids.length - shown - 1;
-      if (head.length + next.length + (rest > 0 ? ` +${rest} more`.length : 0) > MAX_TEXT) break;
-      listed = next;
-      shown++;
-    }
-    const more = fb.ids.length - shown;
-    const detail =
-      head + (fb.ids.length === 0 ? 'none' : listed + (more > 0 ? `${listed ? ' ' : ''}+${more} more` : ''));
+    const detail = fallbackReport(this.p.fallback_policy, fb, now);
     this.request(RQ.REASON_NODE_ASKED, '', 0, detail, now);
   }
 
