@@ -6,74 +6,27 @@
  *
  * One decision is active at a time (a running behaviour or a HOLD); a HOLD keeps the behaviour it
  * paused. A decision of lower priority than the active one is rejected; equal or higher replaces it.
+ * An e-stop abandons the running decision and only a new deliberate one moves the robot again
+ * (start-guard.ts); a step the gate keeps blocked backs off, retries, then fails (blocked.ts).
  */
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
-import { decodeTaskArgs, type Pose2D } from '../core/profiles';
+import type { Pose2D } from '../core/profiles';
 import type { Params } from './params';
-import { TASK_PLANS, dockPlan, insideGeofence, planGoals, yawOf, type Step } from './plan';
+import type { Step } from './plan';
 import { goToGoal, type ControllerConfig } from './controller';
+import { clip, minDefined, type DecisionIn, type Outbox, type StatusOut } from './outbox';
+import { NO_SAFETY, type SafetyView } from './safety-view';
+import { StartGuard } from './start-guard';
+import { BlockedMonitor } from './blocked';
+import { invalidReason, planDecision } from './admit';
+import { fallbackDecision, fallbackReport, type FallbackState } from './fallback';
+
+export type { DecisionIn, FallbackDecisionOut, NavCommand, Outbox, RequestOut, StatusOut } from './outbox';
+export { MAX_TEXT } from './outbox';
 
 export const K = MESSAGE_CONSTANTS['kizuna_msgs/msg/Decision'];
 export const ST = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
 export const RQ = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionRequest'];
-
-/** The subset of kizuna_msgs/Decision read here (times as ROS time). */
-export interface DecisionIn {
-  decision_id: string;
-  kind: number;
-  source: number;
-  priority: number;
-  target: {
-    header: { frame_id: string };
-    pose: {
-      position: { x: number; y: number; z: number };
-      orientation: { x: number; y: number; z: number; w: number };
-    };
-  };
-  speed_limit: number;
-  task_name: string;
-  task_args: ReadonlyArray<{ key: string; value: string }>;
-  expires_at: { sec: number; nanosec: number };
-}
-
-export interface StatusOut {
-  decisionId: string;
-  kind: number;
-  source: number;
-  state: number;
-  reasonCode: string;
-  message: string;
-  progress: number;
-  preemptedBy: string;
-}
-
-export interface RequestOut {
-  requestId: string;
-  reason: number;
-  lastDecisionId: string;
-  lastState: number;
-  detail: string;
-}
-
-/** A decision the executive takes itself (local fallback), to publish on the decision topic. */
-export interface FallbackDecisionOut {
-  decisionId: string;
-  kind: number;
-  priority: number;
-  target?: Pose2D;
-  frameId: string;
-}
-
-export type NavCommand = { type: 'goal'; token: number; goal: Pose2D } | { type: 'cancel'; token: number };
-
-export interface Outbox {
-  statuses: StatusOut[];
-  requests: RequestOut[];
-  decisions: FallbackDecisionOut[];
-  nav: NavCommand[];
-  /** Set when the speed limit to publish changed [m/s]; 0 = none. */
-  speedLimit?: number;
-}
 
 interface Job {
   id: string;
@@ -99,23 +52,16 @@ interface Job {
   lastStatus?: StatusOut;
 }
 
-interface FallbackState {
-  active: boolean;
-  reason: string;
-  since: number;
-  ids: string[];
-  pendingHold: boolean;
-  dockIssued: boolean;
-}
-
 export class Executive {
-  readonly out: Outbox = { statuses: [], requests: [], decisions: [], nav: [] };
+  readonly out: Outbox = { statuses: [], requests: [], decisions: [], nav: [], motionStarts: 0 };
   private active: Job | undefined;
   private paused: Job | undefined;
   private pose: Pose2D | undefined;
   private battery = Number.NaN;
   private charging = false;
-  private estopped = false;
+  private safety: SafetyView = NO_SAFETY;
+  private readonly guard = new StartGuard();
+  private readonly blocked: BlockedMonitor;
   private personNear = false;
   /** [s] since when an escort step has been waiting for its person; NaN while someone is near. */
   private escortWaitSince = Number.NaN;
@@ -155,6 +101,14 @@ export class Executive {
       goalTolerance: p.goal_tolerance_m,
       yawTolerance: p.yaw_tolerance_rad,
     };
+    this.blocked = new BlockedMonitor({
+      timeoutSec: p.blocked_timeout_s,
+      backoffSec: p.backoff_s,
+      maxRetries: p.max_blocked_retries,
+      reverseSpeed: p.backoff_speed_mps,
+      turnRate: p.backoff_turn_rps,
+      allowReverse: p.backoff_reverse,
+    });
   }
 
   /** The active decision's id and kind, for tests and logs. */
@@ -166,6 +120,11 @@ export class Executive {
   /** Whether the local fallback is running. */
   get inFallback(): boolean {
     return this.fallback.active;
+  }
+
+  /** Whether an e-stop happened and no new deliberate decision has started motion since. */
+  get startNeeded(): boolean {
+    return this.guard.startNeeded;
   }
 
   onPose(pose: Pose2D): void {
@@ -180,9 +139,24 @@ export class Executive {
       peopleCount > 0 && Number.isFinite(personDistance) && personDistance <= this.p.accompany_max_gap_m;
   }
 
-  /** While the safety gate holds an e-stop, a navigation step does not count as stalled. */
-  onSafety(estopped: boolean): void {
-    this.estopped = estopped;
+  /**
+   * The safety gate's state at `now` [s]. When an e-stop latches, the running decision is abandoned
+   * (FAILED, `ESTOP`): a reset of the e-stop must not carry it on. While latched, a navigation step
+   * does not count as stalled.
+   */
+  onSafety(s: SafetyView, now: number): void {
+    this.safety = s;
+    if (!this.guard.onLatch(s.latched)) return;
+    const a = this.active;
+    if (a && !a.isHold) {
+      this.finish(
+        a,
+        ST.STATE_FAILED,
+        'ESTOP',
+        `abandoned: emergency stop (${s.detail || 'e-stop latched'}); after the reset a new decision is needed to move`,
+        now,
+      );
+    }
   }
 
   onBridge(connected: boolean, now: number): void {
@@ -214,7 +188,7 @@ export class Executive {
       return;
     }
     this.remember(d.decision_id);
-    const invalid = this.invalidReason(d, now);
+    const invalid = invalidReason(d, this.p, now);
     if (invalid) {
       this.reject(d, invalid[0], invalid[1]);
       return;
@@ -263,6 +237,7 @@ export class Executive {
           this.reject(d, 'NOTHING_TO_RESUME', 'no HOLD is active');
           return;
         }
+        if (this.paused && !this.mayStart(d, now)) return;
         this.emitFor(d, ST.STATE_ACCEPTED, '', '');
         this.finish(current, ST.STATE_SUCCEEDED, '', `resumed by '${d.decision_id}'`, now);
         this.emitFor(d, ST.STATE_SUCCEEDED, '', this.active ? `resumed '${this.active.id}'` : 'nothing was paused', 1);
@@ -280,8 +255,12 @@ export class Executive {
         return;
       }
       default: {
-        const steps = this.plan(d);
-        if (typeof steps === 'string') return; // rejected inside plan()
+        const steps = planDecision(d, this.p);
+        if (!Array.isArray(steps)) {
+          this.reject(d, steps.code, steps.message);
+          return;
+        }
+        if (!this.mayStart(d, now)) return;
         this.emitFor(d, ST.STATE_ACCEPTED, '', '');
         this.endAll(ST.STATE_PREEMPTED, 'PREEMPTED', `replaced by '${d.decision_id}'`, d.decision_id, now);
         const job = this.newJob(d, steps, expiresAt, false);
@@ -302,6 +281,15 @@ export class Executive {
     const a = this.active;
     if (a && a.expiresAt > 0 && now >= a.expiresAt) {
       this.finish(a, ST.STATE_EXPIRED, 'EXPIRED', 'expires_at passed while it ran', now);
+    } else if (a && !a.isHold && this.guard.startRefused(now, this.p.motion_start_timeout_s)) {
+      this.finish(
+        a,
+        ST.STATE_FAILED,
+        'ESTOP',
+        `the safety gate still holds its e-stop latch ${this.p.motion_start_timeout_s} s after the start ` +
+          '(e-stop pressed or not reset); after the reset a new decision is needed to move',
+        now,
+      );
     } else if (a && !a.isHold) {
       const cmd = this.runStep(a, now);
       v = cmd.v;
@@ -325,64 +313,12 @@ export class Executive {
     this.out.requests = [];
     this.out.decisions = [];
     this.out.nav = [];
+    this.out.motionStarts = 0;
     delete this.out.speedLimit;
     return o;
   }
 
   // ---- decisions
-
-  private invalidReason(d: DecisionIn, now: number): [string, string] | undefined {
-    if (d.decision_id.length === 0) return ['INVALID', 'decision_id is empty'];
-    if (!(d.kind >= K.KIND_NAVIGATE_TO && d.kind <= K.KIND_TASK)) return ['INVALID', `kind ${d.kind} is not a KIND_*`];
-    if (!(d.source >= K.SOURCE_CLOUD && d.source <= K.SOURCE_OPERATOR))
-      return ['INVALID', `source ${d.source} is not a SOURCE_*`];
-    if (!Number.isFinite(d.speed_limit) || d.speed_limit < 0)
-      return ['INVALID', `speed_limit ${d.speed_limit} is not >= 0`];
-    const exp = d.expires_at.sec + d.expires_at.nanosec / 1e9;
-    if (exp > 0 && exp <= now)
-      return ['EXPIRED', `expired at ${exp.toFixed(3)} s, before it started (now ${now.toFixed(3)} s)`];
-    if (d.kind === K.KIND_NAVIGATE_TO || d.kind === K.KIND_DOCK) {
-      const { position: t, orientation: q } = d.target.pose;
-      if (![t.x, t.y, t.z, q.x, q.y, q.z, q.w].every(Number.isFinite)) return ['INVALID', 'target has NaN or Inf'];
-      if (Math.abs(Math.hypot(q.x, q.y, q.z, q.w) - 1) > 0.01)
-        return ['INVALID', 'target orientation is not a unit quaternion'];
-      if (d.target.header.frame_id !== this.p.goal_frame) {
-        return ['FRAME', `target frame '${d.target.header.frame_id}' is not '${this.p.goal_frame}'`];
-      }
-    }
-    return undefined;
-  }
-
-  /** The steps of a NAVIGATE_TO, DOCK or TASK decision, or a string after rejecting it. */
-  private plan(d: DecisionIn): Step[] | string {
-    let steps: Step[];
-    if (d.kind === K.KIND_NAVIGATE_TO || d.kind === K.KIND_DOCK) {
-      const t = d.target.pose;
-      const goal = { x: t.position.x, y: t.position.y, yaw: yawOf(t.orientation) };
-      steps = d.kind === K.KIND_DOCK ? dockPlan(goal, this.p) : [{ kind: 'navigate', goal, label: 'go to target' }];
-    } else {
-      const builder = (TASK_PLANS[this.p.profile] as Record<string, (a: Record<string, unknown>, p: Params) => Step[]>)[
-        d.task_name
-      ];
-      if (!builder || !Object.prototype.hasOwnProperty.call(TASK_PLANS[this.p.profile], d.task_name)) {
-        this.reject(d, 'UNKNOWN_TASK', `profile '${this.p.profile}' has no task '${d.task_name}'`);
-        return 'rejected';
-      }
-      const args = decodeTaskArgs(this.p.profile, d.task_name, d.task_args);
-      if (!args.success) {
-        this.reject(d, 'TASK_ARGS', `task '${d.task_name}': ${args.error}`);
-        return 'rejected';
-      }
-      steps = builder(args.data, this.p);
-    }
-    for (const g of planGoals(steps)) {
-      if (!insideGeofence(this.p.geofence, g.x, g.y)) {
-        this.reject(d, 'GEOFENCE', `goal (${g.x.toFixed(2)}, ${g.y.toFixed(2)}) lies outside the geofence`);
-        return 'rejected';
-      }
-    }
-    return steps;
-  }
 
   private newJob(d: DecisionIn, steps: Step[], expiresAt: number, isHold: boolean): Job {
     return {
@@ -418,6 +354,7 @@ export class Executive {
 
   private beginStep(job: Job, now: number): void {
     this.escortWaitSince = Number.NaN;
+    this.blocked.reset();
     job.stepStart = now;
     job.startDist = 0;
     job.bestDist = Number.POSITIVE_INFINITY;
@@ -444,6 +381,15 @@ export class Executive {
       this.paused = undefined;
       if (p.expiresAt > 0 && now >= p.expiresAt) {
         this.finishQuiet(p, ST.STATE_EXPIRED, 'EXPIRED', 'expired while paused', '', now);
+      } else if (this.guard.startNeeded) {
+        this.finishQuiet(
+          p,
+          ST.STATE_FAILED,
+          'ESTOP',
+          'not resumed: an emergency stop happened while it was paused; a new decision is needed to move',
+          '',
+          now,
+        );
       } else {
         this.active = p;
         this.beginStep(p, now);
@@ -459,7 +405,7 @@ export class Executive {
     if (this.active === job) this.active = undefined;
     if (this.paused === job) this.paused = undefined;
     this.emitJob(job, state, code, message, now, by);
-    if (state === ST.STATE_FAILED) this.failures++;
+    if (state === ST.STATE_FAILED && code !== 'ESTOP') this.failures++; // an e-stop is not the plan's failure
     if (state === ST.STATE_SUCCEEDED && !job.isHold) this.failures = 0;
   }
 
@@ -484,6 +430,21 @@ export class Executive {
     this.emitFor(d, ST.STATE_REJECTED, code, message);
   }
 
+  /**
+   * A decision `d` that needs motion is about to start. One from the cloud or an operator is the
+   * deliberate start after an e-stop (one motion start goes out while the gate is latched); the local
+   * fallback's own is refused after an e-stop (returns false, `ESTOP_LATCHED`).
+   */
+  private mayStart(d: DecisionIn, now: number): boolean {
+    if (d.source === K.SOURCE_LOCAL_FALLBACK) {
+      if (this.guard.mayMoveOnItsOwn) return true;
+      this.reject(d, 'ESTOP_LATCHED', 'the local fallback does not start motion after an emergency stop');
+      return false;
+    }
+    if (this.guard.deliberateStart(now)) this.out.motionStarts++;
+    return true;
+  }
+
   // ---- behaviours
 
   private runStep(job: Job, now: number): { v: number; w: number } {
@@ -502,6 +463,8 @@ export class Executive {
       return { v: 0, w: 0 };
     }
     const cap = minDefined(step.speedCap, job.speedCap);
+    const escape = this.escape(job, now, step.escort === true);
+    if (escape) return escape;
     if (this.p.navigation_backend === 'nav2') {
       if (!job.navSent) {
         job.navSent = true;
@@ -536,7 +499,7 @@ export class Executive {
       this.nextStep(job, now);
       return { v: 0, w: 0 };
     }
-    if (c.distance < job.bestDist - 0.05 || c.distance <= this.p.goal_tolerance_m || this.estopped) {
+    if (c.distance < job.bestDist - 0.05 || c.distance <= this.p.goal_tolerance_m || this.safety.latched) {
       job.bestDist = c.distance;
       job.lastProgressSec = now;
     } else if (c.v === 0 && c.w !== 0) {
@@ -546,6 +509,38 @@ export class Executive {
       return { v: 0, w: 0 };
     }
     return { v: c.v, w: c.w };
+  }
+
+  /**
+   * The blocked-step rule for a navigation step of `job` at `now`: the back-off command while one runs,
+   * zero after giving up (the decision fails BLOCKED), undefined to drive normally. A Nav2 goal is
+   * canceled for the back-off and sent again on the retry.
+   */
+  private escape(job: Job, now: number, escort: boolean): { v: number; w: number } | undefined {
+    if (this.safety.latched) return undefined;
+    const act = this.blocked.step(now, this.safety, escort);
+    switch (act.kind) {
+      case 'drive':
+        return undefined;
+      case 'backoff':
+        this.cancelNav(job);
+        return act.cmd;
+      case 'retry':
+        // a fresh attempt at the step: the stall clock starts again
+        job.bestDist = Number.POSITIVE_INFINITY;
+        job.lastProgressSec = now;
+        this.emitJob(
+          job,
+          ST.STATE_ACTIVE,
+          '',
+          `retry after back-off ${this.blocked.retries}: ${this.stepLabel(job)}`,
+          now,
+        );
+        return undefined;
+      case 'give_up':
+        this.finish(job, ST.STATE_FAILED, 'BLOCKED', act.reason, now);
+        return { v: 0, w: 0 };
+    }
   }
 
   private cancelNav(job: Job): void {
@@ -597,7 +592,13 @@ export class Executive {
       this.failures = 0;
       this.enterFallback(now);
     }
-    if (fb.active && this.p.fallback_policy === 'return_to_dock' && this.batteryLow() && !fb.dockIssued) {
+    if (
+      fb.active &&
+      this.p.fallback_policy === 'return_to_dock' &&
+      this.batteryLow() &&
+      !fb.dockIssued &&
+      this.guard.mayMoveOnItsOwn
+    ) {
       this.issueFallback(K.KIND_DOCK, now);
     }
     if (fb.active && !linkDown) this.reportFallback(now);
@@ -609,7 +610,8 @@ export class Executive {
 
   private enterFallback(now: number): void {
     const policy = this.p.fallback_policy;
-    if (policy === 'return_to_dock' && this.batteryLow()) this.issueFallback(K.KIND_DOCK, now);
+    if (policy === 'return_to_dock' && this.batteryLow() && this.guard.mayMoveOnItsOwn)
+      this.issueFallback(K.KIND_DOCK, now);
     else if (policy === 'finish_then_hold' && this.active && !this.active.isHold) this.fallback.pendingHold = true;
     else this.issueFallback(K.KIND_HOLD, now);
   }
@@ -617,34 +619,10 @@ export class Executive {
   private issueFallback(kind: number, now: number): void {
     const id = `fallback-${this.newId()}`;
     if (kind === K.KIND_DOCK) this.fallback.dockIssued = true;
-    const dock = this.p.dock_pose;
-    const target = kind === K.KIND_DOCK ? { x: dock[0]!, y: dock[1]!, yaw: dock[2]! } : undefined;
-    const d: DecisionIn = {
-      decision_id: id,
-      kind,
-      source: K.SOURCE_LOCAL_FALLBACK,
-      priority: this.p.fallback_priority,
-      target: {
-        header: { frame_id: this.p.goal_frame },
-        pose: {
-          position: { x: target?.x ?? 0, y: target?.y ?? 0, z: 0 },
-          orientation: { x: 0, y: 0, z: Math.sin((target?.yaw ?? 0) / 2), w: Math.cos((target?.yaw ?? 0) / 2) },
-        },
-      },
-      speed_limit: 0,
-      task_name: '',
-      task_args: [],
-      expires_at: { sec: 0, nanosec: 0 },
-    };
+    const { decision: d, out } = fallbackDecision(kind, id, this.p);
     this.ownIds.add(id);
     this.fallback.ids.push(id);
-    this.out.decisions.push({
-      decisionId: id,
-      kind,
-      priority: d.priority,
-      ...(target ? { target } : {}),
-      frameId: this.p.goal_frame,
-    });
+    this.out.decisions.push(out);
     this.onDecision(d, now);
   }
 
@@ -659,22 +637,7 @@ export class Executive {
     }
     // Fallback decisions no longer outrank the cloud's.
     for (const j of [this.active, this.paused]) if (j && j.source === K.SOURCE_LOCAL_FALLBACK) j.priority = 0;
-    const head =
-      `local fallback '${this.p.fallback_policy}' ran from ${fb.since.toFixed(1)} s to ${now.toFixed(1)} s ` +
-      `(${fb.reason}); decisions: `;
-    // Name as many decisions as fit the contract's text bound; their statuses were re-sent above.
-    let listed = '';
-    let shown = 0;
-    for (const id of fb.ids) {
-      const next = listed ? `${listed}, ${id}` : id;
-      const rest = fb.ids.length - shown - 1;
-      if (head.length + next.length + (rest > 0 ? ` +${rest} more`.length : 0) > MAX_TEXT) break;
-      listed = next;
-      shown++;
-    }
-    const more = fb.ids.length - shown;
-    const detail =
-      head + (fb.ids.length === 0 ? 'none' : listed + (more > 0 ? `${listed ? ' ' : ''}+${more} more` : ''));
+    const detail = fallbackReport(this.p.fallback_policy, fb, now);
     this.request(RQ.REASON_NODE_ASKED, '', 0, detail, now);
   }
 
@@ -732,18 +695,4 @@ export class Executive {
     this.seenOrder.push(id);
     if (this.seenOrder.length > 1024) this.seen.delete(this.seenOrder.shift()!);
   }
-}
-
-/** Longest status message or request detail [characters]; the MQTT contract's free-text bound. */
-export const MAX_TEXT = 256;
-
-/** `text` cut to MAX_TEXT characters, marked with an ellipsis when cut. */
-function clip(text: string): string {
-  return text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT - 1)}…`;
-}
-
-function minDefined(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Math.min(a, b);
 }

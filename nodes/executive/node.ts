@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import type { ClientGoalHandle, RosNode } from '../core/graph/types';
 import type { NodeDefinition } from '../core/runner';
 import { timeToSec } from '../core/graph/clock';
-import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
 import { errorText } from '../core/graph/callbacks';
 import { startHeartbeat } from '../health/heartbeat';
 import { paramsSchema } from './params';
 import { Executive, K, ST, type Outbox } from './logic';
 import { yawOf } from './plan';
+import { safetyView } from './safety-view';
 
 const CONTROL_QOS = { reliability: 'reliable', durability: 'volatile', depth: 1 } as const;
 const LATCHED_QOS = { reliability: 'reliable', durability: 'transient_local', depth: 1 } as const;
@@ -32,6 +32,7 @@ export function start(node: RosNode): void {
   const decisionPub = node.createPublisher('kizuna_msgs/msg/Decision', p.decision_topic, EVENTS_QOS);
   const cmdPub = node.createPublisher('geometry_msgs/msg/Twist', p.cmd_vel_topic, CONTROL_QOS);
   const limitPub = node.createPublisher('std_msgs/msg/Float32', p.speed_limit_topic, LATCHED_QOS);
+  const startPub = node.createPublisher('std_msgs/msg/Empty', p.motion_start_topic, CONTROL_QOS);
   const nav2 =
     p.navigation_backend === 'nav2'
       ? node.createActionClient('nav2_msgs/action/NavigateToPose', p.nav2_action)
@@ -100,6 +101,11 @@ export function start(node: RosNode): void {
 
   const flush = (out: Outbox = exec.drain()): void => {
     const stamp = node.now();
+    // the start goes out before the decision's first command, as the gate wants it
+    for (let i = 0; i < out.motionStarts; i++) {
+      node.logger.info('motion start sent: a new decision after an e-stop');
+      startPub.publish({});
+    }
     for (const s of out.statuses) {
       if (s.state === ST.STATE_REJECTED) {
         node.logger.warn(`decision '${s.decisionId}' rejected: ${s.reasonCode}: ${s.message}`, {
@@ -173,7 +179,8 @@ export function start(node: RosNode): void {
     exec.onWorld(w.battery_valid, w.battery_percentage, w.battery_charging, w.people_count, w.nearest_person_distance);
   });
   node.createSubscription('kizuna_msgs/msg/SafetyState', p.safety_state_topic, (s) => {
-    exec.onSafety(s.state === MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'].STATE_ESTOP);
+    exec.onSafety(safetyView(s), nowSec());
+    flush();
   });
   node.createSubscription('kizuna_msgs/msg/BridgeStatus', p.bridge_status_topic, (b) => {
     exec.onBridge(b.connected, nowSec());

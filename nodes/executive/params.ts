@@ -28,6 +28,10 @@ export const paramsSchema = z
     speed_limit_topic: topic(TOPICS.speedLimit, 'std_msgs/msg/Float32 [m/s] out to the safety gate; 0 = none'),
     odom_topic: topic(TOPICS.odom, 'nav_msgs/msg/Odometry in: the pose the built-in controller drives'),
     heartbeat_topic: topic(TOPICS.heartbeat, 'std_msgs/msg/String heartbeat out'),
+    motion_start_topic: topic(
+      TOPICS.motionStart,
+      'std_msgs/msg/Empty out: a deliberate start after an e-stop reset, sent once for a new decision',
+    ),
     nav2_action: topic('navigate_to_pose', 'nav2_msgs/action/NavigateToPose action name (nav2 backend)'),
     goal_frame: z.string().min(1).default('map').describe('frame of decision targets and of the geofence'),
 
@@ -45,6 +49,31 @@ export const paramsSchema = z
     yaw_tolerance_rad: z.number().positive().max(3.2).default(0.15).describe('[rad] heading tolerance at a goal'),
     control_rate_hz: z.number().min(1).max(100).default(10).describe('[Hz] controller and bookkeeping rate'),
     stall_timeout_s: seconds(20, 600, 'no 5 cm of progress this long fails a navigation step'),
+    motion_start_timeout_s: z
+      .number()
+      .positive()
+      .max(60)
+      .default(2)
+      .describe('[s] the gate still latched this long after a motion start fails the decision (ESTOP)'),
+    blocked_timeout_s: z
+      .number()
+      .positive()
+      .max(600)
+      .default(10)
+      .describe('[s] held at STOP (obstacle or person) this long while navigating: back off, then retry'),
+    backoff_s: z.number().positive().max(60).default(2).describe('[s] duration of one back-off'),
+    max_blocked_retries: z
+      .int()
+      .min(0)
+      .max(20)
+      .default(3)
+      .describe('back-offs per navigation step before the decision fails BLOCKED'),
+    backoff_speed_mps: z.number().positive().max(0.5).default(0.1).describe('[m/s] reverse speed of a back-off'),
+    backoff_turn_rps: z.number().positive().max(2).default(0.3).describe('[rad/s] turn rate of a back-off'),
+    backoff_reverse: z
+      .boolean()
+      .default(true)
+      .describe('a back-off may reverse (obstacle ahead); false: it only turns away'),
 
     geofence: z
       .array(z.number())

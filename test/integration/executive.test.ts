@@ -4,12 +4,50 @@
  */
 import { describe, it, expect, afterEach } from '@jest/globals';
 import { MESSAGE_CONSTANTS } from '../../nodes/core/interfaces/generated';
+import type { MessageOf } from '../../nodes/core/interfaces';
 import { encodeTaskArgs } from '../../nodes/core/profiles';
+import { TOPICS } from '../../nodes/core/topics';
 import { Stack } from '../helpers/stack';
 
 const K = MESSAGE_CONSTANTS['kizuna_msgs/msg/Decision'];
 const ST = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
 const RQ = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionRequest'];
+const SS = MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'];
+const CONTROL_QOS = { reliability: 'reliable', durability: 'volatile', depth: 1 } as const;
+
+/** Probes on the real topics: motion starts and the executive's commands out, SafetyState in, e-stop reset. */
+function probe(s: Stack) {
+  const starts: number[] = [];
+  const nav: Array<{ v: number; w: number; at: number }> = [];
+  const safety: Array<MessageOf<'kizuna_msgs/msg/SafetyState'>> = [];
+  s.cloud.createSubscription('std_msgs/msg/Empty', TOPICS.motionStart, () => starts.push(s.now), CONTROL_QOS);
+  s.cloud.createSubscription(
+    'geometry_msgs/msg/Twist',
+    TOPICS.cmdVelNav,
+    (m) => nav.push({ v: m.linear.x, w: m.angular.z, at: s.now }),
+    CONTROL_QOS,
+  );
+  s.cloud.createSubscription('kizuna_msgs/msg/SafetyState', TOPICS.safetyState, (m) => safety.push(m));
+  const resetPub = s.cloud.createPublisher('std_msgs/msg/Empty', TOPICS.estopReset, CONTROL_QOS);
+  return {
+    starts,
+    nav,
+    safety,
+    press: () => {
+      s.world.publishEstop = false;
+      s.world.setEstop(true);
+    },
+    release: () => {
+      s.world.setEstop(false);
+      s.world.publishEstop = true;
+    },
+    reset: () => resetPub.publish({}),
+    latched: () => {
+      const m = safety[safety.length - 1];
+      return m !== undefined && (m.state === SS.STATE_ESTOP || m.estop_latched);
+    },
+  };
+}
 
 describe('executive through the safety gate (in-process graph, kinematic world)', () => {
   let s: Stack;
@@ -354,5 +392,85 @@ describe('executive through the safety gate (in-process graph, kinematic world)'
     expect(s.lastStatusOf(b.decision_id)!.state).toBe(ST.STATE_CANCELED);
     expect(s.lastStatusOf(stop.decision_id)!.state).toBe(ST.STATE_SUCCEEDED);
     pending.forEach((f) => f());
+  });
+  it('abandons its trip on an e-stop, stays put after the reset, and moves again only for a new decision', async () => {
+    s = new Stack();
+    const pr = probe(s);
+    await s.advance(1);
+    const trip = s.decide({ kind: K.KIND_NAVIGATE_TO, target: Stack.target(8, 0) });
+    await s.advance(2);
+    expect(s.world.lastCmd!.linear.x).toBeGreaterThan(0.3);
+    pr.press();
+    await s.advance(0.5);
+    expect(s.lastStatusOf(trip.decision_id)).toMatchObject({ state: ST.STATE_FAILED, reason_code: 'ESTOP' });
+    expect(s.lastStatusOf(trip.decision_id)!.message).toMatch(/abandoned: emergency stop/);
+    expect(s.requests.some((r) => r.reason === RQ.REASON_OUTCOME && r.last_decision_id === trip.decision_id)).toBe(
+      true,
+    );
+    pr.release();
+    await s.advance(0.5);
+    pr.reset();
+    await s.advance(0.5);
+    const x = s.world.pose.x;
+    const since = s.now;
+    await s.advance(4);
+    // nobody asked it to move: it does not, and it sends no start of its own
+    expect(s.world.pose.x).toBeCloseTo(x, 6);
+    expect(pr.nav.filter((c) => c.at >= since).every((c) => c.v === 0 && c.w === 0)).toBe(true);
+    expect(pr.starts).toEqual([]);
+    expect(s.lastStatusOf(trip.decision_id)!.state).toBe(ST.STATE_FAILED);
+    // a new decision from the cloud is the deliberate start: one motion start while the gate waits for it
+    const latched = pr.latched();
+    const next = s.decide({ kind: K.KIND_NAVIGATE_TO, target: Stack.target(x + 2, 0) });
+    expect(await s.until(() => s.lastStatusOf(next.decision_id)?.state === ST.STATE_SUCCEEDED, 20)).toBe(true);
+    expect(pr.starts.length).toBe(latched ? 1 : 0);
+    expect(s.world.pose.x).toBeGreaterThan(x + 1.8);
+  });
+
+  it('sends one start for a decision while the e-stop is still pressed, fails it ESTOP when the gate keeps its latch, and the reset does not start it', async () => {
+    s = new Stack({ executive: { motion_start_timeout_s: 1.5 } });
+    const pr = probe(s);
+    await s.advance(1);
+    pr.press();
+    await s.advance(0.5);
+    const d = s.decide({ kind: K.KIND_NAVIGATE_TO, target: Stack.target(5, 0) });
+    await s.advance(0.3);
+    expect(pr.starts.length).toBe(1);
+    expect(await s.until(() => s.lastStatusOf(d.decision_id)?.state === ST.STATE_FAILED, 3)).toBe(true);
+    expect(s.lastStatusOf(d.decision_id)!.reason_code).toBe('ESTOP');
+    pr.release();
+    await s.advance(0.5);
+    pr.reset();
+    await s.advance(3);
+    expect(s.world.pose.x).toBeCloseTo(0, 6);
+    expect(pr.starts.length).toBe(1);
+  });
+
+  it('backs off from an obstacle that stays in its stop zone, retries, then reports the decision BLOCKED', async () => {
+    s = new Stack({ executive: { blocked_timeout_s: 2, backoff_s: 1, max_blocked_retries: 2, stall_timeout_s: 30 } });
+    const pr = probe(s);
+    await s.advance(1);
+    const d = s.decide({ kind: K.KIND_NAVIGATE_TO, target: Stack.target(6, 0) });
+    await s.advance(1.5);
+    const box = { x: s.world.pose.x + 0.8, y: 0.1, r: 0.2 };
+    s.world.circles.push(box);
+    expect(await s.until(() => s.lastStatusOf(d.decision_id)?.state === ST.STATE_FAILED, 20)).toBe(true);
+    const end = s.lastStatusOf(d.decision_id)!;
+    expect(end.reason_code).toBe('BLOCKED');
+    expect(end.message).toMatch(/blocked by an obstacle .* after 2 back-offs; needs a new plan/);
+    expect(s.statuses.filter((x) => /retry after back-off/.test(x.message)).length).toBe(2);
+    // the back-off went to the gate as a slow reverse (the obstacle is ahead), in two bursts
+    const reverse = pr.nav.filter((c) => c.v < 0);
+    expect(reverse.length).toBeGreaterThan(0);
+    expect(reverse.every((c) => c.v === -0.1 && c.w === 0)).toBe(true);
+    const bursts = reverse.filter((c, i) => i === 0 || c.at - reverse[i - 1]!.at > 0.5).length;
+    expect(bursts).toBe(2);
+    const stop = pr.safety.find((m) => m.state === SS.STATE_STOP && m.limiting_reason === SS.REASON_OBSTACLE);
+    expect(Math.abs(stop!.nearest_obstacle_bearing)).toBeLessThan(0.5);
+    expect(box.x - box.r - (s.world.pose.x + 0.3)).toBeGreaterThan(0); // never touched it
+    expect(s.requests.some((r) => r.reason === RQ.REASON_OUTCOME && r.last_decision_id === d.decision_id)).toBe(true);
+    const after = s.now;
+    await s.advance(2);
+    expect(pr.nav.filter((c) => c.at > after).every((c) => c.v === 0 && c.w === 0)).toBe(true);
   });
 });

@@ -1,0 +1,68 @@
+/**
+ * Admission of a decision: the checks that refuse it before it starts (REJECTED with a reason code)
+ * and the plan of steps it becomes. Pure.
+ */
+import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
+import { decodeTaskArgs } from '../core/profiles';
+import type { Params } from './params';
+import type { DecisionIn } from './outbox';
+import { TASK_PLANS, dockPlan, insideGeofence, planGoals, yawOf, type Step } from './plan';
+
+const K = MESSAGE_CONSTANTS['kizuna_msgs/msg/Decision'];
+
+/** Why decision `d` is refused at `now` [s] before planning ([reason_code, message]), or undefined. */
+export function invalidReason(d: DecisionIn, p: Params, now: number): [string, string] | undefined {
+  if (d.decision_id.length === 0) return ['INVALID', 'decision_id is empty'];
+  if (!(d.kind >= K.KIND_NAVIGATE_TO && d.kind <= K.KIND_TASK)) return ['INVALID', `kind ${d.kind} is not a KIND_*`];
+  if (!(d.source >= K.SOURCE_CLOUD && d.source <= K.SOURCE_OPERATOR))
+    return ['INVALID', `source ${d.source} is not a SOURCE_*`];
+  if (!Number.isFinite(d.speed_limit) || d.speed_limit < 0)
+    return ['INVALID', `speed_limit ${d.speed_limit} is not >= 0`];
+  const exp = d.expires_at.sec + d.expires_at.nanosec / 1e9;
+  if (exp > 0 && exp <= now)
+    return ['EXPIRED', `expired at ${exp.toFixed(3)} s, before it started (now ${now.toFixed(3)} s)`];
+  if (d.kind === K.KIND_NAVIGATE_TO || d.kind === K.KIND_DOCK) {
+    const { position: t, orientation: q } = d.target.pose;
+    if (![t.x, t.y, t.z, q.x, q.y, q.z, q.w].every(Number.isFinite)) return ['INVALID', 'target has NaN or Inf'];
+    if (Math.abs(Math.hypot(q.x, q.y, q.z, q.w) - 1) > 0.01)
+      return ['INVALID', 'target orientation is not a unit quaternion'];
+    if (d.target.header.frame_id !== p.goal_frame) {
+      return ['FRAME', `target frame '${d.target.header.frame_id}' is not '${p.goal_frame}'`];
+    }
+  }
+  return undefined;
+}
+
+/** Why a decision is refused: its DecisionStatus reason_code and message. */
+export interface Refusal {
+  code: string;
+  message: string;
+}
+
+/** The steps of a NAVIGATE_TO, DOCK or TASK decision, or why it is refused. */
+export function planDecision(d: DecisionIn, p: Params): Step[] | Refusal {
+  let steps: Step[];
+  if (d.kind === K.KIND_NAVIGATE_TO || d.kind === K.KIND_DOCK) {
+    const t = d.target.pose;
+    const goal = { x: t.position.x, y: t.position.y, yaw: yawOf(t.orientation) };
+    steps = d.kind === K.KIND_DOCK ? dockPlan(goal, p) : [{ kind: 'navigate', goal, label: 'go to target' }];
+  } else {
+    const builder = (TASK_PLANS[p.profile] as Record<string, (a: Record<string, unknown>, q: Params) => Step[]>)[
+      d.task_name
+    ];
+    if (!builder || !Object.prototype.hasOwnProperty.call(TASK_PLANS[p.profile], d.task_name)) {
+      return { code: 'UNKNOWN_TASK', message: `profile '${p.profile}' has no task '${d.task_name}'` };
+    }
+    const args = decodeTaskArgs(p.profile, d.task_name, d.task_args);
+    if (!args.success) {
+      return { code: 'TASK_ARGS', message: `task '${d.task_name}': ${args.error}` };
+    }
+    steps = builder(args.data, p);
+  }
+  for (const g of planGoals(steps)) {
+    if (!insideGeofence(p.geofence, g.x, g.y)) {
+      return { code: 'GEOFENCE', message: `goal (${g.x.toFixed(2)}, ${g.y.toFixed(2)}) lies outside the geofence` };
+    }
+  }
+  return steps;
+}

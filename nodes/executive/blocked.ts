@@ -1,0 +1,110 @@
+/**
+ * Escape, not deadlock: while the safety gate keeps a navigation step at STOP for an obstacle or a
+ * person, the executive waits `blocked_timeout_s`, then backs off for `backoff_s` (a slow reverse when
+ * the obstacle is ahead and reversing is allowed, else a turn away from it) and tries the step again;
+ * after `max_blocked_retries` back-offs it gives up so the national model can re-plan. The gate has
+ * the last word on every back-off command: it lets through only motion that increases clearance.
+ * Pure: time is passed in [s].
+ */
+import type { SafetyView } from './safety-view';
+
+export interface BlockedConfig {
+  /** [s] at STOP this long before backing off. */
+  timeoutSec: number;
+  /** [s] how long one back-off lasts. */
+  backoffSec: number;
+  /** Back-offs before giving up (0: give up at the first timeout). */
+  maxRetries: number;
+  /** [m/s] reverse speed of a back-off. */
+  reverseSpeed: number;
+  /** [rad/s] turn rate of a back-off. */
+  turnRate: number;
+  /** Whether a back-off may reverse. */
+  allowReverse: boolean;
+}
+
+/** Velocity [m/s, rad/s]. */
+export interface Twist2D {
+  v: number;
+  w: number;
+}
+
+export type BlockedAction =
+  { kind: 'drive' } | { kind: 'backoff'; cmd: Twist2D } | { kind: 'retry' } | { kind: 'give_up'; reason: string };
+
+/**
+ * The back-off command away from an obstacle at `bearing` [rad] in base_link (undefined: not known): a
+ * slow reverse when it is ahead (or unknown) and reversing is allowed, else a turn on the spot that
+ * moves the obstacle toward the robot's rear (clockwise for an obstacle on the left or dead ahead).
+ */
+export function backoffCommand(bearing: number | undefined, c: BlockedConfig): Twist2D {
+  const ahead = bearing === undefined || Math.cos(bearing) > 0;
+  if (ahead && c.allowReverse) return { v: -c.reverseSpeed, w: 0 };
+  const left = bearing === undefined || Math.sin(bearing) >= 0;
+  return { v: 0, w: left ? -c.turnRate : c.turnRate };
+}
+
+/** Watches one navigation step for being held at STOP; tells the caller when to back off, retry or give up. */
+export class BlockedMonitor {
+  /** Back-offs done in this step. */
+  retries = 0;
+  private since = Number.NaN;
+  private backoffUntil = Number.NaN;
+  private cmd: Twist2D = { v: 0, w: 0 };
+  private lastBlock = '';
+
+  constructor(private readonly c: BlockedConfig) {}
+
+  /** A new step (or a resumed one): nothing blocked yet, no back-off done. */
+  reset(): void {
+    this.retries = 0;
+    this.since = Number.NaN;
+    this.backoffUntil = Number.NaN;
+    this.lastBlock = '';
+  }
+
+  /** Whether a back-off is running. */
+  get backingOff(): boolean {
+    return !Number.isNaN(this.backoffUntil);
+  }
+
+  /**
+   * One control period at `now` [s] of a step that wants to move, with the gate's view `s`
+   * (`ignorePeople`: a person near does not count, e.g. the person being accompanied).
+   */
+  step(now: number, s: SafetyView, ignorePeople = false): BlockedAction {
+    if (this.backingOff) {
+      if (now < this.backoffUntil) return { kind: 'backoff', cmd: this.cmd };
+      this.backoffUntil = Number.NaN;
+      this.since = Number.NaN;
+      return { kind: 'retry' };
+    }
+    const blocked = s.blocked && !(ignorePeople && s.blockedBy === 'person');
+    if (!blocked) {
+      this.since = Number.NaN;
+      return { kind: 'drive' };
+    }
+    if (Number.isNaN(this.since)) this.since = now;
+    this.lastBlock = describeBlock(s);
+    if (now - this.since < this.c.timeoutSec) return { kind: 'drive' };
+    if (this.retries >= this.c.maxRetries) {
+      const tries = this.retries === 1 ? '1 back-off' : `${this.retries} back-offs`;
+      return {
+        kind: 'give_up',
+        reason: `blocked by ${this.lastBlock} for ${this.c.timeoutSec} s after ${tries}; needs a new plan`,
+      };
+    }
+    this.retries++;
+    this.cmd = backoffCommand(s.bearing, this.c);
+    this.backoffUntil = now + this.c.backoffSec;
+    this.since = Number.NaN;
+    return { kind: 'backoff', cmd: this.cmd };
+  }
+}
+
+function describeBlock(s: SafetyView): string {
+  const what = s.blockedBy === 'person' ? 'a person' : 'an obstacle';
+  return s.distance !== undefined && s.bearing !== undefined
+    ? `${what} (nearest obstacle ${s.distance.toFixed(2)} m at ${s.bearing.toFixed(2)} rad)`
+    : what;
+}

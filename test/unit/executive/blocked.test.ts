@@ -1,0 +1,109 @@
+/** Escape, not deadlock: a step the gate keeps at STOP backs off, retries, and is reported blocked. */
+import { describe, it, expect } from '@jest/globals';
+import { encodeTaskArgs } from '../../../nodes/core/profiles';
+import { K, ST, RQ } from '../../../nodes/executive/logic';
+import { backoffCommand, type BlockedConfig } from '../../../nodes/executive/blocked';
+import { SS, decision, executive, gate } from './helpers';
+
+const CFG: BlockedConfig = {
+  timeoutSec: 3,
+  backoffSec: 1,
+  maxRetries: 2,
+  reverseSpeed: 0.1,
+  turnRate: 0.3,
+  allowReverse: true,
+};
+const blockedAt = (bearing?: number, reason: number = SS.REASON_OBSTACLE) =>
+  gate({ state: SS.STATE_STOP, reason, ...(bearing !== undefined ? { bearing } : {}) });
+
+describe('backoffCommand', () => {
+  it('reverses slowly from an obstacle ahead, and turns away when reversing is not allowed or it is beside', () => {
+    expect(backoffCommand(0.2, CFG)).toEqual({ v: -0.1, w: 0 });
+    expect(backoffCommand(undefined, CFG)).toEqual({ v: -0.1, w: 0 });
+    const noReverse = { ...CFG, allowReverse: false };
+    expect(backoffCommand(0.2, noReverse)).toEqual({ v: 0, w: -0.3 }); // on the left: turn right
+    expect(backoffCommand(-0.2, noReverse)).toEqual({ v: 0, w: 0.3 }); // on the right: turn left
+    expect(backoffCommand(2.0, CFG)).toEqual({ v: 0, w: -0.3 }); // behind on the left: no reverse into it
+    expect(backoffCommand(-2.5, CFG)).toEqual({ v: 0, w: 0.3 });
+  });
+});
+
+describe('executive: blocked navigation', () => {
+  const over = { blocked_timeout_s: 3, backoff_s: 1, max_blocked_retries: 2, stall_timeout_s: 60 };
+
+  it('backs off after blocked_timeout_s, retries, and after max_blocked_retries fails BLOCKED and asks for a new plan', () => {
+    const e = executive(over);
+    const d = decision(K.KIND_NAVIGATE_TO);
+    e.onDecision(d, 1);
+    e.tick(1);
+    e.onSafety(blockedAt(0.1), 1.05);
+    e.drain();
+    const phases: string[] = [];
+    const statuses = [];
+    const requests = [];
+    for (let t = 1.1; t < 20; t += 0.1) {
+      const c = e.tick(t);
+      const o = e.drain();
+      statuses.push(...o.statuses);
+      requests.push(...o.requests);
+      const phase = c.v < 0 ? 'reverse' : c.v > 0 ? 'drive' : 'zero';
+      if (phases.at(-1) !== phase) phases.push(phase);
+    }
+    // the controller drives (the gate holds zero) for 3 s, reverses 1 s, tries again, twice, then holds
+    expect(phases).toEqual(['drive', 'reverse', 'drive', 'reverse', 'drive', 'zero']);
+    expect(statuses.filter((s) => /retry after back-off/.test(s.message)).map((s) => s.message)).toEqual([
+      'retry after back-off 1: step 1/1: go to target',
+      'retry after back-off 2: step 1/1: go to target',
+    ]);
+    const end = statuses.find((s) => s.state === ST.STATE_FAILED)!;
+    expect(end).toMatchObject({ decisionId: d.decision_id, reasonCode: 'BLOCKED' });
+    expect(end.message).toMatch(
+      /blocked by an obstacle \(nearest obstacle 0\.40 m at 0\.10 rad\) for 3 s after 2 back-offs/,
+    );
+    expect(requests).toEqual([
+      expect.objectContaining({ reason: RQ.REASON_OUTCOME, lastDecisionId: d.decision_id, lastState: ST.STATE_FAILED }),
+    ]);
+    expect(e.activeDecision).toBeUndefined();
+  });
+
+  it('turns away instead of reversing when backoff_reverse is false', () => {
+    const e = executive({ ...over, backoff_reverse: false });
+    e.onDecision(decision(K.KIND_NAVIGATE_TO), 1);
+    e.onSafety(blockedAt(-0.3, SS.REASON_PERSON), 1);
+    const cmds = [];
+    for (let t = 1; t < 5; t += 0.1) cmds.push(e.tick(t));
+    expect(cmds).toContainEqual({ v: 0, w: 0.3 });
+    expect(cmds.every((c) => c.v >= 0)).toBe(true);
+  });
+
+  it('does not back off when the block clears before the timeout, and starts counting again after it', () => {
+    const e = executive(over);
+    e.onDecision(decision(K.KIND_NAVIGATE_TO, {}, 50, 0), 1);
+    let reversed = false;
+    for (let t = 1; t < 20; t += 0.1) {
+      // blocked 2 s out of every 2.5 s: never 3 s in a row
+      e.onSafety((t - 1) % 2.5 < 2 ? blockedAt(0) : gate(), t);
+      if (e.tick(t).v < 0) reversed = true;
+    }
+    expect(reversed).toBe(false);
+    expect(e.activeDecision).toBeDefined();
+  });
+
+  it('does not back off from the person it accompanies', () => {
+    const care = executive({ ...over, profile: 'care', accompany_lost_timeout_s: 100 });
+    care.onWorld(true, 0.9, false, 1, 1.0);
+    care.onDecision(
+      decision(K.KIND_TASK, {
+        task_name: 'accompany',
+        task_args: encodeTaskArgs({ person_id: 'p', destination: { x: 5, y: 0, yaw: 0 } }),
+      }),
+      1,
+    );
+    care.onSafety(blockedAt(0, SS.REASON_PERSON), 1);
+    const v: number[] = [];
+    for (let t = 1; t < 10; t += 0.1) v.push(care.tick(t).v);
+    expect(Math.min(...v)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...v)).toBeGreaterThan(0);
+    expect(care.drain().statuses.some((s) => s.state === ST.STATE_FAILED)).toBe(false);
+  });
+});
