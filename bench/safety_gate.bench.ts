@@ -2,12 +2,14 @@
  * safety_gate: scan in → gated cmd_vel out through the in-process graph, for 360, 1,080 and 2,160 beams.
  * Each latency (publish of the scan to the cmd_vel callback it causes) stands next to a single pass over
  * the same scan's ranges (a minimum search) measured in the same run, and next to the gate's own logic
- * (onScan + step) without the graph. Target: p99 <= 1 ms at 1,080 beams (Nav2's collision_monitor
- * documents 4.45–4.93 ms per 360-point frame).
+ * (onScan + step) without the graph. Target: p99 <= 0.25 ms at 1,080 beams for the logic with every
+ * check (braking envelope along the swept path, obstacle memory, movers, occlusion edges, blind sectors),
+ * and p99 <= 1 ms scan to cmd_vel through the graph (Nav2's collision_monitor documents 4.45–4.93 ms per
+ * 360-point frame). Before the envelope (approach model only) the logic measured p50 0.029 ms, p99 0.68 ms.
  *
  * The robot drives forward at full speed with a wall 1.5 m ahead (inside the approach horizon) and posts
- * 0.7 m to the sides (inside the slowdown zone), so the zone and approach models do their full work on
- * every scan. Time moves 10 ms between scans (manual clock), with fresh odometry and command each time.
+ * 0.7 m to the sides (inside the slowdown zone), so the zones and the braking envelope do their full work
+ * on every scan, and the memory keeps and clears points as the robot creeps along. Time moves 10 ms between scans (manual clock), with fresh odometry and command each time.
  */
 import { InProcessGraph } from '../nodes/core/graph/inprocess/graph';
 import type { MessageOf } from '../nodes/core/interfaces';
@@ -23,6 +25,7 @@ const BEAMS = [360, 1080, 2160] as const;
 const WARMUP = 300;
 const SAMPLES = 3000;
 const TARGET_P99_MS = 1;
+const LOGIC_TARGET_P99_MS = 0.25;
 
 type Scan = MessageOf<'sensor_msgs/msg/LaserScan'>;
 
@@ -115,7 +118,7 @@ async function measure(n: number, log: (line: string) => void): Promise<BenchRes
   let logicX = 0;
   for (let i = 0; i < WARMUP + SAMPLES; i++) {
     const now = i * 0.01;
-    logic.onOdom(twist, now);
+    logic.onOdom(twist, now, { x: now * 0.01, y: 0, yaw: 0 });
     logic.onCommand('nav', twist, now);
     const a = process.hrtime.bigint();
     logic.onScan(0, delivered, now);
@@ -130,7 +133,7 @@ async function measure(n: number, log: (line: string) => void): Promise<BenchRes
   }
   log(
     `${n} beams: asked 1.0 m/s, gated to ${lastX.toFixed(3)} m/s through the graph, ${logicX.toFixed(3)} m/s by the logic` +
-      ` (${logic.out.state === MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'].STATE_SLOWDOWN ? 'slowdown' : `state ${logic.out.state}`}, approach ${logic.zoneResult.timeToCollision.toFixed(2)} s); checksum ${sink.toFixed(0)}`,
+      ` (${logic.out.state === MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'].STATE_SLOWDOWN ? 'slowdown' : `state ${logic.out.state}`}, memory ${logic.surroundings.memory?.size ?? 0} points); checksum ${sink.toFixed(0)}`,
   );
 
   const results: BenchResult[] = [];
@@ -157,6 +160,11 @@ async function measure(n: number, log: (line: string) => void): Promise<BenchRes
     if (n === 1080 && p === 99) {
       r.target = `<= ${TARGET_P99_MS} ms`;
       r.pass = fig.value <= TARGET_P99_MS;
+      r.details = {
+        ...r.details,
+        logic_target: `<= ${LOGIC_TARGET_P99_MS} ms`,
+        logic_pass: logicFig <= LOGIC_TARGET_P99_MS,
+      };
     }
     results.push(r);
     results.push({
