@@ -44,8 +44,6 @@ export function start(node: RosNode): void {
   const cmd: MessageOf<'geometry_msgs/msg/Twist'> = { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } };
   const rej: Rejections = { commands: 0, scans: 0, other: 0, last: '', lastCode: '', fresh: 0 };
   const pose = { x: 0, y: 0, yaw: 0 };
-  let dbgLast = '';
-  let dbgN = 0;
 
   let lastPublished:
     | {
@@ -153,15 +151,6 @@ export function start(node: RosNode): void {
   const evaluate = (): void => {
     const now = nowSec();
     const o = gate.step(now);
-    if (process.env.DEBUG_GATE && node.namespace.includes(process.env.DEBUG_GATE) && dbgN++ % 10 === 0) {
-      process.stderr.write(
-        `OUT ${node.namespace} ${now.toFixed(2)} req=${(gate as any).f[0].toFixed(3)},${(gate as any).f[2].toFixed(3)} ${o.state} v=${o.vx.toFixed(3)} w=${o.wz.toFixed(3)} ${o.detail}\n`,
-      );
-    }
-    if (process.env.DEBUG_GATE && o.detail !== dbgLast) {
-      dbgLast = o.detail;
-      process.stderr.write(`GATE ${node.namespace} ${now.toFixed(2)} ${o.state} ${o.detail}\n`);
-    }
     cmd.linear.x = o.vx;
     cmd.linear.y = o.vy;
     cmd.angular.z = o.wz;

@@ -516,31 +516,93 @@ export function safetyGateSuite(name: string, makeHarness: () => Promise<GateHar
       expect(lastState()!.detail).toMatch(/blind/);
     });
 
-    it('keeps the separation S = K*T + C from people and caps speed as a person comes closer', async () => {
-      // S = 1.6 * 0.5 + 0.2 = 1.0 m
-      await setup({ people_enabled: true, separation_k_mps: 1.6, separation_t_s: 0.5, separation_c_m: 0.2 });
-      const summary = probe.createPublisher('kizuna_msgs/msg/WorldSummary', TOPICS.worldSummary);
-      let personAt = 0;
-      probe.createTimer(0.1, () => {
-        const m = blankSummary();
-        m.people_count = personAt > 0 ? 1 : 0;
-        m.nearest_person_distance = personAt;
-        summary.publish(m);
+    it('keeps the separation from people at the stopping distance', async () => {
+      // K 1.6 m/s, C 0.2 m beyond the 0.1 m stop margin, body radius 0.3 m; the base brakes at 1 m/s^2.
+      await setup(
+        { people_enabled: true, separation_k_mps: 1.6, separation_c_m: 0.2, people_radius_m: 0.3, people_timeout_s: 1.0 },
+        { decel: 1.0 },
+      );
+      // A person `ahead` m in front of base_link, walking with the robot (people are in odom in the world).
+      let ahead: number | undefined;
+      probe.createTimer(0.02, () => {
+        if (ahead !== undefined) world.people = [{ x: world.pose.x + ahead, y: world.pose.y }];
       });
-      nav.set(0.8);
+      /** Speeds commanded over `sec` seconds, and whether every state was APPROACH for a person. */
+      const watch = async (sec: number): Promise<{ min: number; max: number; approach: boolean }> => {
+        let min = Number.POSITIVE_INFINITY;
+        let max = 0;
+        let approach = true;
+        for (let t = 0; t < sec - 1e-9; t += 0.05) {
+          await h.advance(0.05);
+          min = Math.min(min, speed());
+          max = Math.max(max, speed());
+          const st = lastState()!;
+          approach &&= st.state === S.STATE_APPROACH && st.limiting_reason === S.REASON_PERSON;
+          if (process.env.DBG) console.log(t.toFixed(2), speed(), st.state, st.limiting_reason, st.detail, world.people);
+        }
+        return { min, max, approach };
+      };
+      nav.set(1.0);
       await h.advance(1.0);
-      expect(speed()).toBeCloseTo(0.8, 5);
-      personAt = 1.2; // 0.2 m beyond S: cap 0.2 / 0.5 = 0.4 m/s
+      expect(speed()).toBeCloseTo(1.0, 5);
+      expect(lastState()).toMatchObject({ state: S.STATE_CLEAR, limiting_reason: S.REASON_NONE });
+      expect(lastState()!.timed_out_sources).toEqual([]);
+
+      // Farther than the robot needs to stop: the speed at which, reacting after 0.25 s and braking at
+      // 1 m/s^2 while the person closes in at K, it stops 0.6 m (stop margin + C + body) short of them:
+      // d - 0.3 - 0.6 - 1.6 (0.25 + v) - 0.25 v - v^2 / 2 - 1.6 age >= 0, age of the detection <= 0.2 s.
+      const allowed = (d: number, age: number): number => {
+        const rhs = d - 0.9 - 0.4 - 1.6 * age;
+        return rhs <= 0 ? 0 : -1.85 + Math.sqrt(1.85 * 1.85 + 2 * rhs);
+      };
+      ahead = 3.0;
       await h.advance(1.0);
-      expect(speed()).toBeCloseTo(0.4, 5);
-      expect(lastState()).toMatchObject({ state: S.STATE_SLOWDOWN, limiting_reason: S.REASON_PERSON });
-      personAt = 0.9; // inside S
+      const far = await watch(1.0);
+      expect(far.approach).toBe(true);
+      expect(far.max).toBeLessThanOrEqual(allowed(3.0, 0) + 0.01); // 0.79 m/s
+      expect(far.min).toBeGreaterThanOrEqual(allowed(3.0, 0.3) - 0.01); // 0.58 m/s
+      // the person comes closer (0.5 m/s relative to the robot, slower than K): a lower cap
+      for (let i = 0; i < 100; i++) {
+        ahead = 3.0 - (1.0 * i) / 99;
+        await h.advance(0.02);
+      }
+      ahead = 2.0;
+      await h.advance(0.5);
+      const near = await watch(1.0);
+      expect(near.approach).toBe(true);
+      expect(near.max).toBeLessThanOrEqual(allowed(2.0, 0) + 0.01); // 0.35 m/s
+      expect(near.min).toBeGreaterThanOrEqual(allowed(2.0, 0.3) - 0.01); // 0.11 m/s
+      expect(near.max).toBeLessThan(far.min);
+
+      // Closer than the robot needs to stop even from standstill (0.9 + 1.6 * 0.25 = 1.3 m): STOP.
+      ahead = undefined;
+      world.people = [{ x: world.pose.x + 1.2, y: world.pose.y }];
       await h.advance(0.3);
       expect(speed()).toBe(0);
       expect(lastState()).toMatchObject({ state: S.STATE_STOP, limiting_reason: S.REASON_PERSON });
-      personAt = 0;
+      const before = world.cmds.length;
       await h.advance(1.0);
-      expect(speed()).toBeCloseTo(0.8, 5);
+      expect(world.cmds.slice(before).every((c) => c.linear.x === 0 && c.angular.z === 0)).toBe(true);
+      expect(lastState()).toMatchObject({ state: S.STATE_STOP, limiting_reason: S.REASON_PERSON });
+      // gone (and forgotten after people_timeout_s): full speed again
+      world.people = [];
+      await h.advance(2.0);
+      expect(speed()).toBeCloseTo(1.0, 5);
+      expect(lastState()).toMatchObject({ state: S.STATE_CLEAR, limiting_reason: S.REASON_NONE });
+
+      // The detector goes silent: people_blind_speed_mps (0.3) at once, named in timed_out_sources.
+      const beforeStale = world.cmds.length;
+      world.publishPeople = false;
+      await h.advance(1.5);
+      const outputs = world.cmds.slice(beforeStale).map((c) => c.linear.x);
+      expect(outputs.every((x) => x >= 1.0 - 1e-9 || x <= 0.3 + 1e-9)).toBe(true); // no ramp down
+      expect(speed()).toBeCloseTo(0.3, 5);
+      expect(lastState()).toMatchObject({ state: S.STATE_SLOWDOWN, limiting_reason: S.REASON_SOURCE_TIMEOUT });
+      expect(lastState()!.timed_out_sources).toEqual(['people']);
+      world.publishPeople = true;
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(1.0, 5);
+      expect(lastState()!.timed_out_sources).toEqual([]);
     });
 
     it('reports another publisher on cmd_vel as a bypass of the gate', async () => {
@@ -558,34 +620,29 @@ export function safetyGateSuite(name: string, makeHarness: () => Promise<GateHar
       expect(rogue.topic).toBe('/cmd_vel');
     });
 
-    it('caps speed while people information is stale', async () => {
+    it('caps speed while people information is stale, and refuses people in another frame', async () => {
       await setup({ people_enabled: true, people_blind_speed_mps: 0.3 });
+      world.publishPeople = false;
+      // people in odom instead of base_link: refused, and they do not count as fresh information
+      const wrong = probe.createPublisher('geometry_msgs/msg/PoseArray', TOPICS.people, 'sensor_data');
+      probe.createTimer(0.1, () =>
+        wrong.publish({
+          header: { stamp: probe.now(), frame_id: 'odom' },
+          poses: [{ position: { x: 50, y: 50, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }],
+        }),
+      );
       nav.set(0.8);
-      await h.advance(1.0);
+      await h.advance(1.5);
       expect(speed()).toBeCloseTo(0.3, 5);
-      expect(lastState()!.timed_out_sources).toContain('world_summary');
+      expect(lastState()).toMatchObject({ state: S.STATE_SLOWDOWN, limiting_reason: S.REASON_SOURCE_TIMEOUT });
+      expect(lastState()!.timed_out_sources).toEqual(['people']);
+      const inputs = diags.map((d) => d.status[0]!);
+      expect(
+        inputs.some((st) =>
+          st.values.some((v) => v.key === 'last_rejection' && /people in frame 'odom', not the configured 'base_link'/.test(v.value)),
+        ),
+      ).toBe(true);
+      expect(inputs.some((st) => st.values.some((v) => v.value === 'KZ_ERR_INPUT_INVALID'))).toBe(true);
     });
   });
-}
-
-function blankSummary(): MessageOf<'kizuna_msgs/msg/WorldSummary'> {
-  return {
-    header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'odom' },
-    pose: { position: { x: 0, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
-    pose_valid: false,
-    velocity: { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } },
-    obstacle_detected: false,
-    nearest_obstacle_distance: 0,
-    nearest_obstacle_bearing: 0,
-    people_count: 0,
-    nearest_person_distance: 0,
-    nearest_person_bearing: 0,
-    battery_valid: false,
-    battery_percentage: 0,
-    battery_voltage: 0,
-    battery_charging: false,
-    estop_active: false,
-    sources: [],
-    faults: [],
-  };
 }
