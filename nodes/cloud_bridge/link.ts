@@ -118,9 +118,9 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       this.connectedAt = Date.now();
       this.connects++;
       this.sessionPresent = o.sessionExpiryS > 0 && connack.sessionPresent === true;
-      // MQTT 5 rh 1: retained messages only for a subscription the session did not have yet.
-      const subOpts = o.protocolVersion === 5 ? { qos: 1 as const, rh: 1 } : { qos: 1 as const };
-      client.subscribe(o.subscriptions, subOpts, (err, granted) => {
+      // Retained messages come again with every SUBSCRIBE (retain handling 0, as 3.1.1 does): a
+      // retained decision is rejected RETAINED at each connect, whether or not the session was resumed.
+      client.subscribe(o.subscriptions, { qos: 1 }, (err, granted) => {
         if (this.client !== client) return;
         const refused = granted?.find((g) => g.qos === 128);
         if (err || refused) this.fail(`subscribe refused: ${err ? err.message : refused!.topic}`);
