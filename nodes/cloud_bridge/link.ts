@@ -3,6 +3,12 @@
  * attempts, last will registered at connect, subscriptions renewed on every connect. A fresh client
  * per attempt keeps mqtt.js from replaying its own in-memory store: the durable outbox is the only
  * store of unacknowledged messages.
+ *
+ * The session is persistent unless `sessionExpiryS` is 0 (MQTT 5: clean start off with a Session
+ * Expiry Interval; 3.1.1: clean session false), so the broker queues QoS 1 decisions while the link is
+ * down and delivers them right after the next CONNACK. Subscribing again on every connect is safe: a
+ * SUBSCRIBE to a filter the session already has replaces it (one subscription, one delivery), and it
+ * is what restores them when the broker answers sessionPresent false (a new or expired session).
  */
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
@@ -12,7 +18,10 @@ export interface LinkOptions {
   /** mqtt://host:port, mqtts://host:port (TLS), ws:// or wss://. */
   url: string;
   protocolVersion: 4 | 5;
+  /** Stable per robot across restarts: it names the session the broker keeps. */
   clientId: string;
+  /** [s] session expiry; 0 = clean session (nothing kept while disconnected). */
+  sessionExpiryS: number;
   /** [s] MQTT keep-alive. */
   keepaliveS: number;
   /** [s] CONNECT to CONNACK timeout. */
@@ -38,7 +47,8 @@ export interface LinkOptions {
 }
 
 export interface LinkEvents {
-  connected: [protocolVersion: 4 | 5];
+  /** `sessionPresent`: the broker resumed the session (decisions queued during the outage follow). */
+  connected: [protocolVersion: 4 | 5, sessionPresent: boolean];
   disconnected: [];
   message: [topic: string, payload: Buffer, retained: boolean];
   error: [err: KizunaError];
@@ -58,6 +68,8 @@ export class MqttLink extends EventEmitter<LinkEvents> {
   private stopped = false;
   /** [count] successful connects. */
   connects = 0;
+  /** Whether the broker resumed a stored session at the last connect. */
+  sessionPresent = false;
   lastError = '';
 
   constructor(private readonly opts: LinkOptions) {
@@ -80,7 +92,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     const options: IClientOptions = {
       protocolVersion: o.protocolVersion,
       clientId: o.clientId,
-      clean: true,
+      clean: o.sessionExpiryS === 0,
       keepalive: o.keepaliveS,
       connectTimeout: o.connectTimeoutS * 1000,
       reconnectPeriod: 0,
@@ -91,7 +103,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     };
     if (o.protocolVersion === 5) {
       options.will!.properties = { contentType: 'application/json' };
-      options.properties = { sessionExpiryInterval: 0 };
+      options.properties = { sessionExpiryInterval: o.sessionExpiryS };
     }
     if (o.username !== undefined) options.username = o.username;
     if (o.password !== undefined) options.password = o.password;
@@ -101,16 +113,19 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     if (o.servername) options.servername = o.servername;
     const client = mqtt.connect(o.url, options);
     this.client = client;
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
       if (this.client !== client) return;
       this.connectedAt = Date.now();
       this.connects++;
+      this.sessionPresent = o.sessionExpiryS > 0 && connack.sessionPresent === true;
+      // Retained messages come again with every SUBSCRIBE (retain handling 0, as 3.1.1 does): a
+      // retained decision is rejected RETAINED at each connect, whether or not the session was resumed.
       client.subscribe(o.subscriptions, { qos: 1 }, (err, granted) => {
         if (this.client !== client) return;
         const refused = granted?.find((g) => g.qos === 128);
         if (err || refused) this.fail(`subscribe refused: ${err ? err.message : refused!.topic}`);
       });
-      this.emit('connected', o.protocolVersion);
+      this.emit('connected', o.protocolVersion, this.sessionPresent);
     });
     client.on('message', (topic, payload, packet) => {
       if (this.client === client) this.emit('message', topic, payload, packet.retain === true);

@@ -5,69 +5,38 @@
  * logic lives in logic.ts, validate.ts, policy.ts, rejects.ts, sender.ts, store.ts and link.ts.
  */
 import { serveParameters } from '../core/runtime-params';
-import { kizunaVersion } from '../core/version';
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { z } from 'zod';
 import type { RosNode, Publisher } from '../core/graph/types';
 import type { NodeDefinition } from '../core/runner';
 import { KizunaError, isKizunaError } from '../core/errors';
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
-import { taskNames, type ProfileName } from '../core/profiles';
 import {
   CONTRACT_VERSION,
-  DECISION_KINDS,
   decisionRequestSchema,
   eventSchema,
-  loadTrustedKeys,
   robotTopics,
   stateSchema,
-  statusSchema,
   type RobotEventDraft,
   type RobotTopics,
   type State,
-  type Status,
 } from '../core/contract';
-import { paramsSchema, PROFILE_MAX_SPEED_MPS, type Params } from './params';
-import { RobotPicture, fitState, requestPayload, significantChange, toRosDecision } from './logic';
-import { PROFILE_POLICIES, applyEventPolicy, applyRequestPolicy, applyStatePolicy, type DataPolicy } from './policy';
-import { RejectLimiter } from './rejects';
+import { paramsSchema, type Params } from './params';
+import { RobotPicture, fitState, requestPayload, significantChange } from './logic';
+import { applyEventPolicy, applyRequestPolicy, applyStatePolicy, type DataPolicy } from './policy';
 import { BridgeStore } from './store';
 import { OutboxSender } from './sender';
 import { MqttLink } from './link';
-import { validateDecision, type ReplayStore, type ValidatorConfig } from './validate';
+import type { ValidatorConfig } from './validate';
+import { clientIdOf, defaultStorePath, effectivePolicy, linkOptions, loadKeys, validatorConfig } from './config';
+import { DecisionInbox } from './inbound';
+import { encodeChecked, outboxProperties, statusPayload } from './payloads';
+
+export { defaultStorePath, effectivePolicy };
 
 const MQTT_V = MESSAGE_CONSTANTS['kizuna_msgs/msg/BridgeStatus'];
 const ZERO_TIME = { sec: 0, nanosec: 0 };
 /** [bytes] the state payload budget of the contract. */
 const STATE_MAX_BYTES = 256;
-
-function readConfigFile(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new KizunaError('KZ_ERR_BRIDGE_CONFIG', `cannot read ${what} '${path}': ${(err as Error).message}`, {
-      entity: path,
-    });
-  }
-}
-
-/** Default store file: $XDG_STATE_HOME (or ~/.local/state)/kizuna/cloud_bridge-<robot>.sqlite. */
-export function defaultStorePath(robotId: string): string {
-  const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  return join(base, 'kizuna', `cloud_bridge-${robotId}.sqlite`);
-}
-
-/** The data policy of `p.profile` with the parameter overrides applied. */
-export function effectivePolicy(p: Params): DataPolicy {
-  const base = PROFILE_POLICIES[p.profile];
-  return {
-    ...base,
-    posePrecisionM: p.pose_precision_m >= 0 ? p.pose_precision_m : base.posePrecisionM,
-    freeText: p.send_free_text === 'profile' ? base.freeText : p.send_free_text === 'true',
-  };
-}
 
 /** One running bridge. `stop()` publishes the shutdown status and disconnects. */
 export class CloudBridge {
@@ -78,10 +47,8 @@ export class CloudBridge {
   readonly policy: DataPolicy;
   private readonly picture = new RobotPicture();
   private readonly sender: OutboxSender;
-  private readonly limiter: RejectLimiter;
+  private readonly inbox: DecisionInbox;
   private readonly validator: ValidatorConfig;
-  private readonly replay: ReplayStore;
-  private readonly decisionPub: Publisher<'kizuna_msgs/msg/Decision'>;
   private readonly statusPub: Publisher<'kizuna_msgs/msg/BridgeStatus'>;
   private lastState: State | undefined;
   private lastStateSentMs = 0;
@@ -90,10 +57,7 @@ export class CloudBridge {
   private readonly wallTimers: NodeJS.Timeout[] = [];
   private stopped = false;
   private sent = 0n;
-  private received = 0n;
-  private forwarded = 0n;
   private dropped = 0n;
-  private lastRx = ZERO_TIME;
   private lastTx = ZERO_TIME;
   private lastError = '';
 
@@ -107,42 +71,13 @@ export class CloudBridge {
     this.params = p;
     this.topics = robotTopics(p.topic_root, p.fleet, p.robot_id);
     this.policy = effectivePolicy(p);
-    let keys = new Map<string, import('node:crypto').KeyObject>();
-    if (p.trusted_keys_file) {
-      const text = readConfigFile(p.trusted_keys_file, 'trusted_keys_file').toString('utf8');
-      try {
-        keys = loadTrustedKeys(JSON.parse(text));
-      } catch (err) {
-        const why = (err as { issues?: Array<{ path: PropertyKey[]; message: string }> }).issues?.[0];
-        throw new KizunaError(
-          'KZ_ERR_BRIDGE_CONFIG',
-          `trusted_keys_file '${p.trusted_keys_file}' is not a trusted keys file: ${
-            why ? `${why.path.map(String).join('.')}: ${why.message}` : (err as Error).message
-          }`,
-          { node: node.name, entity: p.trusted_keys_file },
-        );
-      }
-    } else if (!p.allow_unsigned) {
-      throw new KizunaError('KZ_ERR_BRIDGE_CONFIG', 'trusted_keys_file is required unless allow_unsigned is true', {
-        node: node.name,
-        entity: 'trusted_keys_file',
-      });
-    }
+    const keys = loadKeys(p, node.name);
     if (p.allow_unsigned) {
       node.logger.warn(
         'allow_unsigned is true: UNSIGNED DECISIONS ARE ACCEPTED. Development only, never on a robot in service.',
       );
     }
-    this.validator = {
-      robotId: p.robot_id,
-      profile: p.profile,
-      maxInboundBytes: p.max_inbound_bytes,
-      clockSkewMs: p.clock_skew_s * 1000,
-      maxLifetimeMs: p.max_decision_lifetime_s * 1000,
-      maxSpeedMps: p.max_speed_mps > 0 ? p.max_speed_mps : PROFILE_MAX_SPEED_MPS[p.profile],
-      allowUnsigned: p.allow_unsigned,
-      trustedKeys: keys,
-    };
+    this.validator = validatorConfig(p, keys);
     this.store = new BridgeStore(p.store_path || defaultStorePath(p.robot_id), {
       robotId: p.robot_id,
       synchronous: p.store_sync,
@@ -150,38 +85,28 @@ export class CloudBridge {
       maxMessages: p.outbox_max_messages,
       maxBytes: p.outbox_max_bytes,
     });
-    this.replay = this.store.replayStore();
     this.sender = new OutboxSender(this.store, {
       maxInflight: p.outbox_max_inflight,
       ratePerSec: p.outbox_rate_per_s,
       burst: Math.max(1, Math.min(p.outbox_rate_per_s, 1000)),
       defer: (flush) => void setImmediate(() => this.guard('removing acknowledged messages', flush)),
     });
-    this.limiter = new RejectLimiter(1000, p.reject_events_per_s);
+    this.link = new MqttLink(linkOptions(p, this.topics, this.statusPayload('offline', 'connection_lost')));
 
-    const password = p.password_file
-      ? Buffer.from(readConfigFile(p.password_file, 'password_file').toString('utf8').split(/\r?\n/)[0] ?? '')
-      : undefined;
-    this.link = new MqttLink({
-      url: p.broker_url,
-      protocolVersion: p.mqtt_version === 4 ? 4 : 5,
-      clientId: p.client_id || `kizuna-${p.robot_id}`,
-      keepaliveS: p.keepalive_s,
-      connectTimeoutS: p.connect_timeout_s,
-      ...(p.username ? { username: p.username } : {}),
-      ...(password ? { password } : {}),
-      ...(p.tls_ca_file ? { ca: readConfigFile(p.tls_ca_file, 'tls_ca_file') } : {}),
-      ...(p.tls_cert_file ? { cert: readConfigFile(p.tls_cert_file, 'tls_cert_file') } : {}),
-      ...(p.tls_key_file ? { key: readConfigFile(p.tls_key_file, 'tls_key_file') } : {}),
-      ...(p.tls_servername ? { servername: p.tls_servername } : {}),
-      will: { topic: this.topics.status, payload: this.statusPayload('offline', 'connection_lost') },
-      subscriptions: [this.topics.decision, this.topics.broadcastDecision],
-      backoffMinMs: p.reconnect_min_s * 1000,
-      backoffMaxMs: Math.max(p.reconnect_min_s, p.reconnect_max_s) * 1000,
-      stableMs: 5000,
+    const decisionPub = node.createPublisher('kizuna_msgs/msg/Decision', p.decision_topic);
+    const replay = this.store.replayStore();
+    this.inbox = new DecisionInbox({
+      topics: this.topics,
+      validator: this.validator,
+      replay,
+      rejectEventsPerS: p.reject_events_per_s,
+      now: () => this.now(),
+      rosNow: () => node.now(),
+      publish: (d) => decisionPub.publish(d),
+      report: (ev) => this.enqueueEvent(ev, 'event'),
+      debug: (text) => node.logger.debug(text),
+      error: (text) => this.setError(text),
     });
-
-    this.decisionPub = node.createPublisher('kizuna_msgs/msg/Decision', p.decision_topic);
     this.statusPub = node.createPublisher('kizuna_msgs/msg/BridgeStatus', p.bridge_status_topic);
     const heartbeat = node.createPublisher('std_msgs/msg/String', p.heartbeat_topic);
 
@@ -242,14 +167,14 @@ export class CloudBridge {
     node.createTimer(1, () => heartbeat.publish({ data: node.name }));
     this.statusTimer = setInterval(() => this.tick(), 1000);
     this.wallTimers.push(this.statusTimer);
-    this.wallTimers.push(setInterval(() => this.replay.prune(this.now(), this.validator.clockSkewMs), 60_000));
+    this.wallTimers.push(setInterval(() => replay.prune(this.now(), this.validator.clockSkewMs), 60_000));
 
-    this.link.on('connected', () => this.onConnected());
+    this.link.on('connected', (_v, sessionPresent) => this.onConnected(sessionPresent));
     this.link.on('disconnected', () => {
       this.publishStatus();
     });
     this.link.on('error', (err) => this.setError(err.message));
-    this.link.on('message', (topic, payload, retained) => this.onMessage(topic, payload, retained));
+    this.link.on('message', (topic, payload, retained) => this.inbox.handle(topic, payload, retained));
   }
 
   /** Starts connecting. */
@@ -273,41 +198,14 @@ export class CloudBridge {
   }
 
   private statusPayload(status: 'online' | 'offline', reason?: 'connection_lost' | 'shutdown'): Buffer {
-    const p = this.params;
-    const s: Status = { v: CONTRACT_VERSION, robotId: p.robot_id, fleet: p.fleet, status, at: this.now() };
-    if (reason) s.reason = reason;
-    if (status === 'online') {
-      s.software = (p.software_version || kizunaVersion()).slice(0, 64);
-      s.profile = p.profile;
-      s.capabilities = [
-        ...DECISION_KINDS.filter((k) => k !== 'perform_task'),
-        ...taskNames(p.profile as ProfileName).map((t) => `perform_task:${t}`),
-      ];
-      s.maxSpeed = this.validator?.maxSpeedMps ?? PROFILE_MAX_SPEED_MPS[p.profile];
-    }
-    const out = this.encode(statusSchema, s, 'status');
-    if (!out) throw new KizunaError('KZ_ERR_CONTRACT_INVALID', 'status payload does not match the contract');
-    return out;
+    const log = (t: string): void => void this.node.logger.error(t);
+    return statusPayload(this.params, this.validator.maxSpeedMps, this.now(), status, reason, log);
   }
 
-  /** Validates an outbound payload against the contract; logs KZ_ERR_CONTRACT_INVALID and returns undefined when it does not match. */
+  /** The payload if it matches the contract (KZ_ERR_CONTRACT_INVALID logged otherwise). */
   private encode<S extends z.ZodType>(schema: S, value: z.input<S>, what: string): Buffer | undefined {
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      const i = parsed.error.issues[0];
-      this.node.logger.error(
-        `KZ_ERR_CONTRACT_INVALID: outbound ${what} does not match the contract: ${i?.path.map(String).join('.')}: ${i?.message}`,
-      );
-      return undefined;
-    }
-    const buf = Buffer.from(JSON.stringify(value));
-    if (buf.byteLength > this.params.max_outbound_bytes) {
-      this.node.logger.error(
-        `KZ_ERR_CONTRACT_INVALID: outbound ${what} of ${buf.byteLength} bytes exceeds max_outbound_bytes`,
-      );
-      return undefined;
-    }
-    return buf;
+    const log = (t: string): void => void this.node.logger.error(t);
+    return encodeChecked(schema, value, what, this.params.max_outbound_bytes, log);
   }
 
   private enqueueEvent(draft: RobotEventDraft, cls: 'event' | 'telemetry'): void {
@@ -371,17 +269,7 @@ export class CloudBridge {
     const next = this.sender.pump(
       this.now(),
       (row, done) => {
-        const props: Record<string, unknown> = { contentType: 'application/json' };
-        if (row.topic === this.topics.decisionRequest) {
-          props.responseTopic = this.topics.decision;
-          try {
-            props.correlationData = Buffer.from(
-              String((JSON.parse(row.payload.toString('utf8')) as { requestId: string }).requestId),
-            );
-          } catch {
-            // A stored request is always JSON; without one the request still goes, uncorrelated.
-          }
-        }
+        const props = outboxProperties(row.topic, row.payload, this.topics);
         const ok = this.link.publish(row.topic, row.payload, { qos: 1, properties: props }, (err) => {
           done(!err);
           if (!err) {
@@ -397,10 +285,15 @@ export class CloudBridge {
     if (next !== undefined) this.schedulePump(next);
   }
 
-  private onConnected(): void {
-    this.node.logger.info(
-      `connected to ${this.params.broker_url} as ${this.params.client_id || `kizuna-${this.params.robot_id}`}`,
-    );
+  private onConnected(sessionPresent: boolean): void {
+    const p = this.params;
+    const session =
+      p.session_expiry_s === 0
+        ? 'clean session'
+        : sessionPresent
+          ? 'session resumed: decisions queued while the link was down follow'
+          : `new session (expiry ${p.session_expiry_s} s): nothing was queued for this robot before it`;
+    this.node.logger.info(`connected to ${p.broker_url} as ${clientIdOf(p)}, ${session}`);
     this.link.publish(this.topics.status, this.statusPayload('online'), {
       qos: 1,
       retain: true,
@@ -414,46 +307,10 @@ export class CloudBridge {
     this.publishStatus();
   }
 
-  private onMessage(topic: string, payload: Buffer, retained: boolean): void {
-    try {
-      this.received++;
-      this.lastRx = this.node.now();
-      const broadcast = topic === this.topics.broadcastDecision;
-      if (!broadcast && topic !== this.topics.decision) return;
-      const nowMs = this.now();
-      const v = validateDecision({ payload, retained, broadcast, nowMs }, this.validator, this.replay);
-      if (v.ok) {
-        this.decisionPub.publish(toRosDecision(v.decision, v.source, this.node.now()));
-        this.forwarded++;
-        return;
-      }
-      this.node.logger.debug(`decision rejected: ${v.reason}: ${v.message}`);
-      if (this.limiter.admit(v.reason, nowMs)) {
-        const ev: RobotEventDraft = {
-          v: CONTRACT_VERSION,
-          robotId: this.params.robot_id,
-          at: nowMs,
-          type: 'decision_rejected',
-          by: 'bridge',
-          source: v.source,
-          reason: v.reason,
-          message: v.message.slice(0, 256),
-        };
-        if (v.decisionId) ev.decisionId = v.decisionId;
-        const kind = DECISION_KINDS.find((k) => k === v.kind);
-        if (kind) ev.kind = kind;
-        this.enqueueEvent(ev, 'event');
-      }
-    } catch (err) {
-      // Never throw from a transport callback: report and carry on.
-      this.setError(`handling a message on '${topic}' failed: ${(err as Error).message}`);
-    }
-  }
-
   /** Once a second (wall clock): status, flood summary, loss report, state freshness. */
   private tick(): void {
     try {
-      const summary = this.limiter.flush(this.now());
+      const summary = this.inbox.limiter.flush(this.now());
       if (summary) {
         this.enqueueEvent(
           {
@@ -517,7 +374,7 @@ export class CloudBridge {
   publishStatus(): void {
     if (this.stopped) return;
     const oldest = this.store.oldestCreatedMs();
-    const totals = [...this.limiter.totals.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
+    const totals = [...this.inbox.limiter.totals.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
     this.statusPub.publish({
       header: { stamp: this.node.now(), frame_id: '' },
       connected: this.link.connected,
@@ -529,14 +386,14 @@ export class CloudBridge {
       outbox_dropped_count: this.dropped,
       last_event_seq: BigInt(this.store.lastSeq),
       sent_count: this.sent,
-      received_count: this.received,
-      rejected_count: BigInt(this.limiter.total),
+      received_count: this.inbox.received,
+      rejected_count: BigInt(this.inbox.limiter.total),
       reject_reasons: totals.map(([r]) => r),
       reject_counts: totals.map(([, n]) => BigInt(n)),
-      forwarded_count: this.forwarded,
+      forwarded_count: this.inbox.forwarded,
       round_trip_latency: this.sender.lastAckLatencyMs / 1000,
       last_error: this.lastError || this.link.lastError,
-      last_rx: this.lastRx,
+      last_rx: this.inbox.lastRx,
       last_tx: this.lastTx,
       data_profile: this.params.profile,
     });

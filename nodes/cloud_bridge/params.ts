@@ -25,7 +25,20 @@ export const paramsSchema = z.object({
     .default('mqtt://127.0.0.1:1883')
     .describe('MQTT broker URL; mqtts:// for TLS'),
   mqtt_version: z.number().int().min(4).max(5).default(5).describe('MQTT protocol level: 4 = 3.1.1, 5 = 5.0'),
-  client_id: z.string().max(128).default('').describe('MQTT client id; empty: kizuna-<robot_id>'),
+  client_id: z
+    .string()
+    .max(128)
+    .default('')
+    .describe('MQTT client id, stable across restarts (it names the persistent session); empty: kizuna-<robot_id>'),
+  session_expiry_s: z
+    .number()
+    .int()
+    .min(0)
+    .max(604800)
+    .default(3600)
+    .describe(
+      "[s] how long the broker keeps the session (subscriptions, queued QoS 1 decisions) while the link is down; 0: clean session, nothing queued. MQTT 5 Session Expiry Interval; 3.1.1 clean session false, the expiry being the broker's",
+    ),
   username: z.string().max(256).default('').describe('MQTT username; empty: none'),
   password_file: z.string().default('').describe('file holding the MQTT password (first line); empty: none'),
   tls_ca_file: z.string().default('').describe('PEM CA bundle the broker certificate must chain to; empty: system CAs'),

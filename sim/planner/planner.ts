@@ -464,14 +464,15 @@ export class Planner {
     }
     // A retained decision reaches a robot when it (re)subscribes: cut its link, leave the decision
     // retained on its topic, restore the link; once the robot has seen it, clear it (link cut again
-    // meanwhile, so the clearing message itself never reaches the robot).
+    // meanwhile, so the clearing message itself never reaches the robot). QoS 0: the robot's
+    // persistent session would queue a QoS 1 copy while its link is cut and deliver that one too.
     await this.o.setLink(robotId, false);
-    await this.client.publishAsync(b.topics.decision, inj.payload, { qos: 1, retain: true });
+    await this.client.publishAsync(b.topics.decision, inj.payload, { qos: 0, retain: true });
     await this.o.setLink(robotId, true);
     const deadline = Date.now() + 10_000;
     while (rec.rejectedWith === undefined && Date.now() < deadline) await sleep(50);
     await this.o.setLink(robotId, false);
-    await this.client.publishAsync(b.topics.decision, Buffer.alloc(0), { qos: 1, retain: true });
+    await this.client.publishAsync(b.topics.decision, Buffer.alloc(0), { qos: 0, retain: true });
     await this.o.setLink(robotId, true);
   }
 

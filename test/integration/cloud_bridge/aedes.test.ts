@@ -3,6 +3,7 @@ import { createMessage } from '../../../nodes/core/interfaces/validate';
 import type { MessageOf } from '../../../nodes/core/interfaces';
 import { startAedes, type AedesBroker } from '../../helpers/brokers';
 import { bridgeSuite } from './suite';
+import { sessionSuite } from './session-suite';
 import { Robot, uniqueRoot, until } from './harness';
 
 // aedes speaks MQTT 3.1.1 only.
@@ -62,3 +63,5 @@ describe('cloud_bridge on aedes: a storm of broker restarts', () => {
     }
   }, 30_000);
 });
+
+sessionSuite({ name: 'aedes', start: startAedes, protocols: [4] });
