@@ -79,6 +79,9 @@ export function blindRing(
   return [Float64Array.from(xs), Float64Array.from(ys)];
 }
 
+/** [m] the surface line through an edge is drawn from a point at least this far from it (when there is one). */
+const MIN_BASELINE_M = 0.2;
+
 export interface EdgeConfig {
   /** [m] a jump in range at least this large between neighbouring returns can hide a person. */
   gapM: number;
@@ -117,9 +120,19 @@ export function occlusionEdges(
     const nx = xs[near]!;
     const ny = ys[near]!;
     if (nx * nx + ny * ny > max2) continue;
-    // the surface the near point lies on: through its neighbour on the other side
-    const prev = near === i ? i - 1 : i + 2;
-    if (prev >= 0 && prev < src.count && Math.abs(src.beam[prev]! - src.beam[near]!) === 1) {
+    // the surface the near point lies on: through a point of the same surface a few beams back on the
+    // other side (a baseline long enough that range noise does not tilt the line)
+    const step = near === i ? -1 : 1;
+    let prev = -1;
+    for (let j = near + step, b = 1; j >= 0 && j < src.count && b <= 8; j += step, b++) {
+      if (Math.abs(src.beam[j]! - src.beam[near]!) !== b || src.kinds[j] !== POINT_OBSTACLE) break;
+      const jx = xs[j - step]! - xs[j]!;
+      const jy = ys[j - step]! - ys[j]!;
+      if (jx * jx + jy * jy > cfg.gapM * cfg.gapM) break;
+      prev = j;
+      if (Math.hypot(nx - xs[j]!, ny - ys[j]!) >= MIN_BASELINE_M) break;
+    }
+    if (prev >= 0) {
       const ux = nx - xs[prev]!;
       const uy = ny - ys[prev]!;
       const len = Math.hypot(ux, uy);
