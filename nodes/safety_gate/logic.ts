@@ -92,6 +92,17 @@ function zoneModel(p: Params): ZoneModel {
   });
 }
 
+/** [m] the footprint grown by the stop margin, as bounds in base_link. */
+function bodyBox(p: Params): { xMin: number; xMax: number; yMin: number; yMax: number } {
+  const m = p.stop_margin_m;
+  return {
+    xMin: -p.footprint_rear_m - m,
+    xMax: p.footprint_front_m + m,
+    yMin: -p.footprint_half_width_m - m,
+    yMax: p.footprint_half_width_m + m,
+  };
+}
+
 /** The braking envelope of the gate's parameters. */
 function envelope(p: Params): Envelope {
   return new Envelope({
@@ -141,13 +152,7 @@ export class SafetyGate {
     f[ESTOP_SEC] = startSec; // grace: silence counts from start
     f[LAST_STEP_SEC] = startSec;
     f[ENV_K] = 1;
-    const m = p.stop_margin_m;
-    const body = {
-      xMin: -p.footprint_rear_m - m,
-      xMax: p.footprint_front_m + m,
-      yMin: -p.footprint_half_width_m - m,
-      yMax: p.footprint_half_width_m + m,
-    };
+    const body = bodyBox(p);
     this.scans = p.scan_topics.map(
       (_, i) =>
         new ScanPoints({ x: p.scan_poses[3 * i]!, y: p.scan_poses[3 * i + 1]!, yaw: p.scan_poses[3 * i + 2]! }, body),
@@ -166,6 +171,9 @@ export class SafetyGate {
   reconfigure(): void {
     this.zones = zoneModel(this.p);
     this.env = envelope(this.p);
+    const body = bodyBox(this.p);
+    for (const s of this.scans) s.setBody(body);
+    this.surroundings.reconfigure();
   }
 
   /**

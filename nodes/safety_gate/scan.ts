@@ -115,6 +115,12 @@ export class ScanPoints {
     this.body = body;
   }
 
+  /** Changes the body box (the stop margin changed); takes effect with the next scan. */
+  setBody(body: { xMin: number; xMax: number; yMin: number; yMax: number }): void {
+    this.body = body;
+    this.gN = -1;
+  }
+
   /** [rad] the bearing of beam `i` in base_link. */
   beamCos(i: number): number {
     return this.cos[i]!;
@@ -210,8 +216,14 @@ export class ScanPoints {
         d = 0;
         kind = POINT_OBSTACLE;
       } else {
-        // NaN, or finite below range_min
+        // NaN, or finite below range_min: no information, so the beam's direction is unknown from the
+        // body outwards (a blocked or dirty sector must not read as free)
         invalid++;
+        const e = this.exit[i]! + LIMIT_OUTSIDE_M;
+        const d = e > lo ? e : lo;
+        this.lxs[lc] = px + d * this.cos[i]!;
+        this.lys[lc] = py + d * this.sin[i]!;
+        lc++;
         continue;
       }
       this.xs[count] = px + d * this.cos[i]!;

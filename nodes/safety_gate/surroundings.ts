@@ -42,7 +42,8 @@ export class Surroundings {
   readonly pose = { x: 0, y: 0, yaw: 0 };
   hasPose = false;
   readonly memory: ObstacleMemory | undefined;
-  readonly movers: Tracks;
+  /** Movers per scan source (two lidars see an object at different times and from different sides). */
+  readonly movers: Tracks[];
   readonly people: Tracks;
   readonly discs: Discs;
   /** Static point sets for the envelope, and whether each makes the stop zone occupied. */
@@ -58,6 +59,7 @@ export class Surroundings {
   private readonly fovs: (FieldOfView | undefined)[];
   private skipLabels: Int32Array = new Int32Array(0);
   private skipSrc: ScanPoints | undefined;
+  private skipMovers: Tracks | undefined;
   private readonly skip = (i: number): boolean => this.belongsToMover(i);
 
   constructor(
@@ -73,9 +75,9 @@ export class Surroundings {
             capacity: 4096,
           })
         : undefined;
-    this.movers = new Tracks({ capacity: MAX_TRACKS, maxSpeedMps: 4, timeoutS: 1, alpha: 0.5 });
+    this.movers = scans.map(() => new Tracks({ capacity: MAX_TRACKS, maxSpeedMps: 4, timeoutS: 1, alpha: 0.5 }));
     this.people = new Tracks({ capacity: MAX_PEOPLE, maxSpeedMps: 6, timeoutS: p.people_timeout_s, alpha: 0.5 });
-    this.discs = new Discs(MAX_TRACKS + MAX_PEOPLE + MAX_EDGES * scans.length);
+    this.discs = new Discs((MAX_TRACKS + MAX_EDGES) * scans.length + MAX_PEOPLE);
     this.labels = scans.map(() => new Int32Array(0));
     this.edgeX = scans.map(() => new Float64Array(MAX_EDGES));
     this.edgeY = scans.map(() => new Float64Array(MAX_EDGES));
@@ -99,7 +101,7 @@ export class Surroundings {
       dyaw -= 2 * Math.PI * Math.round(dyaw / (2 * Math.PI));
       if (Math.hypot(x - ps.x, y - ps.y) > JUMP_M || Math.abs(dyaw) > JUMP_RAD) {
         this.memory?.clear();
-        this.movers.count = 0;
+        for (const m of this.movers) m.count = 0;
         this.people.count = 0;
         this.jumps++;
       }
@@ -128,12 +130,14 @@ export class Surroundings {
     if (this.labels[index]!.length < src.count) this.labels[index] = new Int32Array(src.xs.length);
     const labels = this.labels[index]!;
     if (this.hasPose) {
-      this.movers.begin();
-      observeClusters(src, this.pose, p.track_max_radius_m, this.movers, labels);
-      this.movers.end(now);
+      const movers = this.movers[index]!;
+      movers.begin();
+      observeClusters(src, this.pose, p.track_max_radius_m, movers, labels);
+      movers.end(now);
       if (this.memory) {
         this.skipLabels = labels;
         this.skipSrc = src;
+        this.skipMovers = movers;
         this.memory.update(src, this.pose, now, this.skip);
         this.skipSrc = undefined;
       }
@@ -193,7 +197,16 @@ export class Surroundings {
         for (let i = 0; i < this.edgeN[k]!; i++) d.add(DISC_PHANTOM, ex[i]!, ey[i]!, 0, 0, 0, K);
       }
     }
-    const mv = this.movers;
+    for (const mv of this.movers) this.addMovers(mv, now);
+    return d;
+  }
+
+  private addMovers(mv: Tracks, now: number): void {
+    const p = this.p;
+    const d = this.discs;
+    const { x: px, y: py, yaw } = this.pose;
+    const c = Math.cos(yaw);
+    const s = Math.sin(yaw);
     for (let i = 0; i < mv.count; i++) {
       const age = now - mv.t[i]!;
       if (mv.hits[i]! < 3 || age > MOVER_MAX_AGE_S) continue;
@@ -212,16 +225,16 @@ export class Surroundings {
         p.track_uncertainty_mps,
       );
     }
-    return d;
   }
 
   /** True when point i of the scan being remembered belongs to a mover or a person (not remembered). */
   private belongsToMover(i: number): boolean {
     const src = this.skipSrc!;
     const obs = this.skipLabels[i]!;
+    const mv = this.skipMovers!;
     if (obs >= 0) {
-      const t = this.movers.trackOf[obs]!;
-      if (t >= 0 && this.movers.hits[t]! >= 2 && this.movers.speed(t) >= this.p.moving_speed_mps) return true;
+      const t = mv.trackOf[obs]!;
+      if (t >= 0 && mv.hits[t]! >= 2 && mv.speed(t) >= this.p.moving_speed_mps) return true;
     }
     const pe = this.people;
     if (pe.count === 0) return false;
@@ -237,6 +250,11 @@ export class Surroundings {
       if (dx * dx + dy * dy < r * r) return true;
     }
     return false;
+  }
+
+  /** The stop margin changed: the blind rings move with it. */
+  reconfigure(): void {
+    this.updateBlind();
   }
 
   private updateBlind(): void {
