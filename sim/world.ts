@@ -424,6 +424,11 @@ export class World {
     else r.disabled.add(sensor);
   }
 
+  /** Whether robot `id`'s `sensor` reports (false while it is dropped out). */
+  sensorEnabled(id: string, sensor: SensorName): boolean {
+    return !this.robot(id).disabled.has(sensor);
+  }
+
   /** Sets robot `id`'s battery charge (0..1, clamped), e.g. a sudden battery drop. */
   setBatteryPercentage(id: string, percentage: number): void {
     const r = this.robot(id);

@@ -213,7 +213,13 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         await applyFault(faults[nextFault++]!, { broker, owner, planner, attacks });
       }
       planner.tick(simT);
-      const until = Math.min(s.duration_s, simT + chunk);
+      const until = chunkEnd(
+        simT,
+        chunk,
+        s.dt_s,
+        s.duration_s,
+        Math.min(faults[nextFault]?.at_s ?? Infinity, planner.nextDueS()),
+      );
       progress = await Promise.all(shards.map((sh) => sh.step(until)));
       simT = until;
       if (speed > 0) {
@@ -281,6 +287,21 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     for (const c of cleanups) await c().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * [s] where the chunk starting at `simT` ends: `chunk` later (or at the end of the run), or earlier at
+ * the first world step at or after `nextAtS` (the next fault or planner action), so that faults and
+ * scripted decisions land on their own step, not on a chunk boundary (a 40 ms e-stop press must not be
+ * swallowed by a 100 ms chunk).
+ */
+export function chunkEnd(simT: number, chunk: number, dtS: number, durationS: number, nextAtS: number): number {
+  let until = Math.min(durationS, simT + chunk);
+  if (nextAtS > simT + 1e-9 && nextAtS < until) {
+    // The first step boundary at or after nextAtS (steps are whole multiples of dt from 0).
+    until = Math.max(simT + dtS, Math.ceil(nextAtS / dtS - 1e-9) * dtS);
+  }
+  return Math.min(durationS, until);
 }
 
 async function applyFault(

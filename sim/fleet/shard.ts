@@ -174,8 +174,7 @@ interface RobotRuntime {
   bridgeStatus: MessageOf<'kizuna_msgs/msg/BridgeStatus'> | undefined;
 }
 
-/** [Hz] e-stop state and people detections are published at this rate. */
-const ESTOP_HZ = 10;
+/** [Hz] people detections are published at this rate (the e-stop at each robot's `estop_rate_hz`). */
 const PEOPLE_HZ = 10;
 /** [m] people farther than this are not detected. */
 const PEOPLE_RANGE_M = 10;
@@ -192,7 +191,6 @@ export class SimShard {
   private readonly byId = new Map<string, RobotRuntime>();
   private readonly people: Array<{ id: string; path: Array<[number, number]> }>;
   private nextPathT = 0;
-  private nextEstopT = 0;
   private nextStatusT = 0;
   private nextPeopleT = 0;
   private readonly pathPeriod: number;
@@ -377,7 +375,7 @@ export class SimShard {
   }
 
   /** Applies a fault that belongs to this shard's robots (world faults and link cuts). */
-  fault(f: TimedFault): void {
+  async fault(f: TimedFault): Promise<void> {
     if (f.kind === 'link_down' || f.kind === 'link_up') {
       const rt = this.byId.get(f.robot);
       if (!rt) return;
@@ -387,7 +385,18 @@ export class SimShard {
     }
     if ('robot' in f && !this.byId.has(f.robot)) return;
     applyWorldFault(this.world, f);
-    if (f.kind === 'estop_release') this.byId.get(f.robot)!.resetAt = this.world.time + RESET_DELAY_S;
+    if (f.kind === 'estop_press' || f.kind === 'estop_release') {
+      const rt = this.byId.get(f.robot)!;
+      if (f.kind === 'estop_release') rt.resetAt = this.world.time + RESET_DELAY_S;
+      // An e-stop input reports every change at once (besides its periodic report), as a safety
+      // relay's driver does: a press shorter than a world step, or than the report period, is still
+      // seen by the gate. The graph runs it before anything else happens (a release right after it
+      // must not overwrite it in the keep_last(1) queue). A dropped-out e-stop reports nothing.
+      if (this.world.sensorEnabled(f.robot, 'estop')) {
+        rt.pubs.estop.publish(estopMessage(this.world.estop(f.robot)));
+        await this.graph.flush();
+      }
+    }
   }
 
   /** Cuts (false) or restores (true) one robot's link; used by the planner's retained-decision attack. */
@@ -414,14 +423,10 @@ export class SimShard {
         this.nextStatusT += 1;
         for (const rt of this.robots) rt.stack.bridge.publishStatus();
       }
-      if (t + 1e-9 >= this.nextEstopT) {
-        this.nextEstopT += 1 / ESTOP_HZ;
-        for (const rt of this.robots) {
-          rt.pubs.estop.publish(estopMessage(this.world.estop(rt.id)));
-          if (rt.resetAt !== undefined && t >= rt.resetAt) {
-            rt.resetAt = undefined;
-            rt.pubs.estopReset.publish({});
-          }
+      for (const rt of this.robots) {
+        if (rt.resetAt !== undefined && t + 1e-9 >= rt.resetAt) {
+          rt.resetAt = undefined;
+          rt.pubs.estopReset.publish({});
         }
       }
       const snaps = this.world.snapshot();
@@ -471,6 +476,7 @@ export class SimShard {
       odom?: Parameters<typeof odometryMessage>[0];
       imu?: Parameters<typeof imuMessage>[0];
       battery?: Parameters<typeof batteryStateMessage>[0];
+      estop?: boolean;
     },
   ): void {
     for (const s of r.scans ?? []) rt.pubs.scans.get(s.topic)?.publish(laserScanMessage(s.scan, s.frame));
@@ -483,6 +489,8 @@ export class SimShard {
     }
     if (r.imu) rt.pubs.imu.publish(imuMessage(r.imu, this.frames, rt.gyroStd, rt.accelStd, this.world.options.dtS));
     if (r.battery) rt.pubs.battery.publish(batteryStateMessage(r.battery, this.frames));
+    // At the robot's own estop_rate_hz, and not at all while its e-stop input is dropped out.
+    if (r.estop !== undefined) rt.pubs.estop.publish(estopMessage(r.estop));
   }
 
   private publishPeople(snaps: ReturnType<World['snapshot']>, t: number): void {
