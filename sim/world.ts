@@ -43,6 +43,7 @@ import {
   batteryStep,
   isDocked,
 } from './battery';
+import { type ClearanceByKind, type ContactKind, type SpeedNearPeople, robotCausedContact } from './contacts';
 import { BodyIndex, type LaserScanData, type LidarConfig, type LidarScene, Lidar } from './lidar';
 import { type PersonConfig, type PersonTrack, compilePerson, personAt } from './people';
 import { Rng, deriveSeed } from './random';
@@ -158,6 +159,12 @@ export interface CollisionRecord {
   pose: Pose;
   /** [m/s] the robot's speed just before contact (0: something walked into a standing robot). */
   robotSpeedMps: number;
+  /** [rad/s] the robot's turn rate just before contact. */
+  robotTurnRadps: number;
+  /** The robot's own motion (driving or turning) brought it into contact (false: it was hit, or it started so). */
+  movedInto: boolean;
+  /** The contact is the robot's doing (rules in contacts.ts). */
+  robotCaused: boolean;
 }
 
 /** The sensor readings due after a step, for one robot. */
@@ -194,6 +201,12 @@ export interface RobotMetrics {
   distanceM: number;
   /** Commands refused for a non-finite component (the base stopped instead). */
   invalidCommands: number;
+  /** Contacts the robot caused (rules in contacts.ts). */
+  robotCausedContacts: number;
+  /** [m] minimum clearance per kind of object, capped at clearanceCapM. */
+  minClearanceByKindM: ClearanceByKind;
+  /** [m/s] highest speed with a person near the footprint. */
+  speedNearPeopleMps: SpeedNearPeople;
 }
 
 /** A robot's ground truth, for reports and determinism checks. */
@@ -232,6 +245,11 @@ interface RobotRuntime {
   collisions: number;
   minClearance: number;
   minClearanceAt: number;
+  /** Per kind (CONTACT_KINDS order). */
+  minByKind: Float64Array;
+  robotCaused: number;
+  maxSpeedNear1: number;
+  maxSpeedNear2: number;
   distance: number;
   invalidCommands: number;
   /** [m] the clearance at the last measurement, or a lower bound on it carried forward since. */
@@ -250,6 +268,7 @@ const ROBOT_KIND = 2;
 /** [m] cell size of the robot–robot broad phase. */
 const ROBOT_CELL_M = 4;
 const ZERO: Twist2D = { linear: 0, angular: 0 };
+const KIND_INDEX: Record<ContactKind, number> = { wall: 0, obstacle: 1, person: 2, robot: 3 };
 
 /** The simulated world. Construct with the map, robots, people and options; then `step()` repeatedly. */
 export class World {
@@ -346,6 +365,10 @@ export class World {
         collisions: 0,
         minClearance: this.options.clearanceCapM,
         minClearanceAt: 0,
+        minByKind: new Float64Array(4).fill(this.options.clearanceCapM),
+        robotCaused: 0,
+        maxSpeedNear1: 0,
+        maxSpeedNear2: 0,
         distance: 0,
         invalidCommands: 0,
         lastClearance: 0,
@@ -372,7 +395,7 @@ export class World {
     this.maxDynamicStepM = Math.max(personSpeed, robotSpeed) * options.dtS;
     this.hashRobots();
     // Anything already touching at t = 0 (a robot placed in a wall, a person standing on it) counts.
-    for (const r of this.robots) this.updateContacts(r, new Set(), 0, 0, true);
+    for (const r of this.robots) this.updateContacts(r, new Set(), 0, 0, 0, true);
   }
 
   /** [s] current sim time. */
@@ -491,6 +514,14 @@ export class World {
       minClearanceAtS: r.minClearanceAt,
       distanceM: r.distance,
       invalidCommands: r.invalidCommands,
+      robotCausedContacts: r.robotCaused,
+      minClearanceByKindM: {
+        wall: r.minByKind[0]!,
+        obstacle: r.minByKind[1]!,
+        person: r.minByKind[2]!,
+        robot: r.minByKind[3]!,
+      },
+      speedNearPeopleMps: { within1m: r.maxSpeedNear1, within2m: r.maxSpeedNear2 },
     }));
   }
 
@@ -585,6 +616,7 @@ export class World {
       (r.estop && this.options.estopCutsDrive) || r.battery.percentage <= 0 || t0 - r.cmdAt > r.cfg.cmdTimeoutS;
     const motion = driveMotion(r.drive, cut ? ZERO : r.cmd, r.cfg.limits, dt);
     const speedBefore = Math.abs(r.drive.twist.linear);
+    const turnBefore = r.drive.twist.angular;
 
     const start = r.drive.pose;
     // Conservative advancement: no point of the footprint moves farther than `reach` during the
@@ -644,13 +676,27 @@ export class World {
     // exact search is skipped and the bound carried forward; otherwise the clearance is measured.
     const bound = r.lastClearance - this.maxDynamicStepM - fraction * reach;
     const release = this.options.contactReleaseM;
-    if (blockers.size === 0 && r.contacts.size === 0 && bound > release && bound > r.minClearance) {
+    if (blockers.size === 0 && r.contacts.size === 0 && bound > release && bound > this.skipAbove(r)) {
       r.lastClearance = bound;
       r.staticOverlaps.clear();
       return;
     }
     // The contact began somewhere inside the step; report the time it was reached.
-    this.updateContacts(r, blockers, t0 + fraction * dt, speedBefore);
+    this.updateContacts(r, blockers, t0 + fraction * dt, speedBefore, turnBefore);
+  }
+
+  /**
+   * [m] a lower bound on the clearance above which measuring it exactly can change no metric: no
+   * per-kind minimum can fall, and (with people in the world) no person can be within 2 m (speed near
+   * people).
+   */
+  private skipAbove(r: RobotRuntime): number {
+    if (this.people.length > 0) return Math.max(this.options.clearanceCapM, 2);
+    let m = r.minClearance;
+    if (this.map.walls.length > 0) m = Math.max(m, r.minByKind[0]!);
+    if (this.statics.length > this.map.walls.length) m = Math.max(m, r.minByKind[1]!);
+    if (this.robots.length > 1) m = Math.max(m, r.minByKind[3]!);
+    return m;
   }
 
   /** Keys of objects (of the kinds in `mask`) that the footprint at `pose` overlaps (distance 0). */
@@ -809,10 +855,19 @@ export class World {
   }
 
   /** Updates clearance and contact episodes of `r` at its current pose; records new collisions. */
-  private updateContacts(r: RobotRuntime, blockers: Set<string>, t: number, speed = 0, containment = false): void {
+  private updateContacts(
+    r: RobotRuntime,
+    blockers: Set<string>,
+    t: number,
+    speed = 0,
+    turn = 0,
+    containment = false,
+  ): void {
     const cap = this.options.clearanceCapM;
     const release = this.options.contactReleaseM;
     let clearance = cap;
+    let personD = Infinity;
+    const byKind = r.minByKind;
     const still = new Set<string>();
     const centre = r.drive.pose;
     r.staticOverlaps.clear();
@@ -825,18 +880,28 @@ export class World {
         if (d === 0 && kind === STATIC_KIND) r.staticOverlaps.add(key);
         const inContact = d === 0 || blockers.has(key);
         // A robot stopped at contact sits a hair's breadth away: that is clearance 0.
-        if (inContact) clearance = 0;
-        else if (d < clearance) clearance = d;
+        const dd = inContact ? 0 : d;
+        if (dd < clearance) clearance = dd;
+        const target = this.targetOf(kind, index);
+        const k = KIND_INDEX[target.kind];
+        if (dd < byKind[k]!) byKind[k] = dd;
+        if (kind === PERSON_KIND && dd < personD) personD = dd;
         if (inContact && !r.contacts.has(key)) {
+          const movedInto = blockers.has(key);
+          const robotCaused = robotCausedContact(target.kind, movedInto, speed, turn);
           this.log.push({
             t,
             robotId: r.cfg.id,
-            with: this.targetOf(kind, index),
+            with: target,
             where: this.whereOf(kind, index, centre),
             pose: { ...r.drive.pose },
             robotSpeedMps: speed,
+            robotTurnRadps: turn,
+            movedInto,
+            robotCaused,
           });
           r.collisions += 1;
+          if (robotCaused) r.robotCaused += 1;
         }
         if (inContact || (r.contacts.has(key) && d <= release)) still.add(key);
       },
@@ -846,6 +911,9 @@ export class World {
     );
     r.contacts = still;
     r.lastClearance = clearance;
+    const v = Math.abs(r.drive.twist.linear);
+    if (personD <= 1 && v > r.maxSpeedNear1) r.maxSpeedNear1 = v;
+    if (personD <= 2 && v > r.maxSpeedNear2) r.maxSpeedNear2 = v;
     if (clearance < r.minClearance) {
       r.minClearance = clearance;
       r.minClearanceAt = t;

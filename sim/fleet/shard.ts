@@ -17,6 +17,7 @@ import { MESSAGE_CONSTANTS } from '../../nodes/core/interfaces/generated';
 import { createLogger } from '../../nodes/core/logging';
 import { TOPICS } from '../../nodes/core/topics';
 import type { ProfileName } from '../../nodes/core/profiles';
+import type { ClearanceByKind, SpeedNearPeople } from '../contacts';
 import { composePose, type Pose } from '../geometry';
 import {
   batteryStateMessage,
@@ -88,6 +89,12 @@ export interface RobotResult {
   minClearanceM: number;
   minClearanceAtS: number;
   invalidCommands: number;
+  /** Contacts this robot caused (sim/contacts.ts). */
+  robotCausedContacts: number;
+  /** [m] minimum clearance per kind of object (capped at 2 m). */
+  minClearanceByKindM: ClearanceByKind;
+  /** [m/s] highest speed while a person was within 1 m / 2 m of the footprint. */
+  speedNearPeopleMps: SpeedNearPeople;
   path: PathPoint[];
   stops: StopRecord[];
   /** Executive statuses, counted per state name, and decision ids by terminal state. */
@@ -584,6 +591,17 @@ export class SimShard {
           minClearanceM: round3(m.minClearanceM),
           minClearanceAtS: round3(m.minClearanceAtS),
           invalidCommands: m.invalidCommands,
+          robotCausedContacts: m.robotCausedContacts,
+          minClearanceByKindM: {
+            wall: round3(m.minClearanceByKindM.wall),
+            obstacle: round3(m.minClearanceByKindM.obstacle),
+            person: round3(m.minClearanceByKindM.person),
+            robot: round3(m.minClearanceByKindM.robot),
+          },
+          speedNearPeopleMps: {
+            within1m: round3(m.speedNearPeopleMps.within1m),
+            within2m: round3(m.speedNearPeopleMps.within2m),
+          },
           path: rt.path,
           stops: rt.stops,
           accepted: rt.accepted,

@@ -7,6 +7,7 @@ import { nonNegative } from './common';
 
 export const passSchema = z.strictObject({
   no_collisions: z.boolean().optional(),
+  robot_caused_contacts_max: z.number().int().nonnegative().optional(),
   min_clearance_m: nonNegative.optional(),
   tasks_completed_at_least: z.number().int().nonnegative().optional(),
   tasks_failed_max: z.number().int().nonnegative().optional(),
@@ -21,6 +22,8 @@ export type PassCriteria = z.infer<typeof passSchema>;
 /** What a run measured; a criterion whose metric is missing fails as "not measured". */
 export interface RunMetrics {
   collisions?: number;
+  /** Contacts the robots caused (sim/contacts.ts). */
+  robotCausedContacts?: number;
   minClearanceM?: number;
   tasksCompleted?: number;
   tasksFailed?: number;
@@ -55,6 +58,10 @@ export function evaluatePass(pass: PassCriteria, m: RunMetrics): CriterionResult
       pass: value !== undefined && ok(value),
     });
   if (pass.no_collisions) check('no_collisions', '0 collisions', m.collisions, (v) => v === 0);
+  if (pass.robot_caused_contacts_max !== undefined) {
+    const lim = pass.robot_caused_contacts_max;
+    check('robot_caused_contacts_max', `<= ${lim}`, m.robotCausedContacts, (v) => v <= lim);
+  }
   if (pass.min_clearance_m !== undefined) {
     const lim = pass.min_clearance_m;
     check('min_clearance_m', `>= ${lim} m`, m.minClearanceM, (v) => v >= lim);
