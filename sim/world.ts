@@ -32,6 +32,7 @@ import {
   polylineSegments,
   segmentsIntersect,
   shapeCircleDistance,
+  shapePolygonDistance,
   shapeSegmentDistance,
   shapeShapeDistance,
 } from './geometry';
@@ -45,7 +46,7 @@ import {
 } from './battery';
 import { type ClearanceByKind, type ContactKind, type SpeedNearPeople, robotCausedContact } from './contacts';
 import { BodyIndex, type LaserScanData, type LidarConfig, type LidarScene, Lidar } from './lidar';
-import { type PersonConfig, type PersonTrack, compilePerson, personAt } from './people';
+import { type PersonConfig, type PersonTrack, compilePerson, maxPersonSpeed, personAt } from './people';
 import { Rng, deriveSeed } from './random';
 import {
   type DriveLimits,
@@ -69,10 +70,28 @@ export interface WallSpec {
   closed?: boolean;
 }
 
-/** A static obstacle: a closed polygon (solid inside). */
+/**
+ * An obstacle: a closed polygon (solid inside). With `appearS` and/or `vanishS` it is there only from
+ * `appearS` (default 0) until `vanishS` (default: the end): a thing dropped in the robot's way, a door
+ * that closes, a stake knocked over.
+ */
 export interface ObstacleSpec {
   id: string;
   points: readonly Vec2[];
+  /** [s] sim time it appears (default: there from the start). */
+  appearS?: number;
+  /** [s] sim time it vanishes (default: never). */
+  vanishS?: number;
+}
+
+/** A timed obstacle at run time. */
+interface TimedObstacle {
+  id: string;
+  points: readonly Vec2[];
+  edges: Segment[];
+  appear: number;
+  vanish: number;
+  active: boolean;
 }
 
 /** The static world. */
@@ -265,6 +284,7 @@ const DYNAMIC = 2;
 const STATIC_KIND = 0;
 const PERSON_KIND = 1;
 const ROBOT_KIND = 2;
+const TIMED_KIND = 3;
 /** [m] cell size of the robot–robot broad phase. */
 const ROBOT_CELL_M = 4;
 const ZERO: Twist2D = { linear: 0, angular: 0 };
@@ -282,6 +302,10 @@ export class World {
   private readonly tracks: PersonTrack[];
   private readonly people: Circle[];
   private readonly log: CollisionRecord[] = [];
+  private readonly timed: TimedObstacle[] = [];
+  /** Per person: own script clock [s], sideways offset [m] and side (±1, 0 = none) for reactions. */
+  private readonly reactions: Array<{ clock: number; offset: number; side: number }>;
+  private readonly timedKeys: string[] = [];
   private stepIndex = 0;
   private nowS = 0;
   // Broad-phase scratch: per static object, the best distance and segment of the current query.
@@ -325,6 +349,18 @@ export class World {
       }
     }
     for (const o of map.obstacles) {
+      if (o.appearS !== undefined || o.vanishS !== undefined) {
+        this.timed.push({
+          id: o.id,
+          points: o.points,
+          edges: polylineSegments(o.points, true),
+          appear: o.appearS ?? 0,
+          vanish: o.vanishS ?? Infinity,
+          active: false,
+        });
+        this.timedKeys.push(`obstacle:${o.id}`);
+        continue;
+      }
       const idx = this.statics.push({ target: { kind: 'obstacle', id: o.id }, polygon: o.points }) - 1;
       for (const s of polylineSegments(o.points, true)) {
         segs.push(s);
@@ -339,9 +375,11 @@ export class World {
     this.staticKeys = this.statics.map((s) => `${s.target.kind}:${s.target.id}`);
 
     this.tracks = people.map(compilePerson);
+    this.reactions = people.map(() => ({ clock: 0, offset: 0, side: 0 }));
     this.personKeys = people.map((p) => `person:${p.id}`);
     this.people = people.map((p) => ({ x: p.waypoints[0]!.x, y: p.waypoints[0]!.y, r: p.radiusM }));
     this.placePeople(0);
+    this.placeTimed(0);
 
     robots.forEach((cfg, index) => {
       if (this.byId.has(cfg.id)) {
@@ -385,7 +423,8 @@ export class World {
         cfg.limits.maxReverseMps * options.dtS,
       );
     });
-    const personSpeed = Math.max(0, ...people.map((p) => p.speedMps));
+    // A person stepping aside moves sideways at walking speed while walking on: at most √2 × as fast.
+    const personSpeed = Math.max(0, ...people.map((p) => maxPersonSpeed(p) * (p.react ? Math.SQRT2 : 1)));
     const robotSpeed = Math.max(
       0,
       ...robots.map(
@@ -547,7 +586,8 @@ export class World {
     const t0 = this.nowS;
     this.stepIndex += 1;
     const t = this.stepIndex * dt;
-    this.placePeople(t);
+    this.placePeople(t, dt);
+    this.placeTimed(t);
     const before = this.log.length;
 
     this.hashRobots();
@@ -602,13 +642,77 @@ export class World {
     return n1 > n0;
   }
 
-  private placePeople(t: number): void {
+  /**
+   * Shows and hides timed obstacles at sim time `t`. One that appears can be anywhere, so every
+   * robot's clearance bound is dropped and measured again (conservative advancement assumes that
+   * nothing appears from nowhere).
+   */
+  private placeTimed(t: number): void {
+    for (const o of this.timed) {
+      const active = t + 1e-9 >= o.appear && t + 1e-9 < o.vanish;
+      if (active && !o.active) for (const r of this.robots) r.lastClearance = 0;
+      o.active = active;
+    }
+  }
+
+  /** Ids of the timed obstacles present now. */
+  activeTimedObstacles(): string[] {
+    return this.timed.filter((o) => o.active).map((o) => o.id);
+  }
+
+  /**
+   * Places people at sim time `t` (`dt` after the last placement). A person without a reaction is
+   * where the script says at `t`. One with `react` keeps a script clock of their own: `stop` holds it
+   * (the person stands) while a robot's footprint is within `withinM`; `step_aside` keeps walking and
+   * moves sideways, away from that robot, by up to `asideM` at walking speed, and back once it is gone.
+   */
+  private placePeople(t: number, dt = 0): void {
     this.tracks.forEach((track, i) => {
-      const s = personAt(track, t);
       const c = this.people[i]!;
-      c.x = s.x;
-      c.y = s.y;
+      const react = track.config.react;
+      if (!react) {
+        const s = personAt(track, t);
+        c.x = s.x;
+        c.y = s.y;
+        return;
+      }
+      const st = this.reactions[i]!;
+      const near = this.nearestRobot(c, react.withinM);
+      if (!(near && react.action === 'stop')) st.clock += dt;
+      const s = personAt(track, st.clock);
+      if (react.action === 'step_aside') {
+        const nx = -Math.sin(s.heading);
+        const ny = Math.cos(s.heading);
+        let target = 0;
+        if (near) {
+          if (st.side === 0) st.side = nx * (near.x - c.x) + ny * (near.y - c.y) > 0 ? -1 : 1;
+          target = st.side * react.asideM;
+        }
+        const v = track.config.speedMps * dt;
+        st.offset += Math.max(-v, Math.min(v, target - st.offset));
+        if (st.offset === 0 && !near) st.side = 0;
+        c.x = s.x + nx * st.offset;
+        c.y = s.y + ny * st.offset;
+      } else {
+        c.x = s.x;
+        c.y = s.y;
+      }
     });
+  }
+
+  /** The centre of the nearest robot whose footprint (bounding circle) is within `withinM` of circle `c`. */
+  private nearestRobot(c: Circle, withinM: number): Vec2 | undefined {
+    let best: Vec2 | undefined;
+    let bestD = withinM;
+    for (const r of this.robots) {
+      const p = r.drive.pose;
+      const d = length(p.x - c.x, p.y - c.y) - r.boundR - c.r;
+      if (d <= bestD) {
+        bestD = d;
+        best = p;
+      }
+    }
+    return best;
   }
 
   private moveRobot(r: RobotRuntime, t0: number, dt: number): void {
@@ -694,7 +798,7 @@ export class World {
     if (this.people.length > 0) return Math.max(this.options.clearanceCapM, 2);
     let m = r.minClearance;
     if (this.map.walls.length > 0) m = Math.max(m, r.minByKind[0]!);
-    if (this.statics.length > this.map.walls.length) m = Math.max(m, r.minByKind[1]!);
+    if (this.statics.length > this.map.walls.length || this.timed.length > 0) m = Math.max(m, r.minByKind[1]!);
     if (this.robots.length > 1) m = Math.max(m, r.minByKind[3]!);
     return m;
   }
@@ -783,6 +887,12 @@ export class World {
       if (d <= margin) visit(this.staticKeys[owner]!, d, STATIC_KIND, owner);
     }
     if (!(mask & DYNAMIC)) return;
+    for (let i = 0; i < this.timed.length; i++) {
+      const o = this.timed[i]!;
+      if (!o.active) continue;
+      const d = shapePolygonDistance(shape, o.points, o.edges);
+      if (d <= margin) visit(this.timedKeys[i]!, d, TIMED_KIND, i);
+    }
     for (let i = 0; i < this.people.length; i++) {
       const c = this.people[i]!;
       if (length(c.x - centre.x, c.y - centre.y) - c.r - r.boundR > margin) continue;
@@ -818,6 +928,7 @@ export class World {
   private targetOf(kind: number, index: number): CollisionTarget {
     if (kind === STATIC_KIND) return this.statics[index]!.target;
     if (kind === PERSON_KIND) return { kind: 'person', id: this.tracks[index]!.config.id };
+    if (kind === TIMED_KIND) return { kind: 'obstacle', id: this.timed[index]!.id };
     return { kind: 'robot', id: this.robots[index]!.cfg.id };
   }
 
@@ -828,6 +939,19 @@ export class World {
       return closestPointOnSegment(centre.x, centre.y, this.grid.segments[this.ownerSeg[index]!]!);
     }
     if (kind === PERSON_KIND) return towards(this.people[index]!, centre);
+    if (kind === TIMED_KIND) {
+      let best = centre;
+      let bestD = Infinity;
+      for (const e of this.timed[index]!.edges) {
+        const p = closestPointOnSegment(centre.x, centre.y, e);
+        const d = length(p.x - centre.x, p.y - centre.y);
+        if (d < bestD) {
+          bestD = d;
+          best = p;
+        }
+      }
+      return best;
+    }
     const o = this.robots[index]!;
     if (o.shape.kind === 'circle') return towards(o.shape.circle, centre);
     let best = { x: o.drive.pose.x, y: o.drive.pose.y };
@@ -926,6 +1050,13 @@ export class World {
     const circleOwner: number[] = this.people.map(() => -1);
     const segments: Segment[] = [];
     const segmentOwner: number[] = [];
+    for (const o of this.timed) {
+      if (!o.active) continue;
+      for (const e of o.edges) {
+        segments.push(e);
+        segmentOwner.push(-1);
+      }
+    }
     for (const r of this.robots) {
       if (r.shape.kind === 'circle') {
         circles.push(r.shape.circle);

@@ -47,7 +47,7 @@ export interface SimRunOptions {
 }
 
 /** Progress over all shards. */
-export interface FleetProgress extends Omit<ShardProgress, 't'> {
+export interface FleetProgress extends Omit<ShardProgress, 't' | 'fired'> {
   t: number;
   durationS: number;
   wallS: number;
@@ -222,6 +222,12 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
       );
       progress = await Promise.all(shards.map((sh) => sh.step(until)));
       simT = until;
+      // Faults a position trigger fired that the shard did not own: into the timeline, in time order.
+      const fired = progress.flatMap((p) => p.fired);
+      if (fired.length > 0) {
+        const rest = [...faults.slice(nextFault), ...fired].sort((a, b) => a.at_s - b.at_s);
+        faults.splice(nextFault, faults.length - nextFault, ...rest);
+      }
       if (speed > 0) {
         const due = wall0 + (simT / speed) * 1000;
         const wait = due - performance.now();

@@ -6,6 +6,7 @@ import {
   placeFootprint,
   pointInPolygon,
   polylineSegments,
+  shapeCircleDistance,
   shapePolygonDistance,
   shapeSegmentDistance,
   segmentsIntersect,
@@ -13,6 +14,7 @@ import {
 } from '../geometry';
 import { PROFILE_DEFAULTS } from '../profile-defaults';
 import { zodMessage } from './errors';
+import { sensorFaultProblems } from './faults';
 import { footprintOf } from './robots';
 import type { scenarioObject } from './schema';
 
@@ -101,10 +103,13 @@ export function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
       w.closed,
     ),
   }));
-  const obstacles = s.world.obstacles.map((o) => {
-    const pts = o.points.map(([x, y]) => ({ x, y }));
-    return { o, pts, edges: polylineSegments(pts, true) };
-  });
+  // (an obstacle that failed its own rules reaches here without points: zod runs this check anyway)
+  const obstacles = s.world.obstacles
+    .map((o) => {
+      const pts = (o.points ?? []).map(([x, y]) => ({ x, y }));
+      return { o, pts, edges: polylineSegments(pts, true) };
+    })
+    .filter((x) => x.pts.length >= 3);
   const footprints = s.robots.map((r) => footprintOf(r.footprint, r.profile));
   const placed = s.robots.map((r, i) => placeFootprint(footprints[i]!, r.start));
   const reach = footprints.map(footprintRadius);
@@ -115,8 +120,16 @@ export function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
         issue(ctx, where, `footprint touches wall '${w.id}'`);
     }
     for (const { o, pts, edges } of obstacles) {
+      // A timed obstacle that appears later may appear on a robot (that is a test of what follows).
+      if ((o.appear_s ?? 0) > 0) continue;
       if (shapePolygonDistance(shape, pts, edges) === 0) issue(ctx, where, `footprint touches obstacle '${o.id}'`);
     }
+    // A person standing on a robot at the start is a mistake in the file (the contact would count).
+    s.people.forEach((p) => {
+      const w = p.waypoints[0]!;
+      if (shapeCircleDistance(shape, { x: w.x, y: w.y, r: p.radius_m }) === 0)
+        issue(ctx, where, `footprint overlaps person '${p.id}' at the start (the person's first waypoint)`);
+    });
     const a = s.robots[i]!.start;
     for (let j = 0; j < i; j++) {
       // Bounding circles first: large fleets have many robots and few neighbours.
@@ -150,10 +163,23 @@ export function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
     }
   });
 
+  const lidarTopics = new Map(
+    s.robots.map((r) => [r.id, (r.lidars ?? PROFILE_DEFAULTS[r.profile].lidars).map((l) => l.topic)]),
+  );
   s.faults.forEach((f, i) => {
-    if (f.at_s > s.duration_s)
-      issue(ctx, ['faults', i, 'at_s'], `after the end of the run (duration_s ${s.duration_s})`);
-    if ('robot' in f && !profiles.has(f.robot)) issue(ctx, ['faults', i, 'robot'], `no robot with id '${f.robot}'`);
+    const p = ['faults', i];
+    if ((f.at_s === undefined) === (f.when === undefined)) issue(ctx, p, 'give exactly one of at_s or when');
+    if (f.at_s !== undefined && f.at_s > s.duration_s)
+      issue(ctx, [...p, 'at_s'], `after the end of the run (duration_s ${s.duration_s})`);
+    if (f.when && !profiles.has(f.when.robot))
+      issue(ctx, [...p, 'when', 'robot'], `no robot with id '${f.when.robot}'`);
+    if ('robot' in f && !profiles.has(f.robot)) issue(ctx, [...p, 'robot'], `no robot with id '${f.robot}'`);
+    if ('lidar' in f && f.lidar !== undefined && 'robot' in f && profiles.has(f.robot)) {
+      const topics = lidarTopics.get(f.robot)!;
+      if (!topics.includes(f.lidar))
+        issue(ctx, [...p, 'lidar'], `robot '${f.robot}' has no lidar on '${f.lidar}' (lidars: ${topics.join(', ')})`);
+    }
+    if (f.kind === 'sensor_fault') for (const [sub, msg] of sensorFaultProblems(f)) issue(ctx, [...p, ...sub], msg);
   });
 
   const decisions = s.planner.decisions;

@@ -25,7 +25,12 @@ export function scenarioWorld(
 } {
   const map: WorldMap = {
     walls: s.world.walls.map((w) => ({ id: w.id, points: w.points.map(([x, y]) => ({ x, y })), closed: w.closed })),
-    obstacles: s.world.obstacles.map((o) => ({ id: o.id, points: o.points.map(([x, y]) => ({ x, y })) })),
+    obstacles: s.world.obstacles.map((o) => ({
+      id: o.id,
+      points: o.points.map(([x, y]) => ({ x, y })),
+      ...(o.appear_s !== undefined ? { appearS: o.appear_s } : {}),
+      ...(o.vanish_s !== undefined ? { vanishS: o.vanish_s } : {}),
+    })),
     docks: s.world.stations.filter((st) => st.kind === 'dock').map((st) => st.pose),
   };
   const robots = s.robots
@@ -105,7 +110,13 @@ export function scenarioWorld(
     pauseS: p.pause_s,
     mode: p.mode,
     startS: p.start_s,
-    waypoints: p.waypoints.map((w) => ({ x: w.x, y: w.y, ...(w.pause_s !== undefined ? { pauseS: w.pause_s } : {}) })),
+    waypoints: p.waypoints.map((w) => ({
+      x: w.x,
+      y: w.y,
+      ...(w.pause_s !== undefined ? { pauseS: w.pause_s } : {}),
+      ...(w.speed_mps !== undefined ? { speedMps: w.speed_mps } : {}),
+    })),
+    ...(p.react ? { react: { withinM: p.react.within_m, action: p.react.action, asideM: p.react.aside_m } } : {}),
   }));
   return { map, robots, people, options: { dtS: s.dt_s, seed: s.seed, estopCutsDrive: s.world.estop_cuts_drive } };
 }

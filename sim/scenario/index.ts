@@ -26,8 +26,16 @@ export type { PassCriteria, RunMetrics, CriterionResult } from './pass';
 
 export { STATION_KINDS } from './world';
 export { SCENARIO_DECISION_KINDS } from './planner';
-export { DECISION_ATTACKS, expectedRejectReason, faultTimeline, applyWorldFault } from './faults';
-export type { DecisionAttack, TimedFault } from './faults';
+export {
+  DECISION_ATTACKS,
+  expectedRejectReason,
+  faultTimeline,
+  applyWorldFault,
+  expandFault,
+  triggeredFaults,
+  triggerHolds,
+} from './faults';
+export type { DecisionAttack, TimedFault, FaultTrigger } from './faults';
 export { evaluatePass } from './pass';
 export { formatPath, type ScenarioProblem } from './errors';
 export { parseScenario, parseScenarioYaml, loadScenario } from './load';
