@@ -11,6 +11,15 @@ export interface PersonWaypoint {
   x: number;
   y: number;
   pauseS?: number;
+  /** [m/s] speed of the walk from this waypoint to the next (overrides the person's speedMps). */
+  speedMps?: number;
+}
+
+/** How a person reacts to robots: stop while one is within `withinM`, or step `asideM` sideways. */
+export interface PersonReaction {
+  withinM: number;
+  action: 'stop' | 'step_aside';
+  asideM: number;
 }
 
 /** A scripted person (units in the names). */
@@ -28,6 +37,8 @@ export interface PersonConfig {
   startS: number;
   /** At least one; one waypoint means a person standing still. */
   waypoints: readonly PersonWaypoint[];
+  /** Reaction to robots (the World applies it; without it the person follows the script blindly). */
+  react?: PersonReaction;
 }
 
 /** Where a person is at a moment. */
@@ -60,7 +71,12 @@ export interface PersonTrack {
   period: number;
 }
 
-/** The track of `cfg`: walks at cfg.speedMps and pauses, in order; zero-length legs are skipped. */
+/** The fastest this person walks [m/s] (any leg). */
+export function maxPersonSpeed(cfg: PersonConfig): number {
+  return Math.max(cfg.speedMps, ...cfg.waypoints.map((w) => w.speedMps ?? 0));
+}
+
+/** The track of `cfg`: walks at each leg's speed (the waypoint's, else cfg.speedMps) and pauses, in order; zero-length legs are skipped. */
 export function compilePerson(cfg: PersonConfig): PersonTrack {
   const wps = cfg.waypoints;
   const phases: Phase[] = [];
@@ -73,7 +89,7 @@ export function compilePerson(cfg: PersonConfig): PersonTrack {
     const d = length(b.x - a.x, b.y - a.y);
     if (d > 0) {
       heading = Math.atan2(b.y - a.y, b.x - a.x);
-      const dur = d / cfg.speedMps;
+      const dur = d / (a.speedMps ?? cfg.speedMps);
       phases.push({ start: t, end: t + dur, x0: a.x, y0: a.y, x1: b.x, y1: b.y, heading });
       t += dur;
     }

@@ -32,6 +32,7 @@ import {
   polylineSegments,
   segmentsIntersect,
   shapeCircleDistance,
+  shapePolygonDistance,
   shapeSegmentDistance,
   shapeShapeDistance,
 } from './geometry';
@@ -43,8 +44,9 @@ import {
   batteryStep,
   isDocked,
 } from './battery';
+import { type ClearanceByKind, type ContactKind, type SpeedNearPeople, robotCausedContact } from './contacts';
 import { BodyIndex, type LaserScanData, type LidarConfig, type LidarScene, Lidar } from './lidar';
-import { type PersonConfig, type PersonTrack, compilePerson, personAt } from './people';
+import { type PersonConfig, type PersonTrack, compilePerson, maxPersonSpeed, personAt } from './people';
 import { Rng, deriveSeed } from './random';
 import {
   type DriveLimits,
@@ -68,10 +70,28 @@ export interface WallSpec {
   closed?: boolean;
 }
 
-/** A static obstacle: a closed polygon (solid inside). */
+/**
+ * An obstacle: a closed polygon (solid inside). With `appearS` and/or `vanishS` it is there only from
+ * `appearS` (default 0) until `vanishS` (default: the end): a thing dropped in the robot's way, a door
+ * that closes, a stake knocked over.
+ */
 export interface ObstacleSpec {
   id: string;
   points: readonly Vec2[];
+  /** [s] sim time it appears (default: there from the start). */
+  appearS?: number;
+  /** [s] sim time it vanishes (default: never). */
+  vanishS?: number;
+}
+
+/** A timed obstacle at run time. */
+interface TimedObstacle {
+  id: string;
+  points: readonly Vec2[];
+  edges: Segment[];
+  appear: number;
+  vanish: number;
+  active: boolean;
 }
 
 /** The static world. */
@@ -158,6 +178,12 @@ export interface CollisionRecord {
   pose: Pose;
   /** [m/s] the robot's speed just before contact (0: something walked into a standing robot). */
   robotSpeedMps: number;
+  /** [rad/s] the robot's turn rate just before contact. */
+  robotTurnRadps: number;
+  /** The robot's own motion (driving or turning) brought it into contact (false: it was hit, or it started so). */
+  movedInto: boolean;
+  /** The contact is the robot's doing (rules in contacts.ts). */
+  robotCaused: boolean;
 }
 
 /** The sensor readings due after a step, for one robot. */
@@ -194,6 +220,12 @@ export interface RobotMetrics {
   distanceM: number;
   /** Commands refused for a non-finite component (the base stopped instead). */
   invalidCommands: number;
+  /** Contacts the robot caused (rules in contacts.ts). */
+  robotCausedContacts: number;
+  /** [m] minimum clearance per kind of object, capped at clearanceCapM. */
+  minClearanceByKindM: ClearanceByKind;
+  /** [m/s] highest speed with a person near the footprint. */
+  speedNearPeopleMps: SpeedNearPeople;
 }
 
 /** A robot's ground truth, for reports and determinism checks. */
@@ -232,6 +264,11 @@ interface RobotRuntime {
   collisions: number;
   minClearance: number;
   minClearanceAt: number;
+  /** Per kind (CONTACT_KINDS order). */
+  minByKind: Float64Array;
+  robotCaused: number;
+  maxSpeedNear1: number;
+  maxSpeedNear2: number;
   distance: number;
   invalidCommands: number;
   /** [m] the clearance at the last measurement, or a lower bound on it carried forward since. */
@@ -247,9 +284,11 @@ const DYNAMIC = 2;
 const STATIC_KIND = 0;
 const PERSON_KIND = 1;
 const ROBOT_KIND = 2;
+const TIMED_KIND = 3;
 /** [m] cell size of the robot–robot broad phase. */
 const ROBOT_CELL_M = 4;
 const ZERO: Twist2D = { linear: 0, angular: 0 };
+const KIND_INDEX: Record<ContactKind, number> = { wall: 0, obstacle: 1, person: 2, robot: 3 };
 
 /** The simulated world. Construct with the map, robots, people and options; then `step()` repeatedly. */
 export class World {
@@ -263,6 +302,10 @@ export class World {
   private readonly tracks: PersonTrack[];
   private readonly people: Circle[];
   private readonly log: CollisionRecord[] = [];
+  private readonly timed: TimedObstacle[] = [];
+  /** Per person: own script clock [s], sideways offset [m] and side (±1, 0 = none) for reactions. */
+  private readonly reactions: Array<{ clock: number; offset: number; side: number }>;
+  private readonly timedKeys: string[] = [];
   private stepIndex = 0;
   private nowS = 0;
   // Broad-phase scratch: per static object, the best distance and segment of the current query.
@@ -306,6 +349,18 @@ export class World {
       }
     }
     for (const o of map.obstacles) {
+      if (o.appearS !== undefined || o.vanishS !== undefined) {
+        this.timed.push({
+          id: o.id,
+          points: o.points,
+          edges: polylineSegments(o.points, true),
+          appear: o.appearS ?? 0,
+          vanish: o.vanishS ?? Infinity,
+          active: false,
+        });
+        this.timedKeys.push(`obstacle:${o.id}`);
+        continue;
+      }
       const idx = this.statics.push({ target: { kind: 'obstacle', id: o.id }, polygon: o.points }) - 1;
       for (const s of polylineSegments(o.points, true)) {
         segs.push(s);
@@ -320,9 +375,11 @@ export class World {
     this.staticKeys = this.statics.map((s) => `${s.target.kind}:${s.target.id}`);
 
     this.tracks = people.map(compilePerson);
+    this.reactions = people.map(() => ({ clock: 0, offset: 0, side: 0 }));
     this.personKeys = people.map((p) => `person:${p.id}`);
     this.people = people.map((p) => ({ x: p.waypoints[0]!.x, y: p.waypoints[0]!.y, r: p.radiusM }));
     this.placePeople(0);
+    this.placeTimed(0);
 
     robots.forEach((cfg, index) => {
       if (this.byId.has(cfg.id)) {
@@ -346,6 +403,10 @@ export class World {
         collisions: 0,
         minClearance: this.options.clearanceCapM,
         minClearanceAt: 0,
+        minByKind: new Float64Array(4).fill(this.options.clearanceCapM),
+        robotCaused: 0,
+        maxSpeedNear1: 0,
+        maxSpeedNear2: 0,
         distance: 0,
         invalidCommands: 0,
         lastClearance: 0,
@@ -362,7 +423,8 @@ export class World {
         cfg.limits.maxReverseMps * options.dtS,
       );
     });
-    const personSpeed = Math.max(0, ...people.map((p) => p.speedMps));
+    // A person stepping aside moves sideways at walking speed while walking on: at most √2 × as fast.
+    const personSpeed = Math.max(0, ...people.map((p) => maxPersonSpeed(p) * (p.react ? Math.SQRT2 : 1)));
     const robotSpeed = Math.max(
       0,
       ...robots.map(
@@ -372,7 +434,7 @@ export class World {
     this.maxDynamicStepM = Math.max(personSpeed, robotSpeed) * options.dtS;
     this.hashRobots();
     // Anything already touching at t = 0 (a robot placed in a wall, a person standing on it) counts.
-    for (const r of this.robots) this.updateContacts(r, new Set(), 0, 0, true);
+    for (const r of this.robots) this.updateContacts(r, new Set(), 0, 0, 0, true);
   }
 
   /** [s] current sim time. */
@@ -422,6 +484,11 @@ export class World {
     const r = this.robot(id);
     if (enabled) r.disabled.delete(sensor);
     else r.disabled.add(sensor);
+  }
+
+  /** Whether robot `id`'s `sensor` reports (false while it is dropped out). */
+  sensorEnabled(id: string, sensor: SensorName): boolean {
+    return !this.robot(id).disabled.has(sensor);
   }
 
   /** Sets robot `id`'s battery charge (0..1, clamped), e.g. a sudden battery drop. */
@@ -486,6 +553,14 @@ export class World {
       minClearanceAtS: r.minClearanceAt,
       distanceM: r.distance,
       invalidCommands: r.invalidCommands,
+      robotCausedContacts: r.robotCaused,
+      minClearanceByKindM: {
+        wall: r.minByKind[0]!,
+        obstacle: r.minByKind[1]!,
+        person: r.minByKind[2]!,
+        robot: r.minByKind[3]!,
+      },
+      speedNearPeopleMps: { within1m: r.maxSpeedNear1, within2m: r.maxSpeedNear2 },
     }));
   }
 
@@ -511,7 +586,8 @@ export class World {
     const t0 = this.nowS;
     this.stepIndex += 1;
     const t = this.stepIndex * dt;
-    this.placePeople(t);
+    this.placePeople(t, dt);
+    this.placeTimed(t);
     const before = this.log.length;
 
     this.hashRobots();
@@ -566,13 +642,77 @@ export class World {
     return n1 > n0;
   }
 
-  private placePeople(t: number): void {
+  /**
+   * Shows and hides timed obstacles at sim time `t`. One that appears can be anywhere, so every
+   * robot's clearance bound is dropped and measured again (conservative advancement assumes that
+   * nothing appears from nowhere).
+   */
+  private placeTimed(t: number): void {
+    for (const o of this.timed) {
+      const active = t + 1e-9 >= o.appear && t + 1e-9 < o.vanish;
+      if (active && !o.active) for (const r of this.robots) r.lastClearance = 0;
+      o.active = active;
+    }
+  }
+
+  /** Ids of the timed obstacles present now. */
+  activeTimedObstacles(): string[] {
+    return this.timed.filter((o) => o.active).map((o) => o.id);
+  }
+
+  /**
+   * Places people at sim time `t` (`dt` after the last placement). A person without a reaction is
+   * where the script says at `t`. One with `react` keeps a script clock of their own: `stop` holds it
+   * (the person stands) while a robot's footprint is within `withinM`; `step_aside` keeps walking and
+   * moves sideways, away from that robot, by up to `asideM` at walking speed, and back once it is gone.
+   */
+  private placePeople(t: number, dt = 0): void {
     this.tracks.forEach((track, i) => {
-      const s = personAt(track, t);
       const c = this.people[i]!;
-      c.x = s.x;
-      c.y = s.y;
+      const react = track.config.react;
+      if (!react) {
+        const s = personAt(track, t);
+        c.x = s.x;
+        c.y = s.y;
+        return;
+      }
+      const st = this.reactions[i]!;
+      const near = this.nearestRobot(c, react.withinM);
+      if (!(near && react.action === 'stop')) st.clock += dt;
+      const s = personAt(track, st.clock);
+      if (react.action === 'step_aside') {
+        const nx = -Math.sin(s.heading);
+        const ny = Math.cos(s.heading);
+        let target = 0;
+        if (near) {
+          if (st.side === 0) st.side = nx * (near.x - c.x) + ny * (near.y - c.y) > 0 ? -1 : 1;
+          target = st.side * react.asideM;
+        }
+        const v = track.config.speedMps * dt;
+        st.offset += Math.max(-v, Math.min(v, target - st.offset));
+        if (st.offset === 0 && !near) st.side = 0;
+        c.x = s.x + nx * st.offset;
+        c.y = s.y + ny * st.offset;
+      } else {
+        c.x = s.x;
+        c.y = s.y;
+      }
     });
+  }
+
+  /** The centre of the nearest robot whose footprint (bounding circle) is within `withinM` of circle `c`. */
+  private nearestRobot(c: Circle, withinM: number): Vec2 | undefined {
+    let best: Vec2 | undefined;
+    let bestD = withinM;
+    for (const r of this.robots) {
+      const p = r.drive.pose;
+      const d = length(p.x - c.x, p.y - c.y) - r.boundR - c.r;
+      if (d <= bestD) {
+        bestD = d;
+        best = p;
+      }
+    }
+    return best;
   }
 
   private moveRobot(r: RobotRuntime, t0: number, dt: number): void {
@@ -580,6 +720,7 @@ export class World {
       (r.estop && this.options.estopCutsDrive) || r.battery.percentage <= 0 || t0 - r.cmdAt > r.cfg.cmdTimeoutS;
     const motion = driveMotion(r.drive, cut ? ZERO : r.cmd, r.cfg.limits, dt);
     const speedBefore = Math.abs(r.drive.twist.linear);
+    const turnBefore = r.drive.twist.angular;
 
     const start = r.drive.pose;
     // Conservative advancement: no point of the footprint moves farther than `reach` during the
@@ -639,13 +780,27 @@ export class World {
     // exact search is skipped and the bound carried forward; otherwise the clearance is measured.
     const bound = r.lastClearance - this.maxDynamicStepM - fraction * reach;
     const release = this.options.contactReleaseM;
-    if (blockers.size === 0 && r.contacts.size === 0 && bound > release && bound > r.minClearance) {
+    if (blockers.size === 0 && r.contacts.size === 0 && bound > release && bound > this.skipAbove(r)) {
       r.lastClearance = bound;
       r.staticOverlaps.clear();
       return;
     }
     // The contact began somewhere inside the step; report the time it was reached.
-    this.updateContacts(r, blockers, t0 + fraction * dt, speedBefore);
+    this.updateContacts(r, blockers, t0 + fraction * dt, speedBefore, turnBefore);
+  }
+
+  /**
+   * [m] a lower bound on the clearance above which measuring it exactly can change no metric: no
+   * per-kind minimum can fall, and (with people in the world) no person can be within 2 m (speed near
+   * people).
+   */
+  private skipAbove(r: RobotRuntime): number {
+    if (this.people.length > 0) return Math.max(this.options.clearanceCapM, 2);
+    let m = r.minClearance;
+    if (this.map.walls.length > 0) m = Math.max(m, r.minByKind[0]!);
+    if (this.statics.length > this.map.walls.length || this.timed.length > 0) m = Math.max(m, r.minByKind[1]!);
+    if (this.robots.length > 1) m = Math.max(m, r.minByKind[3]!);
+    return m;
   }
 
   /** Keys of objects (of the kinds in `mask`) that the footprint at `pose` overlaps (distance 0). */
@@ -732,6 +887,12 @@ export class World {
       if (d <= margin) visit(this.staticKeys[owner]!, d, STATIC_KIND, owner);
     }
     if (!(mask & DYNAMIC)) return;
+    for (let i = 0; i < this.timed.length; i++) {
+      const o = this.timed[i]!;
+      if (!o.active) continue;
+      const d = shapePolygonDistance(shape, o.points, o.edges);
+      if (d <= margin) visit(this.timedKeys[i]!, d, TIMED_KIND, i);
+    }
     for (let i = 0; i < this.people.length; i++) {
       const c = this.people[i]!;
       if (length(c.x - centre.x, c.y - centre.y) - c.r - r.boundR > margin) continue;
@@ -767,6 +928,7 @@ export class World {
   private targetOf(kind: number, index: number): CollisionTarget {
     if (kind === STATIC_KIND) return this.statics[index]!.target;
     if (kind === PERSON_KIND) return { kind: 'person', id: this.tracks[index]!.config.id };
+    if (kind === TIMED_KIND) return { kind: 'obstacle', id: this.timed[index]!.id };
     return { kind: 'robot', id: this.robots[index]!.cfg.id };
   }
 
@@ -777,6 +939,19 @@ export class World {
       return closestPointOnSegment(centre.x, centre.y, this.grid.segments[this.ownerSeg[index]!]!);
     }
     if (kind === PERSON_KIND) return towards(this.people[index]!, centre);
+    if (kind === TIMED_KIND) {
+      let best = centre;
+      let bestD = Infinity;
+      for (const e of this.timed[index]!.edges) {
+        const p = closestPointOnSegment(centre.x, centre.y, e);
+        const d = length(p.x - centre.x, p.y - centre.y);
+        if (d < bestD) {
+          bestD = d;
+          best = p;
+        }
+      }
+      return best;
+    }
     const o = this.robots[index]!;
     if (o.shape.kind === 'circle') return towards(o.shape.circle, centre);
     let best = { x: o.drive.pose.x, y: o.drive.pose.y };
@@ -804,10 +979,19 @@ export class World {
   }
 
   /** Updates clearance and contact episodes of `r` at its current pose; records new collisions. */
-  private updateContacts(r: RobotRuntime, blockers: Set<string>, t: number, speed = 0, containment = false): void {
+  private updateContacts(
+    r: RobotRuntime,
+    blockers: Set<string>,
+    t: number,
+    speed = 0,
+    turn = 0,
+    containment = false,
+  ): void {
     const cap = this.options.clearanceCapM;
     const release = this.options.contactReleaseM;
     let clearance = cap;
+    let personD = Infinity;
+    const byKind = r.minByKind;
     const still = new Set<string>();
     const centre = r.drive.pose;
     r.staticOverlaps.clear();
@@ -820,18 +1004,28 @@ export class World {
         if (d === 0 && kind === STATIC_KIND) r.staticOverlaps.add(key);
         const inContact = d === 0 || blockers.has(key);
         // A robot stopped at contact sits a hair's breadth away: that is clearance 0.
-        if (inContact) clearance = 0;
-        else if (d < clearance) clearance = d;
+        const dd = inContact ? 0 : d;
+        if (dd < clearance) clearance = dd;
+        const target = this.targetOf(kind, index);
+        const k = KIND_INDEX[target.kind];
+        if (dd < byKind[k]!) byKind[k] = dd;
+        if (kind === PERSON_KIND && dd < personD) personD = dd;
         if (inContact && !r.contacts.has(key)) {
+          const movedInto = blockers.has(key);
+          const robotCaused = robotCausedContact(target.kind, movedInto, speed, turn);
           this.log.push({
             t,
             robotId: r.cfg.id,
-            with: this.targetOf(kind, index),
+            with: target,
             where: this.whereOf(kind, index, centre),
             pose: { ...r.drive.pose },
             robotSpeedMps: speed,
+            robotTurnRadps: turn,
+            movedInto,
+            robotCaused,
           });
           r.collisions += 1;
+          if (robotCaused) r.robotCaused += 1;
         }
         if (inContact || (r.contacts.has(key) && d <= release)) still.add(key);
       },
@@ -841,6 +1035,9 @@ export class World {
     );
     r.contacts = still;
     r.lastClearance = clearance;
+    const v = Math.abs(r.drive.twist.linear);
+    if (personD <= 1 && v > r.maxSpeedNear1) r.maxSpeedNear1 = v;
+    if (personD <= 2 && v > r.maxSpeedNear2) r.maxSpeedNear2 = v;
     if (clearance < r.minClearance) {
       r.minClearance = clearance;
       r.minClearanceAt = t;
@@ -853,6 +1050,13 @@ export class World {
     const circleOwner: number[] = this.people.map(() => -1);
     const segments: Segment[] = [];
     const segmentOwner: number[] = [];
+    for (const o of this.timed) {
+      if (!o.active) continue;
+      for (const e of o.edges) {
+        segments.push(e);
+        segmentOwner.push(-1);
+      }
+    }
     for (const r of this.robots) {
       if (r.shape.kind === 'circle') {
         circles.push(r.shape.circle);

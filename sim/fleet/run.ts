@@ -47,7 +47,7 @@ export interface SimRunOptions {
 }
 
 /** Progress over all shards. */
-export interface FleetProgress extends Omit<ShardProgress, 't'> {
+export interface FleetProgress extends Omit<ShardProgress, 't' | 'fired'> {
   t: number;
   durationS: number;
   wallS: number;
@@ -213,9 +213,21 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         await applyFault(faults[nextFault++]!, { broker, owner, planner, attacks });
       }
       planner.tick(simT);
-      const until = Math.min(s.duration_s, simT + chunk);
+      const until = chunkEnd(
+        simT,
+        chunk,
+        s.dt_s,
+        s.duration_s,
+        Math.min(faults[nextFault]?.at_s ?? Infinity, planner.nextDueS()),
+      );
       progress = await Promise.all(shards.map((sh) => sh.step(until)));
       simT = until;
+      // Faults a position trigger fired that the shard did not own: into the timeline, in time order.
+      const fired = progress.flatMap((p) => p.fired);
+      if (fired.length > 0) {
+        const rest = [...faults.slice(nextFault), ...fired].sort((a, b) => a.at_s - b.at_s);
+        faults.splice(nextFault, faults.length - nextFault, ...rest);
+      }
       if (speed > 0) {
         const due = wall0 + (simT / speed) * 1000;
         const wait = due - performance.now();
@@ -281,6 +293,21 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     for (const c of cleanups) await c().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * [s] where the chunk starting at `simT` ends: `chunk` later (or at the end of the run), or earlier at
+ * the first world step at or after `nextAtS` (the next fault or planner action), so that faults and
+ * scripted decisions land on their own step, not on a chunk boundary (a 40 ms e-stop press must not be
+ * swallowed by a 100 ms chunk).
+ */
+export function chunkEnd(simT: number, chunk: number, dtS: number, durationS: number, nextAtS: number): number {
+  let until = Math.min(durationS, simT + chunk);
+  if (nextAtS > simT + 1e-9 && nextAtS < until) {
+    // The first step boundary at or after nextAtS (steps are whole multiples of dt from 0).
+    until = Math.max(simT + dtS, Math.ceil(nextAtS / dtS - 1e-9) * dtS);
+  }
+  return Math.min(durationS, until);
 }
 
 async function applyFault(

@@ -49,7 +49,7 @@ export function adjustScenario(s: Scenario, o: ScaleOptions, source: string): Sc
   if (o.durationS !== undefined) {
     const d = o.durationS;
     out.duration_s = d;
-    out.faults = out.faults.filter((f) => f.at_s <= d);
+    out.faults = out.faults.filter((f) => f.at_s === undefined || f.at_s <= d);
     if (out.planner.decisions) out.planner.decisions = out.planner.decisions.filter((x) => x.at_s <= d);
   }
   if (o.seed !== undefined) out.seed = o.seed;
@@ -121,7 +121,12 @@ function tile(s: Scenario, n: number): Scenario {
       ...s.faults
         .filter((f) => !('robot' in f) || ids.has(f.robot))
         .filter((f) => k === 0 || 'robot' in f) // broker faults once, robot faults per tile
-        .map((f) => ('robot' in f ? { ...f, robot: rid(f.robot, k) } : f)),
+        .map((f) => ('robot' in f ? { ...f, robot: rid(f.robot, k) } : f))
+        .map((f) =>
+          f.when
+            ? { ...f, when: { ...f.when, robot: rid(f.when.robot, k), of: mv(f.when.of as [number, number]) } }
+            : f,
+        ),
     );
     for (const d of s.planner.decisions ?? []) {
       if (!ids.has(d.robot)) continue;

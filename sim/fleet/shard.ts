@@ -17,6 +17,7 @@ import { MESSAGE_CONSTANTS } from '../../nodes/core/interfaces/generated';
 import { createLogger } from '../../nodes/core/logging';
 import { TOPICS } from '../../nodes/core/topics';
 import type { ProfileName } from '../../nodes/core/profiles';
+import type { ClearanceByKind, SpeedNearPeople } from '../contacts';
 import { composePose, type Pose } from '../geometry';
 import {
   batteryStateMessage,
@@ -29,7 +30,17 @@ import {
   robotFrames,
   stampFromSeconds,
 } from '../messages';
-import { applyWorldFault, scenarioWorld, type Scenario, type TimedFault } from '../scenario';
+import {
+  applyWorldFault,
+  expandFault,
+  scenarioWorld,
+  triggerHolds,
+  triggeredFaults,
+  type Scenario,
+  type ScenarioFault,
+  type TimedFault,
+} from '../scenario';
+import { type FaultSensor, SensorFaults } from '../sensor-faults';
 import { World, type CollisionRecord } from '../world';
 import { LinkProxy } from '../link-proxy';
 import { startRobotStack, type RobotStack } from './robot-stack';
@@ -88,6 +99,12 @@ export interface RobotResult {
   minClearanceM: number;
   minClearanceAtS: number;
   invalidCommands: number;
+  /** Contacts this robot caused (sim/contacts.ts). */
+  robotCausedContacts: number;
+  /** [m] minimum clearance per kind of object (capped at 2 m). */
+  minClearanceByKindM: ClearanceByKind;
+  /** [m/s] highest speed while a person was within 1 m / 2 m of the footprint. */
+  speedNearPeopleMps: SpeedNearPeople;
   path: PathPoint[];
   stops: StopRecord[];
   /** Executive statuses, counted per state name, and decision ids by terminal state. */
@@ -135,6 +152,11 @@ export interface ShardProgress {
   linksUp: number;
   robots: number;
   collisions: number;
+  /**
+   * Faults whose position trigger fired in this shard but that it does not own (broker, injected
+   * decisions, another shard's robot): the runner applies them. Each is reported once.
+   */
+  fired: TimedFault[];
 }
 
 interface RobotRuntime {
@@ -172,10 +194,11 @@ interface RobotRuntime {
   resetAt: number | undefined;
   /** The bridge's latest BridgeStatus. */
   bridgeStatus: MessageOf<'kizuna_msgs/msg/BridgeStatus'> | undefined;
+  /** Sensor corruption between the World's readings and the topics. */
+  sensorFaults: SensorFaults;
 }
 
-/** [Hz] e-stop state and people detections are published at this rate. */
-const ESTOP_HZ = 10;
+/** [Hz] people detections are published at this rate (the e-stop at each robot's `estop_rate_hz`). */
 const PEOPLE_HZ = 10;
 /** [m] people farther than this are not detected. */
 const PEOPLE_RANGE_M = 10;
@@ -192,10 +215,14 @@ export class SimShard {
   private readonly byId = new Map<string, RobotRuntime>();
   private readonly people: Array<{ id: string; path: Array<[number, number]> }>;
   private nextPathT = 0;
-  private nextEstopT = 0;
   private nextStatusT = 0;
   private nextPeopleT = 0;
   private readonly pathPeriod: number;
+  /** Faults with a position trigger on this shard's robots, and whether each has fired. */
+  private readonly triggers: Array<{ fault: ScenarioFault; fired: boolean }>;
+  /** Faults a trigger expanded that are due later (restores after a duration). */
+  private later: TimedFault[] = [];
+  private readonly fired: TimedFault[] = [];
   private readonly frames = robotFrames();
 
   private constructor(
@@ -207,6 +234,9 @@ export class SimShard {
     const w = scenarioWorld(s, only);
     this.world = new World(w.map, w.robots, w.people, w.options);
     this.pathPeriod = init.pathPeriodS ?? 0.25;
+    this.triggers = triggeredFaults(s)
+      .filter((f) => only.has(f.when!.robot))
+      .map((fault) => ({ fault, fired: false }));
     const logger = createLogger({ level: init.logLevel ?? 'warn', json: !process.stderr.isTTY });
     this.graph = new InProcessGraph({ logger });
     this.driver = this.graph.createNode(`sim_shard_${init.shardIndex}`);
@@ -282,7 +312,7 @@ export class SimShard {
             battery: this.driver.createPublisher('sensor_msgs/msg/BatteryState', abs(ns, TOPICS.battery), sensor),
             estop: this.driver.createPublisher('std_msgs/msg/Bool', abs(ns, TOPICS.estop), reliable1),
             estopReset: this.driver.createPublisher('std_msgs/msg/Empty', abs(ns, TOPICS.estopReset), reliable1),
-            people: this.driver.createPublisher('geometry_msgs/msg/PoseArray', abs(ns, 'people'), sensor),
+            people: this.driver.createPublisher('geometry_msgs/msg/PoseArray', abs(ns, TOPICS.people), sensor),
           },
           gyroStd: cfg.noise.gyroStdRadps,
           accelStd: cfg.noise.accelStdMps2,
@@ -303,6 +333,7 @@ export class SimShard {
           longestOutageS: 0,
           resetAt: undefined,
           bridgeStatus: undefined,
+          sensorFaults: new SensorFaults(),
         };
         this.robots.push(rt);
         this.byId.set(r.id, rt);
@@ -376,8 +407,8 @@ export class SimShard {
     );
   }
 
-  /** Applies a fault that belongs to this shard's robots (world faults and link cuts). */
-  fault(f: TimedFault): void {
+  /** Applies a fault that belongs to this shard's robots (world faults, sensor corruption and link cuts). */
+  async fault(f: TimedFault): Promise<void> {
     if (f.kind === 'link_down' || f.kind === 'link_up') {
       const rt = this.byId.get(f.robot);
       if (!rt) return;
@@ -385,9 +416,45 @@ export class SimShard {
       else rt.proxy.restore();
       return;
     }
-    if ('robot' in f && !this.byId.has(f.robot)) return;
+    if (!('robot' in f)) return;
+    const owner = this.byId.get(f.robot);
+    if (!owner) return;
+    const sf = owner.sensorFaults;
+    if (f.kind === 'sensor_fault') {
+      sf.add({
+        sensor: f.sensor,
+        mode: f.mode,
+        ...(f.lidar !== undefined ? { lidar: f.lidar } : {}),
+        ...(f.delay_s !== undefined ? { delayS: f.delay_s } : {}),
+        ...(f.fraction !== undefined ? { fraction: f.fraction } : {}),
+        ...(f.length !== undefined ? { length: f.length } : {}),
+        ...(f.from_rad !== undefined ? { fromRad: f.from_rad, toRad: f.to_rad! } : {}),
+        ...(f.range_m !== undefined ? { rangeM: f.range_m } : {}),
+      });
+      return;
+    }
+    if (f.kind === 'odom_jump') {
+      sf.jump(f.dx_m, f.dy_m, f.dyaw_rad);
+      return;
+    }
+    if (f.kind === 'sensor_restore') sf.restore(f.sensor, f.lidar);
+    if (f.kind === 'sensor_dropout' && (f.lidar !== undefined || f.sensor === 'people')) {
+      sf.add({ sensor: f.sensor, mode: 'drop', ...(f.lidar !== undefined ? { lidar: f.lidar } : {}) });
+      return;
+    }
     applyWorldFault(this.world, f);
-    if (f.kind === 'estop_release') this.byId.get(f.robot)!.resetAt = this.world.time + RESET_DELAY_S;
+    if (f.kind === 'estop_press' || f.kind === 'estop_release') {
+      const rt = this.byId.get(f.robot)!;
+      if (f.kind === 'estop_release') rt.resetAt = this.world.time + RESET_DELAY_S;
+      // An e-stop input reports every change at once (besides its periodic report), as a safety
+      // relay's driver does: a press shorter than a world step, or than the report period, is still
+      // seen by the gate. The graph runs it before anything else happens (a release right after it
+      // must not overwrite it in the keep_last(1) queue). A dropped-out e-stop reports nothing.
+      if (this.world.sensorEnabled(f.robot, 'estop')) {
+        this.publishVia(rt, 'estop', TOPICS.estop, estopMessage(this.world.estop(f.robot)), this.world.time);
+        await this.graph.flush();
+      }
+    }
   }
 
   /** Cuts (false) or restores (true) one robot's link; used by the planner's retained-decision attack. */
@@ -406,7 +473,12 @@ export class SimShard {
       const rep = this.world.step();
       const t = rep.t;
       this.clockPub.publish(clockMessage(t));
-      for (const r of rep.readings) this.publishReadings(r);
+      await this.runTriggers(t);
+      for (const r of rep.readings) this.publishReadings(r, t);
+      for (const rt of this.robots) {
+        if (!rt.sensorFaults.any) continue;
+        for (const d of rt.sensorFaults.due(t)) this.publisherFor(rt, d.topic)?.publish(d.msg as never);
+      }
       if (t + 1e-9 >= this.nextStatusT) {
         // cloud_bridge publishes BridgeStatus on a wall-clock timer (1 Hz); when sim time runs faster
         // than the wall clock, nodes on sim time would see it seldom and take the link for down. So
@@ -414,14 +486,10 @@ export class SimShard {
         this.nextStatusT += 1;
         for (const rt of this.robots) rt.stack.bridge.publishStatus();
       }
-      if (t + 1e-9 >= this.nextEstopT) {
-        this.nextEstopT += 1 / ESTOP_HZ;
-        for (const rt of this.robots) {
-          rt.pubs.estop.publish(estopMessage(this.world.estop(rt.id)));
-          if (rt.resetAt !== undefined && t >= rt.resetAt) {
-            rt.resetAt = undefined;
-            rt.pubs.estopReset.publish({});
-          }
+      for (const rt of this.robots) {
+        if (rt.resetAt !== undefined && t + 1e-9 >= rt.resetAt) {
+          rt.resetAt = undefined;
+          rt.pubs.estopReset.publish({});
         }
       }
       const snaps = this.world.snapshot();
@@ -459,9 +527,49 @@ export class SimShard {
     } else if (!up) rt.downSince = t;
   }
 
-  private publishReadings(r: { robotId: string } & Parameters<SimShard['publishOne']>[1]): void {
+  /** Position triggers that hold now fire (once); expanded faults due now apply, later ones wait. */
+  private async runTriggers(t: number): Promise<void> {
+    if (this.triggers.length === 0 && this.later.length === 0) return;
+    const due = this.later.filter((f) => f.at_s <= t + 1e-9);
+    this.later = this.later.filter((f) => f.at_s > t + 1e-9);
+    for (const tr of this.triggers) {
+      if (tr.fired) continue;
+      const w = tr.fault.when!;
+      const pose = this.world.snapshot().find((x) => x.robotId === w.robot)!.pose;
+      if (!triggerHolds(w, pose.x, pose.y)) continue;
+      tr.fired = true;
+      for (const f of expandFault(tr.fault, t)) {
+        const mine = 'robot' in f && this.byId.has(f.robot) && f.kind !== 'inject_decision';
+        if (!mine) this.fired.push(f);
+        else if (f.at_s <= t + 1e-9) due.push(f);
+        else this.later.push(f);
+      }
+    }
+    for (const f of due) await this.fault(f);
+  }
+
+  /** The publisher of `topic` (relative name) for robot `rt`. */
+  private publisherFor(rt: RobotRuntime, topic: string): Publisher<never> | undefined {
+    const p = rt.pubs;
+    const byName: Record<string, unknown> = {
+      [TOPICS.odom]: p.odom,
+      [TOPICS.imu]: p.imu,
+      [TOPICS.battery]: p.battery,
+      [TOPICS.estop]: p.estop,
+      [TOPICS.people]: p.people,
+    };
+    return (p.scans.get(topic) ?? byName[topic]) as Publisher<never> | undefined;
+  }
+
+  /** Publishes `msg` of `sensor` on `topic` through the robot's sensor faults (dropped, delayed, corrupted). */
+  private publishVia(rt: RobotRuntime, sensor: FaultSensor, topic: string, msg: unknown, t: number): void {
+    const out = rt.sensorFaults.any ? rt.sensorFaults.pass(sensor, topic, msg as never, t) : msg;
+    if (out !== undefined) this.publisherFor(rt, topic)?.publish(out as never);
+  }
+
+  private publishReadings(r: { robotId: string } & Parameters<SimShard['publishOne']>[1], t: number): void {
     const rt = this.byId.get(r.robotId);
-    if (rt) this.publishOne(rt, r);
+    if (rt) this.publishOne(rt, r, t);
   }
 
   private publishOne(
@@ -471,18 +579,27 @@ export class SimShard {
       odom?: Parameters<typeof odometryMessage>[0];
       imu?: Parameters<typeof imuMessage>[0];
       battery?: Parameters<typeof batteryStateMessage>[0];
+      estop?: boolean;
     },
+    t: number,
   ): void {
-    for (const s of r.scans ?? []) rt.pubs.scans.get(s.topic)?.publish(laserScanMessage(s.scan, s.frame));
+    for (const s of r.scans ?? []) this.publishVia(rt, 'scan', s.topic, laserScanMessage(s.scan, s.frame), t);
     if (r.odom) {
       // The odom frame is placed at the map origin (map → odom is the identity at start), so the
       // executive's built-in controller and the state sent to the cloud are in map coordinates;
-      // odometry still drifts as the World's odometry noise says.
-      const pose = composePose(rt.start, r.odom.pose);
-      rt.pubs.odom.publish(odometryMessage({ ...r.odom, pose }, this.frames));
+      // odometry still drifts as the World's odometry noise says (and jumps as odom_jump faults say).
+      const j = rt.sensorFaults.odomJump;
+      let pose = composePose(rt.start, r.odom.pose);
+      if (j.x !== 0 || j.y !== 0 || j.yaw !== 0) pose = { x: pose.x + j.x, y: pose.y + j.y, yaw: pose.yaw + j.yaw };
+      this.publishVia(rt, 'odom', TOPICS.odom, odometryMessage({ ...r.odom, pose }, this.frames), t);
     }
-    if (r.imu) rt.pubs.imu.publish(imuMessage(r.imu, this.frames, rt.gyroStd, rt.accelStd, this.world.options.dtS));
-    if (r.battery) rt.pubs.battery.publish(batteryStateMessage(r.battery, this.frames));
+    if (r.imu) {
+      const msg = imuMessage(r.imu, this.frames, rt.gyroStd, rt.accelStd, this.world.options.dtS);
+      this.publishVia(rt, 'imu', TOPICS.imu, msg, t);
+    }
+    if (r.battery) this.publishVia(rt, 'battery', TOPICS.battery, batteryStateMessage(r.battery, this.frames), t);
+    // At the robot's own estop_rate_hz, and not at all while its e-stop input is dropped out.
+    if (r.estop !== undefined) this.publishVia(rt, 'estop', TOPICS.estop, estopMessage(r.estop), t);
   }
 
   private publishPeople(snaps: ReturnType<World['snapshot']>, t: number): void {
@@ -501,7 +618,8 @@ export class SimShard {
           orientation: { x: 0, y: 0, z: 0, w: 1 },
         });
       }
-      rt.pubs.people.publish({ header: { stamp: stampFromSeconds(t), frame_id: this.frames.base }, poses });
+      const msg = { header: { stamp: stampFromSeconds(t), frame_id: this.frames.base }, poses };
+      this.publishVia(rt, 'people', TOPICS.people, msg, t);
     });
   }
 
@@ -532,6 +650,7 @@ export class SimShard {
       linksUp,
       robots: this.robots.length,
       collisions: this.world.collisions.length,
+      fired: this.fired.splice(0),
     };
   }
 
@@ -576,6 +695,17 @@ export class SimShard {
           minClearanceM: round3(m.minClearanceM),
           minClearanceAtS: round3(m.minClearanceAtS),
           invalidCommands: m.invalidCommands,
+          robotCausedContacts: m.robotCausedContacts,
+          minClearanceByKindM: {
+            wall: round3(m.minClearanceByKindM.wall),
+            obstacle: round3(m.minClearanceByKindM.obstacle),
+            person: round3(m.minClearanceByKindM.person),
+            robot: round3(m.minClearanceByKindM.robot),
+          },
+          speedNearPeopleMps: {
+            within1m: round3(m.speedNearPeopleMps.within1m),
+            within2m: round3(m.speedNearPeopleMps.within2m),
+          },
           path: rt.path,
           stops: rt.stops,
           accepted: rt.accepted,

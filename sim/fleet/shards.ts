@@ -31,7 +31,7 @@ export async function startShards(inits: ShardInit[]): Promise<{ shards: ShardHa
     const h: ShardHandle = {
       robotIds: inits[0]!.robotIds,
       step: (t) => s.step(t),
-      fault: async (f) => s.fault(f),
+      fault: (f) => s.fault(f),
       setLink: async (id, up) => s.setLink(id, up),
       pending: async () => s.pending(),
       settle: () => s.settle(),

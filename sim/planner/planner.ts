@@ -24,7 +24,7 @@ import {
 } from '../../nodes/core/contract';
 import type { ProfileName } from '../../nodes/core/profiles';
 import { PROFILE_MAX_SPEED_MPS } from '../../nodes/cloud_bridge/params';
-import type { Scenario } from '../scenario';
+import type { Scenario, ScenarioDecision } from '../scenario';
 import {
   buildDecision,
   dockFor,
@@ -126,6 +126,8 @@ export class Planner {
   private readonly answerOf = new Map<string, string>();
   private readonly timed: Timed[] = [];
   private scriptedNext = 0;
+  /** The scenario's scripted decisions in time order (the file may list them in any order). */
+  private readonly scripted: ScenarioDecision[];
   private seq = 0;
   private readonly runTag = Math.random().toString(36).slice(2, 8);
   private readonly lifetimeS: number;
@@ -137,6 +139,7 @@ export class Planner {
   ) {
     this.lifetimeS = o.lifetimeS ?? 600;
     this.lowBattery = o.lowBattery ?? 0.3;
+    this.scripted = scriptedInOrder(o.scenario);
     for (const r of o.scenario.robots) {
       this.books.set(r.id, {
         id: r.id,
@@ -399,7 +402,7 @@ export class Planner {
   /** Runs what is due at sim time `t`: scripted decisions, holds, resumes and stops. */
   tick(t: number): void {
     if (this.o.mode === 'scripted') {
-      const ds = this.o.scenario.planner.decisions ?? [];
+      const ds = this.scripted;
       while (this.scriptedNext < ds.length && ds[this.scriptedNext]!.at_s <= t + 1e-9) {
         const d = ds[this.scriptedNext++]!;
         this.send(d.robot, scriptedKind(this.o.scenario, d), PRIORITY.task);
@@ -419,6 +422,13 @@ export class Planner {
         this.timed.push({ atS: t + HOLD_FOR_S, robotId: x.robotId, kind: { type: 'resume' }, priority: x.priority });
       }
     }
+  }
+
+  /** [s] sim time of the next scripted decision or timed follow-up (Infinity when none is pending). */
+  nextDueS(): number {
+    let next = this.o.mode === 'scripted' ? (this.scripted[this.scriptedNext]?.at_s ?? Infinity) : Infinity;
+    for (const x of this.timed) next = Math.min(next, x.atS);
+    return next;
   }
 
   /** Publishes a forged or malformed decision to `robotId` (the inject_decision fault). */
@@ -499,6 +509,14 @@ export class Planner {
       c.once('close', done);
     });
   }
+}
+
+/** The scenario's scripted decisions sorted by time; equal times keep the file's order. */
+export function scriptedInOrder(s: Scenario): ScenarioDecision[] {
+  return (s.planner.decisions ?? [])
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => a.d.at_s - b.d.at_s || a.i - b.i)
+    .map(({ d }) => d);
 }
 
 function round2(x: number): number {

@@ -5,6 +5,7 @@
  */
 import { evaluatePass, type CriterionResult, type Scenario } from '../scenario';
 import type { CollisionRecord } from '../world';
+import { CONTACT_KINDS, type ClearanceByKind, type SpeedNearPeople } from '../contacts';
 import type { RobotResult, ShardReport, StopRecord } from '../fleet/shard';
 import type { Injection } from '../planner/planner';
 
@@ -60,7 +61,15 @@ export interface SimReport {
   criteria: CriterionResult[];
   metrics: {
     collisions: number;
+    /** Contacts the robots caused: moving or turning into something (sim/contacts.ts). */
+    robotCausedContacts: number;
+    /** Contacts by kind of object and cause (`person:robot_caused`, `person:hit_standing`, ...). */
+    contactsByCause: Record<string, number>;
     minClearanceM: number;
+    /** [m] minimum clearance over all robots per kind of object (capped at 2 m). */
+    minClearanceByKindM: ClearanceByKind;
+    /** [m/s] highest robot speed while a person was within 1 m / 2 m of its footprint. */
+    speedNearPeopleMps: SpeedNearPeople;
     distanceM: number;
     tasksOk: number;
     tasksFailed: number;
@@ -161,8 +170,22 @@ export function buildReport(f: RunFacts): SimReport {
   const distanceM = robots.reduce((a, r) => a + r.distanceM, 0);
   const minClearanceM = robots.reduce((a, r) => Math.min(a, r.minClearanceM), Infinity);
   const n = Math.max(1, robots.length);
+  const robotCausedContacts = collisions.filter((c) => c.robotCaused).length;
+  const contactsByCause: Record<string, number> = {};
+  for (const c of collisions) {
+    const k = `${c.with.kind}:${c.robotCaused ? 'robot_caused' : c.robotSpeedMps > 0 ? 'hit_while_creeping' : 'hit_standing'}`;
+    contactsByCause[k] = (contactsByCause[k] ?? 0) + 1;
+  }
+  const minClearanceByKindM = Object.fromEntries(
+    CONTACT_KINDS.map((k) => [k, robots.reduce((a, r) => Math.min(a, r.minClearanceByKindM[k]), 2)]),
+  ) as ClearanceByKind;
+  const speedNearPeopleMps: SpeedNearPeople = {
+    within1m: robots.reduce((a, r) => Math.max(a, r.speedNearPeopleMps.within1m), 0),
+    within2m: robots.reduce((a, r) => Math.max(a, r.speedNearPeopleMps.within2m), 0),
+  };
   const criteria = evaluatePass(f.scenario.pass, {
     collisions: collisions.length,
+    robotCausedContacts,
     minClearanceM: Number.isFinite(minClearanceM) ? minClearanceM : undefined,
     tasksCompleted: tasksOk,
     tasksFailed,
@@ -186,7 +209,11 @@ export function buildReport(f: RunFacts): SimReport {
     criteria,
     metrics: {
       collisions: collisions.length,
+      robotCausedContacts,
+      contactsByCause,
       minClearanceM: Number.isFinite(minClearanceM) ? minClearanceM : 0,
+      minClearanceByKindM,
+      speedNearPeopleMps,
       distanceM: r3(distanceM),
       tasksOk,
       tasksFailed,
@@ -289,8 +316,16 @@ export function summaryText(r: SimReport): string {
     '',
     table([
       ['metric', 'value'],
-      ['collisions', String(m.collisions)],
+      ['collisions (robot-caused)', `${m.collisions} (${m.robotCausedContacts})`],
       ['minimum clearance', `${m.minClearanceM.toFixed(3)} m`],
+      [
+        'min clearance wall / obstacle / person / robot',
+        CONTACT_KINDS.map((k) => m.minClearanceByKindM[k].toFixed(2)).join(' / ') + ' m',
+      ],
+      [
+        'max speed, person within 1 m / 2 m',
+        `${m.speedNearPeopleMps.within1m.toFixed(2)} / ${m.speedNearPeopleMps.within2m.toFixed(2)} m/s`,
+      ],
       ['distance travelled', `${m.distanceM.toFixed(1)} m`],
       ['tasks ok / failed', `${m.tasksOk} / ${m.tasksFailed}`],
       ['safety stops', String(m.safetyStops)],

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { loadTrustedKeys, type DecisionKind } from '../../../nodes/core/contract';
 import { MemoryReplayStore, validateDecision, type ValidatorConfig } from '../../../nodes/cloud_bridge/validate';
 import { PROFILE_MAX_SPEED_MPS } from '../../../nodes/cloud_bridge/params';
-import { DECISION_ATTACKS, loadScenario } from '../../../sim/scenario';
+import { DECISION_ATTACKS, loadScenario, parseScenario } from '../../../sim/scenario';
+import { scriptedInOrder } from '../../../sim/planner/planner';
 import { adjustScenario } from '../../../sim/fleet/scale';
 import {
   buildDecision,
@@ -167,5 +168,31 @@ describe('injected decisions', () => {
       new MemoryReplayStore(),
     );
     expect(v).toMatchObject({ ok: true });
+  });
+});
+
+describe('scripted decisions', () => {
+  it('are sent in time order whatever order the file lists them in (a later one never holds back the rest)', () => {
+    const s = parseScenario({
+      name: 'order',
+      duration_s: 30,
+      world: { stations: [{ name: 'a', kind: 'waypoint', pose: { x: 1, y: 0 } }] },
+      robots: [{ id: 'r1', profile: 'delivery', start: { x: 0, y: 0, yaw: 0 } }],
+      planner: {
+        mode: 'scripted',
+        decisions: [
+          { at_s: 20, robot: 'r1', kind: 'stop' },
+          { at_s: 1, robot: 'r1', kind: 'navigate_to', station: 'a' },
+          { at_s: 5, robot: 'r1', kind: 'hold' },
+          { at_s: 5, robot: 'r1', kind: 'resume' },
+        ],
+      },
+    });
+    expect(scriptedInOrder(s).map((d) => `${d.at_s}:${d.kind}`)).toEqual([
+      '1:navigate_to',
+      '5:hold',
+      '5:resume',
+      '20:stop',
+    ]);
   });
 });

@@ -1,0 +1,56 @@
+/** The scenario's `planner`: reference, scripted decisions, or none. */
+import { z } from 'zod';
+import { at, name, nonNegative, pose, positive, robotId } from './common';
+
+// ---------------------------------------------------------------------------------------------
+// Planner
+
+const target = {
+  station: name.optional().describe('a station name from world.stations'),
+  pose: pose.optional(),
+};
+
+export const decisionSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('navigate_to'),
+    at_s: at,
+    robot: robotId,
+    ...target,
+    max_speed_mps: positive.max(20).optional().describe('[m/s] speed cap for this trip'),
+  }),
+  z.strictObject({
+    kind: z.literal('dock'),
+    at_s: at,
+    robot: robotId,
+    station: name.optional().describe('a dock station (default: the nearest dock for the robot)'),
+  }),
+  z.strictObject({
+    kind: z.literal('hold'),
+    at_s: at,
+    robot: robotId,
+    duration_s: positive.optional().describe('[s] then resume (default: hold until a resume)'),
+  }),
+  z.strictObject({ kind: z.literal('stop'), at_s: at, robot: robotId }),
+  z.strictObject({ kind: z.literal('resume'), at_s: at, robot: robotId }),
+  z.strictObject({
+    kind: z.literal('set_speed_limit'),
+    at_s: at,
+    robot: robotId,
+    speed_mps: nonNegative.max(20).describe('[m/s] max linear speed until changed; 0 clears the limit'),
+  }),
+  z.strictObject({
+    kind: z.literal('perform_task'),
+    at_s: at,
+    robot: robotId,
+    task: z.string().min(1),
+    args: z.record(z.string(), z.unknown()).default({}),
+  }),
+]);
+
+/** The decision kinds a scripted planner can send (the contract's kinds, checked by a test). */
+export const SCENARIO_DECISION_KINDS = decisionSchema.options.map((o) => o.shape.kind.value);
+
+export const plannerSchema = z.strictObject({
+  mode: z.enum(['reference', 'scripted', 'none']).default('reference'),
+  decisions: z.array(decisionSchema).optional().describe('only with mode scripted'),
+});

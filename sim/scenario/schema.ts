@@ -1,0 +1,26 @@
+/** The scenario file's top-level object (before the cross-field rules of check.ts). */
+import { z } from 'zod';
+import { name, positive } from './common';
+import { faultSchema } from './faults';
+import { passSchema } from './pass';
+import { personSchema } from './people';
+import { plannerSchema } from './planner';
+import { robotSchema } from './robots';
+import { worldSchema } from './world';
+
+// ---------------------------------------------------------------------------------------------
+// The file
+
+export const scenarioObject = z.strictObject({
+  name,
+  description: z.string().max(2000).optional(),
+  seed: z.number().int().min(0).max(0xffffffff).default(1),
+  duration_s: positive.max(86400),
+  dt_s: positive.max(0.5).default(0.05),
+  world: worldSchema,
+  robots: z.array(robotSchema).min(1).max(10000),
+  people: z.array(personSchema).default([]),
+  faults: z.array(faultSchema).default([]),
+  planner: plannerSchema.default({ mode: 'reference' }),
+  pass: passSchema.default({}),
+});
