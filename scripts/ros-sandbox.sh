@@ -19,6 +19,17 @@ ENV_FILE="$ROOT/.cache/ros/env.sh"
 
 if [ "${KIZUNA_ROS_SANDBOX:-}" = "netns" ]; then exec "$@"; fi # already inside one
 
+# Runs the command; then stops the ros2 daemon a `ros2 node list` (say) may have started in this sandbox,
+# which would otherwise outlive it. The daemon answers on this sandbox's loopback and ROS_DOMAIN_ID only.
+run_then_stop_daemon() {
+  local rc=0
+  "$@" || rc=$?
+  if [ -n "${KIZUNA_ROS_TOOLS:-}" ] && [ -x "$KIZUNA_ROS_TOOLS/bin/ros2" ]; then
+    timeout 20 ros2 daemon stop >/dev/null 2>&1 || true
+  fi
+  return "$rc"
+}
+
 if [ ! -f "$ENV_FILE" ]; then
   echo "ros-sandbox: no ROS 2 environment ($ENV_FILE missing); tests that need ROS 2 skip. Fix: npm run ros:setup" >&2
   exec "$@"
@@ -40,8 +51,10 @@ if [ ${#netns[@]} -eq 0 ] || ! command -v ip >/dev/null; then
   echo "ros-sandbox: cannot create a network namespace here (need root or user namespaces, and iproute2);" \
     "running with Fast DDS held to 127.0.0.1 only (ROS_DOMAIN_ID=$ROS_DOMAIN_ID)" >&2
   export KIZUNA_ROS_SANDBOX=localhost-only
-  exec "$@"
+  run_then_stop_daemon "$@"
+  exit $?
 fi
 export KIZUNA_ROS_SANDBOX=netns
 echo "ros-sandbox: network namespace with only lo, ROS_DOMAIN_ID=$ROS_DOMAIN_ID" >&2
-exec "${netns[@]}" -- bash -c 'ip link set lo up && exec "$@"' ros-sandbox "$@"
+export -f run_then_stop_daemon
+exec "${netns[@]}" -- bash -c 'ip link set lo up && run_then_stop_daemon "$@"' ros-sandbox "$@"

@@ -1,27 +1,26 @@
 /**
- * Whether this jest run can use real ROS 2, and the describe() wrapper every ROS 2 test file uses: without
+ * Whether this jest run can use real ROS 2, and the describe() wrappers every ROS 2 test file uses: without
  * the setup, ROS 2 tests skip locally with the reason and the fix, and fail when CI=true (a broken setup in
  * CI is a red build, never a silent skip).
  */
 import { describe, it } from '@jest/globals';
-import { rosUnavailableReason } from './ros-env';
+import { rosToolsUnavailableReason, rosUnavailableReason } from './ros-env';
 
-export { rosUnavailableReason };
+export { rosToolsUnavailableReason, rosUnavailableReason };
 
 const FIX = 'run `npm run ros:setup`, then `npm test` (or `npm run ros:run -- npx jest <file>`)';
 
-/** describe() for tests that need ROS 2: runs them, skips them with the reason, or (CI=true) fails. */
-export function describeWithRos(name: string, body: () => void): void {
-  const reason = rosUnavailableReason();
+/** describe() that runs `body` when `reason` is undefined, else skips saying why or (CI=true) fails. */
+export function describeUnless(reason: string | undefined, name: string, body: () => void, fix = FIX): void {
   if (reason === undefined) {
     describe(name, body);
     return;
   }
-  const text = `${name}: ${reason}; ${FIX}`;
+  const text = `${name}: ${reason}; ${fix}`;
   if (process.env.CI === 'true') {
     describe(name, () => {
-      it('has ROS 2 set up (required when CI=true)', () => {
-        throw new Error(`ROS 2 tests cannot run in CI: ${text}`);
+      it('has what it needs set up (required when CI=true)', () => {
+        throw new Error(`cannot run in CI: ${text}`);
       });
     });
     return;
@@ -30,4 +29,14 @@ export function describeWithRos(name: string, body: () => void): void {
   describe(name, () => {
     it.skip(text, () => undefined);
   });
+}
+
+/** describe() for tests that need ROS 2: runs them, skips them with the reason, or (CI=true) fails. */
+export function describeWithRos(name: string, body: () => void): void {
+  describeUnless(rosUnavailableReason(), name, body);
+}
+
+/** describe() for tests that also need ROS 2's own tools (ros2, ros2 launch, launch_testing). */
+export function describeWithRosTools(name: string, body: () => void): void {
+  describeUnless(rosToolsUnavailableReason(), name, body);
 }

@@ -19,3 +19,19 @@ export function rosUnavailableReason(): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Undefined when ROS 2's own tools (`ros2`, `ros2 launch`, launch_testing) are usable here as well, else
+ * why not: `npm run ros:setup` builds them from the vendored Jazzy sources in ../shared, and says so in the
+ * env file (KIZUNA_ROS_TOOLS_MISSING) where those are absent.
+ */
+export function rosToolsUnavailableReason(): string | undefined {
+  const base = rosUnavailableReason();
+  if (base !== undefined) return base;
+  if (process.env.KIZUNA_ROS_TOOLS_MISSING) return process.env.KIZUNA_ROS_TOOLS_MISSING;
+  const tools = process.env.KIZUNA_ROS_TOOLS;
+  if (!tools)
+    return "ROS 2's launch and ros2 command line are not in this environment (an env file from an older ros:setup)";
+  if (!existsSync(join(tools, 'bin', 'ros2'))) return `ROS 2's ros2 command is missing from ${tools}`;
+  return undefined;
+}

@@ -1,0 +1,162 @@
+/**
+ * ROS 2's own tools on kizuna, on real ROS 2 Jazzy: `ros2 launch kizuna kizuna.launch.py` and
+ * `kizuna.launch.xml` from the colcon-built ament package start every node on rclnodejs against a real
+ * mosquitto broker, and a technician's `ros2` commands see, read and tune them: `node list`, `topic list -t`,
+ * `topic echo --once`, `param get` / `param set` (a settable parameter accepted, a read-only one refused with
+ * the reason), `service list`, `interface show`. Killing the safety gate's process takes the stack down.
+ *
+ * ros2 and launch come from the vendored Jazzy sources that `npm run ros:setup` builds (docs/ros2.md).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { startMosquitto, type MosquittoBroker } from '../helpers/brokers';
+import { writeProfileParams } from '../helpers/profile-params';
+import { describeWithRosTools } from './support/gate';
+import { alive, buildKizunaPackage, ros2, ros2Until, start } from './support/ros2-cli';
+
+const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'];
+const FLEET = 'tokyo-east';
+
+/** Milliseconds since t0, for the timings this test logs. */
+const since = (t0: number): string => `${Date.now() - t0} ms`;
+
+describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 2 Jazzy)', () => {
+  let prefix: string;
+  let dir: string;
+  let broker: MosquittoBroker;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    prefix = buildKizunaPackage();
+    dir = mkdtempSync(join(tmpdir(), 'kizuna-ros2-cli-'));
+    broker = await startMosquitto();
+    env = {
+      ...process.env,
+      AMENT_PREFIX_PATH: `${prefix}:${process.env.AMENT_PREFIX_PATH ?? ''}`,
+      ROS_LOG_DIR: join(dir, 'ros-log'),
+      PYTHONUNBUFFERED: '1',
+    };
+  }, 300000);
+
+  afterAll(async () => {
+    await broker?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (prefix) rmSync(join(prefix, '..'), { recursive: true, force: true });
+  });
+
+  it('finds kizuna and its launch files in the ament index, and shows kizuna_msgs interfaces', async () => {
+    const p = await ros2(['pkg', 'prefix', 'kizuna'], env);
+    expect(p.stdout.trim()).toBe(prefix);
+    const files = await ros2(['pkg', 'executables', 'kizuna'], env);
+    expect(files.stdout).toMatch(/^kizuna kizuna$/m);
+    const show = await ros2(['interface', 'show', 'kizuna_msgs/msg/Decision'], env);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/^string decision_id/m);
+  }, 60000);
+
+  describe.each(['kizuna.launch.py', 'kizuna.launch.xml'])('ros2 launch kizuna %s', (file) => {
+    it('starts every node on rclnodejs; ros2 node/topic/param/service see and tune them; the gate takes the stack down', async () => {
+      const robot = `cli-${file.endsWith('.py') ? 'py' : 'xml'}`;
+      const params = writeProfileParams('care', join(dir, `${robot}.yaml`), {
+        store_path: join(dir, `${robot}.sqlite`),
+        reconnect_min_s: 0.1,
+      });
+      // the bridge's birth message, as the national side sees it
+      const statusTopic = `kizuna/v1/${FLEET}/${robot}/status`;
+      const probe = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+      const statuses: string[] = [];
+      probe.on('message', (_t, payload) =>
+        statuses.push((JSON.parse(payload.toString()) as { status: string }).status),
+      );
+      await probe.subscribeAsync(statusTopic, { qos: 1 });
+
+      const t0 = Date.now();
+      const launch = start(
+        'ros2',
+        [
+          'launch',
+          'kizuna',
+          file,
+          `robot_id:=${robot}`,
+          `fleet:=${FLEET}`,
+          'profile:=care',
+          `params_file:=${params}`,
+          `broker_url:=${broker.url}`,
+        ],
+        env,
+      );
+      try {
+        const pids = new Map<string, number>();
+        for (const name of STACK) {
+          const m = await launch.waitFor(new RegExp(`\\[(${name})-\\d+\\]: process started with pid \\[(\\d+)\\]`));
+          pids.set(name, Number(m[2]));
+          await launch.waitFor(new RegExp(`running /${name} on the rclnodejs graph`), 60000);
+        }
+        process.stdout.write(`${file}: five nodes running on rclnodejs after ${since(t0)}\n`);
+        const deadline = Date.now() + 30000;
+        while (!statuses.includes('online') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        expect(statuses).toContain('online');
+
+        const nodes = await ros2Until(['node', 'list'], (o) => STACK.every((n) => o.includes(`/${n}\n`)), env);
+        for (const n of STACK) expect(nodes.stdout).toMatch(new RegExp(`^/${n}$`, 'm'));
+
+        const topics = await ros2Until(['topic', 'list', '-t'], (o) => o.includes('/kizuna/safety_state'), env);
+        expect(topics.stdout).toMatch(/^\/kizuna\/world_summary \[kizuna_msgs\/msg\/WorldSummary\]$/m);
+        expect(topics.stdout).toMatch(/^\/kizuna\/safety_state \[kizuna_msgs\/msg\/SafetyState\]$/m);
+        expect(topics.stdout).toMatch(/^\/cmd_vel \[geometry_msgs\/msg\/Twist\]$/m);
+
+        const summary = await ros2(['topic', 'echo', '--once', '/kizuna/world_summary'], env);
+        expect(summary.code).toBe(0);
+        expect(summary.stdout).toMatch(/^header:\n {2}stamp:/m);
+        // no scan or odometry on this bench: the gate holds the base stopped and says why
+        const safety = await ros2(['topic', 'echo', '--once', '/kizuna/safety_state'], env);
+        expect(safety.code).toBe(0);
+        expect(safety.stdout).toMatch(/^state: /m);
+        expect(safety.stdout).toMatch(/timed_out_sources:\n(- .*\n)*- scan/m);
+
+        const get = await ros2(['param', 'get', '/safety_gate', 'max_linear_speed_mps'], env);
+        expect(get.stdout.trim()).toBe('Double value is: 0.6');
+        const set = await ros2(['param', 'set', '/safety_gate', 'max_linear_speed_mps', '0.4'], env);
+        expect(set.stdout.trim()).toBe('Set parameter successful');
+        const after = await ros2(['param', 'get', '/safety_gate', 'max_linear_speed_mps'], env);
+        expect(after.stdout.trim()).toBe('Double value is: 0.4');
+        // `ros2 param set` exits 0 when the node refuses: the text (on stderr) is the answer
+        const readOnly = await ros2(['param', 'set', '/safety_gate', 'control_rate_hz', '10.0'], env);
+        expect(readOnly.stderr.trim()).toBe('Setting parameter failed: Parameter control_rate_hz is readonly');
+        const still = await ros2(['param', 'get', '/safety_gate', 'control_rate_hz'], env);
+        expect(still.stdout.trim()).toBe('Double value is: 20.0');
+
+        const services = await ros2Until(['service', 'list'], (o) => o.includes('/executive/set_parameters'), env);
+        for (const n of STACK) {
+          for (const s of ['get_parameters', 'set_parameters', 'list_parameters', 'describe_parameters']) {
+            expect(services.stdout).toMatch(new RegExp(`^/${n}/${s}$`, 'm'));
+          }
+        }
+
+        // the gate's process dies: the launch file takes the whole stack down
+        const tKill = Date.now();
+        process.kill(pids.get('safety_gate') as number, 'SIGKILL');
+        let timer: NodeJS.Timeout | undefined;
+        const code = await Promise.race([
+          launch.exited,
+          new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 40000))),
+        ]);
+        clearTimeout(timer);
+        expect(code).not.toBe('timeout');
+        process.stdout.write(`${file}: stack down ${since(tKill)} after the gate was killed\n`);
+        expect(launch.out()).toMatch(/\[safety_gate-\d+\]: process has died/);
+        for (const n of STACK) expect(alive(pids.get(n) as number)).toBe(false);
+        // cloud_bridge stopped cleanly: its last word at the broker is a retained offline status
+        const d2 = Date.now() + 10000;
+        while (statuses.at(-1) !== 'offline' && Date.now() < d2) await new Promise((r) => setTimeout(r, 100));
+        expect(statuses.at(-1)).toBe('offline');
+      } finally {
+        launch.kill();
+        await probe.endAsync();
+      }
+    }, 240000);
+  });
+});
