@@ -80,7 +80,15 @@ interface RobotBook {
   eventsByType: Record<string, number>;
   rejectionsByReason: Record<string, number>;
   executiveRejections: Record<string, number>;
-  lastState?: { bat?: number; chg?: boolean; mode?: string; ppl?: number; dec?: string };
+  lastState?: { bat?: number; chg?: boolean; mode?: string; ppl?: number; dec?: string; safety?: string };
+  /** What each decision sent to this robot asked for (to re-issue it). */
+  sent: Map<string, { kind: DecisionKind; priority: number }>;
+  /** The robot was seen in e-stop and has not been restarted since. */
+  inEstop: boolean;
+  /** A task or trip that failed, to be given once more as the next answer (re-plan, not give up). */
+  retry?: { kind: DecisionKind; priority: number };
+  /** Failed decisions already given once more (each is re-planned only once). */
+  retried?: Set<string>;
   online: boolean;
   /** Reference planner: where in its cycle the robot is. */
   step: number;
@@ -102,6 +110,8 @@ interface Timed {
   then?: 'resume';
   /** Only while the robot's state still names this decision as the one it carries out. */
   whileActive?: string;
+  /** A restart after an e-stop: re-issue what the robot was doing (decided when due). */
+  restart?: boolean;
 }
 
 const PRIORITY = { task: 100, control: 120, dock: 150 } as const;
@@ -109,6 +119,10 @@ const PRIORITY = { task: 100, control: 120, dock: 150 } as const;
 const HOLD_AFTER_S = 2;
 const HOLD_FOR_S = 2;
 const STOP_AFTER_S = 1.5;
+/** [s] sim time after an e-stop ends (released and reset) before the planner restarts the robot. */
+const RESTART_AFTER_S = 1.5;
+/** Decision kinds whose failure is re-planned (given once more). */
+const WORK_KINDS = new Set(['navigate_to', 'dock', 'perform_task']);
 
 /** The cloud stand-in. Create with {@link Planner.start}. */
 export class Planner {
@@ -157,6 +171,8 @@ export class Planner {
         trips: 0,
         docking: false,
         followUp: new Map(),
+        sent: new Map(),
+        inEstop: false,
       });
     }
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
@@ -238,6 +254,7 @@ export class Planner {
     b.lastPayload = payload;
     this.client.publish(b.topics.decision, payload, { qos: 1 });
     this.decisionsSent++;
+    b.sent.set(decisionId, { kind, priority });
     return decisionId;
   }
 
@@ -297,6 +314,16 @@ export class Planner {
       if (b.inflight?.decisionId === ev.decisionId) b.inflight = undefined;
       return;
     }
+    if (ev.type === 'decision_failed' && this.o.mode === 'reference' && WORK_KINDS.has(ev.kind)) {
+      // Blocked or failed (the executive backs off and retries first): give it once more as the next
+      // answer, a fresh decision (a new deliberate start), rather than move on as if it were done.
+      const was = b.sent.get(ev.decisionId);
+      if (was && !b.retry && !b.retried?.has(ev.decisionId)) {
+        b.retry = was;
+        (b.retried ??= new Set()).add(ev.decisionId);
+      }
+      return;
+    }
     if (ev.type === 'decision_started' && this.o.mode === 'reference') {
       const f = b.followUp.get(ev.decisionId);
       if (f) {
@@ -333,11 +360,28 @@ export class Planner {
     if (hit) hit.rejectedWith = reason;
   }
 
-  /** Reference planner: low battery sends a robot to its dock; a charged robot on its dock hold is resumed. */
+  /**
+   * Reference planner: low battery sends a robot to its dock; a charged robot on its dock hold is
+   * resumed; a robot whose e-stop ended is restarted with a new decision (after a reset the gate holds
+   * it at zero until a new deliberate start, which the executive gives only for a new decision).
+   */
   private onState(b: RobotBook): void {
     if (this.o.mode !== 'reference') return;
     const s = b.lastState;
-    if (!s || s.bat === undefined) return;
+    if (!s) return;
+    const estop = s.mode === 'estop' || s.safety === 'estop';
+    if (estop) b.inEstop = true;
+    else if (b.inEstop) {
+      b.inEstop = false;
+      this.timed.push({
+        atS: this.o.simTime() + RESTART_AFTER_S,
+        robotId: b.id,
+        kind: { type: 'resume' },
+        priority: PRIORITY.control,
+        restart: true,
+      });
+    }
+    if (s.bat === undefined) return;
     if (!b.docking && !b.chargingHold && s.bat < this.lowBattery && !s.chg) {
       const robot = this.o.scenario.robots.find((r) => r.id === b.id)!;
       const dock = dockFor(this.o.scenario, b.profile, robot.start);
@@ -381,6 +425,11 @@ export class Planner {
         return { kind: { type: 'hold' }, priority: PRIORITY.dock };
       }
     }
+    if (b.retry) {
+      const r = b.retry;
+      b.retry = undefined;
+      return r;
+    }
     const step = b.step++;
     if (step === 0) {
       return {
@@ -415,6 +464,10 @@ export class Planner {
         continue;
       }
       this.timed.splice(i, 1);
+      if (x.restart) {
+        this.restart(x.robotId);
+        continue;
+      }
       // A trip that already ended is not held or stopped (the robot would hold or cancel its next task).
       if (x.whileActive !== undefined && this.books.get(x.robotId)?.lastState?.dec !== x.whileActive) continue;
       this.send(x.robotId, x.kind, x.priority);
@@ -422,6 +475,22 @@ export class Planner {
         this.timed.push({ atS: t + HOLD_FOR_S, robotId: x.robotId, kind: { type: 'resume' }, priority: x.priority });
       }
     }
+  }
+
+  /**
+   * Restarts a robot after its e-stop ended: the decision its state names again (a new id: a new
+   * deliberate start), or, when it has none, its next decision as if it had asked.
+   */
+  private restart(robotId: string): void {
+    const b = this.books.get(robotId);
+    if (!b || b.inEstop) return;
+    const cur = b.lastState?.dec !== undefined ? b.sent.get(b.lastState.dec) : undefined;
+    const again =
+      cur && cur.kind.type !== 'resume' && cur.kind.type !== 'hold' && cur.kind.type !== 'stop' ? cur : undefined;
+    const next = again ?? this.nextFor(b);
+    if (!next) return;
+    const id = this.send(b.id, next.kind, next.priority);
+    if (id) b.inflight = { decisionId: id, sentMs: Date.now() };
   }
 
   /** [s] sim time of the next scripted decision or timed follow-up (Infinity when none is pending). */

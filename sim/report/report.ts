@@ -183,7 +183,15 @@ export function buildReport(f: RunFacts): SimReport {
     within1m: robots.reduce((a, r) => Math.max(a, r.speedNearPeopleMps.within1m), 0),
     within2m: robots.reduce((a, r) => Math.max(a, r.speedNearPeopleMps.within2m), 0),
   };
+  const movedInWindowsM = (f.scenario.pass.stands_still ?? []).map((w) => {
+    const path = robots.find((r) => r.robotId === w.robot)?.path;
+    const inside = path?.filter((p) => p[0] >= w.from_s - 1e-9 && p[0] <= w.to_s + 1e-9) ?? [];
+    if (inside.length === 0) return undefined;
+    const [, x0, y0] = inside[0]!;
+    return r3(Math.max(...inside.map((p) => Math.hypot(p[1] - x0, p[2] - y0))));
+  });
   const criteria = evaluatePass(f.scenario.pass, {
+    movedInWindowsM,
     collisions: collisions.length,
     robotCausedContacts,
     minClearanceM: Number.isFinite(minClearanceM) ? minClearanceM : undefined,

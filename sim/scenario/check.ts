@@ -182,6 +182,13 @@ export function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
     if (f.kind === 'sensor_fault') for (const [sub, msg] of sensorFaultProblems(f)) issue(ctx, [...p, ...sub], msg);
   });
 
+  (s.pass.stands_still ?? []).forEach((w, i) => {
+    const p = ['pass', 'stands_still', i];
+    if (!profiles.has(w.robot)) issue(ctx, [...p, 'robot'], `no robot with id '${w.robot}'`);
+    if (w.to_s <= w.from_s) issue(ctx, [...p, 'to_s'], 'must be greater than from_s');
+    if (w.to_s > s.duration_s) issue(ctx, [...p, 'to_s'], `after the end of the run (duration_s ${s.duration_s})`);
+  });
+
   const decisions = s.planner.decisions;
   if (s.planner.mode === 'scripted' && (!decisions || decisions.length === 0)) {
     issue(ctx, ['planner', 'decisions'], "mode 'scripted' needs at least one decision");

@@ -14,6 +14,17 @@ export const passSchema = z.strictObject({
   events_lost_max: z.number().int().nonnegative().optional(),
   injected_decisions_rejected: z.boolean().optional(),
   distance_travelled_at_least_m: nonNegative.optional(),
+  stands_still: z
+    .array(
+      z.strictObject({
+        robot: z.string().min(1),
+        from_s: nonNegative.describe('[s] sim time'),
+        to_s: nonNegative.describe('[s] sim time'),
+        max_m: nonNegative.default(0.05).describe('[m] farthest it may move from where it was at from_s'),
+      }),
+    )
+    .optional()
+    .describe('the robot stays put over each window (e.g. after an e-stop reset until a new decision)'),
 });
 
 /** The pass criteria as validated. */
@@ -32,6 +43,8 @@ export interface RunMetrics {
   /** Injected decisions rejected with the reason their attack names (see expectedRejectReason). */
   injectedRejected?: number;
   distanceM?: number;
+  /** [m] per stands_still window (same order): farthest the robot moved from its place at from_s. */
+  movedInWindowsM?: Array<number | undefined>;
 }
 
 /** One criterion's verdict. */
@@ -87,6 +100,14 @@ export function evaluatePass(pass: PassCriteria, m: RunMetrics): CriterionResult
       (v) => total !== undefined && v === total,
     );
   }
+  (pass.stands_still ?? []).forEach((w, i) => {
+    check(
+      'stands_still',
+      `${w.robot} within ${w.max_m} m over ${w.from_s}..${w.to_s} s`,
+      m.movedInWindowsM?.[i],
+      (v) => v <= w.max_m,
+    );
+  });
   if (pass.distance_travelled_at_least_m !== undefined) {
     const lim = pass.distance_travelled_at_least_m;
     check('distance_travelled_at_least_m', `>= ${lim} m`, m.distanceM, (v) => v >= lim);

@@ -123,8 +123,24 @@ describe('scenario schema: valid files', () => {
     expect(DECISION_ATTACKS.map(expectedRejectReason)).toEqual([...REJECT_REASONS]);
   });
 
+  it('the adversarial safety library (safety/) validates, one file per scenario name, each with robot-caused contacts as a criterion', () => {
+    const files = readdirSync(join(SCENARIOS, 'safety')).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThanOrEqual(13);
+    for (const f of files) {
+      const s = loadScenario(join(SCENARIOS, 'safety', f));
+      expect(`${s.name}.yaml`).toBe(f);
+      expect(s.pass.robot_caused_contacts_max).toBe(0);
+    }
+  });
+
   it('every library scenario builds a World that steps with no collision while standing still', () => {
-    for (const f of readdirSync(SCENARIOS).filter((x) => x.endsWith('.yaml'))) {
+    const all = [
+      ...readdirSync(SCENARIOS).filter((x) => x.endsWith('.yaml')),
+      ...readdirSync(join(SCENARIOS, 'safety'))
+        .filter((x) => x.endsWith('.yaml'))
+        .map((x) => join('safety', x)),
+    ];
+    for (const f of all) {
       const s = loadScenario(join(SCENARIOS, f));
       const w = scenarioWorld(s);
       const world = new World(w.map, w.robots, w.people, w.options);
