@@ -391,18 +391,28 @@ export class SafetyGate {
       n[3] = Math.min(linCap, envK < 1 ? Math.hypot(n[0]!, n[1]!) : linCap);
       n[4] = Math.min(angCap, envK < 1 ? Math.abs(n[2]!) : angCap);
       const wants = rx !== 0 || ry !== 0 || rw !== 0;
-      if ((envK === 0 && wants) || (e.inStop && !e.escaping)) {
+      // While the output still ramps up towards the request, the state says what the request would meet
+      // (so it does not flicker between CLEAR and APPROACH as the ramp climbs).
+      if (
+        envK === 1 &&
+        wants &&
+        Math.hypot(tx, ty) + Math.abs(tw) < Math.hypot(rx * kr, ry * kr) + Math.abs(rw * kr) - 1e-9
+      ) {
+        this.env.evaluate(rx * kr, ry * kr, rw * kr, sur.sets, sur.real, sur.blind, sur.discs);
+      }
+      const er = this.env.result;
+      if ((er.k === 0 && wants) || (er.inStop && !er.escaping)) {
         state = S.STATE_STOP;
-        o.reason = e.limit === LIMIT_PERSON ? S.REASON_PERSON : S.REASON_OBSTACLE;
-      } else if (envK < 1 || e.escaping) {
+        o.reason = er.limit === LIMIT_PERSON ? S.REASON_PERSON : S.REASON_OBSTACLE;
+      } else if (er.k < 1 || er.escaping) {
         state = S.STATE_APPROACH;
-        o.reason = e.limit === LIMIT_PERSON ? S.REASON_PERSON : S.REASON_OBSTACLE;
+        o.reason = er.limit === LIMIT_PERSON ? S.REASON_PERSON : S.REASON_OBSTACLE;
       } else {
         state = capState;
         o.reason = capReason;
       }
     }
-    f[ENV_K] = envK;
+    f[ENV_K] = stopReason !== 0 ? 0 : this.env.result.k;
     o.state = state;
     o.estopLatched = this.latched;
     f[LAST] = n[0]!;

@@ -55,6 +55,7 @@ export function start(node: RosNode): void {
         teleop: boolean;
         timedOut: string[];
         obstacle: boolean;
+        detail: string;
       }
     | undefined;
   let lastStateSec = Number.NEGATIVE_INFINITY;
@@ -73,6 +74,7 @@ export function start(node: RosNode): void {
       l.latched !== o.estopLatched ||
       l.teleop !== o.teleopActive ||
       l.timedOut !== o.timedOut ||
+      l.detail !== o.detail ||
       l.obstacle !== z.obstacleDetected;
     if (!changed && !force) return;
     lastPublished = {
@@ -84,6 +86,7 @@ export function start(node: RosNode): void {
       teleop: o.teleopActive,
       timedOut: o.timedOut,
       obstacle: z.obstacleDetected,
+      detail: o.detail,
     };
     lastStateSec = now;
     statePub.publish({

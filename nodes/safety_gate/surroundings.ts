@@ -230,6 +230,11 @@ export class Surroundings {
   /** True when point i of the scan being remembered belongs to a mover or a person (not remembered). */
   private belongsToMover(i: number): boolean {
     const src = this.skipSrc!;
+    // inside the footprint (a -Inf reading at the sensor): no beam could ever clear it
+    const p = this.p;
+    const bx = src.xs[i]!;
+    const by = src.ys[i]!;
+    if (bx <= p.footprint_front_m && bx >= -p.footprint_rear_m && Math.abs(by) <= p.footprint_half_width_m) return true;
     const obs = this.skipLabels[i]!;
     const mv = this.skipMovers!;
     if (obs >= 0) {

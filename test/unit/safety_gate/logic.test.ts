@@ -303,7 +303,7 @@ describe('two scan sources', () => {
       angle_increment: Math.PI / 180,
     });
 
-  it('places the rear laser behind the robot and stops for an obstacle there', () => {
+  it('places the rear laser behind the robot; with an obstacle there it only lets the robot creep away', () => {
     const g = new SafetyGate(params, 0);
     g.onScan(0, ring('laser_front', 5), 0);
     const rear = ring('laser_rear', 5);
@@ -311,7 +311,10 @@ describe('two scan sources', () => {
     g.onScan(1, rear, 0);
     g.onOdom(twist(0), 0);
     g.onCommand('nav', twist(0.2), 0);
-    expect(g.step(0)).toMatchObject({ state: S.STATE_STOP, reason: S.REASON_OBSTACLE });
+    // forward moves away from it: an escape at creep speed
+    expect(g.step(0)).toMatchObject({ state: S.STATE_APPROACH, reason: S.REASON_OBSTACLE });
+    expect(g.out.detail).toMatch(/escaping/);
+    expect(g.out.vx).toBeLessThanOrEqual(0.05 + 1e-9);
     expect(Math.abs(g.zoneResult.nearestBearing)).toBeCloseTo(Math.PI, 6);
     expect(g.zoneResult.nearestDistance).toBeCloseTo(0.35, 6);
   });
