@@ -27,8 +27,8 @@ export function stopProgress(k: number, reactionS: number, brakeS: number): numb
 export function stopScale(u: number, reactionS: number, brakeS: number): number {
   if (!(u > 0)) return 0;
   if (stopProgress(1, reactionS, brakeS) <= u) return 1;
-  if (brakeS <= 0) return reactionS > 0 ? Math.min(1, u / reactionS) : 1;
-  const k = (-reactionS + Math.sqrt(reactionS * reactionS + 2 * brakeS * u)) / brakeS;
+  // the root in the form that stays exact when brakeS is tiny (no cancellation)
+  const k = (2 * u) / (reactionS + Math.sqrt(reactionS * reactionS + 2 * brakeS * u));
   return k < 0 ? 0 : k > 1 ? 1 : k;
 }
 

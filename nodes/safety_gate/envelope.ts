@@ -146,6 +146,7 @@ export class Envelope {
     const reach = this.radius + 1e-9 + v * horizon;
     const reach2 = reach * reach;
     const delta = moving ? 0.01 / (v + Math.abs(wz) * this.radius) : 0;
+    const blindHorizon = moving ? Math.min(Math.PI / Math.max(Math.abs(wz), 1e-9), 2 / Math.max(v, 1e-9)) : 0;
     let k = 1;
     for (let s = 0; s <= sets.length; s++) {
       const set = s < sets.length ? sets[s]! : blindSet;
@@ -171,10 +172,12 @@ export class Envelope {
           continue;
         }
         if (!moving || k === 0) continue;
-        const u = hitProgress(x, y, vx, vy, wz, box, C, horizon);
+        // Blind places move with the robot, so there is no stopping short of them: no motion that ever
+        // sweeps into them (within half a turn or two metres), at any speed.
+        const blind = kind === LIMIT_BLIND;
+        const u = hitProgress(x, y, vx, vy, wz, box, C, blind ? blindHorizon : horizon);
         if (u === Number.POSITIVE_INFINITY) continue;
-        // Blind places move with the robot, so there is no stopping short of them: no motion into them.
-        const kk = kind === LIMIT_BLIND ? 0 : stopScale(u, Tr, M);
+        const kk = blind ? 0 : stopScale(u, Tr, M);
         if (kk < k) {
           k = kk;
           this.limitBy(k, kind, x, y);

@@ -270,7 +270,8 @@ export class Surroundings {
     }
     const box = { front: p.footprint_front_m, rear: p.footprint_rear_m, halfWidth: p.footprint_half_width_m };
     // two rings just outside the stop zone: any motion sweeping the grown footprint out there is refused
-    const [xs, ys] = blindRing(box, [p.stop_margin_m + 0.02, p.stop_margin_m + 0.1], 0.05, this.fovs);
+    // (5 cm out, so that a gentle arc, whose rear swings out by rear² / 2R, still passes)
+    const [xs, ys] = blindRing(box, [p.stop_margin_m + 0.05, p.stop_margin_m + 0.15], 0.05, this.fovs);
     this.blind = xs.length > 0 ? { xs, ys, count: xs.length } : undefined;
   }
 }

@@ -34,7 +34,7 @@ const out: Twist[] = [];
 let cmd: Publisher<'geometry_msgs/msg/Twist'>;
 let scans: Publisher<'sensor_msgs/msg/LaserScan'>;
 let odom: Publisher<'nav_msgs/msg/Odometry'>;
-let world: Publisher<'kizuna_msgs/msg/WorldSummary'>;
+let world: Publisher<'geometry_msgs/msg/PoseArray'>;
 
 /** A scan in frame laser with every beam at `range` [m]. */
 function scan(range: number, stampSec: number): MessageOf<'sensor_msgs/msg/LaserScan'> {
@@ -68,7 +68,7 @@ beforeEach(async () => {
   cmd = probe.createPublisher('geometry_msgs/msg/Twist', 'cmd_vel_nav');
   scans = probe.createPublisher('sensor_msgs/msg/LaserScan', 'scan', 'sensor_data');
   odom = probe.createPublisher('nav_msgs/msg/Odometry', 'odom', 'sensor_data');
-  world = probe.createPublisher('kizuna_msgs/msg/WorldSummary', 'kizuna/world_summary');
+  world = probe.createPublisher('geometry_msgs/msg/PoseArray', 'people', 'sensor_data');
 });
 afterEach(async () => {
   await graph.shutdown();
@@ -85,10 +85,8 @@ async function drive(speed: number, obstacleAt = 15, steps = 10): Promise<Twist 
     const t = timeToSec(probe.now());
     scans.publish(scan(obstacleAt, t));
     odom.publish(od);
-    // perception's summary: nobody around
-    world.publish(
-      createMessage('kizuna_msgs/msg/WorldSummary') as unknown as MessageOf<'kizuna_msgs/msg/WorldSummary'>,
-    );
+    // the people detector: nobody around
+    world.publish({ header: { stamp: probe.now(), frame_id: 'base_link' }, poses: [] });
     cmd.publish({ linear: { x: speed, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
     await graph.advance(0.05);
   }

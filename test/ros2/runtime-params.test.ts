@@ -31,7 +31,7 @@ describeWithRos('parameters at run time, set from rclpy on the rclnodejs graph',
   let cmd: Publisher<'geometry_msgs/msg/Twist'>;
   let scans: Publisher<'sensor_msgs/msg/LaserScan'>;
   let odom: Publisher<'nav_msgs/msg/Odometry'>;
-  let world: Publisher<'kizuna_msgs/msg/WorldSummary'>;
+  let world: Publisher<'geometry_msgs/msg/PoseArray'>;
 
   beforeAll(async () => {
     peer = await RclpyPeer.start('kizuna_rtparams_peer');
@@ -58,7 +58,7 @@ describeWithRos('parameters at run time, set from rclpy on the rclnodejs graph',
     cmd = probe.createPublisher('geometry_msgs/msg/Twist', 'cmd_vel_nav', { reliability: 'reliable', depth: 1 });
     scans = probe.createPublisher('sensor_msgs/msg/LaserScan', 'scan', 'sensor_data');
     odom = probe.createPublisher('nav_msgs/msg/Odometry', 'odom', 'sensor_data');
-    world = probe.createPublisher('kizuna_msgs/msg/WorldSummary', 'kizuna/world_summary');
+    world = probe.createPublisher('geometry_msgs/msg/PoseArray', 'people', 'sensor_data');
   }, 30000);
 
   afterAll(async () => {
@@ -86,9 +86,7 @@ describeWithRos('parameters at run time, set from rclpy on the rclnodejs graph',
       od.header.frame_id = 'odom';
       od.child_frame_id = 'base_link';
       odom.publish(od);
-      world.publish(
-        createMessage('kizuna_msgs/msg/WorldSummary') as unknown as MessageOf<'kizuna_msgs/msg/WorldSummary'>,
-      );
+      world.publish({ header: { stamp: probe.now(), frame_id: 'base_link' }, poses: [] });
       cmd.publish({ linear: { x: speed, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
       await new Promise((r) => setTimeout(r, 40));
     }
