@@ -28,8 +28,12 @@ export function stopScale(u: number, reactionS: number, brakeS: number): number 
   if (!(u > 0)) return 0;
   if (stopProgress(1, reactionS, brakeS) <= u) return 1;
   // the root in the form that stays exact when brakeS is tiny (no cancellation)
-  const k = (2 * u) / (reactionS + Math.sqrt(reactionS * reactionS + 2 * brakeS * u));
-  return k < 0 ? 0 : k > 1 ? 1 : k;
+  let k = (2 * u) / (reactionS + Math.sqrt(reactionS * reactionS + 2 * brakeS * u));
+  if (!(k > 0)) return 0;
+  if (k > 1) k = 1;
+  // rounding must never put the stop past u: progress(λk) <= λ·progress(k) for λ <= 1
+  const p = stopProgress(k, reactionS, brakeS);
+  return p > u ? k * (u / p) * (1 - 1e-12) : k;
 }
 
 /**

@@ -19,6 +19,8 @@ import { type Box, boxDistance, hitProgress, inBox, pointAfter } from './sweep';
 export const DISC_PERSON = 1;
 export const DISC_PHANTOM = 2;
 export const DISC_MOVING = 3;
+/** A person followed long enough to know their velocity: closes in along it, ± an uncertainty. */
+export const DISC_PERSON_TRACKED = 4;
 
 /** Discs that may move towards the robot, in base_link. Fixed capacity; fill, then set `count`. */
 export class Discs {
@@ -283,7 +285,7 @@ export class Envelope {
     const base = cfg.stopMargin + discs.r[d]!;
     const x = discs.x[d]!;
     const y = discs.y[d]!;
-    if (discs.kind[d] === DISC_MOVING) {
+    if (discs.kind[d] === DISC_MOVING || discs.kind[d] === DISC_PERSON_TRACKED) {
       const g = base + discs.speed[d]! * T;
       const dvx = discs.vx[d]!;
       const dvy = discs.vy[d]!;

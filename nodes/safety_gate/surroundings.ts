@@ -4,7 +4,7 @@
  * point sets and discs the braking envelope checks a twist against. Pure: readings and times arrive as
  * arguments; nothing is allocated per scan or step once the buffers have grown.
  */
-import { DISC_MOVING, DISC_PERSON, DISC_PHANTOM, Discs, type PointSet } from './envelope';
+import { DISC_MOVING, DISC_PERSON, DISC_PERSON_TRACKED, DISC_PHANTOM, Discs, type PointSet } from './envelope';
 import { blindRing, type FieldOfView, occlusionEdges } from './hidden';
 import { ObstacleMemory } from './memory';
 import type { Params } from './params';
@@ -20,6 +20,8 @@ const MAX_TRACKS = 64;
 const MAX_PEOPLE = 32;
 /** [s] a mover's track older than this is not used. */
 const MOVER_MAX_AGE_S = 0.5;
+/** Detections of a person before their measured velocity is used instead of K. */
+const TRACKED_HITS = 4;
 /** [m] scan points this close to a detected person belong to the person (not remembered). */
 const PERSON_POINT_M = 0.3;
 
@@ -178,18 +180,24 @@ export class Surroundings {
       for (let i = 0; i < pe.count; i++) {
         const age = now - pe.t[i]!;
         if (age > p.people_timeout_s) continue;
-        const sp = pe.hits[i]! >= 3 ? Math.max(K, pe.speed(i)) : K;
         const dx = pe.x[i]! - px;
         const dy = pe.y[i]! - py;
-        d.add(
-          DISC_PERSON,
-          c * dx + s * dy,
-          -s * dx + c * dy,
-          p.people_radius_m + p.separation_c_m + sp * Math.max(0, age),
-          0,
-          0,
-          sp,
-        );
+        const bx = c * dx + s * dy;
+        const by = -s * dx + c * dy;
+        if (pe.hits[i]! >= TRACKED_HITS && p.people_uncertainty_mps < K) {
+          // followed long enough: closes in along the measured velocity, ± the uncertainty (ISO/TS 15066
+          // lets a measured speed replace K)
+          const vx = pe.vx[i]!;
+          const vy = pe.vy[i]!;
+          const sp = Math.hypot(vx, vy) + p.people_uncertainty_mps;
+          const r = p.people_radius_m + p.separation_c_m + sp * Math.max(0, age);
+          d.add(DISC_PERSON_TRACKED, bx, by, r, c * vx + s * vy, -s * vx + c * vy, p.people_uncertainty_mps);
+        } else {
+          // K in every direction, or the measured speed when faster (a running child)
+          const sp = pe.hits[i]! >= TRACKED_HITS ? Math.max(K, pe.speed(i)) : K;
+          const r = p.people_radius_m + p.separation_c_m + sp * Math.max(0, age);
+          d.add(DISC_PERSON, bx, by, r, 0, 0, sp);
+        }
       }
       for (let k = 0; k < this.scans.length; k++) {
         const ex = this.edgeX[k]!;

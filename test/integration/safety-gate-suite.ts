@@ -529,6 +529,8 @@ export function safetyGateSuite(name: string, makeHarness: () => Promise<GateHar
           separation_c_m: 0.2,
           people_radius_m: 0.3,
           people_timeout_s: 1.0,
+          // K in every direction, even for a person followed long enough to know their velocity
+          people_uncertainty_mps: 1.6,
         },
         { decel: 1.0 },
       );

@@ -336,3 +336,35 @@ describe('two scan sources', () => {
     expect(g.step(0.5).state).toBe(S.STATE_CLEAR);
   });
 });
+
+describe('people tracked over several detections', () => {
+  const base = paramsSchema.parse({ estop_timeout_s: 0, max_linear_accel_mps2: 10, memory_decay_s: 0 });
+  const open = scan(new Array(181).fill(8), { angle_min: -Math.PI, angle_max: Math.PI, angle_increment: Math.PI / 90 });
+  /** The speed the gate allows with a person `x0` m ahead moving at `vp` m/s along x (robot standing at the origin). */
+  const allowed = (over: Partial<typeof base>, x0: number, vp: number): number => {
+    const g = new SafetyGate({ ...base, ...over }, 0);
+    let o = g.out;
+    for (let i = 1; i <= 8; i++) {
+      const t = i * 0.1;
+      g.onScan(0, open, t);
+      g.onOdom(twist(0), t, { x: 0, y: 0, yaw: 0 });
+      g.onPeople([{ position: { x: x0 + vp * t, y: 0 } }], t);
+      g.onCommand('nav', twist(1), t);
+      o = g.step(t);
+    }
+    return o.vx;
+  };
+  it('lets a person walking away count at their measured velocity, and one running at the robot at theirs', () => {
+    const k = { people_uncertainty_mps: 1.6 }; // always K
+    const awayK = allowed(k, 3, 0.6);
+    const away = allowed({}, 3, 0.6);
+    expect(away).toBeGreaterThan(awayK + 0.05);
+    // running at the robot faster than K: the measured speed, so less than K would allow
+    const runK = allowed(k, 6, -2.5);
+    expect(allowed({}, 6, -2.5)).toBeLessThanOrEqual(runK + 1e-9);
+    // with K everywhere, a runner still counts at their own speed, not at K
+    expect(runK).toBeLessThan(allowed({ ...k, separation_k_mps: 1.6 }, 6, -1.0) - 0.05);
+    // and never more than with K for someone standing still, by more than the uncertainty allows
+    expect(allowed({}, 3, 0)).toBeGreaterThanOrEqual(allowed(k, 3, 0));
+  });
+});
