@@ -14,12 +14,12 @@
  * speed. Pure, allocation-free per call.
  */
 import { brakeTime, stopProgress, stopScale } from './braking';
-import { type Box, boxDistance, hitProgress, inBox, pointAfter } from './sweep';
+import { type Box, boxDistance, hitProgress, hitRounded, inBox, pointAfter } from './sweep';
 
 export const DISC_PERSON = 1;
 export const DISC_PHANTOM = 2;
 export const DISC_MOVING = 3;
-/** A person followed long enough to know their velocity: closes in along it, ± an uncertainty. */
+/** A person followed long enough to know their velocity: closes in along it, speeding up at most so fast. */
 export const DISC_PERSON_TRACKED = 4;
 
 /** Discs that may move towards the robot, in base_link. Fixed capacity; fill, then set `count`. */
@@ -33,6 +33,8 @@ export class Discs {
   readonly vy: Float64Array;
   /** [m/s] speed in any direction (people, phantoms), or the uncertainty around the velocity (moving). */
   readonly speed: Float64Array;
+  /** [s] age of the observation (tracked people: how long they may have been speeding up already). */
+  readonly age: Float64Array;
   readonly kind: Uint8Array;
   count = 0;
   constructor(readonly capacity: number) {
@@ -42,12 +44,14 @@ export class Discs {
     this.vx = new Float64Array(capacity);
     this.vy = new Float64Array(capacity);
     this.speed = new Float64Array(capacity);
+    this.age = new Float64Array(capacity);
     this.kind = new Uint8Array(capacity);
   }
   /** Adds a disc; returns false when full. */
-  add(kind: number, x: number, y: number, r: number, vx: number, vy: number, speed: number): boolean {
+  add(kind: number, x: number, y: number, r: number, vx: number, vy: number, speed: number, age = 0): boolean {
     if (this.count >= this.capacity) return false;
     const i = this.count++;
+    this.age[i] = age;
     this.kind[i] = kind;
     this.x[i] = x;
     this.y[i] = y;
@@ -81,6 +85,8 @@ export interface EnvelopeConfig {
   creepAngular: number;
   /** [m/s] near an occlusion edge the robot may always move this fast (a contact at it is harmless). */
   occlusionMinSpeed: number;
+  /** [m/s^2] how fast a tracked person may speed up from their measured velocity (towards K at most). */
+  peopleAccel: number;
 }
 
 /** What limits the twist. */
@@ -286,18 +292,24 @@ export class Envelope {
     const x = discs.x[d]!;
     const y = discs.y[d]!;
     if (discs.kind[d] === DISC_MOVING || discs.kind[d] === DISC_PERSON_TRACKED) {
-      const g = base + discs.speed[d]! * T;
+      // a mover deviates from its velocity by up to `speed`; a tracked person speeds up from theirs at
+      // no more than peopleAccel, and never covers more than K·T (`speed` holds K for them)
+      const tau = T + discs.age[d]!;
+      const g =
+        discs.kind[d] === DISC_MOVING
+          ? base + discs.speed[d]! * T
+          : base + Math.min(discs.speed[d]! * tau, 0.5 * cfg.peopleAccel * tau * tau);
       const dvx = discs.vx[d]!;
       const dvy = discs.vy[d]!;
       for (let s = 0; s <= 2; s++) {
         const t = (T * s) / 2;
-        const u = hitProgress(x + dvx * t, y + dvy * t, vx, vy, wz, cfg.footprint, g, horizon);
+        const u = hitRounded(x + dvx * t, y + dvy * t, vx, vy, wz, cfg.footprint, g, horizon);
         if (k === 0 ? u === 0 : u < U) return false;
       }
       return true;
     }
     const g = base + discs.speed[d]! * T;
-    const u = hitProgress(x, y, vx, vy, wz, cfg.footprint, g, horizon);
+    const u = hitRounded(x, y, vx, vy, wz, cfg.footprint, g, horizon);
     return k === 0 ? u > 0 : u >= U;
   }
 }

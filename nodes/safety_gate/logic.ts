@@ -114,6 +114,7 @@ function envelope(p: Params): Envelope {
     creepLinear: p.creep_linear_speed_mps,
     creepAngular: p.creep_angular_speed_rps,
     occlusionMinSpeed: p.occlusion_min_speed_mps,
+    peopleAccel: p.people_accel_mps2,
   });
 }
 

@@ -162,13 +162,13 @@ export const paramsSchema = z
       .describe('[m/s] K: approach speed of a person (a faster measured one counts at its own speed)'),
     separation_c_m: metres(5).default(0.2).describe('[m] C: intrusion / uncertainty allowance beyond the stop margin'),
     people_radius_m: metres(2).default(0.3).describe('[m] body radius around each detected position'),
-    people_uncertainty_mps: z
+    people_accel_mps2: z
       .number()
       .min(0)
-      .max(5)
-      .default(0.8)
+      .max(20)
+      .default(2.0)
       .describe(
-        '[m/s] a person followed over several detections closes in along their measured velocity, deviating by up to this (>= K: always K)',
+        '[m/s^2] a person followed over several detections closes in along their measured velocity, speeding up at most this fast (never beyond K); 0: K always',
       ),
     people_blind_speed_mps: z
       .number()

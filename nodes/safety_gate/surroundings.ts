@@ -184,14 +184,14 @@ export class Surroundings {
         const dy = pe.y[i]! - py;
         const bx = c * dx + s * dy;
         const by = -s * dx + c * dy;
-        if (pe.hits[i]! >= TRACKED_HITS && p.people_uncertainty_mps < K) {
-          // followed long enough: closes in along the measured velocity, ± the uncertainty (ISO/TS 15066
-          // lets a measured speed replace K)
-          const vx = pe.vx[i]!;
-          const vy = pe.vy[i]!;
-          const sp = Math.hypot(vx, vy) + p.people_uncertainty_mps;
-          const r = p.people_radius_m + p.separation_c_m + sp * Math.max(0, age);
-          d.add(DISC_PERSON_TRACKED, bx, by, r, c * vx + s * vy, -s * vx + c * vy, p.people_uncertainty_mps);
+        if (pe.hits[i]! >= TRACKED_HITS && p.people_accel_mps2 > 0 && pe.speed(i) < K) {
+          // followed long enough: closes in along the measured velocity, speeding up from it at no more
+          // than people_accel_mps2 (ISO/TS 15066 lets a measured speed replace K); K caps the growth
+          const vx = c * pe.vx[i]! + s * pe.vy[i]!;
+          const vy = -s * pe.vx[i]! + c * pe.vy[i]!;
+          const a = Math.max(0, age);
+          // where they are now if they kept walking; how much they may have sped up is the disc's age
+          d.add(DISC_PERSON_TRACKED, bx + vx * a, by + vy * a, p.people_radius_m + p.separation_c_m, vx, vy, K, a);
         } else {
           // K in every direction, or the measured speed when faster (a running child)
           const sp = pe.hits[i]! >= TRACKED_HITS ? Math.max(K, pe.speed(i)) : K;

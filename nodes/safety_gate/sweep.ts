@@ -46,10 +46,105 @@ export function hitProgress(
   g: number,
   horizon: number,
 ): number {
-  const xMax = b.front + g;
-  const xMin = -b.rear - g;
-  const yMax = b.halfWidth + g;
-  const yMin = -yMax;
+  return hitRect(px, py, vx, vy, wz, -b.rear - g, b.front + g, -b.halfWidth - g, b.halfWidth + g, horizon);
+}
+
+/**
+ * [s of full-twist progress] when (px, py) first comes within `g` [m] of the rectangle `b` (the
+ * footprint grown by a disc of radius g: rounded corners, the exact Minkowski sum), 0 when it is within
+ * already, Infinity when not within `horizon` [s].
+ */
+export function hitRounded(
+  px: number,
+  py: number,
+  vx: number,
+  vy: number,
+  wz: number,
+  b: Box,
+  g: number,
+  horizon: number,
+): number {
+  const x0 = -b.rear;
+  const x1 = b.front;
+  const y1 = b.halfWidth;
+  const y0 = -y1;
+  let u = hitRect(px, py, vx, vy, wz, x0 - g, x1 + g, y0, y1, horizon);
+  if (u === 0) return 0;
+  const v = hitRect(px, py, vx, vy, wz, x0, x1, y0 - g, y1 + g, horizon);
+  if (v < u) u = v;
+  if (u === 0) return 0;
+  for (let i = 0; i < 4; i++) {
+    const cx = i & 1 ? x1 : x0;
+    const cy = i & 2 ? y1 : y0;
+    const w = hitCircle(px, py, vx, vy, wz, cx, cy, g, u < horizon ? u : horizon);
+    if (w < u) u = w;
+    if (u === 0) return 0;
+  }
+  return u;
+}
+
+/** [s] when (px, py) first comes within `g` of the fixed point (cx, cy) [m, base_link] under the twist. */
+function hitCircle(
+  px: number,
+  py: number,
+  vx: number,
+  vy: number,
+  wz: number,
+  cx: number,
+  cy: number,
+  g: number,
+  horizon: number,
+): number {
+  const dx0 = px - cx;
+  const dy0 = py - cy;
+  if (dx0 * dx0 + dy0 * dy0 <= g * g) return 0;
+  if (Math.abs(wz) * horizon < STRAIGHT_RAD) {
+    // |d0 - v u|^2 = g^2
+    const a = vx * vx + vy * vy;
+    if (a === 0) return Number.POSITIVE_INFINITY;
+    const bh = -(dx0 * vx + dy0 * vy);
+    const c = dx0 * dx0 + dy0 * dy0 - g * g;
+    const disc = bh * bh - a * c;
+    if (disc < 0 || bh >= 0) return Number.POSITIVE_INFINITY;
+    const u = (-bh - Math.sqrt(disc)) / a;
+    return u >= 0 && u <= horizon ? u : Number.POSITIVE_INFINITY;
+  }
+  // the point turns around the centre of rotation c0; the corner sits at distance D from it
+  const ox = -vy / wz;
+  const oy = vx / wz;
+  const qx = px - ox;
+  const qy = py - oy;
+  const rho = Math.sqrt(qx * qx + qy * qy);
+  const kx = cx - ox;
+  const ky = cy - oy;
+  const D = Math.sqrt(kx * kx + ky * ky);
+  if (rho < 1e-12 || D < 1e-12) return Number.POSITIVE_INFINITY;
+  const cosA = (rho * rho + D * D - g * g) / (2 * rho * D);
+  if (cosA > 1) return Number.POSITIVE_INFINITY; // the circles never come that close
+  const alpha = cosA < -1 ? Math.PI : Math.acos(cosA);
+  const dir = wz > 0 ? 1 : -1;
+  const phi0 = Math.atan2(qy, qx);
+  const psi = Math.atan2(ky, kx);
+  // entry where the point's angle reaches psi + dir·alpha on its way (it decreases for dir = +1)
+  let d = (phi0 - (psi + dir * alpha)) * dir;
+  d -= TWO_PI * Math.floor(d / TWO_PI);
+  const u = d / Math.abs(wz);
+  return u <= horizon ? u : Number.POSITIVE_INFINITY;
+}
+
+/** [s] hitProgress against the rectangle [xMin, xMax] × [yMin, yMax]. */
+function hitRect(
+  px: number,
+  py: number,
+  vx: number,
+  vy: number,
+  wz: number,
+  xMin: number,
+  xMax: number,
+  yMin: number,
+  yMax: number,
+  horizon: number,
+): number {
   if (px <= xMax && px >= xMin && py <= yMax && py >= yMin) return 0;
   if (Math.abs(wz) * horizon < STRAIGHT_RAD) {
     // The point moves at (-vx, -vy) in the robot's frame: slab test.

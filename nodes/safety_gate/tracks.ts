@@ -112,11 +112,21 @@ export class Tracks {
       if (best < 0) continue;
       this.used[best] = 1;
       this.trackOf[best] = i;
-      const mvx = (this.ox[best]! - this.x[i]!) / dt;
-      const mvy = (this.oy[best]! - this.y[i]!) / dt;
-      const a = this.hits[i]! === 1 ? 1 : cfg.alpha;
-      this.vx[i] = a * mvx + (1 - a) * this.vx[i]!;
-      this.vy[i] = a * mvy + (1 - a) * this.vy[i]!;
+      const r0 = this.r[i]!;
+      const r1 = this.or[best]!;
+      if (Math.abs(r1 - r0) > EXTENT_CHANGE_M + EXTENT_CHANGE_RATIO * r0) {
+        // A different part of it is in view (the robot moved or turned, something occludes it): its
+        // centre jumped without it moving. Start its velocity afresh.
+        this.vx[i] = 0;
+        this.vy[i] = 0;
+        this.hits[i] = 0;
+      } else {
+        const mvx = (this.ox[best]! - this.x[i]!) / dt;
+        const mvy = (this.oy[best]! - this.y[i]!) / dt;
+        const a = this.hits[i]! <= 1 ? 1 : cfg.alpha;
+        this.vx[i] = a * mvx + (1 - a) * this.vx[i]!;
+        this.vy[i] = a * mvy + (1 - a) * this.vy[i]!;
+      }
       this.x[i] = this.ox[best]!;
       this.y[i] = this.oy[best]!;
       this.r[i] = this.or[best]!;
@@ -152,6 +162,10 @@ export class Tracks {
     this.hits[to] = this.hits[from]!;
   }
 }
+
+/** A cluster whose extent changes by more than this between updates is seen differently, not moving. */
+const EXTENT_CHANGE_M = 0.05;
+const EXTENT_CHANGE_RATIO = 0.2;
 
 /** [m] neighbouring points farther apart than this belong to different objects. */
 const CLUSTER_GAP_M = 0.3;

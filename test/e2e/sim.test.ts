@@ -74,7 +74,7 @@ describe('kizuna sim (end to end, real nodes and broker)', () => {
     expect(report.metrics.minClearanceM).toBeGreaterThanOrEqual(0.1);
     expect(report.metrics.distanceM).toBeGreaterThan(3);
     // The robot was brought to a stop by the obstacle (not by a timeout).
-    expect(report.stops.some((x) => /stop zone|approach/.test(x.detail))).toBe(true);
+    expect(report.stops.some((x) => /obstacle|stop zone|braking envelope/.test(x.detail))).toBe(true);
   }, 30_000);
 
   it('estop: pressing the e-stop while driving stops the robot at once; after release and reset it drives on', async () => {

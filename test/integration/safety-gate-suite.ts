@@ -530,7 +530,7 @@ export function safetyGateSuite(name: string, makeHarness: () => Promise<GateHar
           people_radius_m: 0.3,
           people_timeout_s: 1.0,
           // K in every direction, even for a person followed long enough to know their velocity
-          people_uncertainty_mps: 1.6,
+          people_accel_mps2: 0,
         },
         { decel: 1.0 },
       );

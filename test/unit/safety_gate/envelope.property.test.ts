@@ -9,7 +9,7 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
 import { Discs, Envelope, type PointSet } from '../../../nodes/safety_gate/envelope';
-import { hitProgress, type Box } from '../../../nodes/safety_gate/sweep';
+import { boxDistance, hitProgress, hitRounded, pointAfter, type Box } from '../../../nodes/safety_gate/sweep';
 import { stopScale, stopProgress } from '../../../nodes/safety_gate/braking';
 import { SafetyGate } from '../../../nodes/safety_gate/logic';
 import { paramsSchema } from '../../../nodes/safety_gate/params';
@@ -118,6 +118,7 @@ describe('braking envelope (property-based)', () => {
             creepLinear: 0.05,
             creepAngular: 0.2,
             occlusionMinSpeed: 0.08,
+            peopleAccel: 2,
           });
           const set: PointSet = {
             xs: Float64Array.from(pts.map((p) => p[0])),
@@ -155,6 +156,7 @@ describe('braking envelope (property-based)', () => {
           creepLinear: 0.05,
           creepAngular: 0.2,
           occlusionMinSpeed: 0.08,
+          peopleAccel: 2,
         });
         const set: PointSet = { xs: Float64Array.of(x), ys: Float64Array.of(y), count: 1 };
         const r = env.evaluate(vx, vy, wz, [set], [true], undefined, new Discs(1));
@@ -188,6 +190,41 @@ describe('braking envelope (property-based)', () => {
           expect(before).toBeUndefined();
         }
       }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('the rounded sweep (footprint grown by a disc) agrees with a time-stepped one', () => {
+    const at = new Float64Array(2);
+    fc.assert(
+      fc.property(
+        boxArb,
+        pointArb,
+        twistArb,
+        fc.double({ min: 0, max: 1.5, noNaN: true }),
+        (box, [px, py], [vx, vy, wz], g) => {
+          const horizon = 3;
+          const u = hitRounded(px, py, vx, vy, wz, box, g, horizon);
+          const within = (t: number, tol: number): boolean => {
+            pointAfter(px, py, vx, vy, wz, t, at);
+            return boxDistance(at[0]!, at[1]!, box) <= g + tol;
+          };
+          const steps = 1500;
+          let first = Number.POSITIVE_INFINITY;
+          for (let i = 0; i <= steps; i++) {
+            if (within((horizon * i) / steps, -1e-6)) {
+              first = (horizon * i) / steps;
+              break;
+            }
+          }
+          if (u === Number.POSITIVE_INFINITY) expect(first).toBe(Number.POSITIVE_INFINITY);
+          else {
+            // reached at u (within the step), and not before
+            expect(within(u, 1e-6)).toBe(true);
+            expect(first).toBeGreaterThanOrEqual(u - horizon / steps - 1e-9);
+          }
+        },
+      ),
       { numRuns: 400 },
     );
   });

@@ -355,7 +355,7 @@ describe('people tracked over several detections', () => {
     return o.vx;
   };
   it('lets a person walking away count at their measured velocity, and one running at the robot at theirs', () => {
-    const k = { people_uncertainty_mps: 1.6 }; // always K
+    const k = { people_accel_mps2: 0 }; // always K
     const awayK = allowed(k, 3, 0.6);
     const away = allowed({}, 3, 0.6);
     expect(away).toBeGreaterThan(awayK + 0.05);
