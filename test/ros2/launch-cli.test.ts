@@ -3,7 +3,8 @@
  * `kizuna.launch.xml` from the colcon-built ament package start every node on rclnodejs against a real
  * mosquitto broker, and a technician's `ros2` commands see, read and tune them: `node list`, `topic list -t`,
  * `topic echo --once`, `param get` / `param set` (a settable parameter accepted, a read-only one refused with
- * the reason), `service list`, `interface show`. Killing the safety gate's process takes the stack down.
+ * the reason), `service list`, `interface show`, `doctor`. Killing the safety gate's process takes the stack
+ * down. And a launch_testing test of one node (launch_testing/), run with `launch_test`.
  *
  * ros2 and launch come from the vendored Jazzy sources that `npm run ros:setup` builds (docs/ros2.md).
  */
@@ -55,7 +56,23 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
     const show = await ros2(['interface', 'show', 'kizuna_msgs/msg/Decision'], env);
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(/^string decision_id/m);
+    // its checks pass; it warns that only loopback exists (the sandbox) and that rosdistro is not installed
+    const doctor = await ros2(['doctor'], env);
+    expect(doctor.code).toBe(0);
+    expect(doctor.stdout).toMatch(/All \d+ checks passed/);
   }, 60000);
+
+  it('a launch_testing test of perception passes under launch_test, as ROS 2 packages test their nodes', async () => {
+    const file = join(__dirname, 'launch_testing', 'test_perception_launch.py');
+    const run = start('launch_test', [file], env);
+    const code = await run.exited;
+    expect(`${code}\n${run.out()}`).toMatch(/^0\n/);
+    // the node's own lines interleave with unittest's: both test classes ran, each ended OK
+    expect(run.out()).toContain('test_world_summary_is_published (');
+    expect(run.out()).toContain('test_exits_cleanly_on_sigint (');
+    expect(run.out().match(/^OK$/gm)).toHaveLength(2);
+    expect(run.out()).not.toMatch(/FAILED|ERROR/);
+  }, 120000);
 
   describe.each(['kizuna.launch.py', 'kizuna.launch.xml'])('ros2 launch kizuna %s', (file) => {
     it('starts every node on rclnodejs; ros2 node/topic/param/service see and tune them; the gate takes the stack down', async () => {
