@@ -77,10 +77,22 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
   describe.each(['kizuna.launch.py', 'kizuna.launch.xml'])('ros2 launch kizuna %s', (file) => {
     it('starts every node on rclnodejs; ros2 node/topic/param/service see and tune them; the gate takes the stack down', async () => {
       const robot = `cli-${file.endsWith('.py') ? 'py' : 'xml'}`;
-      const params = writeProfileParams('care', join(dir, `${robot}.yaml`), {
-        store_path: join(dir, `${robot}.sqlite`),
-        reconnect_min_s: 0.1,
-      });
+      // A namespace of its own: other test files run nodes named /safety_gate ... in the same ROS domain.
+      const ns = `/${robot.replace('-', '_')}`;
+      const params = writeProfileParams(
+        'care',
+        join(dir, `${robot}.yaml`),
+        { store_path: join(dir, `${robot}.sqlite`), reconnect_min_s: 0.1 },
+        (doc) => {
+          // kizuna.launch.py moves the sections under the namespace itself; the XML file cannot
+          if (!file.endsWith('.xml')) return;
+          for (const key of Object.keys(doc)) {
+            if (key.startsWith('/')) continue;
+            doc[`${ns}/${key}`] = doc[key] as (typeof doc)[string];
+            delete doc[key];
+          }
+        },
+      );
       // the bridge's birth message, as the national side sees it
       const statusTopic = `kizuna/v1/${FLEET}/${robot}/status`;
       const probe = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
@@ -102,6 +114,7 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
           'profile:=care',
           `params_file:=${params}`,
           `broker_url:=${broker.url}`,
+          `namespace:=${ns}`,
         ],
         env,
       );
@@ -110,46 +123,48 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
         for (const name of STACK) {
           const m = await launch.waitFor(new RegExp(`\\[(${name})-\\d+\\]: process started with pid \\[(\\d+)\\]`));
           pids.set(name, Number(m[2]));
-          await launch.waitFor(new RegExp(`running /${name} on the rclnodejs graph`), 60000);
+          await launch.waitFor(new RegExp(`running ${ns}/${name} on the rclnodejs graph`), 60000);
         }
         process.stdout.write(`${file}: five nodes running on rclnodejs after ${since(t0)}\n`);
         const deadline = Date.now() + 30000;
         while (!statuses.includes('online') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
         expect(statuses).toContain('online');
 
-        const nodes = await ros2Until(['node', 'list'], (o) => STACK.every((n) => o.includes(`/${n}\n`)), env);
-        for (const n of STACK) expect(nodes.stdout).toMatch(new RegExp(`^/${n}$`, 'm'));
+        const nodes = await ros2Until(['node', 'list'], (o) => STACK.every((n) => o.includes(`${ns}/${n}\n`)), env);
+        for (const n of STACK) expect(nodes.stdout).toMatch(new RegExp(`^${ns}/${n}$`, 'm'));
 
-        const topics = await ros2Until(['topic', 'list', '-t'], (o) => o.includes('/kizuna/safety_state'), env);
-        expect(topics.stdout).toMatch(/^\/kizuna\/world_summary \[kizuna_msgs\/msg\/WorldSummary\]$/m);
-        expect(topics.stdout).toMatch(/^\/kizuna\/safety_state \[kizuna_msgs\/msg\/SafetyState\]$/m);
-        expect(topics.stdout).toMatch(/^\/cmd_vel \[geometry_msgs\/msg\/Twist\]$/m);
+        const topics = await ros2Until(['topic', 'list', '-t'], (o) => o.includes(`${ns}/kizuna/safety_state`), env);
+        expect(topics.stdout).toMatch(
+          new RegExp(`^${ns}/kizuna/world_summary \\[kizuna_msgs/msg/WorldSummary\\]$`, 'm'),
+        );
+        expect(topics.stdout).toMatch(new RegExp(`^${ns}/kizuna/safety_state \\[kizuna_msgs/msg/SafetyState\\]$`, 'm'));
+        expect(topics.stdout).toMatch(new RegExp(`^${ns}/cmd_vel \\[geometry_msgs/msg/Twist\\]$`, 'm'));
 
-        const summary = await ros2(['topic', 'echo', '--once', '/kizuna/world_summary'], env);
+        const summary = await ros2(['topic', 'echo', '--once', `${ns}/kizuna/world_summary`], env);
         expect(summary.code).toBe(0);
         expect(summary.stdout).toMatch(/^header:\n {2}stamp:/m);
         // no scan or odometry on this bench: the gate holds the base stopped and says why
-        const safety = await ros2(['topic', 'echo', '--once', '/kizuna/safety_state'], env);
+        const safety = await ros2(['topic', 'echo', '--once', `${ns}/kizuna/safety_state`], env);
         expect(safety.code).toBe(0);
         expect(safety.stdout).toMatch(/^state: /m);
         expect(safety.stdout).toMatch(/timed_out_sources:\n(- .*\n)*- scan/m);
 
-        const get = await ros2(['param', 'get', '/safety_gate', 'max_linear_speed_mps'], env);
+        const get = await ros2(['param', 'get', `${ns}/safety_gate`, 'max_linear_speed_mps'], env);
         expect(get.stdout.trim()).toBe('Double value is: 0.6');
-        const set = await ros2(['param', 'set', '/safety_gate', 'max_linear_speed_mps', '0.4'], env);
+        const set = await ros2(['param', 'set', `${ns}/safety_gate`, 'max_linear_speed_mps', '0.4'], env);
         expect(set.stdout.trim()).toBe('Set parameter successful');
-        const after = await ros2(['param', 'get', '/safety_gate', 'max_linear_speed_mps'], env);
+        const after = await ros2(['param', 'get', `${ns}/safety_gate`, 'max_linear_speed_mps'], env);
         expect(after.stdout.trim()).toBe('Double value is: 0.4');
         // `ros2 param set` exits 0 when the node refuses: the text (on stderr) is the answer
-        const readOnly = await ros2(['param', 'set', '/safety_gate', 'control_rate_hz', '10.0'], env);
+        const readOnly = await ros2(['param', 'set', `${ns}/safety_gate`, 'control_rate_hz', '10.0'], env);
         expect(readOnly.stderr.trim()).toBe('Setting parameter failed: Parameter control_rate_hz is readonly');
-        const still = await ros2(['param', 'get', '/safety_gate', 'control_rate_hz'], env);
+        const still = await ros2(['param', 'get', `${ns}/safety_gate`, 'control_rate_hz'], env);
         expect(still.stdout.trim()).toBe('Double value is: 20.0');
 
-        const services = await ros2Until(['service', 'list'], (o) => o.includes('/executive/set_parameters'), env);
+        const services = await ros2Until(['service', 'list'], (o) => o.includes(`${ns}/executive/set_parameters`), env);
         for (const n of STACK) {
           for (const s of ['get_parameters', 'set_parameters', 'list_parameters', 'describe_parameters']) {
-            expect(services.stdout).toMatch(new RegExp(`^/${n}/${s}$`, 'm'));
+            expect(services.stdout).toMatch(new RegExp(`^${ns}/${n}/${s}$`, 'm'));
           }
         }
 
