@@ -74,6 +74,68 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
     expect(run.out()).not.toMatch(/FAILED|ERROR/);
   }, 120000);
 
+  it('ros2 run kizuna starts the gate; ros2 topic pub of a close LaserScan makes it stop', async () => {
+    const ns = '/pub_test';
+    const gate = start(
+      'ros2',
+      [
+        'run',
+        'kizuna',
+        'kizuna',
+        'run',
+        'safety_gate',
+        '--graph',
+        'rclnodejs',
+        '--ros-args',
+        '-r',
+        `__ns:=${ns}`,
+        '--params-file',
+        join(prefix, 'share', 'kizuna', 'launch', 'params', 'care.yaml'),
+        '-p',
+        'estop_timeout_s:=0.0', // no e-stop publisher on this bench
+      ],
+      env,
+    );
+    // 31 beams over ±1.5 rad from the laser (0.15 m ahead of base_link, frame `laser` as care.yaml says)
+    const scan = (range: number): string =>
+      `{header: {stamp: now, frame_id: laser}, angle_min: -1.5, angle_max: 1.5, angle_increment: 0.1, ` +
+      `range_min: 0.05, range_max: 10.0, ranges: [${Array(31).fill(range.toFixed(2)).join(', ')}]}`;
+    const pub = (topic: string, type: string, value: string) =>
+      start('ros2', ['topic', 'pub', '-r', '20', `${ns}/${topic}`, type, value], env);
+    const pubs = [
+      pub('odom', 'nav_msgs/msg/Odometry', '{header: {stamp: now, frame_id: odom}, child_frame_id: base_link}'),
+      pub('cmd_vel_nav', 'geometry_msgs/msg/Twist', '{linear: {x: 0.3}}'),
+    ];
+    const far = pub('scan', 'sensor_msgs/msg/LaserScan', scan(5.0));
+    try {
+      await gate.waitFor(new RegExp(`running ${ns}/safety_gate on the rclnodejs graph`), 60000);
+      // the way is clear: the command passes, capped (no world summary here, so people may be unseen)
+      const moving = await ros2Until(
+        ['topic', 'echo', '--once', `${ns}/cmd_vel`, 'geometry_msgs/msg/Twist'],
+        (o) => /linear:\n {2}x: 0\.[1-9]/.test(o),
+        env,
+      );
+      expect(moving.stdout).toMatch(/linear:\n {2}x: 0\.[1-9]/);
+      far.kill();
+      pubs.push(pub('scan', 'sensor_msgs/msg/LaserScan', scan(0.3)));
+      const stopped = await ros2Until(
+        ['topic', 'echo', '--once', `${ns}/kizuna/safety_state`],
+        (o) => /^limiting_reason: 1$/m.test(o),
+        env,
+      );
+      expect(stopped.stdout).toMatch(/^state: 4$/m); // STATE_STOP
+      expect(stopped.stdout).toMatch(/^limiting_reason: 1$/m); // REASON_OBSTACLE
+      expect(stopped.stdout).toMatch(/^obstacle_detected: true$/m);
+      const zero = await ros2(['topic', 'echo', '--once', `${ns}/cmd_vel`, 'geometry_msgs/msg/Twist'], env);
+      expect(zero.stdout).toMatch(/linear:\n {2}x: 0\.0\n/);
+    } finally {
+      for (const p of [...pubs, far]) p.kill();
+      gate.child.kill('SIGINT');
+      await Promise.race([gate.exited, new Promise((r) => setTimeout(r, 5000))]);
+      gate.kill();
+    }
+  }, 120000);
+
   describe.each(['kizuna.launch.py', 'kizuna.launch.xml'])('ros2 launch kizuna %s', (file) => {
     it('starts every node on rclnodejs; ros2 node/topic/param/service see and tune them; the gate takes the stack down', async () => {
       const robot = `cli-${file.endsWith('.py') ? 'py' : 'xml'}`;
@@ -168,6 +230,23 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
           }
         }
 
+        // another node dies: it comes back (respawn_delay 2 s), the gate and the rest carry on
+        const tPerception = Date.now();
+        process.kill(pids.get('perception') as number, 'SIGKILL');
+        await launch.waitFor(/\[perception-\d+\]: process has died/);
+        const back = await launch.waitFor(
+          /\[perception-\d+\]: process started with pid \[\d+\][\s\S]*\[perception-\d+\]: process started with pid \[(\d+)\]/,
+        );
+        pids.set('perception', Number(back[1]));
+        await launch.waitFor(
+          new RegExp(
+            `running ${ns}/perception on the rclnodejs graph[\\s\\S]*running ${ns}/perception on the rclnodejs graph`,
+          ),
+          60000,
+        );
+        process.stdout.write(`${file}: perception back ${since(tPerception)} after it was killed\n`);
+        expect(alive(pids.get('safety_gate') as number)).toBe(true);
+
         // the gate's process dies: the launch file takes the whole stack down
         const tKill = Date.now();
         process.kill(pids.get('safety_gate') as number, 'SIGKILL');
@@ -191,4 +270,58 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
       }
     }, 240000);
   });
+
+  it.each(['factory', 'delivery', 'farm', 'construction'])(
+    'ros2 launch kizuna kizuna.launch.py profile:=%s brings the five nodes up and its bridge online',
+    async (profile) => {
+      const robot = `cli-${profile}`;
+      const ns = `/cli_${profile}`;
+      const params = writeProfileParams(profile, join(dir, `${robot}.yaml`), {
+        store_path: join(dir, `${robot}.sqlite`),
+        reconnect_min_s: 0.1,
+      });
+      const probe = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+      const statuses: string[] = [];
+      probe.on('message', (_t, payload) =>
+        statuses.push((JSON.parse(payload.toString()) as { status: string }).status),
+      );
+      await probe.subscribeAsync(`kizuna/v1/${FLEET}/${robot}/status`, { qos: 1 });
+      const launch = start(
+        'ros2',
+        [
+          'launch',
+          'kizuna',
+          'kizuna.launch.py',
+          `robot_id:=${robot}`,
+          `fleet:=${FLEET}`,
+          `profile:=${profile}`,
+          `params_file:=${params}`,
+          `broker_url:=${broker.url}`,
+          `namespace:=${ns}`,
+        ],
+        env,
+      );
+      try {
+        for (const name of STACK)
+          await launch.waitFor(new RegExp(`running ${ns}/${name} on the rclnodejs graph`), 60000);
+        const deadline = Date.now() + 30000;
+        while (!statuses.includes('online') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        expect(statuses).toContain('online');
+        const nodes = await ros2Until(['node', 'list'], (o) => STACK.every((n) => o.includes(`${ns}/${n}\n`)), env);
+        for (const n of STACK) expect(nodes.stdout).toMatch(new RegExp(`^${ns}/${n}$`, 'm'));
+        launch.child.kill('SIGINT');
+        let timer: NodeJS.Timeout | undefined;
+        const code = await Promise.race([
+          launch.exited,
+          new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 40000))),
+        ]);
+        clearTimeout(timer);
+        expect(code).toBe(0);
+      } finally {
+        launch.kill();
+        await probe.endAsync();
+      }
+    },
+    180000,
+  );
 });
