@@ -198,7 +198,7 @@ else
       cd "$CACHE"
       colcon --log-base "$CACHE/log" build --base-paths "$CACHE/tools-src" --build-base "$CACHE/tools-build" \
         --install-base "$TOOLS" --merge-install --packages-select "${TOOLS_PACKAGES[@]}" \
-        --event-handlers console_direct- console_cohesion- console_package_list- \
+        --event-handlers console_direct- console_cohesion- console_package_list- console_stderr- \
         --cmake-args -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF "${generator[@]}"
     ) || {
       tail -n 40 "$CACHE"/log/latest_build/*/stderr.log >&2 || true

@@ -3,7 +3,8 @@
  * `kizuna.launch.xml` from the colcon-built ament package start every node on rclnodejs against a real
  * mosquitto broker, and a technician's `ros2` commands see, read and tune them: `node list`, `topic list -t`,
  * `topic echo --once`, `param get` / `param set` (a settable parameter accepted, a read-only one refused with
- * the reason), `service list`, `interface show`. Killing the safety gate's process takes the stack down.
+ * the reason), `service list`, `interface show`, `doctor`. Killing the safety gate's process takes the stack
+ * down. And a launch_testing test of one node (launch_testing/), run with `launch_test`.
  *
  * ros2 and launch come from the vendored Jazzy sources that `npm run ros:setup` builds (docs/ros2.md).
  */
@@ -15,7 +16,7 @@ import mqtt from 'mqtt';
 import { startMosquitto, type MosquittoBroker } from '../helpers/brokers';
 import { writeProfileParams } from '../helpers/profile-params';
 import { describeWithRosTools } from './support/gate';
-import { alive, buildKizunaPackage, ros2, ros2Until, start } from './support/ros2-cli';
+import { alive, buildKizunaPackage, ros2, ros2Until, start, type Ran } from './support/ros2-cli';
 
 const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'];
 const FLEET = 'tokyo-east';
@@ -55,15 +56,43 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
     const show = await ros2(['interface', 'show', 'kizuna_msgs/msg/Decision'], env);
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(/^string decision_id/m);
+    // its checks pass; it warns that only loopback exists (the sandbox) and that rosdistro is not installed
+    const doctor = await ros2(['doctor'], env);
+    expect(doctor.code).toBe(0);
+    expect(doctor.stdout).toMatch(/All \d+ checks passed/);
   }, 60000);
+
+  it('a launch_testing test of perception passes under launch_test, as ROS 2 packages test their nodes', async () => {
+    const file = join(__dirname, 'launch_testing', 'test_perception_launch.py');
+    const run = start('launch_test', [file], env);
+    const code = await run.exited;
+    expect(`${code}\n${run.out()}`).toMatch(/^0\n/);
+    // the node's own lines interleave with unittest's: both test classes ran, each ended OK
+    expect(run.out()).toContain('test_world_summary_is_published (');
+    expect(run.out()).toContain('test_exits_cleanly_on_sigint (');
+    expect(run.out().match(/^OK$/gm)).toHaveLength(2);
+    expect(run.out()).not.toMatch(/FAILED|ERROR/);
+  }, 120000);
 
   describe.each(['kizuna.launch.py', 'kizuna.launch.xml'])('ros2 launch kizuna %s', (file) => {
     it('starts every node on rclnodejs; ros2 node/topic/param/service see and tune them; the gate takes the stack down', async () => {
       const robot = `cli-${file.endsWith('.py') ? 'py' : 'xml'}`;
-      const params = writeProfileParams('care', join(dir, `${robot}.yaml`), {
-        store_path: join(dir, `${robot}.sqlite`),
-        reconnect_min_s: 0.1,
-      });
+      // A namespace of its own: other test files run nodes named /safety_gate ... in the same ROS domain.
+      const ns = `/${robot.replace('-', '_')}`;
+      const params = writeProfileParams(
+        'care',
+        join(dir, `${robot}.yaml`),
+        { store_path: join(dir, `${robot}.sqlite`), reconnect_min_s: 0.1 },
+        (doc) => {
+          // kizuna.launch.py moves the sections under the namespace itself; the XML file cannot
+          if (!file.endsWith('.xml')) return;
+          for (const key of Object.keys(doc)) {
+            if (key.startsWith('/')) continue;
+            doc[`${ns}/${key}`] = doc[key] as (typeof doc)[string];
+            delete doc[key];
+          }
+        },
+      );
       // the bridge's birth message, as the national side sees it
       const statusTopic = `kizuna/v1/${FLEET}/${robot}/status`;
       const probe = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
@@ -72,6 +101,16 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
         statuses.push((JSON.parse(payload.toString()) as { status: string }).status),
       );
       await probe.subscribeAsync(statusTopic, { qos: 1 });
+
+      // what a technician would see: every ros2 command below and its answer, printed at the end
+      const transcript: string[] = [];
+      const note = (args: string[], r: Ran): Ran => {
+        transcript.push(`$ ros2 ${args.join(' ')}\n${`${r.stdout}${r.stderr}`.trimEnd()}`);
+        return r;
+      };
+      const tr = async (args: string[]): Promise<Ran> => note(args, await ros2(args, env));
+      const trUntil = async (args: string[], ok: (o: string) => boolean): Promise<Ran> =>
+        note(args, await ros2Until(args, ok, env));
 
       const t0 = Date.now();
       const launch = start(
@@ -85,6 +124,7 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
           'profile:=care',
           `params_file:=${params}`,
           `broker_url:=${broker.url}`,
+          `namespace:=${ns}`,
         ],
         env,
       );
@@ -93,50 +133,77 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
         for (const name of STACK) {
           const m = await launch.waitFor(new RegExp(`\\[(${name})-\\d+\\]: process started with pid \\[(\\d+)\\]`));
           pids.set(name, Number(m[2]));
-          await launch.waitFor(new RegExp(`running /${name} on the rclnodejs graph`), 60000);
+          await launch.waitFor(new RegExp(`running ${ns}/${name} on the rclnodejs graph`), 60000);
         }
         process.stdout.write(`${file}: five nodes running on rclnodejs after ${since(t0)}\n`);
         const deadline = Date.now() + 30000;
         while (!statuses.includes('online') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
         expect(statuses).toContain('online');
 
-        const nodes = await ros2Until(['node', 'list'], (o) => STACK.every((n) => o.includes(`/${n}\n`)), env);
-        for (const n of STACK) expect(nodes.stdout).toMatch(new RegExp(`^/${n}$`, 'm'));
+        const nodes = await trUntil(['node', 'list'], (o) => STACK.every((n) => o.includes(`${ns}/${n}\n`)));
+        for (const n of STACK) expect(nodes.stdout).toMatch(new RegExp(`^${ns}/${n}$`, 'm'));
 
-        const topics = await ros2Until(['topic', 'list', '-t'], (o) => o.includes('/kizuna/safety_state'), env);
-        expect(topics.stdout).toMatch(/^\/kizuna\/world_summary \[kizuna_msgs\/msg\/WorldSummary\]$/m);
-        expect(topics.stdout).toMatch(/^\/kizuna\/safety_state \[kizuna_msgs\/msg\/SafetyState\]$/m);
-        expect(topics.stdout).toMatch(/^\/cmd_vel \[geometry_msgs\/msg\/Twist\]$/m);
+        const topics = await trUntil(['topic', 'list', '-t'], (o) => o.includes(`${ns}/kizuna/safety_state`));
+        expect(topics.stdout).toMatch(
+          new RegExp(`^${ns}/kizuna/world_summary \\[kizuna_msgs/msg/WorldSummary\\]$`, 'm'),
+        );
+        expect(topics.stdout).toMatch(new RegExp(`^${ns}/kizuna/safety_state \\[kizuna_msgs/msg/SafetyState\\]$`, 'm'));
+        expect(topics.stdout).toMatch(new RegExp(`^${ns}/cmd_vel \\[geometry_msgs/msg/Twist\\]$`, 'm'));
 
-        const summary = await ros2(['topic', 'echo', '--once', '/kizuna/world_summary'], env);
+        const summary = await tr(['topic', 'echo', '--once', `${ns}/kizuna/world_summary`]);
         expect(summary.code).toBe(0);
         expect(summary.stdout).toMatch(/^header:\n {2}stamp:/m);
         // no scan or odometry on this bench: the gate holds the base stopped and says why
-        const safety = await ros2(['topic', 'echo', '--once', '/kizuna/safety_state'], env);
+        const safety = await tr(['topic', 'echo', '--once', `${ns}/kizuna/safety_state`]);
         expect(safety.code).toBe(0);
         expect(safety.stdout).toMatch(/^state: /m);
         expect(safety.stdout).toMatch(/timed_out_sources:\n(- .*\n)*- scan/m);
 
-        const get = await ros2(['param', 'get', '/safety_gate', 'max_linear_speed_mps'], env);
+        const get = await tr(['param', 'get', `${ns}/safety_gate`, 'max_linear_speed_mps']);
         expect(get.stdout.trim()).toBe('Double value is: 0.6');
-        const set = await ros2(['param', 'set', '/safety_gate', 'max_linear_speed_mps', '0.4'], env);
+        const set = await tr(['param', 'set', `${ns}/safety_gate`, 'max_linear_speed_mps', '0.4']);
         expect(set.stdout.trim()).toBe('Set parameter successful');
-        const after = await ros2(['param', 'get', '/safety_gate', 'max_linear_speed_mps'], env);
+        const after = await tr(['param', 'get', `${ns}/safety_gate`, 'max_linear_speed_mps']);
         expect(after.stdout.trim()).toBe('Double value is: 0.4');
         // `ros2 param set` exits 0 when the node refuses: the text (on stderr) is the answer
-        const readOnly = await ros2(['param', 'set', '/safety_gate', 'control_rate_hz', '10.0'], env);
+        const readOnly = await tr(['param', 'set', `${ns}/safety_gate`, 'control_rate_hz', '10.0']);
         expect(readOnly.stderr.trim()).toBe('Setting parameter failed: Parameter control_rate_hz is readonly');
-        const still = await ros2(['param', 'get', '/safety_gate', 'control_rate_hz'], env);
+        const still = await tr(['param', 'get', `${ns}/safety_gate`, 'control_rate_hz']);
         expect(still.stdout.trim()).toBe('Double value is: 20.0');
 
-        const services = await ros2Until(['service', 'list'], (o) => o.includes('/executive/set_parameters'), env);
+        const services = await trUntil(['service', 'list'], (o) => o.includes(`${ns}/executive/set_parameters`));
         for (const n of STACK) {
           for (const s of ['get_parameters', 'set_parameters', 'list_parameters', 'describe_parameters']) {
-            expect(services.stdout).toMatch(new RegExp(`^/${n}/${s}$`, 'm'));
+            expect(services.stdout).toMatch(new RegExp(`^${ns}/${n}/${s}$`, 'm'));
           }
         }
 
+        // another node dies: it comes back (respawn_delay 2 s), the gate and the rest carry on
+        const tPerception = Date.now();
+        process.kill(pids.get('perception') as number, 'SIGKILL');
+        await launch.waitFor(/\[perception-\d+\]: process has died/);
+        const back = await launch.waitFor(
+          /\[perception-\d+\]: process started with pid \[\d+\][\s\S]*\[perception-\d+\]: process started with pid \[(\d+)\]/,
+        );
+        pids.set('perception', Number(back[1]));
+        await launch.waitFor(
+          new RegExp(
+            `running ${ns}/perception on the rclnodejs graph[\\s\\S]*running ${ns}/perception on the rclnodejs graph`,
+          ),
+          60000,
+        );
+        process.stdout.write(`${file}: perception back ${since(tPerception)} after it was killed\n`);
+        expect(alive(pids.get('safety_gate') as number)).toBe(true);
+
         // the gate's process dies: the launch file takes the whole stack down
+        transcript.unshift(
+          `$ ros2 launch kizuna ${file} robot_id:=${robot} fleet:=${FLEET} profile:=care params_file:=… broker_url:=… namespace:=${ns}\n` +
+            [...launch.out().matchAll(/^\[INFO\] \[[a-z_]+-\d+\]: process started with pid \[\d+\]$/gm)]
+              .slice(0, STACK.length)
+              .map((m) => m[0])
+              .join('\n') +
+            '\n…',
+        );
         const tKill = Date.now();
         process.kill(pids.get('safety_gate') as number, 'SIGKILL');
         let timer: NodeJS.Timeout | undefined;
@@ -153,10 +220,127 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
         const d2 = Date.now() + 10000;
         while (statuses.at(-1) !== 'offline' && Date.now() < d2) await new Promise((r) => setTimeout(r, 100));
         expect(statuses.at(-1)).toBe('offline');
+        process.stdout.write(`--- technician transcript, ${file} (real run) ---\n${transcript.join('\n')}\n---\n`);
       } finally {
         launch.kill();
         await probe.endAsync();
       }
     }, 240000);
   });
+
+  it.each(['factory', 'delivery', 'farm', 'construction'])(
+    'ros2 launch kizuna kizuna.launch.py profile:=%s brings the five nodes up and its bridge online',
+    async (profile) => {
+      const robot = `cli-${profile}`;
+      const ns = `/cli_${profile}`;
+      const params = writeProfileParams(profile, join(dir, `${robot}.yaml`), {
+        store_path: join(dir, `${robot}.sqlite`),
+        reconnect_min_s: 0.1,
+      });
+      const probe = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+      const statuses: string[] = [];
+      probe.on('message', (_t, payload) =>
+        statuses.push((JSON.parse(payload.toString()) as { status: string }).status),
+      );
+      await probe.subscribeAsync(`kizuna/v1/${FLEET}/${robot}/status`, { qos: 1 });
+      const launch = start(
+        'ros2',
+        [
+          'launch',
+          'kizuna',
+          'kizuna.launch.py',
+          `robot_id:=${robot}`,
+          `fleet:=${FLEET}`,
+          `profile:=${profile}`,
+          `params_file:=${params}`,
+          `broker_url:=${broker.url}`,
+          `namespace:=${ns}`,
+        ],
+        env,
+      );
+      try {
+        for (const name of STACK)
+          await launch.waitFor(new RegExp(`running ${ns}/${name} on the rclnodejs graph`), 60000);
+        const deadline = Date.now() + 30000;
+        while (!statuses.includes('online') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        expect(statuses).toContain('online');
+        const nodes = await ros2Until(['node', 'list'], (o) => STACK.every((n) => o.includes(`${ns}/${n}\n`)), env);
+        for (const n of STACK) expect(nodes.stdout).toMatch(new RegExp(`^${ns}/${n}$`, 'm'));
+        launch.child.kill('SIGINT');
+        let timer: NodeJS.Timeout | undefined;
+        const code = await Promise.race([
+          launch.exited,
+          new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 40000))),
+        ]);
+        clearTimeout(timer);
+        expect(code).toBe(0);
+      } finally {
+        launch.kill();
+        await probe.endAsync();
+      }
+    },
+    180000,
+  );
+
+  it('ros2 run kizuna starts the gate; ros2 topic pub of a close LaserScan makes it stop', async () => {
+    const ns = '/pub_test';
+    const gate = start(
+      'ros2',
+      [
+        'run',
+        'kizuna',
+        'kizuna',
+        'run',
+        'safety_gate',
+        '--graph',
+        'rclnodejs',
+        '--ros-args',
+        '-r',
+        `__ns:=${ns}`,
+        '--params-file',
+        join(prefix, 'share', 'kizuna', 'launch', 'params', 'care.yaml'),
+        '-p',
+        'estop_timeout_s:=0.0', // no e-stop publisher on this bench
+      ],
+      env,
+    );
+    // 31 beams over ±1.5 rad from the laser (0.15 m ahead of base_link, frame `laser` as care.yaml says)
+    const scan = (range: number): string =>
+      `{header: {stamp: now, frame_id: laser}, angle_min: -1.5, angle_max: 1.5, angle_increment: 0.1, ` +
+      `range_min: 0.05, range_max: 10.0, ranges: [${Array(31).fill(range.toFixed(2)).join(', ')}]}`;
+    const pub = (topic: string, type: string, value: string) =>
+      start('ros2', ['topic', 'pub', '-r', '20', `${ns}/${topic}`, type, value], env);
+    const pubs = [
+      pub('odom', 'nav_msgs/msg/Odometry', '{header: {stamp: now, frame_id: odom}, child_frame_id: base_link}'),
+      pub('cmd_vel_nav', 'geometry_msgs/msg/Twist', '{linear: {x: 0.3}}'),
+    ];
+    const far = pub('scan', 'sensor_msgs/msg/LaserScan', scan(5.0));
+    try {
+      await gate.waitFor(new RegExp(`running ${ns}/safety_gate on the rclnodejs graph`), 60000);
+      // the way is clear: the command passes, capped (no world summary here, so people may be unseen)
+      const moving = await ros2Until(
+        ['topic', 'echo', '--once', `${ns}/cmd_vel`, 'geometry_msgs/msg/Twist'],
+        (o) => /linear:\n {2}x: 0\.[1-9]/.test(o),
+        env,
+      );
+      expect(moving.stdout).toMatch(/linear:\n {2}x: 0\.[1-9]/);
+      far.kill();
+      pubs.push(pub('scan', 'sensor_msgs/msg/LaserScan', scan(0.3)));
+      const stopped = await ros2Until(
+        ['topic', 'echo', '--once', `${ns}/kizuna/safety_state`],
+        (o) => /^limiting_reason: 1$/m.test(o),
+        env,
+      );
+      expect(stopped.stdout).toMatch(/^state: 4$/m); // STATE_STOP
+      expect(stopped.stdout).toMatch(/^limiting_reason: 1$/m); // REASON_OBSTACLE
+      expect(stopped.stdout).toMatch(/^obstacle_detected: true$/m);
+      const zero = await ros2(['topic', 'echo', '--once', `${ns}/cmd_vel`, 'geometry_msgs/msg/Twist'], env);
+      expect(zero.stdout).toMatch(/linear:\n {2}x: 0\.0\n/);
+    } finally {
+      for (const p of [...pubs, far]) p.kill();
+      gate.child.kill('SIGINT');
+      await Promise.race([gate.exited, new Promise((r) => setTimeout(r, 5000))]);
+      gate.kill();
+    }
+  }, 120000);
 });

@@ -79,7 +79,7 @@ export interface Running {
   /** Resolves with the first match of `re` in the output so far or to come. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<number | null>;
-  /** SIGKILLs its whole process group if it is still running. */
+  /** SIGKILLs its whole process group (whatever of it still runs). */
   kill(): void;
 }
 
@@ -113,7 +113,8 @@ export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = proc
       });
     },
     kill() {
-      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+      // the group, even when its leader has exited: what it started (a node under `ros2 run`) may live on
+      if (child.pid === undefined) return;
       try {
         process.kill(-child.pid, 'SIGKILL');
       } catch {
