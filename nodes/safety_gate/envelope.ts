@@ -96,6 +96,8 @@ export const LIMIT_PERSON = 2;
 export const LIMIT_BLIND = 3;
 
 const BISECT = 12;
+/** Inside the stop zone, moving alongside something may bring it this much closer per metre travelled. */
+const GRAZE = 0.15;
 
 /** The result of one evaluation; owned by the Envelope and overwritten by the next. */
 export class EnvelopeResult {
@@ -220,13 +222,22 @@ export class Envelope {
     r.y = y;
   }
 
-  /** True when the twist strictly increases the distance from (x, y) to the footprint. */
+  /**
+   * True when the twist does not bring (x, y) closer to the footprint: clearance grows, or stays (driving
+   * along something inside the margin, as two robots stopped side by side must, to part). Something
+   * touching the footprint must be left: there the clearance has to grow.
+   */
   private receding(x: number, y: number, vx: number, vy: number, wz: number, delta: number): boolean {
     const box = this.cfg.footprint;
     const d0 = boxDistance(x, y, box);
     pointAfter(x, y, vx, vy, wz, delta, this.tmp);
-    const d1 = boxDistance(this.tmp[0]!, this.tmp[1]!, box);
-    return d1 > d0 + 1e-6;
+    const x1 = this.tmp[0]!;
+    const y1 = this.tmp[1]!;
+    const d1 = boxDistance(x1, y1, box);
+    if (d0 <= 1e-3) return d1 > d0 + 1e-6;
+    // passing alongside at a grazing angle may cost a little clearance, never below half the margin
+    const travel = Math.hypot(x1 - x, y1 - y);
+    return d1 >= d0 - GRAZE * travel - 1e-9 && d1 >= 0.5 * this.cfg.stopMargin;
   }
 
   /** The largest share <= kMax at which disc d cannot reach the grown footprint before the robot stops. */

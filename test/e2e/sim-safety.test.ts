@@ -84,14 +84,10 @@ function failures(r: Run): string[] {
  * leave the robot crawling or deadlocked); 'contact' = a robot-caused contact remains.
  */
 const OPEN: Record<string, 'tasks' | 'contact'> = {
-  'care-blind-doorways': 'tasks',
   'care-boxed-in': 'tasks',
   'corridor-head-on': 'tasks',
   'farm-crossing-90': 'tasks',
-  'farm-pole-appears': 'tasks',
-  'farm-stake': 'tasks',
-  'front-lidar-turnaround': 'contact',
-  'stop-during-link-down': 'contact',
+  'front-lidar-turnaround': 'tasks',
 };
 
 describe('adversarial safety scenarios (sim/scenarios/safety/, three seeds each)', () => {
