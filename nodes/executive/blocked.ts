@@ -21,6 +21,8 @@ export interface BlockedConfig {
   turnRate: number;
   /** Whether a back-off may reverse. */
   allowReverse: boolean;
+  /** [m] a back-off ends early once the nearest obstacle is this far from base_link (room to turn). */
+  clearance: number;
 }
 
 /** Velocity [m/s, rad/s]. */
@@ -74,7 +76,8 @@ export class BlockedMonitor {
    */
   step(now: number, s: SafetyView, ignorePeople = false): BlockedAction {
     if (this.backingOff) {
-      if (now < this.backoffUntil) return { kind: 'backoff', cmd: this.cmd };
+      const clear = s.distance !== undefined && this.c.clearance > 0 && s.distance >= this.c.clearance;
+      if (now < this.backoffUntil && !clear) return { kind: 'backoff', cmd: this.cmd };
       this.backoffUntil = Number.NaN;
       this.since = Number.NaN;
       return { kind: 'retry' };

@@ -18,6 +18,7 @@ import { clip, minDefined, type DecisionIn, type Outbox, type StatusOut } from '
 import { NO_SAFETY, type SafetyView } from './safety-view';
 import { StartGuard } from './start-guard';
 import { BlockedMonitor } from './blocked';
+import { insideGeofence } from './plan';
 import { invalidReason, planDecision } from './admit';
 import { fallbackDecision, fallbackReport, type FallbackState } from './fallback';
 
@@ -108,6 +109,7 @@ export class Executive {
       reverseSpeed: p.backoff_speed_mps,
       turnRate: p.backoff_turn_rps,
       allowReverse: p.backoff_reverse,
+      clearance: p.backoff_clearance_m,
     });
   }
 
@@ -526,7 +528,8 @@ export class Executive {
         this.cancelNav(job);
         return act.cmd;
       case 'retry':
-        // a fresh attempt at the step: the stall clock starts again
+        // a fresh attempt at the step, around the right of what blocked it: the stall clock starts again
+        this.insertDetour(job);
         job.bestDist = Number.POSITIVE_INFINITY;
         job.lastProgressSec = now;
         this.emitJob(
@@ -540,6 +543,34 @@ export class Executive {
       case 'give_up':
         this.finish(job, ST.STATE_FAILED, 'BLOCKED', act.reason, now);
         return { v: 0, w: 0 };
+    }
+  }
+
+  /**
+   * Before retrying a blocked navigation step, a waypoint `detour_offset_m` to the right and
+   * `detour_ahead_m` ahead (to the left when the right lies outside the geofence): two robots that meet
+   * head-on, or cross, both keep right and pass. The gate still judges every motion.
+   */
+  private insertDetour(job: Job): void {
+    const off = this.p.detour_offset_m;
+    const step = job.steps[job.index];
+    if (!(off > 0) || !this.pose || !step || step.kind !== 'navigate') return;
+    const { x, y, yaw } = this.pose;
+    const c = Math.cos(yaw);
+    const s = Math.sin(yaw);
+    const ahead = this.p.detour_ahead_m;
+    for (const side of [1, -1]) {
+      // right of the heading (c, s) is (s, -c)
+      const gx = x + c * ahead + side * s * off;
+      const gy = y + s * ahead - side * c * off;
+      if (this.p.geofence.length > 0 && !insideGeofence(this.p.geofence, gx, gy)) continue;
+      job.steps.splice(job.index, 0, {
+        kind: 'navigate',
+        goal: { x: gx, y: gy, yaw },
+        label: `detour ${off} m to the ${side > 0 ? 'right' : 'left'}`,
+        ...(step.speedCap !== undefined ? { speedCap: step.speedCap } : {}),
+      });
+      return;
     }
   }
 

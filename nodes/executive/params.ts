@@ -61,7 +61,12 @@ export const paramsSchema = z
       .max(600)
       .default(10)
       .describe('[s] held at STOP (obstacle or person) this long while navigating: back off, then retry'),
-    backoff_s: z.number().positive().max(60).default(2).describe('[s] duration of one back-off'),
+    backoff_s: z
+      .number()
+      .positive()
+      .max(60)
+      .default(8)
+      .describe('[s] longest duration of one back-off (it ends early at backoff_clearance_m)'),
     max_blocked_retries: z
       .int()
       .min(0)
@@ -74,6 +79,26 @@ export const paramsSchema = z
       .boolean()
       .default(true)
       .describe('a back-off may reverse (obstacle ahead); false: it only turns away'),
+    backoff_clearance_m: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(1.2)
+      .describe('[m] a back-off ends early once the nearest obstacle is this far from base_link; 0: always backoff_s'),
+    detour_offset_m: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(1.2)
+      .describe(
+        '[m] after a back-off the step is retried through a waypoint this far to the right (keep right); 0: straight',
+      ),
+    detour_ahead_m: z
+      .number()
+      .min(0)
+      .max(20)
+      .default(1.5)
+      .describe('[m] how far ahead of the robot the detour waypoint lies'),
 
     geofence: z
       .array(z.number())

@@ -12,6 +12,7 @@ const CFG: BlockedConfig = {
   reverseSpeed: 0.1,
   turnRate: 0.3,
   allowReverse: true,
+  clearance: 0,
 };
 const blockedAt = (bearing?: number, reason: number = SS.REASON_OBSTACLE) =>
   gate({ state: SS.STATE_STOP, reason, ...(bearing !== undefined ? { bearing } : {}) });
@@ -29,7 +30,7 @@ describe('backoffCommand', () => {
 });
 
 describe('executive: blocked navigation', () => {
-  const over = { blocked_timeout_s: 3, backoff_s: 1, max_blocked_retries: 2, stall_timeout_s: 60 };
+  const over = { blocked_timeout_s: 3, backoff_s: 1, max_blocked_retries: 2, stall_timeout_s: 60, detour_offset_m: 0 };
 
   it('backs off after blocked_timeout_s, retries, and after max_blocked_retries fails BLOCKED and asks for a new plan', () => {
     const e = executive(over);
