@@ -96,6 +96,8 @@ export const LIMIT_PERSON = 2;
 export const LIMIT_BLIND = 3;
 
 const BISECT = 12;
+/** A mover's path over the stopping time is checked at this many steps (plus now). */
+const MOVER_SAMPLES = 4;
 /** Inside the stop zone, moving alongside something may bring it this much closer per metre travelled. */
 const GRAZE = 0.15;
 
@@ -312,8 +314,8 @@ export class Envelope {
           : base + Math.min(discs.speed[d]! * tau, 0.5 * cfg.peopleAccel * tau * tau);
       const dvx = discs.vx[d]!;
       const dvy = discs.vy[d]!;
-      for (let s = 0; s <= 2; s++) {
-        const t = (T * s) / 2;
+      for (let s = 0; s <= MOVER_SAMPLES; s++) {
+        const t = (T * s) / MOVER_SAMPLES;
         const u = hitRounded(x + dvx * t, y + dvy * t, vx, vy, wz, cfg.footprint, g, horizon);
         if (k === 0 ? u === 0 : u < U) return false;
       }

@@ -7,58 +7,10 @@ import {
   shapeSegmentDistance,
   shapeShapeDistance,
 } from '../../../sim/geometry';
-import { fullCircle } from '../../../sim/lidar';
 import { Rng } from '../../../sim/random';
 import type { PersonConfig } from '../../../sim/people';
-import { NO_NOISE } from '../../../sim/robot';
-import { type SimRobotConfig, type WorldMap, World } from '../../../sim/world';
-
-function robot(id: string, over: Partial<SimRobotConfig> = {}): SimRobotConfig {
-  return {
-    id,
-    start: { x: 0, y: 0, yaw: 0 },
-    footprint: { kind: 'circle', radius: 0.2 },
-    limits: {
-      maxLinearMps: 2,
-      maxReverseMps: 1,
-      maxAngularRadps: 2,
-      linearAccelMps2: 1e9,
-      linearDecelMps2: 1e9,
-      angularAccelRadps2: 1e9,
-    },
-    noise: NO_NOISE,
-    lidars: [
-      {
-        topic: 'scan',
-        frame: 'laser',
-        beams: 36,
-        ...fullCircle(36),
-        rangeMinM: 0.05,
-        rangeMaxM: 10,
-        rateHz: 10,
-        noiseStdM: 0,
-        mount: { x: 0, y: 0, yaw: 0 },
-      },
-    ],
-    battery: {
-      capacityWh: 100,
-      fullVoltageV: 25,
-      emptyVoltageV: 21,
-      idlePowerW: 10,
-      drivePowerWPerMps: 20,
-      turnPowerWPerRadps: 5,
-      chargePowerW: 110,
-      dockRadiusM: 0.3,
-      initialPercentage: 0.5,
-    },
-    odomRateHz: 20,
-    imuRateHz: 20,
-    batteryRateHz: 1,
-    estopRateHz: 10,
-    cmdTimeoutS: 1000,
-    ...over,
-  };
-}
+import { type WorldMap, World } from '../../../sim/world';
+import { robot } from '../../helpers/sim-robot';
 
 const wallAt3: WorldMap = {
   walls: [
