@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NODES } from '../../nodes/registry';
 import { describeUnless, rosUnavailableReason } from '../ros2/support/gate';
+import { watchOutput } from '../ros2/support/ros2-cli';
 
 const root = join(__dirname, '..', '..');
 const PY_FILE = join(root, 'launch', 'kizuna.launch.py');
@@ -201,33 +202,7 @@ function runLaunch(file: string, args: string[]): Running {
     canNetns && process.env.KIZUNA_ROS_SANDBOX !== 'netns'
       ? spawn('unshare', ['--net', '--', 'bash', '-c', 'ip link set lo up && exec "$@"', 'netns', ...cmd], { env })
       : spawn(cmd[0] as string, cmd.slice(1), { env });
-  let text = '';
-  const waiters: Array<() => void> = [];
-  const onData = (d: Buffer): void => {
-    text += d.toString();
-    for (const w of waiters.splice(0)) w();
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    child,
-    exited,
-    out: () => text,
-    waitFor(re, timeoutMs = 30000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}; output:\n${text}`)), timeoutMs);
-        const check = (): void => {
-          const m = re.exec(text);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m);
-          } else waiters.push(check);
-        };
-        check();
-      });
-    },
-  };
+  return watchOutput(child);
 }
 
 function alive(pid: number): boolean {

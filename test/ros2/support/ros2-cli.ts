@@ -83,9 +83,8 @@ export interface Running {
   kill(): void;
 }
 
-/** Starts `cmd` in a process group of its own, collecting stdout and stderr. */
-export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Running {
-  const child = spawn(cmd, args, { env, detached: true });
+/** The combined output of `child`, awaitable: what test/integration/launch-files.test.ts needs too. */
+export function watchOutput(child: ChildProcess): Omit<Running, 'kill'> {
   let text = '';
   const waiters: Array<() => void> = [];
   const onData = (d: Buffer): void => {
@@ -112,6 +111,14 @@ export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = proc
         check();
       });
     },
+  };
+}
+
+/** Starts `cmd` in a process group of its own, collecting stdout and stderr. */
+export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Running {
+  const child = spawn(cmd, args, { env, detached: true });
+  return {
+    ...watchOutput(child),
     kill() {
       // the group, even when its leader has exited: what it started (a node under `ros2 run`) may live on
       if (child.pid === undefined) return;
