@@ -41,7 +41,8 @@ export function parseRoster(text: string): RosterEntry[] {
     const line = raw.replace(/#.*$/, '').trim();
     if (!line) return;
     const entry = parseRobotIdentity(line.split(/\s+/).join('.'));
-    if (!entry) throw new Error(`roster line ${i + 1}: "${line}" is not "<fleet> <robotId>" (letters, digits, _ and -)`);
+    if (!entry)
+      throw new Error(`roster line ${i + 1}: "${line}" is not "<fleet> <robotId>" (letters, digits, _ and -)`);
     const id = robotIdentity(entry.fleet, entry.robotId);
     if (seen.has(id)) throw new Error(`roster line ${i + 1}: ${id} is listed twice`);
     seen.add(id);
