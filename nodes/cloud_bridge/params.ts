@@ -29,7 +29,9 @@ export const paramsSchema = z.object({
     .string()
     .max(128)
     .default('')
-    .describe('MQTT client id, stable across restarts (it names the persistent session); empty: <fleet>.<robot_id>, the broker identity'),
+    .describe(
+      'MQTT client id, stable across restarts (it names the persistent session); empty: <fleet>.<robot_id>, the broker identity',
+    ),
   session_expiry_s: z
     .number()
     .int()
