@@ -8,6 +8,7 @@ import { launchNode } from '../core/runner';
 import { NODES } from '../registry';
 import { runDemo } from './demo';
 import { runContract } from './contract';
+import { runBrokerAcl } from './broker-acl';
 import { runSimCli } from './sim';
 import { LAUNCH_USAGE, runLaunch } from './launch';
 import { DOCTOR_USAGE, runDoctor } from './doctor';
@@ -22,6 +23,9 @@ commands:
                                  -r from:=to, -r __node:=name, -r __ns:=/ns, --log-level <level>
   nodes                          list the nodes 'run' can start
   contract --out <dir>           write the MQTT contract: JSON Schema of every payload and an AsyncAPI 3 document
+  broker-acl --roster <file> [--root kizuna/v1] [--out <file>]
+                                 the broker's per-robot rules (mosquitto dynamic-security JSON) from a roster
+                                 of '<fleet> <robotId>' lines (docs/deploy.md, section 6)
   sim [--scenario FILE|NAME] [--robots N] [--speed X] ...  run a fleet simulation (sim/README.md); exit 0 when it passes
   launch --profile <p> --robot-id <id> [--params <file>] [--broker <url>] [--compose] [--dry-run]
                                  check the robot's setup, then start and supervise its nodes until Ctrl-C
@@ -128,6 +132,11 @@ async function main(argv: string[]): Promise<number> {
     case 'contract':
       for (const file of runContract(rest, USAGE)) print(file);
       return 0;
+    case 'broker-acl': {
+      const text = runBrokerAcl(rest, USAGE);
+      if (!rest.includes('--out')) print(text.trimEnd());
+      return 0;
+    }
     case 'sim':
       return runSimCli(rest, USAGE);
     case 'launch':

@@ -4,11 +4,11 @@
  * parameter that is wrong, so a misconfigured robot fails at start, not on its first decision.
  */
 import type { KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KizunaError } from '../core/errors';
-import { loadTrustedKeys, type RobotTopics } from '../core/contract';
+import { loadTrustedKeys, robotIdentity, type RobotTopics } from '../core/contract';
 import { PROFILE_MAX_SPEED_MPS, type Params } from './params';
 import { PROFILE_POLICIES, type DataPolicy } from './policy';
 import type { LinkOptions } from './link';
@@ -25,10 +25,16 @@ export function readConfigFile(path: string, what: string): Buffer {
   }
 }
 
-/** Default store file: $XDG_STATE_HOME (or ~/.local/state)/kizuna/cloud_bridge-<robot>.sqlite. */
-export function defaultStorePath(robotId: string): string {
+/**
+ * Default store file: $XDG_STATE_HOME (or ~/.local/state)/kizuna/cloud_bridge-<fleet>.<robot>.sqlite,
+ * one per (fleet, robot). A store of an older release (cloud_bridge-<robot>.sqlite) is kept in use
+ * while no new one exists, so an update loses neither its outbox nor its seq.
+ */
+export function defaultStorePath(fleet: string, robotId: string): string {
   const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  return join(base, 'kizuna', `cloud_bridge-${robotId}.sqlite`);
+  const path = join(base, 'kizuna', `cloud_bridge-${robotIdentity(fleet, robotId)}.sqlite`);
+  const legacy = join(base, 'kizuna', `cloud_bridge-${robotId}.sqlite`);
+  return !existsSync(path) && existsSync(legacy) ? legacy : path;
 }
 
 /** The data policy of `p.profile` with the parameter overrides applied. */
@@ -41,9 +47,12 @@ export function effectivePolicy(p: Params): DataPolicy {
   };
 }
 
-/** The MQTT client id: `client_id`, else kizuna-<robot_id> (stable per robot: it names the persistent session). */
+/**
+ * The MQTT client id: `client_id`, else `<fleet>.<robot_id>`, the robot's broker identity (stable per
+ * robot: it names the persistent session; the shipped broker forces it from the certificate anyway).
+ */
 export function clientIdOf(p: Params): string {
-  return p.client_id || `kizuna-${p.robot_id}`;
+  return p.client_id || robotIdentity(p.fleet, p.robot_id);
 }
 
 /** The trusted keys of `trusted_keys_file` (empty without one; required unless allow_unsigned). */

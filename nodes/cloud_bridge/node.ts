@@ -78,7 +78,7 @@ export class CloudBridge {
       );
     }
     this.validator = validatorConfig(p, keys);
-    this.store = new BridgeStore(p.store_path || defaultStorePath(p.robot_id), {
+    this.store = new BridgeStore(p.store_path || defaultStorePath(p.fleet, p.robot_id), {
       robotId: p.robot_id,
       synchronous: p.store_sync,
       softMaxMessages: Math.min(p.outbox_soft_max_messages, p.outbox_max_messages),

@@ -29,7 +29,9 @@ export const paramsSchema = z.object({
     .string()
     .max(128)
     .default('')
-    .describe('MQTT client id, stable across restarts (it names the persistent session); empty: kizuna-<robot_id>'),
+    .describe(
+      'MQTT client id, stable across restarts (it names the persistent session); empty: <fleet>.<robot_id>, the broker identity',
+    ),
   session_expiry_s: z
     .number()
     .int()
@@ -107,7 +109,7 @@ export const paramsSchema = z.object({
     .string()
     .default('')
     .describe(
-      'SQLite file of the outbox, seq and replay window; empty: $XDG_STATE_HOME (or ~/.local/state)/kizuna/cloud_bridge-<robot_id>.sqlite',
+      'SQLite file of the outbox, seq and replay window; empty: $XDG_STATE_HOME (or ~/.local/state)/kizuna/cloud_bridge-<fleet>.<robot_id>.sqlite (an existing cloud_bridge-<robot_id>.sqlite of an older release is kept)',
     ),
   store_sync: z
     .enum(['full', 'normal'])

@@ -10,3 +10,4 @@ export * from './schemas';
 export * from './canonical';
 export * from './signing';
 export * from './export';
+export * from './broker-acl';

@@ -56,7 +56,7 @@ describe('cloud_bridge on aedes: a storm of broker restarts', () => {
       const last = robot.bridge.store.lastSeq;
       expect(last).toBe(25);
       for (let q = 1; q <= last; q++) expect(seqs.has(q)).toBe(true);
-      expect(live.get('kizuna-care-007')).toBe(1);
+      expect(live.get('tokyo-1.care-007')).toBe(1);
     } finally {
       await robot.stop();
       await broker.close();
