@@ -60,6 +60,7 @@ describe('lifecycle_manager with the managed safety gate', () => {
     expect(await waitFor(() => gate.lifecycle!.state() === 'active' && w.lifecycle!.state() === 'active', 5000)).toBe(
       true,
     );
+    await waitFor(() => transitions.length >= 4, 2000); // the events travel through the executor
     expect(transitions).toEqual(['safety_gate inactive', 'worker inactive', 'safety_gate active', 'worker active']);
     expect((await isActive.call({})).success).toBe(true);
     expect(await waitFor(() => cmds.length > 0, 2000)).toBe(true);
@@ -68,7 +69,9 @@ describe('lifecycle_manager with the managed safety gate', () => {
     transitions.length = 0;
     w.destroy();
     expect(await waitFor(() => gate.lifecycle!.state() === 'unconfigured', 3000)).toBe(true);
+    await waitFor(() => transitions.length >= 2, 2000);
     expect(transitions).toEqual(['safety_gate inactive', 'safety_gate unconfigured']);
+    await new Promise((r) => setTimeout(r, 100)); // let the gate's last message land
     const heard = cmds.length;
     expect(cmds[heard - 1]).toBe(0);
     expect(await isActive.call({})).toEqual({ success: false, message: 'recovering' });
