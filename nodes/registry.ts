@@ -6,6 +6,7 @@ import { definition as perception } from './perception/node';
 import { definition as executive } from './executive/node';
 import { definition as health } from './health/node';
 import { definition as cloudBridge } from './cloud_bridge/node';
+import { definition as lifecycleManager } from './lifecycle_manager/node';
 
 export const NODES: Readonly<Record<string, NodeDefinition>> = {
   [exampleNearest.name]: exampleNearest,
@@ -16,4 +17,6 @@ export const NODES: Readonly<Record<string, NodeDefinition>> = {
   [health.name]: health,
   // the link to the national model
   [cloudBridge.name]: cloudBridge,
+  // brings the managed nodes up and down (kizuna run <node> --managed)
+  [lifecycleManager.name]: lifecycleManager,
 };

@@ -18,9 +18,10 @@ const USAGE = `usage: kizuna <command> [options]
 
 commands:
   demo [--duration <s>]          a three-second foundation demo on the in-process graph (npm start runs sim)
-  run <node> [--graph inprocess|rclnodejs] [--json-logs] [--ros-args ...]
+  run <node> [--graph inprocess|rclnodejs] [--managed] [--json-logs] [--ros-args ...]
                                  start one node; --ros-args takes -p name:=value, --params-file <yaml>,
                                  -r from:=to, -r __node:=name, -r __ns:=/ns, --log-level <level>
+                                 --managed: a lifecycle node, unconfigured until configured and activated
   nodes                          list the nodes 'run' can start
   contract --out <dir>           write the MQTT contract: JSON Schema of every payload and an AsyncAPI 3 document
   broker-acl --roster <file> [--root kizuna/v1] [--out <file>]
@@ -114,6 +115,7 @@ async function main(argv: string[]): Promise<number> {
       if (!def) throw usageError(`unknown node '${name}'; known: ${Object.keys(NODES).join(', ')}`);
       let graph: 'inprocess' | 'rclnodejs' = 'inprocess';
       let jsonLogs: boolean | undefined;
+      let managed = false;
       for (let i = 0; i < flags.length; i++) {
         if (flags[i] === '--graph') {
           const g = flags[++i];
@@ -121,10 +123,18 @@ async function main(argv: string[]): Promise<number> {
             throw usageError(`--graph must be inprocess or rclnodejs, got '${g ?? ''}'`);
           graph = g;
         } else if (flags[i] === '--json-logs') jsonLogs = true;
+        else if (flags[i] === '--managed') managed = true;
         else throw usageError(`unknown run option '${flags[i]}'`);
       }
-      const launched = await launchNode(def, { graph, argv: ros, ...(jsonLogs !== undefined ? { jsonLogs } : {}) });
-      launched.logger.info(`running ${launched.node.fullyQualifiedName} on the ${graph} graph; Ctrl-C stops it`);
+      const launched = await launchNode(def, {
+        graph,
+        argv: ros,
+        managed,
+        ...(jsonLogs !== undefined ? { jsonLogs } : {}),
+      });
+      launched.logger.info(
+        `running ${launched.node.fullyQualifiedName} on the ${graph} graph${managed ? ', managed (unconfigured until configured)' : ''}; Ctrl-C stops it`,
+      );
       await untilSignal();
       await launched.graph.shutdown();
       return 0;

@@ -26,6 +26,9 @@ export const ERROR_CODES = {
   KZ_ERR_GOAL_REJECTED: 'an action server rejected the goal',
   // callbacks
   KZ_ERR_CALLBACK_FAILED: 'a subscription, timer, service or action callback threw; the node reports it and goes on',
+  // managed nodes
+  KZ_ERR_LIFECYCLE_TRANSITION:
+    "a lifecycle transition was asked for that is not available from the node's current state",
   // timers and clocks
   KZ_ERR_CLOCK: 'a clock or timer was used wrongly (bad period or timeout, manual-clock call without one)',
   // rclnodejs

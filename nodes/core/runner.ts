@@ -2,7 +2,7 @@
  * Starts a node from a command line the way `ros2 run` would: `--ros-args` parameters, parameter files,
  * remapping, node name and namespace overrides, log level — on either graph implementation.
  */
-import type { RosGraph, RosNode } from './graph/types';
+import type { LifecycleCallbacks, RosGraph, RosNode } from './graph/types';
 import { createGraph, type GraphKind } from './graph/index';
 import { loadParamsFile, nodeIdentityFromArgs, overridesForNode, parseRosArgs } from './graph/ros-args';
 import { createLogger, type Logger } from './logging';
@@ -11,7 +11,11 @@ import { createLogger, type Logger } from './logging';
 export interface NodeDefinition {
   /** Default node name (ROS 2 `-r __node:=` overrides it). */
   name: string;
-  start(node: RosNode): void | Promise<void>;
+  /**
+   * Wires the node. On a managed node (`--managed`) its publishers send only while it is active, and the
+   * callbacks it returns run on the lifecycle transitions (e.g. the gate's zero velocity on deactivate).
+   */
+  start(node: RosNode): void | LifecycleCallbacks | Promise<void | LifecycleCallbacks>;
 }
 
 export interface LaunchOptions {
@@ -23,6 +27,11 @@ export interface LaunchOptions {
   jsonLogs?: boolean;
   /** Log level when neither `--ros-args --log-level` nor a `log_level` parameter sets one. Default `info`. */
   logLevel?: string;
+  /**
+   * Start the node managed (lifecycle): unconfigured until a lifecycle manager or `ros2 lifecycle set`
+   * configures and activates it. Default false.
+   */
+  managed?: boolean;
   /** Use this graph instead of creating one (several nodes in one process). */
   into?: { graph: RosGraph; logger: Logger };
 }
@@ -49,7 +58,13 @@ export async function launchNode(def: NodeDefinition, options: LaunchOptions = {
     });
   const graph =
     options.into?.graph ?? (await createGraph(options.graph ?? 'inprocess', { logger, ...(robot ? { robot } : {}) }));
-  const node = graph.createNode(name, { namespace, parameterOverrides: overrides, remappings: ros.remappings });
-  await def.start(node);
+  const node = graph.createNode(name, {
+    namespace,
+    parameterOverrides: overrides,
+    remappings: ros.remappings,
+    managed: options.managed ?? false,
+  });
+  const callbacks = await def.start(node);
+  node.lifecycle?.register(callbacks ?? {});
   return { graph, node, logger };
 }

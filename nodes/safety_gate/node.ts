@@ -3,7 +3,7 @@
  * at control_rate_hz, publishes the gated twist, SafetyState on change (and every state_period_s), and
  * rejected inputs as diagnostics. Wiring only; the decision is in logic.ts.
  */
-import type { RosNode } from '../core/graph/types';
+import type { LifecycleCallbacks, RosNode } from '../core/graph/types';
 import type { NodeDefinition } from '../core/runner';
 import type { MessageOf } from '../core/interfaces';
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
@@ -31,8 +31,11 @@ interface Rejections {
   fresh: number;
 }
 
-/** Wires safety_gate onto `node`. */
-export function start(node: RosNode): void {
+/**
+ * Wires safety_gate onto `node`; returns its lifecycle callbacks (used when it runs managed): leaving
+ * active, it sends zero velocity before its publishers fall silent.
+ */
+export function start(node: RosNode): LifecycleCallbacks {
   const p = node.declareParameters(paramsSchema, { settable: RUNTIME_SETTABLE });
   const nowSec = (): number => timeToSec(node.now());
   const gate = new SafetyGate(p, nowSec());
@@ -279,6 +282,15 @@ export function start(node: RosNode): void {
   });
   startHeartbeat(node, p.heartbeat_topic, p.heartbeat_period_s);
   evaluate();
+  const stopBase = (): 'success' => {
+    cmdPub.publish({ linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+    node.logger.info(`leaving active: zero velocity sent on '${cmdPub.topic}'`);
+    return 'success';
+  };
+  return {
+    onDeactivate: stopBase,
+    onShutdown: (previous) => (previous === 'active' ? stopBase() : 'success'),
+  };
 }
 
 export const definition: NodeDefinition = { name: 'safety_gate', start };

@@ -1,12 +1,14 @@
 import { describe, it, expect } from '@jest/globals';
 import { graphSuite, waitFor } from './graph-suite';
 import { graphFidelitySuite } from './graph-suite-fidelity';
+import { graphLifecycleSuite } from './graph-suite-lifecycle';
 import { InProcessGraph } from '../../nodes/core/graph/inprocess/graph';
 import { createLogger } from '../../nodes/core/logging';
 import { Writable } from 'node:stream';
 
 graphSuite('in-process', async () => ({ graph: new InProcessGraph() }));
 graphFidelitySuite('in-process', async () => ({ graph: new InProcessGraph() }));
+graphLifecycleSuite('in-process', async () => ({ graph: new InProcessGraph() }));
 
 /** A logger that keeps its JSON lines in memory so tests can read what was reported. */
 function memoryLogger(): { logger: ReturnType<typeof createLogger>; lines: Array<Record<string, unknown>> } {

@@ -4,10 +4,12 @@
  */
 import { graphSuite } from './graph-suite';
 import { graphFidelitySuite } from './graph-suite-fidelity';
+import { graphLifecycleSuite } from './graph-suite-lifecycle';
 import { createRclnodejsGraph } from '../../nodes/core/graph/rclnodejs/graph';
 import { describeWithRos } from '../ros2/support/gate';
 
 describeWithRos('graph suite on rclnodejs', () => {
   graphSuite('rclnodejs', async () => ({ graph: await createRclnodejsGraph({}) }));
   graphFidelitySuite('rclnodejs', async () => ({ graph: await createRclnodejsGraph({}) }));
+  graphLifecycleSuite('rclnodejs', async () => ({ graph: await createRclnodejsGraph({}) }));
 });

@@ -59,6 +59,55 @@ export interface NodeOptions {
   parameterOverrides?: Record<string, ParamValue>;
   /** Name remapping rules `from -> to` (from `--ros-args -r from:=to`). */
   remappings?: ReadonlyArray<RemapRule>;
+  /**
+   * A managed (lifecycle) node: it starts unconfigured, serves lifecycle_msgs' `~/change_state`,
+   * `~/get_state`, `~/get_available_states`, `~/get_available_transitions` and publishes
+   * `~/transition_event` (as rcl_lifecycle does), and its publishers send only while it is active.
+   * `RosNode.lifecycle` drives it. Default false.
+   */
+  managed?: boolean;
+}
+
+/** Primary states of a managed node (lifecycle_msgs/msg/State ids 1 to 4). */
+export type LifecycleState = 'unconfigured' | 'inactive' | 'active' | 'finalized';
+
+/** The transitions `ros2 lifecycle set` names (lifecycle_msgs/msg/Transition labels). */
+export type LifecycleTransition = 'configure' | 'cleanup' | 'activate' | 'deactivate' | 'shutdown';
+
+/**
+ * What a transition callback answers, as rclcpp's CallbackReturn: `failure` goes back to the state the
+ * transition started from, `error` (or a throw) to errorprocessing, where `onError` decides between
+ * unconfigured (success) and finalized.
+ */
+export type LifecycleCallbackReturn = 'success' | 'failure' | 'error';
+
+/** A transition callback; `previous` is the primary state the transition started from. Runs synchronously. */
+export type LifecycleCallback = (previous: LifecycleState) => LifecycleCallbackReturn;
+
+/** The callbacks of a managed node's transitions; a missing one succeeds, as in rcl_lifecycle. */
+export interface LifecycleCallbacks {
+  onConfigure?: LifecycleCallback;
+  /** Runs with the node's publishers already active (it may publish); a failure deactivates them again. */
+  onActivate?: LifecycleCallback;
+  /** Runs with the publishers still active (a last message goes out); they are deactivated after it. */
+  onDeactivate?: LifecycleCallback;
+  onCleanup?: LifecycleCallback;
+  onShutdown?: LifecycleCallback;
+  onError?: LifecycleCallback;
+}
+
+/** The lifecycle of a managed node. */
+export interface Lifecycle {
+  /** The current primary state. */
+  state(): LifecycleState;
+  /** Sets the transition callbacks, replacing earlier ones. */
+  register(callbacks: LifecycleCallbacks): void;
+  /**
+   * Runs `transition` as `~/change_state` does (callbacks, transition events) and returns whether its
+   * callback succeeded (ChangeState's `success`) and the primary state reached. Throws
+   * KZ_ERR_LIFECYCLE_TRANSITION when the transition is not available from the current state.
+   */
+  trigger(transition: LifecycleTransition): { success: boolean; state: LifecycleState };
 }
 
 /** One `--ros-args -r` rule. `node` limits it to one node name (`node:from:=to`). */
@@ -239,6 +288,8 @@ export interface RosNode {
   readonly logger: Logger;
   /** The node's clock: ROS time, sim time from /clock (use_sim_time), or the graph's manual clock. */
   readonly clock: Clock;
+  /** The node's lifecycle when it was created with `managed: true`; undefined otherwise. */
+  readonly lifecycle: Lifecycle | undefined;
 
   /** Current time on the node's clock. */
   now(): RosTime;

@@ -569,6 +569,134 @@ export const MESSAGES: Record<string, MsgDef> = {
     ],
     constants: [],
   },
+  'lifecycle_msgs/msg/State': {
+    name: 'lifecycle_msgs/msg/State',
+    fields: [
+      { name: 'id', type: 'uint8', isComplex: false, isArray: false },
+      { name: 'label', type: 'string', isComplex: false, isArray: false },
+    ],
+    constants: [
+      { name: 'PRIMARY_STATE_UNKNOWN', type: 'uint8', value: 0 },
+      { name: 'PRIMARY_STATE_UNCONFIGURED', type: 'uint8', value: 1 },
+      { name: 'PRIMARY_STATE_INACTIVE', type: 'uint8', value: 2 },
+      { name: 'PRIMARY_STATE_ACTIVE', type: 'uint8', value: 3 },
+      { name: 'PRIMARY_STATE_FINALIZED', type: 'uint8', value: 4 },
+      { name: 'TRANSITION_STATE_CONFIGURING', type: 'uint8', value: 10 },
+      { name: 'TRANSITION_STATE_CLEANINGUP', type: 'uint8', value: 11 },
+      { name: 'TRANSITION_STATE_SHUTTINGDOWN', type: 'uint8', value: 12 },
+      { name: 'TRANSITION_STATE_ACTIVATING', type: 'uint8', value: 13 },
+      { name: 'TRANSITION_STATE_DEACTIVATING', type: 'uint8', value: 14 },
+      { name: 'TRANSITION_STATE_ERRORPROCESSING', type: 'uint8', value: 15 },
+    ],
+  },
+  'lifecycle_msgs/msg/Transition': {
+    name: 'lifecycle_msgs/msg/Transition',
+    fields: [
+      { name: 'id', type: 'uint8', isComplex: false, isArray: false },
+      { name: 'label', type: 'string', isComplex: false, isArray: false },
+    ],
+    constants: [
+      { name: 'TRANSITION_CREATE', type: 'uint8', value: 0 },
+      { name: 'TRANSITION_CONFIGURE', type: 'uint8', value: 1 },
+      { name: 'TRANSITION_CLEANUP', type: 'uint8', value: 2 },
+      { name: 'TRANSITION_ACTIVATE', type: 'uint8', value: 3 },
+      { name: 'TRANSITION_DEACTIVATE', type: 'uint8', value: 4 },
+      { name: 'TRANSITION_UNCONFIGURED_SHUTDOWN', type: 'uint8', value: 5 },
+      { name: 'TRANSITION_INACTIVE_SHUTDOWN', type: 'uint8', value: 6 },
+      { name: 'TRANSITION_ACTIVE_SHUTDOWN', type: 'uint8', value: 7 },
+      { name: 'TRANSITION_DESTROY', type: 'uint8', value: 8 },
+      { name: 'TRANSITION_ON_CONFIGURE_SUCCESS', type: 'uint8', value: 10 },
+      { name: 'TRANSITION_ON_CONFIGURE_FAILURE', type: 'uint8', value: 11 },
+      { name: 'TRANSITION_ON_CONFIGURE_ERROR', type: 'uint8', value: 12 },
+      { name: 'TRANSITION_ON_CLEANUP_SUCCESS', type: 'uint8', value: 20 },
+      { name: 'TRANSITION_ON_CLEANUP_FAILURE', type: 'uint8', value: 21 },
+      { name: 'TRANSITION_ON_CLEANUP_ERROR', type: 'uint8', value: 22 },
+      { name: 'TRANSITION_ON_ACTIVATE_SUCCESS', type: 'uint8', value: 30 },
+      { name: 'TRANSITION_ON_ACTIVATE_FAILURE', type: 'uint8', value: 31 },
+      { name: 'TRANSITION_ON_ACTIVATE_ERROR', type: 'uint8', value: 32 },
+      { name: 'TRANSITION_ON_DEACTIVATE_SUCCESS', type: 'uint8', value: 40 },
+      { name: 'TRANSITION_ON_DEACTIVATE_FAILURE', type: 'uint8', value: 41 },
+      { name: 'TRANSITION_ON_DEACTIVATE_ERROR', type: 'uint8', value: 42 },
+      { name: 'TRANSITION_ON_SHUTDOWN_SUCCESS', type: 'uint8', value: 50 },
+      { name: 'TRANSITION_ON_SHUTDOWN_FAILURE', type: 'uint8', value: 51 },
+      { name: 'TRANSITION_ON_SHUTDOWN_ERROR', type: 'uint8', value: 52 },
+      { name: 'TRANSITION_ON_ERROR_SUCCESS', type: 'uint8', value: 60 },
+      { name: 'TRANSITION_ON_ERROR_FAILURE', type: 'uint8', value: 61 },
+      { name: 'TRANSITION_ON_ERROR_ERROR', type: 'uint8', value: 62 },
+      { name: 'TRANSITION_CALLBACK_SUCCESS', type: 'uint8', value: 97 },
+      { name: 'TRANSITION_CALLBACK_FAILURE', type: 'uint8', value: 98 },
+      { name: 'TRANSITION_CALLBACK_ERROR', type: 'uint8', value: 99 },
+    ],
+  },
+  'lifecycle_msgs/msg/TransitionDescription': {
+    name: 'lifecycle_msgs/msg/TransitionDescription',
+    fields: [
+      { name: 'transition', type: 'lifecycle_msgs/msg/Transition', isComplex: true, isArray: false },
+      { name: 'start_state', type: 'lifecycle_msgs/msg/State', isComplex: true, isArray: false },
+      { name: 'goal_state', type: 'lifecycle_msgs/msg/State', isComplex: true, isArray: false },
+    ],
+    constants: [],
+  },
+  'lifecycle_msgs/msg/TransitionEvent': {
+    name: 'lifecycle_msgs/msg/TransitionEvent',
+    fields: [
+      { name: 'timestamp', type: 'uint64', isComplex: false, isArray: false },
+      { name: 'transition', type: 'lifecycle_msgs/msg/Transition', isComplex: true, isArray: false },
+      { name: 'start_state', type: 'lifecycle_msgs/msg/State', isComplex: true, isArray: false },
+      { name: 'goal_state', type: 'lifecycle_msgs/msg/State', isComplex: true, isArray: false },
+    ],
+    constants: [],
+  },
+  'lifecycle_msgs/srv/ChangeState_Request': {
+    name: 'lifecycle_msgs/srv/ChangeState_Request',
+    fields: [
+      { name: 'transition', type: 'lifecycle_msgs/msg/Transition', isComplex: true, isArray: false },
+    ],
+    constants: [],
+  },
+  'lifecycle_msgs/srv/ChangeState_Response': {
+    name: 'lifecycle_msgs/srv/ChangeState_Response',
+    fields: [
+      { name: 'success', type: 'bool', isComplex: false, isArray: false },
+    ],
+    constants: [],
+  },
+  'lifecycle_msgs/srv/GetAvailableStates_Request': {
+    name: 'lifecycle_msgs/srv/GetAvailableStates_Request',
+    fields: [],
+    constants: [],
+  },
+  'lifecycle_msgs/srv/GetAvailableStates_Response': {
+    name: 'lifecycle_msgs/srv/GetAvailableStates_Response',
+    fields: [
+      { name: 'available_states', type: 'lifecycle_msgs/msg/State', isComplex: true, isArray: true },
+    ],
+    constants: [],
+  },
+  'lifecycle_msgs/srv/GetAvailableTransitions_Request': {
+    name: 'lifecycle_msgs/srv/GetAvailableTransitions_Request',
+    fields: [],
+    constants: [],
+  },
+  'lifecycle_msgs/srv/GetAvailableTransitions_Response': {
+    name: 'lifecycle_msgs/srv/GetAvailableTransitions_Response',
+    fields: [
+      { name: 'available_transitions', type: 'lifecycle_msgs/msg/TransitionDescription', isComplex: true, isArray: true },
+    ],
+    constants: [],
+  },
+  'lifecycle_msgs/srv/GetState_Request': {
+    name: 'lifecycle_msgs/srv/GetState_Request',
+    fields: [],
+    constants: [],
+  },
+  'lifecycle_msgs/srv/GetState_Response': {
+    name: 'lifecycle_msgs/srv/GetState_Response',
+    fields: [
+      { name: 'current_state', type: 'lifecycle_msgs/msg/State', isComplex: true, isArray: false },
+    ],
+    constants: [],
+  },
   'nav2_msgs/action/NavigateToPose_Feedback': {
     name: 'nav2_msgs/action/NavigateToPose_Feedback',
     fields: [
@@ -1544,6 +1672,26 @@ export const SERVICES: Record<string, SrvDef> = {
     name: 'action_msgs/srv/CancelGoal',
     request: 'action_msgs/srv/CancelGoal_Request',
     response: 'action_msgs/srv/CancelGoal_Response',
+  },
+  'lifecycle_msgs/srv/ChangeState': {
+    name: 'lifecycle_msgs/srv/ChangeState',
+    request: 'lifecycle_msgs/srv/ChangeState_Request',
+    response: 'lifecycle_msgs/srv/ChangeState_Response',
+  },
+  'lifecycle_msgs/srv/GetAvailableStates': {
+    name: 'lifecycle_msgs/srv/GetAvailableStates',
+    request: 'lifecycle_msgs/srv/GetAvailableStates_Request',
+    response: 'lifecycle_msgs/srv/GetAvailableStates_Response',
+  },
+  'lifecycle_msgs/srv/GetAvailableTransitions': {
+    name: 'lifecycle_msgs/srv/GetAvailableTransitions',
+    request: 'lifecycle_msgs/srv/GetAvailableTransitions_Request',
+    response: 'lifecycle_msgs/srv/GetAvailableTransitions_Response',
+  },
+  'lifecycle_msgs/srv/GetState': {
+    name: 'lifecycle_msgs/srv/GetState',
+    request: 'lifecycle_msgs/srv/GetState_Request',
+    response: 'lifecycle_msgs/srv/GetState_Response',
   },
   'rcl_interfaces/srv/DescribeParameters': {
     name: 'rcl_interfaces/srv/DescribeParameters',

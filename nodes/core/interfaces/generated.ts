@@ -795,6 +795,115 @@ export declare namespace kizuna_msgs {
   }
 }
 
+export declare namespace lifecycle_msgs {
+  namespace msg {
+    /**
+     * Primary state definitions as depicted in:
+     * http://design.ros2.org/articles/node_lifecycle.html
+     *
+     * ROS type `lifecycle_msgs/msg/State`.
+     */
+    export interface State {
+      /** The state id value from the above definitions. */
+      id: number;
+      /** A text label of the state. */
+      label: string;
+    }
+
+    /**
+     * Default values for transitions as described in:
+     * http://design.ros2.org/articles/node_lifecycle.html
+     *
+     * ROS type `lifecycle_msgs/msg/Transition`.
+     */
+    export interface Transition {
+      /** The transition id from above definitions. */
+      id: number;
+      /** A text label of the transition. */
+      label: string;
+    }
+
+    /** ROS type `lifecycle_msgs/msg/TransitionDescription`. */
+    export interface TransitionDescription {
+      /** The transition id and label of this description. */
+      transition: lifecycle_msgs.msg.Transition;
+      /** The current state from which this transition transitions. */
+      start_state: lifecycle_msgs.msg.State;
+      /** The desired target state of this transition. */
+      goal_state: lifecycle_msgs.msg.State;
+    }
+
+    /** ROS type `lifecycle_msgs/msg/TransitionEvent`. */
+    export interface TransitionEvent {
+      /** The time point at which this event occurred. */
+      timestamp: bigint;
+      /** The id and label of this transition event. */
+      transition: lifecycle_msgs.msg.Transition;
+      /** The starting state from which this event transitioned. */
+      start_state: lifecycle_msgs.msg.State;
+      /** The end state of this transition event. */
+      goal_state: lifecycle_msgs.msg.State;
+    }
+  }
+  namespace srv {
+    /** ROS type `lifecycle_msgs/srv/ChangeState_Request`. */
+    export interface ChangeState_Request {
+      /**
+       * Vendored wire contract: lifecycle_msgs/srv/ChangeState from ros2/rcl_interfaces (Jazzy).
+       * Field names, types and order must not change. Fails (success false) when the transition is not possible.
+       */
+      transition: lifecycle_msgs.msg.Transition;
+    }
+
+    /** ROS type `lifecycle_msgs/srv/ChangeState_Response`. */
+    export interface ChangeState_Response {
+      success: boolean;
+    }
+
+    /**
+     * Vendored wire contract: lifecycle_msgs/srv/GetAvailableStates from ros2/rcl_interfaces (Jazzy).
+     * Field names, types and order must not change.
+     *
+     * ROS type `lifecycle_msgs/srv/GetAvailableStates_Request`.
+     */
+    export interface GetAvailableStates_Request {
+    }
+
+    /** ROS type `lifecycle_msgs/srv/GetAvailableStates_Response`. */
+    export interface GetAvailableStates_Response {
+      available_states: lifecycle_msgs.msg.State[];
+    }
+
+    /**
+     * Vendored wire contract: lifecycle_msgs/srv/GetAvailableTransitions from ros2/rcl_interfaces (Jazzy).
+     * Field names, types and order must not change.
+     *
+     * ROS type `lifecycle_msgs/srv/GetAvailableTransitions_Request`.
+     */
+    export interface GetAvailableTransitions_Request {
+    }
+
+    /** ROS type `lifecycle_msgs/srv/GetAvailableTransitions_Response`. */
+    export interface GetAvailableTransitions_Response {
+      available_transitions: lifecycle_msgs.msg.TransitionDescription[];
+    }
+
+    /**
+     * Vendored wire contract: lifecycle_msgs/srv/GetState from ros2/rcl_interfaces (Jazzy).
+     * Field names, types and order must not change.
+     *
+     * ROS type `lifecycle_msgs/srv/GetState_Request`.
+     */
+    export interface GetState_Request {
+    }
+
+    /** ROS type `lifecycle_msgs/srv/GetState_Response`. */
+    export interface GetState_Response {
+      current_state: lifecycle_msgs.msg.State;
+    }
+  }
+}
+
 export declare namespace nav2_msgs {
   namespace action {
     /**
@@ -2758,6 +2867,18 @@ export interface MessageTypeMap {
   'kizuna_msgs/msg/SafetyState': kizuna_msgs.msg.SafetyState;
   'kizuna_msgs/msg/SourceFreshness': kizuna_msgs.msg.SourceFreshness;
   'kizuna_msgs/msg/WorldSummary': kizuna_msgs.msg.WorldSummary;
+  'lifecycle_msgs/msg/State': lifecycle_msgs.msg.State;
+  'lifecycle_msgs/msg/Transition': lifecycle_msgs.msg.Transition;
+  'lifecycle_msgs/msg/TransitionDescription': lifecycle_msgs.msg.TransitionDescription;
+  'lifecycle_msgs/msg/TransitionEvent': lifecycle_msgs.msg.TransitionEvent;
+  'lifecycle_msgs/srv/ChangeState_Request': lifecycle_msgs.srv.ChangeState_Request;
+  'lifecycle_msgs/srv/ChangeState_Response': lifecycle_msgs.srv.ChangeState_Response;
+  'lifecycle_msgs/srv/GetAvailableStates_Request': lifecycle_msgs.srv.GetAvailableStates_Request;
+  'lifecycle_msgs/srv/GetAvailableStates_Response': lifecycle_msgs.srv.GetAvailableStates_Response;
+  'lifecycle_msgs/srv/GetAvailableTransitions_Request': lifecycle_msgs.srv.GetAvailableTransitions_Request;
+  'lifecycle_msgs/srv/GetAvailableTransitions_Response': lifecycle_msgs.srv.GetAvailableTransitions_Response;
+  'lifecycle_msgs/srv/GetState_Request': lifecycle_msgs.srv.GetState_Request;
+  'lifecycle_msgs/srv/GetState_Response': lifecycle_msgs.srv.GetState_Response;
   'nav2_msgs/action/NavigateToPose_Feedback': nav2_msgs.action.NavigateToPose_Feedback;
   'nav2_msgs/action/NavigateToPose_FeedbackMessage': nav2_msgs.action.NavigateToPose_FeedbackMessage;
   'nav2_msgs/action/NavigateToPose_GetResult_Request': nav2_msgs.action.NavigateToPose_GetResult_Request;
@@ -2862,6 +2983,10 @@ export interface MessageTypeMap {
 /** Every service type by full name, with its request and response types. */
 export interface ServiceTypeMap {
   'action_msgs/srv/CancelGoal': { Request: action_msgs.srv.CancelGoal_Request; Response: action_msgs.srv.CancelGoal_Response };
+  'lifecycle_msgs/srv/ChangeState': { Request: lifecycle_msgs.srv.ChangeState_Request; Response: lifecycle_msgs.srv.ChangeState_Response };
+  'lifecycle_msgs/srv/GetAvailableStates': { Request: lifecycle_msgs.srv.GetAvailableStates_Request; Response: lifecycle_msgs.srv.GetAvailableStates_Response };
+  'lifecycle_msgs/srv/GetAvailableTransitions': { Request: lifecycle_msgs.srv.GetAvailableTransitions_Request; Response: lifecycle_msgs.srv.GetAvailableTransitions_Response };
+  'lifecycle_msgs/srv/GetState': { Request: lifecycle_msgs.srv.GetState_Request; Response: lifecycle_msgs.srv.GetState_Response };
   'rcl_interfaces/srv/DescribeParameters': { Request: rcl_interfaces.srv.DescribeParameters_Request; Response: rcl_interfaces.srv.DescribeParameters_Response };
   'rcl_interfaces/srv/GetParameterTypes': { Request: rcl_interfaces.srv.GetParameterTypes_Request; Response: rcl_interfaces.srv.GetParameterTypes_Response };
   'rcl_interfaces/srv/GetParameters': { Request: rcl_interfaces.srv.GetParameters_Request; Response: rcl_interfaces.srv.GetParameters_Response };
@@ -3019,6 +3144,133 @@ export const MESSAGE_CONSTANTS = {
     REASON_SPEED_LIMIT: 6,
     /** a required input was refused (bad scan frame or limits, too many invalid beams) */
     REASON_SOURCE_INVALID: 7,
+  },
+  'lifecycle_msgs/msg/State': {
+    /** Indicates state has not yet been set. */
+    PRIMARY_STATE_UNKNOWN: 0,
+    /**
+     * This is the life cycle state the node is in immediately after being
+     * instantiated.
+     */
+    PRIMARY_STATE_UNCONFIGURED: 1,
+    /** This state represents a node that is not currently performing any processing. */
+    PRIMARY_STATE_INACTIVE: 2,
+    /**
+     * This is the main state of the node's life cycle. While in this state, the node
+     * performs any processing, responds to service requests, reads and processes
+     * data, produces output, etc.
+     */
+    PRIMARY_STATE_ACTIVE: 3,
+    /**
+     * The finalized state is the state in which the node ends immediately before
+     * being destroyed.
+     */
+    PRIMARY_STATE_FINALIZED: 4,
+    /**
+     * In this transition state the node's onConfigure callback will be called to
+     * allow the node to load its configuration and conduct any required setup.
+     */
+    TRANSITION_STATE_CONFIGURING: 10,
+    /**
+     * In this transition state the node's callback onCleanup will be called to clear
+     * all state and return the node to a functionally equivalent state as when
+     * first created.
+     */
+    TRANSITION_STATE_CLEANINGUP: 11,
+    /**
+     * In this transition state the callback onShutdown will be executed to do any
+     * cleanup necessary before destruction.
+     */
+    TRANSITION_STATE_SHUTTINGDOWN: 12,
+    /**
+     * In this transition state the callback onActivate will be executed to do any
+     * final preparations to start executing.
+     */
+    TRANSITION_STATE_ACTIVATING: 13,
+    /**
+     * In this transition state the callback onDeactivate will be executed to do any
+     * cleanup to start executing, and reverse the onActivate changes.
+     */
+    TRANSITION_STATE_DEACTIVATING: 14,
+    /** This transition state is where any error may be cleaned up. */
+    TRANSITION_STATE_ERRORPROCESSING: 15,
+  },
+  'lifecycle_msgs/msg/Transition': {
+    /**
+     * This transition will instantiate the node, but will not run any code beyond
+     * the constructor.
+     */
+    TRANSITION_CREATE: 0,
+    /**
+     * The node's onConfigure callback will be called to allow the node to load its
+     * configuration and conduct any required setup.
+     */
+    TRANSITION_CONFIGURE: 1,
+    /**
+     * The node's callback onCleanup will be called in this transition to allow the
+     * node to load its configuration and conduct any required setup.
+     */
+    TRANSITION_CLEANUP: 2,
+    /**
+     * The node's callback onActivate will be executed to do any final preparations
+     * to start executing.
+     */
+    TRANSITION_ACTIVATE: 3,
+    /**
+     * The node's callback onDeactivate will be executed to do any cleanup to start
+     * executing, and reverse the onActivate changes.
+     */
+    TRANSITION_DEACTIVATE: 4,
+    /**
+     * This signals shutdown during an unconfigured state, the node's callback
+     * onShutdown will be executed to do any cleanup necessary before destruction.
+     */
+    TRANSITION_UNCONFIGURED_SHUTDOWN: 5,
+    /**
+     * This signals shutdown during an inactive state, the node's callback onShutdown
+     * will be executed to do any cleanup necessary before destruction.
+     */
+    TRANSITION_INACTIVE_SHUTDOWN: 6,
+    /**
+     * This signals shutdown during an active state, the node's callback onShutdown
+     * will be executed to do any cleanup necessary before destruction.
+     */
+    TRANSITION_ACTIVE_SHUTDOWN: 7,
+    /** This transition will simply cause the deallocation of the node. */
+    TRANSITION_DESTROY: 8,
+    /**
+     * Reserved [10-69], private transitions
+     * These transitions are not publicly available and cannot be invoked by a user.
+     * The following transitions are implicitly invoked based on the callback
+     * feedback of the intermediate transition states.
+     */
+    TRANSITION_ON_CONFIGURE_SUCCESS: 10,
+    TRANSITION_ON_CONFIGURE_FAILURE: 11,
+    TRANSITION_ON_CONFIGURE_ERROR: 12,
+    TRANSITION_ON_CLEANUP_SUCCESS: 20,
+    TRANSITION_ON_CLEANUP_FAILURE: 21,
+    TRANSITION_ON_CLEANUP_ERROR: 22,
+    TRANSITION_ON_ACTIVATE_SUCCESS: 30,
+    TRANSITION_ON_ACTIVATE_FAILURE: 31,
+    TRANSITION_ON_ACTIVATE_ERROR: 32,
+    TRANSITION_ON_DEACTIVATE_SUCCESS: 40,
+    TRANSITION_ON_DEACTIVATE_FAILURE: 41,
+    TRANSITION_ON_DEACTIVATE_ERROR: 42,
+    TRANSITION_ON_SHUTDOWN_SUCCESS: 50,
+    TRANSITION_ON_SHUTDOWN_FAILURE: 51,
+    TRANSITION_ON_SHUTDOWN_ERROR: 52,
+    TRANSITION_ON_ERROR_SUCCESS: 60,
+    TRANSITION_ON_ERROR_FAILURE: 61,
+    TRANSITION_ON_ERROR_ERROR: 62,
+    /** The transition callback successfully performed its required functionality. */
+    TRANSITION_CALLBACK_SUCCESS: 97,
+    /** The transition callback failed to perform its required functionality. */
+    TRANSITION_CALLBACK_FAILURE: 98,
+    /**
+     * The transition callback encountered an error that requires special cleanup, if
+     * possible.
+     */
+    TRANSITION_CALLBACK_ERROR: 99,
   },
   'nav2_msgs/action/NavigateToPose_Result': {
     NONE: 0,

@@ -22,7 +22,7 @@ export interface SourceFile {
 
 /**
  * Standard packages taken from the Jazzy message set. action_msgs and
- * unique_identifier_msgs carry the action protocol; rcl_interfaces is needed because
+ * unique_identifier_msgs carry the action protocol; lifecycle_msgs the managed-node protocol; rcl_interfaces is needed because
  * rclnodejs's own declarations refer to its messages (parameters, logging).
  */
 export const STANDARD_PACKAGES = [
@@ -30,6 +30,7 @@ export const STANDARD_PACKAGES = [
   'builtin_interfaces',
   'diagnostic_msgs',
   'geometry_msgs',
+  'lifecycle_msgs',
   'nav_msgs',
   'rcl_interfaces',
   'rosgraph_msgs',

@@ -25,6 +25,7 @@ import { TimerService, type InProcessTimer } from './timers';
 import { SettableClock, SystemClock, periodToNs, timeFromNs, type Clock, type RosTime } from '../clock';
 import { errorText, invokeWith, nodeErrorReporter } from '../callbacks';
 import { DeadlineWatch } from '../deadline';
+import { InProcessLifecycle } from './lifecycle';
 import { resolveQoS, type QoSSpec } from '../qos';
 import { fullyQualifiedNodeName, newNodeIdentity, resolveName } from '../names';
 import { prepareDeclaration, useSimTimeFrom, type ParamValue } from '../params';
@@ -187,6 +188,7 @@ class InProcessNode implements RosNode {
   readonly implementation = 'inprocess' as const;
   readonly logger: Logger;
   readonly clock: Clock;
+  readonly lifecycle: InProcessLifecycle | undefined;
   private readonly emitter = new EventEmitter();
   private readonly remaps: ReadonlyArray<RemapRule>;
   private readonly overrides: Readonly<Record<string, ParamValue>>;
@@ -240,6 +242,14 @@ class InProcessNode implements RosNode {
       this.clock = graph.clock;
       this.timers = graph.timers;
     }
+    this.lifecycle = options.managed
+      ? new InProcessLifecycle({
+          fullyQualifiedName: this.fullyQualifiedName,
+          logger: this.logger,
+          createService: (type, name, handler) => this.createService(type, name, handler),
+          createUngatedPublisher: (type, topic, qos) => this.newPublisher(type, topic, qos, undefined),
+        })
+      : undefined;
   }
 
   private ensureAlive(entity: string): void {
@@ -260,6 +270,16 @@ class InProcessNode implements RosNode {
   }
 
   createPublisher<T extends MessageTypeName>(type: T, topic: string, qos?: QoSSpec): Publisher<T> {
+    const gate = this.lifecycle?.gate;
+    return this.newPublisher(type, topic, qos, gate ? (t) => gate.allows(t) : undefined);
+  }
+
+  private newPublisher<T extends MessageTypeName>(
+    type: T,
+    topic: string,
+    qos: QoSSpec | undefined,
+    gate: ((topic: string) => boolean) | undefined,
+  ): Publisher<T> {
     this.ensureAlive(topic);
     messageDefinition(type);
     const pub = new InProcessPublisher(
@@ -270,6 +290,7 @@ class InProcessNode implements RosNode {
       this.logger,
       this.reportError,
       this.deadlines,
+      gate,
     );
     this.graph.topics.addPublisher(pub as unknown as InProcessPublisher<MessageTypeName>);
     this.cleanups.push(() => this.graph.topics.removePublisher(pub as unknown as InProcessPublisher<MessageTypeName>));

@@ -51,6 +51,8 @@ export class InProcessPublisher<T extends MessageTypeName> implements Publisher<
     readonly logger: Logger,
     readonly onError: ErrorSink,
     deadlines: DeadlineWatchFactory,
+    /** A managed node's lifecycle gate: false drops the message (lifecycle publisher). */
+    private readonly gate?: (topic: string) => boolean,
   ) {
     this.codec = codecFor(type);
     this.deadline = qos.deadlineSec !== undefined ? deadlines('publisher', topic, qos.deadlineSec) : undefined;
@@ -62,6 +64,7 @@ export class InProcessPublisher<T extends MessageTypeName> implements Publisher<
         entity: this.topic,
       });
     }
+    if (this.gate && !this.gate(this.topic)) return;
     this.bus.publish(this as unknown as AnyPub, this.codec.check(msg, this.topic));
   }
 

@@ -163,7 +163,10 @@ class RclnodejsGraph implements RosGraph, NodeHost {
     rclOptions.parameterOverrides = [new rcl.Parameter('use_sim_time', toRclParamType('bool'), useSimTime)];
     let rclNode: rclnodejs.Node;
     try {
-      rclNode = new rcl.Node(name, namespace, this.context, rclOptions);
+      // A managed node is rclnodejs's LifecycleNode: rcl_lifecycle's state machine, services and events.
+      rclNode = options.managed
+        ? new rcl.lifecycle.LifecycleNode(name, namespace, this.context, rclOptions)
+        : new rcl.Node(name, namespace, this.context, rclOptions);
     } catch (cause) {
       throw new KizunaError(
         'KZ_ERR_INVALID_NAME',

@@ -54,6 +54,7 @@ import {
   type RclMessageType,
 } from './convert';
 import { IncompatibleQoSWatcher } from './qos-events';
+import { RclLifecycle } from './lifecycle';
 import { attachRmwEvents, type RclEventNative } from './rmw-events';
 import type { RclLogger } from './rosout';
 import {
@@ -82,6 +83,7 @@ export class RclnodejsNode implements RosNode {
   readonly fullyQualifiedName: string;
   readonly implementation = 'rclnodejs' as const;
   readonly clock: Clock;
+  readonly lifecycle: RclLifecycle | undefined;
   private readonly emitter = new EventEmitter();
   private readonly declared = new Set<string>(['use_sim_time']);
   private readonly cleanups: Array<() => void> = [];
@@ -128,6 +130,10 @@ export class RclnodejsNode implements RosNode {
       isAlive: () => !this.destroyed,
       pending: this.pending,
     };
+    this.lifecycle =
+      rclNode instanceof host.rcl.lifecycle.LifecycleNode
+        ? new RclLifecycle(host.rcl, rclNode, this.fullyQualifiedName, logger)
+        : undefined;
   }
 
   private ensureAlive(entity: string): void {
@@ -171,6 +177,7 @@ export class RclnodejsNode implements RosNode {
       attachRmwEvents(this.host.rclNative, this.rclNode, pub, 'publisher', callbacks),
     );
     const isAlive = (): boolean => !this.destroyed;
+    const gate = this.lifecycle?.gate;
     return {
       topic: resolved,
       type,
@@ -181,6 +188,7 @@ export class RclnodejsNode implements RosNode {
             entity: resolved,
           });
         }
+        if (gate && !gate.allows(resolved)) return;
         // One pass checks and converts (getters read once: what was checked is what is sent), into the
         // shapes rclnodejs's setters accept (bigint for 64-bit integers, typed arrays).
         pub.publish(codec.check(msg, resolved) as MessageOf<T>);
