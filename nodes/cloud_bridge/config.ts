@@ -83,6 +83,8 @@ export function loadKeys(p: Params, nodeName: string): Map<string, KeyObject> {
 export function validatorConfig(p: Params, keys: ReadonlyMap<string, KeyObject>): ValidatorConfig {
   return {
     robotId: p.robot_id,
+    fleet: p.fleet,
+    acceptWithoutFleet: p.accept_decisions_without_fleet,
     profile: p.profile,
     maxInboundBytes: p.max_inbound_bytes,
     clockSkewMs: p.clock_skew_s * 1000,

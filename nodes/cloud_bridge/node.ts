@@ -77,6 +77,7 @@ export class CloudBridge {
         'allow_unsigned is true: UNSIGNED DECISIONS ARE ACCEPTED. Development only, never on a robot in service.',
       );
     }
+    if (p.accept_decisions_without_fleet) node.logger.warn('decisions without fleetId are ACCEPTED (migration only)');
     this.validator = validatorConfig(p, keys);
     this.store = new BridgeStore(p.store_path || defaultStorePath(p.fleet, p.robot_id), {
       robotId: p.robot_id,

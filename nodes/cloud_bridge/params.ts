@@ -64,6 +64,12 @@ export const paramsSchema = z.object({
     .boolean()
     .default(false)
     .describe('DEVELOPMENT ONLY: accept unsigned decisions (warns at every start)'),
+  accept_decisions_without_fleet: z
+    .boolean()
+    .default(false)
+    .describe(
+      'MIGRATION ONLY: accept signed decisions without fleetId (contract 1.0 issuers), which are not bound to this fleet (warns at every start); false: they are rejected FLEET_MISSING',
+    ),
   max_inbound_bytes: z
     .number()
     .int()

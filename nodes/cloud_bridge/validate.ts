@@ -19,6 +19,13 @@ import type { ProfileName } from '../core/profiles';
 /** What the validator needs to know about this robot. */
 export interface ValidatorConfig {
   robotId: string;
+  /** This robot's fleet: a decision must name it in its signed `fleetId`. */
+  fleet: string;
+  /**
+   * Migration only: accept a decision without `fleetId` (a contract 1.0 issuer). Such a decision is
+   * not bound to a fleet, so one signed for a robot of the same id in another fleet passes too.
+   */
+  acceptWithoutFleet: boolean;
   profile: ProfileName;
   /** [bytes] larger payloads are OVERSIZE. */
   maxInboundBytes: number;
@@ -167,6 +174,13 @@ export function validateDecision(msg: InboundMessage, cfg: ValidatorConfig, repl
       `robotId '${d.robotId}' is not ${msg.broadcast ? "'*' on the broadcast topic" : `'${cfg.robotId}'`}`,
       obj,
     );
+  }
+  // Before the signature, like WRONG_ROBOT: a mismatch is refused whoever signed it, and the fleet is
+  // only trusted once the signature (which covers it) verifies below.
+  if (d.fleetId === undefined) {
+    if (!cfg.acceptWithoutFleet) return reject('FLEET_MISSING', `no fleetId; this robot is in '${cfg.fleet}'`, obj);
+  } else if (d.fleetId !== cfg.fleet) {
+    return reject('WRONG_FLEET', `fleetId '${d.fleetId}' is not '${cfg.fleet}'`, obj);
   }
   if (msg.broadcast && !BROADCAST_KINDS.includes(d.kind.type)) {
     return reject('NOT_ALLOWED_IN_BROADCAST', `'${d.kind.type}' cannot be broadcast`, obj);

@@ -44,6 +44,8 @@ export function trustedKeysJson(key: PlannerKey): string {
 export interface DecisionMeta {
   decisionId: string;
   robotId: string;
+  /** The robot's fleet (signed, contract 1.1): a robot of another fleet refuses it. */
+  fleetId: string;
   /** [ms since epoch] */
   nowMs: number;
   /** [s] lifetime. */
@@ -58,6 +60,7 @@ export function buildDecision(kind: DecisionKind, m: DecisionMeta): Decision {
     v: CONTRACT_VERSION,
     decisionId: m.decisionId,
     robotId: m.robotId,
+    fleetId: m.fleetId,
     issuedAt: m.nowMs,
     expiresAt: m.nowMs + Math.round(m.lifetimeS * 1000),
     priority: m.priority,
@@ -229,15 +232,18 @@ export interface InjectedPayload {
 }
 
 /**
- * The forged or malformed payload of `attack` against `robotId`. What it asks for, were it accepted,
- * is to drive to `target` — so an attack that got through would show in the robot's path.
+ * The forged or malformed payload of `attack` against `robotId` of `fleetId`. What it asks for, were
+ * it accepted, is to drive to `target` — so an attack that got through would show in the robot's path.
  * `replayOf` is a decision already delivered (for `replayed`); `otherRobot` an id that is not this
- * robot's (for `wrong_robot`); `forger` a key the robot does not trust (for `unknown_key`).
+ * robot's (for `wrong_robot`); `otherFleet` a fleet that is not this robot's (for `wrong_fleet`: a
+ * decision validly signed for the robot of the same id there); `forger` a key the robot does not
+ * trust (for `unknown_key`).
  */
 export function injectedPayload(
   attack: Attack,
   o: {
     robotId: string;
+    fleetId: string;
     profile: ProfileName;
     decisionId: string;
     nowMs: number;
@@ -246,10 +252,18 @@ export function injectedPayload(
     target: Pose2D;
     replayOf?: Buffer;
     otherRobot: string;
+    otherFleet: string;
   },
 ): InjectedPayload {
   const expectedReason = attackReason(attack);
-  const meta = { decisionId: o.decisionId, robotId: o.robotId, nowMs: o.nowMs, lifetimeS: 600, priority: 200 };
+  const meta: DecisionMeta = {
+    decisionId: o.decisionId,
+    robotId: o.robotId,
+    fleetId: o.fleetId,
+    nowMs: o.nowMs,
+    lifetimeS: 600,
+    priority: 200,
+  };
   const kind: DecisionKind = { type: 'navigate_to', target: o.target };
   const json = (d: unknown): Buffer => Buffer.from(JSON.stringify(d));
   const signed = (k: DecisionKind = kind, m: Partial<DecisionMeta> = {}): Decision =>
@@ -272,6 +286,14 @@ export function injectedPayload(
       return out(Buffer.from(JSON.stringify(signed()).replace('"priority":200', '"priority":1e308')));
     case 'wrong_robot':
       return out(json(signed(kind, { robotId: o.otherRobot })));
+    case 'wrong_fleet':
+      // Validly signed, for the robot of the same id in another fleet.
+      return out(json(signed(kind, { fleetId: o.otherFleet })));
+    case 'fleet_missing': {
+      // Validly signed the contract 1.0 way, bound to no fleet.
+      const { fleetId: _fleet, ...unbound } = buildDecision(kind, meta);
+      return out(json(sign(unbound, o.key)));
+    }
     case 'not_allowed_in_broadcast':
       // Published on the fleet's broadcast topic (see Planner.inject): only hold, stop, resume and
       // set_speed_limit may be broadcast, never a navigation goal.

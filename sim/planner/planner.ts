@@ -243,6 +243,7 @@ export class Planner {
       buildDecision(kind, {
         decisionId,
         robotId,
+        fleetId: this.o.fleet,
         nowMs: Date.now(),
         lifetimeS: this.lifetimeS,
         priority,
@@ -515,6 +516,7 @@ export class Planner {
     }
     const inj = injectedPayload(attack, {
       robotId,
+      fleetId: this.o.fleet,
       profile: b.profile,
       decisionId: this.nextId(robotId, `forged-${attack}`),
       nowMs: Date.now(),
@@ -523,6 +525,7 @@ export class Planner {
       target: { x: robot.start.x, y: robot.start.y, yaw: 0 },
       ...(replayOf ? { replayOf } : {}),
       otherRobot: other,
+      otherFleet: `${this.o.fleet}-other`.slice(0, 64),
     });
     const rec: Injection = {
       atS: this.o.simTime(),

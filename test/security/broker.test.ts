@@ -281,6 +281,27 @@ d('shipped mosquitto configuration against a stolen robot credential', () => {
     expect(osaka.connected).toBe(true);
   }, 30_000);
 
+  it('a decision signed for tokyo-1/care-007 is refused by osaka-1/care-007 when it reaches it (WRONG_FLEET)', async () => {
+    const nat = await national();
+    const osaka = tlsRobot('osaka-1', 'care-007');
+    await osaka.connected();
+    // The national side (or anything that got a tokyo-1 decision through) sends it to the other fleet's care-007.
+    const forTokyo = signedDecision('care-007');
+    await nat.publishAsync('kizuna/v1/osaka-1/care-007/decision', JSON.stringify(forTokyo), { qos: 1 });
+    const broadcastForTokyo = signedDecision('*', { kind: { type: 'stop' }, priority: 255 });
+    await nat.publishAsync('kizuna/v1/osaka-1/broadcast/decision', JSON.stringify(broadcastForTokyo), { qos: 1 });
+    await until(() => (osaka.lastStatus()?.rejected_count ?? 0n) >= 2n, "osaka's rejections");
+    const st = osaka.lastStatus()!;
+    expect([...st.reject_reasons]).toEqual(['WRONG_FLEET']);
+    expect(st.reject_counts).toEqual([2n]);
+    expect(osaka.decisions).toEqual([]);
+    // Positive control: the same decision signed for osaka-1 is carried out.
+    const forOsaka = signedDecision('care-007', { fleetId: 'osaka-1' });
+    await nat.publishAsync('kizuna/v1/osaka-1/care-007/decision', JSON.stringify(forOsaka), { qos: 1 });
+    await until(() => osaka.decisions.length === 1, "osaka's own decision");
+    expect(osaka.decisions[0]!.decision_id).toBe(forOsaka.decisionId);
+  }, 30_000);
+
   it('a national identity minted by the robot CA gets nothing; a revoked certificate is refused; an identity not in the roster gets nothing', async () => {
     const minted = await client('minted-national', { clientId: 'national-1' });
     await expect(minted.subscribeAsync('kizuna/v1/#', { qos: 1 })).rejects.toThrow(REFUSED);

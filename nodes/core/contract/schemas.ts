@@ -18,7 +18,7 @@ export const MAX_ABS_NUMBER = Number.MAX_SAFE_INTEGER;
 const versionSchema = z
   .string()
   .regex(/^\d{1,4}\.\d{1,4}$/, 'MAJOR.MINOR')
-  .describe('contract version "MAJOR.MINOR", e.g. "1.0"');
+  .describe('contract version "MAJOR.MINOR", e.g. "1.1"');
 const epochMs = z.number().int().min(0).max(8.64e15).describe('[ms] milliseconds since the Unix epoch, UTC');
 const id64 = z.string().min(1).max(64);
 const coord = z.number().min(-1e6).max(1e6);
@@ -99,7 +99,10 @@ export const decisionKindSchema = z.discriminatedUnion('type', [
 ]);
 export type DecisionKind = z.infer<typeof decisionKindSchema>;
 
-/** A decision, cloud → robot. `keyId` and `signature` are optional in shape so that an unsigned one is reported as UNSIGNED. */
+/**
+ * A decision, cloud → robot. `keyId` and `signature` are optional in shape so that an unsigned one is
+ * reported as UNSIGNED; `fleetId` likewise, so that one without it is reported as FLEET_MISSING.
+ */
 export const decisionSchema = z
   .strictObject({
     v: versionSchema,
@@ -107,6 +110,11 @@ export const decisionSchema = z
     robotId: z
       .union([topicLevelSchema, z.literal('*')])
       .describe('the robot it is for; "*" on the fleet broadcast topic only'),
+    fleetId: topicLevelSchema
+      .optional()
+      .describe(
+        'since 1.1: the fleet of the robot (or of the broadcast) it is for, covered by the signature; a robot refuses a decision for another fleet (WRONG_FLEET) and, unless in a migration window, one without it (FLEET_MISSING)',
+      ),
     requestId: id64.optional().describe('the decision/request this answers, when it answers one'),
     issuedAt: epochMs.describe('[ms since Unix epoch, UTC] when the issuer created it'),
     expiresAt: epochMs.describe('[ms since Unix epoch, UTC] do not start or continue after this instant'),
@@ -119,7 +127,7 @@ export const decisionSchema = z
       .optional()
       .describe('base64 (RFC 4648, padded) Ed25519 signature of the canonical encoding; see docs/contract.md'),
   })
-  .describe('a decision for one robot (or "*" for the whole fleet on the broadcast topic)');
+  .describe('a decision for one robot of one fleet (or "*" for the whole fleet on the broadcast topic)');
 export type Decision = z.infer<typeof decisionSchema>;
 
 // ---------------------------------------------------------------------------------------------
@@ -207,6 +215,8 @@ export const REJECT_REASONS = [
   'SCHEMA_INVALID',
   'NUMBER_OUT_OF_RANGE',
   'WRONG_ROBOT',
+  'FLEET_MISSING',
+  'WRONG_FLEET',
   'NOT_ALLOWED_IN_BROADCAST',
   'UNSIGNED',
   'UNKNOWN_KEY',

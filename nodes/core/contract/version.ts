@@ -1,11 +1,11 @@
 /**
  * The MQTT contract's version. Every payload carries it as `v: "MAJOR.MINOR"`. A minor version only
  * adds optional fields; a robot rejects a decision whose major version it does not speak
- * (UNSUPPORTED_VERSION).
+ * (UNSUPPORTED_VERSION). 1.1 added the signed `fleetId` of a decision (docs/contract.md).
  */
 export const CONTRACT_MAJOR = 1;
-export const CONTRACT_MINOR = 0;
-/** `"1.0"`: what this code writes in `v`. */
+export const CONTRACT_MINOR = 1;
+/** `"1.1"`: what this code writes in `v`. */
 export const CONTRACT_VERSION = `${CONTRACT_MAJOR}.${CONTRACT_MINOR}` as const;
 
 /** The major version of a `v` string (`"1.3"` → 1), or undefined when `v` is not `MAJOR.MINOR`. */

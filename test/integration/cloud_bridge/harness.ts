@@ -25,7 +25,7 @@ export function uniqueRoot(): string {
   return `kz${process.pid}t${++unique}${Date.now().toString(36)}/v1`;
 }
 
-/** A signed decision for `robotId` (fields overridable), fresh for a minute. */
+/** A signed decision for `robotId` of fleet tokyo-1 (fields overridable, `fleetId` too), fresh for a minute. */
 export function signedDecision(robotId: string, over: Record<string, unknown> = {}): Record<string, unknown> {
   const now = Date.now();
   return signDecision(
@@ -33,6 +33,7 @@ export function signedDecision(robotId: string, over: Record<string, unknown> = 
       v: '1.0',
       decisionId: `d-${Math.random().toString(36).slice(2)}`,
       robotId,
+      fleetId: 'tokyo-1',
       issuedAt: now - 500,
       expiresAt: now + 60_000,
       priority: 10,

@@ -9,6 +9,7 @@ import { MESSAGE_CONSTANTS } from '../../../nodes/core/interfaces/generated';
 import type { MessageOf } from '../../../nodes/core/interfaces';
 import type { TestBroker } from '../../helpers/brokers';
 import { PROFILE_MAX_SPEED_MPS } from '../../../nodes/cloud_bridge/params';
+import { CONTRACT_VERSION } from '../../../nodes/core/contract';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Cloud, Robot, signedDecision, uniqueRoot, until } from './harness';
@@ -90,7 +91,8 @@ export function bridgeSuite(target: SuiteTarget): void {
           robotId: 'care-007',
           fleet: 'tokyo-1',
           profile: 'care',
-          v: '1.0',
+          // 1.1: this robot checks the signed fleetId, so the national side must send it
+          v: '1.1',
           maxSpeed: PROFILE_MAX_SPEED_MPS.care,
         });
         expect(birth.json.capabilities).toEqual(expect.arrayContaining(['navigate_to', 'perform_task:accompany']));
@@ -118,7 +120,7 @@ export function bridgeSuite(target: SuiteTarget): void {
           .filter((m) => Array.isArray(m.json.pose))
           .at(-1)!;
         expect(st.payload.byteLength).toBeLessThanOrEqual(256);
-        expect(st.json).toMatchObject({ v: '1.0', pose: [12, 2, 0], bat: 0.8, ppl: 3, mode: 'idle' });
+        expect(st.json).toMatchObject({ v: CONTRACT_VERSION, pose: [12, 2, 0], bat: 0.8, ppl: 3, mode: 'idle' });
         expect(st.retain).toBe(false);
         if (protocol === 5 && target.name === 'mosquitto') {
           expect(st.properties).toMatchObject({ contentType: 'application/json' });
@@ -251,6 +253,8 @@ export function bridgeSuite(target: SuiteTarget): void {
             JSON.stringify(signedDecision('care-007', { issuedAt: now + 120_000, expiresAt: now + 180_000 })),
           ],
           ['WRONG_ROBOT', JSON.stringify(signedDecision('care-008'))],
+          ['WRONG_FLEET', JSON.stringify(signedDecision('care-007', { fleetId: 'osaka-1' }))],
+          ['FLEET_MISSING', JSON.stringify(signedDecision('care-007', { fleetId: undefined }))],
           ['UNSIGNED', JSON.stringify((({ signature: _s, keyId: _k, ...rest }) => rest)(signedDecision('care-007')))],
           ['BAD_SIGNATURE', JSON.stringify({ ...signedDecision('care-007'), priority: 200 })],
           ['UNKNOWN_KEY', JSON.stringify({ ...signedDecision('care-007'), keyId: 'national-2099-z' })],

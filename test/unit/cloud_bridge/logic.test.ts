@@ -4,7 +4,7 @@ import { MESSAGE_CONSTANTS } from '../../../nodes/core/interfaces/generated';
 import type { MessageOf } from '../../../nodes/core/interfaces';
 import { decodeTaskArgs } from '../../../nodes/core/profiles';
 import { assertMessage } from '../../../nodes/core/interfaces/validate';
-import { decisionSchema, stateSchema } from '../../../nodes/core/contract';
+import { CONTRACT_VERSION, decisionSchema, stateSchema } from '../../../nodes/core/contract';
 import {
   RobotPicture,
   msToRosTime,
@@ -187,7 +187,7 @@ describe('cloud_bridge logic: ROS ↔ contract', () => {
       last_state: DS.STATE_FAILED,
     } as MessageOf<'kizuna_msgs/msg/DecisionRequest'>;
     expect(requestPayload(m, 'r', 'farm', 5)).toEqual({
-      v: '1.0',
+      v: CONTRACT_VERSION,
       robotId: 'r',
       requestId: 'q-1',
       at: 5,

@@ -7,6 +7,8 @@ const key = privateKeyFromSeed(Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449
 const NOW = 1795849200000;
 const cfg: ValidatorConfig = {
   robotId: 'care-007',
+  fleet: 'tokyo-1',
+  acceptWithoutFleet: false,
   profile: 'care',
   maxInboundBytes: 65536,
   clockSkewMs: 30000,
@@ -24,6 +26,7 @@ function decision(over: Record<string, unknown> = {}): Record<string, unknown> {
     v: '1.0',
     decisionId: `d-${++n}`,
     robotId: 'care-007',
+    fleetId: 'tokyo-1',
     issuedAt: NOW - 1000,
     expiresAt: NOW + 60000,
     priority: 10,
@@ -124,6 +127,30 @@ describe('inbound decision validation: each bad input is rejected with its reaso
     expect(reason(check(signed({ robotId: '*', kind: { type: 'stop' } })))).toBe('WRONG_ROBOT');
     expect(reason(check(signed({ kind: { type: 'stop' } }), { broadcast: true }))).toBe('WRONG_ROBOT');
     expect(reason(check(signed({ robotId: '*', kind: { type: 'stop' } }), { broadcast: true }))).toBe('ACCEPTED');
+  });
+
+  it('a decision signed for the robot of the same id in another fleet → WRONG_FLEET (also on the broadcast topic)', () => {
+    expect(reason(check(signed({ fleetId: 'osaka-1' })))).toBe('WRONG_FLEET');
+    const broadcast = { robotId: '*', kind: { type: 'stop' } };
+    expect(reason(check(signed({ ...broadcast, fleetId: 'osaka-1' }), { broadcast: true }))).toBe('WRONG_FLEET');
+    expect(reason(check(signed(broadcast), { broadcast: true }))).toBe('ACCEPTED');
+    // Rewriting the fleet after signing does not make it ours: the signature covers fleetId.
+    expect(reason(check({ ...signed({ fleetId: 'osaka-1' }), fleetId: 'tokyo-1' }))).toBe('BAD_SIGNATURE');
+  });
+
+  it('no fleetId → FLEET_MISSING; the migration setting accepts a signed one but still verifies it', () => {
+    const { fleetId: _f, ...unbound } = decision();
+    const old = signDecision(unbound, 'national-2026-a', key);
+    expect(reason(check(old))).toBe('FLEET_MISSING');
+    const { fleetId: _g, ...stripped } = signed();
+    expect(reason(check(stripped))).toBe('FLEET_MISSING');
+    const migrating = { ...cfg, acceptWithoutFleet: true };
+    const judge = (d: unknown) =>
+      reason(validateDecision({ payload: bytes(d), retained: false, broadcast: false, nowMs: NOW }, migrating, replay));
+    expect(judge(old)).toBe('ACCEPTED');
+    // Stripping the fleet from a 1.1 decision breaks its signature; another fleet is still refused.
+    expect(judge(stripped)).toBe('BAD_SIGNATURE');
+    expect(judge(signed({ fleetId: 'osaka-1' }))).toBe('WRONG_FLEET');
   });
 
   it('broadcast of a robot-specific kind → NOT_ALLOWED_IN_BROADCAST', () => {

@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CONTRACT_VERSION,
   PAYLOAD_SCHEMAS,
+  REJECT_REASONS,
   TOPIC_SPECS,
   allJsonSchemas,
   asyncApiDocument,
@@ -59,9 +61,10 @@ describe('the contract document (docs/contract.md) agrees with the contract modu
     const [canonical] = blocks('vector').filter((b) => b.name === 'canonical');
     const [signature] = blocks('vector').filter((b) => b.name === 'signature');
     const unsigned = {
-      v: '1.0',
+      v: '1.1',
       decisionId: 'd-0001',
       robotId: 'care-007',
+      fleetId: 'tokyo-1',
       requestId: 'r-0042',
       issuedAt: 1795849200000,
       expiresAt: 1795849500000,
@@ -74,6 +77,19 @@ describe('the contract document (docs/contract.md) agrees with the contract modu
     expect(signed.signature).toBe(signature!.body);
     expect(rawPublicKey(testKey).toString('base64')).toBe('11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=');
     expect(decisionSchema.safeParse(signed).success).toBe(true);
+    expect(CONTRACT_VERSION).toBe(unsigned.v);
+    // The Python walk-through signs the same decision (its dict literal is JSON here).
+    const [python] = blocks('vector').filter((b) => b.name === 'python');
+    const literal = /decision = (\{[\s\S]*?\}\})\n/.exec(python!.body)![1]!;
+    expect(JSON.parse(literal)).toEqual({ ...unsigned, keyId: 'national-2026-a' });
+  });
+
+  it('names every reason the bridge rejects a decision with in its table of checks, once, in a numbered row', () => {
+    const rows = doc.split('\n').filter((l) => /^\| \d+ +\|/.test(l));
+    for (const reason of REJECT_REASONS) {
+      expect([reason, rows.filter((r) => r.includes(`\`${reason}\``)).length]).toEqual([reason, 1]);
+    }
+    expect(rows.map((r) => Number(r.split('|')[1]))).toEqual(REJECT_REASONS.map((_, i) => i + 1));
   });
 
   it('documents every topic with its QoS and retain flag as TOPIC_SPECS has them', () => {
@@ -102,6 +118,7 @@ describe('canonical encoding (RFC 8785) and Ed25519 signatures', () => {
         v: '1.0',
         decisionId: 'x1',
         robotId: 'r1',
+        fleetId: 'f1',
         issuedAt: 1,
         expiresAt: 2,
         priority: 0,
@@ -115,6 +132,9 @@ describe('canonical encoding (RFC 8785) and Ed25519 signatures', () => {
     expect(verifyDecision({ ...d, kind: { type: 'set_speed_limit', speedLimit: 5 } }, d.signature, key)).toBe(false);
     expect(verifyDecision({ ...d, keyId: 'other' }, d.signature, key)).toBe(false);
     expect(verifyDecision({ ...d, priority: 1 }, d.signature, key)).toBe(false);
+    expect(verifyDecision({ ...d, fleetId: 'osaka-1' }, d.signature, key)).toBe(false);
+    const { fleetId: _f, ...unbound } = d;
+    expect(verifyDecision(unbound, d.signature, key)).toBe(false);
     expect(verifyDecision(d, 'AAAA', key)).toBe(false);
   });
 
@@ -165,11 +185,19 @@ describe('kizuna contract --out DIR', () => {
     const decision = JSON.parse(readFileSync(join(dir, 'schemas', 'decision.schema.json'), 'utf8')) as {
       $schema: string;
       required: string[];
+      properties: Record<string, { type?: string; description?: string }>;
     };
     expect(decision.$schema).toMatch(/2020-12/);
     expect(decision.required).toEqual(
       expect.arrayContaining(['v', 'decisionId', 'robotId', 'issuedAt', 'expiresAt', 'priority', 'kind']),
     );
+    // fleetId: optional in shape (its absence has its own reason code), described as signed and checked.
+    expect(decision.required).not.toContain('fleetId');
+    expect(decision.properties.fleetId).toMatchObject({ type: 'string' });
+    expect(decision.properties.fleetId!.description).toMatch(/signature.*WRONG_FLEET.*FLEET_MISSING/);
+    const events = readFileSync(join(dir, 'schemas', 'event.schema.json'), 'utf8');
+    expect(events).toContain('"WRONG_FLEET"');
+    expect(events).toContain('"FLEET_MISSING"');
     const api = JSON.parse(readFileSync(join(dir, 'asyncapi.json'), 'utf8')) as ReturnType<typeof asyncApiDocument> & {
       channels: Record<string, { address: string }>;
       operations: Record<string, { bindings: { mqtt: { qos: number; retain: boolean } } }>;

@@ -29,10 +29,13 @@ import type { ProfileName } from '../../../nodes/core/profiles';
 
 const fleet = loadScenario(join(__dirname, '../../../sim/scenarios/fleet.yaml'));
 const key = newPlannerKey('planner-test');
+const FLEET = 'sim-fleet';
 
 function validator(robotId: string, profile: ProfileName): ValidatorConfig {
   return {
     robotId,
+    fleet: FLEET,
+    acceptWithoutFleet: false,
     profile,
     maxInboundBytes: 65536,
     clockSkewMs: 30_000,
@@ -54,6 +57,7 @@ describe('reference planner decisions', () => {
           buildDecision(kind!, {
             decisionId: `t-${r.id}-${n}`,
             robotId: r.id,
+            fleetId: FLEET,
             nowMs: now,
             lifetimeS: 600,
             priority: 100,
@@ -122,7 +126,7 @@ describe('injected decisions', () => {
         sign(
           buildDecision(
             { type: 'hold' },
-            { decisionId: 'earlier', robotId: 'care1', nowMs: now, lifetimeS: 600, priority: 1 },
+            { decisionId: 'earlier', robotId: 'care1', fleetId: FLEET, nowMs: now, lifetimeS: 600, priority: 1 },
           ),
           key,
         ),
@@ -133,6 +137,7 @@ describe('injected decisions', () => {
     ).toMatchObject({ ok: true });
     const inj = injectedPayload(attack, {
       robotId: 'care1',
+      fleetId: FLEET,
       profile: 'care',
       decisionId: `forged-${attack}`,
       nowMs: now,
@@ -141,6 +146,7 @@ describe('injected decisions', () => {
       target: { x: 1, y: 1, yaw: 0 },
       replayOf: earlier,
       otherRobot: 'delivery1',
+      otherFleet: 'other-fleet',
     });
     const v = validateDecision(
       {
@@ -160,6 +166,7 @@ describe('injected decisions', () => {
     const now = Date.now();
     const inj = injectedPayload('retained', {
       robotId: 'care1',
+      fleetId: FLEET,
       profile: 'care',
       decisionId: 'r1',
       nowMs: now,
@@ -167,6 +174,7 @@ describe('injected decisions', () => {
       forger: newPlannerKey('forger'),
       target: { x: 1, y: 1, yaw: 0 },
       otherRobot: 'delivery1',
+      otherFleet: 'other-fleet',
     });
     const v = validateDecision(
       { payload: inj.payload, retained: false, broadcast: false, nowMs: now },
