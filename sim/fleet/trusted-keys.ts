@@ -61,7 +61,10 @@ export function scenarioTrustedKeys(s: Scenario): SimTrustedKey[] {
  * key id appears twice with different public keys or is in the planner's reserved range. The same key
  * given twice (same id, same public key) counts once.
  */
-export function mergeOutsideKeys(given: readonly SimTrustedKey[], fromScenario: readonly SimTrustedKey[]): SimTrustedKey[] {
+export function mergeOutsideKeys(
+  given: readonly SimTrustedKey[],
+  fromScenario: readonly SimTrustedKey[],
+): SimTrustedKey[] {
   const out = new Map<string, SimTrustedKey>();
   for (const k of [...given, ...fromScenario]) {
     if (k.keyId.startsWith(PLANNER_KEY_PREFIX)) {
@@ -93,7 +96,10 @@ export function runTrustedKeys(all: readonly SimTrustedKey[]): TrustedKeys {
   try {
     loadTrustedKeys(file);
   } catch (e) {
-    throw new KizunaError('KZ_ERR_CLI_USAGE', `the trusted keys are not valid Ed25519 public keys: ${(e as Error).message}`);
+    throw new KizunaError(
+      'KZ_ERR_CLI_USAGE',
+      `the trusted keys are not valid Ed25519 public keys: ${(e as Error).message}`,
+    );
   }
   return file;
 }

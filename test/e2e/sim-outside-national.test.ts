@@ -167,7 +167,8 @@ describe('an outside national side drives kizuna sim with its own key', () => {
       const until = async (what: string, ok: () => boolean, ms = 30_000): Promise<void> => {
         const deadline = Date.now() + ms;
         while (!ok()) {
-          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(events)}`);
+          if (Date.now() > deadline)
+            throw new Error(`timed out waiting for ${what}; events: ${JSON.stringify(events)}`);
           await new Promise<void>((r) => {
             changed.push(r);
             setTimeout(r, 200);

@@ -7,7 +7,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isKizunaError, type KizunaError } from '../../../nodes/core/errors';
+import { isKizunaError, type ErrorCode, type KizunaError } from '../../../nodes/core/errors';
 import { loadTrustedKeys } from '../../../nodes/core/contract';
 import { parseSimArgs } from '../../../nodes/cli/sim';
 import { parseScenario } from '../../../sim/scenario';
@@ -38,7 +38,7 @@ function scenarioWith(planner: Record<string, unknown>): unknown {
   };
 }
 
-function thrown(fn: () => unknown, code: string): KizunaError {
+function thrown(fn: () => unknown, code: ErrorCode): KizunaError {
   try {
     fn();
   } catch (err) {
