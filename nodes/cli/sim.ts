@@ -11,12 +11,24 @@ import { PROFILE_NAMES, type ProfileName } from '../core/profiles';
 import { loadScenario } from '../../sim/scenario';
 import { adjustScenario, scenarioLibraryDir } from '../../sim/fleet/scale';
 import { runSim, writeReport, type FleetProgress } from '../../sim/fleet/run';
+import { readTrustedKeysFile } from '../../sim/fleet/trusted-keys';
 import { summaryText } from '../../sim/report/report';
 import type { PlannerMode } from '../../sim/planner/planner';
 
 export const SIM_USAGE = `usage: kizuna sim [--scenario FILE|NAME] [--robots N] [--profile P] [--fleet NAME] [--broker URL]
-                  [--planner reference|scripted|none] [--duration S] [--speed X] [--seed N]
-                  [--report FILE] [--workers N] [--quiet]`;
+                  [--planner reference|scripted|none] [--trusted-keys FILE]... [--duration S] [--speed X]
+                  [--seed N] [--report FILE] [--workers N] [--quiet]`;
+
+const SIM_HELP = `${SIM_USAGE}
+
+  --trusted-keys FILE  every robot also trusts the public keys in FILE, a trusted keys file
+                       { "keys": [{ "keyId": "...", "publicKey": "<raw 32-byte Ed25519 key, base64>" }] }
+                       (docs/contract.md, "Signing"); repeatable. An outside national side then drives
+                       the robots with decisions it signs with the private key: run with --planner none
+                       and connect to the broker the "ready" line on stderr names (or give --broker).
+                       The report's trustedKeys lists every key the robots trusted.
+
+scenarios, flags, the report and the map: sim/README.md`;
 
 export interface SimCliOptions {
   scenario?: string;
@@ -31,6 +43,8 @@ export interface SimCliOptions {
   report?: string;
   workers?: number;
   quiet?: boolean;
+  /** --trusted-keys, in the order given. */
+  trustedKeys?: string[];
 }
 
 function usage(why: string, usageText: string): KizunaError {
@@ -111,6 +125,9 @@ export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): Si
       case '--quiet':
         o.quiet = true;
         break;
+      case '--trusted-keys':
+        (o.trustedKeys ??= []).push(v());
+        break;
       default:
         throw usage(`unknown sim option '${flag}'`, usageText);
     }
@@ -138,10 +155,11 @@ function progressLine(p: FleetProgress): string {
 /** Runs `kizuna sim`; resolves with the exit status (0: pass criteria hold). */
 export async function runSimCli(args: readonly string[], usageText = SIM_USAGE): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(`${SIM_USAGE}\n\nscenarios, flags, the report and the map: sim/README.md\n`);
+    process.stdout.write(`${SIM_HELP}\n`);
     return 0;
   }
   const o = parseSimArgs(args, usageText);
+  const outsideKeys = (o.trustedKeys ?? []).flatMap((f) => readTrustedKeysFile(f));
   const name = o.scenario ?? (o.profile && !o.robots ? o.profile : 'fleet');
   const file = resolveScenario(name);
   const loaded = loadScenario(file);
@@ -183,6 +201,17 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
     ...(o.fleet ? { fleet: o.fleet } : {}),
     ...(o.speed !== undefined ? { speed: o.speed } : {}),
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    trustedKeys: outsideKeys,
+    onReady: (r) => {
+      const outside = r.trustedKeys.filter((k) => k.source !== 'planner');
+      err.write(
+        `kizuna sim: ready: broker ${r.brokerUrl} (MQTT ${r.mqttVersion === 5 ? '5' : '3.1.1'}), ` +
+          `topics ${r.root}/${r.fleet}/<robot>/..., robots ${r.robotIds.join(' ')}; ` +
+          `trusted keys ${r.trustedKeys.map((k) => k.keyId).join(' ')}` +
+          (outside.length ? ` (outside: ${outside.map((k) => k.keyId).join(' ')})` : '') +
+          '\n',
+      );
+    },
     onProgress: (p) => {
       if (o.quiet) return;
       if (tty) err.write(`\r\x1b[2K${progressLine(p)}`);

@@ -13,14 +13,15 @@ import { join } from 'node:path';
 import { KizunaError } from '../../nodes/core/errors';
 import { planShards } from '../../nodes/core/graph/inprocess/shards';
 import { DEFAULT_TOPIC_ROOT } from '../../nodes/core/contract';
-import { faultTimeline, type Scenario, type TimedFault } from '../scenario';
+import { faultTimeline, PLANNER_KEY_PREFIX, type Scenario, type TimedFault } from '../scenario';
 import { Planner, type PlannerMode } from '../planner/planner';
-import { newPlannerKey, trustedKeysJson } from '../planner/decisions';
+import { newPlannerKey } from '../planner/decisions';
 import { buildReport, type SimReport } from '../report/report';
 import { renderSvg } from '../report/svg';
 import { EmbeddedBroker } from './broker';
 import type { ShardProgress, ShardReport } from './shard';
 import { startShards, type ShardHandle } from './shards';
+import { mergeOutsideKeys, runTrustedKeys, scenarioTrustedKeys, type SimTrustedKey } from './trusted-keys';
 
 export interface SimRunOptions {
   scenario: Scenario;
@@ -44,6 +45,27 @@ export interface SimRunOptions {
   drainTimeoutS?: number;
   /** Ends the run early (e.g. on Ctrl-C); the report then covers the sim time reached. */
   signal?: AbortSignal;
+  /**
+   * Outside public keys every robot trusts besides the built-in planner's (`--trusted-keys`), added to
+   * the scenario's `planner.trusted_keys`: an outside national side signs with the private halves.
+   */
+  trustedKeys?: readonly SimTrustedKey[];
+  /** Called once the broker is up and the robots are connecting: where an outside national side connects. */
+  onReady?: (r: SimReady) => void;
+}
+
+/** Where an outside national side finds the run (given to `onReady`). */
+export interface SimReady {
+  /** mqtt://host:port of the broker the robots use. */
+  brokerUrl: string;
+  /** MQTT protocol the sim speaks with it: 4 (3.1.1, the embedded aedes) or 5. */
+  mqttVersion: 4 | 5;
+  /** Topic root and fleet: robots are at `<root>/<fleet>/<robotId>/...`. */
+  root: string;
+  fleet: string;
+  robotIds: string[];
+  /** Every key the robots trust (the planner's first). */
+  trustedKeys: SimTrustedKey[];
 }
 
 /** Progress over all shards. */
@@ -116,6 +138,15 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
   const cpu0 = process.cpuUsage();
   const cleanups: Array<() => Promise<void>> = [];
   try {
+    // Keys: one pair per run for the planner; the robots trust its public key and every outside key.
+    const key = newPlannerKey(`${PLANNER_KEY_PREFIX}${Date.now().toString(36)}`);
+    const trusted: SimTrustedKey[] = [
+      { keyId: key.keyId, publicKey: key.publicKeyB64, source: 'planner' },
+      ...mergeOutsideKeys(o.trustedKeys ?? [], scenarioTrustedKeys(s)),
+    ];
+    const keysFile = join(dir, 'trusted_keys.json');
+    writeFileSync(keysFile, JSON.stringify(runTrustedKeys(trusted), null, 2));
+
     // Broker
     let broker: EmbeddedBroker | undefined;
     let host: string;
@@ -134,11 +165,6 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     const brokerUrl = o.brokerUrl ?? broker!.url;
     // aedes 0.51 speaks 3.1.1; an external broker (mosquitto, EMQX, ...) is asked for MQTT 5.
     const mqttVersion: 4 | 5 = broker ? 4 : 5;
-
-    // Keys: one pair per run; the robots trust its public key.
-    const key = newPlannerKey(`sim-planner-${Date.now().toString(36)}`);
-    const keysFile = join(dir, 'trusted_keys.json');
-    writeFileSync(keysFile, trustedKeysJson(key));
 
     // Planner first, so that it hears every robot's first event.
     const owner = new Map<string, ShardHandle>();
@@ -181,6 +207,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
       await closePool();
     });
     for (const sh of shards) for (const id of sh.robotIds) owner.set(id, sh);
+    o.onReady?.({ brokerUrl, mqttVersion, root: DEFAULT_TOPIC_ROOT, fleet, robotIds: ids, trustedKeys: trusted });
 
     // The run
     const faults = faultTimeline(s);
@@ -263,6 +290,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
       version: kizunaVersion(),
       workers,
       broker: { kind: broker ? 'embedded' : 'external', url: brokerUrl, mqttVersion },
+      trustedKeys: trusted,
       planner: {
         mode,
         protocol: planner.protocol,

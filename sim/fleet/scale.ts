@@ -53,10 +53,14 @@ export function adjustScenario(s: Scenario, o: ScaleOptions, source: string): Sc
     if (out.planner.decisions) out.planner.decisions = out.planner.decisions.filter((x) => x.at_s <= d);
   }
   if (o.seed !== undefined) out.seed = o.seed;
+  // A mode change drops scripted decisions, never the trusted outside keys.
+  const keys = out.planner.trusted_keys ? { trusted_keys: out.planner.trusted_keys } : {};
   if (o.plannerMode !== undefined && o.plannerMode !== out.planner.mode) {
-    out.planner = o.plannerMode === 'scripted' ? out.planner : { mode: o.plannerMode };
+    out.planner = o.plannerMode === 'scripted' ? out.planner : { mode: o.plannerMode, ...keys };
   }
-  if (out.planner.mode === 'scripted' && (out.planner.decisions?.length ?? 0) === 0) out.planner = { mode: 'none' };
+  if (out.planner.mode === 'scripted' && (out.planner.decisions?.length ?? 0) === 0) {
+    out.planner = { mode: 'none', ...keys };
+  }
   if (o.robots !== undefined && o.robots !== out.robots.length) out = tile(out, o.robots);
   return parseScenario(out, source);
 }

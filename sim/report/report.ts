@@ -8,6 +8,7 @@ import type { CollisionRecord } from '../world';
 import { CONTACT_KINDS, type ClearanceByKind, type SpeedNearPeople } from '../contacts';
 import type { RobotResult, ShardReport, StopRecord } from '../fleet/shard';
 import type { Injection } from '../planner/planner';
+import type { SimTrustedKey } from '../fleet/trusted-keys';
 
 /** What the cloud side (the planner) saw of one robot. */
 export interface CloudBook {
@@ -25,6 +26,8 @@ export interface RunFacts {
   version: string;
   workers: number;
   broker: { kind: 'embedded' | 'external'; url: string; mqttVersion: 4 | 5 };
+  /** Every key the robots trusted (the built-in planner's first). */
+  trustedKeys: SimTrustedKey[];
   planner: {
     mode: string;
     protocol: 4 | 5;
@@ -56,6 +59,8 @@ export interface SimReport {
   robots: number;
   workers: number;
   broker: RunFacts['broker'];
+  /** Every key the robots trusted: `keyId`, `publicKey` (base64), `source` (planner, scenario, file:PATH). */
+  trustedKeys: SimTrustedKey[];
   planner: RunFacts['planner'];
   pass: boolean;
   criteria: CriterionResult[];
@@ -212,6 +217,7 @@ export function buildReport(f: RunFacts): SimReport {
     robots: robots.length,
     workers: f.workers,
     broker: f.broker,
+    trustedKeys: f.trustedKeys,
     planner: f.planner,
     pass: criteria.every((c) => c.pass),
     criteria,
@@ -337,6 +343,7 @@ export function summaryText(r: SimReport): string {
       ['distance travelled', `${m.distanceM.toFixed(1)} m`],
       ['tasks ok / failed', `${m.tasksOk} / ${m.tasksFailed}`],
       ['safety stops', String(m.safetyStops)],
+      ['trusted keys', r.trustedKeys.map((k) => `${k.keyId} (${k.source.split(':')[0]})`).join(', ')],
       ['decisions sent / accepted', `${m.decisions.sent} / ${m.decisions.accepted}`],
       ['rejected by the bridge', fmtCounts(m.decisions.rejectedByBridge)],
       ['rejected by the executive', fmtCounts(m.decisions.rejectedByExecutive)],

@@ -25,7 +25,7 @@ export type ScenarioDecision = NonNullable<Scenario['planner']['decisions']>[num
 export type { PassCriteria, RunMetrics, CriterionResult } from './pass';
 
 export { STATION_KINDS } from './world';
-export { SCENARIO_DECISION_KINDS } from './planner';
+export { SCENARIO_DECISION_KINDS, PLANNER_KEY_PREFIX } from './planner';
 export {
   DECISION_ATTACKS,
   expectedRejectReason,

@@ -50,7 +50,41 @@ export const decisionSchema = z.discriminatedUnion('kind', [
 /** The decision kinds a scripted planner can send (the contract's kinds, checked by a test). */
 export const SCENARIO_DECISION_KINDS = decisionSchema.options.map((o) => o.shape.kind.value);
 
+/** Key ids starting with this belong to the built-in planner's per-run key. */
+export const PLANNER_KEY_PREFIX = 'sim-planner-';
+
+/**
+ * A public key every robot of the run trusts besides the built-in planner's: an outside national
+ * side signs decisions with the matching private key (docs/contract.md, "Signing"). The fields are
+ * the trusted keys file's `keyId` / `publicKey` in the scenario's snake_case.
+ */
+export const trustedKeySchema = z.strictObject({
+  key_id: z
+    .string()
+    .min(1)
+    .max(64)
+    .refine((k) => !k.startsWith(PLANNER_KEY_PREFIX), `'${PLANNER_KEY_PREFIX}…' is reserved for the built-in planner`)
+    .describe('the keyId decisions signed with this key name (1 to 64 characters)'),
+  public_key: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'expected a raw 32-byte Ed25519 public key in base64 (44 characters ending in =)')
+    .describe('raw 32-byte Ed25519 public key, base64'),
+});
+
 export const plannerSchema = z.strictObject({
   mode: z.enum(['reference', 'scripted', 'none']).default('reference'),
   decisions: z.array(decisionSchema).optional().describe('only with mode scripted'),
+  trusted_keys: z
+    .array(trustedKeySchema)
+    .superRefine((keys, ctx) => {
+      const seen = new Set<string>();
+      keys.forEach((k, i) => {
+        if (seen.has(k.key_id)) {
+          ctx.addIssue({ code: 'custom', path: [i, 'key_id'], message: `duplicate key_id '${k.key_id}'` });
+        }
+        seen.add(k.key_id);
+      });
+    })
+    .optional()
+    .describe("outside keys every robot trusts besides the planner's (any mode)"),
 });

@@ -49,6 +49,7 @@ describe('kizuna sim command line', () => {
     const r = kizuna('--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/usage: kizuna sim \[--scenario FILE\|NAME\] \[--robots N\]/);
+    expect(r.stdout).toMatch(/--trusted-keys FILE +every robot also trusts the public keys in FILE/);
   });
 
   it('exits 2 for a usage error, 1 for a bad scenario file (naming the field) and for a broker that does not answer', async () => {

@@ -65,6 +65,9 @@ function facts(shards: ShardReport[], over: Partial<RunFacts> = {}): RunFacts {
     version: 'test',
     workers: 1,
     broker: { kind: 'embedded', url: 'mqtt://127.0.0.1:1', mqttVersion: 4 },
+    trustedKeys: [
+      { keyId: 'sim-planner-test', publicKey: '11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=', source: 'planner' },
+    ],
     planner: {
       mode: 'reference',
       protocol: 4,
