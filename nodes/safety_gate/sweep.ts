@@ -132,6 +132,24 @@ function hitCircle(
   return u <= horizon ? u : Number.POSITIVE_INFINITY;
 }
 
+/** Entry and exit time of the slab test, narrowed by {@link slab} (module scratch: no allocation). */
+const SLAB = new Float64Array(2);
+
+/** Narrows SLAB to the times t at which p + d·t lies in [lo, hi]; false when it never does. */
+function slab(p: number, d: number, lo: number, hi: number): boolean {
+  if (d === 0) return p >= lo && p <= hi;
+  let t1 = (lo - p) / d;
+  let t2 = (hi - p) / d;
+  if (t1 > t2) {
+    const t = t1;
+    t1 = t2;
+    t2 = t;
+  }
+  if (t1 > SLAB[0]!) SLAB[0] = t1;
+  if (t2 < SLAB[1]!) SLAB[1] = t2;
+  return true;
+}
+
 /** [s] hitProgress against the rectangle [xMin, xMax] × [yMin, yMax]. */
 function hitRect(
   px: number,
@@ -148,37 +166,10 @@ function hitRect(
   if (px <= xMax && px >= xMin && py <= yMax && py >= yMin) return 0;
   if (Math.abs(wz) * horizon < STRAIGHT_RAD) {
     // The point moves at (-vx, -vy) in the robot's frame: slab test.
-    let enter = 0;
-    let exit = horizon;
-    const dx = -vx;
-    const dy = -vy;
-    if (dx === 0) {
-      if (px > xMax || px < xMin) return Number.POSITIVE_INFINITY;
-    } else {
-      let t1 = (xMin - px) / dx;
-      let t2 = (xMax - px) / dx;
-      if (t1 > t2) {
-        const t = t1;
-        t1 = t2;
-        t2 = t;
-      }
-      if (t1 > enter) enter = t1;
-      if (t2 < exit) exit = t2;
-    }
-    if (dy === 0) {
-      if (py > yMax || py < yMin) return Number.POSITIVE_INFINITY;
-    } else {
-      let t1 = (yMin - py) / dy;
-      let t2 = (yMax - py) / dy;
-      if (t1 > t2) {
-        const t = t1;
-        t1 = t2;
-        t2 = t;
-      }
-      if (t1 > enter) enter = t1;
-      if (t2 < exit) exit = t2;
-    }
-    return enter <= exit ? enter : Number.POSITIVE_INFINITY;
+    SLAB[0] = 0;
+    SLAB[1] = horizon;
+    if (!slab(px, -vx, xMin, xMax) || !slab(py, -vy, yMin, yMax)) return Number.POSITIVE_INFINITY;
+    return SLAB[0]! <= SLAB[1]! ? SLAB[0]! : Number.POSITIVE_INFINITY;
   }
   // Rotation about the centre c; the point turns by -wz*u around c in the robot's frame.
   const cx = -vy / wz;
