@@ -29,6 +29,7 @@ import {
   type MosquittoBroker,
 } from '../helpers/brokers';
 import { writeProfileParams } from '../helpers/profile-params';
+import { EC_KEY, certSigner } from '../helpers/certs';
 
 const root = join(__dirname, '..', '..');
 const openssl = spawnSync('sh', ['-c', 'command -v openssl'], { encoding: 'utf8' }).stdout.trim();
@@ -40,7 +41,7 @@ const file = (n: string): string => join(dir, n);
 /** A CA, another CA, a server certificate for localhost and robot certificates valid for `days`. */
 function makePki(): void {
   const run = (...args: string[]): void => void execFileSync(openssl, args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  const ec = EC_KEY;
   run('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=doctor-ca', '-days', '800');
   run(
     'req',
@@ -56,25 +57,7 @@ function makePki(): void {
     '800',
   );
   writeFileSync(file('server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  const sign = (name: string, cn: string, ca: string, days: number, ext?: string): void => {
-    run('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    run(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${ca}.crt`,
-      '-CAkey',
-      `${ca}.key`,
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      String(days),
-      ...(ext ? ['-extfile', ext] : []),
-    );
-  };
+  const sign = certSigner(run);
   sign('server', 'localhost', 'ca', 800, 'server.ext');
   sign('robot', 'care-017', 'ca', 400);
   sign('stranger', 'care-017', 'other-ca', 400);

@@ -13,6 +13,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { dynsecConfig } from '../../nodes/core/contract';
 import { mosquittoSkipReason, startMosquitto, type MosquittoBroker } from '../helpers/brokers';
 import { Robot, signedDecision, until } from '../integration/cloud_bridge/harness';
+import { EC_KEY, certSigner } from '../helpers/certs';
 
 const root = join(__dirname, '..', '..');
 const openssl = spawnSync('sh', ['-c', 'command -v openssl'], { encoding: 'utf8' }).stdout.trim();
@@ -38,30 +39,12 @@ const ROSTER = [
 /** Robot CA (with a CRL), national CA, a server certificate for localhost and client certificates. */
 function makePki(dir: string): void {
   const run = (...args: string[]): void => void execFileSync(openssl, args, { cwd: dir, stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  const ec = EC_KEY;
   for (const ca of ['robot-ca', 'national-ca', 'other-ca'])
     run('req', '-x509', ...ec, '-keyout', `${ca}.key`, '-out', `${ca}.crt`, '-subj', `/CN=${ca}`, '-days', '2');
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  const sign = (name: string, cn: string, ca: string, ext?: string): void => {
-    run('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    run(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${ca}.crt`,
-      '-CAkey',
-      `${ca}.key`,
-      '-CAcreateserial',
-      '-out',
-      `${name}.crt`,
-      '-days',
-      '2',
-      ...(ext ? ['-extfile', ext] : []),
-    );
-  };
-  sign('server', 'localhost', 'robot-ca', 'server.ext');
+  const sign = certSigner(run);
+  sign('server', 'localhost', 'robot-ca', 2, 'server.ext');
   for (const r of ROSTER) sign(`${r.fleet}.${r.robotId}`, `${r.fleet}.${r.robotId}`, 'robot-ca');
   sign('tokyo-1.care-099', 'tokyo-1.care-099', 'robot-ca'); // valid certificate, not in the roster
   sign('minted-national', 'national-1', 'robot-ca'); // the national identity minted by a robot CA
