@@ -186,6 +186,8 @@ describe('an outside national side drives kizuna sim with its own key', () => {
           ...rest,
           decisionId,
           robotId: 'care1',
+          // the robot's fleet: the last level of the topic base the ready line names
+          fleetId: base!.split('/').at(-1),
           issuedAt: now,
           expiresAt: now + 300_000,
           kind: { type: 'navigate_to', target: { x: 5, y: 3, yaw: 0 }, maxSpeed: 0.5 },
