@@ -151,7 +151,11 @@ describe('kizuna sim (end to end, real nodes and broker)', () => {
       // no contact the robot caused (a person walking into a standing robot is not one)
       expect(report.metrics.robotCausedContacts).toBe(0);
       // The reference planner sends a robot whose battery dropped to 12 % to its dock, and it docks.
-      if (name === 'low-battery-return') expect(report.metrics.decisions.ended['dock:succeeded']).toBe(1);
+      // (Once docked and still low, it may be sent to the dock it is on again: that succeeds at once.)
+      if (name === 'low-battery-return') {
+        expect(report.metrics.decisions.ended['dock:succeeded']).toBeGreaterThanOrEqual(1);
+        expect(report.metrics.decisions.ended['dock:failed'] ?? 0).toBe(0);
+      }
     },
     30_000,
   );
