@@ -142,17 +142,4 @@ export class ObstacleMemory {
     }
     this.n = keep;
   }
-
-  /** Re-expresses the remembered points in base_link at odom pose `pose` (between scans). */
-  refresh(pose: Pose2D): void {
-    const c = Math.cos(pose.yaw);
-    const s = Math.sin(pose.yaw);
-    // the remembered (not re-seen) points are the first `count` stored ones
-    for (let i = 0; i < this.count; i++) {
-      const dx = this.mx[i]! - pose.x;
-      const dy = this.my[i]! - pose.y;
-      this.xs[i] = c * dx + s * dy;
-      this.ys[i] = -s * dx + c * dy;
-    }
-  }
 }
