@@ -11,7 +11,8 @@
 #   bash scripts/ros-setup.sh --clean   remove .cache/ros first
 #
 # Environment: KIZUNA_PYTHON (interpreter for the venv, default python3; CPython 3.10-3.14); KIZUNA_ROS_VENDOR
-# (the vendored sources, default ../shared/vendor/ros2-jazzy next to this checkout; where it is absent, only
+# (the vendored sources, default ../shared/vendor/ros2-jazzy next to this checkout, or next to the local
+# repository it was cloned from, or next to an ancestor folder; where it is absent, only
 # the launch system and the ros2 command line are skipped, and the tests that need them say why).
 # The layout and every workaround are explained in docs/ros2.md.
 set -euo pipefail
@@ -23,7 +24,26 @@ SRC="$CACHE/src"
 BUILD="$CACHE/build"
 OVERLAY="$CACHE/overlay"
 TOOLS="$CACHE/tools"
-VENDOR="${KIZUNA_ROS_VENDOR:-$(dirname "$ROOT")/shared/vendor/ros2-jazzy}"
+# The vendored sources: KIZUNA_ROS_VENDOR, else shared/vendor/ros2-jazzy next to this checkout, else next
+# to the checkout this one was cloned from (a CI clone of a local repository), else next to an ancestor.
+find_vendor() {
+  local origin dir
+  [ -n "${KIZUNA_ROS_VENDOR:-}" ] && { echo "$KIZUNA_ROS_VENDOR"; return; }
+  if [ -d "$(dirname "$ROOT")/shared/vendor/ros2-jazzy" ]; then echo "$(dirname "$ROOT")/shared/vendor/ros2-jazzy"; return; fi
+  origin=$(git -C "$ROOT" config --get remote.origin.url 2>/dev/null || true)
+  origin=${origin#file://}
+  if [ -n "$origin" ] && [ "${origin:0:1}" = "/" ] && [ -d "$(dirname "$origin")/shared/vendor/ros2-jazzy" ]; then
+    echo "$(dirname "$origin")/shared/vendor/ros2-jazzy"
+    return
+  fi
+  dir=$(dirname "$ROOT")
+  while [ "$dir" != "/" ]; do
+    dir=$(dirname "$dir")
+    if [ -d "$dir/shared/vendor/ros2-jazzy" ]; then echo "$dir/shared/vendor/ros2-jazzy"; return; fi
+  done
+  echo "$(dirname "$ROOT")/shared/vendor/ros2-jazzy"
+}
+VENDOR=$(find_vendor)
 VENDOR_TARBALLS=(launch launch_ros ros2cli rcl_interfaces rosidl_runtime_py)
 # What `ros2 launch` and the ros2 verbs need (ros2component needs rclcpp_components, which no wheel has;
 # ros2multicast sends multicast, which the sandbox forbids anyway; launch_pytest is not used).
