@@ -46,3 +46,12 @@ export function detectionRange(widthM: number, spacingRad: number, rangeMaxM: nu
   const r = widthM / spacingRad;
   return r < rangeMaxM ? r : rangeMaxM;
 }
+
+/** [1] the largest share of (vx, vy [m/s], wz [rad/s]), at most 1, within `linCap` [m/s] and `angCap` [rad/s]. */
+export function capShare(vx: number, vy: number, wz: number, linCap: number, angCap: number): number {
+  const speed = Math.sqrt(vx * vx + vy * vy);
+  let k = 1;
+  if (speed > linCap) k = linCap / speed;
+  if (Math.abs(wz) * k > angCap) k = angCap / Math.abs(wz);
+  return k;
+}

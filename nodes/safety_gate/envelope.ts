@@ -13,7 +13,7 @@
  * increases the clearance to every such thing and sweeps into nothing else, and then only at creep
  * speed. Pure, allocation-free per call.
  */
-import { brakeTime, stopProgress, stopScale } from './braking';
+import { brakeTime, capShare, stopProgress, stopScale } from './braking';
 import { type Box, boxDistance, hitProgress, hitRounded, inBox, pointAfter } from './sweep';
 
 export const DISC_PERSON = 1;
@@ -206,9 +206,7 @@ export class Envelope {
       }
     }
     if (res.escaping && k > 0) {
-      let cap = 1;
-      if (v > cfg.creepLinear) cap = cfg.creepLinear / v;
-      if (Math.abs(wz) * cap > cfg.creepAngular) cap = cfg.creepAngular / Math.abs(wz);
+      const cap = capShare(vx, vy, wz, cfg.creepLinear, cfg.creepAngular);
       if (cap < k) k = cap;
     }
     if (k === 0) res.escaping = false;
@@ -261,14 +259,10 @@ export class Envelope {
       // already within reach while standing: only a receding escape at creep, or (for a phantom
       // that nobody has seen) creep speed, at which a contact is harmless
       const cfg = this.cfg;
-      const v = Math.hypot(vx, vy);
-      let creep = 1;
-      if (v > cfg.creepLinear) creep = cfg.creepLinear / v;
-      if (Math.abs(wz) * creep > cfg.creepAngular) creep = cfg.creepAngular / Math.abs(wz);
-      if (phantom) return Math.min(kMax, this.phantomFloor(vx, vy, wz));
+      if (phantom) return Math.min(kMax, capShare(vx, vy, wz, cfg.occlusionMinSpeed, cfg.creepAngular));
       if (this.receding(discs.x[d]!, discs.y[d]!, vx, vy, wz, delta)) {
         this.result.escaping = true;
-        return Math.min(kMax, creep);
+        return Math.min(kMax, capShare(vx, vy, wz, cfg.creepLinear, cfg.creepAngular));
       }
       return 0;
     }
@@ -278,20 +272,11 @@ export class Envelope {
       else hi = mid;
     }
     if (phantom) {
-      const floor = this.phantomFloor(vx, vy, wz);
+      // the occlusion floor: someone nobody has seen meets a robot barely moving
+      const floor = capShare(vx, vy, wz, this.cfg.occlusionMinSpeed, this.cfg.creepAngular);
       if (lo < floor) lo = Math.min(floor, kMax);
     }
     return lo;
-  }
-
-  /** The share of the twist at which the robot moves at the occlusion floor speed. */
-  private phantomFloor(vx: number, vy: number, wz: number): number {
-    const cfg = this.cfg;
-    const v = Math.hypot(vx, vy);
-    let k = 1;
-    if (v > cfg.occlusionMinSpeed) k = cfg.occlusionMinSpeed / v;
-    if (Math.abs(wz) * k > cfg.creepAngular) k = cfg.creepAngular / Math.abs(wz);
-    return k;
   }
 
   /** True when, driving at share k, the robot stops before disc d (closing in meanwhile) reaches it. */

@@ -10,9 +10,9 @@
  * the path it sweeps, before anything it sees, remembers, cannot see, or that may close in on it.
  */
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
-import { detectionRange } from './braking';
+import { capShare, detectionRange } from './braking';
 import { Envelope, LIMIT_BLIND, LIMIT_NONE, LIMIT_PERSON } from './envelope';
-import type { Params } from './params';
+import { footprintOf, type Params } from './params';
 import { ScanPoints, scanProblem, type ScanLike } from './scan';
 import { Surroundings } from './surroundings';
 import { ZoneModel, ZoneResult } from './zones';
@@ -85,7 +85,7 @@ const fmt = (n: number): string => n.toFixed(2);
 /** The zone model of the gate's parameters. */
 function zoneModel(p: Params): ZoneModel {
   return new ZoneModel({
-    footprint: { front: p.footprint_front_m, rear: p.footprint_rear_m, halfWidth: p.footprint_half_width_m },
+    footprint: footprintOf(p),
     stopMargin: p.stop_margin_m,
     slowdownMargin: p.slowdown_margin_m,
     limitMargin: p.limit_margin_m,
@@ -106,7 +106,7 @@ function bodyBox(p: Params): { xMin: number; xMax: number; yMin: number; yMax: n
 /** The braking envelope of the gate's parameters. */
 function envelope(p: Params): Envelope {
   return new Envelope({
-    footprint: { front: p.footprint_front_m, rear: p.footprint_rear_m, halfWidth: p.footprint_half_width_m },
+    footprint: footprintOf(p),
     stopMargin: p.stop_margin_m,
     reactionS: p.reaction_time_s,
     decel: p.braking_decel_mps2,
@@ -512,15 +512,6 @@ function finiteTwist(t: TwistLike): boolean {
 
 function describeTwist(t: TwistLike): string {
   return `linear ${t.linear.x}, ${t.linear.y}, ${t.linear.z}; angular ${t.angular.x}, ${t.angular.y}, ${t.angular.z}`;
-}
-
-/** [1] the largest share of (vx, vy, wz) within the linear cap [m/s] and the angular cap [rad/s]. */
-function capShare(vx: number, vy: number, wz: number, linCap: number, angCap: number): number {
-  const speed = Math.hypot(vx, vy);
-  let k = 1;
-  if (speed > linCap) k = linCap / speed;
-  if (Math.abs(wz) * k > angCap) k = angCap / Math.abs(wz);
-  return k;
 }
 
 function clamp(v: number, lo: number, hi: number): number {

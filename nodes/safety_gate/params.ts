@@ -247,3 +247,8 @@ export const RUNTIME_SETTABLE = [
   'cmd_timeout_s',
   'teleop_timeout_s',
 ] as const satisfies ReadonlyArray<keyof Params>;
+
+/** [m] the footprint rectangle of the gate's parameters: front and rear edges along x, half width along y. */
+export function footprintOf(p: Params): { front: number; rear: number; halfWidth: number } {
+  return { front: p.footprint_front_m, rear: p.footprint_rear_m, halfWidth: p.footprint_half_width_m };
+}

@@ -7,8 +7,9 @@
 import { DISC_MOVING, DISC_PERSON, DISC_PERSON_TRACKED, DISC_PHANTOM, Discs, type PointSet } from './envelope';
 import { blindRing, type FieldOfView, occlusionEdges } from './hidden';
 import { ObstacleMemory } from './memory';
-import type { Params } from './params';
+import { footprintOf, type Params } from './params';
 import type { ScanPoints } from './scan';
+import { type Box, inBox } from './sweep';
 import { Tracks, observeClusters } from './tracks';
 
 /** [m] an odometry pose jumping farther than this between messages (or [rad] turning more) is a reset. */
@@ -62,12 +63,16 @@ export class Surroundings {
   private skipLabels: Int32Array = new Int32Array(0);
   private skipSrc: ScanPoints | undefined;
   private skipMovers: Tracks | undefined;
+  private skipCos = 1;
+  private skipSin = 0;
+  private readonly footprint: Box;
   private readonly skip = (i: number): boolean => this.belongsToMover(i);
 
   constructor(
     private readonly p: Params,
     private readonly scans: ReadonlyArray<ScanPoints>,
   ) {
+    this.footprint = footprintOf(p);
     this.memory =
       p.memory_decay_s > 0
         ? new ObstacleMemory({
@@ -140,6 +145,8 @@ export class Surroundings {
         this.skipLabels = labels;
         this.skipSrc = src;
         this.skipMovers = movers;
+        this.skipCos = Math.cos(this.pose.yaw);
+        this.skipSin = Math.sin(this.pose.yaw);
         this.memory.update(src, this.pose, now, this.skip);
         this.skipSrc = undefined;
       }
@@ -239,10 +246,9 @@ export class Surroundings {
   private belongsToMover(i: number): boolean {
     const src = this.skipSrc!;
     // inside the footprint (a -Inf reading at the sensor): no beam could ever clear it
-    const p = this.p;
     const bx = src.xs[i]!;
     const by = src.ys[i]!;
-    if (bx <= p.footprint_front_m && bx >= -p.footprint_rear_m && Math.abs(by) <= p.footprint_half_width_m) return true;
+    if (inBox(bx, by, this.footprint, 0)) return true;
     const obs = this.skipLabels[i]!;
     const mv = this.skipMovers!;
     if (obs >= 0) {
@@ -251,11 +257,11 @@ export class Surroundings {
     }
     const pe = this.people;
     if (pe.count === 0) return false;
-    const { x, y, yaw } = this.pose;
-    const c = Math.cos(yaw);
-    const s = Math.sin(yaw);
-    const wx = x + c * src.xs[i]! - s * src.ys[i]!;
-    const wy = y + s * src.xs[i]! + c * src.ys[i]!;
+    // base_link → odom with the pose of the scan being remembered (cos, sin taken once per scan)
+    const c = this.skipCos;
+    const s = this.skipSin;
+    const wx = this.pose.x + c * bx - s * by;
+    const wy = this.pose.y + s * bx + c * by;
     const r = this.p.people_radius_m + PERSON_POINT_M;
     for (let j = 0; j < pe.count; j++) {
       const dx = pe.x[j]! - wx;
@@ -276,7 +282,7 @@ export class Surroundings {
       this.blind = undefined;
       return;
     }
-    const box = { front: p.footprint_front_m, rear: p.footprint_rear_m, halfWidth: p.footprint_half_width_m };
+    const box = this.footprint;
     // two rings just outside the stop zone: any motion sweeping the grown footprint out there is refused
     // (5 cm out, so that a gentle arc, whose rear swings out by rear² / 2R, still passes)
     const [xs, ys] = blindRing(box, [p.stop_margin_m + 0.05, p.stop_margin_m + 0.15], 0.05, this.fovs);

@@ -5,13 +5,10 @@
  * call: results go into a caller-owned {@link ZoneResult}.
  */
 import { POINT_OBSTACLE, type ScanPoints } from './scan';
+import { type Box, inBox } from './sweep';
 
 /** A footprint rectangle around base_link: front and rear edges along x, half width along y [m]. */
-export interface Footprint {
-  front: number;
-  rear: number;
-  halfWidth: number;
-}
+export type Footprint = Box;
 
 export interface ZoneConfig {
   footprint: Footprint;
@@ -57,10 +54,6 @@ export class ZoneResult {
   }
 }
 
-function inside(x: number, y: number, f: Footprint, m: number): boolean {
-  return x <= f.front + m && x >= -f.rear - m && y <= f.halfWidth + m && y >= -f.halfWidth - m;
-}
-
 /** Evaluates the stop, slowdown and limit zones for all sources. */
 export class ZoneModel {
   constructor(private readonly cfg: ZoneConfig) {}
@@ -87,8 +80,8 @@ export class ZoneModel {
       for (let i = 0; i < src.count; i++) {
         const x = xs[i]!;
         const y = ys[i]!;
-        if (inside(x, y, f, slowM)) {
-          if (inside(x, y, f, stopM)) {
+        if (inBox(x, y, f, slowM)) {
+          if (inBox(x, y, f, stopM)) {
             if (!inStop) {
               trigX = x;
               trigY = y;
@@ -100,7 +93,7 @@ export class ZoneModel {
           }
           inSlow = true;
         }
-        if (limitM > 0 && !inLimit && inside(x, y, f, limitM)) inLimit = true;
+        if (limitM > 0 && !inLimit && inBox(x, y, f, limitM)) inLimit = true;
         if (kinds[i] === POINT_OBSTACLE) {
           const d2 = x * x + y * y;
           if (d2 < best) {
