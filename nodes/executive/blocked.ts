@@ -25,6 +25,9 @@ export interface BlockedConfig {
   clearance: number;
 }
 
+/** [s] a STOP not seen for this long is over. */
+const FORGET_S = 1;
+
 /** Velocity [m/s, rad/s]. */
 export interface Twist2D {
   v: number;
@@ -54,6 +57,7 @@ export class BlockedMonitor {
   private backoffUntil = Number.NaN;
   private cmd: Twist2D = { v: 0, w: 0 };
   private lastBlock = '';
+  private lastBlocked = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly c: BlockedConfig) {}
 
@@ -63,6 +67,7 @@ export class BlockedMonitor {
     this.since = Number.NaN;
     this.backoffUntil = Number.NaN;
     this.lastBlock = '';
+    this.lastBlocked = Number.NEGATIVE_INFINITY;
   }
 
   /** Whether a back-off is running. */
@@ -84,9 +89,12 @@ export class BlockedMonitor {
     }
     const blocked = s.blocked && !(ignorePeople && s.blockedBy === 'person');
     if (!blocked) {
-      this.since = Number.NaN;
+      // a STOP that flickers (something at the edge of the stop zone) still counts: being blocked ends
+      // only after FORGET_S without it
+      if (now - this.lastBlocked > FORGET_S) this.since = Number.NaN;
       return { kind: 'drive' };
     }
+    this.lastBlocked = now;
     if (Number.isNaN(this.since)) this.since = now;
     this.lastBlock = describeBlock(s);
     if (now - this.since < this.c.timeoutSec) return { kind: 'drive' };

@@ -7,7 +7,8 @@
  * One decision is active at a time (a running behaviour or a HOLD); a HOLD keeps the behaviour it
  * paused. A decision of lower priority than the active one is rejected; equal or higher replaces it.
  * An e-stop abandons the running decision and only a new deliberate one moves the robot again
- * (start-guard.ts); a step the gate keeps blocked backs off, retries, then fails (blocked.ts).
+ * (start-guard.ts); a step held slow by something ahead gives way early (yield.ts); a step the gate keeps
+ * blocked backs off, retries, then fails (blocked.ts).
  */
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
 import type { Pose2D } from '../core/profiles';
@@ -18,12 +19,16 @@ import { clip, minDefined, type DecisionIn, type Outbox, type StatusOut } from '
 import { NO_SAFETY, type SafetyView } from './safety-view';
 import { StartGuard } from './start-guard';
 import { BlockedMonitor } from './blocked';
+import { YieldMonitor } from './yield';
 import { insideGeofence } from './plan';
 import { invalidReason, planDecision } from './admit';
 import { fallbackDecision, fallbackReport, type FallbackState } from './fallback';
 
 export type { DecisionIn, FallbackDecisionOut, NavCommand, Outbox, RequestOut, StatusOut } from './outbox';
 export { MAX_TEXT } from './outbox';
+
+/** [rad] something at a bearing below minus this (about 15°) is on the robot's right when giving way. */
+const RIGHT_BEARING = 0.26;
 
 export const K = MESSAGE_CONSTANTS['kizuna_msgs/msg/Decision'];
 export const ST = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
@@ -63,6 +68,7 @@ export class Executive {
   private safety: SafetyView = NO_SAFETY;
   private readonly guard = new StartGuard();
   private readonly blocked: BlockedMonitor;
+  private readonly yielding: YieldMonitor;
   private personNear = false;
   /** [s] since when an escort step has been waiting for its person; NaN while someone is near. */
   private escortWaitSince = Number.NaN;
@@ -110,6 +116,15 @@ export class Executive {
       turnRate: p.backoff_turn_rps,
       allowReverse: p.backoff_reverse,
       clearance: p.backoff_clearance_m,
+    });
+    this.yielding = new YieldMonitor({
+      distance: p.yield_distance_m,
+      slowSpeed: p.yield_slow_share * p.max_linear_speed_mps,
+      afterSec: p.yield_after_s,
+      holdSec: p.yield_hold_s,
+      maxHoldSec: p.yield_max_hold_s,
+      maxSidesteps: p.yield_max_sidesteps,
+      rightBearing: RIGHT_BEARING,
     });
   }
 
@@ -357,6 +372,11 @@ export class Executive {
   private beginStep(job: Job, now: number): void {
     this.escortWaitSince = Number.NaN;
     this.blocked.reset();
+    // a detour and the step it leads back to count as one step for giving way (no endless sidesteps)
+    const prev = job.steps[job.index - 1];
+    const cur = job.steps[job.index];
+    const detour = (s: Step | undefined): boolean => s?.kind === 'navigate' && s.detour !== undefined;
+    if (!detour(prev) && !detour(cur)) this.yielding.reset();
     job.stepStart = now;
     job.startDist = 0;
     job.bestDist = Number.POSITIVE_INFINITY;
@@ -494,6 +514,29 @@ export class Executive {
       }
       this.escortWaitSince = Number.NaN;
     }
+    if (!step.escort && !this.blocked.backingOff) {
+      const give = this.yielding.step(
+        now,
+        this.safety,
+        Math.hypot(step.goal.x - this.pose.x, step.goal.y - this.pose.y),
+      );
+      if (give.kind === 'hold') {
+        job.lastProgressSec = now; // giving way is not a stall
+        return { v: 0, w: 0 };
+      }
+      if (give.kind === 'sidestep' && this.insertDetour(job, 'keep right', this.p.yield_offset_m)) {
+        job.startDist = 0;
+        job.bestDist = Number.POSITIVE_INFINITY;
+        job.lastProgressSec = now;
+        this.emitJob(job, ST.STATE_ACTIVE, '', `giving way: ${this.stepLabel(job)}`, now);
+        return { v: 0, w: 0 };
+      }
+    }
+    if (step.detour !== undefined && this.besideDetour(step.detour)) {
+      // as far aside as there is room: something on that side holds the robot slow
+      this.nextStep(job, now);
+      return { v: 0, w: 0 };
+    }
     const c = goToGoal(this.pose, step.goal, this.ctl, cap);
     if (job.startDist <= 0) job.startDist = Math.max(c.distance, 1e-6);
     job.stepFraction = Math.min(1, Math.max(0, 1 - c.distance / job.startDist));
@@ -529,7 +572,7 @@ export class Executive {
         return act.cmd;
       case 'retry':
         // a fresh attempt at the step, around the right of what blocked it: the stall clock starts again
-        this.insertDetour(job);
+        this.insertDetour(job, 'detour', this.p.detour_offset_m);
         job.bestDist = Number.POSITIVE_INFINITY;
         job.lastProgressSec = now;
         this.emitJob(
@@ -551,10 +594,9 @@ export class Executive {
    * `detour_ahead_m` ahead (to the left when the right lies outside the geofence): two robots that meet
    * head-on, or cross, both keep right and pass. The gate still judges every motion.
    */
-  private insertDetour(job: Job): void {
-    const off = this.p.detour_offset_m;
+  private insertDetour(job: Job, why: string, off: number): boolean {
     const step = job.steps[job.index];
-    if (!(off > 0) || !this.pose || !step || step.kind !== 'navigate') return;
+    if (!(off > 0) || !this.pose || !step || step.kind !== 'navigate' || step.detour) return false;
     const { x, y, yaw } = this.pose;
     const c = Math.cos(yaw);
     const s = Math.sin(yaw);
@@ -567,11 +609,21 @@ export class Executive {
       job.steps.splice(job.index, 0, {
         kind: 'navigate',
         goal: { x: gx, y: gy, yaw },
-        label: `detour ${off} m to the ${side > 0 ? 'right' : 'left'}`,
+        label: `${why}: ${off} m to the ${side > 0 ? 'right' : 'left'}`,
+        detour: side > 0 ? 1 : -1,
         ...(step.speedCap !== undefined ? { speedCap: step.speedCap } : {}),
       });
-      return;
+      return true;
     }
+    return false;
+  }
+
+  /** On a detour to `side` (1 right, -1 left): the gate holds the robot slow for something on that side. */
+  private besideDetour(side: 1 | -1): boolean {
+    const s = this.safety;
+    const b = s.limitBearing;
+    if (b === undefined || !(s.linearCap < this.p.yield_slow_share * this.p.max_linear_speed_mps)) return false;
+    return side * b < -RIGHT_BEARING;
   }
 
   private cancelNav(job: Job): void {

@@ -100,6 +100,46 @@ export const paramsSchema = z
       .default(1.5)
       .describe('[m] how far ahead of the robot the detour waypoint lies'),
 
+    yield_distance_m: z
+      .number()
+      .min(0)
+      .max(20)
+      .default(4)
+      .describe(
+        '[m] give way (yield.ts) to something nearer than this in the path or holding the robot slow; 0: never',
+      ),
+    yield_slow_share: z
+      .number()
+      .positive()
+      .max(1)
+      .default(0.5)
+      .describe("[1] the gate's linear cap below this share of max_linear_speed_mps counts as held slow"),
+    yield_after_s: z.number().positive().max(60).default(1).describe('[s] held slow this long before giving way'),
+    yield_hold_s: z
+      .number()
+      .positive()
+      .max(60)
+      .default(4)
+      .describe('[s] one hold for traffic on the right front (it goes first)'),
+    yield_max_hold_s: z
+      .number()
+      .min(0)
+      .max(600)
+      .default(20)
+      .describe('[s] total holding per navigation step; then the robot only steps aside'),
+    yield_offset_m: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0.7)
+      .describe('[m] how far to the right a keep-right sidestep aims (less where something there slows the robot)'),
+    yield_max_sidesteps: z
+      .int()
+      .min(0)
+      .max(20)
+      .default(2)
+      .describe('keep-right sidesteps per navigation step (through a detour waypoint)'),
+
     geofence: z
       .array(z.number())
       .default([])

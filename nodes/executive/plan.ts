@@ -7,7 +7,7 @@ import type { Params } from './params';
 
 /** One primitive. Poses in the goal frame [m, m, rad]; speeds [m/s]; durations [s]. */
 export type Step =
-  | { kind: 'navigate'; goal: Pose2D; speedCap?: number; label: string; escort?: boolean }
+  | { kind: 'navigate'; goal: Pose2D; speedCap?: number; label: string; escort?: boolean; detour?: 1 | -1 }
   | { kind: 'wait'; seconds: number; label: string }
   | { kind: 'charge'; timeout: number; label: string };
 

@@ -11,6 +11,10 @@ const SS = MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'];
 export interface SafetyIn {
   state: number;
   limiting_reason: number;
+  linear_speed_cap: number;
+  limiting_distance: number;
+  limiting_bearing: number;
+  path_clear_distance: number;
   estop_latched: boolean;
   obstacle_detected: boolean;
   nearest_obstacle_distance: number;
@@ -26,6 +30,15 @@ export interface SafetyView {
   blocked: boolean;
   /** 'obstacle' or 'person' while blocked. */
   blockedBy: 'obstacle' | 'person' | '';
+  /** 'obstacle' or 'person' while the gate's braking envelope limits speed (APPROACH) or stops (STOP) for one. */
+  limitedBy: 'obstacle' | 'person' | '';
+  /** [m/s] the gate's linear speed cap now (0 in STOP and ESTOP). */
+  linearCap: number;
+  /** [m], [rad] in base_link: what limits the speed while limitedBy is set; undefined otherwise. */
+  limitDistance: number | undefined;
+  limitBearing: number | undefined;
+  /** [m] how far the robot could drive straight ahead (the gate's lookahead at most); Infinity unknown. */
+  pathClear: number;
   /** [rad] bearing of the nearest obstacle in base_link (0 ahead, counter-clockwise positive); undefined when none. */
   bearing: number | undefined;
   /** [m] distance of the nearest obstacle; undefined when none. */
@@ -39,6 +52,11 @@ export const NO_SAFETY: SafetyView = {
   latched: false,
   blocked: false,
   blockedBy: '',
+  limitedBy: '',
+  linearCap: Number.POSITIVE_INFINITY,
+  limitDistance: undefined,
+  limitBearing: undefined,
+  pathClear: Number.POSITIVE_INFINITY,
   bearing: undefined,
   distance: undefined,
   detail: '',
@@ -47,20 +65,37 @@ export const NO_SAFETY: SafetyView = {
 /** The executive's view of one SafetyState message. */
 export function safetyView(s: SafetyIn): SafetyView {
   const latched = s.state === SS.STATE_ESTOP || s.estop_latched;
-  const blockedBy =
-    s.state !== SS.STATE_STOP
+  // the braking envelope (APPROACH) or a stop; the slowdown and limit zones only say something is near
+  const limiting =
+    s.state !== SS.STATE_APPROACH && s.state !== SS.STATE_STOP
       ? ''
       : s.limiting_reason === SS.REASON_OBSTACLE
         ? 'obstacle'
         : s.limiting_reason === SS.REASON_PERSON
           ? 'person'
           : '';
+  const blockedBy = s.state === SS.STATE_STOP ? limiting : '';
+  const limits =
+    !latched &&
+    limiting !== '' &&
+    s.limiting_distance > 0 &&
+    Number.isFinite(s.limiting_distance) &&
+    Number.isFinite(s.limiting_bearing);
   const seen =
     s.obstacle_detected && Number.isFinite(s.nearest_obstacle_bearing) && Number.isFinite(s.nearest_obstacle_distance);
   return {
     latched,
     blocked: !latched && blockedBy !== '',
     blockedBy: latched ? '' : blockedBy,
+    limitedBy: latched ? '' : limiting,
+    linearCap: Number.isFinite(s.linear_speed_cap) ? s.linear_speed_cap : 0,
+    ...(limits
+      ? { limitDistance: s.limiting_distance, limitBearing: s.limiting_bearing }
+      : { limitDistance: undefined, limitBearing: undefined }),
+    pathClear:
+      Number.isFinite(s.path_clear_distance) && s.path_clear_distance >= 0
+        ? s.path_clear_distance
+        : Number.POSITIVE_INFINITY,
     bearing: seen ? s.nearest_obstacle_bearing : undefined,
     distance: seen ? s.nearest_obstacle_distance : undefined,
     detail: s.detail,

@@ -256,11 +256,13 @@ export class Envelope {
     let lo = 0;
     let hi = kMax;
     if (!this.discClear(d, discs, vx, vy, wz, M, 0)) {
-      // already within reach while standing: only a receding escape at creep, or (for a phantom
-      // that nobody has seen) creep speed, at which a contact is harmless
+      // already within reach while standing: only a receding escape at creep (a contact at creep speed is
+      // harmless), or for a phantom that nobody has seen: moving away from it at any speed the rest
+      // allows (it stands for someone who may appear; once seen they are a person), else creep speed
       const cfg = this.cfg;
-      if (phantom) return Math.min(kMax, capShare(vx, vy, wz, cfg.occlusionMinSpeed, cfg.creepAngular));
-      if (this.receding(discs.x[d]!, discs.y[d]!, vx, vy, wz, delta)) {
+      const away = this.receding(discs.x[d]!, discs.y[d]!, vx, vy, wz, delta);
+      if (phantom) return away ? kMax : Math.min(kMax, capShare(vx, vy, wz, cfg.occlusionMinSpeed, cfg.creepAngular));
+      if (away) {
         this.result.escaping = true;
         return Math.min(kMax, capShare(vx, vy, wz, cfg.creepLinear, cfg.creepAngular));
       }
@@ -310,4 +312,33 @@ export class Envelope {
     const u = hitRounded(x, y, vx, vy, wz, cfg.footprint, g, horizon);
     return k === 0 ? u > 0 : u >= U;
   }
+}
+
+/**
+ * [m] How far the footprint, grown by `margin`, can drive straight ahead before it meets a point of the
+ * real sets (detections and memory), up to `lookahead`: what the executive plans with (giving way early),
+ * not a safety figure.
+ */
+export function clearAhead(
+  sets: ReadonlyArray<PointSet>,
+  real: ReadonlyArray<boolean>,
+  box: Box,
+  margin: number,
+  lookahead: number,
+): number {
+  const w = box.halfWidth + margin;
+  const front = box.front + margin;
+  let best = lookahead;
+  for (let s = 0; s < sets.length; s++) {
+    if (!real[s]) continue;
+    const { xs, ys, count } = sets[s]!;
+    for (let i = 0; i < count; i++) {
+      const x = xs[i]!;
+      const y = ys[i]!;
+      if (y > w || y < -w || x < -box.rear - margin) continue;
+      const d = x - front;
+      if (d < best) best = d < 0 ? 0 : d;
+    }
+  }
+  return best;
 }

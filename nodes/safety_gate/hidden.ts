@@ -94,7 +94,8 @@ export interface EdgeConfig {
 /**
  * Occlusion edges of the latest scan of `src`: the near end of every jump in range that can hide a
  * person. Appends up to `out.length - n` edges as (x, y) pairs [m, base_link] to `outX`, `outY` from
- * index `n`; returns the new count.
+ * index `n`; returns the new count. `skip(i)` true leaves out an edge whose near end is point i (an edge of
+ * a moving object: whoever it hides must keep pace with it, and is seen the moment they step out).
  */
 export function occlusionEdges(
   src: ScanPoints,
@@ -102,6 +103,7 @@ export function occlusionEdges(
   outX: Float64Array,
   outY: Float64Array,
   n: number,
+  skip?: (near: number) => boolean,
 ): number {
   const xs = src.xs;
   const ys = src.ys;
@@ -116,7 +118,7 @@ export function occlusionEdges(
     // near end: the shorter return, and it must be a real return
     const near = ri < rj ? i : i + 1;
     const far = near === i ? i + 1 : i;
-    if (src.kinds[near] !== POINT_OBSTACLE) continue;
+    if (src.kinds[near] !== POINT_OBSTACLE || skip?.(near)) continue;
     const nx = xs[near]!;
     const ny = ys[near]!;
     if (nx * nx + ny * ny > max2) continue;

@@ -11,7 +11,7 @@
  */
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
 import { capShare, detectionRange } from './braking';
-import { Envelope, LIMIT_BLIND, LIMIT_NONE, LIMIT_PERSON } from './envelope';
+import { clearAhead, Envelope, LIMIT_BLIND, LIMIT_NONE, LIMIT_PERSON } from './envelope';
 import { footprintOf, type Params } from './params';
 import { ScanPoints, scanProblem, type ScanLike } from './scan';
 import { Surroundings } from './surroundings';
@@ -424,6 +424,27 @@ export class SafetyGate {
     if (state !== prevState || o.reason !== prevReason || phase !== this.phase) o.detail = this.describe(now);
     this.phase = phase;
     return o;
+  }
+
+  /**
+   * What limits the speed after the latest step, in base_link [m]: the envelope's limiting point, or what
+   * triggered the slowdown zone; undefined unless the reason is an obstacle or a person.
+   */
+  get limitingPoint(): { x: number; y: number } | undefined {
+    const o = this.out;
+    if (o.reason !== S.REASON_OBSTACLE && o.reason !== S.REASON_PERSON) return undefined;
+    if (o.state === S.STATE_SLOWDOWN) return { x: this.zone.triggerX, y: this.zone.triggerY };
+    const e = this.env.result;
+    return e.limit === LIMIT_NONE && e.k === 1 ? undefined : { x: e.x, y: e.y };
+  }
+
+  /**
+   * [m] How far the robot could drive straight ahead before meeting anything seen or remembered, up to
+   * path_lookahead_m: for the executive's planning (giving way early), not a safety figure.
+   */
+  get pathClearDistance(): number {
+    const sur = this.surroundings;
+    return clearAhead(sur.sets, sur.real, footprintOf(this.p), this.p.stop_margin_m, this.p.path_lookahead_m);
   }
 
   /** Zone facts of the latest step: nearest obstacle and what triggered a zone. */

@@ -59,6 +59,11 @@ export function start(node: RosNode): LifecycleCallbacks {
         timedOut: string[];
         obstacle: boolean;
         detail: string;
+        /** limiting point, rounded to 0.1 m in base_link */
+        lx: number;
+        ly: number;
+        /** path clear distance, rounded to 0.25 m */
+        pc: number;
       }
     | undefined;
   let lastStateSec = Number.NEGATIVE_INFINITY;
@@ -67,6 +72,11 @@ export function start(node: RosNode): LifecycleCallbacks {
     const z = gate.zoneResult;
     const lin = Math.round(o.linearCap * 20) / 20;
     const ang = Math.round(o.angularCap * 20) / 20;
+    const lp = gate.limitingPoint;
+    const lx = lp ? Math.round(lp.x * 10) / 10 : 0;
+    const ly = lp ? Math.round(lp.y * 10) / 10 : 0;
+    const clear = gate.pathClearDistance;
+    const pc = Math.round(clear * 4) / 4;
     const l = lastPublished;
     const changed =
       !l ||
@@ -78,6 +88,9 @@ export function start(node: RosNode): LifecycleCallbacks {
       l.teleop !== o.teleopActive ||
       l.timedOut !== o.timedOut ||
       l.detail !== o.detail ||
+      l.lx !== lx ||
+      l.ly !== ly ||
+      l.pc !== pc ||
       l.obstacle !== z.obstacleDetected;
     if (!changed && !force) return;
     lastPublished = {
@@ -90,6 +103,9 @@ export function start(node: RosNode): LifecycleCallbacks {
       timedOut: o.timedOut,
       obstacle: z.obstacleDetected,
       detail: o.detail,
+      lx,
+      ly,
+      pc,
     };
     lastStateSec = now;
     statePub.publish({
@@ -104,6 +120,9 @@ export function start(node: RosNode): LifecycleCallbacks {
       nearest_obstacle_distance: z.nearestDistance,
       nearest_obstacle_bearing: z.nearestBearing,
       limiting_reason: o.reason,
+      limiting_distance: lp ? Math.hypot(lp.x, lp.y) : 0,
+      limiting_bearing: lp ? Math.atan2(lp.y, lp.x) : 0,
+      path_clear_distance: clear,
       detail: o.detail,
     });
   };

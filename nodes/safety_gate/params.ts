@@ -49,6 +49,9 @@ export const paramsSchema = z
     footprint_rear_m: metres(5).default(0.3).describe('[m] footprint rear edge behind base_link'),
     footprint_half_width_m: metres(5).default(0.25).describe('[m] footprint half width'),
     stop_margin_m: metres(5).default(0.1).describe('[m] stop zone: footprint grown by this on every side'),
+    path_lookahead_m: metres(50)
+      .default(6)
+      .describe('[m] SafetyState.path_clear_distance looks this far ahead (for planning, not a safety figure)'),
     slowdown_margin_m: metres(10).default(0.5).describe('[m] slowdown zone: footprint grown by this'),
     slowdown_ratio: z.number().min(0).max(1).default(0.4).describe('[1] speed factor in the slowdown zone'),
     limit_margin_m: metres(20)

@@ -159,8 +159,17 @@ export class Surroundings {
             this.edgeX[index]!,
             this.edgeY[index]!,
             0,
+            this.hasPose ? (i) => this.onMover(labels, this.movers[index]!, i) : undefined,
           )
         : 0;
+  }
+
+  /** Point i of the scan just loaded belongs to a cluster tracked as moving. */
+  private onMover(labels: Int32Array, mv: Tracks, i: number): boolean {
+    const obs = labels[i]!;
+    if (obs < 0) return false;
+    const t = mv.trackOf[obs]!;
+    return t >= 0 && mv.hits[t]! >= 2 && mv.speed(t) >= this.p.moving_speed_mps;
   }
 
   /** People detected at (xs[i], ys[i]) [m, base_link], i < n, at time `now` [s]. */
@@ -249,12 +258,7 @@ export class Surroundings {
     const bx = src.xs[i]!;
     const by = src.ys[i]!;
     if (inBox(bx, by, this.footprint, 0)) return true;
-    const obs = this.skipLabels[i]!;
-    const mv = this.skipMovers!;
-    if (obs >= 0) {
-      const t = mv.trackOf[obs]!;
-      if (t >= 0 && mv.hits[t]! >= 2 && mv.speed(t) >= this.p.moving_speed_mps) return true;
-    }
+    if (this.onMover(this.skipLabels, this.skipMovers!, i)) return true;
     const pe = this.people;
     if (pe.count === 0) return false;
     // base_link → odom with the pose of the scan being remembered (cos, sin taken once per scan)

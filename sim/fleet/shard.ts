@@ -206,6 +206,9 @@ const PEOPLE_RANGE_M = 10;
 const RESET_DELAY_S = 0.5;
 
 /** One shard: World + graph + the robots' stacks and link proxies. */
+/** Debugging aid: KIZUNA_SIM_TRACE=all or a comma-separated list of robot ids prints their path lines on stderr. */
+const TRACE = process.env.KIZUNA_SIM_TRACE;
+
 export class SimShard {
   readonly world: World;
   readonly graph: InProcessGraph;
@@ -358,6 +361,13 @@ export class SimShard {
       (m) => this.world.setCommand(rt.id, commandFromTwist(m)),
       { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 1 },
     );
+    if (TRACE && (TRACE === 'all' || TRACE.split(',').includes(rt.id)))
+      d.createSubscription('kizuna_msgs/msg/DecisionStatus', abs(ns, TOPICS.decisionStatus), (m) => {
+        const x = m as unknown as { state: number; reason_code: string; message: string };
+        process.stderr.write(
+          `trace ${this.world.time.toFixed(2)} ${rt.id} status ${x.state} ${x.reason_code} ${x.message}\n`,
+        );
+      });
     d.createSubscription('kizuna_msgs/msg/BridgeStatus', abs(ns, TOPICS.bridgeStatus), (m) => {
       rt.bridgeStatus = m;
     });
@@ -502,6 +512,11 @@ export class SimShard {
         snaps.forEach((sn, i) => {
           const rt = this.robots[i]!;
           rt.path.push([round3(t), round3(sn.pose.x), round3(sn.pose.y), rt.safety]);
+          if (TRACE && (TRACE === 'all' || TRACE.split(',').includes(rt.id)))
+            process.stderr.write(
+              `trace ${t.toFixed(2)} ${rt.id} (${sn.pose.x.toFixed(2)},${sn.pose.y.toFixed(2)},${sn.pose.yaw.toFixed(2)}) ` +
+                `v=${sn.twist.linear.toFixed(2)} w=${sn.twist.angular.toFixed(2)} s=${rt.safety} ${rt.safetyDetail ?? ''}\n`,
+            );
         });
         const circles = this.world.peopleCircles();
         this.people.forEach((p, i) => p.path.push([round3(circles[i]!.x), round3(circles[i]!.y)]));

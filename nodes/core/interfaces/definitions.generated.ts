@@ -517,6 +517,9 @@ export const MESSAGES: Record<string, MsgDef> = {
       { name: 'nearest_obstacle_distance', type: 'float32', isComplex: false, isArray: false },
       { name: 'nearest_obstacle_bearing', type: 'float32', isComplex: false, isArray: false },
       { name: 'limiting_reason', type: 'uint8', isComplex: false, isArray: false },
+      { name: 'limiting_distance', type: 'float32', isComplex: false, isArray: false },
+      { name: 'limiting_bearing', type: 'float32', isComplex: false, isArray: false },
+      { name: 'path_clear_distance', type: 'float32', isComplex: false, isArray: false },
       { name: 'detail', type: 'string', isComplex: false, isArray: false },
     ],
     constants: [

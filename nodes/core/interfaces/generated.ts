@@ -727,6 +727,12 @@ export declare namespace kizuna_msgs {
       nearest_obstacle_bearing: number;
       /** one of REASON_* */
       limiting_reason: number;
+      /** REASON_OBSTACLE or REASON_PERSON: distance of what limits the speed now, from base_link [m]; else 0 */
+      limiting_distance: number;
+      /** and its direction in base_link [rad], as nearest_obstacle_bearing; else 0 */
+      limiting_bearing: number;
+      /** how far the robot could drive straight ahead before meeting anything seen or remembered, up to the gate's path_lookahead_m [m]; for planning, not a safety figure */
+      path_clear_distance: number;
       /** human-readable cause, e.g. "stop zone: 0.31 m at 0.12 rad"; may be empty */
       detail: string;
     }

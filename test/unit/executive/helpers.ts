@@ -41,16 +41,33 @@ export function decision(kind: number, over: Partial<DecisionIn> = {}, x = 5, y 
   };
 }
 
-/** The executive's view of a SafetyState (CLEAR unless told). `bearing` [rad] of an obstacle 0.4 m away. */
+/**
+ * The executive's view of a SafetyState (CLEAR unless told). `bearing` [rad] of an obstacle `distance` [m]
+ * (0.4 unless told) away; `cap` [m/s] the linear cap (0 in STOP, else 1 unless told).
+ */
 export function gate(
-  o: { state?: number; reason?: number; latched?: boolean; bearing?: number; detail?: string } = {},
+  o: {
+    state?: number;
+    reason?: number;
+    latched?: boolean;
+    bearing?: number;
+    distance?: number;
+    cap?: number;
+    pathClear?: number;
+    detail?: string;
+  } = {},
 ): SafetyView {
+  const state = o.state ?? SS.STATE_CLEAR;
   return safetyView({
-    state: o.state ?? SS.STATE_CLEAR,
+    state,
     limiting_reason: o.reason ?? SS.REASON_NONE,
+    linear_speed_cap: o.cap ?? (state >= SS.STATE_STOP ? 0 : 1),
+    limiting_distance: o.bearing !== undefined ? (o.distance ?? 0.4) : 0,
+    limiting_bearing: o.bearing ?? 0,
+    path_clear_distance: o.pathClear ?? 6,
     estop_latched: o.latched ?? false,
     obstacle_detected: o.bearing !== undefined,
-    nearest_obstacle_distance: o.bearing !== undefined ? 0.4 : 0,
+    nearest_obstacle_distance: o.bearing !== undefined ? (o.distance ?? 0.4) : 0,
     nearest_obstacle_bearing: o.bearing ?? 0,
     detail: o.detail ?? '',
   });

@@ -1,0 +1,122 @@
+/**
+ * Give way before a deadlock: two robots that meet head-on, or cross, each slow the other down through
+ * their safety gates until both stand still face to face, where neither can turn without sweeping into
+ * the other. So while a navigation step is held slow by something near ahead (the gate's cap below
+ * `slowSpeed` for `afterSec`), and the goal lies beyond it, the executive gives way early, by one rule
+ * every robot follows, so two robots never choose the same. The same holds when the straight path
+ * ahead is blocked within `distance` (the gate's path_clear_distance), before the gate slows anything:
+ * - something ahead or on the left, or in the path: step aside to the right (a detour waypoint; two
+ *   robots head-on both keep right and pass);
+ * - something on the right front: hold still for `holdSec` (at most `maxHoldSec` per step), so crossing
+ *   traffic from the right goes first, as at a junction without signs.
+ * The gate still judges every motion; this only keeps robots from driving into the corner where only
+ * the blocked-step back-off (blocked.ts) helps. Pure: time is passed in [s].
+ */
+import type { SafetyView } from './safety-view';
+
+export interface YieldConfig {
+  /** [m] only something nearer than this (from base_link) is given way to; 0 disables yielding. */
+  distance: number;
+  /** [m/s] the gate's linear cap below which the robot counts as held slow. */
+  slowSpeed: number;
+  /** [s] held slow this long before giving way. */
+  afterSec: number;
+  /** [s] one hold for traffic on the right. */
+  holdSec: number;
+  /** [s] total holding per navigation step; after that the robot only steps aside. */
+  maxHoldSec: number;
+  /** Sidesteps per navigation step. */
+  maxSidesteps: number;
+  /** [rad] bearings below -this count as "on the right". */
+  rightBearing: number;
+}
+
+export type YieldAction = { kind: 'none' } | { kind: 'hold' } | { kind: 'sidestep' };
+
+/** [s] a conflict not seen for this long is over. */
+const FORGET_S = 0.5;
+
+const NONE: YieldAction = { kind: 'none' };
+const HOLD: YieldAction = { kind: 'hold' };
+const SIDESTEP: YieldAction = { kind: 'sidestep' };
+
+/** Watches one navigation step for being held slow by something ahead; says when to give way and how. */
+export class YieldMonitor {
+  /** Sidesteps taken in this step. */
+  sidesteps = 0;
+  private since = Number.NaN;
+  private holdUntil = Number.NaN;
+  private holdStart = Number.NaN;
+  private held = 0;
+  private lastSeen = Number.NEGATIVE_INFINITY;
+  /** The latest conflict the gate limited for lay on the right front. */
+  private rightSide = false;
+
+  constructor(private readonly c: YieldConfig) {}
+
+  /** A new step: nothing held, no way given yet. */
+  reset(): void {
+    this.sidesteps = 0;
+    this.since = Number.NaN;
+    this.holdUntil = Number.NaN;
+    this.holdStart = Number.NaN;
+    this.held = 0;
+    this.lastSeen = Number.NEGATIVE_INFINITY;
+    this.rightSide = false;
+  }
+
+  /** Whether a hold is running. */
+  get holding(): boolean {
+    return !Number.isNaN(this.holdUntil);
+  }
+
+  /**
+   * One control period at `now` [s] of a navigation step whose goal is `goalDistance` [m] away, with the
+   * gate's view `s`.
+   */
+  step(now: number, s: SafetyView, goalDistance: number): YieldAction {
+    const c = this.c;
+    if (!(c.distance > 0) || s.latched) return NONE;
+    if (this.holding) {
+      // standing still, the gate limits nothing: the hold runs its time, then the robot looks again
+      if (now < this.holdUntil) return HOLD;
+      this.held += now - this.holdStart;
+      this.holdUntil = Number.NaN;
+      this.since = Number.NaN;
+      return NONE;
+    }
+    const limitedAhead = this.limitedAhead(s, goalDistance);
+    const blockedPath = s.pathClear < c.distance && goalDistance > s.pathClear + 0.5;
+    if (limitedAhead) this.rightSide = s.limitBearing! < -c.rightBearing;
+    if (!limitedAhead && !blockedPath) {
+      // the gate's state flickers between its envelope and its zones as things move: a conflict ends
+      // only after FORGET_S without one
+      if (now - this.lastSeen > FORGET_S) this.since = Number.NaN;
+      return NONE;
+    }
+    this.lastSeen = now;
+    if (Number.isNaN(this.since)) {
+      this.since = now;
+      if (!limitedAhead) this.rightSide = false;
+    }
+    if (now - this.since < c.afterSec) return NONE;
+    this.since = Number.NaN;
+    if (this.rightSide && this.held < c.maxHoldSec) {
+      this.holdStart = now;
+      this.holdUntil = now + Math.min(c.holdSec, c.maxHoldSec - this.held);
+      return HOLD;
+    }
+    if (this.sidesteps >= c.maxSidesteps) return NONE;
+    this.sidesteps++;
+    return SIDESTEP;
+  }
+
+  /** The gate holds the robot slow for an obstacle or person in front, nearer than the goal. */
+  private limitedAhead(s: SafetyView, goalDistance: number): boolean {
+    const d = s.limitDistance;
+    const b = s.limitBearing;
+    if (d === undefined || b === undefined || !(s.linearCap < this.c.slowSpeed)) return false;
+    if (d > this.c.distance || Math.cos(b) <= 0) return false;
+    return goalDistance > d + 0.5;
+  }
+}
