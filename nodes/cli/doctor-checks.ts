@@ -7,9 +7,10 @@ import { spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import mqtt from 'mqtt';
+import { parseRobotIdentity, robotIdentity } from '../core/contract';
+import { storePaths } from '../cloud_bridge/config';
 
 export type CheckLevel = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -383,7 +384,7 @@ export async function checkBroker(b: BrokerSettings, timeoutMs = 5000): Promise<
         fix = 'the broker certificate does not chain to tls_ca_file or does not match the host (tls_servername)';
       else if (/[Nn]ot authori[sz]ed|Bad user name or password|[Bb]ad username/.test(text))
         fix =
-          'the broker refused the credentials: check username/password_file or that the certificate CN is the robot id';
+          'the broker refused the credentials: check username/password_file, or that the certificate CN is <fleet>.<robotId> and in the roster (kizuna broker-acl)';
       resolve({ name, level: 'fail', detail: `${b.url}: ${firstLine(text)}`, fix });
     });
   });
@@ -417,10 +418,132 @@ export function checkClock(): Check {
   };
 }
 
-/** Where cloud_bridge keeps its outbox when store_path is empty (its documented default). */
-export function defaultStorePath(robotId: string, env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
-  return join(base, 'kizuna', `cloud_bridge-${robotId}.sqlite`);
+/**
+ * Where cloud_bridge keeps its outbox when store_path is empty: with `fleet`, the file the bridge opens
+ * (`cloud_bridge-<fleet>.<robot>.sqlite`, or an older release's `cloud_bridge-<robot>.sqlite` still in
+ * use); without, the older name in the same folder (enough for the disk check, which looks at the folder).
+ */
+export function defaultStorePath(robotId: string, env: NodeJS.ProcessEnv = process.env, fleet?: string): string {
+  const { current, legacy } = storePaths(fleet ?? '', robotId, env);
+  if (fleet === undefined) return legacy;
+  return !existsSync(current) && existsSync(legacy) ? legacy : current;
+}
+
+/** The common names of a certificate's subject (Node escapes special characters, so a quoted value is kept as read). */
+function commonNames(cert: X509Certificate): string[] {
+  return cert.subject
+    .split('\n')
+    .filter((l) => l.startsWith('CN='))
+    .map((l) => l.slice(3));
+}
+
+/**
+ * The robot's broker identity: its client certificate's CN must be exactly one, follow the naming policy
+ * (`<fleet>.<robotId>`, each 1 to 64 letters, digits, `_`, `-`; `broadcast` reserved) and equal this
+ * robot's `<fleet>.<robotId>`, the identity cloud_bridge uses (client id, topics, store). `robotId`
+ * undefined: the ids were not given, only the policy is checked. `clientId`: cloud_bridge's client_id
+ * parameter (empty: the identity).
+ */
+export function checkIdentity(certFile: string, fleet: string, robotId: string | undefined, clientId = ''): Check[] {
+  const name = 'certificate identity';
+  if (!certFile) {
+    return [{ name, level: 'skip', detail: 'no client certificate (tls_cert_file): nothing to compare' }];
+  }
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(readFileSync(certFile));
+  } catch {
+    return [{ name, level: 'skip', detail: 'the client certificate cannot be read (see above)' }];
+  }
+  const out: Check[] = [];
+  const cns = commonNames(cert);
+  const expected = robotId === undefined ? undefined : robotIdentity(fleet, robotId);
+  const issue = `have the fleet CA issue a certificate with the one CN ${expected ?? '<fleet>.<robotId>'} (docs/deploy.md, step 6)`;
+  if (cns.length === 0) {
+    out.push({
+      name,
+      level: 'fail',
+      detail: `${certFile}: no CN in the subject (${cert.subject.replace(/\n/g, ', ')})`,
+      fix: issue,
+    });
+  } else if (cns.length > 1) {
+    out.push({
+      name,
+      level: 'fail',
+      detail: `${cns.length} CNs (${cns.join(', ')}): the broker takes one of them as the robot's identity`,
+      fix: issue,
+    });
+  } else {
+    const cn = cns[0]!;
+    const parsed = parseRobotIdentity(cn);
+    if (!parsed) {
+      const why =
+        robotId !== undefined && cn === robotId
+          ? 'the robot id alone (a certificate from before the fleet was part of the identity)'
+          : 'not <fleet>.<robotId> with letters, digits, "_" and "-" only, one "." between them, robot id not "broadcast"';
+      out.push({ name, level: 'fail', detail: `CN ${cn}: ${why}`, fix: issue });
+    } else if (expected === undefined) {
+      out.push({
+        name,
+        level: 'warn',
+        detail: `CN ${cn} follows the naming policy; not compared with this robot's ids`,
+        fix: 'pass --robot-id and --fleet (the robot_id and fleet the robot is launched with)',
+      });
+    } else if (cn !== expected) {
+      out.push({
+        name,
+        level: 'fail',
+        detail: `CN ${cn} is not this robot's identity ${expected} (fleet ${fleet}, robot ${robotId}): the broker would let it act only as ${cn}`,
+        fix: `install this robot's own certificate, or correct --robot-id / --fleet; else ${issue}`,
+      });
+    } else {
+      out.push({ name, level: 'pass', detail: `CN ${cn} = <fleet>.<robot_id>, the identity cloud_bridge uses` });
+    }
+  }
+  if (clientId && expected !== undefined && clientId !== expected) {
+    out.push({
+      name: 'client id',
+      level: 'warn',
+      detail: `cloud_bridge.client_id ${clientId} is not the identity ${expected}: the shipped broker replaces it with the CN, another broker would name the session ${clientId}`,
+      fix: 'leave cloud_bridge.client_id empty (the default is the identity)',
+    });
+  }
+  return out;
+}
+
+/**
+ * The outbox file cloud_bridge opens when store_path is empty: an older release's
+ * `cloud_bridge-<robot>.sqlite` still in use (no fleet in the name) is reported, and so is one left
+ * beside the new file.
+ */
+export function checkStoreName(
+  storePath: string,
+  fleet: string,
+  robotId: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Check {
+  const name = 'outbox file';
+  if (storePath) return { name, level: 'pass', detail: `${storePath} (store_path)` };
+  const { current, legacy } = storePaths(fleet, robotId, env);
+  const hasCurrent = existsSync(current);
+  const hasLegacy = existsSync(legacy);
+  if (hasLegacy && !hasCurrent) {
+    return {
+      name,
+      level: 'warn',
+      detail: `${legacy}: the older name (no fleet) is still in use, kept so the outbox and its seq survive the update`,
+      fix: `nothing is needed; to take the new name, stop cloud_bridge and rename it (with its -wal and -shm files) to ${current}`,
+    };
+  }
+  if (hasLegacy && hasCurrent) {
+    return {
+      name,
+      level: 'warn',
+      detail: `${current} is in use; ${legacy} of an older release is no longer read (events still in it are not sent)`,
+      fix: `once nothing in ${legacy} is needed, remove it (with its -wal and -shm files)`,
+    };
+  }
+  return { name, level: 'pass', detail: hasCurrent ? current : `${current} (created at the first start)` };
 }
 
 /** Free space where the outbox lives, against its byte cap: fail below the cap, warn below twice it. */

@@ -11,9 +11,11 @@ import {
   checkCertificates,
   checkClock,
   checkDisk,
+  checkIdentity,
   checkKizunaMsgs,
   checkNodeVersion,
   checkRos,
+  checkStoreName,
   defaultStorePath,
   formatChecks,
   type Check,
@@ -25,14 +27,17 @@ export const DOCTOR_USAGE = `usage: kizuna doctor [--profile <profile>] [--param
 Checks this robot's kizuna setup and prints pass / warn / fail with the fix for each check:
 Node.js version, ROS_DISTRO and rclnodejs, kizuna_msgs built and sourced, parameters valid (every
 node's schema), certificate files readable, matching and not expiring within 30 days, the broker
-reachable with TLS and credentials, the clock synchronised, disk space for the outbox.
+reachable with TLS and credentials, the certificate's CN against <fleet>.<robot id> (the identity the
+bridge uses), the outbox file (an older release's name still in use), the clock synchronised, disk
+space for the outbox.
 
 options:
   --profile <profile>   care, factory, delivery, farm or construction: check its shipped parameter file
   --params <file>       check this parameter file instead (with --profile: the profile is still set)
   --broker <url>        broker to try (default: cloud_bridge's broker_url in the file)
-  --robot-id <id>       robot id for the broker login and the outbox file name (default: doctor)
-  --fleet <id>          fleet id (default: default)
+  --robot-id <id>       the robot's id (robot_id): the certificate CN is checked against <fleet>.<id>
+                        and the outbox file named after it (default: doctor, and the CN is not compared)
+  --fleet <id>          its fleet (fleet; default: default)
   --timeout <s>         broker connect timeout in seconds (default 5)
   --no-broker           skip the broker check (at boot, where the robot must start with its link down)
 
@@ -49,6 +54,8 @@ export interface DoctorOptions {
   paramsFile?: string;
   brokerUrl?: string;
   robotId: string;
+  /** Whether --robot-id was given (else the certificate's CN is not compared with the ids). */
+  robotIdGiven?: boolean;
   fleet: string;
   timeoutSec: number;
   /** Skip the broker connection (shown as skipped). */
@@ -86,6 +93,7 @@ export function parseDoctorArgs(args: ReadonlyArray<string>): DoctorOptions {
         const p = levelProblem('--robot-id', v);
         if (p) throw usage(p);
         o.robotId = v as string;
+        o.robotIdGiven = true;
         break;
       }
       case '--fleet': {
@@ -134,12 +142,24 @@ export async function doctorChecks(o: DoctorOptions, env: NodeJS.ProcessEnv = pr
     checks.push(...plan.checks);
     if (plan.bridge) {
       checks.push(...checkCertificates(plan.bridge.files, plan.bridge.broker.url));
+      const clientId = plan.nodes.find((n) => n.name === 'cloud_bridge')?.params?.client_id;
+      checks.push(
+        ...checkIdentity(
+          plan.bridge.files.tls_cert_file,
+          o.fleet,
+          o.robotIdGiven ? o.robotId : undefined,
+          typeof clientId === 'string' ? clientId : '',
+        ),
+      );
+      if (o.robotIdGiven) checks.push(checkStoreName(plan.bridge.storePath, o.fleet, o.robotId, env));
       checks.push(
         o.noBroker
           ? { name: 'broker', level: 'skip', detail: `${plan.bridge.broker.url}: not tried (--no-broker)` }
           : await checkBroker(plan.bridge.broker, o.timeoutSec * 1000),
       );
-      checks.push(checkDisk(plan.bridge.storePath || defaultStorePath(o.robotId, env), plan.bridge.outboxMaxBytes));
+      checks.push(
+        checkDisk(plan.bridge.storePath || defaultStorePath(o.robotId, env, o.fleet), plan.bridge.outboxMaxBytes),
+      );
     }
   } else if (o.brokerUrl && !o.noBroker) {
     checks.push(

@@ -25,16 +25,27 @@ export function readConfigFile(path: string, what: string): Buffer {
   }
 }
 
+/** The two default store files of a robot: this release's name and the one of releases before the fleet was in it. */
+export function storePaths(
+  fleet: string,
+  robotId: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { current: string; legacy: string } {
+  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
+  return {
+    current: join(base, 'kizuna', `cloud_bridge-${robotIdentity(fleet, robotId)}.sqlite`),
+    legacy: join(base, 'kizuna', `cloud_bridge-${robotId}.sqlite`),
+  };
+}
+
 /**
  * Default store file: $XDG_STATE_HOME (or ~/.local/state)/kizuna/cloud_bridge-<fleet>.<robot>.sqlite,
  * one per (fleet, robot). A store of an older release (cloud_bridge-<robot>.sqlite) is kept in use
  * while no new one exists, so an update loses neither its outbox nor its seq.
  */
-export function defaultStorePath(fleet: string, robotId: string): string {
-  const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  const path = join(base, 'kizuna', `cloud_bridge-${robotIdentity(fleet, robotId)}.sqlite`);
-  const legacy = join(base, 'kizuna', `cloud_bridge-${robotId}.sqlite`);
-  return !existsSync(path) && existsSync(legacy) ? legacy : path;
+export function defaultStorePath(fleet: string, robotId: string, env: NodeJS.ProcessEnv = process.env): string {
+  const { current, legacy } = storePaths(fleet, robotId, env);
+  return !existsSync(current) && existsSync(legacy) ? legacy : current;
 }
 
 /** The data policy of `p.profile` with the parameter overrides applied. */

@@ -13,6 +13,7 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
 import { KizunaError } from '../core/errors';
+import { disconnectReasonText } from './session-watch';
 
 export interface LinkOptions {
   /** mqtt://host:port, mqtts://host:port (TLS), ws:// or wss://. */
@@ -49,7 +50,11 @@ export interface LinkOptions {
 export interface LinkEvents {
   /** `sessionPresent`: the broker resumed the session (decisions queued during the outage follow). */
   connected: [protocolVersion: 4 | 5, sessionPresent: boolean];
-  disconnected: [];
+  /**
+   * A session ended without our own disconnect: the broker's MQTT 5 DISCONNECT reason code, if it sent
+   * one (0x8E: another client connected with this client id).
+   */
+  disconnected: [reasonCode: number | undefined];
   message: [topic: string, payload: Buffer, retained: boolean];
   error: [err: KizunaError];
 }
@@ -66,6 +71,8 @@ export class MqttLink extends EventEmitter<LinkEvents> {
   private attempt = 0;
   private connectedAt = 0;
   private stopped = false;
+  /** The reason code of the broker's DISCONNECT in the current session (MQTT 5), if it sent one. */
+  private reasonCode: number | undefined;
   /** [count] successful connects. */
   connects = 0;
   /** Whether the broker resumed a stored session at the last connect. */
@@ -116,6 +123,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     client.on('connect', (connack) => {
       if (this.client !== client) return;
       this.connectedAt = Date.now();
+      this.reasonCode = undefined;
       this.connects++;
       this.sessionPresent = o.sessionExpiryS > 0 && connack.sessionPresent === true;
       // Retained messages come again with every SUBSCRIBE (retain handling 0, as 3.1.1 does): a
@@ -134,18 +142,22 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       if (this.client === client) this.fail(err.message);
     });
     client.on('disconnect', (packet) => {
-      if (this.client === client) this.fail(`broker sent DISCONNECT, reason code ${packet.reasonCode ?? 0}`);
+      if (this.client !== client) return;
+      this.reasonCode = packet.reasonCode ?? 0;
+      this.fail(`broker sent DISCONNECT, reason ${disconnectReasonText(this.reasonCode)}`);
     });
     client.on('close', () => {
       if (this.client !== client) return;
       this.client = undefined;
       const wasUp = this.connectedAt > 0;
+      const reasonCode = this.reasonCode;
+      this.reasonCode = undefined;
       if (wasUp && Date.now() - this.connectedAt >= o.stableMs) this.attempt = 0;
       this.connectedAt = 0;
       client.removeAllListeners();
       client.on('error', () => undefined);
       client.end(true);
-      if (wasUp) this.emit('disconnected');
+      if (wasUp) this.emit('disconnected', reasonCode);
       this.schedule();
     });
   }

@@ -30,6 +30,7 @@ import type { ValidatorConfig } from './validate';
 import { clientIdOf, defaultStorePath, effectivePolicy, linkOptions, loadKeys, validatorConfig } from './config';
 import { DecisionInbox } from './inbound';
 import { encodeChecked, outboxProperties, statusPayload } from './payloads';
+import { SessionWatch, disconnectReasonText, sessionDiagnostic } from './session-watch';
 
 export { defaultStorePath, effectivePolicy };
 
@@ -50,6 +51,11 @@ export class CloudBridge {
   private readonly inbox: DecisionInbox;
   private readonly validator: ValidatorConfig;
   private readonly statusPub: Publisher<'kizuna_msgs/msg/BridgeStatus'>;
+  private readonly diagPub: Publisher<'diagnostic_msgs/msg/DiagnosticArray'>;
+  private readonly session: SessionWatch;
+  private takeoverSuspected = false;
+  /** The birth (online status) of the current connection and when it was last published [ms]. */
+  private birth: { payload: Buffer; sentMs: number } | undefined;
   private lastState: State | undefined;
   private lastStateSentMs = 0;
   private pumpTimer: NodeJS.Timeout | undefined;
@@ -110,6 +116,12 @@ export class CloudBridge {
     });
     this.statusPub = node.createPublisher('kizuna_msgs/msg/BridgeStatus', p.bridge_status_topic);
     const heartbeat = node.createPublisher('std_msgs/msg/String', p.heartbeat_topic);
+    this.diagPub = node.createPublisher('diagnostic_msgs/msg/DiagnosticArray', p.diagnostics_topic);
+    this.session = new SessionWatch({
+      sessions: p.takeover_sessions,
+      windowMs: p.takeover_window_s * 1000,
+      shortSessionMs: p.takeover_short_session_s * 1000,
+    });
 
     node.createSubscription('kizuna_msgs/msg/WorldSummary', p.world_summary_topic, (m) => {
       this.picture.onWorld(m);
@@ -171,7 +183,9 @@ export class CloudBridge {
     this.wallTimers.push(setInterval(() => replay.prune(this.now(), this.validator.clockSkewMs), 60_000));
 
     this.link.on('connected', (_v, sessionPresent) => this.onConnected(sessionPresent));
-    this.link.on('disconnected', () => {
+    this.link.on('disconnected', (reasonCode) => {
+      this.birth = undefined;
+      this.guard('reporting the session end', () => this.onSessionEnded(reasonCode));
       this.publishStatus();
     });
     this.link.on('error', (err) => this.setError(err.message));
@@ -295,17 +309,51 @@ export class CloudBridge {
           ? 'session resumed: decisions queued while the link was down follow'
           : `new session (expiry ${p.session_expiry_s} s): nothing was queued for this robot before it`;
     this.node.logger.info(`connected to ${p.broker_url} as ${clientIdOf(p)}, ${session}`);
-    this.link.publish(this.topics.status, this.statusPayload('online'), {
-      qos: 1,
-      retain: true,
-      properties: { contentType: 'application/json' },
-    });
+    this.session.onConnected(this.now());
+    this.birth = { payload: this.statusPayload('online'), sentMs: 0 };
+    this.publishBirth();
     this.sender.reset();
     this.enqueueLoss();
     this.schedulePump(0);
     this.lastStateSentMs = 0;
     this.maybeSendState(true);
     this.publishStatus();
+  }
+
+  /** Publishes the birth (again, unchanged: a refresh keeps its `at`) so a forged retained offline does not stand. */
+  private publishBirth(): void {
+    const b = this.birth;
+    if (!b) return;
+    const sent = this.link.publish(this.topics.status, b.payload, {
+      qos: 1,
+      retain: true,
+      properties: { contentType: 'application/json' },
+    });
+    if (sent) b.sentMs = this.now();
+  }
+
+  /** Logs how a session ended and reports a possible takeover when such ends pile up. */
+  private onSessionEnded(reasonCode: number | undefined): void {
+    const end = this.session.onEnded(this.now(), reasonCode);
+    this.node.logger.warn(
+      `MQTT session ended after ${(end.durationMs / 1000).toFixed(1)} s: ${disconnectReasonText(reasonCode)}` +
+        (end.suspicious ? ' (counts towards a possible takeover)' : ''),
+    );
+    this.reportSession();
+  }
+
+  /** The session diagnostics entry (health turns a suspected takeover into CLOUD_SESSION_TAKEOVER). */
+  private reportSession(): void {
+    const verdict = this.session.verdict(this.now());
+    if (verdict.suspected && !this.takeoverSuspected) {
+      this.lastError = verdict.message.slice(0, 500);
+      this.node.logger.error(verdict.message);
+    }
+    this.takeoverSuspected = verdict.suspected;
+    this.diagPub.publish({
+      header: { stamp: this.node.now(), frame_id: '' },
+      status: [sessionDiagnostic(verdict, clientIdOf(this.params))],
+    });
   }
 
   /** Once a second (wall clock): status, flood summary, loss report, state freshness. */
@@ -327,6 +375,9 @@ export class CloudBridge {
       }
       this.enqueueLoss();
       this.publishStatus();
+      this.reportSession();
+      const refresh = this.params.status_refresh_s * 1000;
+      if (refresh > 0 && this.birth && this.now() - this.birth.sentMs >= refresh) this.publishBirth();
       this.schedulePump(0);
     } catch (err) {
       this.setError(`periodic work failed: ${(err as Error).message}`);

@@ -162,6 +162,43 @@ export const paramsSchema = z.object({
     .max(10000)
     .default(20)
     .describe('[count] rejections reported one by one per second; the rest as counts'),
+  status_refresh_s: z
+    .number()
+    .min(0)
+    .max(86400)
+    .default(60)
+    .refine((s) => s === 0 || s >= 5, '0 (off) or at least 5 s')
+    .describe(
+      '[s] re-publish the retained online status (the same payload as the birth) this often while connected, so a forged retained offline does not stand longer; 0: only at connect',
+    ),
+  takeover_sessions: z
+    .number()
+    .int()
+    .min(0)
+    .max(1000)
+    .default(3)
+    .describe(
+      '[count] session ends within takeover_window_s, each "session taken over" (MQTT 5 reason 0x8E) or shorter than takeover_short_session_s, that report a possible takeover (health fault CLOUD_SESSION_TAKEOVER); 0 disables',
+    ),
+  takeover_window_s: z
+    .number()
+    .min(1)
+    .max(86400)
+    .default(600)
+    .describe('[s] how far back session ends count towards a possible takeover'),
+  takeover_short_session_s: z
+    .number()
+    .min(0)
+    .max(3600)
+    .default(10)
+    .describe(
+      '[s] a session the broker ends (not our own disconnect) sooner than this counts towards a possible takeover; 0: only 0x8E counts',
+    ),
+  diagnostics_topic: z
+    .string()
+    .min(1)
+    .default('diagnostics')
+    .describe('diagnostic_msgs/DiagnosticArray output: the MQTT session entry at 1 Hz (health reads it)'),
   software_version: z
     .string()
     .max(64)

@@ -23,6 +23,24 @@ interface DiagEntry {
   level: number;
   message: string;
   lastSec: number;
+  /** The fault code the entry names in its `fault_code` value, if any. */
+  code: string | undefined;
+}
+
+/** A diagnostics entry as received: DiagnosticStatus's fields health reads. */
+export interface DiagnosticInput {
+  level: number;
+  name: string;
+  message: string;
+  values?: ReadonlyArray<{ key: string; value: string }>;
+}
+
+const FAULT_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/** The fault code a diagnostics entry names (value `fault_code`, upper snake case), or undefined. */
+export function diagnosticFaultCode(s: DiagnosticInput): string | undefined {
+  const v = s.values?.find((kv) => kv.key === 'fault_code')?.value;
+  return v !== undefined && FAULT_CODE.test(v) ? v : undefined;
 }
 
 export class HealthModel {
@@ -46,8 +64,10 @@ export class HealthModel {
     this.beats.set(name, now);
   }
 
-  onDiagnostics(status: ReadonlyArray<{ level: number; name: string; message: string }>, now: number): void {
-    for (const s of status) this.diags.set(s.name, { level: s.level, message: s.message, lastSec: now });
+  onDiagnostics(status: ReadonlyArray<DiagnosticInput>, now: number): void {
+    for (const s of status) {
+      this.diags.set(s.name, { level: s.level, message: s.message, lastSec: now, code: diagnosticFaultCode(s) });
+    }
   }
 
   onWorldFaults(
@@ -95,8 +115,9 @@ export class HealthModel {
         this.diags.delete(name);
         continue;
       }
-      if (d.level === D.WARN) add('DIAGNOSTICS_WARN', name, F.SEVERITY_WARN, d.message);
-      else if (d.level === D.ERROR) add('DIAGNOSTICS_ERROR', name, F.SEVERITY_ERROR, d.message);
+      // An entry that names its fault code (e.g. cloud_bridge's CLOUD_SESSION_TAKEOVER) is reported under it.
+      if (d.level === D.WARN) add(d.code ?? 'DIAGNOSTICS_WARN', name, F.SEVERITY_WARN, d.message);
+      else if (d.level === D.ERROR) add(d.code ?? 'DIAGNOSTICS_ERROR', name, F.SEVERITY_ERROR, d.message);
       else if (d.level === D.STALE) add('DIAGNOSTICS_STALE', name, F.SEVERITY_WARN, d.message);
     }
     if (now - this.worldSec <= p.world_summary_timeout_s) {

@@ -331,6 +331,82 @@ d('shipped mosquitto configuration against a stolen robot credential', () => {
     expect(wrongHost.bridge.link.lastError).toMatch(/altnames|host|broker\.example\.org/i);
   }, 30_000);
 
+  it("a will on another robot's status is never published: wills are checked like any publish", async () => {
+    const nat = await national();
+    const seen: string[] = [];
+    nat.on('message', (t, p) => seen.push(`${t} ${p.toString()}`));
+    await nat.subscribeAsync('kizuna/v1/+/+/status', { qos: 1 });
+    const will = (topic: string, robotId: string, fleet: string) => ({
+      topic,
+      payload: Buffer.from(JSON.stringify({ v: '1.1', robotId, fleet, status: 'offline', at: 1 })),
+      qos: 1 as const,
+      retain: true,
+    });
+    const forger = await client('osaka-1.care-007', {
+      will: will('kizuna/v1/tokyo-1/care-008/status', 'care-008', 'tokyo-1'),
+    });
+    // positive control: a will on the robot's own status is published
+    const honest = await client('tokyo-1.care-007', {
+      will: will('kizuna/v1/tokyo-1/care-007/status', 'care-007', 'tokyo-1'),
+    });
+    // Both vanish without DISCONNECT: the broker sends their wills now, where the rules allow it.
+    for (const c of [forger, honest]) (c.stream as unknown as { destroy(): void }).destroy();
+    const fromWill = (m: string): boolean => m.endsWith('"status":"offline","at":1}');
+    await until(
+      () => seen.some((m) => fromWill(m) && m.startsWith('kizuna/v1/tokyo-1/care-007/status')),
+      'the own will',
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(seen.filter(fromWill).map((m) => m.split(' ')[0])).toEqual(['kizuna/v1/tokyo-1/care-007/status']);
+  }, 30_000);
+
+  it("the national account clears a robot's retained status; a robot cannot", async () => {
+    const b = tlsRobot('tokyo-1', 'care-008');
+    await b.connected();
+    await b.stop(); // retained: offline / shutdown
+    const retained = async (): Promise<string | undefined> => {
+      const c = await national();
+      const got = new Promise<string | undefined>((resolve) => {
+        c.once('message', (_t, p) => resolve(p.toString()));
+        setTimeout(() => resolve(undefined), 1000);
+      });
+      await c.subscribeAsync('kizuna/v1/tokyo-1/care-008/status', { qos: 1 });
+      return got;
+    };
+    expect(JSON.parse((await retained())!)).toMatchObject({ status: 'offline', reason: 'shutdown' });
+    const a = await client('tokyo-1.care-007');
+    await expect(a.publishAsync('kizuna/v1/tokyo-1/care-008/status', '', { qos: 1, retain: true })).rejects.toThrow(
+      REFUSED,
+    );
+    expect(await retained()).toBeDefined();
+    const nat = await national();
+    await nat.publishAsync('kizuna/v1/tokyo-1/care-008/status', '', { qos: 1, retain: true });
+    expect(await retained()).toBeUndefined();
+  }, 30_000);
+
+  it("a copy of a robot's own certificate in use elsewhere kicks it again and again, and the robot reports CLOUD_SESSION_TAKEOVER", async () => {
+    const b = tlsRobot('tokyo-1', 'care-008', { takeover_sessions: 3, takeover_short_session_s: 5 });
+    const diag: Array<{ level: number; values: Array<{ key: string; value: string }> }> = [];
+    b.probe.createSubscription('diagnostic_msgs/msg/DiagnosticArray', 'diagnostics', (m) =>
+      diag.push(...m.status.filter((st) => st.name === 'cloud_bridge: mqtt session')),
+    );
+    await b.connected();
+    // The stolen copy: the broker names its connection tokyo-1.care-008 whatever client id it asks for.
+    const copy = mqtt.connect(`mqtts://localhost:${broker.port}`, {
+      protocolVersion: 5,
+      reconnectPeriod: 100,
+      ca: readFileSync(file('robot-ca.crt')),
+      cert: readFileSync(file('tokyo-1.care-008.crt')),
+      key: readFileSync(file('tokyo-1.care-008.key')),
+      clientId: 'anything',
+    });
+    copy.on('error', () => undefined);
+    clients.push(copy);
+    await until(() => diag.at(-1)?.level === 1, 'the session entry at WARN', 15_000);
+    expect(diag.at(-1)!.values).toContainEqual({ key: 'fault_code', value: 'CLOUD_SESSION_TAKEOVER' });
+    expect(broker.log()).toMatch(/Client tokyo-1\.care-008 already connected, closing old connection/);
+  }, 30_000);
+
   it('the national listener needs its certificate and the password', async () => {
     await national();
     await expect(national({ password: 'guess' })).rejects.toThrow(

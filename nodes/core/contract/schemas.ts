@@ -144,7 +144,7 @@ export const statusSchema = z
       .optional()
       .describe('offline only: connection_lost (the last will, sent by the broker) or shutdown (clean exit)'),
     at: epochMs.describe(
-      '[ms since Unix epoch, UTC] when the payload was built; for the will, when the session started',
+      '[ms since Unix epoch, UTC] when the payload was built; for the will and the birth (and its repeats), when the session started',
     ),
     software: z.string().max(64).optional().describe('online only: kizuna software version'),
     profile: profileNameSchema.optional().describe('online only: robot profile'),

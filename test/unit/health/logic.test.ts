@@ -41,6 +41,32 @@ describe('HealthModel', () => {
     expect(later).toMatchObject({ level: H.LEVEL_OK, faults: [] });
   });
 
+  it('reports a diagnostics entry under the fault code it names (cloud_bridge: CLOUD_SESSION_TAKEOVER), a malformed code as DIAGNOSTICS_*', () => {
+    const m = new HealthModel({ ...p, watched_nodes: [] }, 0);
+    m.onBridge(true, 0);
+    m.onDiagnostics(
+      [
+        {
+          level: 1,
+          name: 'cloud_bridge: mqtt session',
+          message: 'possible session takeover',
+          values: [{ key: 'fault_code', value: 'CLOUD_SESSION_TAKEOVER' }],
+        },
+        { level: 2, name: 'odd', message: 'x', values: [{ key: 'fault_code', value: 'not a code' }] },
+        { level: 0, name: 'fine', message: 'ok', values: [{ key: 'fault_code', value: 'IGNORED_WHEN_OK' }] },
+      ],
+      0,
+    );
+    const h = m.evaluate(1);
+    expect(h.faults.map((f) => [f.code, f.source, f.severity, f.message])).toEqual([
+      ['CLOUD_SESSION_TAKEOVER', 'cloud_bridge: mqtt session', F.SEVERITY_WARN, 'possible session takeover'],
+      ['DIAGNOSTICS_ERROR', 'odd', F.SEVERITY_ERROR, 'x'],
+    ]);
+    // the entry back at OK clears the fault
+    m.onDiagnostics([{ level: 0, name: 'cloud_bridge: mqtt session', message: 'quiet' }], 2);
+    expect(m.evaluate(2).faults.map((f) => f.code)).toEqual(['DIAGNOSTICS_ERROR']);
+  });
+
   it('warns when the cloud link has been down past link_down_warn_s, and tells changes from repeats', () => {
     const m = new HealthModel({ ...p, watched_nodes: [] }, 0);
     m.onBridge(false, 0);
