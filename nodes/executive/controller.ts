@@ -16,12 +16,16 @@ export interface ControllerConfig {
   /** [rad] */ yawTolerance: number;
 }
 
-/** One control output: forward speed [m/s], turn rate [rad/s], whether the goal is reached, distance left [m]. */
+/**
+ * One control output: forward speed [m/s], turn rate [rad/s], whether the goal is reached, distance left
+ * [m], heading error [rad] (toward the goal, or to its yaw once there).
+ */
 export interface ControlOutput {
   v: number;
   w: number;
   done: boolean;
   distance: number;
+  err: number;
 }
 
 const clamp = (v: number, lim: number): number => (v > lim ? lim : v < -lim ? -lim : v);
@@ -35,12 +39,99 @@ export function goToGoal(pose: Pose2D, goal: Pose2D, c: ControllerConfig, speedC
   if (distance > c.goalTolerance) {
     const err = wrapAngle(Math.atan2(dy, dx) - pose.yaw);
     const w = clamp(c.kAngular * err, c.maxAngular);
-    if (Math.abs(err) > c.rotateInPlace) return { v: 0, w, done: false, distance };
+    if (Math.abs(err) > c.rotateInPlace) return { v: 0, w, done: false, distance, err };
     const v = Math.min(vmax, c.kLinear * distance) * Math.cos(err);
-    return { v: Math.max(0, v), w, done: false, distance };
+    return { v: Math.max(0, v), w, done: false, distance, err };
   }
   const yawErr = wrapAngle(goal.yaw - pose.yaw);
   if (Math.abs(yawErr) > c.yawTolerance)
-    return { v: 0, w: clamp(c.kAngular * yawErr, c.maxAngular), done: false, distance };
-  return { v: 0, w: 0, done: true, distance };
+    return { v: 0, w: clamp(c.kAngular * yawErr, c.maxAngular), done: false, distance, err: yawErr };
+  return { v: 0, w: 0, done: true, distance, err: yawErr };
+}
+
+/** [rad] a heading error beyond this (about 150°) puts the goal behind the robot. */
+const BEHIND_RAD = 2.6;
+/** An arc refused is tried twice as wide, up to this many times the configured radius. */
+const MAX_WIDEN = 8;
+/** [s] an arc running this long unrefused is tried half as wide (at the configured radius: not at all). */
+const NARROW_AFTER_S = 2;
+
+export interface ArcTurnConfig {
+  /** [m] radius of the forward arc; 0: never turn this way. */
+  radius: number;
+  /** [m/s] forward speed along it. */
+  speed: number;
+  /** [s] turning on the spot refused this long before turning through the arc. */
+  afterSec: number;
+}
+
+/**
+ * Turning on the spot (or tightly) refused: a robot whose sensors do not cover its rear may not swing its
+ * rear through space nobody sees (the gate holds it at STOP), so it turns through a forward arc instead,
+ * wide enough that the rear follows where the front has looked, until it faces the goal; the gate
+ * judges the arc as it judges everything. Pure: time is passed in [s].
+ */
+export class ArcTurn {
+  private since = Number.NaN;
+  private freeSince = Number.NaN;
+  private dir = 0;
+  private radius = 0;
+
+  constructor(private readonly c: ArcTurnConfig) {}
+
+  /** Whether the robot is turning through an arc. */
+  get active(): boolean {
+    return this.dir !== 0;
+  }
+
+  reset(): void {
+    this.since = Number.NaN;
+    this.freeSince = Number.NaN;
+    this.dir = 0;
+  }
+
+  /**
+   * The command for one control period at `now`: `out` as the controller gave it, unless it turns on
+   * the spot (or tighter than the arc) while the gate holds the robot at STOP (`refused`), then the arc.
+   * An arc refused too is tried twice as wide; one running freely for a while half as wide, and at the
+   * configured radius the controller's own turn is tried again. `obstacleBearing` [rad] of the nearest
+   * obstacle picks the side when the goal lies right behind (turn away from it).
+   */
+  step(now: number, out: ControlOutput, refused: boolean, obstacleBearing?: number): { v: number; w: number } {
+    const c = this.c;
+    const spinning = !out.done && out.w !== 0 && Math.abs(out.v) < c.radius * Math.abs(out.w);
+    if (!spinning || !(c.radius > 0)) {
+      this.reset();
+      return { v: out.v, w: out.w };
+    }
+    if (refused) {
+      this.freeSince = Number.NaN;
+      if (Number.isNaN(this.since)) this.since = now;
+    } else {
+      this.since = Number.NaN;
+      if (Number.isNaN(this.freeSince)) this.freeSince = now;
+    }
+    const due = refused && now - this.since >= c.afterSec;
+    if (this.dir === 0) {
+      if (!due) return { v: out.v, w: out.w };
+      // the goal right behind: either way round is as short, so away from the nearest obstacle
+      const behind = Math.abs(out.err) > BEHIND_RAD && obstacleBearing !== undefined;
+      this.dir = behind ? (obstacleBearing > 0 ? -1 : 1) : Math.sign(out.w);
+      this.radius = c.radius;
+      this.since = this.freeSince = Number.NaN;
+    } else if (due) {
+      // the arc refused too (its rear would swing toward something close beside): a wider one
+      this.radius = Math.min(this.radius * 2, c.radius * MAX_WIDEN);
+      this.since = Number.NaN;
+    } else if (!refused && now - this.freeSince >= NARROW_AFTER_S) {
+      this.freeSince = Number.NaN;
+      if (this.radius > c.radius) this.radius = Math.max(c.radius, this.radius / 2);
+      else {
+        // the configured arc runs freely: the controller's own turn may pass by now
+        this.dir = 0;
+        return { v: out.v, w: out.w };
+      }
+    }
+    return { v: c.speed, w: (this.dir * c.speed) / this.radius };
+  }
 }

@@ -14,7 +14,7 @@ import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
 import type { Pose2D } from '../core/profiles';
 import type { Params } from './params';
 import type { Step } from './plan';
-import { goToGoal, type ControllerConfig } from './controller';
+import { ArcTurn, goToGoal, type ControllerConfig } from './controller';
 import { clip, minDefined, type DecisionIn, type Outbox, type StatusOut } from './outbox';
 import { NO_SAFETY, type SafetyView } from './safety-view';
 import { StartGuard } from './start-guard';
@@ -69,6 +69,7 @@ export class Executive {
   private readonly guard = new StartGuard();
   private readonly blocked: BlockedMonitor;
   private readonly yielding: YieldMonitor;
+  private readonly arc: ArcTurn;
   private personNear = false;
   /** [s] since when an escort step has been waiting for its person; NaN while someone is near. */
   private escortWaitSince = Number.NaN;
@@ -117,6 +118,7 @@ export class Executive {
       allowReverse: p.backoff_reverse,
       clearance: p.backoff_clearance_m,
     });
+    this.arc = new ArcTurn({ radius: p.arc_turn_radius_m, speed: p.arc_turn_speed_mps, afterSec: p.arc_turn_after_s });
     this.yielding = new YieldMonitor({
       distance: p.yield_distance_m,
       slowSpeed: p.yield_slow_share * p.max_linear_speed_mps,
@@ -372,6 +374,7 @@ export class Executive {
   private beginStep(job: Job, now: number): void {
     this.escortWaitSince = Number.NaN;
     this.blocked.reset();
+    this.arc.reset();
     // a detour and the step it leads back to count as one step for giving way (no endless sidesteps)
     const prev = job.steps[job.index - 1];
     const cur = job.steps[job.index];
@@ -514,12 +517,10 @@ export class Executive {
       }
       this.escortWaitSince = Number.NaN;
     }
-    if (!step.escort && !this.blocked.backingOff) {
-      const give = this.yielding.step(
-        now,
-        this.safety,
-        Math.hypot(step.goal.x - this.pose.x, step.goal.y - this.pose.y),
-      );
+    const c = goToGoal(this.pose, step.goal, this.ctl, cap);
+    // giving way is for a robot on its way, facing its goal (not one turning round to it)
+    if (!step.escort && !this.blocked.backingOff && !this.arc.active && Math.abs(c.err) < this.p.rotate_in_place_rad) {
+      const give = this.yielding.step(now, this.safety, c.distance);
       if (give.kind === 'hold') {
         job.lastProgressSec = now; // giving way is not a stall
         return { v: 0, w: 0 };
@@ -537,7 +538,6 @@ export class Executive {
       this.nextStep(job, now);
       return { v: 0, w: 0 };
     }
-    const c = goToGoal(this.pose, step.goal, this.ctl, cap);
     if (job.startDist <= 0) job.startDist = Math.max(c.distance, 1e-6);
     job.stepFraction = Math.min(1, Math.max(0, 1 - c.distance / job.startDist));
     if (c.done) {
@@ -547,13 +547,13 @@ export class Executive {
     if (c.distance < job.bestDist - 0.05 || c.distance <= this.p.goal_tolerance_m || this.safety.latched) {
       job.bestDist = c.distance;
       job.lastProgressSec = now;
-    } else if (c.v === 0 && c.w !== 0) {
-      job.lastProgressSec = now; // turning in place is progress
+    } else if ((c.v === 0 && c.w !== 0) || this.arc.active) {
+      job.lastProgressSec = now; // turning in place, or through an arc, is progress
     } else if (this.p.stall_timeout_s > 0 && now - job.lastProgressSec > this.p.stall_timeout_s) {
       this.finish(job, ST.STATE_FAILED, 'STALLED', `no progress for ${this.p.stall_timeout_s} s`, now);
       return { v: 0, w: 0 };
     }
-    return { v: c.v, w: c.w };
+    return this.arc.step(now, c, this.safety.blocked, this.safety.bearing);
   }
 
   /**

@@ -45,6 +45,19 @@ export const paramsSchema = z
       .max(3.2)
       .default(0.6)
       .describe('[rad] heading error that turns on the spot'),
+    arc_turn_radius_m: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(1.2)
+      .describe('[m] turning on the spot refused by the gate: turn through a forward arc this wide instead; 0: never'),
+    arc_turn_speed_mps: z.number().positive().max(1).default(0.3).describe('[m/s] forward speed along that arc'),
+    arc_turn_after_s: z
+      .number()
+      .positive()
+      .max(60)
+      .default(1)
+      .describe('[s] turning on the spot refused this long before the arc'),
     goal_tolerance_m: z.number().positive().max(5).default(0.1).describe('[m] position tolerance at a goal'),
     yaw_tolerance_rad: z.number().positive().max(3.2).default(0.15).describe('[rad] heading tolerance at a goal'),
     control_rate_hz: z.number().min(1).max(100).default(10).describe('[Hz] controller and bookkeeping rate'),

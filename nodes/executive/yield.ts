@@ -33,6 +33,10 @@ export interface YieldConfig {
 
 export type YieldAction = { kind: 'none' } | { kind: 'hold' } | { kind: 'sidestep' };
 
+/** [rad] something within this bearing of straight ahead is in the way (about 30°). */
+const AHEAD_RAD = 0.5;
+/** [rad] on the right front down to this bearing (about 70°) is traffic to wait for. */
+const RIGHT_FRONT_RAD = 1.2;
 /** [s] a conflict not seen for this long is over. */
 const FORGET_S = 0.5;
 
@@ -116,7 +120,8 @@ export class YieldMonitor {
     const d = s.limitDistance;
     const b = s.limitBearing;
     if (d === undefined || b === undefined || !(s.linearCap < this.c.slowSpeed)) return false;
-    if (d > this.c.distance || Math.cos(b) <= 0) return false;
+    // ahead (to step aside from) or on the right front (to wait for); not beside the robot
+    if (d > this.c.distance || b > AHEAD_RAD || b < -RIGHT_FRONT_RAD) return false;
     return goalDistance > d + 0.5;
   }
 }

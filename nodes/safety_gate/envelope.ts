@@ -111,6 +111,8 @@ export class EnvelopeResult {
   inStop = false;
   /** The twist escapes from something inside the stop zone (k is capped at creep speed). */
   escaping = false;
+  /** The twist passes along something inside the stop zone, stopping before half the margin (k is the envelope's). */
+  grazing = false;
   /** [m] where the limiting thing is, base_link. */
   x = 0;
   y = 0;
@@ -149,6 +151,7 @@ export class Envelope {
     res.limit = LIMIT_NONE;
     res.inStop = false;
     res.escaping = false;
+    res.grazing = false;
     res.x = res.y = 0;
     const M = brakeTime(vx, vy, wz, cfg.decel, cfg.angularDecel);
     const Tr = cfg.reactionS;
@@ -178,6 +181,19 @@ export class Envelope {
           if (this.receding(x, y, vx, vy, wz, delta)) {
             res.escaping = true;
             continue;
+          }
+          // passing along it (a wall beside the flank, its points ahead of the corner): as fast as the
+          // robot can still stop before coming within half the stop margin of it
+          if (k > 0) {
+            const kk = stopScale(hitProgress(x, y, vx, vy, wz, box, 0.5 * C, horizon), Tr, M);
+            if (kk > 0) {
+              res.grazing = true;
+              if (kk < k) {
+                k = kk;
+                this.limitBy(k, kind, x, y);
+              }
+              continue;
+            }
           }
           if (k > 0 || res.limit === LIMIT_NONE) this.limitBy(0, kind, x, y);
           k = 0;
@@ -209,7 +225,7 @@ export class Envelope {
       const cap = capShare(vx, vy, wz, cfg.creepLinear, cfg.creepAngular);
       if (cap < k) k = cap;
     }
-    if (k === 0) res.escaping = false;
+    if (k === 0) res.escaping = res.grazing = false;
     res.k = k;
     return res;
   }
@@ -315,8 +331,8 @@ export class Envelope {
 }
 
 /**
- * [m] How far the footprint, grown by `margin`, can drive straight ahead before it meets a point of the
- * real sets (detections and memory), up to `lookahead`: what the executive plans with (giving way early),
+ * [m] How far the footprint can drive straight ahead before a point of the real sets (detections and
+ * memory) in front of it comes within `margin` of its front, up to `lookahead`: what the executive plans with (giving way early),
  * not a safety figure.
  */
 export function clearAhead(
@@ -326,7 +342,8 @@ export function clearAhead(
   margin: number,
   lookahead: number,
 ): number {
-  const w = box.halfWidth + margin;
+  // the body's own width: the gate lets the robot pass along something inside its stop margin
+  const w = box.halfWidth;
   const front = box.front + margin;
   let best = lookahead;
   for (let s = 0; s < sets.length; s++) {
@@ -335,7 +352,8 @@ export function clearAhead(
     for (let i = 0; i < count; i++) {
       const x = xs[i]!;
       const y = ys[i]!;
-      if (y > w || y < -w || x < -box.rear - margin) continue;
+      // beside the body it does not bar the way ahead (the gate lets the robot pass along it)
+      if (y > w || y < -w || x <= box.front) continue;
       const d = x - front;
       if (d < best) best = d < 0 ? 0 : d;
     }

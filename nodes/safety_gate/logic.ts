@@ -378,12 +378,21 @@ export class SafetyGate {
       let tx = ramp(f[LAST]!, rx * kr, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
       let ty = ramp(f[LAST + 1]!, ry * kr, p.max_linear_accel_mps2, p.max_linear_decel_mps2, dt);
       let tw = ramp(f[LAST + 2]!, rw * kr, p.max_angular_accel_rps2, p.max_angular_accel_rps2, dt);
+      // Speeding up on every axis: one factor for all, so the ramp keeps the request's curvature (a
+      // wide arc from rest stays a wide arc, not a spin the envelope would refuse).
+      const su = uniformShare(tx, ty, tw, rx * kr, ry * kr, rw * kr);
+      if (su >= 0) {
+        tx = rx * kr * su;
+        ty = ry * kr * su;
+        tw = rw * kr * su;
+      }
       const k = capShare(tx, ty, tw, linCap, angCap);
       tx *= k;
       ty *= k;
       tw *= k;
       // The braking envelope, at once.
       const sur = this.surroundings;
+      sur.refreshBlind(now);
       const e = this.env.evaluate(tx, ty, tw, sur.sets, sur.real, sur.blind, sur.buildDiscs(now));
       envK = e.k;
       n[0] = tx * envK;
@@ -402,10 +411,10 @@ export class SafetyGate {
         this.env.evaluate(rx * kr, ry * kr, rw * kr, sur.sets, sur.real, sur.blind, sur.discs);
       }
       const er = this.env.result;
-      if ((er.k === 0 && wants) || (er.inStop && !er.escaping)) {
+      if ((er.k === 0 && wants) || (er.inStop && !er.escaping && !er.grazing)) {
         state = S.STATE_STOP;
         o.reason = er.limit === LIMIT_PERSON ? S.REASON_PERSON : S.REASON_OBSTACLE;
-      } else if (er.k < 1 || er.escaping) {
+      } else if (er.k < 1 || er.escaping || er.grazing) {
         state = S.STATE_APPROACH;
         o.reason = er.limit === LIMIT_PERSON ? S.REASON_PERSON : S.REASON_OBSTACLE;
       } else {
@@ -499,6 +508,7 @@ export class SafetyGate {
           return `slowdown zone: point at ${fmt(Math.hypot(z.triggerX, z.triggerY))} m, ${fmt(Math.atan2(z.triggerY, z.triggerX))} rad`;
         }
         if (e.escaping) return 'escaping at creep speed';
+        if (e.grazing) return 'passing along something inside the stop margin';
         const what =
           e.limit === LIMIT_PERSON
             ? 'person'
@@ -537,6 +547,28 @@ function describeTwist(t: TwistLike): string {
 
 function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
+}
+
+/**
+ * The one share s in [0, 1] of the target (gx, gy, gw) that no axis of the ramped twist (tx, ty, tw)
+ * falls short of, when every axis is speeding up toward its target (same sign, not past it); -1 otherwise.
+ */
+export function uniformShare(tx: number, ty: number, tw: number, gx: number, gy: number, gw: number): number {
+  let s = 1;
+  for (const [t, g] of [
+    [tx, gx],
+    [ty, gy],
+    [tw, gw],
+  ] as const) {
+    if (g === 0) {
+      if (t !== 0) return -1;
+      continue;
+    }
+    const r = t / g;
+    if (r < 0 || r > 1) return -1;
+    if (r < s) s = r;
+  }
+  return s;
 }
 
 /** Moves `from` toward `to` by at most accel*dt when speeding up, decel*dt when slowing down. */

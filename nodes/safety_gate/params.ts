@@ -100,6 +100,15 @@ export const paramsSchema = z
       .boolean()
       .default(true)
       .describe('places no scan covers around the footprint block motion that sweeps into them'),
+    seen_free_s: z
+      .number()
+      .min(0)
+      .max(30)
+      .default(4)
+      .describe('[s] a blind place a beam crossed this recently is not unknown (a front-only robot turning); 0: never'),
+    seen_free_range_m: metres(6)
+      .default(3)
+      .describe('[m] beams mark what they crossed as seen free up to this far from the sensor'),
     // obstacle memory (odom frame)
     memory_decay_s: z
       .number()

@@ -7,6 +7,7 @@
 import { DISC_MOVING, DISC_PERSON, DISC_PERSON_TRACKED, DISC_PHANTOM, Discs, type PointSet } from './envelope';
 import { blindRing, type FieldOfView, occlusionEdges } from './hidden';
 import { ObstacleMemory } from './memory';
+import { SeenFree } from './seen';
 import { footprintOf, type Params } from './params';
 import type { ScanPoints } from './scan';
 import { type Box, inBox } from './sweep';
@@ -23,6 +24,9 @@ const MAX_PEOPLE = 32;
 const MOVER_MAX_AGE_S = 0.5;
 /** Detections of a person before their measured velocity is used instead of K. */
 const TRACKED_HITS = 4;
+/** [m] cell edge of the seen-free grid, and cells per side of its window (12.8 m). */
+const SEEN_CELL_M = 0.1;
+const SEEN_CELLS = 128;
 /** [m] scan points this close to a detected person belong to the person (not remembered). */
 const PERSON_POINT_M = 0.3;
 
@@ -52,7 +56,14 @@ export class Surroundings {
   /** Static point sets for the envelope, and whether each makes the stop zone occupied. */
   readonly sets: PointSet[] = [];
   readonly real: boolean[] = [];
+  /** Blind places around the footprint now: the blind ring less what a beam crossed lately ({@link refreshBlind}). */
   blind: PointSet | undefined;
+  /** Where beams lately saw nothing (only kept while some place around the footprint is blind). */
+  readonly seen: SeenFree | undefined;
+  private ring: PointSet | undefined;
+  private blindXs = new Float64Array(0);
+  private blindYs = new Float64Array(0);
+  private readonly blindNow = { xs: this.blindXs, ys: this.blindYs, count: 0 };
   /** Odometry jumps seen (memory and tracks were reset). */
   jumps = 0;
   private readonly labels: Int32Array[];
@@ -82,6 +93,10 @@ export class Surroundings {
             capacity: 4096,
           })
         : undefined;
+    this.seen =
+      p.unknown_is_occupied && p.seen_free_s > 0
+        ? new SeenFree({ cellM: SEEN_CELL_M, cells: SEEN_CELLS, rangeM: p.seen_free_range_m })
+        : undefined;
     this.movers = scans.map(() => new Tracks({ capacity: MAX_TRACKS, maxSpeedMps: 4, timeoutS: 1, alpha: 0.5 }));
     this.people = new Tracks({ capacity: MAX_PEOPLE, maxSpeedMps: 6, timeoutS: p.people_timeout_s, alpha: 0.5 });
     this.discs = new Discs((MAX_TRACKS + MAX_EDGES) * scans.length + MAX_PEOPLE);
@@ -108,6 +123,7 @@ export class Surroundings {
       dyaw -= 2 * Math.PI * Math.round(dyaw / (2 * Math.PI));
       if (Math.hypot(x - ps.x, y - ps.y) > JUMP_M || Math.abs(dyaw) > JUMP_RAD) {
         this.memory?.clear();
+        this.seen?.clear();
         for (const m of this.movers) m.count = 0;
         this.people.count = 0;
         this.jumps++;
@@ -141,6 +157,7 @@ export class Surroundings {
       movers.begin();
       observeClusters(src, this.pose, p.track_max_radius_m, movers, labels);
       movers.end(now);
+      if (this.seen && this.ring) this.seen.observe(src, this.pose.x, this.pose.y, this.pose.yaw, now);
       if (this.memory) {
         this.skipLabels = labels;
         this.skipSrc = src;
@@ -283,13 +300,43 @@ export class Surroundings {
   private updateBlind(): void {
     const p = this.p;
     if (!p.unknown_is_occupied || this.fovs.some((f) => f === undefined)) {
-      this.blind = undefined;
+      this.ring = this.blind = undefined;
       return;
     }
     const box = this.footprint;
     // two rings just outside the stop zone: any motion sweeping the grown footprint out there is refused
     // (5 cm out, so that a gentle arc, whose rear swings out by rear² / 2R, still passes)
     const [xs, ys] = blindRing(box, [p.stop_margin_m + 0.05, p.stop_margin_m + 0.15], 0.05, this.fovs);
-    this.blind = xs.length > 0 ? { xs, ys, count: xs.length } : undefined;
+    this.ring = this.blind = xs.length > 0 ? { xs, ys, count: xs.length } : undefined;
+  }
+
+  /** The blind set for time `now` [s]: ring points a beam crossed within seen_free_s are not blind. */
+  refreshBlind(now: number): void {
+    const ring = this.ring;
+    if (!ring || !this.seen || !this.hasPose) {
+      this.blind = ring;
+      return;
+    }
+    if (this.blindXs.length < ring.count) {
+      this.blindXs = new Float64Array(ring.count);
+      this.blindYs = new Float64Array(ring.count);
+      this.blindNow.xs = this.blindXs;
+      this.blindNow.ys = this.blindYs;
+    }
+    const { x, y, yaw } = this.pose;
+    const c = Math.cos(yaw);
+    const s = Math.sin(yaw);
+    const since = now - this.p.seen_free_s;
+    let n = 0;
+    for (let i = 0; i < ring.count; i++) {
+      const bx = ring.xs[i]!;
+      const by = ring.ys[i]!;
+      if (this.seen.seenSince(x + c * bx - s * by, y + s * bx + c * by, since)) continue;
+      this.blindXs[n] = bx;
+      this.blindYs[n] = by;
+      n++;
+    }
+    this.blindNow.count = n;
+    this.blind = this.blindNow;
   }
 }

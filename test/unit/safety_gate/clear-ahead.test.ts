@@ -30,7 +30,9 @@ describe('clearAhead', () => {
     ).toBe(6);
     expect(clearAhead([set([[1, 0]])], [false], box, 0.2, 6)).toBe(6);
     // the nearest of several sets; inside the stop zone: 0
-    expect(clearAhead([set([[5, 0]]), set([[2, -0.45]])], [true, true], box, 0.2, 6)).toBeCloseTo(1.4, 9);
-    expect(clearAhead([set([[0.5, 0.4]])], [true], box, 0.2, 6)).toBe(0);
+    expect(clearAhead([set([[5, 0]]), set([[2, -0.25]])], [true, true], box, 0.2, 6)).toBeCloseTo(1.4, 9);
+    expect(clearAhead([set([[0.5, 0.2]])], [true], box, 0.2, 6)).toBe(0);
+    // beside the body (a wall along the flank, inside the stop margin): the way ahead is still clear
+    expect(clearAhead([set([[0.3, 0.45], [-0.2, 0.45], [3, 0.45]])], [true], box, 0.2, 6)).toBe(6);
   });
 });
