@@ -44,6 +44,26 @@ export class Resources {
     return this.own(this.node.createTimer(periodSec, callback));
   }
 
+  /**
+   * `node` as seen by code written against RosNode (the bridge): its createPublisher, createSubscription
+   * and createTimer go through this configuration; everything else is the node's own.
+   */
+  asNode(): RosNode {
+    const node = this.node;
+    const own: Partial<RosNode> = {
+      createPublisher: (type, topic, qos) => this.publisher(type, topic, qos),
+      createSubscription: (type, topic, cb, qos) => this.subscription(type, topic, cb, qos),
+      createTimer: (period, cb) => this.timer(period, cb),
+    };
+    return new Proxy(node, {
+      get: (target, key) => {
+        if (key in own) return own[key as keyof RosNode];
+        const v: unknown = Reflect.get(target, key, target);
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  }
+
   /** Runs `close` on cleanup (an MQTT link, a store): after the entities created later, before earlier ones. */
   onClose(close: () => void): void {
     this.owned.push(close);
@@ -55,7 +75,7 @@ export class Resources {
       try {
         f();
       } catch (err) {
-        this.node.logger.error(`cleanup: ${errorText(err)}`, { code: 'KZ_ERR_LIFECYCLE_TRANSITION' });
+        this.node.logger.error(`cleanup: ${errorText(err)}`, { code: 'KZ_ERR_LIFECYCLE_CALLBACK' });
       }
     }
   }
@@ -117,7 +137,7 @@ export function managedNode<S>(node: RosNode, parts: ManagedParts<S>): Lifecycle
     try {
       return f();
     } catch (err) {
-      node.logger.error(`${what} failed: ${errorText(err)}`, { code: 'KZ_ERR_LIFECYCLE_TRANSITION' });
+      node.logger.error(`${what} failed: ${errorText(err)}`, { code: 'KZ_ERR_LIFECYCLE_CALLBACK' });
       return 'error';
     }
   };
@@ -144,7 +164,7 @@ export function managedNode<S>(node: RosNode, parts: ManagedParts<S>): Lifecycle
           if (parts.shutdownFromActive) parts.shutdownFromActive(state);
           else parts.deactivate?.(state);
         } catch (err) {
-          node.logger.error(`shutdown: ${errorText(err)}`, { code: 'KZ_ERR_LIFECYCLE_TRANSITION' });
+          node.logger.error(`shutdown: ${errorText(err)}`, { code: 'KZ_ERR_LIFECYCLE_CALLBACK' });
         }
       }
       free();
