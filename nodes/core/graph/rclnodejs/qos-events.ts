@@ -139,7 +139,7 @@ export class IncompatibleQoSWatcher {
     }
   }
 
-    /** Stops all watching (node destroyed). */
+  /** Stops all watching (node destroyed). */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.typeTimer) clearInterval(this.typeTimer);
