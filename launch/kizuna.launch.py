@@ -8,6 +8,9 @@
 # down (a stopped base beats a moving one without its gate: with no cmd_vel publisher left, the base's
 # own command timeout stops it). launch/kizuna.launch.xml is the same launch in XML.
 #
+# managed:=true starts every node as a managed (lifecycle) node, unconfigured, plus lifecycle_manager,
+# which configures them all, then activates them all (`ros2 lifecycle get /safety_gate` -> active).
+#
 # The files sit in share/kizuna/launch/ once installed (ament/kizuna/) and in launch/ of the source
 # tree; both have bin/ and params/ at the same relative places, so this file finds them next to itself.
 
@@ -38,6 +41,8 @@ LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal']
 # Started in this order; safety_gate never respawns and takes the stack down with it.
 NODES = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge']
 SAFETY_NODE = 'safety_gate'
+# managed:=true: brings the managed nodes up in NODES order and down in reverse; respawns like the others
+MANAGER_NODE = 'lifecycle_manager'
 # [s] wait before a node that exited is started again (not the safety gate)
 RESPAWN_DELAY_S = 2.0
 TOPIC_LEVEL = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
@@ -65,6 +70,9 @@ ARGUMENTS = [
      'rclnodejs on robots; inprocess only to test this launch file without ROS 2 (the nodes cannot '
      'talk to each other then)'),
     ('node_executable', 'node', None, 'the Node.js executable (>= 20.20), a name on PATH or a path'),
+    ('managed', 'false', ['true', 'false'],
+     'true: every node starts as a managed (lifecycle) node, unconfigured, and lifecycle_manager configures, '
+     'then activates them in start order (the safety gate first up, last down); false: they start active'),
 ]
 
 
@@ -119,13 +127,14 @@ def _nodes(context):
     graph = _arg(context, 'graph')
     with_bridge = _arg(context, 'with_cloud_bridge') == 'true'
     kizuna_js = os.path.join(ROOT, 'bin', 'kizuna.js')
+    managed = _arg(context, 'managed') == 'true'
+    nodes = [n for n in NODES if n != 'cloud_bridge' or with_bridge]
 
     actions = []
-    for node in NODES:
-        if node == 'cloud_bridge' and not with_bridge:
-            continue
+    for node in nodes + ([MANAGER_NODE] if managed else []):
         cmd = [
             _arg(context, 'node_executable'), kizuna_js, 'run', node, '--graph', graph,
+            *(['--managed'] if managed and node != MANAGER_NODE else []),
             '--ros-args',
             '-r', f'__ns:={namespace}',
             '--params-file', params_file,
@@ -134,6 +143,8 @@ def _nodes(context):
         ]
         if node in ('executive', 'cloud_bridge'):
             cmd += ['-p', f'profile:={profile}']
+        if node == MANAGER_NODE:
+            cmd += ['-p', 'node_names:=[' + ','.join(nodes) + ']']
         if node == 'cloud_bridge':
             cmd += ['-p', f'robot_id:={_yaml_str(robot_id)}', '-p', f'fleet:={_yaml_str(fleet)}',
                     '-p', f"broker_url:={_yaml_str(_arg(context, 'broker_url'))}"]

@@ -22,13 +22,14 @@ commands:
                                  start one node; --ros-args takes -p name:=value, --params-file <yaml>,
                                  -r from:=to, -r __node:=name, -r __ns:=/ns, --log-level <level>
                                  --managed: a lifecycle node, unconfigured until configured and activated
+                                 (--managed=true|false: the same, for launch files passing an argument)
   nodes                          list the nodes 'run' can start
   contract --out <dir>           write the MQTT contract: JSON Schema of every payload and an AsyncAPI 3 document
   broker-acl --roster <file> [--root kizuna/v1] [--out <file>]
                                  the broker's per-robot rules (mosquitto dynamic-security JSON) from a roster
                                  of '<fleet> <robotId>' lines (docs/deploy.md, section 6)
   sim [--scenario FILE|NAME] [--robots N] [--speed X] ...  run a fleet simulation (sim/README.md); exit 0 when it passes
-  launch --profile <p> --robot-id <id> [--params <file>] [--broker <url>] [--compose] [--dry-run]
+  launch --profile <p> --robot-id <id> [--params <file>] [--broker <url>] [--compose] [--managed] [--dry-run]
                                  check the robot's setup, then start and supervise its nodes until Ctrl-C
   doctor [--profile <p>] [--params <file>] [--broker <url>]
                                  check this robot's setup: pass / warn / fail with the fix for each
@@ -123,7 +124,8 @@ async function main(argv: string[]): Promise<number> {
             throw usageError(`--graph must be inprocess or rclnodejs, got '${g ?? ''}'`);
           graph = g;
         } else if (flags[i] === '--json-logs') jsonLogs = true;
-        else if (flags[i] === '--managed') managed = true;
+        else if (flags[i] === '--managed' || flags[i] === '--managed=true') managed = true;
+        else if (flags[i] === '--managed=false') managed = false;
         else throw usageError(`unknown run option '${flags[i]}'`);
       }
       const launched = await launchNode(def, {

@@ -24,6 +24,8 @@ import type { BridgeFiles, BrokerSettings, Check } from './doctor-checks';
 export const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'] as const;
 export type StackNode = (typeof STACK)[number];
 export const CRITICAL_NODE: StackNode = 'safety_gate';
+/** Brings the managed stack up and down (`kizuna launch --managed`, launch files' `managed:=true`). */
+export const MANAGER_NODE = 'lifecycle_manager';
 
 /** Each stack node's parameter schema (undefined: not in this build). */
 export function stackSchemas(): Record<StackNode, z.ZodObject | undefined> {
@@ -59,11 +61,16 @@ export interface LaunchRequest {
   graph: 'rclnodejs' | 'inprocess';
   withCloudBridge: boolean;
   logLevel: string;
+  /**
+   * Managed nodes (unconfigured at start) and a lifecycle_manager that configures, then activates them in
+   * STACK order (the safety gate first up, last down). Default false: the nodes start active.
+   */
+  managed?: boolean;
 }
 
 /** One node as planned: its `--ros-args`, resolved parameters, or why it cannot start. */
 export interface PlannedNode {
-  name: StackNode;
+  name: StackNode | typeof MANAGER_NODE;
   critical: boolean;
   rosArgs: string[];
   params?: Record<string, unknown>;
@@ -153,7 +160,25 @@ export function planLaunch(req: LaunchRequest): Plan {
       });
     }
   }
+  if (req.managed) nodes.push(managerPlan(req, nodes));
   return { request: req, nodes, checks, ...(bridge ? { bridge } : {}) };
+}
+
+/** The lifecycle_manager of a managed launch: every planned node, in start order, to bring up. */
+function managerPlan(req: LaunchRequest, stack: ReadonlyArray<PlannedNode>): PlannedNode {
+  return {
+    name: MANAGER_NODE,
+    critical: false,
+    rosArgs: [
+      '--ros-args',
+      '--params-file',
+      req.paramsFile,
+      '--log-level',
+      req.logLevel,
+      '-p',
+      `node_names:=[${stack.map((n) => n.name).join(',')}]`,
+    ],
+  };
 }
 
 function matches(block: ParamBlock, name: string): boolean {

@@ -26,6 +26,7 @@ import {
 } from './doctor-checks';
 import {
   CRITICAL_NODE,
+  MANAGER_NODE,
   brokerProblem,
   levelProblem,
   planLaunch,
@@ -52,6 +53,9 @@ options:
   --compose               run every node in this one process (small onboard computers)
   --dry-run               check and print the plan; start nothing
   --no-cloud-bridge       start without the cloud link
+  --managed               start every node as a managed (lifecycle) node, unconfigured, plus lifecycle_manager,
+                          which configures them all, then activates them all, in start order (the safety gate
+                          first up, last down), watches their heartbeats and holds the robot safe when one dies
   --log-level <level>     debug, info, warn, error or fatal (default: info)
   --graph <graph>         rclnodejs (default) or inprocess (testing without ROS 2: nodes in separate
                           processes then cannot talk to each other; use it with --compose)
@@ -86,6 +90,7 @@ export function parseLaunchArgs(args: ReadonlyArray<string>): LaunchOptions {
   let compose = false;
   let dryRun = false;
   let withCloudBridge = true;
+  let managed = false;
   let sawProfile = false;
   let sawRobot = false;
   for (let i = 0; i < args.length; i++) {
@@ -155,6 +160,9 @@ export function parseLaunchArgs(args: ReadonlyArray<string>): LaunchOptions {
       case '--no-cloud-bridge':
         withCloudBridge = false;
         break;
+      case '--managed':
+        managed = true;
+        break;
       default:
         throw usage(`unknown launch option '${flag}'`);
     }
@@ -171,6 +179,7 @@ export function parseLaunchArgs(args: ReadonlyArray<string>): LaunchOptions {
     graph,
     withCloudBridge,
     logLevel,
+    managed,
     compose,
     dryRun,
   };
@@ -207,9 +216,19 @@ export async function launchChecks(
 export function childCommand(plan: Plan, node: string): { command: string; args: string[] } {
   const self = process.argv[1] as string;
   const planned = plan.nodes.find((n) => n.name === node);
+  const managed = plan.request.managed === true && node !== MANAGER_NODE ? ['--managed'] : [];
   return {
     command: process.execPath,
-    args: [...process.execArgv, self, 'run', node, '--graph', plan.request.graph, ...(planned?.rosArgs ?? [])],
+    args: [
+      ...process.execArgv,
+      self,
+      'run',
+      node,
+      '--graph',
+      plan.request.graph,
+      ...managed,
+      ...(planned?.rosArgs ?? []),
+    ],
   };
 }
 
@@ -218,7 +237,8 @@ export function formatPlan(plan: Plan, checks: ReadonlyArray<Check>, compose: bo
   const r = plan.request;
   const lines = [
     `kizuna launch: robot ${r.robotId} (fleet ${r.fleet}, profile ${r.profile}) on the ${r.graph} graph, ` +
-      (compose ? 'all nodes in one process (--compose)' : 'one process per node'),
+      (compose ? 'all nodes in one process (--compose)' : 'one process per node') +
+      (r.managed ? ', managed: lifecycle_manager configures, then activates them in order' : ''),
     `parameters: ${r.paramsFile}`,
     ...(plan.bridge ? [`broker: ${plan.bridge.broker.url}`] : ['cloud link: not started (--no-cloud-bridge)']),
     '',
@@ -343,7 +363,8 @@ async function runComposed(plan: Plan, opts: LaunchOptions, io: LaunchIO): Promi
     for (const n of plan.nodes) {
       const def = NODES[n.name];
       if (!def) throw new KizunaError('KZ_ERR_LAUNCH_CHECK_FAILED', `this kizuna build has no ${n.name} node`);
-      const launched = await launchNode(def, { into: { graph, logger }, argv: n.rosArgs });
+      const managed = opts.managed === true && n.name !== MANAGER_NODE;
+      const launched = await launchNode(def, { into: { graph, logger }, argv: n.rosArgs, managed });
       io.err(`kizuna launch: ${launched.node.fullyQualifiedName} running (composed)`);
     }
   } catch (err) {

@@ -6,7 +6,8 @@
  */
 import { serveParameters } from '../core/runtime-params';
 import type { z } from 'zod';
-import type { RosNode, Publisher } from '../core/graph/types';
+import type { LifecycleCallbacks, RosNode, Publisher } from '../core/graph/types';
+import { managedNode } from '../core/managed';
 import type { NodeDefinition } from '../core/runner';
 import { KizunaError, isKizunaError } from '../core/errors';
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
@@ -67,13 +68,13 @@ export class CloudBridge {
   private lastTx = ZERO_TIME;
   private lastError = '';
 
+  /** `params`: already declared (a managed bridge declares once, then builds a bridge per configure). */
   constructor(
     private readonly node: RosNode,
     private readonly now: () => number = Date.now,
+    params?: Params,
   ) {
-    const p = node.declareParameters(paramsSchema);
-    // ros2 param get/list/describe work; nothing changes while it runs (every parameter is read-only)
-    serveParameters(node, paramsSchema, p, { settable: [] });
+    const p = params ?? declareBridgeParameters(node);
     this.params = p;
     this.topics = robotTopics(p.topic_root, p.fleet, p.robot_id);
     this.policy = effectivePolicy(p);
@@ -463,6 +464,14 @@ export class CloudBridge {
   }
 }
 
+/** Declares cloud_bridge's parameters on `node` and serves them (all read-only). */
+export function declareBridgeParameters(node: RosNode): Params {
+  const p = node.declareParameters(paramsSchema);
+  // ros2 param get/list/describe work; nothing changes while it runs (every parameter is read-only)
+  serveParameters(node, paramsSchema, p, { settable: [] });
+  return p;
+}
+
 /** Wires cloud_bridge onto `node`; destroying the node stops the bridge (shutdown status, disconnect). */
 export function startBridge(node: RosNode, now?: () => number): CloudBridge {
   const bridge = new CloudBridge(node, now);
@@ -475,7 +484,35 @@ export function startBridge(node: RosNode, now?: () => number): CloudBridge {
   return bridge;
 }
 
+/**
+ * cloud_bridge as `kizuna run` starts it (managed or not): configure opens the store, connects to the
+ * broker (the `online` status) and subscribes; active, decisions and BridgeStatus go out on ROS (lifecycle
+ * publishers: inactive, they are dropped); cleanup and shutdown publish `offline`/`shutdown`, disconnect,
+ * close the store and destroy the subscriptions. Destroying the node does the same.
+ */
+export function startManagedBridge(node: RosNode, now?: () => number): LifecycleCallbacks {
+  const p = declareBridgeParameters(node);
+  let bridge: CloudBridge | undefined;
+  const destroy = node.destroy.bind(node);
+  node.destroy = () => {
+    void bridge?.stop();
+    destroy();
+  };
+  return managedNode(node, {
+    configure: (res) => {
+      const b = new CloudBridge(res.asNode(), now, p);
+      bridge = b;
+      res.onClose(() => {
+        if (bridge === b) bridge = undefined;
+        void b.stop();
+      });
+      b.start();
+      return b;
+    },
+  });
+}
+
 export const definition: NodeDefinition = {
   name: 'cloud_bridge',
-  start: (node) => void startBridge(node),
+  start: (node) => startManagedBridge(node),
 };

@@ -29,6 +29,10 @@ export const ERROR_CODES = {
   // managed nodes
   KZ_ERR_LIFECYCLE_TRANSITION:
     "a lifecycle transition was asked for that is not available from the node's current state",
+  KZ_ERR_LIFECYCLE_REFUSED:
+    'a managed node refused a transition (its callback answered failure): the safety gate will not deactivate while the base moves',
+  KZ_ERR_LIFECYCLE_CALLBACK:
+    "a managed node's transition callback failed (configure could not create what the node needs)",
   // timers and clocks
   KZ_ERR_CLOCK: 'a clock or timer was used wrongly (bad period or timeout, manual-clock call without one)',
   // rclnodejs

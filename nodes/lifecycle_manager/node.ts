@@ -13,6 +13,8 @@ import { paramsSchema } from './params';
 import { BondWatch, cannotStart, planSteps, type StackCommand } from './logic';
 
 const D = { OK: 0, WARN: 1, ERROR: 2 } as const;
+/** [s] between two asks of a refused deactivate. */
+const RETRY_S = 0.25;
 const PRIMARY: ReadonlySet<string> = new Set(['unconfigured', 'inactive', 'active', 'finalized']);
 
 interface Managed {
@@ -62,14 +64,42 @@ export function start(node: RosNode): void {
     }
   };
 
-  const transition = async (m: Managed, t: LifecycleTransition): Promise<boolean> => {
+  /** Resolves after `sec` seconds on the node's clock. */
+  const sleep = (sec: number): Promise<void> =>
+    new Promise((resolve) => {
+      const t = node.createTimer(sec, () => {
+        t.destroy();
+        resolve();
+      });
+    });
+
+  const callOnce = async (m: Managed, t: LifecycleTransition): Promise<boolean> => {
     try {
       const r = await m.change.call({ transition: { id: 0, label: t } }, { timeoutSec: p.transition_timeout_s });
-      if (!r.success) node.logger.error(`${t} of '${m.name}' failed`, { entity: m.name });
       return r.success;
     } catch (err) {
       node.logger.error(`${t} of '${m.name}' got no answer: ${errorText(err)}`, { entity: m.name });
       return false;
+    }
+  };
+
+  /**
+   * Runs transition `t` of `m`. A refused deactivate (the gate while the base still moves: it stays
+   * active and brakes) is asked again every RETRY_S until deactivate_wait_s has passed.
+   */
+  const transition = async (m: Managed, t: LifecycleTransition): Promise<boolean> => {
+    const t0 = nowSec();
+    for (;;) {
+      if (await callOnce(m, t)) return true;
+      const waited = nowSec() - t0;
+      if (t !== 'deactivate' || (await stateOf(m)) !== 'active' || waited + RETRY_S > p.deactivate_wait_s) {
+        node.logger.error(`${t} of '${m.name}' failed${waited > 0 ? ` (asked for ${waited.toFixed(2)} s)` : ''}`, {
+          code: 'KZ_ERR_LIFECYCLE_REFUSED',
+          entity: m.name,
+        });
+        return false;
+      }
+      await sleep(RETRY_S);
     }
   };
 

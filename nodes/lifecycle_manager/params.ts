@@ -21,6 +21,12 @@ export const paramsSchema = z.object({
     .max(600)
     .default(10)
     .describe('[s] how long one change_state call may take before it counts as failed'),
+  deactivate_wait_s: z
+    .number()
+    .min(0)
+    .max(120)
+    .default(10)
+    .describe('[s] a node refusing deactivate (the gate while the base moves) is asked again every 0.25 s this long'),
   heartbeat_topic: z
     .string()
     .min(1)

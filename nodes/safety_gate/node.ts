@@ -9,7 +9,9 @@ import type { MessageOf } from '../core/interfaces';
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
 import { timeToSec } from '../core/graph/clock';
 import type { ErrorCode } from '../core/errors';
-import { startHeartbeat } from '../health/heartbeat';
+import { heartbeatOf } from '../health/heartbeat';
+import { managedNode, type Resources } from '../core/managed';
+import { mayDeactivate, type OdomSample } from './deactivate';
 import { RUNTIME_SETTABLE, paramsSchema } from './params';
 import { serveParameters } from '../core/runtime-params';
 import { SafetyGate, type GateOutput } from './logic';
@@ -32,284 +34,333 @@ interface Rejections {
 }
 
 /**
- * Wires safety_gate onto `node`; returns its lifecycle callbacks (used when it runs managed): leaving
- * active, it sends zero velocity before its publishers fall silent.
+ * Wires safety_gate onto `node`; returns its lifecycle callbacks. Configure creates the gate, its
+ * subscriptions and publishers; activate starts the control loop, SafetyState, diagnostics and the
+ * heartbeat; deactivate is refused while the base moves (deactivate.ts: the gate stays active and keeps
+ * braking), otherwise it sends zero velocity before its publishers fall silent; shutdown from active
+ * always sends the zero; cleanup drops it all.
  */
 export function start(node: RosNode): LifecycleCallbacks {
   const p = node.declareParameters(paramsSchema, { settable: RUNTIME_SETTABLE });
   const nowSec = (): number => timeToSec(node.now());
-  const gate = new SafetyGate(p, nowSec());
-  serveParameters(node, paramsSchema, p, { settable: RUNTIME_SETTABLE, onChange: () => gate.reconfigure() });
+  let reconfigure: (() => void) | undefined;
+  serveParameters(node, paramsSchema, p, { settable: RUNTIME_SETTABLE, onChange: () => reconfigure?.() });
+  return managedNode(node, {
+    configure,
+    activate: (s, live) => s.activate(live),
+    deactivate: (s) => s.deactivate(),
+    shutdownFromActive: (s) => s.stopBase(),
+  });
 
-  const cmdPub = node.createPublisher('geometry_msgs/msg/Twist', p.cmd_out_topic, CONTROL_QOS);
-  const statePub = node.createPublisher('kizuna_msgs/msg/SafetyState', p.safety_state_topic);
-  const diagPub = node.createPublisher('diagnostic_msgs/msg/DiagnosticArray', p.diagnostics_topic);
-  const cmd: MessageOf<'geometry_msgs/msg/Twist'> = { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } };
-  const rej: Rejections = { commands: 0, scans: 0, other: 0, last: '', lastCode: '', fresh: 0 };
-  const pose = { x: 0, y: 0, yaw: 0 };
-
-  let lastPublished:
-    | {
-        state: number;
-        reason: number;
-        lin: number;
-        ang: number;
-        latched: boolean;
-        teleop: boolean;
-        timedOut: string[];
-        obstacle: boolean;
-        detail: string;
-        /** limiting point, rounded to 0.1 m in base_link */
-        lx: number;
-        ly: number;
-        /** path clear distance, rounded to 0.25 m */
-        pc: number;
-      }
-    | undefined;
-  let lastStateSec = Number.NEGATIVE_INFINITY;
-
-  const publishState = (o: GateOutput, now: number, force: boolean): void => {
-    const z = gate.zoneResult;
-    const lin = Math.round(o.linearCap * 20) / 20;
-    const ang = Math.round(o.angularCap * 20) / 20;
-    const lp = gate.limitingPoint;
-    const lx = lp ? Math.round(lp.x * 10) / 10 : 0;
-    const ly = lp ? Math.round(lp.y * 10) / 10 : 0;
-    const clear = gate.pathClearDistance;
-    const pc = Math.round(clear * 4) / 4;
-    const l = lastPublished;
-    const changed =
-      !l ||
-      l.state !== o.state ||
-      l.reason !== o.reason ||
-      l.lin !== lin ||
-      l.ang !== ang ||
-      l.latched !== o.estopLatched ||
-      l.teleop !== o.teleopActive ||
-      l.timedOut !== o.timedOut ||
-      l.detail !== o.detail ||
-      l.lx !== lx ||
-      l.ly !== ly ||
-      l.pc !== pc ||
-      l.obstacle !== z.obstacleDetected;
-    if (!changed && !force) return;
-    lastPublished = {
-      state: o.state,
-      reason: o.reason,
-      lin,
-      ang,
-      latched: o.estopLatched,
-      teleop: o.teleopActive,
-      timedOut: o.timedOut,
-      obstacle: z.obstacleDetected,
-      detail: o.detail,
-      lx,
-      ly,
-      pc,
-    };
-    lastStateSec = now;
-    statePub.publish({
-      header: { stamp: node.now(), frame_id: p.base_frame },
-      state: o.state,
-      linear_speed_cap: o.linearCap,
-      angular_speed_cap: o.angularCap,
-      estop_latched: o.estopLatched,
-      teleop_active: o.teleopActive,
-      timed_out_sources: o.timedOut,
-      obstacle_detected: z.obstacleDetected,
-      nearest_obstacle_distance: z.nearestDistance,
-      nearest_obstacle_bearing: z.nearestBearing,
-      limiting_reason: o.reason,
-      limiting_distance: lp ? Math.hypot(lp.x, lp.y) : 0,
-      limiting_bearing: lp ? Math.atan2(lp.y, lp.x) : 0,
-      path_clear_distance: clear,
-      detail: o.detail,
+  /** Creates the gate, subscriptions and publishers of one configuration. */
+  function configure(res: Resources): {
+    activate(live: Resources): void;
+    deactivate(): 'success' | 'failure';
+    stopBase(): void;
+  } {
+    const gate = new SafetyGate(p, nowSec());
+    reconfigure = () => gate.reconfigure();
+    res.onClose(() => {
+      reconfigure = undefined;
     });
-  };
+    const heartbeat = heartbeatOf(res, node.name, p.heartbeat_topic, p.heartbeat_period_s);
+    let active = false;
+    let lastOdom: OdomSample | undefined;
 
-  const publishDiagnostics = (otherCmdPublishers = 0): void => {
-    const o = gate.out;
-    const level = rej.fresh > 0 ? D.WARN : D.OK;
-    const output = {
-      level: otherCmdPublishers > 0 ? D.ERROR : D.OK,
-      name: `${node.name}: output`,
-      message:
-        otherCmdPublishers > 0
-          ? `${otherCmdPublishers} other publisher(s) on ${cmdPub.topic} bypass the safety gate`
-          : `only publisher on ${cmdPub.topic}`,
-      hardware_id: '',
-      values: [{ key: 'other_publishers', value: String(Math.max(0, otherCmdPublishers)) }],
+    const cmdPub = res.publisher('geometry_msgs/msg/Twist', p.cmd_out_topic, CONTROL_QOS);
+    const statePub = res.publisher('kizuna_msgs/msg/SafetyState', p.safety_state_topic);
+    const diagPub = res.publisher('diagnostic_msgs/msg/DiagnosticArray', p.diagnostics_topic);
+    const cmd: MessageOf<'geometry_msgs/msg/Twist'> = { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } };
+    const rej: Rejections = { commands: 0, scans: 0, other: 0, last: '', lastCode: '', fresh: 0 };
+    const pose = { x: 0, y: 0, yaw: 0 };
+
+    let lastPublished:
+      | {
+          state: number;
+          reason: number;
+          lin: number;
+          ang: number;
+          latched: boolean;
+          teleop: boolean;
+          timedOut: string[];
+          obstacle: boolean;
+          detail: string;
+          /** limiting point, rounded to 0.1 m in base_link */
+          lx: number;
+          ly: number;
+          /** path clear distance, rounded to 0.25 m */
+          pc: number;
+        }
+      | undefined;
+    let lastStateSec = Number.NEGATIVE_INFINITY;
+
+    const publishState = (o: GateOutput, now: number, force: boolean): void => {
+      const z = gate.zoneResult;
+      const lin = Math.round(o.linearCap * 20) / 20;
+      const ang = Math.round(o.angularCap * 20) / 20;
+      const lp = gate.limitingPoint;
+      const lx = lp ? Math.round(lp.x * 10) / 10 : 0;
+      const ly = lp ? Math.round(lp.y * 10) / 10 : 0;
+      const clear = gate.pathClearDistance;
+      const pc = Math.round(clear * 4) / 4;
+      const l = lastPublished;
+      const changed =
+        !l ||
+        l.state !== o.state ||
+        l.reason !== o.reason ||
+        l.lin !== lin ||
+        l.ang !== ang ||
+        l.latched !== o.estopLatched ||
+        l.teleop !== o.teleopActive ||
+        l.timedOut !== o.timedOut ||
+        l.detail !== o.detail ||
+        l.lx !== lx ||
+        l.ly !== ly ||
+        l.pc !== pc ||
+        l.obstacle !== z.obstacleDetected;
+      if (!changed && !force) return;
+      lastPublished = {
+        state: o.state,
+        reason: o.reason,
+        lin,
+        ang,
+        latched: o.estopLatched,
+        teleop: o.teleopActive,
+        timedOut: o.timedOut,
+        obstacle: z.obstacleDetected,
+        detail: o.detail,
+        lx,
+        ly,
+        pc,
+      };
+      lastStateSec = now;
+      statePub.publish({
+        header: { stamp: node.now(), frame_id: p.base_frame },
+        state: o.state,
+        linear_speed_cap: o.linearCap,
+        angular_speed_cap: o.angularCap,
+        estop_latched: o.estopLatched,
+        teleop_active: o.teleopActive,
+        timed_out_sources: o.timedOut,
+        obstacle_detected: z.obstacleDetected,
+        nearest_obstacle_distance: z.nearestDistance,
+        nearest_obstacle_bearing: z.nearestBearing,
+        limiting_reason: o.reason,
+        limiting_distance: lp ? Math.hypot(lp.x, lp.y) : 0,
+        limiting_bearing: lp ? Math.atan2(lp.y, lp.x) : 0,
+        path_clear_distance: clear,
+        detail: o.detail,
+      });
     };
-    diagPub.publish({
-      header: { stamp: node.now(), frame_id: '' },
-      status: [
-        {
-          level,
-          name: `${node.name}: inputs`,
-          message: rej.fresh > 0 ? `rejected input: ${rej.last}` : 'inputs accepted',
-          hardware_id: '',
-          values: [
-            { key: 'rejected_commands', value: String(rej.commands) },
-            { key: 'rejected_scans', value: String(rej.scans) },
-            { key: 'rejected_other', value: String(rej.other) },
-            { key: 'last_rejection', value: rej.last },
-            { key: 'last_rejection_code', value: rej.lastCode },
-            { key: 'state', value: String(o.state) },
-          ],
+
+    const publishDiagnostics = (otherCmdPublishers = 0): void => {
+      if (!active) return;
+      const o = gate.out;
+      const level = rej.fresh > 0 ? D.WARN : D.OK;
+      const output = {
+        level: otherCmdPublishers > 0 ? D.ERROR : D.OK,
+        name: `${node.name}: output`,
+        message:
+          otherCmdPublishers > 0
+            ? `${otherCmdPublishers} other publisher(s) on ${cmdPub.topic} bypass the safety gate`
+            : `only publisher on ${cmdPub.topic}`,
+        hardware_id: '',
+        values: [{ key: 'other_publishers', value: String(Math.max(0, otherCmdPublishers)) }],
+      };
+      diagPub.publish({
+        header: { stamp: node.now(), frame_id: '' },
+        status: [
+          {
+            level,
+            name: `${node.name}: inputs`,
+            message: rej.fresh > 0 ? `rejected input: ${rej.last}` : 'inputs accepted',
+            hardware_id: '',
+            values: [
+              { key: 'rejected_commands', value: String(rej.commands) },
+              { key: 'rejected_scans', value: String(rej.scans) },
+              { key: 'rejected_other', value: String(rej.other) },
+              { key: 'last_rejection', value: rej.last },
+              { key: 'last_rejection_code', value: rej.lastCode },
+              { key: 'state', value: String(o.state) },
+            ],
+          },
+          output,
+        ],
+      });
+      rej.fresh = 0;
+    };
+
+    /** Reports a rejected input: counter, warning log, and a diagnostics message right away. */
+    const reject = (kind: 'commands' | 'scans' | 'other', code: ErrorCode, topic: string, why: string): void => {
+      rej[kind]++;
+      rej.fresh++;
+      rej.last = `${node.resolveName(topic)}: ${why}`;
+      rej.lastCode = code;
+      node.logger.warn(rej.last, { code, entity: node.resolveName(topic) });
+      publishDiagnostics(watch.publisherCount() - 1);
+    };
+
+    const evaluate = (): void => {
+      if (!active) return;
+      const now = nowSec();
+      const o = gate.step(now);
+      cmd.linear.x = o.vx;
+      cmd.linear.y = o.vy;
+      cmd.angular.z = o.wz;
+      cmdPub.publish(cmd);
+      publishState(o, now, now - lastStateSec >= p.state_period_s);
+    };
+
+    p.scan_topics.forEach((topic, index) => {
+      res.subscription(
+        'sensor_msgs/msg/LaserScan',
+        topic,
+        (scan) => {
+          const why = gate.onScan(index, scan, nowSec());
+          if (why !== undefined) reject('scans', 'KZ_ERR_SCAN_INVALID', topic, why);
+          evaluate();
         },
-        output,
-      ],
+        'sensor_data',
+      );
     });
-    rej.fresh = 0;
-  };
-
-  /** Reports a rejected input: counter, warning log, and a diagnostics message right away. */
-  const reject = (kind: 'commands' | 'scans' | 'other', code: ErrorCode, topic: string, why: string): void => {
-    rej[kind]++;
-    rej.fresh++;
-    rej.last = `${node.resolveName(topic)}: ${why}`;
-    rej.lastCode = code;
-    node.logger.warn(rej.last, { code, entity: node.resolveName(topic) });
-    publishDiagnostics(watch.publisherCount() - 1);
-  };
-
-  const evaluate = (): void => {
-    const now = nowSec();
-    const o = gate.step(now);
-    cmd.linear.x = o.vx;
-    cmd.linear.y = o.vy;
-    cmd.angular.z = o.wz;
-    cmdPub.publish(cmd);
-    publishState(o, now, now - lastStateSec >= p.state_period_s);
-  };
-
-  p.scan_topics.forEach((topic, index) => {
-    node.createSubscription(
-      'sensor_msgs/msg/LaserScan',
-      topic,
-      (scan) => {
-        const why = gate.onScan(index, scan, nowSec());
-        if (why !== undefined) reject('scans', 'KZ_ERR_SCAN_INVALID', topic, why);
-        evaluate();
+    res.subscription(
+      'nav_msgs/msg/Odometry',
+      p.odom_topic,
+      (odom) => {
+        const q = odom.pose.pose.orientation;
+        pose.x = odom.pose.pose.position.x;
+        pose.y = odom.pose.pose.position.y;
+        pose.yaw = Math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z));
+        const now = nowSec();
+        const why = gate.onOdom(odom.twist.twist, now, pose);
+        if (why !== undefined) reject('other', 'KZ_ERR_INPUT_INVALID', p.odom_topic, why);
+        else {
+          const t = odom.twist.twist;
+          lastOdom = { vx: t.linear.x, vy: t.linear.y, wz: t.angular.z, atSec: now };
+        }
       },
       'sensor_data',
     );
-  });
-  node.createSubscription(
-    'nav_msgs/msg/Odometry',
-    p.odom_topic,
-    (odom) => {
-      const q = odom.pose.pose.orientation;
-      pose.x = odom.pose.pose.position.x;
-      pose.y = odom.pose.pose.position.y;
-      pose.yaw = Math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z));
-      const why = gate.onOdom(odom.twist.twist, nowSec(), pose);
-      if (why !== undefined) reject('other', 'KZ_ERR_INPUT_INVALID', p.odom_topic, why);
-    },
-    'sensor_data',
-  );
-  for (const [kind, topic] of [
-    ['nav', p.cmd_in_topic],
-    ['teleop', p.teleop_topic],
-  ] as const) {
-    node.createSubscription(
-      'geometry_msgs/msg/Twist',
-      topic,
-      (twist) => {
-        const why = gate.onCommand(kind, twist, nowSec());
-        if (why !== undefined) reject('commands', 'KZ_ERR_CMD_INVALID', topic, why);
-        else evaluate();
+    for (const [kind, topic] of [
+      ['nav', p.cmd_in_topic],
+      ['teleop', p.teleop_topic],
+    ] as const) {
+      res.subscription(
+        'geometry_msgs/msg/Twist',
+        topic,
+        (twist) => {
+          const why = gate.onCommand(kind, twist, nowSec());
+          if (why !== undefined) reject('commands', 'KZ_ERR_CMD_INVALID', topic, why);
+          else evaluate();
+        },
+        CONTROL_QOS,
+      );
+    }
+    res.subscription(
+      'std_msgs/msg/Bool',
+      p.estop_topic,
+      (m) => {
+        gate.onEstop(m.data, nowSec());
+        evaluate();
       },
       CONTROL_QOS,
     );
+    res.subscription(
+      'std_msgs/msg/Empty',
+      p.estop_reset_topic,
+      () => {
+        const why = gate.onEstopReset(nowSec());
+        if (why !== undefined) reject('other', 'KZ_ERR_ESTOP_RESET_REFUSED', p.estop_reset_topic, why);
+        else node.logger.info('e-stop reset accepted; motion waits for a deliberate start');
+        evaluate();
+      },
+      CONTROL_QOS,
+    );
+    res.subscription(
+      'std_msgs/msg/Float32',
+      p.speed_limit_topic,
+      (m) => {
+        const why = gate.onSpeedLimit(m.data);
+        if (why !== undefined) reject('other', 'KZ_ERR_INPUT_INVALID', p.speed_limit_topic, why);
+      },
+      SPEED_LIMIT_QOS,
+    );
+    // People at the detector's own rate (not through the summary's), in the base frame.
+    res.subscription(
+      'geometry_msgs/msg/PoseArray',
+      p.people_topic,
+      (m) => {
+        const why =
+          m.header.frame_id !== p.base_frame
+            ? `people in frame '${m.header.frame_id}', not the configured '${p.base_frame}'`
+            : gate.onPeople(m.poses, nowSec());
+        if (why !== undefined) reject('other', 'KZ_ERR_INPUT_INVALID', p.people_topic, why);
+      },
+      'sensor_data',
+    );
+    res.subscription(
+      'std_msgs/msg/Empty',
+      p.motion_start_topic,
+      () => {
+        const wasLatched = gate.out.estopLatched;
+        const why = gate.onMotionStart(nowSec());
+        if (why !== undefined) reject('other', 'KZ_ERR_ESTOP_RESET_REFUSED', p.motion_start_topic, why);
+        else if (wasLatched) node.logger.info('e-stop latch released by a deliberate start');
+        evaluate();
+      },
+      CONTROL_QOS,
+    );
+
+    // No other node may drive the base: watch our own output topic for a second publisher. A best-effort
+    // volatile subscription matches publishers of any reliability and durability.
+    const watch = res.subscription('geometry_msgs/msg/Twist', p.cmd_out_topic, () => undefined, {
+      reliability: 'best_effort',
+      durability: 'volatile',
+      depth: 1,
+    });
+    let rogueReported = false;
+
+    const watchOutput = (): void => {
+      const others = watch.publisherCount() - 1;
+      if (others > 0 && !rogueReported) {
+        node.logger.error(`${others} other publisher(s) on '${cmdPub.topic}': the safety gate must be the only one`, {
+          code: 'KZ_ERR_CMD_BYPASS',
+          entity: cmdPub.topic,
+        });
+      }
+      rogueReported = others > 0;
+      publishDiagnostics(others);
+    };
+    const stopBase = (): void => {
+      cmdPub.publish({ linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+      node.logger.info(`leaving active: zero velocity sent on '${cmdPub.topic}'`);
+    };
+    return {
+      activate(live) {
+        active = true;
+        live.timer(1 / p.control_rate_hz, evaluate);
+        live.timer(p.state_period_s, watchOutput);
+        heartbeat.start(live);
+        evaluate();
+      },
+      deactivate() {
+        const d = mayDeactivate(lastOdom, nowSec(), p);
+        if (!d.allow) {
+          node.logger.warn(`deactivate refused: ${d.why}; staying active and braking`, {
+            code: 'KZ_ERR_LIFECYCLE_REFUSED',
+          });
+          return 'failure';
+        }
+        stopBase();
+        active = false;
+        return 'success';
+      },
+      stopBase() {
+        stopBase();
+        active = false;
+      },
+    };
   }
-  node.createSubscription(
-    'std_msgs/msg/Bool',
-    p.estop_topic,
-    (m) => {
-      gate.onEstop(m.data, nowSec());
-      evaluate();
-    },
-    CONTROL_QOS,
-  );
-  node.createSubscription(
-    'std_msgs/msg/Empty',
-    p.estop_reset_topic,
-    () => {
-      const why = gate.onEstopReset(nowSec());
-      if (why !== undefined) reject('other', 'KZ_ERR_ESTOP_RESET_REFUSED', p.estop_reset_topic, why);
-      else node.logger.info('e-stop reset accepted; motion waits for a deliberate start');
-      evaluate();
-    },
-    CONTROL_QOS,
-  );
-  node.createSubscription(
-    'std_msgs/msg/Float32',
-    p.speed_limit_topic,
-    (m) => {
-      const why = gate.onSpeedLimit(m.data);
-      if (why !== undefined) reject('other', 'KZ_ERR_INPUT_INVALID', p.speed_limit_topic, why);
-    },
-    SPEED_LIMIT_QOS,
-  );
-  // People at the detector's own rate (not through the summary's), in the base frame.
-  node.createSubscription(
-    'geometry_msgs/msg/PoseArray',
-    p.people_topic,
-    (m) => {
-      const why =
-        m.header.frame_id !== p.base_frame
-          ? `people in frame '${m.header.frame_id}', not the configured '${p.base_frame}'`
-          : gate.onPeople(m.poses, nowSec());
-      if (why !== undefined) reject('other', 'KZ_ERR_INPUT_INVALID', p.people_topic, why);
-    },
-    'sensor_data',
-  );
-  node.createSubscription(
-    'std_msgs/msg/Empty',
-    p.motion_start_topic,
-    () => {
-      const wasLatched = gate.out.estopLatched;
-      const why = gate.onMotionStart(nowSec());
-      if (why !== undefined) reject('other', 'KZ_ERR_ESTOP_RESET_REFUSED', p.motion_start_topic, why);
-      else if (wasLatched) node.logger.info('e-stop latch released by a deliberate start');
-      evaluate();
-    },
-    CONTROL_QOS,
-  );
-
-  // No other node may drive the base: watch our own output topic for a second publisher. A best-effort
-  // volatile subscription matches publishers of any reliability and durability.
-  const watch = node.createSubscription('geometry_msgs/msg/Twist', p.cmd_out_topic, () => undefined, {
-    reliability: 'best_effort',
-    durability: 'volatile',
-    depth: 1,
-  });
-  let rogueReported = false;
-
-  node.createTimer(1 / p.control_rate_hz, evaluate);
-  node.createTimer(p.state_period_s, () => {
-    const others = watch.publisherCount() - 1;
-    if (others > 0 && !rogueReported) {
-      node.logger.error(`${others} other publisher(s) on '${cmdPub.topic}': the safety gate must be the only one`, {
-        code: 'KZ_ERR_CMD_BYPASS',
-        entity: cmdPub.topic,
-      });
-    }
-    rogueReported = others > 0;
-    publishDiagnostics(others);
-  });
-  startHeartbeat(node, p.heartbeat_topic, p.heartbeat_period_s);
-  evaluate();
-  const stopBase = (): 'success' => {
-    cmdPub.publish({ linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
-    node.logger.info(`leaving active: zero velocity sent on '${cmdPub.topic}'`);
-    return 'success';
-  };
-  return {
-    onDeactivate: stopBase,
-    onShutdown: (previous) => (previous === 'active' ? stopBase() : 'success'),
-  };
 }
 
 export const definition: NodeDefinition = { name: 'safety_gate', start };

@@ -221,6 +221,20 @@ export const paramsSchema = z
     control_rate_hz: z.number().min(1).max(200).default(20).describe('[Hz] re-evaluation and cmd_vel rate'),
     state_period_s: z.number().positive().max(10).default(1.0).describe('[s] SafetyState and diagnostics period'),
     heartbeat_period_s: z.number().positive().max(10).default(1.0).describe('[s] heartbeat period'),
+
+    // lifecycle: deactivate is refused while the base moves (deactivate.ts); shutdown always proceeds
+    deactivate_max_linear_mps: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.05)
+      .describe('[m/s] managed: deactivate fails while odometry shows a faster linear speed'),
+    deactivate_max_angular_rps: z
+      .number()
+      .min(0)
+      .max(2)
+      .default(0.1)
+      .describe('[rad/s] managed: deactivate fails while odometry shows a faster turn rate'),
   })
   .superRefine((p, ctx) => {
     if (p.scan_frames.length !== p.scan_topics.length) {

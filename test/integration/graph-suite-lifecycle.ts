@@ -213,5 +213,37 @@ export function graphLifecycleSuite(name: string, makeHarness: () => Promise<Gra
       await settle(300);
       expect(got).toEqual(['hello from onActivate', 'while active', 'last from onDeactivate']);
     });
+
+    it('frees what configure created: a destroyed publisher, subscription and timer are gone, the node lives on', async () => {
+      const topic = uniqueTopic('freed');
+      const got: string[] = [];
+      let ticks = 0;
+      const pub = peer.createPublisher('std_msgs/msg/String', topic);
+      const sub = managed.createSubscription('std_msgs/msg/String', topic, (m) => got.push(m.data));
+      const own = managed.createPublisher('std_msgs/msg/String', `${topic}_out`);
+      const timer = managed.createTimer(0.02, () => ticks++);
+      expect(await waitFor(() => pub.subscriptionCount() === 1 && ticks > 0, 5000)).toBe(true);
+      pub.publish({ data: 'before' });
+      expect(await waitFor(() => got.length === 1, 5000)).toBe(true);
+
+      sub.destroy();
+      own.destroy();
+      timer.destroy();
+      sub.destroy(); // idempotent
+      expect(await waitFor(() => pub.subscriptionCount() === 0, 5000)).toBe(true);
+      const t = ticks;
+      pub.publish({ data: 'after' });
+      await settle(200);
+      expect(got).toEqual(['before']);
+      expect(ticks).toBe(t);
+      expect(() => own.publish({ data: 'x' })).toThrow(expect.objectContaining({ code: 'KZ_ERR_GRAPH_SHUTDOWN' }));
+      expect(() => timer.reset()).toThrow(expect.objectContaining({ code: 'KZ_ERR_GRAPH_SHUTDOWN' }));
+      // a new subscription on the same topic works: configure again after cleanup
+      managed.createSubscription('std_msgs/msg/String', topic, (m) => got.push(`again ${m.data}`));
+      expect(await waitFor(() => pub.subscriptionCount() === 1, 5000)).toBe(true);
+      pub.publish({ data: 'later' });
+      expect(await waitFor(() => got.length === 2, 5000)).toBe(true);
+      expect(got).toEqual(['before', 'again later']);
+    });
   });
 }

@@ -130,8 +130,14 @@ describe('launch files, read without running', () => {
   });
 
   it('start the same five nodes; only the safety gate does not respawn, and its exit shuts the launch down', () => {
+    // managed:=true adds lifecycle_manager (in XML twice: with and without cloud_bridge in its list)
+    const stackOf = (shape: LaunchShape) => shape.nodes.filter((n) => n.name !== 'lifecycle_manager');
     for (const shape of [py, xml]) {
-      expect(shape.nodes.map((n) => n.name).sort()).toEqual([...STACK].sort());
+      expect(
+        stackOf(shape)
+          .map((n) => n.name)
+          .sort(),
+      ).toEqual([...STACK].sort());
       for (const n of shape.nodes) {
         expect(n.respawn).toBe(n.name !== 'safety_gate');
         expect(n.shutdownOnExit).toBe(n.name === 'safety_gate');
@@ -139,10 +145,28 @@ describe('launch files, read without running', () => {
     }
     // every node is one `kizuna run` knows
     for (const name of STACK) expect(NODES[name]).toBeDefined();
-    for (const n of xml.nodes) {
-      expect(n.cmd).toContain(`/../bin/kizuna.js run ${n.name} --graph $(var graph) --ros-args`);
+    for (const n of stackOf(xml)) {
+      expect(n.cmd).toContain(
+        `/../bin/kizuna.js run ${n.name} --graph $(var graph) --managed=$(var managed) --ros-args`,
+      );
       expect(n.cmd).toContain('--params-file $(var params_file) -p use_sim_time:=$(var use_sim_time)');
     }
+  });
+
+  it('managed:=true (default false) adds lifecycle_manager with the started nodes in start order, and --managed to each', () => {
+    for (const shape of [py, xml]) {
+      const arg = shape.args.find((a) => a.name === 'managed');
+      expect(arg?.default).toBe('false');
+      expect(arg?.choices).toEqual(['true', 'false']);
+    }
+    const managers = xml.nodes.filter((n) => n.name === 'lifecycle_manager');
+    expect(managers.map((m) => m.cmd.match(/node_names:=\[([^\]]*)\]/)?.[1])).toEqual([
+      'safety_gate,perception,executive,health,cloud_bridge',
+      'safety_gate,perception,executive,health',
+    ]);
+    const source = readFileSync(PY_FILE, 'utf8');
+    expect(source).toContain("*(['--managed'] if managed and node != MANAGER_NODE else [])");
+    expect(source).toContain("cmd += ['-p', 'node_names:=[' + ','.join(nodes) + ']']");
   });
 
   it('default to the profile YAML next to the launch file, which exists for every profile', () => {

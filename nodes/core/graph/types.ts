@@ -153,6 +153,11 @@ export interface Publisher<T extends MessageTypeName> {
   onIncompatibleQoS(cb: (ev: IncompatibleQoSEvent) => void): void;
   /** Calls `cb` for each deadline period without a publish; never called without `deadlineSec` in the QoS. */
   onDeadlineMissed(cb: (ev: DeadlineMissedEvent) => void): void;
+  /**
+   * Removes the publisher from the graph (a managed node's cleanup). Idempotent; `publish` then throws
+   * KZ_ERR_GRAPH_SHUTDOWN. Destroying the node destroys it too.
+   */
+  destroy(): void;
 }
 
 export interface Subscription<T extends MessageTypeName> {
@@ -165,6 +170,8 @@ export interface Subscription<T extends MessageTypeName> {
   onIncompatibleQoS(cb: (ev: IncompatibleQoSEvent) => void): void;
   /** Calls `cb` for each deadline period without a message; never called without `deadlineSec` in the QoS. */
   onDeadlineMissed(cb: (ev: DeadlineMissedEvent) => void): void;
+  /** Removes the subscription from the graph: no callback runs after it. Idempotent. */
+  destroy(): void;
 }
 
 /**
@@ -190,6 +197,8 @@ export interface Timer {
   isCanceled(): boolean;
   /** Restarts the period from now (next call one period later) and un-cancels the timer, as rclcpp/rclnodejs `reset()`. */
   reset(): void;
+  /** Cancels the timer and frees it; `reset` then throws KZ_ERR_GRAPH_SHUTDOWN. Idempotent. */
+  destroy(): void;
 }
 
 export interface ServiceServer {

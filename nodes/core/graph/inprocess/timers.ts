@@ -60,6 +60,11 @@ export class InProcessTimer implements Timer, Runnable {
     return this.canceled;
   }
 
+  destroy(): void {
+    this.alive = false;
+    this.cancel();
+  }
+
   /** Restarts the period from now and un-cancels the timer, as rcl_timer_reset does. */
   reset(): void {
     if (!this.alive) {

@@ -68,6 +68,10 @@ export class InProcessPublisher<T extends MessageTypeName> implements Publisher<
     this.bus.publish(this as unknown as AnyPub, this.codec.check(msg, this.topic));
   }
 
+  destroy(): void {
+    this.bus.removePublisher(this as unknown as AnyPub);
+  }
+
   subscriptionCount(): number {
     return this.destroyed ? 0 : this.bus.matchedSubscriptions(this as unknown as AnyPub).length;
   }
@@ -119,6 +123,10 @@ export class InProcessSubscription<T extends MessageTypeName> implements Subscri
 
   onDeadlineMissed(cb: (ev: DeadlineMissedEvent) => void): void {
     this.deadline?.listen(cb);
+  }
+
+  destroy(): void {
+    this.bus.removeSubscription(this as unknown as AnySub);
   }
 
   /** Adds a delivered copy, dropping the oldest beyond keep_last depth. */

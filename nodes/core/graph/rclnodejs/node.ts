@@ -176,7 +176,8 @@ export class RclnodejsNode implements RosNode {
     const addListener = this.qosWatcher.watch('publisher', resolved, type, profile, (callbacks) =>
       attachRmwEvents(this.host.rclNative, this.rclNode, pub, 'publisher', callbacks),
     );
-    const isAlive = (): boolean => !this.destroyed;
+    let gone = false;
+    const isAlive = (): boolean => !this.destroyed && !gone;
     const gate = this.lifecycle?.gate;
     return {
       topic: resolved,
@@ -197,6 +198,13 @@ export class RclnodejsNode implements RosNode {
       subscriptionCount: () => (isAlive() ? endpointCount(pub, 'subscriptionCount') : 0),
       onIncompatibleQoS: addListener,
       onDeadlineMissed: (cb) => deadline?.listen(cb),
+      destroy: () => {
+        if (!isAlive()) return;
+        gone = true;
+        deadline?.stop();
+        this.qosWatcher.unwatch(resolved, 'publisher', profile);
+        this.rclNode.destroyPublisher(pub);
+      },
     };
   }
 
@@ -212,8 +220,9 @@ export class RclnodejsNode implements RosNode {
     const profile = resolveQoS(qos, 'subscription');
     const rclType: RclMessageType = type;
     const deadline = this.deadlineWatch('subscription', resolved, profile.deadlineSec);
+    let gone = false;
     const onMessage = (msg: rclnodejs.MessageType<RclMessageType> | Buffer): void => {
-      if (this.destroyed) return;
+      if (this.destroyed || gone) return;
       deadline?.touch();
       // rclnodejs hands over a plain object of `type` (numeric arrays as typed arrays), which is MessageOf<T>.
       invokeCallback(
@@ -233,9 +242,16 @@ export class RclnodejsNode implements RosNode {
       topic: resolved,
       type,
       qos: profile,
-      publisherCount: () => (this.destroyed ? 0 : endpointCount(sub, 'publisherCount')),
+      publisherCount: () => (this.destroyed || gone ? 0 : endpointCount(sub, 'publisherCount')),
       onIncompatibleQoS: addListener,
       onDeadlineMissed: (cb) => deadline?.listen(cb),
+      destroy: () => {
+        if (this.destroyed || gone) return;
+        gone = true;
+        deadline?.stop();
+        this.qosWatcher.unwatch(resolved, 'subscription', profile);
+        this.rclNode.destroySubscription(sub);
+      },
     };
   }
 
@@ -244,6 +260,7 @@ export class RclnodejsNode implements RosNode {
     const periodNs = periodToNs(periodSec);
     const entity = `timer(${periodSec}s)`;
     let canceled = false;
+    let gone = false;
     let lastActualNs: bigint | undefined;
     // rclnodejs 2.x takes the period as bigint nanoseconds; the timer runs on the node's ROS clock. On
     // Jazzy it passes rcl's call info ({ expectedCallTime, actualCallTime }); on Humble there is none, and
@@ -279,8 +296,17 @@ export class RclnodejsNode implements RosNode {
         if (!this.destroyed) timer.cancel();
       },
       isCanceled: () => canceled,
+      destroy: () => {
+        if (gone) return;
+        gone = true;
+        canceled = true;
+        if (!this.destroyed) this.rclNode.destroyTimer(timer);
+      },
       reset: () => {
         this.ensureAlive('timer');
+        if (gone) {
+          throw new KizunaError('KZ_ERR_GRAPH_SHUTDOWN', `timer (${periodSec} s) is destroyed`, { entity });
+        }
         canceled = false;
         lastActualNs = undefined;
         timer.reset(); // rcl_timer_reset: restarts the period and un-cancels

@@ -129,6 +129,16 @@ export class IncompatibleQoSWatcher {
     };
   }
 
+  /** Stops watching the endpoint `watch` was given with these `topic`, `side` and `qos` (it was destroyed). */
+  unwatch(topic: string, side: WatchedEndpoint['side'], qos: QoSProfile): void {
+    for (const ep of this.endpoints) {
+      if (ep.topic === topic && ep.side === side && ep.qos === qos) {
+        this.endpoints.delete(ep);
+        return;
+      }
+    }
+  }
+
   /** Stops all watching (node destroyed). */
   stop(): void {
     if (this.timer) clearInterval(this.timer);

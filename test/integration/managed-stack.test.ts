@@ -1,0 +1,204 @@
+/**
+ * The robot stack run managed on the in-process graph, as `kizuna launch --managed --compose` starts it:
+ * every node unconfigured and silent until lifecycle_manager configures, then activates them in start
+ * order; what each node does in configure / activate / deactivate / cleanup (publishers, subscriptions and
+ * timers created on configure and destroyed on cleanup; the executive's and the gate's zero velocity on
+ * leaving active); the gate refusing to deactivate while odometry shows the base moving.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { InProcessGraph } from '../../nodes/core/graph/inprocess/graph';
+import type { RosNode } from '../../nodes/core/graph/types';
+import { createLogger } from '../../nodes/core/logging';
+import { launchNode } from '../../nodes/core/runner';
+import { NODES } from '../../nodes/registry';
+import { TOPICS } from '../../nodes/core/topics';
+import { childCommand, parseLaunchArgs } from '../../nodes/cli/launch';
+import { MANAGER_NODE, planLaunch } from '../../nodes/cli/launch-plan';
+import { waitFor } from './graph-suite';
+
+const logger = createLogger({ level: 'error', json: true });
+const odom = (vx: number) => ({
+  header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'odom' },
+  child_frame_id: 'base_link',
+  pose: {
+    pose: { position: { x: 0, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
+    covariance: new Array<number>(36).fill(0),
+  },
+  twist: {
+    twist: { linear: { x: vx, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } },
+    covariance: new Array<number>(36).fill(0),
+  },
+});
+
+describe('kizuna launch --managed: the plan', () => {
+  it('adds lifecycle_manager with every planned node, in start order, and starts the others with --managed', () => {
+    const opts = parseLaunchArgs(['--profile', 'care', '--robot-id', 'r1', '--managed', '--graph', 'inprocess']);
+    expect(opts.managed).toBe(true);
+    const plan = planLaunch(opts);
+    expect(plan.nodes.map((n) => n.name)).toEqual([
+      'safety_gate',
+      'perception',
+      'executive',
+      'health',
+      'cloud_bridge',
+      MANAGER_NODE,
+    ]);
+    const mgr = plan.nodes.find((n) => n.name === MANAGER_NODE)!;
+    expect(mgr.rosArgs).toContain('node_names:=[safety_gate,perception,executive,health,cloud_bridge]');
+    expect(mgr.critical).toBe(false);
+    expect(childCommand(plan, 'safety_gate').args).toContain('--managed');
+    expect(childCommand(plan, MANAGER_NODE).args).not.toContain('--managed');
+    // without the cloud link, the manager's list leaves it out
+    const noBridge = planLaunch({ ...opts, withCloudBridge: false });
+    expect(noBridge.nodes.find((n) => n.name === MANAGER_NODE)!.rosArgs).toContain(
+      'node_names:=[safety_gate,perception,executive,health]',
+    );
+    // unmanaged (the default): no manager, no --managed
+    const plain = planLaunch(parseLaunchArgs(['--profile', 'care', '--robot-id', 'r1']));
+    expect(plain.nodes.map((n) => n.name)).not.toContain(MANAGER_NODE);
+    expect(childCommand(plain, 'safety_gate').args).not.toContain('--managed');
+  });
+});
+
+describe('the managed stack on the in-process graph', () => {
+  let graph: InProcessGraph;
+  afterEach(async () => {
+    await graph.shutdown();
+  });
+
+  const managed = async (name: string, params: string[] = []): Promise<RosNode> =>
+    (await launchNode(NODES[name]!, { into: { graph, logger }, managed: true, argv: ['--ros-args', ...params] })).node;
+
+  it('lifecycle_manager configures all, then activates all, in start order; nothing is published before', async () => {
+    graph = new InProcessGraph({ logger });
+    const plan = planLaunch(
+      parseLaunchArgs([
+        '--profile',
+        'care',
+        '--robot-id',
+        'r1',
+        '--managed',
+        '--no-cloud-bridge',
+        '--graph',
+        'inprocess',
+      ]),
+    );
+    const probe = graph.createNode('probe');
+    const heard = { world: 0, health: 0, cmd: 0, beat: 0 };
+    probe.createSubscription('kizuna_msgs/msg/WorldSummary', TOPICS.worldSummary, () => heard.world++);
+    probe.createSubscription('kizuna_msgs/msg/HealthSummary', TOPICS.health, () => heard.health++);
+    probe.createSubscription('geometry_msgs/msg/Twist', TOPICS.cmdVel, () => heard.cmd++);
+    probe.createSubscription('std_msgs/msg/String', TOPICS.heartbeat, () => heard.beat++);
+    const order: string[] = [];
+    const stack = plan.nodes.filter((n) => n.name !== MANAGER_NODE).map((n) => n.name);
+    for (const n of stack) {
+      probe.createSubscription('lifecycle_msgs/msg/TransitionEvent', `/${n}/transition_event`, (e) => {
+        if (e.goal_state.id < 10) order.push(`${n} ${e.goal_state.label}`);
+      });
+    }
+    const nodes: RosNode[] = [];
+    for (const n of plan.nodes) {
+      if (n.name === MANAGER_NODE) continue;
+      nodes.push(await managed(n.name, n.rosArgs.slice(1)));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(nodes.map((n) => n.lifecycle!.state())).toEqual(stack.map(() => 'unconfigured'));
+    expect(heard).toEqual({ world: 0, health: 0, cmd: 0, beat: 0 });
+
+    const mgrPlan = plan.nodes.find((n) => n.name === MANAGER_NODE)!;
+    await launchNode(NODES[MANAGER_NODE]!, { into: { graph, logger }, argv: mgrPlan.rosArgs });
+    expect(await waitFor(() => nodes.every((n) => n.lifecycle!.state() === 'active'), 5000)).toBe(true);
+    await waitFor(() => order.length >= 2 * stack.length, 2000);
+    expect(order).toEqual([...stack.map((n) => `${n} inactive`), ...stack.map((n) => `${n} active`)]);
+    expect(
+      await waitFor(() => heard.world > 0 && heard.health > 0 && heard.cmd > 0 && heard.beat >= stack.length, 3000),
+    ).toBe(true);
+  });
+
+  it('cleanup destroys what configure created: configure, cleanup, configure leaves one subscription per input', async () => {
+    graph = new InProcessGraph({ logger });
+    const perception = await managed('perception', ['-p', 'rate_hz:=20.0']);
+    const probe = graph.createNode('probe');
+    const odomPub = probe.createPublisher('nav_msgs/msg/Odometry', TOPICS.odom, 'sensor_data');
+    const lc = perception.lifecycle!;
+    expect(odomPub.subscriptionCount()).toBe(0); // unconfigured: nothing subscribed yet
+    expect(lc.trigger('configure')).toEqual({ success: true, state: 'inactive' });
+    expect(odomPub.subscriptionCount()).toBe(1);
+    expect(lc.trigger('cleanup')).toEqual({ success: true, state: 'unconfigured' });
+    expect(odomPub.subscriptionCount()).toBe(0);
+    lc.trigger('configure');
+    expect(odomPub.subscriptionCount()).toBe(1);
+
+    // inactive: no summary; active: at rate_hz; deactivated: silent again (its rate timer is gone)
+    const got: number[] = [];
+    probe.createSubscription('kizuna_msgs/msg/WorldSummary', TOPICS.worldSummary, () => got.push(Date.now()));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toHaveLength(0);
+    lc.trigger('activate');
+    expect(await waitFor(() => got.length >= 3, 2000)).toBe(true);
+    lc.trigger('deactivate');
+    await new Promise((r) => setTimeout(r, 50));
+    const n = got.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got.length).toBe(n);
+  });
+
+  it('the executive stops commanding on deactivate: one zero cmd_vel, then silence', async () => {
+    graph = new InProcessGraph({ logger });
+    const exec = await managed('executive', ['-p', 'profile:=care']);
+    const probe = graph.createNode('probe');
+    const cmds: number[] = [];
+    probe.createSubscription('geometry_msgs/msg/Twist', TOPICS.cmdVelNav, (m) => cmds.push(m.linear.x));
+    exec.lifecycle!.trigger('configure');
+    exec.lifecycle!.trigger('activate');
+    expect(await waitFor(() => cmds.length >= 2, 2000)).toBe(true);
+    expect(exec.lifecycle!.trigger('deactivate')).toEqual({ success: true, state: 'inactive' });
+    await new Promise((r) => setTimeout(r, 50));
+    const n = cmds.length;
+    expect(cmds[n - 1]).toBe(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(cmds.length).toBe(n);
+  });
+
+  it('the safety gate refuses deactivate while odometry shows the base moving, then leaves with a zero once still', async () => {
+    graph = new InProcessGraph({ logger });
+    const gate = await managed('safety_gate', ['-p', 'source_timeout_s:=5.0']);
+    const probe = graph.createNode('probe');
+    const odomPub = probe.createPublisher('nav_msgs/msg/Odometry', TOPICS.odom, 'sensor_data');
+    const cmds: number[] = [];
+    probe.createSubscription('geometry_msgs/msg/Twist', TOPICS.cmdVel, (m) => cmds.push(m.linear.x));
+    const lc = gate.lifecycle!;
+    lc.trigger('configure');
+    lc.trigger('activate');
+    odomPub.publish(odom(0.4));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lc.trigger('deactivate')).toEqual({ success: false, state: 'active' });
+    expect(await waitFor(() => cmds.length > 3, 2000)).toBe(true); // still active: still publishing
+
+    odomPub.publish(odom(0.01));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lc.trigger('deactivate')).toEqual({ success: true, state: 'inactive' });
+    await new Promise((r) => setTimeout(r, 50));
+    const n = cmds.length;
+    expect(cmds[n - 1]).toBe(0);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(cmds.length).toBe(n);
+  });
+
+  it('shutdown from active always proceeds, moving or not, with the zero velocity', async () => {
+    graph = new InProcessGraph({ logger });
+    const gate = await managed('safety_gate', ['-p', 'source_timeout_s:=5.0']);
+    const probe = graph.createNode('probe');
+    const odomPub = probe.createPublisher('nav_msgs/msg/Odometry', TOPICS.odom, 'sensor_data');
+    const cmds: number[] = [];
+    probe.createSubscription('geometry_msgs/msg/Twist', TOPICS.cmdVel, (m) => cmds.push(m.linear.x));
+    gate.lifecycle!.trigger('configure');
+    gate.lifecycle!.trigger('activate');
+    odomPub.publish(odom(0.4));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(gate.lifecycle!.trigger('shutdown')).toEqual({ success: true, state: 'finalized' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(cmds[cmds.length - 1]).toBe(0);
+    expect(odomPub.subscriptionCount()).toBe(0); // freed
+  });
+});

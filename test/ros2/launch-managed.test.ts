@@ -1,0 +1,179 @@
+/**
+ * `ros2 launch kizuna kizuna.launch.py managed:=true` (and the XML file), on real ROS 2 Jazzy, from the
+ * colcon-built ament package: every kizuna node starts as a managed node on rclnodejs and lifecycle_manager
+ * brings them up; `ros2 lifecycle nodes` lists them and `ros2 lifecycle get` reads each one active; the
+ * safety gate refuses `ros2 lifecycle set … deactivate` while `ros2 topic pub` odometry says the base moves;
+ * the manager's pause and resume (`ros2 service call`) take every node to inactive and back to active.
+ *
+ * ros2 and launch come from the vendored Jazzy sources that `npm run ros:setup` builds (docs/ros2.md);
+ * without them these tests skip saying why, and fail with CI=true.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { startMosquitto, type MosquittoBroker } from '../helpers/brokers';
+import { writeProfileParams } from '../helpers/profile-params';
+import { describeWithRosTools } from './support/gate';
+import { buildKizunaPackage, ros2, ros2Until, start, type Running } from './support/ros2-cli';
+
+const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'];
+const FLEET = 'tokyo-east';
+const since = (t0: number): string => `${Date.now() - t0} ms`;
+
+describeWithRosTools('ros2 launch kizuna managed:=true (real ROS 2 Jazzy)', () => {
+  let prefix: string;
+  let dir: string;
+  let broker: MosquittoBroker;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    prefix = buildKizunaPackage();
+    dir = mkdtempSync(join(tmpdir(), 'kizuna-ros2-managed-'));
+    broker = await startMosquitto();
+    env = {
+      ...process.env,
+      AMENT_PREFIX_PATH: `${prefix}:${process.env.AMENT_PREFIX_PATH ?? ''}`,
+      ROS_LOG_DIR: join(dir, 'ros-log'),
+      PYTHONUNBUFFERED: '1',
+    };
+  }, 300000);
+
+  afterAll(async () => {
+    await broker?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (prefix) rmSync(join(prefix, '..'), { recursive: true, force: true });
+  });
+
+  describe.each(['kizuna.launch.py', 'kizuna.launch.xml'])('%s', (file) => {
+    it('brings every node up managed and active; the gate refuses deactivate while moving; pause and resume', async () => {
+      const robot = `lm-${file.endsWith('.py') ? 'py' : 'xml'}`;
+      const ns = `/${robot.replace('-', '_')}`;
+      const params = writeProfileParams(
+        'care',
+        join(dir, `${robot}.yaml`),
+        { store_path: join(dir, `${robot}.sqlite`), reconnect_min_s: 0.1 },
+        (doc) => {
+          // kizuna.launch.py moves the sections under the namespace itself; the XML file cannot
+          if (!file.endsWith('.xml')) return;
+          for (const key of Object.keys(doc)) {
+            if (key.startsWith('/')) continue;
+            doc[`${ns}/${key}`] = doc[key] as (typeof doc)[string];
+            delete doc[key];
+          }
+        },
+      );
+      const probe = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+      const statuses: string[] = [];
+      probe.on('message', (_t, payload) =>
+        statuses.push((JSON.parse(payload.toString()) as { status: string }).status),
+      );
+      await probe.subscribeAsync(`kizuna/v1/${FLEET}/${robot}/status`, { qos: 1 });
+      const state = async (node: string): Promise<string> =>
+        (await ros2Until(['lifecycle', 'get', `${ns}/${node}`], (o) => /\[\d\]/.test(o), env)).stdout.trim();
+
+      const t0 = Date.now();
+      const launch = start(
+        'ros2',
+        [
+          'launch',
+          'kizuna',
+          file,
+          `robot_id:=${robot}`,
+          `fleet:=${FLEET}`,
+          'profile:=care',
+          `params_file:=${params}`,
+          `broker_url:=${broker.url}`,
+          `namespace:=${ns}`,
+          'managed:=true',
+        ],
+        env,
+      );
+      let pub: Running | undefined;
+      try {
+        for (const n of STACK) {
+          await launch.waitFor(
+            new RegExp(`running ${ns}/${n} on the rclnodejs graph, managed \\(unconfigured until configured\\)`),
+            60000,
+          );
+        }
+        await launch.waitFor(/\[lifecycle_manager-\d+\][^\n]*startup: done in/, 90000);
+        process.stdout.write(`${file} managed:=true: every node active ${since(t0)} after ros2 launch\n`);
+
+        const listed = await ros2Until(
+          ['lifecycle', 'nodes'],
+          (o) => STACK.every((n) => o.includes(`${ns}/${n}\n`)),
+          env,
+        );
+        for (const n of STACK) expect(listed.stdout).toMatch(new RegExp(`^${ns}/${n}$`, 'm'));
+        for (const n of STACK) expect(`${n}: ${await state(n)}`).toBe(`${n}: active [3]`);
+        // configure connected the bridge; active, the stack publishes
+        const deadline = Date.now() + 30000;
+        while (!statuses.includes('online') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        expect(statuses).toContain('online');
+        const summary = await ros2(['topic', 'echo', '--once', `${ns}/kizuna/world_summary`], env);
+        expect(summary.stdout).toMatch(/^header:\n {2}stamp:/m);
+        const isActive = await ros2(
+          ['service', 'call', `${ns}/lifecycle_manager/is_active`, 'std_srvs/srv/Trigger'],
+          env,
+        );
+        expect(isActive.stdout).toMatch(/success=True/);
+
+        // odometry says the base moves at 0.5 m/s: the gate will not leave active
+        pub = start(
+          'ros2',
+          [
+            'topic',
+            'pub',
+            '-r',
+            '20',
+            // the gate, perception and the executive subscribe to odometry
+            '-w',
+            '3',
+            `${ns}/odom`,
+            'nav_msgs/msg/Odometry',
+            '{header: {frame_id: odom}, child_frame_id: base_link, twist: {twist: {linear: {x: 0.5}}}}',
+          ],
+          env,
+        );
+        await pub.waitFor(/publishing #5:/, 30000);
+        const refused = await ros2(['lifecycle', 'set', `${ns}/safety_gate`, 'deactivate'], env);
+        expect(`${refused.stdout}${refused.stderr}`.trim()).toBe('Transitioning failed');
+        expect(await state('safety_gate')).toBe('active [3]');
+        expect(launch.out()).toMatch(/deactivate refused: base moving at 0\.500 m\/s/);
+        pub.kill();
+        await pub.exited;
+        pub = undefined;
+
+        // pause: every node inactive, in reverse order (the gate, last, sees stale odometry: still)
+        const pause = await ros2(['service', 'call', `${ns}/lifecycle_manager/pause`, 'std_srvs/srv/Trigger'], env);
+        expect(pause.stdout).toMatch(/success=True, message='pause: done'/);
+        for (const n of STACK) expect(`${n}: ${await state(n)}`).toBe(`${n}: inactive [2]`);
+        const resume = await ros2(['service', 'call', `${ns}/lifecycle_manager/resume`, 'std_srvs/srv/Trigger'], env);
+        expect(resume.stdout).toMatch(/success=True, message='resume: done'/);
+        for (const n of STACK) expect(`${n}: ${await state(n)}`).toBe(`${n}: active [3]`);
+
+        const transitions = launch
+          .out()
+          .split('\n')
+          .filter((l) => /lifecycle (configure|activate|deactivate)|startup: done|refused|pause|resume/.test(l));
+        process.stdout.write(`--- ${file} managed:=true, transitions (real run) ---\n${transitions.join('\n')}\n---\n`);
+        // Ctrl-C: everything stops cleanly
+        launch.child.kill('SIGINT');
+        let timer: NodeJS.Timeout | undefined;
+        const code = await Promise.race([
+          launch.exited,
+          new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 40000))),
+        ]);
+        clearTimeout(timer);
+        expect(code).not.toBe('timeout');
+        expect(launch.out()).toMatch(/\[lifecycle_manager-\d+\]: process has finished cleanly/);
+      } finally {
+        pub?.kill();
+        launch.kill();
+        await probe.endAsync();
+      }
+    }, 300000);
+  });
+});
