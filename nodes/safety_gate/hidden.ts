@@ -89,6 +89,34 @@ export interface EdgeConfig {
   maxRangeM: number;
   /** [m] a far return this close to the line of the near surface continues it (a wall at a grazing angle). */
   collinearM: number;
+  /** [m] an occluder narrower than this (a post, a stake, a table leg) hides nobody: no edge. */
+  minWidthM: number;
+}
+
+/**
+ * Whether the surface point `near` lies on is narrower than `cfg.minWidthM` and ends in a jump to
+ * something farther on its other side too (walking from `near` in beam direction `step`): an isolated
+ * thin object. A surface running into the edge of the field of view or an invalid beam is not narrow.
+ */
+function narrowOccluder(src: ScanPoints, near: number, step: number, cfg: EdgeConfig): boolean {
+  const xs = src.xs;
+  const ys = src.ys;
+  const sx = src.pose.x;
+  const sy = src.pose.y;
+  let last = near;
+  for (let j = near + step; j >= 0 && j < src.count; j += step) {
+    if (Math.abs(src.beam[j]! - src.beam[last]!) !== 1) return false; // an invalid beam: unknown
+    const rl = Math.hypot(xs[last]! - sx, ys[last]! - sy);
+    const rj = Math.hypot(xs[j]! - sx, ys[j]! - sy);
+    if (rj - rl >= cfg.gapM && src.kinds[last] === POINT_OBSTACLE) {
+      // the surface ends in a jump away from the sensor: its width is from near to last
+      return Math.hypot(xs[last]! - xs[near]!, ys[last]! - ys[near]!) < cfg.minWidthM;
+    }
+    if (Math.abs(rj - rl) >= cfg.gapM || src.kinds[j] !== POINT_OBSTACLE) return false;
+    last = j;
+    if (Math.hypot(xs[last]! - xs[near]!, ys[last]! - ys[near]!) >= cfg.minWidthM) return false;
+  }
+  return false; // runs into the edge of the field of view
 }
 
 /**
@@ -122,6 +150,7 @@ export function occlusionEdges(
     const nx = xs[near]!;
     const ny = ys[near]!;
     if (nx * nx + ny * ny > max2) continue;
+    if (cfg.minWidthM > 0 && narrowOccluder(src, near, near === i ? -1 : 1, cfg)) continue;
     // the surface the near point lies on: through a point of the same surface a few beams back on the
     // other side (a baseline long enough that range noise does not tilt the line)
     const step = near === i ? -1 : 1;

@@ -381,7 +381,13 @@ export class SafetyGate {
       // Speeding up on every axis: one factor for all, so the ramp keeps the request's curvature (a
       // wide arc from rest stays a wide arc, not a spin the envelope would refuse).
       const su = uniformShare(tx, ty, tw, rx * kr, ry * kr, rw * kr);
-      if (su >= 0) {
+      // (never slowing an axis below where it was: that is the decel ramp's business)
+      if (
+        su >= 0 &&
+        Math.abs(rx * kr * su) >= Math.abs(f[LAST]!) - NEGLIGIBLE &&
+        Math.abs(ry * kr * su) >= Math.abs(f[LAST + 1]!) - NEGLIGIBLE &&
+        Math.abs(rw * kr * su) >= Math.abs(f[LAST + 2]!) - NEGLIGIBLE
+      ) {
         tx = rx * kr * su;
         ty = ry * kr * su;
         tw = rw * kr * su;
@@ -553,6 +559,9 @@ function clamp(v: number, lo: number, hi: number): number {
  * The one share s in [0, 1] of the target (gx, gy, gw) that no axis of the ramped twist (tx, ty, tw)
  * falls short of, when every axis is speeding up toward its target (same sign, not past it); -1 otherwise.
  */
+/** [m/s], [rad/s] below this an axis of a twist counts as still. */
+const NEGLIGIBLE = 1e-6;
+
 export function uniformShare(tx: number, ty: number, tw: number, gx: number, gy: number, gw: number): number {
   let s = 1;
   for (const [t, g] of [
@@ -560,8 +569,9 @@ export function uniformShare(tx: number, ty: number, tw: number, gx: number, gy:
     [ty, gy],
     [tw, gw],
   ] as const) {
-    if (g === 0) {
-      if (t !== 0) return -1;
+    // an axis without a (measurable) target: it must not move either, and sets no share
+    if (Math.abs(g) < NEGLIGIBLE) {
+      if (Math.abs(t) >= NEGLIGIBLE) return -1;
       continue;
     }
     const r = t / g;

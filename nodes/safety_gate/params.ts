@@ -142,6 +142,9 @@ export const paramsSchema = z
     occlusion_gap_m: metres(20)
       .default(0.6)
       .describe('[m] a range jump this large at an edge can hide a person (a phantom at K); 0 disables'),
+    occlusion_min_width_m: metres(2)
+      .default(0.2)
+      .describe('[m] an occluder narrower than this (a post, a stake) hides nobody: no phantom at its edges'),
     occlusion_range_m: metres(50).default(4).describe('[m] occlusion edges farther than this are ignored'),
     occlusion_min_speed_mps: z
       .number()

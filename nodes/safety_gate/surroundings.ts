@@ -172,7 +172,12 @@ export class Surroundings {
       p.people_enabled && p.occlusion_gap_m > 0
         ? occlusionEdges(
             src,
-            { gapM: p.occlusion_gap_m, maxRangeM: p.occlusion_range_m, collinearM: 0.15 },
+            {
+              gapM: p.occlusion_gap_m,
+              maxRangeM: p.occlusion_range_m,
+              collinearM: 0.15,
+              minWidthM: p.occlusion_min_width_m,
+            },
             this.edgeX[index]!,
             this.edgeY[index]!,
             0,

@@ -178,6 +178,10 @@ interface RobotRuntime {
   accelStd: number;
   safety: number;
   safetyDetail: string;
+  /** What limits it, for KIZUNA_SIM_TRACE. */
+  safetyLimit?: string;
+  traceNav?: string;
+  traceCmd?: string;
   path: PathPoint[];
   stops: StopRecord[];
   accepted: number;
@@ -208,6 +212,7 @@ const RESET_DELAY_S = 0.5;
 /** One shard: World + graph + the robots' stacks and link proxies. */
 /** Debugging aid: KIZUNA_SIM_TRACE=all or a comma-separated list of robot ids prints their path lines on stderr. */
 const TRACE = process.env.KIZUNA_SIM_TRACE;
+const TRACE_CUTS = process.env.KIZUNA_SIM_TRACE_CUTS === '1';
 
 export class SimShard {
   readonly world: World;
@@ -358,9 +363,16 @@ export class SimShard {
     d.createSubscription(
       'geometry_msgs/msg/Twist',
       abs(ns, TOPICS.cmdVel),
-      (m) => this.world.setCommand(rt.id, commandFromTwist(m)),
+      (m) => {
+        if (TRACE) rt.traceCmd = `out ${m.linear.x.toFixed(2)},${m.angular.z.toFixed(2)}`;
+        this.world.setCommand(rt.id, commandFromTwist(m));
+      },
       { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 1 },
     );
+    if (TRACE && (TRACE === 'all' || TRACE.split(',').includes(rt.id)))
+      d.createSubscription('geometry_msgs/msg/Twist', abs(ns, TOPICS.cmdVelNav), (m) => {
+        rt.traceNav = `nav ${m.linear.x.toFixed(2)},${m.angular.z.toFixed(2)}`;
+      });
     if (TRACE && (TRACE === 'all' || TRACE.split(',').includes(rt.id)))
       d.createSubscription('kizuna_msgs/msg/DecisionStatus', abs(ns, TOPICS.decisionStatus), (m) => {
         const x = m as unknown as { state: number; reason_code: string; message: string };
@@ -375,6 +387,12 @@ export class SimShard {
       const was = rt.safety;
       rt.safety = m.state;
       rt.safetyDetail = m.detail;
+      if (TRACE && TRACE_CUTS && m.linear_speed_cap < 0.9 && m.linear_speed_cap > 0)
+        process.stderr.write(
+          `cut ${this.world.time.toFixed(2)} ${rt.id} cap ${m.linear_speed_cap.toFixed(2)} lim ${m.limiting_distance.toFixed(2)}@${m.limiting_bearing.toFixed(2)} ${m.detail}\n`,
+        );
+      if (TRACE)
+        rt.safetyLimit = `lim ${m.limiting_distance.toFixed(2)}@${m.limiting_bearing.toFixed(2)} cap ${m.linear_speed_cap.toFixed(2)} clear ${m.path_clear_distance.toFixed(1)}`;
       const stopped = m.state === SS.STATE_STOP || m.state === SS.STATE_ESTOP;
       const wasStopped = was === SS.STATE_STOP || was === SS.STATE_ESTOP;
       // A stop counts when the robot was moving into it (not the gate's stop before the first command).
@@ -515,7 +533,7 @@ export class SimShard {
           if (TRACE && (TRACE === 'all' || TRACE.split(',').includes(rt.id)))
             process.stderr.write(
               `trace ${t.toFixed(2)} ${rt.id} (${sn.pose.x.toFixed(2)},${sn.pose.y.toFixed(2)},${sn.pose.yaw.toFixed(2)}) ` +
-                `v=${sn.twist.linear.toFixed(2)} w=${sn.twist.angular.toFixed(2)} s=${rt.safety} ${rt.safetyDetail ?? ''}\n`,
+                `v=${sn.twist.linear.toFixed(2)} w=${sn.twist.angular.toFixed(2)} s=${rt.safety} ${rt.traceNav ?? ''} ${rt.traceCmd ?? ''} ${rt.safetyLimit ?? ''} ${rt.safetyDetail ?? ''}\n`,
             );
         });
         const circles = this.world.peopleCircles();

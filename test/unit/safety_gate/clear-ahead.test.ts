@@ -33,6 +33,20 @@ describe('clearAhead', () => {
     expect(clearAhead([set([[5, 0]]), set([[2, -0.25]])], [true, true], box, 0.2, 6)).toBeCloseTo(1.4, 9);
     expect(clearAhead([set([[0.5, 0.2]])], [true], box, 0.2, 6)).toBe(0);
     // beside the body (a wall along the flank, inside the stop margin): the way ahead is still clear
-    expect(clearAhead([set([[0.3, 0.45], [-0.2, 0.45], [3, 0.45]])], [true], box, 0.2, 6)).toBe(6);
+    expect(
+      clearAhead(
+        [
+          set([
+            [0.3, 0.45],
+            [-0.2, 0.45],
+            [3, 0.45],
+          ]),
+        ],
+        [true],
+        box,
+        0.2,
+        6,
+      ),
+    ).toBe(6);
   });
 });
