@@ -117,7 +117,7 @@ export const paramsSchema = z
       .number()
       .min(0)
       .max(20)
-      .default(4)
+      .default(6)
       .describe(
         '[m] give way (yield.ts) to something nearer than this in the path or holding the robot slow; 0: never',
       ),
@@ -127,7 +127,7 @@ export const paramsSchema = z
       .max(1)
       .default(0.5)
       .describe("[1] the gate's linear cap below this share of max_linear_speed_mps counts as held slow"),
-    yield_after_s: z.number().positive().max(60).default(1).describe('[s] held slow this long before giving way'),
+    yield_after_s: z.number().positive().max(60).default(0.5).describe('[s] held slow (or the path blocked) this long before giving way'),
     yield_hold_s: z
       .number()
       .positive()
