@@ -15,9 +15,14 @@
  *   three-hop MQTT ping (A → B → A → B) between two mqtt.js clients on the same broker.
  * - `fleet_sim.<N>.bytes_per_robot_per_s`: bytes on the wire per robot per simulated second (both
  *   directions, counted at each robot's link proxy).
+ * - `fleet_sim.<N>.events_lost`: events the robots sent that the planner never acknowledged end to end
+ *   (contract 1.2), target 0, against mosquitto with its default queue limit (`max_queued_messages`
+ *   1000 per client: the planner is a slow consumer at 1,000 robots and the broker drops; the robots
+ *   send again what was not acknowledged).
  *
  * Settings: KIZUNA_FLEET_SIM_SIZES (`10,100,500,1000`), KIZUNA_FLEET_SIM_S (simulated seconds per run:
- * 20 for N ≤ 100, else 10), KIZUNA_FLEET_SIM_WORKERS (one per core). Sensors: the scenario defaults
+ * 20 for N ≤ 100, else 10), KIZUNA_FLEET_SIM_WORKERS (one per core), KIZUNA_FLEET_SIM_LIGHT (`0`: no
+ * light run), KIZUNA_FLEET_SIM_MAX_QUEUED (mosquitto's `max_queued_messages`; default: mosquitto's own). Sensors: the scenario defaults
  * (sim/README.md: 180-beam lidar at 10 Hz, odometry and IMU at 20 Hz, battery at 1 Hz, world step
  * 0.05 s) for every N; for the largest N also a `light` run (90 beams at 5 Hz, odometry and IMU at
  * 10 Hz, world step 0.1 s), figures `fleet_sim.<N>.light.*`.
@@ -43,6 +48,8 @@ const SIZES = (process.env.KIZUNA_FLEET_SIM_SIZES ?? '10,100,500,1000')
   .map(Number)
   .filter((n) => n > 0);
 const WORKERS = Number(process.env.KIZUNA_FLEET_SIM_WORKERS) || availableParallelism();
+const LIGHT = process.env.KIZUNA_FLEET_SIM_LIGHT !== '0';
+const MAX_QUEUED = Number(process.env.KIZUNA_FLEET_SIM_MAX_QUEUED) || ('mosquitto-default' as const);
 const simSeconds = (n: number): number => Number(process.env.KIZUNA_FLEET_SIM_S) || (n <= 100 ? 20 : 10);
 
 const DEFAULT_SENSORS =
@@ -179,7 +186,7 @@ export const benchmarks: Benchmark[] = [
         log(`fleet-sim: skipped: ${skip}`);
         return [];
       }
-      const broker = await startMosquitto();
+      const broker = await startMosquitto({ maxQueuedMessages: MAX_QUEUED });
       const out: BenchResult[] = [];
       try {
         const rawP99 = await rawRoundTrip(broker.url);
@@ -188,7 +195,7 @@ export const benchmarks: Benchmark[] = [
         const largest = Math.max(...SIZES);
         const runs = [
           ...SIZES.map((n) => ({ n, light: false })),
-          ...(SIZES.length ? [{ n: largest, light: true }] : []),
+          ...(SIZES.length && LIGHT ? [{ n: largest, light: true }] : []),
         ];
         for (const { n, light } of runs) {
           const tag = light ? `${n}.light` : `${n}`;
@@ -230,6 +237,8 @@ export const benchmarks: Benchmark[] = [
             nodesPerRobot: 5,
             peakRssMB: m.peakRssMB,
             eventsLost: m.events.lost,
+            events: m.events,
+            brokerMaxQueuedMessages: MAX_QUEUED === 'mosquitto-default' ? 1000 : MAX_QUEUED,
             tasksOk: m.tasksOk,
             collisions: m.collisions,
           };
@@ -281,6 +290,18 @@ export const benchmarks: Benchmark[] = [
               ratio: m.decisionRoundTripMs.p99 / rawP99,
             });
           }
+          out.push(
+            limitResult(
+              {
+                id: `fleet_sim.${tag}.events_lost`,
+                value: m.events.lost,
+                unit: 'events',
+                description: `sent by the robots and never acknowledged by the planner (of ${m.events.sent}; ${m.events.duplicates} duplicates, ${m.events.outOfOrder} out of order)`,
+              },
+              0,
+              { events: m.events },
+            ),
+          );
           out.push({
             id: `fleet_sim.${tag}.bytes_per_robot_per_s`,
             value: m.wire.bytesPerRobotPerSimS,

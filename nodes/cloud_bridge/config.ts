@@ -106,7 +106,7 @@ export function validatorConfig(p: Params, keys: ReadonlyMap<string, KeyObject>)
   };
 }
 
-/** The link's options: broker, TLS and credentials from files, the will, the decision subscriptions. */
+/** The link's options: broker, TLS and credentials from files, the will, the decision and ack subscriptions. */
 export function linkOptions(p: Params, topics: RobotTopics, will: Buffer): LinkOptions {
   const password = p.password_file
     ? Buffer.from(readConfigFile(p.password_file, 'password_file').toString('utf8').split(/\r?\n/)[0] ?? '')
@@ -125,7 +125,12 @@ export function linkOptions(p: Params, topics: RobotTopics, will: Buffer): LinkO
     ...(p.tls_key_file ? { key: readConfigFile(p.tls_key_file, 'tls_key_file') } : {}),
     ...(p.tls_servername ? { servername: p.tls_servername } : {}),
     will: { topic: topics.status, payload: will },
-    subscriptions: [topics.decision, topics.broadcastDecision],
+    // The acknowledgements of this robot's events (contract 1.2), unless it never waits for them.
+    subscriptions: [
+      topics.decision,
+      topics.broadcastDecision,
+      ...(p.end_to_end_ack === 'off' ? [] : [topics.eventsAck]),
+    ],
     backoffMinMs: p.reconnect_min_s * 1000,
     backoffMaxMs: Math.max(p.reconnect_min_s, p.reconnect_max_s) * 1000,
     stableMs: 5000,

@@ -1,8 +1,9 @@
 /**
  * cloud_bridge: the robot ↔ national model link over MQTT. ROS inputs become state, events and
  * decision requests (events and requests through the durable outbox); decisions from MQTT are
- * validated (validate.ts) and only then published on the ROS decision topic. Wiring only: the
- * logic lives in logic.ts, validate.ts, policy.ts, rejects.ts, sender.ts, store.ts and link.ts.
+ * validated (validate.ts) and only then published on the ROS decision topic; the national side's
+ * acknowledgements of events (acks.ts) release them from the outbox. Wiring only: the logic lives in
+ * logic.ts, validate.ts, policy.ts, rejects.ts, acks.ts, sender.ts, store.ts and link.ts.
  */
 import { serveParameters } from '../core/runtime-params';
 import type { z } from 'zod';
@@ -30,6 +31,7 @@ import { MqttLink } from './link';
 import type { ValidatorConfig } from './validate';
 import { clientIdOf, defaultStorePath, effectivePolicy, linkOptions, loadKeys, validatorConfig } from './config';
 import { DecisionInbox } from './inbound';
+import { AckInbox } from './acks';
 import { encodeChecked, outboxProperties, statusPayload } from './payloads';
 import { SessionWatch, disconnectReasonText, sessionDiagnostic } from './session-watch';
 
@@ -50,6 +52,7 @@ export class CloudBridge {
   private readonly picture = new RobotPicture();
   private readonly sender: OutboxSender;
   private readonly inbox: DecisionInbox;
+  private readonly acks: AckInbox;
   private readonly validator: ValidatorConfig;
   private readonly statusPub: Publisher<'kizuna_msgs/msg/BridgeStatus'>;
   private readonly diagPub: Publisher<'diagnostic_msgs/msg/DiagnosticArray'>;
@@ -60,6 +63,7 @@ export class CloudBridge {
   private lastState: State | undefined;
   private lastStateSentMs = 0;
   private pumpTimer: NodeJS.Timeout | undefined;
+  private pumpDueMs = 0;
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly wallTimers: NodeJS.Timeout[] = [];
   private stopped = false;
@@ -98,6 +102,22 @@ export class CloudBridge {
       ratePerSec: p.outbox_rate_per_s,
       burst: Math.max(1, Math.min(p.outbox_rate_per_s, 1000)),
       defer: (flush) => void setImmediate(() => this.guard('removing acknowledged messages', flush)),
+      ack: {
+        mode: p.end_to_end_ack,
+        timeoutMs: p.ack_timeout_s * 1000,
+        timeoutMaxMs: Math.max(p.ack_timeout_s, p.ack_timeout_max_s) * 1000,
+        window: p.ack_window_messages,
+      },
+    });
+    this.acks = new AckInbox({
+      store: this.store,
+      sender: this.sender,
+      robotId: p.robot_id,
+      now: () => this.now(),
+      declareFloor: () => this.enqueueLoss(true),
+      pump: () => this.schedulePump(0),
+      debug: (text) => node.logger.debug(text),
+      error: (text) => this.setError(text),
     });
     this.link = new MqttLink(linkOptions(p, this.topics, this.statusPayload('offline', 'connection_lost')));
 
@@ -190,7 +210,11 @@ export class CloudBridge {
       this.publishStatus();
     });
     this.link.on('error', (err) => this.setError(err.message));
-    this.link.on('message', (topic, payload, retained) => this.inbox.handle(topic, payload, retained));
+    this.link.on('message', (topic, payload, retained) =>
+      topic === this.topics.eventsAck
+        ? this.acks.handle(payload, retained)
+        : this.inbox.handle(topic, payload, retained),
+    );
   }
 
   /** Starts connecting. */
@@ -229,7 +253,8 @@ export class CloudBridge {
     const before = this.store.pendingLoss();
     try {
       this.store.enqueueEvent(this.topics.events, cls, this.now(), (seq) => {
-        const payload = this.encode(eventSchema, { ...ev, seq } as z.input<typeof eventSchema>, `event ${ev.type}`);
+        const full = { ...ev, epoch: this.store.epoch, seq } as z.input<typeof eventSchema>;
+        const payload = this.encode(eventSchema, full, `event ${ev.type}`);
         if (!payload) throw new KizunaError('KZ_ERR_CONTRACT_INVALID', `event ${ev.type} not sent`);
         return payload;
       });
@@ -243,16 +268,18 @@ export class CloudBridge {
     this.schedulePump(0);
   }
 
-  private enqueueLoss(): void {
+  /** The loss event of what was dropped, once there is room; `floorOnly`: also with nothing dropped (a floor). */
+  private enqueueLoss(floorOnly = false): void {
     const loss = this.store.pendingLoss();
-    if (!loss) return;
+    if (!loss && !floorOnly) return;
     // Report loss only once there is room again, so the report itself is not what gets dropped.
     if (this.store.depth >= this.params.outbox_soft_max_messages) return;
     try {
-      this.store.enqueueLossEvent(this.topics.events, this.now(), (seq, l) => {
+      this.store.enqueueLossEvent(this.topics.events, this.now(), floorOnly, (seq, l) => {
         const ev: z.input<typeof eventSchema> = {
           v: CONTRACT_VERSION,
           robotId: this.params.robot_id,
+          epoch: this.store.epoch,
           seq,
           at: this.now(),
           type: 'loss',
@@ -262,6 +289,7 @@ export class CloudBridge {
           droppedBytes: l.bytes,
           ...(l.firstSeq ? { firstSeq: l.firstSeq } : {}),
           ...(l.lastSeq ? { lastSeq: l.lastSeq } : {}),
+          floorSeq: l.floorSeq,
         };
         const payload = this.encode(eventSchema, ev, 'loss event');
         if (!payload) throw new KizunaError('KZ_ERR_CONTRACT_INVALID', 'loss event not sent');
@@ -273,7 +301,14 @@ export class CloudBridge {
   }
 
   private schedulePump(delayMs: number): void {
-    if (this.stopped || this.pumpTimer || !this.link.connected) return;
+    if (this.stopped || !this.link.connected) return;
+    const due = performance.now() + delayMs;
+    if (this.pumpTimer) {
+      // A later pump (e.g. the retransmit timer) must not hold back what can go now.
+      if (due >= this.pumpDueMs) return;
+      clearTimeout(this.pumpTimer);
+    }
+    this.pumpDueMs = due;
     this.pumpTimer = setTimeout(() => {
       this.pumpTimer = undefined;
       this.pump();

@@ -155,6 +155,33 @@ export const paramsSchema = z.object({
     .max(65535)
     .default(32)
     .describe('[count] QoS 1 publishes awaiting PUBACK at once'),
+  end_to_end_ack: z
+    .enum(['auto', 'required', 'off'])
+    .default('auto')
+    .describe(
+      "when an event leaves the outbox: required: on the national side's acknowledgement (events/ack, contract 1.2), re-sent until then; off: on the broker's PUBACK (contract 1.1); auto: as off until the national side first acknowledges an event of this outbox (remembered in the store), as required from then on",
+    ),
+  ack_timeout_s: z
+    .number()
+    .min(0.1)
+    .max(600)
+    .default(5)
+    .describe(
+      '[s] events sent without any end-to-end acknowledgement progress for this long are sent again, in order, from the oldest unacknowledged',
+    ),
+  ack_timeout_max_s: z
+    .number()
+    .min(0.1)
+    .max(3600)
+    .default(60)
+    .describe('[s] longest retransmit timeout: it doubles per timeout without progress, and any progress resets it'),
+  ack_window_messages: z
+    .number()
+    .int()
+    .min(1)
+    .max(65535)
+    .default(256)
+    .describe('[count] events sent and not yet acknowledged end to end at once'),
   reject_events_per_s: z
     .number()
     .int()

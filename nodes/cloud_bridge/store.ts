@@ -1,10 +1,14 @@
 /**
  * The bridge's durable state in one SQLite file (better-sqlite3, WAL): the outbox of events and
- * decision requests, the per-robot event `seq`, loss counters, and the replay window of accepted
- * decisionIds. A message enters the outbox in the same transaction that numbers it, and leaves only
- * when the broker acknowledged it (PUBACK), so a kill -9 at any point loses nothing.
+ * decision requests, the per-robot event `seq` and the outbox's `epoch` (a random id made with the
+ * file: seq starts again at 1 only with a new epoch), loss counters, the highest seq the national side
+ * acknowledged end to end, and the replay window of accepted decisionIds. A message enters the outbox
+ * in the same transaction that numbers it, and leaves only when it was acknowledged (events: by the
+ * national side's `events/ack`, or by the broker's PUBACK where end-to-end acknowledgement is not in
+ * force; requests: by PUBACK), so a kill -9 at any point loses nothing.
  */
 import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { KizunaError } from '../core/errors';
@@ -42,11 +46,15 @@ export interface LossCounts {
   bytes: number;
   firstSeq: number | undefined;
   lastSeq: number | undefined;
+  /** The lowest seq still held when the loss event was built (its own when none): none below it is sent again. */
+  floorSeq: number;
 }
 
 const LOSS_KEYS = ['loss_events', 'loss_requests', 'loss_telemetry', 'loss_bytes', 'loss_first_seq', 'loss_last_seq'];
 
 export class BridgeStore {
+  /** Id of this outbox's seq sequence (16 hex digits), sent as `epoch` in every event and echoed by acks. */
+  readonly epoch: string;
   private readonly db: Database.Database;
   private count: number;
   private bytes: number;
@@ -59,6 +67,8 @@ export class BridgeStore {
       { id: number; topic: string; payload: Buffer; cls: OutboxClass; seq: number | null; created_ms: number }
     >;
     del: Database.Statement<[number], { bytes: number } | undefined>;
+    delThrough: Database.Statement<[number], { bytes: number }>;
+    lowestSeq: Database.Statement<[], { s: number | null }>;
     oldest: Database.Statement<[], { created_ms: number } | undefined>;
     oldestOf: Database.Statement<[string, number], { id: number; cls: OutboxClass; seq: number | null; bytes: number }>;
     oldestAny: Database.Statement<[number], { id: number; cls: OutboxClass; seq: number | null; bytes: number }>;
@@ -84,6 +94,7 @@ export class BridgeStore {
           id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload BLOB NOT NULL,
           cls TEXT NOT NULL, seq INTEGER, created_ms INTEGER NOT NULL, bytes INTEGER NOT NULL);
         CREATE INDEX IF NOT EXISTS outbox_cls ON outbox (cls, id);
+        CREATE INDEX IF NOT EXISTS outbox_seq ON outbox (seq) WHERE seq IS NOT NULL;
         CREATE TABLE IF NOT EXISTS seen (decision_id TEXT PRIMARY KEY, expires_ms INTEGER NOT NULL) WITHOUT ROWID;
       `);
     } catch (err) {
@@ -101,6 +112,8 @@ export class BridgeStore {
       insert: db.prepare('INSERT INTO outbox (topic, payload, cls, seq, created_ms, bytes) VALUES (?, ?, ?, ?, ?, ?)'),
       peek: db.prepare('SELECT id, topic, payload, cls, seq, created_ms FROM outbox WHERE id > ? ORDER BY id LIMIT ?'),
       del: db.prepare('DELETE FROM outbox WHERE id = ? RETURNING bytes'),
+      delThrough: db.prepare('DELETE FROM outbox WHERE seq IS NOT NULL AND seq <= ? RETURNING bytes'),
+      lowestSeq: db.prepare('SELECT min(seq) AS s FROM outbox WHERE seq IS NOT NULL'),
       oldest: db.prepare('SELECT created_ms FROM outbox ORDER BY id LIMIT 1'),
       oldestOf: db.prepare('SELECT id, cls, seq, bytes FROM outbox WHERE cls = ? ORDER BY id LIMIT ?'),
       oldestAny: db.prepare('SELECT id, cls, seq, bytes FROM outbox ORDER BY id LIMIT ?'),
@@ -117,6 +130,13 @@ export class BridgeStore {
         `the bridge store '${path}' belongs to robot '${String(owner)}', not '${opts.robotId}'`,
         { entity: path },
       );
+    }
+    const epoch = this.meta('epoch');
+    if (typeof epoch === 'string') this.epoch = epoch;
+    else {
+      // A new outbox (or one of a release before epochs): its seq sequence gets a name from now on.
+      this.epoch = randomBytes(8).toString('hex');
+      this.st.setMeta.run('epoch', this.epoch);
     }
     const agg = db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM outbox').get() as {
       n: number;
@@ -138,6 +158,39 @@ export class BridgeStore {
   /** The last event seq handed out (0 before the first event). */
   get lastSeq(): number {
     return this.metaNum('seq');
+  }
+
+  /** The highest seq the national side acknowledged end to end (0 before the first ack). */
+  get ackedSeq(): number {
+    return this.metaNum('acked_seq');
+  }
+
+  /** Whether the national side ever acknowledged an event of this outbox end to end. */
+  get endToEndAckSeen(): boolean {
+    return this.metaNum('e2e_ack_seen') === 1;
+  }
+
+  /** The lowest event seq still waiting, or undefined when no event is. */
+  lowestHeldSeq(): number | undefined {
+    return this.st.lowestSeq.get()?.s ?? undefined;
+  }
+
+  /**
+   * Removes every waiting event with seq ≤ `seq` (the national side's cumulative acknowledgement) and
+   * remembers that it acknowledges. Returns [count] events removed. An ack below the last one only
+   * removes what is left below it (nothing).
+   */
+  ackThrough(seq: number): number {
+    return this.db.transaction(() => {
+      const gone = this.st.delThrough.all(seq);
+      let bytes = 0;
+      for (const r of gone) bytes += r.bytes;
+      this.count -= gone.length;
+      this.bytes -= bytes;
+      if (seq > this.ackedSeq) this.st.setMeta.run('acked_seq', seq);
+      if (!this.endToEndAckSeen) this.st.setMeta.run('e2e_ack_seen', 1);
+      return gone.length;
+    })();
   }
 
   /** [count] messages waiting. */
@@ -236,8 +289,8 @@ export class BridgeStore {
   }
 
   /** What was dropped since the last call that built a loss event, or undefined when nothing was. */
-  pendingLoss(): LossCounts | undefined {
-    const c: LossCounts = {
+  pendingLoss(): Omit<LossCounts, 'floorSeq'> | undefined {
+    const c: Omit<LossCounts, 'floorSeq'> = {
       events: this.metaNum('loss_events'),
       requests: this.metaNum('loss_requests'),
       telemetry: this.metaNum('loss_telemetry'),
@@ -248,13 +301,33 @@ export class BridgeStore {
     return c.events + c.requests + c.telemetry > 0 ? c : undefined;
   }
 
-  /** Enqueues the loss event built by `build` and resets the loss counters, in one transaction. */
-  enqueueLossEvent(topic: string, nowMs: number, build: (seq: number, loss: LossCounts) => Buffer): number | undefined {
+  /**
+   * Enqueues the loss event built by `build` and resets the loss counters, in one transaction. Without
+   * `floorOnly`, only when something was dropped; with it, also with every count 0 (a floor declaration
+   * for a receiver whose acknowledgement is stuck below seqs this outbox no longer holds).
+   */
+  enqueueLossEvent(
+    topic: string,
+    nowMs: number,
+    floorOnly: boolean,
+    build: (seq: number, loss: LossCounts) => Buffer,
+  ): number | undefined {
     return this.db.transaction(() => {
-      const loss = this.pendingLoss();
-      if (!loss) return undefined;
+      const pending = this.pendingLoss();
+      if (!pending && !floorOnly) return undefined;
+      const loss: Omit<LossCounts, 'floorSeq'> = pending ?? {
+        events: 0,
+        requests: 0,
+        telemetry: 0,
+        bytes: 0,
+        firstSeq: undefined,
+        lastSeq: undefined,
+      };
       for (const k of LOSS_KEYS) this.st.setMeta.run(k, 0);
-      return this.enqueueEvent(topic, 'event', nowMs, (seq) => build(seq, loss)).seq;
+      const held = this.lowestHeldSeq();
+      return this.enqueueEvent(topic, 'event', nowMs, (seq) =>
+        build(seq, { ...loss, floorSeq: held === undefined ? seq : Math.min(held, seq) }),
+      ).seq;
     })();
   }
 

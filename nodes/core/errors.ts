@@ -57,6 +57,8 @@ export const ERROR_CODES = {
   KZ_ERR_BRIDGE_STORE:
     "the cloud bridge's durable store (outbox, seq, replay window) cannot be opened or belongs to another robot",
   KZ_ERR_BRIDGE_CONFIG: 'a cloud bridge file (trusted keys, TLS certificate or key, password) is missing or invalid',
+  KZ_ERR_BRIDGE_ACK_INVALID:
+    "an end-to-end acknowledgement of events was ignored: retained, not JSON, not the contract's shape, for another robot, or beyond the last seq sent",
   KZ_ERR_CONTRACT_INVALID: 'an outbound MQTT payload does not match the contract (a bug: it is not sent)',
   KZ_ERR_MQTT: 'the MQTT connection failed or was refused (reported; the bridge reconnects with backoff)',
   // fleet simulation

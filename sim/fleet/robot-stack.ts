@@ -62,6 +62,9 @@ export const SIM_OVERRIDES: Record<string, Record<string, ParamValue>> = {
     reconnect_min_s: 0.2,
     reconnect_max_s: 2,
     keepalive_s: 10,
+    // A loopback broker: an event not acknowledged within 2 s was dropped, not slow; re-send soon.
+    ack_timeout_s: 2,
+    ack_timeout_max_s: 8,
   },
 };
 

@@ -41,7 +41,7 @@ export interface SimRunOptions {
   onProgress?: (p: FleetProgress) => void;
   /** Log level of the nodes. Default `error`. */
   logLevel?: string;
-  /** [s] wall time allowed for outboxes to drain at the end. Default 10. */
+  /** [s] wall time allowed for outboxes to drain (events acknowledged by the planner) at the end. Default 30. */
   drainTimeoutS?: number;
   /** Ends the run early (e.g. on Ctrl-C); the report then covers the sim time reached. */
   signal?: AbortSignal;
@@ -200,6 +200,9 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         storeDir: join(dir, `stores-${shardIndex}`),
         logLevel: o.logLevel ?? 'error',
         recordPeople: true,
+        // The built-in planner acknowledges events: robots keep each until it did. With `none` an outside
+        // national side may or may not: the bridge's default (auto) follows whichever it meets.
+        endToEndAck: mode === 'none' ? 'auto' : 'required',
       })),
     );
     cleanups.unshift(async () => {
@@ -272,14 +275,14 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     // Drain: let outboxes empty (wall time; sim time stands still).
     await Promise.all(shards.map((sh) => sh.settle()));
     const drain0 = performance.now();
-    const limit = (o.drainTimeoutS ?? 10) * 1000;
+    const limit = (o.drainTimeoutS ?? 30) * 1000;
     for (;;) {
       const pend = await Promise.all(shards.map((sh) => sh.pending()));
       const outbox = pend.reduce((a, p) => a + p.outbox, 0);
       if (outbox === 0 || performance.now() - drain0 > limit) break;
       await sleep(100);
     }
-    // The last events are acknowledged by the broker; give them a moment to reach the planner.
+    // With `none`, events may leave the outboxes on the broker's PUBACK: give them a moment to reach the planner.
     await sleep(300);
     const drainS = (performance.now() - drain0) / 1000;
     const shardReports = await Promise.all(shards.map((sh) => sh.report()));
@@ -308,8 +311,11 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
       injections: planner.injections,
       cloud: [...planner.books.values()].map((b) => ({
         robotId: b.id,
-        received: b.seqs,
-        duplicates: b.duplicates,
+        received: b.events.received,
+        acknowledged: b.events.acknowledged,
+        declaredLost: b.events.declaredLost,
+        outOfOrder: b.events.outOfOrder,
+        duplicates: b.events.duplicates,
         eventsByType: b.eventsByType,
         rejectionsByReason: b.rejectionsByReason,
       })),

@@ -74,6 +74,8 @@ export interface ShardInit {
   pathPeriodS?: number;
   /** Record the paths of the people in this shard's World (for the map). */
   recordPeople?: boolean;
+  /** cloud_bridge `end_to_end_ack` of every robot (default: the bridge's, auto). */
+  endToEndAck?: 'auto' | 'required' | 'off';
 }
 
 /** A point of a robot's path: sim time, map x, y, safety state index (SAFETY_NAMES). */
@@ -297,6 +299,7 @@ export class SimShard {
           storeDir: init.storeDir,
           dockPose: dock?.pose ?? r.start,
           geofence: fence,
+          ...(init.endToEndAck ? { overrides: { cloud_bridge: { end_to_end_ack: init.endToEndAck } } } : {}),
         });
         const ns = `/${r.id}`;
         const cfg = cfgById.get(r.id)!;

@@ -11,8 +11,9 @@
  * - `none`: no decisions (it still watches, so events can be counted).
  *
  * It also injects the forged and malformed decisions of `inject_decision` faults, and keeps the cloud
- * side's books: events received per robot (by seq, to find losses), rejections by reason, decision
- * round trips.
+ * side's books: events per robot by (epoch, seq) — duplicates, gaps, declared losses — acknowledged end
+ * to end on the robot's `events/ack` (contract 1.2; not in `none` mode, which only watches), rejections
+ * by reason, decision round trips.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import {
@@ -25,6 +26,7 @@ import {
 import type { ProfileName } from '../../nodes/core/profiles';
 import { PROFILE_MAX_SPEED_MPS } from '../../nodes/cloud_bridge/params';
 import type { Scenario, ScenarioDecision } from '../scenario';
+import { EventBook } from './acks';
 import {
   buildDecision,
   dockFor,
@@ -74,9 +76,8 @@ interface RobotBook {
   id: string;
   profile: ProfileName;
   topics: RobotTopics;
-  seqs: Set<number>;
-  maxSeq: number;
-  duplicates: number;
+  /** Events by (epoch, seq): dedupe, gaps, declared losses, the ack to send. */
+  events: EventBook;
   eventsByType: Record<string, number>;
   rejectionsByReason: Record<string, number>;
   executiveRejections: Record<string, number>;
@@ -119,6 +120,8 @@ const PRIORITY = { task: 100, control: 120, dock: 150 } as const;
 const HOLD_AFTER_S = 2;
 const HOLD_FOR_S = 2;
 const STOP_AFTER_S = 1.5;
+/** [ms] how often due acknowledgements are sent (one per robot that sent events since the last). */
+const ACK_PERIOD_MS = 100;
 /** [s] sim time after an e-stop ends (released and reset) before the planner restarts the robot. */
 const RESTART_AFTER_S = 1.5;
 /** Decision kinds whose failure is re-planned (given once more). */
@@ -146,6 +149,9 @@ export class Planner {
   private readonly runTag = Math.random().toString(36).slice(2, 8);
   private readonly lifetimeS: number;
   private readonly lowBattery: number;
+  private readonly ackTimer: NodeJS.Timeout | undefined;
+  /** [count] acknowledgements sent. */
+  acksSent = 0;
 
   private constructor(
     private readonly client: MqttClient,
@@ -159,9 +165,7 @@ export class Planner {
         id: r.id,
         profile: r.profile,
         topics: robotTopics(o.root, o.fleet, r.id),
-        seqs: new Set(),
-        maxSeq: 0,
-        duplicates: 0,
+        events: new EventBook(),
         eventsByType: {},
         rejectionsByReason: {},
         executiveRejections: {},
@@ -176,6 +180,22 @@ export class Planner {
       });
     }
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    // The national side acknowledges what it has; `none` only watches (an outside national side may be
+    // the one that acknowledges).
+    if (o.mode !== 'none') this.ackTimer = setInterval(() => this.sendAcks(), ACK_PERIOD_MS);
+  }
+
+  /** Sends the due acknowledgements: each robot's cumulative seq, once per period at most. */
+  private sendAcks(): void {
+    if (!this.client.connected) return;
+    const now = Date.now();
+    for (const b of this.books.values()) {
+      if (!b.events.ackDue) continue;
+      const payload = b.events.ackPayload(b.id, now);
+      if (!payload) continue;
+      this.client.publish(b.topics.eventsAck, payload, { qos: 1 });
+      this.acksSent++;
+    }
   }
 
   /** Connects (MQTT 5 when preferred and spoken, else 3.1.1) and subscribes. */
@@ -283,12 +303,7 @@ export class Planner {
     const parsed = eventSchema.safeParse(JSON.parse(payload.toString('utf8')));
     if (!parsed.success) return;
     const ev: RobotEvent = parsed.data;
-    if (b.seqs.has(ev.seq)) {
-      b.duplicates++;
-      return;
-    }
-    b.seqs.add(ev.seq);
-    b.maxSeq = Math.max(b.maxSeq, ev.seq);
+    if (b.events.receive(ev.epoch, ev.seq, ev.type === 'loss' ? ev.floorSeq : undefined) === 'duplicate') return;
     b.eventsByType[ev.type] = (b.eventsByType[ev.type] ?? 0) + 1;
     if (ev.type === 'decision_rejected') {
       if (ev.by === 'bridge') {
@@ -558,13 +573,14 @@ export class Planner {
     await this.o.setLink(robotId, true);
   }
 
-  /** Events received for `robotId` (unique seqs). */
-  received(robotId: string): Set<number> {
-    return this.books.get(robotId)?.seqs ?? new Set();
+  /** Events received for `robotId` (unique seqs of its current epoch). */
+  received(robotId: string): ReadonlySet<number> {
+    return this.books.get(robotId)?.events.received ?? new Set();
   }
 
   /** Disconnects and removes its persistent session from the broker (a clean reconnect under the same id). */
   async close(): Promise<void> {
+    if (this.ackTimer) clearInterval(this.ackTimer);
     await this.client.endAsync(true).catch(() => undefined);
     const opts = this.client.options;
     await new Promise<void>((resolve) => {

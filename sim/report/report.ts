@@ -13,7 +13,14 @@ import type { SimTrustedKey } from '../fleet/trusted-keys';
 /** What the cloud side (the planner) saw of one robot. */
 export interface CloudBook {
   robotId: string;
+  /** Unique seqs received (current epoch). */
   received: ReadonlySet<number>;
+  /** [count] events acknowledged (received with every seq before them settled). */
+  acknowledged: number;
+  /** [count] seqs the robot declared lost (below a loss event's floorSeq, never received). */
+  declaredLost: number;
+  /** [count] events that arrived above a gap (the ones before them late or lost). */
+  outOfOrder: number;
   duplicates: number;
   eventsByType: Record<string, number>;
   rejectionsByReason: Record<string, number>;
@@ -90,7 +97,14 @@ export interface SimReport {
     events: {
       sent: number;
       received: number;
+      /** Received with every seq before them settled: what the planner acknowledged (or would, in `none`). */
+      acknowledged: number;
+      /** Sent and never acknowledged by the planner (sent − acknowledged). */
       lost: number;
+      /** Of the lost, declared so by the robots (loss events' floorSeq). */
+      declaredLost: number;
+      /** Arrived above a gap: the broker dropped or delayed the ones before them (re-sent later). */
+      outOfOrder: number;
       duplicates: number;
       pendingAtEnd: number;
       droppedFromOutbox: number;
@@ -107,7 +121,13 @@ export interface SimReport {
     peakRssMB: number;
     drainS: number;
   };
-  perRobot: Array<Omit<RobotResult, 'path' | 'stops' | 'acceptedIds'> & { eventsReceived: number; eventsLost: number }>;
+  perRobot: Array<
+    Omit<RobotResult, 'path' | 'stops' | 'acceptedIds'> & {
+      eventsReceived: number;
+      eventsAcknowledged: number;
+      eventsLost: number;
+    }
+  >;
   injections: Injection[];
   collisions: CollisionRecord[];
   stops: StopRecord[];
@@ -137,6 +157,9 @@ export function buildReport(f: RunFacts): SimReport {
   const ended: Record<string, number> = {};
   let sent = 0;
   let received = 0;
+  let acknowledged = 0;
+  let declaredLost = 0;
+  let outOfOrder = 0;
   let lost = 0;
   let duplicates = 0;
   let pending = 0;
@@ -148,9 +171,14 @@ export function buildReport(f: RunFacts): SimReport {
     add(ended, r.ended);
     const c = cloud.get(r.robotId);
     const got = c ? [...c.received].filter((s) => s >= 1 && s <= r.bridge.lastEventSeq).length : 0;
-    const robotLost = r.bridge.lastEventSeq - got;
+    const acked = c ? Math.min(c.acknowledged, r.bridge.lastEventSeq) : 0;
+    // Lost = sent and never acknowledged: received above a gap that never closed counts as lost too.
+    const robotLost = r.bridge.lastEventSeq - acked;
     sent += r.bridge.lastEventSeq;
     received += got;
+    acknowledged += acked;
+    declaredLost += c?.declaredLost ?? 0;
+    outOfOrder += c?.outOfOrder ?? 0;
     lost += robotLost;
     duplicates += c?.duplicates ?? 0;
     pending += r.bridge.outboxDepth;
@@ -158,7 +186,7 @@ export function buildReport(f: RunFacts): SimReport {
     bytes += r.bytesUp + r.bytesDown;
     // eslint-disable-next-line @typescript-eslint/no-unused-vars
     const { path, stops: _s, acceptedIds, ...rest } = r;
-    return { ...rest, eventsReceived: got, eventsLost: robotLost };
+    return { ...rest, eventsReceived: got, eventsAcknowledged: acked, eventsLost: robotLost };
   });
   const accepted = new Set(robots.flatMap((r) => r.acceptedIds));
   const inj = f.injections;
@@ -240,7 +268,17 @@ export function buildReport(f: RunFacts): SimReport {
         ended,
       },
       injected,
-      events: { sent, received, lost, duplicates, pendingAtEnd: pending, droppedFromOutbox: dropped },
+      events: {
+        sent,
+        received,
+        acknowledged,
+        lost,
+        declaredLost,
+        outOfOrder,
+        duplicates,
+        pendingAtEnd: pending,
+        droppedFromOutbox: dropped,
+      },
       link: {
         longestOutageS: robots.reduce((a, r) => Math.max(a, r.longestLinkOutageS), 0),
         totalOutageS: r3(robots.reduce((a, r) => a + r.linkDownS, 0)),
@@ -348,7 +386,10 @@ export function summaryText(r: SimReport): string {
       ['rejected by the bridge', fmtCounts(m.decisions.rejectedByBridge)],
       ['rejected by the executive', fmtCounts(m.decisions.rejectedByExecutive)],
       ['injected / rejected as expected', `${m.injected.total} / ${m.injected.rejectedAsExpected}`],
-      ['events sent / received / lost', `${m.events.sent} / ${m.events.received} / ${m.events.lost}`],
+      [
+        'events sent / acknowledged / lost (duplicates)',
+        `${m.events.sent} / ${m.events.acknowledged} / ${m.events.lost} (${m.events.duplicates})`,
+      ],
       ['longest link outage', `${m.link.longestOutageS.toFixed(1)} s`],
       ['decision round trip p50 / p99', rt.count ? `${rt.p50} / ${rt.p99} ms (${rt.count})` : 'none measured'],
       ['wire bytes per robot per sim s', String(m.wire.bytesPerRobotPerSimS)],

@@ -171,6 +171,11 @@ export interface MosquittoOptions {
   persistent?: boolean;
   /** Default true: allow_anonymous. */
   anonymous?: boolean;
+  /**
+   * Queue limit per client (QoS 1 messages beyond it are dropped for that client). Default 100000;
+   * `'mosquitto-default'` leaves mosquitto's own default (1000) in force.
+   */
+  maxQueuedMessages?: number | 'mosquitto-default';
   /** URL scheme for `url` (mqtts when the listener uses TLS). */
   scheme?: 'mqtt' | 'mqtts';
   /** Host in `url` (a name the TLS certificate carries). */
@@ -211,7 +216,9 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       'log_type error',
       'log_type warning',
       'log_type notice',
-      'max_queued_messages 100000',
+      ...(opts.maxQueuedMessages === 'mosquitto-default'
+        ? []
+        : [`max_queued_messages ${opts.maxQueuedMessages ?? 100000}`]),
       `listener ${port} 127.0.0.1`,
       ...(opts.lines ?? []).map((l) => l.replaceAll('{dir}', dir)),
       '',

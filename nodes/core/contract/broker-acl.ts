@@ -68,14 +68,21 @@ export interface DynsecConfig {
   roles: Array<{ rolename: string; acls: DynsecAcl[] }>;
 }
 
-/** The ACL of one robot: writes its status, state, events and decision requests; subscribes to and receives only its decision topic and its fleet's broadcast. */
+/**
+ * The ACL of one robot: writes its status, state, events and decision requests; subscribes to and
+ * receives only its decision topic, its fleet's broadcast and the acknowledgements of its events (which
+ * only the national side writes: a robot cannot acknowledge its own events).
+ */
 export function robotAcls(root: string, fleet: string, robotId: string): DynsecAcl[] {
   const t = robotTopics(root, fleet, robotId);
   const acl = (acltype: AclType, topic: string): DynsecAcl => ({ acltype, topic, priority: 0, allow: true });
   return [
     ...[t.status, t.state, t.events, t.decisionRequest].map((x) => acl('publishClientSend', x)),
     // subscribeLiteral: the exact filter only, so `$share/<group>/...` and wildcards are refused.
-    ...[t.decision, t.broadcastDecision].flatMap((x) => [acl('subscribeLiteral', x), acl('publishClientReceive', x)]),
+    ...[t.decision, t.broadcastDecision, t.eventsAck].flatMap((x) => [
+      acl('subscribeLiteral', x),
+      acl('publishClientReceive', x),
+    ]),
   ];
 }
 

@@ -233,15 +233,24 @@ export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export const DECISION_SOURCES = ['cloud', 'broadcast', 'local_fallback', 'operator'] as const;
 
+/** An event sequence number: from 1, one more per event of one outbox epoch. */
+const seqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+/** The id of a robot's outbox (its `seq` sequence): 1 to 64 letters, digits, `_` and `-`. */
+export const epochSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, "_" and "-", 1 to 64 characters')
+  .describe(
+    "since 1.2: id of the robot's outbox, made when it was created; seq starts again at 1 only with a new epoch (a new or wiped store)",
+  );
+
 const eventBase = {
   v: versionSchema,
   robotId: topicLevelSchema.describe('this robot'),
-  seq: z
-    .number()
-    .int()
-    .min(1)
-    .max(Number.MAX_SAFE_INTEGER)
-    .describe('per-robot sequence number: grows by one per event, survives restarts; gaps mean loss'),
+  epoch: epochSchema.optional(),
+  seq: seqSchema.describe(
+    'per-robot sequence number: grows by one per event, survives restarts (restarts at 1 only with a new epoch)',
+  ),
   at: epochMs.describe('[ms since Unix epoch, UTC] when it happened on the robot'),
 };
 
@@ -345,8 +354,15 @@ const lossEvent = z
     droppedBytes: z.number().int().min(0).describe('[bytes] payload bytes dropped'),
     firstSeq: z.number().int().min(1).optional().describe('lowest seq dropped'),
     lastSeq: z.number().int().min(1).optional().describe('highest seq dropped'),
+    floorSeq: seqSchema
+      .optional()
+      .describe(
+        'since 1.2: no event with a lower seq will be sent again (the lowest seq the robot still held when it built this event): one you have not received by now is lost; acknowledge past it',
+      ),
   })
-  .describe('the outbox hit its bounds and dropped messages; the seqs named will never arrive');
+  .describe(
+    'the outbox dropped messages (counts since the last loss event), or, with all counts 0, only a floorSeq: seqs below it that the receiver lacks will never arrive',
+  );
 
 export const eventSchema = z
   .discriminatedUnion('type', [
@@ -388,6 +404,27 @@ export const decisionRequestSchema = z
 export type DecisionRequest = z.infer<typeof decisionRequestSchema>;
 
 // ---------------------------------------------------------------------------------------------
+// cloud → robot: events/ack (QoS 1, not retained, since 1.2)
+
+export const ackSchema = z
+  .strictObject({
+    v: versionSchema,
+    robotId: topicLevelSchema.describe('the robot whose events are acknowledged (the robot of the topic)'),
+    epoch: epochSchema.describe('the `epoch` of the events acknowledged: a robot ignores an ack for another epoch'),
+    seq: z
+      .number()
+      .int()
+      .min(0)
+      .max(Number.MAX_SAFE_INTEGER)
+      .describe(
+        "cumulative: every event of this epoch with seq ≤ this was received (or is known lost through a loss event's floorSeq); 0 acknowledges nothing",
+      ),
+    at: epochMs.describe('[ms since Unix epoch, UTC] when the national side sent it'),
+  })
+  .describe("the national side's end-to-end acknowledgement of one robot's events, cumulative by seq");
+export type Ack = z.infer<typeof ackSchema>;
+
+// ---------------------------------------------------------------------------------------------
 // trusted keys file (robot configuration, not on the wire)
 
 export const trustedKeysSchema = z
@@ -414,4 +451,5 @@ export const PAYLOAD_SCHEMAS = {
   event: eventSchema,
   decision_request: decisionRequestSchema,
   decision: decisionSchema,
+  ack: ackSchema,
 } as const;

@@ -19,7 +19,8 @@ export const topicRootSchema = z
   .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'levels of letters, digits, ".", "_", "-" separated by "/"');
 
 /** Names of the contract's topics. */
-export type TopicName = 'status' | 'state' | 'events' | 'decisionRequest' | 'decision' | 'broadcastDecision';
+export type TopicName =
+  'status' | 'state' | 'events' | 'eventsAck' | 'decisionRequest' | 'decision' | 'broadcastDecision';
 
 /** Direction, QoS and retain flag of every topic: what docs/contract.md and the AsyncAPI document say. */
 export const TOPIC_SPECS: Readonly<
@@ -48,6 +49,13 @@ export const TOPIC_SPECS: Readonly<
     qos: 1,
     retain: false,
     payload: 'event',
+  },
+  eventsAck: {
+    pattern: '{root}/{fleet}/{robotId}/events/ack',
+    direction: 'cloud→robot',
+    qos: 1,
+    retain: false,
+    payload: 'ack',
   },
   decisionRequest: {
     pattern: '{root}/{fleet}/{robotId}/decision/request',
@@ -85,6 +93,7 @@ export function robotTopics(root: string, fleet: string, robotId: string): Robot
     status: `${base}/status`,
     state: `${base}/state`,
     events: `${base}/events`,
+    eventsAck: `${base}/events/ack`,
     decisionRequest: `${base}/decision/request`,
     decision: `${base}/decision`,
     broadcastDecision: `${root}/${fleet}/broadcast/decision`,

@@ -92,7 +92,7 @@ export function bridgeSuite(target: SuiteTarget): void {
           fleet: 'tokyo-1',
           profile: 'care',
           // 1.1: this robot checks the signed fleetId, so the national side must send it
-          v: '1.1',
+          v: CONTRACT_VERSION,
           maxSpeed: PROFILE_MAX_SPEED_MPS.care,
         });
         expect(birth.json.capabilities).toEqual(expect.arrayContaining(['navigate_to', 'perform_task:accompany']));

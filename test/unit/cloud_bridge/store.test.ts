@@ -55,11 +55,71 @@ describe('bridge store: outbox, seq, loss and replay window on SQLite', () => {
     expect(s.peek(0, 100).map((r) => r.seq)).toEqual([6, 7, 8, 9, 10, 11, 12, 13]);
     const loss = s.pendingLoss();
     expect(loss).toMatchObject({ telemetry: 4, events: 1, requests: 0, firstSeq: 1, lastSeq: 5 });
-    const seq = s.enqueueLossEvent('e', 30, (q, l) => Buffer.from(JSON.stringify({ seq: q, ...l })));
+    const seq = s.enqueueLossEvent('e', 30, false, (q, l) => Buffer.from(JSON.stringify({ seq: q, ...l })));
     expect(seq).toBe(14);
     // The loss event itself needed room at the hard cap: the next loss event will name seq 6.
     expect(s.pendingLoss()).toMatchObject({ events: 1, telemetry: 0, firstSeq: 6, lastSeq: 6 });
     expect(s.peek(0, 100).map((r) => r.seq)).toEqual([7, 8, 9, 10, 11, 12, 13, 14]);
+    s.close();
+  });
+
+  it('names its seq sequence with an epoch kept across reopens; a new file gets another', () => {
+    const path = join(dir, `s${++k}.sqlite`);
+    const a = new BridgeStore(path, opts());
+    const epoch = a.epoch;
+    expect(epoch).toMatch(/^[0-9a-f]{16}$/);
+    a.close();
+    const b = new BridgeStore(path, opts());
+    expect(b.epoch).toBe(epoch);
+    b.close();
+    const c = new BridgeStore(join(dir, `s${++k}.sqlite`), opts());
+    expect(c.epoch).not.toBe(epoch);
+    c.close();
+  });
+
+  it("removes events up to the national side's cumulative ack, never requests, and remembers the ack across a reopen", () => {
+    const path = join(dir, `s${++k}.sqlite`);
+    const a = new BridgeStore(path, opts());
+    for (let i = 0; i < 3; i++) a.enqueueEvent('e', 'event', i, ev);
+    a.enqueue('r', 'request', 3, Buffer.from('{}'));
+    for (let i = 0; i < 3; i++) a.enqueueEvent('e', 'telemetry', 4 + i, ev);
+    expect(a.endToEndAckSeen).toBe(false);
+    expect(a.lowestHeldSeq()).toBe(1);
+    expect(a.ackThrough(4)).toBe(4);
+    expect(a.peek(0, 100).map((r) => r.seq)).toEqual([null, 5, 6]);
+    expect(a.depth).toBe(3);
+    expect(a.depthBytes).toBe(2 + 2 * ev(5).byteLength);
+    expect(a.lowestHeldSeq()).toBe(5);
+    // An older ack arriving late removes nothing and does not lower the acknowledged seq.
+    expect(a.ackThrough(2)).toBe(0);
+    expect(a.ackedSeq).toBe(4);
+    a.close();
+    const b = new BridgeStore(path, opts());
+    expect([b.ackedSeq, b.endToEndAckSeen, b.depth]).toEqual([4, true, 3]);
+    b.ackThrough(6);
+    expect(b.lowestHeldSeq()).toBeUndefined();
+    b.close();
+  });
+
+  it('gives a loss event the lowest seq still held as its floor, and builds a floor with nothing dropped only when asked', () => {
+    const s = new BridgeStore(join(dir, `s${++k}.sqlite`), opts({ softMaxMessages: 3, maxMessages: 10 }));
+    for (let i = 0; i < 3; i++) s.enqueueEvent('e', 'telemetry', i, ev);
+    for (let i = 0; i < 2; i++) s.enqueueEvent('e', 'event', 3 + i, ev);
+    // 5 > soft cap 3: telemetry 1 and 2 went; 3, 4, 5 held.
+    expect(s.peek(0, 100).map((r) => r.seq)).toEqual([3, 4, 5]);
+    const built: Array<{ seq: number; floorSeq: number; telemetry: number }> = [];
+    const build = (seq: number, l: { floorSeq: number; telemetry: number }): Buffer => {
+      built.push({ seq, floorSeq: l.floorSeq, telemetry: l.telemetry });
+      return ev(seq);
+    };
+    s.ackThrough(3);
+    expect(s.enqueueLossEvent('e', 10, false, build)).toBe(6);
+    expect(built).toEqual([{ seq: 6, floorSeq: 4, telemetry: 2 }]);
+    expect(s.enqueueLossEvent('e', 11, false, build)).toBeUndefined();
+    s.ackThrough(6);
+    // Nothing held any more: the floor is the floor event's own seq.
+    expect(s.enqueueLossEvent('e', 12, true, build)).toBe(7);
+    expect(built[1]).toEqual({ seq: 7, floorSeq: 7, telemetry: 0 });
     s.close();
   });
 

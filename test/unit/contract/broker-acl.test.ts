@@ -36,7 +36,12 @@ describe('broker identities and the robot listener rules', () => {
     expect(acls.filter((a) => a.acltype === 'subscribeLiteral').map((a) => a.topic)).toEqual([
       'kizuna/v1/tokyo-1/care-007/decision',
       'kizuna/v1/tokyo-1/broadcast/decision',
+      'kizuna/v1/tokyo-1/care-007/events/ack',
     ]);
+    // The robot reads the acknowledgements of its events; it may not write them (only the national side does).
+    expect(acls.filter((a) => a.acltype === 'publishClientSend').some((a) => a.topic.endsWith('/events/ack'))).toBe(
+      false,
+    );
     expect(acls.every((a) => !/[+#]/.test(a.topic))).toBe(true);
   });
 });

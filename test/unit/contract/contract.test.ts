@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CONTRACT_MAJOR,
   CONTRACT_VERSION,
+  majorOf,
   PAYLOAD_SCHEMAS,
   REJECT_REASONS,
   TOPIC_SPECS,
@@ -77,7 +79,9 @@ describe('the contract document (docs/contract.md) agrees with the contract modu
     expect(signed.signature).toBe(signature!.body);
     expect(rawPublicKey(testKey).toString('base64')).toBe('11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=');
     expect(decisionSchema.safeParse(signed).success).toBe(true);
-    expect(CONTRACT_VERSION).toBe(unsigned.v);
+    // The vector is a 1.1 decision: decisions did not change since, and a robot accepts every 1.x one.
+    expect(majorOf(unsigned.v)).toBe(CONTRACT_MAJOR);
+    expect(CONTRACT_VERSION).toBe('1.2');
     // The Python walk-through signs the same decision (its dict literal is JSON here).
     const [python] = blocks('vector').filter((b) => b.name === 'python');
     const literal = /decision = (\{[\s\S]*?\}\})\n/.exec(python!.body)![1]!;
@@ -150,6 +154,7 @@ describe('topics and payload schemas', () => {
       status: 'kizuna/v1/tokyo-1/care-007/status',
       state: 'kizuna/v1/tokyo-1/care-007/state',
       events: 'kizuna/v1/tokyo-1/care-007/events',
+      eventsAck: 'kizuna/v1/tokyo-1/care-007/events/ack',
       decisionRequest: 'kizuna/v1/tokyo-1/care-007/decision/request',
       decision: 'kizuna/v1/tokyo-1/care-007/decision',
       broadcastDecision: 'kizuna/v1/tokyo-1/broadcast/decision',

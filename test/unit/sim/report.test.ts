@@ -1,6 +1,6 @@
 /**
  * The report and the map from hand-made shard results: events lost are the numbered events the cloud
- * never received; injected decisions count as rejected only with their own reason; the verdict
+ * never acknowledged; injected decisions count as rejected only with their own reason; the verdict
  * follows the scenario's criteria; the SVG is well-formed, shows every robot, stops and collisions,
  * and escapes names.
  */
@@ -97,14 +97,21 @@ function facts(shards: ShardReport[], over: Partial<RunFacts> = {}): RunFacts {
       {
         robotId: 'care1',
         received: new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
+        acknowledged: 10,
+        declaredLost: 0,
+        outOfOrder: 0,
         duplicates: 2,
         eventsByType: {},
         rejectionsByReason: {},
       },
-      // delivery1 numbered 10 events; the cloud got 8 of them (seq 4 and 9 never arrived).
+      // delivery1 numbered 10 events; the cloud got 8 of them (seq 4 and 9 never arrived, which the robot
+      // declared with a loss event's floorSeq): acknowledged through 10, 8 of them received.
       {
         robotId: 'delivery1',
         received: new Set([1, 2, 3, 5, 6, 7, 8, 10]),
+        acknowledged: 8,
+        declaredLost: 2,
+        outOfOrder: 2,
         duplicates: 0,
         eventsByType: {},
         rejectionsByReason: {},
@@ -134,12 +141,15 @@ const shards: ShardReport[] = [
 ];
 
 describe('report', () => {
-  it('counts as lost exactly the numbered events the cloud never received, and fails events_lost_max', () => {
+  it('counts as lost exactly the numbered events the cloud never acknowledged, and fails events_lost_max', () => {
     const r = buildReport(facts(shards));
     expect(r.metrics.events).toEqual({
       sent: 20,
       received: 18,
+      acknowledged: 18,
       lost: 2,
+      declaredLost: 2,
+      outOfOrder: 2,
       duplicates: 2,
       pendingAtEnd: 0,
       droppedFromOutbox: 0,
@@ -149,6 +159,18 @@ describe('report', () => {
     expect(lost).toMatchObject({ pass: false, actual: '2' });
     expect(r.pass).toBe(false);
     expect(r.criteria.find((c) => c.criterion === 'injected_decisions_rejected')).toMatchObject({ pass: true });
+    // Without the robot's floor, the cloud's acknowledgement stops below seq 4: 5..10 arrived, unacknowledged.
+    const stuck = buildReport(
+      facts(shards, {
+        cloud: [{ ...facts(shards).cloud[0]! }, { ...facts(shards).cloud[1]!, acknowledged: 3, declaredLost: 0 }],
+      }),
+    );
+    expect(stuck.metrics.events).toMatchObject({ received: 18, acknowledged: 13, lost: 7 });
+    expect(stuck.perRobot.find((p) => p.robotId === 'delivery1')).toMatchObject({
+      eventsReceived: 8,
+      eventsAcknowledged: 3,
+      eventsLost: 7,
+    });
   });
 
   it('an injected decision rejected for another reason, or accepted by a robot, fails injected_decisions_rejected', () => {
