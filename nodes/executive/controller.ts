@@ -124,7 +124,7 @@ export class ArcTurn {
       this.radius = Math.min(this.radius * 2, c.radius * MAX_WIDEN);
       this.since = Number.NaN;
     } else if (!refused && now - this.freeSince >= NARROW_AFTER_S) {
-      this.freeSince = Number.NaN;
+      this.freeSince = now;
       if (this.radius > c.radius) this.radius = Math.max(c.radius, this.radius / 2);
       else {
         // the configured arc runs freely: the controller's own turn may pass by now

@@ -63,6 +63,8 @@ export class Executive {
   private active: Job | undefined;
   private paused: Job | undefined;
   private pose: Pose2D | undefined;
+  /** [m/s] forward speed from odometry. */
+  private speed = 0;
   private battery = Number.NaN;
   private charging = false;
   private safety: SafetyView = NO_SAFETY;
@@ -146,8 +148,10 @@ export class Executive {
     return this.guard.startNeeded;
   }
 
-  onPose(pose: Pose2D): void {
+  /** The odometry pose, and its forward speed [m/s] when known (giving way tells oncoming traffic by it). */
+  onPose(pose: Pose2D, speed?: number): void {
     this.pose = pose;
+    if (speed !== undefined) this.speed = speed;
   }
 
   /** Battery, charging and people from WorldSummary. `personDistance` [m] counts only when `peopleCount` > 0. */
@@ -520,7 +524,7 @@ export class Executive {
     const c = goToGoal(this.pose, step.goal, this.ctl, cap);
     // giving way is for a robot on its way, facing its goal (not one turning round to it)
     if (!step.escort && !this.blocked.backingOff && !this.arc.active && Math.abs(c.err) < this.p.rotate_in_place_rad) {
-      const give = this.yielding.step(now, this.safety, c.distance);
+      const give = this.yielding.step(now, this.safety, c.distance, this.speed);
       if (give.kind === 'hold') {
         job.lastProgressSec = now; // giving way is not a stall
         return { v: 0, w: 0 };

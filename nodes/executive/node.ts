@@ -218,7 +218,8 @@ export function start(node: RosNode): LifecycleCallbacks {
         const q = o.pose.pose.orientation;
         const pos = o.pose.pose.position;
         if (![pos.x, pos.y, q.x, q.y, q.z, q.w].every(Number.isFinite)) return;
-        exec.onPose({ x: pos.x, y: pos.y, yaw: yawOf(q) });
+        const v = o.twist.twist.linear.x;
+        exec.onPose({ x: pos.x, y: pos.y, yaw: yawOf(q) }, Number.isFinite(v) ? v : undefined);
       },
       'sensor_data',
     );

@@ -127,7 +127,12 @@ export const paramsSchema = z
       .max(1)
       .default(0.5)
       .describe("[1] the gate's linear cap below this share of max_linear_speed_mps counts as held slow"),
-    yield_after_s: z.number().positive().max(60).default(0.5).describe('[s] held slow (or the path blocked) this long before giving way'),
+    yield_after_s: z
+      .number()
+      .positive()
+      .max(60)
+      .default(0.5)
+      .describe('[s] held slow (or the path blocked) this long before giving way'),
     yield_hold_s: z
       .number()
       .positive()

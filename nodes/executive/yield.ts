@@ -3,8 +3,9 @@
  * their safety gates until both stand still face to face, where neither can turn without sweeping into
  * the other. So while a navigation step is held slow by something near ahead (the gate's cap below
  * `slowSpeed` for `afterSec`), and the goal lies beyond it, the executive gives way early, by one rule
- * every robot follows, so two robots never choose the same. The same holds when the straight path
- * ahead is blocked within `distance` (the gate's path_clear_distance), before the gate slows anything:
+ * every robot follows, so two robots never choose the same. The same holds when something in the
+ * straight path within `distance` (the gate's path_clear_distance) comes toward the robot, before the
+ * gate slows anything:
  * - something ahead or on the left, or in the path: step aside to the right (a detour waypoint; two
  *   robots head-on both keep right and pass);
  * - something on the right front: hold still for `holdSec` (at most `maxHoldSec` per step), so crossing
@@ -37,6 +38,10 @@ export type YieldAction = { kind: 'none' } | { kind: 'hold' } | { kind: 'sideste
 const AHEAD_RAD = 0.5;
 /** [rad] on the right front down to this bearing (about 70°) is traffic to wait for. */
 const RIGHT_FRONT_RAD = 1.2;
+/** [m/s] the path closing in this much faster than the robot drives means something comes toward it. */
+const ONCOMING_MPS = 0.3;
+/** [s] the closing rate of the path is measured over at least this long. */
+const RATE_WINDOW_S = 0.5;
 /** [s] a conflict not seen for this long is over. */
 const FORGET_S = 0.5;
 
@@ -53,6 +58,10 @@ export class YieldMonitor {
   private holdStart = Number.NaN;
   private held = 0;
   private lastSeen = Number.NEGATIVE_INFINITY;
+  /** path_clear_distance [m] at clearAt [s], and whether it last closed in faster than the robot drives. */
+  private clearAt = Number.NaN;
+  private clear0 = 0;
+  private coming = false;
   /** The latest conflict the gate limited for lay on the right front. */
   private rightSide = false;
 
@@ -67,6 +76,8 @@ export class YieldMonitor {
     this.held = 0;
     this.lastSeen = Number.NEGATIVE_INFINITY;
     this.rightSide = false;
+    this.clearAt = Number.NaN;
+    this.coming = false;
   }
 
   /** Whether a hold is running. */
@@ -78,7 +89,7 @@ export class YieldMonitor {
    * One control period at `now` [s] of a navigation step whose goal is `goalDistance` [m] away, with the
    * gate's view `s`.
    */
-  step(now: number, s: SafetyView, goalDistance: number): YieldAction {
+  step(now: number, s: SafetyView, goalDistance: number, speed = 0): YieldAction {
     const c = this.c;
     if (!(c.distance > 0) || s.latched) return NONE;
     if (this.holding) {
@@ -90,7 +101,7 @@ export class YieldMonitor {
       return NONE;
     }
     const limitedAhead = this.limitedAhead(s, goalDistance);
-    const blockedPath = s.pathClear < c.distance && goalDistance > s.pathClear + 0.5;
+    const blockedPath = this.oncoming(now, s.pathClear, speed) && goalDistance > s.pathClear + 0.5;
     if (limitedAhead) this.rightSide = s.limitBearing! < -c.rightBearing;
     if (!limitedAhead && !blockedPath) {
       // the gate's state flickers between its envelope and its zones as things move: a conflict ends
@@ -113,6 +124,32 @@ export class YieldMonitor {
     if (this.sidesteps >= c.maxSidesteps) return NONE;
     this.sidesteps++;
     return SIDESTEP;
+  }
+
+  /**
+   * Something in the straight path within `distance` comes nearer faster than the robot's own `speed`
+   * [m/s] explains (by ONCOMING_MPS): oncoming traffic, not a wall the robot drives up to (that one the
+   * gate stops it short of, and the blocked-step rule takes over). The rate is taken over at least
+   * RATE_WINDOW_S.
+   */
+  private oncoming(now: number, clear: number, speed: number): boolean {
+    if (!(clear < this.c.distance)) {
+      this.clearAt = Number.NaN;
+      this.coming = false;
+      return false;
+    }
+    if (Number.isNaN(this.clearAt) || clear > this.clear0 + 0.3) {
+      this.clearAt = now;
+      this.clear0 = clear;
+      return this.coming;
+    }
+    const dt = now - this.clearAt;
+    if (dt >= RATE_WINDOW_S) {
+      this.coming = (this.clear0 - clear) / dt > Math.max(0, speed) + ONCOMING_MPS;
+      this.clearAt = now;
+      this.clear0 = clear;
+    }
+    return this.coming;
   }
 
   /** The gate holds the robot slow for an obstacle or person in front, nearer than the goal. */

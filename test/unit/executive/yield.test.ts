@@ -61,15 +61,21 @@ describe('YieldMonitor', () => {
     expect(y.step(15, slowFor(0, 2), 2.2).kind).toBe('none');
   });
 
-  it('keeps right when the straight path is blocked within distance, before the gate slows anything', () => {
+  it('keeps right for something in the path that comes toward the robot, not for a wall it drives up to', () => {
+    // oncoming: the path closes in at 2 m/s while the robot drives at 1 m/s
     const y = new YieldMonitor(CFG);
-    expect(y.step(0, gate({ pathClear: 3 }), 10).kind).toBe('none');
-    expect(y.step(1, gate({ pathClear: 2.5 }), 10).kind).toBe('sidestep');
-    expect(y.step(2, gate({ pathClear: 6 }), 10).kind).toBe('none');
-    expect(y.step(3, gate({ pathClear: 6 }), 10).kind).toBe('none');
+    const kinds: string[] = [];
+    for (let t = 0; t <= 3; t += 0.1)
+      kinds.push(y.step(t, gate({ pathClear: Math.max(0.5, 5.9 - 2 * t) }), 20, 1).kind);
+    expect(kinds).toContain('sidestep');
+    // a wall: the path closes in at the robot's own speed
+    const w = new YieldMonitor(CFG);
+    for (let t = 0; t <= 3; t += 0.1) expect(w.step(t, gate({ pathClear: 5.9 - t }), 20, 1).kind).toBe('none');
+    // nothing within distance, or giving way switched off
+    const far = new YieldMonitor(CFG);
+    for (let t = 0; t <= 2; t += 0.1) expect(far.step(t, gate({ pathClear: 6 }), 20, 0).kind).toBe('none');
     const off = new YieldMonitor({ ...CFG, distance: 0 });
-    off.step(0, gate({ pathClear: 1 }), 10);
-    expect(off.step(5, gate({ pathClear: 1 }), 10).kind).toBe('none');
+    for (let t = 0; t <= 2; t += 0.1) expect(off.step(t, gate({ pathClear: 3.9 - 2 * t }), 20, 0).kind).toBe('none');
   });
 });
 

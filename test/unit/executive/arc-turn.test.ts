@@ -1,0 +1,57 @@
+/** Turning where turning on the spot is refused: a forward arc, widened while refused, narrowed when free. */
+import { describe, it, expect } from '@jest/globals';
+import { ArcTurn, type ControlOutput } from '../../../nodes/executive/controller';
+
+const CFG = { radius: 1.2, speed: 0.3, afterSec: 1 };
+const spin = (w: number, err = 3): ControlOutput => ({ v: 0, w, done: false, distance: 5, err });
+
+describe('ArcTurn', () => {
+  it('passes the controller through until turning on the spot has been refused for afterSec', () => {
+    const a = new ArcTurn(CFG);
+    expect(a.step(0, spin(-1, -1), false)).toEqual({ v: 0, w: -1 });
+    expect(a.step(0.5, spin(-1, -1), true)).toEqual({ v: 0, w: -1 });
+    const arc = a.step(1.5, spin(-1, -1), true);
+    expect(arc.v).toBeCloseTo(0.3, 9);
+    expect(arc.w).toBeCloseTo(-0.3 / 1.2, 9); // the controller's side
+    expect(a.active).toBe(true);
+    // driving on (not turning any more): back to the controller
+    expect(a.step(2, { v: 0.5, w: 0.1, done: false, distance: 4, err: 0.05 }, false)).toEqual({ v: 0.5, w: 0.1 });
+    expect(a.active).toBe(false);
+  });
+
+  it('turns away from the nearest obstacle when the goal is right behind', () => {
+    const a = new ArcTurn(CFG);
+    a.step(0, spin(1, 3), true);
+    expect(a.step(1, spin(1, 3), true, 0.8).w).toBeLessThan(0); // obstacle on the left: turn right
+    const b = new ArcTurn(CFG);
+    b.step(0, spin(-1, -3), true);
+    expect(b.step(1, spin(-1, -3), true, -0.8).w).toBeGreaterThan(0);
+  });
+
+  it('widens a refused arc (up to 8 times), narrows one running freely, then tries the spot turn again', () => {
+    const a = new ArcTurn(CFG);
+    a.step(0, spin(-1, -1), true);
+    a.step(1, spin(-1, -1), true); // arc at 1.2 m
+    a.step(1.5, spin(-1, -1), true);
+    const wide = a.step(2.5, spin(-1, -1), true); // refused a second: 2.4 m
+    expect(0.3 / -wide.w).toBeCloseTo(2.4, 9);
+    for (let t = 3; t < 12; t += 1) a.step(t, spin(-1, -1), true);
+    expect(0.3 / -a.step(12, spin(-1, -1), true).w).toBeCloseTo(9.6, 9);
+    // free for 2 s: half as wide, step by step down to 1.2 m, then the controller's own turn
+    let out = a.step(13, spin(-1, -1), false);
+    out = a.step(15, spin(-1, -1), false);
+    expect(0.3 / -out.w).toBeCloseTo(4.8, 9);
+    expect(0.3 / -a.step(17, spin(-1, -1), false).w).toBeCloseTo(2.4, 9);
+    expect(0.3 / -a.step(19, spin(-1, -1), false).w).toBeCloseTo(1.2, 9);
+    expect(a.step(21, spin(-1, -1), false)).toEqual({ v: 0, w: -1 });
+    expect(a.active).toBe(false);
+  });
+
+  it('does nothing with a radius of 0, or when the goal is reached', () => {
+    const a = new ArcTurn({ ...CFG, radius: 0 });
+    a.step(0, spin(-1), true);
+    expect(a.step(5, spin(-1), true)).toEqual({ v: 0, w: -1 });
+    const b = new ArcTurn(CFG);
+    expect(b.step(5, { v: 0, w: 0, done: true, distance: 0, err: 0 }, true)).toEqual({ v: 0, w: 0 });
+  });
+});
