@@ -8,8 +8,9 @@
  * gate slows anything:
  * - something ahead or on the left, or in the path: step aside to the right (a detour waypoint; two
  *   robots head-on both keep right and pass);
- * - something on the right front: hold still for `holdSec` (at most `maxHoldSec` per step), so crossing
- *   traffic from the right goes first, as at a junction without signs.
+ * - something on the right front: hold still for `holdSec`, longer while something is in the path (at
+ *   most `maxHoldSec` per step), so crossing traffic from the right goes first, as at a junction without
+ *   signs.
  * The gate still judges every motion; this only keeps robots from driving into the corner where only
  * the blocked-step back-off (blocked.ts) helps. Pure: time is passed in [s].
  */
@@ -48,6 +49,11 @@ const FORGET_S = 0.5;
 const NONE: YieldAction = { kind: 'none' };
 const HOLD: YieldAction = { kind: 'hold' };
 const SIDESTEP: YieldAction = { kind: 'sidestep' };
+
+/** A bearing [rad] on the right front: right of `right`, not behind the right side. */
+function onRightFront(bearing: number | undefined, right: number): boolean {
+  return bearing !== undefined && bearing < -right && bearing > -RIGHT_FRONT_RAD;
+}
 
 /** Watches one navigation step for being held slow by something ahead; says when to give way and how. */
 export class YieldMonitor {
@@ -93,8 +99,13 @@ export class YieldMonitor {
     const c = this.c;
     if (!(c.distance > 0) || s.latched) return NONE;
     if (this.holding) {
-      // standing still, the gate limits nothing: the hold runs its time, then the robot looks again
+      // standing still, the gate limits nothing: the hold runs its time, and longer while something is
+      // still in the path (the traffic has not passed yet), within maxHoldSec
       if (now < this.holdUntil) return HOLD;
+      if (s.pathClear < c.distance && now - this.holdStart + this.held < c.maxHoldSec) {
+        this.holdUntil = Math.min(now + c.holdSec, this.holdStart - this.held + c.maxHoldSec);
+        return HOLD;
+      }
       this.held += now - this.holdStart;
       this.holdUntil = Number.NaN;
       this.since = Number.NaN;
@@ -103,6 +114,8 @@ export class YieldMonitor {
     const limitedAhead = this.limitedAhead(s, goalDistance);
     const blockedPath = this.oncoming(now, s.pathClear, speed) && goalDistance > s.pathClear + 0.5;
     if (limitedAhead) this.rightSide = s.limitBearing! < -c.rightBearing;
+    // something entering the path: from the right front (the nearest obstacle there) it goes first
+    else if (blockedPath) this.rightSide = onRightFront(s.bearing, c.rightBearing);
     if (!limitedAhead && !blockedPath) {
       // the gate's state flickers between its envelope and its zones as things move: a conflict ends
       // only after FORGET_S without one
@@ -110,10 +123,7 @@ export class YieldMonitor {
       return NONE;
     }
     this.lastSeen = now;
-    if (Number.isNaN(this.since)) {
-      this.since = now;
-      if (!limitedAhead) this.rightSide = false;
-    }
+    if (Number.isNaN(this.since)) this.since = now;
     if (now - this.since < c.afterSec) return NONE;
     this.since = Number.NaN;
     if (this.rightSide && this.held < c.maxHoldSec) {
