@@ -14,10 +14,12 @@ import { runSim, writeReport, type FleetProgress } from '../../sim/fleet/run';
 import { readTrustedKeysFile } from '../../sim/fleet/trusted-keys';
 import { summaryText } from '../../sim/report/report';
 import type { PlannerMode } from '../../sim/planner/planner';
+import { FoxgloveLive, parseFoxgloveAddress } from '../../sim/foxglove/server';
 
 export const SIM_USAGE = `usage: kizuna sim [--scenario FILE|NAME] [--robots N] [--profile P] [--fleet NAME] [--broker URL]
                   [--planner reference|scripted|none] [--trusted-keys FILE]... [--duration S] [--speed X]
-                  [--seed N] [--report FILE] [--workers N] [--quiet]`;
+                  [--seed N] [--report FILE] [--workers N] [--quiet] [--mcap FILE]
+                  [--foxglove [HOST:PORT]] [--foxglove-remote]`;
 
 const SIM_HELP = `${SIM_USAGE}
 
@@ -27,6 +29,13 @@ const SIM_HELP = `${SIM_USAGE}
                        the robots with decisions it signs with the private key: run with --planner none
                        and connect to the broker the "ready" line on stderr names (or give --broker).
                        The report's trustedKeys lists every key the robots trusted.
+
+  --mcap FILE          record the run into an MCAP file (the robots' ROS 2 topics as CDR, the site and
+                       the log as foxglove schemas); open it in Foxglove or read it with ROS 2 tools
+  --foxglove [HOST:PORT]
+                       serve the run live to Foxglove (WebSocket, default 127.0.0.1:8765; port 0 takes a
+                       free one); a host beyond loopback needs --foxglove-remote as well.
+                       Layout: docs/foxglove/kizuna-sim.json
 
 scenarios, flags, the report and the map: sim/README.md`;
 
@@ -45,6 +54,10 @@ export interface SimCliOptions {
   quiet?: boolean;
   /** --trusted-keys, in the order given. */
   trustedKeys?: string[];
+  /** --mcap FILE. */
+  mcap?: string;
+  /** --foxglove [HOST:PORT]: the address (the default when given without a value). */
+  foxglove?: { host: string; port: number };
 }
 
 function usage(why: string, usageText: string): KizunaError {
@@ -54,6 +67,8 @@ function usage(why: string, usageText: string): KizunaError {
 /** The flags of `kizuna sim`, checked (KZ_ERR_CLI_USAGE naming the flag when one is wrong). */
 export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): SimCliOptions {
   const o: SimCliOptions = {};
+  let foxglove: string | undefined;
+  let wantFoxglove = false;
   const num = (flag: string, v: string | undefined, ok: (n: number) => boolean, what: string): number => {
     const n = Number(v);
     if (v === undefined || v.trim() === '' || !Number.isFinite(n) || !ok(n)) {
@@ -128,8 +143,27 @@ export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): Si
       case '--trusted-keys':
         (o.trustedKeys ??= []).push(v());
         break;
+      case '--mcap':
+        o.mcap = v();
+        break;
+      case '--foxglove':
+        wantFoxglove = true;
+        // The address is optional: the next argument is it unless it is another flag.
+        if (args[i + 1] !== undefined && !args[i + 1]!.startsWith('--')) foxglove = args[++i];
+        break;
+      case '--foxglove-remote':
+        break;
       default:
         throw usage(`unknown sim option '${flag}'`, usageText);
+    }
+  }
+  const remote = args.includes('--foxglove-remote');
+  if (remote && !wantFoxglove) throw usage('--foxglove-remote goes with --foxglove HOST:PORT', usageText);
+  if (wantFoxglove) {
+    try {
+      o.foxglove = parseFoxgloveAddress(foxglove, remote);
+    } catch (err) {
+      throw usage((err as Error).message, usageText);
     }
   }
   return o;
@@ -193,7 +227,22 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const mcap = o.mcap ?? scenario.recording?.mcap;
+  let live: FoxgloveLive | undefined;
   const result = await runSim({
+    ...(mcap !== undefined ? { mcapFile: resolve(mcap) } : {}),
+    ...(o.foxglove
+      ? {
+          live: async (stream) => {
+            live = await FoxgloveLive.start(stream, { ...o.foxglove!, name: `kizuna sim ${scenario.name}` });
+            err.write(
+              `kizuna sim: foxglove: ${live.url} (open it in Foxglove: Open connection → Foxglove WebSocket; ` +
+                `layout docs/foxglove/kizuna-sim.json)\n`,
+            );
+            return live;
+          },
+        }
+      : {}),
     signal: stop.signal,
     scenario,
     source: file,
@@ -223,5 +272,7 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
   if (tty && !o.quiet) err.write('\n');
   const svg = writeReport(reportFile, result, scenario);
   process.stdout.write(`${summaryText(result.report)}\n\nreport: ${reportFile}\nmap:    ${svg}\n`);
+  if (mcap !== undefined) process.stdout.write(`mcap:   ${resolve(mcap)}\n`);
+  if (live) process.stdout.write(`foxglove: served ${live.url}; ${live.dropped} message(s) dropped for slow clients\n`);
   return result.report.pass ? 0 : 1;
 }

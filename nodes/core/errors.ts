@@ -64,6 +64,9 @@ export const ERROR_CODES = {
   // fleet simulation
   KZ_ERR_SIM_BROKER: 'the fleet simulation cannot start its embedded broker or reach the broker given with --broker',
   KZ_ERR_SIM_SHARD: 'a fleet simulation shard (worker thread) failed to start or stopped answering',
+  KZ_ERR_SIM_FOXGLOVE: 'the Foxglove live view of a sim run cannot listen on the address asked for',
+  // recordings
+  KZ_ERR_MCAP_WRITE: 'an MCAP recording cannot be created or written (folder not writable, disk full)',
   // field deployment
   KZ_ERR_LAUNCH_CHECK_FAILED: 'kizuna launch did not start the stack: a check before starting failed',
   KZ_ERR_NODE_EXITED: 'kizuna launch stopped the stack: the safety gate exited, or a node kept exiting',

@@ -21,6 +21,9 @@ import { renderSvg } from '../report/svg';
 import { EmbeddedBroker } from './broker';
 import type { ShardProgress, ShardReport } from './shard';
 import { startShards, type ShardHandle } from './shards';
+import { SimStream } from '../recording/stream';
+import { McapSink, type StreamSink } from '../recording/mcap-sink';
+import type { TapBatch } from '../recording/tap';
 import { mergeOutsideKeys, runTrustedKeys, scenarioTrustedKeys, type SimTrustedKey } from './trusted-keys';
 
 export interface SimRunOptions {
@@ -52,6 +55,18 @@ export interface SimRunOptions {
   trustedKeys?: readonly SimTrustedKey[];
   /** Called once the broker is up and the robots are connecting: where an outside national side connects. */
   onReady?: (r: SimReady) => void;
+  /** Records the run into this MCAP file (`--mcap`, the scenario's `recording.mcap`). */
+  mcapFile?: string;
+  /**
+   * A live view (`--foxglove`): started with the run's stream before the robots start; it says
+   * whether anyone is subscribed (the shards tap only then) and gets every message.
+   */
+  live?: (stream: SimStream) => Promise<LiveSink>;
+}
+
+/** A live view of the stream: a sink that also says whether anyone is watching. */
+export interface LiveSink extends StreamSink {
+  readonly watched: boolean;
 }
 
 /** Where an outside national side finds the run (given to `onReady`). */
@@ -137,6 +152,59 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'kizuna-sim-'));
   const cpu0 = process.cpuUsage();
   const cleanups: Array<() => Promise<void>> = [];
+  // Recording and live view first: a path that cannot be written or an address taken fails before the run.
+  const stream = o.mcapFile || o.live ? new SimStream(s) : undefined;
+  const sinks: StreamSink[] = [];
+  let live: LiveSink | undefined;
+  let sinksClosed = false;
+  const closeSinks = async (ok: boolean): Promise<void> => {
+    if (sinksClosed) return;
+    sinksClosed = true;
+    let first: unknown;
+    for (const k of sinks) await (ok ? k.close() : k.abort()).catch((err: unknown) => (first ??= err));
+    // A recording that could not be completed fails the run; after a failure the first error stands.
+    if (ok && first !== undefined) throw first;
+  };
+  try {
+    if (stream && o.mcapFile) {
+      sinks.push(
+        await McapSink.open(o.mcapFile, stream, {
+          scenario: s.name,
+          source: o.source,
+          seed: String(s.seed),
+          duration_s: String(s.duration_s),
+          robots: s.robots.map((r) => r.id).join(' '),
+          planner: mode,
+          fleet,
+          kizuna_version: kizunaVersion(),
+          node_version: process.version,
+        }),
+      );
+    }
+    if (stream && o.live) {
+      live = await o.live(stream);
+      sinks.push(live);
+    }
+  } catch (err) {
+    await closeSinks(false);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  let tapping = false;
+  const retap = async (shards: readonly ShardHandle[]): Promise<void> => {
+    const want = o.mcapFile !== undefined || (live?.watched ?? false);
+    if (want === tapping) return;
+    tapping = want;
+    await Promise.all(shards.map((sh) => sh.tap(want)));
+  };
+  const sink = async (progress: readonly ShardProgress[]): Promise<void> => {
+    if (!stream) return;
+    const batches = progress.map((p) => p.tap).filter((b): b is TapBatch => b !== undefined);
+    if (batches.length === 0) return;
+    const msgs = stream.convert(batches);
+    for (const k of sinks) await k.write(msgs);
+  };
+  let ok = false;
   try {
     // Keys: one pair per run for the planner; the robots trust its public key and every outside key.
     const key = newPlannerKey(`${PLANNER_KEY_PREFIX}${Date.now().toString(36)}`);
@@ -250,8 +318,10 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         s.duration_s,
         Math.min(faults[nextFault]?.at_s ?? Infinity, planner.nextDueS()),
       );
+      if (stream) await retap(shards);
       progress = await Promise.all(shards.map((sh) => sh.step(until)));
       simT = until;
+      await sink(progress);
       // Faults a position trigger fired that the shard did not own: into the timeline, in time order.
       const fired = progress.flatMap((p) => p.fired);
       if (fired.length > 0) {
@@ -271,6 +341,8 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     report();
     const wallRun = (performance.now() - wall0) / 1000;
     await Promise.all(attacks);
+    // The recording is complete and the live view ends with the stepping (the drain adds no sim time).
+    await closeSinks(true);
 
     // Drain: let outboxes empty (wall time; sim time stands still).
     await Promise.all(shards.map((sh) => sh.settle()));
@@ -322,8 +394,10 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
       shards: shardReports,
       drainS,
     });
+    ok = true;
     return { report: rep, shards: shardReports };
   } finally {
+    await closeSinks(ok);
     for (const c of cleanups) await c().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }

@@ -20,6 +20,10 @@ const init = serveShard({
   },
   pending: () => shard!.pending(),
   settle: () => shard!.settle(),
+  tap: (on) => {
+    shard!.setTap(on as boolean);
+    return true;
+  },
   report: () => shard!.report(),
   close: async () => {
     await shard?.close();

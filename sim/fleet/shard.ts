@@ -43,6 +43,7 @@ import {
 import { type FaultSensor, SensorFaults } from '../sensor-faults';
 import { World, type CollisionRecord } from '../world';
 import { LinkProxy } from '../link-proxy';
+import { ShardTap, type TapBatch } from '../recording/tap';
 import { startRobotStack, type RobotStack } from './robot-stack';
 import { tileOfRobot, tileOfStation } from './scale';
 
@@ -159,6 +160,8 @@ export interface ShardProgress {
    * decisions, another shard's robot): the runner applies them. Each is reported once.
    */
   fired: TimedFault[];
+  /** What the tap recorded during the step (only while tapping: `--mcap`, `--foxglove` with a subscriber). */
+  tap?: TapBatch;
 }
 
 interface RobotRuntime {
@@ -234,6 +237,8 @@ export class SimShard {
   private later: TimedFault[] = [];
   private readonly fired: TimedFault[] = [];
   private readonly frames = robotFrames();
+  /** Recording and live-view taps (off unless asked for). */
+  private readonly tap: ShardTap;
 
   private constructor(
     readonly init: ShardInit,
@@ -350,6 +355,16 @@ export class SimShard {
         this.byId.set(r.id, rt);
         this.watch(rt, ns);
       });
+    this.tap = new ShardTap(
+      this.driver,
+      this.robots.map((rt) => ({ id: rt.id, lidarTopics: [...rt.pubs.scans.keys()] })),
+      () => this.world.time,
+    );
+  }
+
+  /** Starts or stops the recording taps (sim/recording/tap.ts). */
+  setTap(on: boolean): void {
+    this.tap.set(on);
   }
 
   /** Builds a shard: one link proxy per robot towards the broker, then the World, graph and stacks. */
@@ -524,6 +539,11 @@ export class SimShard {
         }
       }
       const snaps = this.world.snapshot();
+      this.tap.frame(
+        t,
+        () => snaps.map((sn) => ({ id: sn.robotId, x: sn.pose.x, y: sn.pose.y, yaw: sn.pose.yaw })),
+        () => this.world.peopleCircles().map((c) => ({ x: c.x, y: c.y, r: c.r })),
+      );
       if (t + 1e-9 >= this.nextPeopleT) {
         this.nextPeopleT += 1 / PEOPLE_HZ;
         this.publishPeople(snaps, t);
@@ -687,6 +707,7 @@ export class SimShard {
       robots: this.robots.length,
       collisions: this.world.collisions.length,
       fired: this.fired.splice(0),
+      ...(this.tap.on || this.tap.pending ? { tap: this.tap.take() } : {}),
     };
   }
 

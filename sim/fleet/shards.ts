@@ -16,6 +16,8 @@ export interface ShardHandle {
   setLink(robotId: string, up: boolean): Promise<boolean>;
   pending(): Promise<{ outbox: number; connected: number }>;
   settle(): Promise<void>;
+  /** Starts or stops the shard's recording taps. */
+  tap(on: boolean): Promise<void>;
   report(): Promise<ShardReport>;
   close(): Promise<void>;
 }
@@ -35,6 +37,7 @@ export async function startShards(inits: ShardInit[]): Promise<{ shards: ShardHa
       setLink: async (id, up) => s.setLink(id, up),
       pending: async () => s.pending(),
       settle: () => s.settle(),
+      tap: async (on) => s.setTap(on),
       report: async () => s.report(),
       close: () => s.close(),
     };
@@ -62,6 +65,7 @@ export async function startShards(inits: ShardInit[]): Promise<{ shards: ShardHa
     setLink: (robotId, up) => wrap(pool.send(i, 'link', { robotId, up })),
     pending: () => wrap(pool.send(i, 'pending')),
     settle: () => wrap(pool.send(i, 'settle')),
+    tap: (on) => wrap(pool.send(i, 'tap', on)),
     report: () => wrap(pool.send(i, 'report')),
     close: () => wrap(pool.send(i, 'close')),
   }));

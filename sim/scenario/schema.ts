@@ -23,4 +23,17 @@ export const scenarioObject = z.strictObject({
   faults: z.array(faultSchema).default([]),
   planner: plannerSchema.default({ mode: 'reference' }),
   pass: passSchema.default({}),
+  recording: z
+    .strictObject({
+      mcap: z
+        .string()
+        .min(1)
+        .max(4096)
+        .optional()
+        .describe(
+          'record every run of this scenario into this MCAP file (relative to the current folder); --mcap wins',
+        ),
+    })
+    .optional()
+    .describe('what a run records besides its report'),
 });
