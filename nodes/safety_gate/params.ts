@@ -145,6 +145,12 @@ export const paramsSchema = z
     occlusion_min_width_m: metres(2)
       .default(0.2)
       .describe('[m] an occluder narrower than this (a post, a stake) hides nobody: no phantom at its edges'),
+    occlusion_mover_memory_s: z
+      .number()
+      .min(0)
+      .max(60)
+      .default(10)
+      .describe('[s] no phantom at the edges of an object seen moving this recently (a robot that has just stopped)'),
     occlusion_range_m: metres(50).default(4).describe('[m] occlusion edges farther than this are ignored'),
     occlusion_min_speed_mps: z
       .number()

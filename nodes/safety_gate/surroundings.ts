@@ -97,7 +97,16 @@ export class Surroundings {
       p.unknown_is_occupied && p.seen_free_s > 0
         ? new SeenFree({ cellM: SEEN_CELL_M, cells: SEEN_CELLS, rangeM: p.seen_free_range_m })
         : undefined;
-    this.movers = scans.map(() => new Tracks({ capacity: MAX_TRACKS, maxSpeedMps: 4, timeoutS: 1, alpha: 0.5 }));
+    this.movers = scans.map(
+      () =>
+        new Tracks({
+          capacity: MAX_TRACKS,
+          maxSpeedMps: 4,
+          timeoutS: 1,
+          alpha: 0.5,
+          movingSpeedMps: p.moving_speed_mps,
+        }),
+    );
     this.people = new Tracks({ capacity: MAX_PEOPLE, maxSpeedMps: 6, timeoutS: p.people_timeout_s, alpha: 0.5 });
     this.discs = new Discs((MAX_TRACKS + MAX_EDGES) * scans.length + MAX_PEOPLE);
     this.labels = scans.map(() => new Int32Array(0));
@@ -181,9 +190,21 @@ export class Surroundings {
             this.edgeX[index]!,
             this.edgeY[index]!,
             0,
-            this.hasPose ? (i) => this.onMover(labels, this.movers[index]!, i) : undefined,
+            this.hasPose ? (i) => this.onVehicle(labels, this.movers[index]!, i, now) : undefined,
           )
         : 0;
+  }
+
+  /**
+   * Point i of the scan just loaded belongs to a cluster tracked as moving, or seen moving within
+   * occlusion_mover_memory_s (a robot or cart that has just stopped: whoever it hides must have kept
+   * pace with it).
+   */
+  private onVehicle(labels: Int32Array, mv: Tracks, i: number, now: number): boolean {
+    const obs = labels[i]!;
+    if (obs < 0) return false;
+    const t = mv.trackOf[obs]!;
+    return t >= 0 && now - mv.movedAt[t]! <= this.p.occlusion_mover_memory_s;
   }
 
   /** Point i of the scan just loaded belongs to a cluster tracked as moving. */

@@ -19,6 +19,8 @@ export interface TrackerConfig {
   timeoutS: number;
   /** [1] weight of a new velocity measurement. */
   alpha: number;
+  /** [m/s] a track at least this fast is moving (see {@link Tracks.movedAt}); default: never. */
+  movingSpeedMps?: number;
 }
 
 /**
@@ -32,6 +34,8 @@ export class Tracks {
   readonly vy: Float64Array;
   readonly t: Float64Array;
   readonly hits: Int32Array;
+  /** [s] when track i was last seen moving (at least movingSpeedMps, after two updates); -Infinity never. */
+  readonly movedAt: Float64Array;
   count = 0;
   // scratch for one update: the new observations
   private readonly ox: Float64Array;
@@ -51,6 +55,7 @@ export class Tracks {
     this.vy = new Float64Array(n);
     this.t = new Float64Array(n);
     this.hits = new Int32Array(n);
+    this.movedAt = new Float64Array(n).fill(Number.NEGATIVE_INFINITY);
     this.ox = new Float64Array(n);
     this.oy = new Float64Array(n);
     this.or = new Float64Array(n);
@@ -132,6 +137,8 @@ export class Tracks {
       this.r[i] = this.or[best]!;
       this.t[i] = now;
       this.hits[i] = this.hits[i]! + 1;
+      if (this.hits[i]! >= 2 && this.speed(i) >= (cfg.movingSpeedMps ?? Number.POSITIVE_INFINITY))
+        this.movedAt[i] = now;
     }
     for (let j = 0; j < this.on && this.count < this.x.length; j++) {
       if (this.used[j]) continue;
@@ -144,6 +151,7 @@ export class Tracks {
       this.vy[i] = 0;
       this.t[i] = now;
       this.hits[i] = 1;
+      this.movedAt[i] = Number.NEGATIVE_INFINITY;
     }
   }
 
@@ -160,6 +168,7 @@ export class Tracks {
     this.vy[to] = this.vy[from]!;
     this.t[to] = this.t[from]!;
     this.hits[to] = this.hits[from]!;
+    this.movedAt[to] = this.movedAt[from]!;
   }
 }
 
