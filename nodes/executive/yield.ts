@@ -162,11 +162,13 @@ export class YieldMonitor {
     return this.coming;
   }
 
-  /** The gate holds the robot slow for an obstacle or person in front, nearer than the goal. */
+  /** The gate holds the robot slow for an obstacle (not a person) in front, nearer than the goal. */
   private limitedAhead(s: SafetyView, goalDistance: number): boolean {
     const d = s.limitDistance;
     const b = s.limitBearing;
-    if (d === undefined || b === undefined || !(s.linearCap < this.c.slowSpeed)) return false;
+    // people: the gate keeps its distance from them, and they step aside themselves; traffic gives way
+    if (s.limitedBy !== 'obstacle' || d === undefined || b === undefined || !(s.linearCap < this.c.slowSpeed))
+      return false;
     // ahead (to step aside from) or on the right front (to wait for); not beside the robot
     if (d > this.c.distance || b > AHEAD_RAD || b < -RIGHT_FRONT_RAD) return false;
     return goalDistance > d + 0.5;
