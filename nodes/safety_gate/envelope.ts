@@ -182,18 +182,12 @@ export class Envelope {
             res.escaping = true;
             continue;
           }
-          // passing along it (a wall beside the flank, its points ahead of the corner): as fast as the
-          // robot can still stop before coming within half the stop margin of it
-          if (k > 0) {
-            const kk = stopScale(hitProgress(x, y, vx, vy, wz, box, 0.5 * C, horizon), Tr, M);
-            if (kk > 0) {
-              res.grazing = true;
-              if (kk < k) {
-                k = kk;
-                this.limitBy(k, kind, x, y);
-              }
-              continue;
-            }
+          // passing along it (a wall beside the flank, its points ahead of the corner): allowed when the
+          // footprint grown by half the stop margin never reaches it within half a turn or 2 m (never
+          // when driving at it)
+          if (k > 0 && hitProgress(x, y, vx, vy, wz, box, 0.5 * C, blindHorizon) === Number.POSITIVE_INFINITY) {
+            res.grazing = true;
+            continue;
           }
           if (k > 0 || res.limit === LIMIT_NONE) this.limitBy(0, kind, x, y);
           k = 0;

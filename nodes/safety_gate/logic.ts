@@ -135,6 +135,8 @@ export class SafetyGate {
   private readonly py: Float64Array;
 
   private estopAsserted = false;
+  /** Latched because the gate started so (start_latched), not by an e-stop since. */
+  private startLatch = false;
   private latched = false;
   /** The latch was reset; it clears on a deliberate start. */
   private armed = false;
@@ -153,6 +155,9 @@ export class SafetyGate {
     f[ESTOP_SEC] = startSec; // grace: silence counts from start
     f[LAST_STEP_SEC] = startSec;
     f[ENV_K] = 1;
+    // After a (re)start nobody knows whether an e-stop was pressed and released meanwhile: held until a
+    // deliberate start, as after a reset (no unexpected start-up).
+    if (p.start_latched) this.latched = this.armed = this.startLatch = true;
     const body = bodyBox(p);
     this.scans = p.scan_topics.map(
       (_, i) =>
@@ -236,6 +241,7 @@ export class SafetyGate {
     if (asserted) {
       this.latched = true;
       this.armed = false;
+      this.startLatch = false;
     }
   }
 
@@ -305,6 +311,7 @@ export class SafetyGate {
     if (this.estopSilent(now)) {
       this.latched = true;
       this.armed = false;
+      this.startLatch = false;
     }
     this.updateTimedOut(now);
 
@@ -500,7 +507,9 @@ export class SafetyGate {
           : this.estopSilent(now)
             ? 'e-stop publisher silent'
             : this.armed
-              ? 'e-stop reset; waiting for a start'
+              ? this.startLatch
+                ? 'started latched; waiting for a start'
+                : 'e-stop reset; waiting for a start'
               : 'e-stop released; waiting for an explicit reset, then a start';
       case S.REASON_SOURCE_INVALID:
         return [...this.refused].map(([k, v]) => `${k}: ${v}`).join('; ');

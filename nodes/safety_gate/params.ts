@@ -96,6 +96,12 @@ export const paramsSchema = z
       .max(1)
       .default(0.2)
       .describe('[rad/s] escape turn rate out of the stop zone'),
+    start_latched: z
+      .boolean()
+      .default(false)
+      .describe(
+        'start (and restart) held as after an e-stop reset: no motion until a deliberate start (kizuna/motion_start)',
+      ),
     unknown_is_occupied: z
       .boolean()
       .default(true)

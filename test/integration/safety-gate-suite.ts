@@ -268,6 +268,20 @@ export function safetyGateSuite(name: string, makeHarness: () => Promise<GateHar
       expect(xs[xs.length - 1]! - xs[xs.length - 21]!).toBeLessThan(1e-3);
     });
 
+    it('started latched (start_latched), holds zero for any command until a deliberate start, then drives', async () => {
+      await setup({ start_latched: true });
+      nav.set(0.5);
+      await h.advance(1.0);
+      expect(speed()).toBe(0);
+      expect(lastState()).toMatchObject({ state: S.STATE_ESTOP, limiting_reason: S.REASON_ESTOP, estop_latched: true });
+      expect(lastState()!.detail).toMatch(/started latched; waiting for a start/);
+      // no reset is needed (nothing was pressed), only the start
+      await start();
+      await h.advance(1.0);
+      expect(speed()).toBeCloseTo(0.5, 5);
+      expect(lastState()!.estop_latched).toBe(false);
+    });
+
     it('holds zero after an e-stop until it is released, reset, and then deliberately started', async () => {
       await setup();
       await cruise(0.5);

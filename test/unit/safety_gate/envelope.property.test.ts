@@ -167,6 +167,8 @@ describe('braking envelope (property-based)', () => {
             expect(Math.hypot(vx, vy) * r.k).toBeLessThanOrEqual(0.05 + 1e-9);
             expect(Math.abs(wz) * r.k).toBeLessThanOrEqual(0.2 + 1e-9);
           } else {
+            // passing along: half the margin is kept along the stopping path (and, by construction, for
+            // half a turn or 2 m of the twist's own path)
             const M = Math.max(Math.hypot(vx, vy) / 1, Math.abs(wz) / 1.5);
             expect(firstContact([[x, y]], vx, vy, wz, r.k, 0.2, M, box, margin / 2)).toBeUndefined();
           }

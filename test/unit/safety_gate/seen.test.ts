@@ -25,7 +25,13 @@ describe('SeenFree', () => {
   it('marks what beams crossed up to the range, not where they ended, and forgets with time', () => {
     const seen = new SeenFree({ cellM: 0.1, cells: 128, rangeM: 3 });
     // robot at (5, 5) facing +y: the lidar looks north; a wall 2 m ahead of the lidar
-    seen.observe(scan(() => 2), 5, 5, Math.PI / 2, 10);
+    seen.observe(
+      scan(() => 2),
+      5,
+      5,
+      Math.PI / 2,
+      10,
+    );
     expect(seen.seenSince(5, 5.3 + 1.0, 9)).toBe(true); // 1 m ahead of the lidar
     expect(seen.seenSince(5, 5.3 + 2.0, 9)).toBe(false); // the wall itself
     expect(seen.seenSince(5, 5.3 + 1.0, 10.5)).toBe(false); // not since 10.5
@@ -34,17 +40,35 @@ describe('SeenFree', () => {
 
   it('marks free up to its own range when the beams return nothing, and skips NaN beams', () => {
     const seen = new SeenFree({ cellM: 0.1, cells: 128, rangeM: 3 });
-    seen.observe(scan(() => Number.POSITIVE_INFINITY), 0, 0, 0, 1);
+    seen.observe(
+      scan(() => Number.POSITIVE_INFINITY),
+      0,
+      0,
+      0,
+      1,
+    );
     expect(seen.seenSince(2.5, 0, 0)).toBe(true);
     expect(seen.seenSince(3.6, 0, 0)).toBe(false); // beyond rangeM from the lidar
     const nan = new SeenFree({ cellM: 0.1, cells: 128, rangeM: 3 });
-    nan.observe(scan(() => Number.NaN), 0, 0, 0, 1);
+    nan.observe(
+      scan(() => Number.NaN),
+      0,
+      0,
+      0,
+      1,
+    );
     expect(nan.seenSince(1, 0, 0)).toBe(false);
   });
 
   it('does not confuse cells a window apart, and forgets all on clear()', () => {
     const seen = new SeenFree({ cellM: 0.1, cells: 128, rangeM: 3 });
-    seen.observe(scan(() => Number.POSITIVE_INFINITY), 0, 0, 0, 1);
+    seen.observe(
+      scan(() => Number.POSITIVE_INFINITY),
+      0,
+      0,
+      0,
+      1,
+    );
     expect(seen.seenSince(1, 0, 0)).toBe(true);
     expect(seen.seenSince(1 + 12.8, 0, 0)).toBe(false); // same slot, another cell
     seen.clear();
