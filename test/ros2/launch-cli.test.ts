@@ -8,15 +8,12 @@
  *
  * ros2 and launch come from the vendored Jazzy sources that `npm run ros:setup` builds (docs/ros2.md).
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { startMosquitto, type MosquittoBroker } from '../helpers/brokers';
 import { writeProfileParams } from '../helpers/profile-params';
 import { describeWithRosTools } from './support/gate';
-import { alive, buildKizunaPackage, ros2, ros2Until, start, type Ran } from './support/ros2-cli';
+import { alive, launchTestEnvironment, ros2, ros2Until, start, type Ran } from './support/ros2-cli';
 
 const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'];
 const FLEET = 'tokyo-east';
@@ -25,46 +22,25 @@ const FLEET = 'tokyo-east';
 const since = (t0: number): string => `${Date.now() - t0} ms`;
 
 describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 2 Jazzy)', () => {
-  let prefix: string;
-  let dir: string;
-  let broker: MosquittoBroker;
-  let env: NodeJS.ProcessEnv;
-
-  beforeAll(async () => {
-    prefix = buildKizunaPackage();
-    dir = mkdtempSync(join(tmpdir(), 'kizuna-ros2-cli-'));
-    broker = await startMosquitto();
-    env = {
-      ...process.env,
-      AMENT_PREFIX_PATH: `${prefix}:${process.env.AMENT_PREFIX_PATH ?? ''}`,
-      ROS_LOG_DIR: join(dir, 'ros-log'),
-      PYTHONUNBUFFERED: '1',
-    };
-  }, 300000);
-
-  afterAll(async () => {
-    await broker?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    if (prefix) rmSync(join(prefix, '..'), { recursive: true, force: true });
-  });
+  const e = launchTestEnvironment('cli');
 
   it('finds kizuna and its launch files in the ament index, and shows kizuna_msgs interfaces', async () => {
-    const p = await ros2(['pkg', 'prefix', 'kizuna'], env);
-    expect(p.stdout.trim()).toBe(prefix);
-    const files = await ros2(['pkg', 'executables', 'kizuna'], env);
+    const p = await ros2(['pkg', 'prefix', 'kizuna'], e.env);
+    expect(p.stdout.trim()).toBe(e.prefix);
+    const files = await ros2(['pkg', 'executables', 'kizuna'], e.env);
     expect(files.stdout).toMatch(/^kizuna kizuna$/m);
-    const show = await ros2(['interface', 'show', 'kizuna_msgs/msg/Decision'], env);
+    const show = await ros2(['interface', 'show', 'kizuna_msgs/msg/Decision'], e.env);
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(/^string decision_id/m);
     // its checks pass; it warns that only loopback exists (the sandbox) and that rosdistro is not installed
-    const doctor = await ros2(['doctor'], env);
+    const doctor = await ros2(['doctor'], e.env);
     expect(doctor.code).toBe(0);
     expect(doctor.stdout).toMatch(/All \d+ checks passed/);
   }, 60000);
 
   it('a launch_testing test of perception passes under launch_test, as ROS 2 packages test their nodes', async () => {
     const file = join(__dirname, 'launch_testing', 'test_perception_launch.py');
-    const run = start('launch_test', [file], env);
+    const run = start('launch_test', [file], e.env);
     const code = await run.exited;
     expect(`${code}\n${run.out()}`).toMatch(/^0\n/);
     // the node's own lines interleave with unittest's: both test classes ran, each ended OK
@@ -81,8 +57,8 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
       const ns = `/${robot.replace('-', '_')}`;
       const params = writeProfileParams(
         'care',
-        join(dir, `${robot}.yaml`),
-        { store_path: join(dir, `${robot}.sqlite`), reconnect_min_s: 0.1 },
+        join(e.dir, `${robot}.yaml`),
+        { store_path: join(e.dir, `${robot}.sqlite`), reconnect_min_s: 0.1 },
         (doc) => {
           // kizuna.launch.py moves the sections under the namespace itself; the XML file cannot
           if (!file.endsWith('.xml')) return;
@@ -95,7 +71,7 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
       );
       // the bridge's birth message, as the national side sees it
       const statusTopic = `kizuna/v1/${FLEET}/${robot}/status`;
-      const probe = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+      const probe = await mqtt.connectAsync(e.broker.url, { reconnectPeriod: 0 });
       const statuses: string[] = [];
       probe.on('message', (_t, payload) =>
         statuses.push((JSON.parse(payload.toString()) as { status: string }).status),
@@ -108,9 +84,9 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
         transcript.push(`$ ros2 ${args.join(' ')}\n${`${r.stdout}${r.stderr}`.trimEnd()}`);
         return r;
       };
-      const tr = async (args: string[]): Promise<Ran> => note(args, await ros2(args, env));
+      const tr = async (args: string[]): Promise<Ran> => note(args, await ros2(args, e.env));
       const trUntil = async (args: string[], ok: (o: string) => boolean): Promise<Ran> =>
-        note(args, await ros2Until(args, ok, env));
+        note(args, await ros2Until(args, ok, e.env));
 
       const t0 = Date.now();
       const launch = start(
@@ -123,10 +99,10 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
           `fleet:=${FLEET}`,
           'profile:=care',
           `params_file:=${params}`,
-          `broker_url:=${broker.url}`,
+          `broker_url:=${e.broker.url}`,
           `namespace:=${ns}`,
         ],
-        env,
+        e.env,
       );
       try {
         const pids = new Map<string, number>();
@@ -216,7 +192,7 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
         process.stdout.write(`${file}: stack down ${since(tKill)} after the gate was killed\n`);
         expect(launch.out()).toMatch(/\[safety_gate-\d+\]: process has died/);
         for (const n of STACK) expect(alive(pids.get(n) as number)).toBe(false);
-        // cloud_bridge stopped cleanly: its last word at the broker is a retained offline status
+        // cloud_bridge stopped cleanly: its last word at the e.broker is a retained offline status
         const d2 = Date.now() + 10000;
         while (statuses.at(-1) !== 'offline' && Date.now() < d2) await new Promise((r) => setTimeout(r, 100));
         expect(statuses.at(-1)).toBe('offline');
@@ -233,11 +209,11 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
     async (profile) => {
       const robot = `cli-${profile}`;
       const ns = `/cli_${profile}`;
-      const params = writeProfileParams(profile, join(dir, `${robot}.yaml`), {
-        store_path: join(dir, `${robot}.sqlite`),
+      const params = writeProfileParams(profile, join(e.dir, `${robot}.yaml`), {
+        store_path: join(e.dir, `${robot}.sqlite`),
         reconnect_min_s: 0.1,
       });
-      const probe = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+      const probe = await mqtt.connectAsync(e.broker.url, { reconnectPeriod: 0 });
       const statuses: string[] = [];
       probe.on('message', (_t, payload) =>
         statuses.push((JSON.parse(payload.toString()) as { status: string }).status),
@@ -253,10 +229,10 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
           `fleet:=${FLEET}`,
           `profile:=${profile}`,
           `params_file:=${params}`,
-          `broker_url:=${broker.url}`,
+          `broker_url:=${e.broker.url}`,
           `namespace:=${ns}`,
         ],
-        env,
+        e.env,
       );
       try {
         for (const name of STACK)
@@ -264,7 +240,7 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
         const deadline = Date.now() + 30000;
         while (!statuses.includes('online') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
         expect(statuses).toContain('online');
-        const nodes = await ros2Until(['node', 'list'], (o) => STACK.every((n) => o.includes(`${ns}/${n}\n`)), env);
+        const nodes = await ros2Until(['node', 'list'], (o) => STACK.every((n) => o.includes(`${ns}/${n}\n`)), e.env);
         for (const n of STACK) expect(nodes.stdout).toMatch(new RegExp(`^${ns}/${n}$`, 'm'));
         launch.child.kill('SIGINT');
         let timer: NodeJS.Timeout | undefined;
@@ -298,18 +274,18 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
         '-r',
         `__ns:=${ns}`,
         '--params-file',
-        join(prefix, 'share', 'kizuna', 'launch', 'params', 'care.yaml'),
+        join(e.prefix, 'share', 'kizuna', 'launch', 'params', 'care.yaml'),
         '-p',
         'estop_timeout_s:=0.0', // no e-stop publisher on this bench
       ],
-      env,
+      e.env,
     );
     // 31 beams over ±1.5 rad from the laser (0.15 m ahead of base_link, frame `laser` as care.yaml says)
     const scan = (range: number): string =>
       `{header: {stamp: now, frame_id: laser}, angle_min: -1.5, angle_max: 1.5, angle_increment: 0.1, ` +
       `range_min: 0.05, range_max: 10.0, ranges: [${Array(31).fill(range.toFixed(2)).join(', ')}]}`;
     const pub = (topic: string, type: string, value: string) =>
-      start('ros2', ['topic', 'pub', '-r', '20', `${ns}/${topic}`, type, value], env);
+      start('ros2', ['topic', 'pub', '-r', '20', `${ns}/${topic}`, type, value], e.env);
     const pubs = [
       pub('odom', 'nav_msgs/msg/Odometry', '{header: {stamp: now, frame_id: odom}, child_frame_id: base_link}'),
       pub('cmd_vel_nav', 'geometry_msgs/msg/Twist', '{linear: {x: 0.3}}'),
@@ -321,7 +297,7 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
       const moving = await ros2Until(
         ['topic', 'echo', '--once', `${ns}/cmd_vel`, 'geometry_msgs/msg/Twist'],
         (o) => /linear:\n {2}x: 0\.[1-9]/.test(o),
-        env,
+        e.env,
       );
       expect(moving.stdout).toMatch(/linear:\n {2}x: 0\.[1-9]/);
       far.kill();
@@ -329,12 +305,12 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
       const stopped = await ros2Until(
         ['topic', 'echo', '--once', `${ns}/kizuna/safety_state`],
         (o) => /^limiting_reason: 1$/m.test(o),
-        env,
+        e.env,
       );
       expect(stopped.stdout).toMatch(/^state: 4$/m); // STATE_STOP
       expect(stopped.stdout).toMatch(/^limiting_reason: 1$/m); // REASON_OBSTACLE
       expect(stopped.stdout).toMatch(/^obstacle_detected: true$/m);
-      const zero = await ros2(['topic', 'echo', '--once', `${ns}/cmd_vel`, 'geometry_msgs/msg/Twist'], env);
+      const zero = await ros2(['topic', 'echo', '--once', `${ns}/cmd_vel`, 'geometry_msgs/msg/Twist'], e.env);
       expect(zero.stdout).toMatch(/linear:\n {2}x: 0\.0\n/);
     } finally {
       for (const p of [...pubs, far]) p.kill();

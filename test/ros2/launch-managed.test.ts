@@ -8,43 +8,19 @@
  * ros2 and launch come from the vendored Jazzy sources that `npm run ros:setup` builds (docs/ros2.md);
  * without them these tests skip saying why, and fail with CI=true.
  */
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { startMosquitto, type MosquittoBroker } from '../helpers/brokers';
 import { writeProfileParams } from '../helpers/profile-params';
 import { describeWithRosTools } from './support/gate';
-import { buildKizunaPackage, ros2, ros2Until, start, type Running } from './support/ros2-cli';
+import { launchTestEnvironment, ros2, ros2Until, start, type Running } from './support/ros2-cli';
 
 const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'];
 const FLEET = 'tokyo-east';
 const since = (t0: number): string => `${Date.now() - t0} ms`;
 
 describeWithRosTools('ros2 launch kizuna managed:=true (real ROS 2 Jazzy)', () => {
-  let prefix: string;
-  let dir: string;
-  let broker: MosquittoBroker;
-  let env: NodeJS.ProcessEnv;
-
-  beforeAll(async () => {
-    prefix = buildKizunaPackage();
-    dir = mkdtempSync(join(tmpdir(), 'kizuna-ros2-managed-'));
-    broker = await startMosquitto();
-    env = {
-      ...process.env,
-      AMENT_PREFIX_PATH: `${prefix}:${process.env.AMENT_PREFIX_PATH ?? ''}`,
-      ROS_LOG_DIR: join(dir, 'ros-log'),
-      PYTHONUNBUFFERED: '1',
-    };
-  }, 300000);
-
-  afterAll(async () => {
-    await broker?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    if (prefix) rmSync(join(prefix, '..'), { recursive: true, force: true });
-  });
+  const e = launchTestEnvironment('managed');
 
   describe.each(['kizuna.launch.py', 'kizuna.launch.xml'])('%s', (file) => {
     it('brings every node up managed and active; the gate refuses deactivate while moving; pause and resume', async () => {
@@ -52,8 +28,8 @@ describeWithRosTools('ros2 launch kizuna managed:=true (real ROS 2 Jazzy)', () =
       const ns = `/${robot.replace('-', '_')}`;
       const params = writeProfileParams(
         'care',
-        join(dir, `${robot}.yaml`),
-        { store_path: join(dir, `${robot}.sqlite`), reconnect_min_s: 0.1 },
+        join(e.dir, `${robot}.yaml`),
+        { store_path: join(e.dir, `${robot}.sqlite`), reconnect_min_s: 0.1 },
         (doc) => {
           // kizuna.launch.py moves the sections under the namespace itself; the XML file cannot
           if (!file.endsWith('.xml')) return;
@@ -64,14 +40,14 @@ describeWithRosTools('ros2 launch kizuna managed:=true (real ROS 2 Jazzy)', () =
           }
         },
       );
-      const probe = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+      const probe = await mqtt.connectAsync(e.broker.url, { reconnectPeriod: 0 });
       const statuses: string[] = [];
       probe.on('message', (_t, payload) =>
         statuses.push((JSON.parse(payload.toString()) as { status: string }).status),
       );
       await probe.subscribeAsync(`kizuna/v1/${FLEET}/${robot}/status`, { qos: 1 });
       const state = async (node: string): Promise<string> =>
-        (await ros2Until(['lifecycle', 'get', `${ns}/${node}`], (o) => /\[\d\]/.test(o), env)).stdout.trim();
+        (await ros2Until(['lifecycle', 'get', `${ns}/${node}`], (o) => /\[\d\]/.test(o), e.env)).stdout.trim();
 
       const t0 = Date.now();
       const launch = start(
@@ -84,11 +60,11 @@ describeWithRosTools('ros2 launch kizuna managed:=true (real ROS 2 Jazzy)', () =
           `fleet:=${FLEET}`,
           'profile:=care',
           `params_file:=${params}`,
-          `broker_url:=${broker.url}`,
+          `broker_url:=${e.broker.url}`,
           `namespace:=${ns}`,
           'managed:=true',
         ],
-        env,
+        e.env,
       );
       let pub: Running | undefined;
       try {
@@ -104,7 +80,7 @@ describeWithRosTools('ros2 launch kizuna managed:=true (real ROS 2 Jazzy)', () =
         const listed = await ros2Until(
           ['lifecycle', 'nodes'],
           (o) => STACK.every((n) => o.includes(`${ns}/${n}\n`)),
-          env,
+          e.env,
         );
         for (const n of STACK) expect(listed.stdout).toMatch(new RegExp(`^${ns}/${n}$`, 'm'));
         for (const n of STACK) expect(`${n}: ${await state(n)}`).toBe(`${n}: active [3]`);
@@ -112,11 +88,11 @@ describeWithRosTools('ros2 launch kizuna managed:=true (real ROS 2 Jazzy)', () =
         const deadline = Date.now() + 30000;
         while (!statuses.includes('online') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
         expect(statuses).toContain('online');
-        const summary = await ros2(['topic', 'echo', '--once', `${ns}/kizuna/world_summary`], env);
+        const summary = await ros2(['topic', 'echo', '--once', `${ns}/kizuna/world_summary`], e.env);
         expect(summary.stdout).toMatch(/^header:\n {2}stamp:/m);
         const isActive = await ros2(
           ['service', 'call', `${ns}/lifecycle_manager/is_active`, 'std_srvs/srv/Trigger'],
-          env,
+          e.env,
         );
         expect(isActive.stdout).toMatch(/success=True/);
 
@@ -135,10 +111,10 @@ describeWithRosTools('ros2 launch kizuna managed:=true (real ROS 2 Jazzy)', () =
             'nav_msgs/msg/Odometry',
             '{header: {frame_id: odom}, child_frame_id: base_link, twist: {twist: {linear: {x: 0.5}}}}',
           ],
-          env,
+          e.env,
         );
         await pub.waitFor(/publishing #5:/, 30000);
-        const refused = await ros2(['lifecycle', 'set', `${ns}/safety_gate`, 'deactivate'], env);
+        const refused = await ros2(['lifecycle', 'set', `${ns}/safety_gate`, 'deactivate'], e.env);
         expect(`${refused.stdout}${refused.stderr}`.trim()).toBe('Transitioning failed');
         expect(await state('safety_gate')).toBe('active [3]');
         expect(launch.out()).toMatch(/deactivate refused: base moving at 0\.500 m\/s/);
@@ -147,10 +123,10 @@ describeWithRosTools('ros2 launch kizuna managed:=true (real ROS 2 Jazzy)', () =
         pub = undefined;
 
         // pause: every node inactive, in reverse order (the gate, last, sees stale odometry: still)
-        const pause = await ros2(['service', 'call', `${ns}/lifecycle_manager/pause`, 'std_srvs/srv/Trigger'], env);
+        const pause = await ros2(['service', 'call', `${ns}/lifecycle_manager/pause`, 'std_srvs/srv/Trigger'], e.env);
         expect(pause.stdout).toMatch(/success=True, message='pause: done'/);
         for (const n of STACK) expect(`${n}: ${await state(n)}`).toBe(`${n}: inactive [2]`);
-        const resume = await ros2(['service', 'call', `${ns}/lifecycle_manager/resume`, 'std_srvs/srv/Trigger'], env);
+        const resume = await ros2(['service', 'call', `${ns}/lifecycle_manager/resume`, 'std_srvs/srv/Trigger'], e.env);
         expect(resume.stdout).toMatch(/success=True, message='resume: done'/);
         for (const n of STACK) expect(`${n}: ${await state(n)}`).toBe(`${n}: active [3]`);
 

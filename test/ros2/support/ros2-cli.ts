@@ -3,10 +3,12 @@
  * built with colcon, and a process whose output can be awaited line by line. Everything runs in the
  * sandbox jest was started in (scripts/ros-sandbox.sh), so DDS stays on loopback.
  */
+import { afterAll, beforeAll } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startMosquitto, type MosquittoBroker } from '../../helpers/brokers';
 
 export const root = join(__dirname, '..', '..', '..');
 
@@ -139,4 +141,37 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * What a `ros2 launch kizuna …` test runs in: kizuna's ament package built into a prefix, a temporary
+ * folder (parameter files, stores, ROS logs), a mosquitto broker on a loopback port, and the environment
+ * with the package on AMENT_PREFIX_PATH. Registers its own beforeAll/afterAll; read the fields in tests.
+ */
+export interface LaunchTestEnvironment {
+  prefix: string;
+  dir: string;
+  broker: MosquittoBroker;
+  env: NodeJS.ProcessEnv;
+}
+
+export function launchTestEnvironment(tag: string): LaunchTestEnvironment {
+  const e = {} as LaunchTestEnvironment;
+  beforeAll(async () => {
+    e.prefix = buildKizunaPackage();
+    e.dir = mkdtempSync(join(tmpdir(), `kizuna-ros2-${tag}-`));
+    e.broker = await startMosquitto();
+    e.env = {
+      ...process.env,
+      AMENT_PREFIX_PATH: `${e.prefix}:${process.env.AMENT_PREFIX_PATH ?? ''}`,
+      ROS_LOG_DIR: join(e.dir, 'ros-log'),
+      PYTHONUNBUFFERED: '1',
+    };
+  }, 300000);
+  afterAll(async () => {
+    await e.broker?.close();
+    if (e.dir) rmSync(e.dir, { recursive: true, force: true });
+    if (e.prefix) rmSync(join(e.prefix, '..'), { recursive: true, force: true });
+  });
+  return e;
 }

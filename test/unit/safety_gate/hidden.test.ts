@@ -1,29 +1,16 @@
 /** Occlusion edges: where a person may be hidden; nobody hides behind a post or a moving object. */
 import { describe, it, expect } from '@jest/globals';
 import { occlusionEdges } from '../../../nodes/safety_gate/hidden';
-import { ScanPoints } from '../../../nodes/safety_gate/scan';
+import type { ScanPoints } from '../../../nodes/safety_gate/scan';
+import { halfScan } from './half-scan';
 
-/** A 181-beam half-circle scan from a sensor at base_link: a wall 6 m away, and an object of `width` 2 m ahead. */
+/** A half-circle scan from a sensor at base_link: a wall 6 m away, and an object of `width` 2 m ahead. */
 function scene(width: number): ScanPoints {
-  const n = 181;
-  const ranges: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = -Math.PI / 2 + (i * Math.PI) / (n - 1);
+  return halfScan((a) => {
     // the object: a segment across the beam at x = 2, |y| <= width / 2
     const y = 2 * Math.tan(a);
-    ranges.push(Math.abs(a) < 1.2 && Math.abs(y) <= width / 2 ? 2 / Math.cos(a) : 6);
-  }
-  const pts = new ScanPoints({ x: 0, y: 0, yaw: 0 });
-  pts.load({
-    header: { frame_id: 'laser' },
-    angle_min: -Math.PI / 2,
-    angle_max: Math.PI / 2,
-    angle_increment: Math.PI / (n - 1),
-    range_min: 0.05,
-    range_max: 10,
-    ranges,
+    return Math.abs(a) < 1.2 && Math.abs(y) <= width / 2 ? 2 / Math.cos(a) : 6;
   });
-  return pts;
 }
 
 const cfg = { gapM: 0.6, maxRangeM: 4, collinearM: 0.15, minWidthM: 0.2 };

@@ -1,25 +1,10 @@
 /** Where beams lately saw nothing: cells crossed by a beam are free for a while; where a beam ended, not. */
 import { describe, it, expect } from '@jest/globals';
 import { SeenFree } from '../../../nodes/safety_gate/seen';
-import { ScanPoints } from '../../../nodes/safety_gate/scan';
+import { halfScan } from './half-scan';
 
-/** A front lidar at x = 0.3 in base_link, 181 beams over ±90°, every beam returning at `range`. */
-function scan(range: (a: number) => number): ScanPoints {
-  const n = 181;
-  const ranges: number[] = [];
-  for (let i = 0; i < n; i++) ranges.push(range(-Math.PI / 2 + (i * Math.PI) / (n - 1)));
-  const pts = new ScanPoints({ x: 0.3, y: 0, yaw: 0 });
-  pts.load({
-    header: { frame_id: 'laser' },
-    angle_min: -Math.PI / 2,
-    angle_max: Math.PI / 2,
-    angle_increment: Math.PI / (n - 1),
-    range_min: 0.05,
-    range_max: 10,
-    ranges,
-  });
-  return pts;
-}
+/** A front lidar at x = 0.3 in base_link, every beam returning at `range`. */
+const scan = (range: (a: number) => number) => halfScan(range, 0.3);
 
 describe('SeenFree', () => {
   it('marks what beams crossed up to the range, not where they ended, and forgets with time', () => {
