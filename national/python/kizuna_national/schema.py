@@ -12,7 +12,7 @@ from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import ValidationError
 
 
 class Payload(str, Enum):
@@ -45,10 +45,10 @@ def validator(payload: Payload) -> Draft202012Validator:
 
 def schema_error(payload: Payload, message: Any) -> str | None:
     """Returns why ``message`` is not a valid ``payload`` (naming the field), or None when it is valid."""
-    err = best_match(validator(payload).iter_errors(message))
-    if err is None:
+    errors = sorted(validator(payload).iter_errors(message), key=lambda e: (len(e.absolute_path), e.message))
+    if not errors:
         return None
-    err = _closest(err)
+    err = _closest(errors[0])
     where = "/".join(str(p) for p in err.absolute_path) or "(root)"
     return f"{where}: {err.message}"
 
