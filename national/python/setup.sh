@@ -16,14 +16,16 @@ PYTHON="${KIZUNA_PYTHON:-python3}"
 
 say() { printf 'national-setup: %s\n' "$*" >&2; }
 
-command -v "$PYTHON" >/dev/null || { say "FAILED: no $PYTHON (install Python 3.11+, on Debian: apt-get install python3 python3-venv)"; exit 3; }
-PY_ID="$("$PYTHON" -c 'import sys; assert sys.version_info >= (3, 11), sys.version; print(sys.executable, sys.version.split()[0])')" ||
-  { say "FAILED: $PYTHON is older than 3.11"; exit 3; }
-key="$( { cat "$REQ"; printf '%s\n' "$PY_ID"; } | sha256sum | cut -c1-16)"
-
-if [ -f "$VENV/.stamp" ] && [ "$(cat "$VENV/.stamp")" = "$key" ] && [ -x "$VENV/bin/python" ]; then
+# Keyed by the requirements only: the venv stays valid whichever python3 is first on PATH later (inside
+# scripts/ros-sandbox.sh it is the ROS 2 venv's, and there is no package index there to rebuild from).
+key="$(sha256sum <"$REQ" | cut -c1-16)"
+if [ -f "$VENV/.stamp" ] && [ "$(cat "$VENV/.stamp")" = "$key" ] &&
+  "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
   say "venv up to date ($VENV)"
 else
+  command -v "$PYTHON" >/dev/null || { say "FAILED: no $PYTHON (install Python 3.11+, on Debian: apt-get install python3 python3-venv)"; exit 3; }
+  PY_ID="$("$PYTHON" -c 'import sys; assert sys.version_info >= (3, 11), sys.version; print(sys.executable, sys.version.split()[0])')" ||
+    { say "FAILED: $PYTHON is older than 3.11"; exit 3; }
   say "creating $VENV with $PY_ID"
   rm -rf "$VENV"
   mkdir -p "$(dirname "$VENV")"
