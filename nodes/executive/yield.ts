@@ -112,7 +112,9 @@ export class YieldMonitor {
       return NONE;
     }
     const limitedAhead = this.limitedAhead(s, goalDistance);
-    const blockedPath = this.oncoming(now, s.pathClear, speed) && goalDistance > s.pathClear + 0.5;
+    // (not while the gate limits the robot for a person: people step aside themselves)
+    const blockedPath =
+      this.oncoming(now, s.pathClear, speed) && s.limitedBy !== 'person' && goalDistance > s.pathClear + 0.5;
     if (limitedAhead) this.rightSide = s.limitBearing! < -c.rightBearing;
     // something entering the path: from the right front (the nearest obstacle there) it goes first
     else if (blockedPath) this.rightSide = onRightFront(s.bearing, c.rightBearing);
