@@ -29,6 +29,8 @@ export { MAX_TEXT } from './outbox';
 
 /** [rad] something at a bearing below minus this (about 15°) is on the robot's right when giving way. */
 const RIGHT_BEARING = 0.26;
+/** [m] something this near (from base_link) on the side a detour goes to ends the detour: no room. */
+const DETOUR_SIDE_M = 1;
 
 export const K = MESSAGE_CONSTANTS['kizuna_msgs/msg/Decision'];
 export const ST = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
@@ -622,12 +624,15 @@ export class Executive {
     return false;
   }
 
-  /** On a detour to `side` (1 right, -1 left): the gate holds the robot slow for something on that side. */
+  /** On a detour to `side` (1 right, -1 left): something on that side holds the robot slow, or is close. */
   private besideDetour(side: 1 | -1): boolean {
     const s = this.safety;
     const b = s.limitBearing;
-    if (b === undefined || !(s.linearCap < this.p.yield_slow_share * this.p.max_linear_speed_mps)) return false;
-    return side * b < -RIGHT_BEARING;
+    const d = s.limitDistance;
+    if (b === undefined || d === undefined || !(side * b < -RIGHT_BEARING)) return false;
+    // held slow by it, or it is already close beside (a wall the sidestep is running into)
+    const braking = s.limitedBy !== '' && s.linearCap < this.p.yield_slow_share * this.p.max_linear_speed_mps;
+    return braking || d < DETOUR_SIDE_M;
   }
 
   private cancelNav(job: Job): void {

@@ -34,7 +34,7 @@ export interface SafetyView {
   limitedBy: 'obstacle' | 'person' | '';
   /** [m/s] the gate's linear speed cap now (0 in STOP and ESTOP). */
   linearCap: number;
-  /** [m], [rad] in base_link: what limits the speed while limitedBy is set; undefined otherwise. */
+  /** [m], [rad] in base_link: what limits the speed (an obstacle or person, in any state); undefined otherwise. */
   limitDistance: number | undefined;
   limitBearing: number | undefined;
   /** [m] how far the robot could drive straight ahead (the gate's lookahead at most); Infinity unknown. */
@@ -75,9 +75,11 @@ export function safetyView(s: SafetyIn): SafetyView {
           ? 'person'
           : '';
   const blockedBy = s.state === SS.STATE_STOP ? limiting : '';
+  // what limits the speed is named for every state with an obstacle or person as the reason (the slowdown
+  // zone's trigger included); `limitedBy` says whether it is the braking envelope or a stop
   const limits =
     !latched &&
-    limiting !== '' &&
+    (s.limiting_reason === SS.REASON_OBSTACLE || s.limiting_reason === SS.REASON_PERSON) &&
     s.limiting_distance > 0 &&
     Number.isFinite(s.limiting_distance) &&
     Number.isFinite(s.limiting_bearing);

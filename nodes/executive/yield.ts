@@ -41,8 +41,8 @@ const AHEAD_RAD = 0.5;
 const RIGHT_FRONT_RAD = 1.2;
 /** [m/s] the path closing in this much faster than the robot drives means something comes toward it. */
 const ONCOMING_MPS = 0.3;
-/** [s] the closing rate of the path is measured over at least this long. */
-const RATE_WINDOW_S = 0.5;
+/** [m] something in the path counts as coming toward the robot only once it has closed in this much. */
+const ONCOMING_MIN_M = 1;
 /** [s] a conflict not seen for this long is over. */
 const FORGET_S = 0.5;
 
@@ -64,10 +64,9 @@ export class YieldMonitor {
   private holdStart = Number.NaN;
   private held = 0;
   private lastSeen = Number.NEGATIVE_INFINITY;
-  /** path_clear_distance [m] at clearAt [s], and whether it last closed in faster than the robot drives. */
+  /** path_clear_distance [m] at clearAt [s], when it came within distance (or last grew). */
   private clearAt = Number.NaN;
   private clear0 = 0;
-  private coming = false;
   /** The latest conflict the gate limited for lay on the right front. */
   private rightSide = false;
 
@@ -83,7 +82,6 @@ export class YieldMonitor {
     this.lastSeen = Number.NEGATIVE_INFINITY;
     this.rightSide = false;
     this.clearAt = Number.NaN;
-    this.coming = false;
   }
 
   /** Whether a hold is running. */
@@ -141,27 +139,21 @@ export class YieldMonitor {
   /**
    * Something in the straight path within `distance` comes nearer faster than the robot's own `speed`
    * [m/s] explains (by ONCOMING_MPS): oncoming traffic, not a wall the robot drives up to (that one the
-   * gate stops it short of, and the blocked-step rule takes over). The rate is taken over at least
-   * RATE_WINDOW_S.
+   * gate stops it short of, and the blocked-step rule takes over), measured since it came within
+   * `distance`.
    */
   private oncoming(now: number, clear: number, speed: number): boolean {
-    if (!(clear < this.c.distance)) {
-      this.clearAt = Number.NaN;
-      this.coming = false;
+    if (!(clear < this.c.distance) || Number.isNaN(this.clearAt) || clear > this.clear0 + 0.3) {
+      // out of range, or farther again (it went by, or was something else): start measuring afresh
+      this.clearAt = clear < this.c.distance ? now : Number.NaN;
+      this.clear0 = clear;
       return false;
     }
-    if (Number.isNaN(this.clearAt) || clear > this.clear0 + 0.3) {
-      this.clearAt = now;
-      this.clear0 = clear;
-      return this.coming;
-    }
+    const closed = this.clear0 - clear;
     const dt = now - this.clearAt;
-    if (dt >= RATE_WINDOW_S) {
-      this.coming = (this.clear0 - clear) / dt > Math.max(0, speed) + ONCOMING_MPS;
-      this.clearAt = now;
-      this.clear0 = clear;
-    }
-    return this.coming;
+    // steadily nearer, by at least ONCOMING_MIN_M, faster than the robot's own speed explains: something
+    // that only steps into the path (a person out of a doorway) closes in by a few decimetres at most
+    return closed >= ONCOMING_MIN_M && dt > 0 && closed / dt > Math.max(0, speed) + ONCOMING_MPS;
   }
 
   /** The gate holds the robot slow for an obstacle (not a person) in front, nearer than the goal. */
