@@ -85,9 +85,6 @@ function failures(r: Run): string[] {
  * --speed 0; 'contact' = a robot-caused contact remains.
  */
 const OPEN: Record<string, 'tasks' | 'contact' | 'timing'> = {
-  // five people around a care robot in a small room: it gets out at creep speed (everyone within reach
-  // of it holds it to creep), usually just after the 60 s
-  'care-boxed-in': 'tasks',
   // The bridge reconnects on wall-clock timers while the sim runs faster than real time at --speed 0, so
   // under load the reconnect (and with it the queued stop) lands at a sim time no window can bound. The
   // rule itself is held deterministically by the bridge's session suite (aedes, mosquitto, rclnodejs).
