@@ -408,6 +408,14 @@ export class SafetyGate {
       sur.refreshBlind(now);
       const e = this.env.evaluate(tx, ty, tw, sur.sets, sur.real, sur.blind, sur.buildDiscs(now));
       envK = e.k;
+      // a share that leaves the robot all but standing (under 5 mm/s and 0.01 rad/s of a wanted twist) is a
+      // stop, and says so: the executive's blocked-step rule counts STOP
+      const wanted = Math.hypot(tx, ty) >= NEAR_STILL_MPS || Math.abs(tw) >= NEAR_STILL_RPS;
+      if (envK > 0 && wanted && Math.hypot(tx, ty) * envK < NEAR_STILL_MPS && Math.abs(tw) * envK < NEAR_STILL_RPS) {
+        envK = 0;
+        e.k = 0;
+        e.escaping = e.grazing = false;
+      }
       n[0] = tx * envK;
       n[1] = ty * envK;
       n[2] = tw * envK;
@@ -568,6 +576,10 @@ function clamp(v: number, lo: number, hi: number): number {
  * The one share s in [0, 1] of the target (gx, gy, gw) that no axis of the ramped twist (tx, ty, tw)
  * falls short of, when every axis is speeding up toward its target (same sign, not past it); -1 otherwise.
  */
+/** [m/s], [rad/s] an envelope share leaving less than this of a wanted twist is reported as a stop. */
+const NEAR_STILL_MPS = 0.005;
+const NEAR_STILL_RPS = 0.01;
+
 /** [m/s], [rad/s] below this an axis of a twist counts as still. */
 const NEGLIGIBLE = 1e-6;
 

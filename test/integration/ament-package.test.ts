@@ -45,7 +45,9 @@ describe('ament/kizuna, read without building', () => {
     const deps = new Set(xmlValues('exec_depend'));
     for (const d of ['kizuna_msgs', 'nodejs', 'launch', 'launch_xml']) expect(deps).toContain(d);
     const used = new Set<string>();
-    for (const file of sourceFiles(join(root, 'nodes'))) {
+    // nodes/core/mcap writes recordings with its own copies of the schemas it needs (tf2_msgs/TFMessage
+    // for /tf): no node uses those types on the ROS graph, so they are no run-time dependency
+    for (const file of sourceFiles(join(root, 'nodes')).filter((f) => !f.includes(join('core', 'mcap')))) {
       const text = readFileSync(file, 'utf8');
       for (const m of text.matchAll(/'([a-z][a-z0-9_]*)\/(msg|srv|action)\/[A-Z][A-Za-z0-9]*'/g)) used.add(m[1] ?? '');
     }

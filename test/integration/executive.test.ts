@@ -104,7 +104,8 @@ describe('executive through the safety gate (in-process graph, kinematic world)'
   });
 
   it('waits behind an obstacle the gate stops for, and reaches the goal once it is gone', async () => {
-    s = new Stack({ executive: { stall_timeout_s: 20 } });
+    // (giving way, which would step round it, is off: this is about the gate holding the robot)
+    s = new Stack({ executive: { stall_timeout_s: 20, yield_distance_m: 0 } });
     const states: number[] = [];
     s.cloud.createSubscription('kizuna_msgs/msg/SafetyState', 'kizuna/safety_state', (m) => states.push(m.state));
     await s.advance(1);
@@ -447,7 +448,17 @@ describe('executive through the safety gate (in-process graph, kinematic world)'
   });
 
   it('backs off from an obstacle that stays in its stop zone, retries, then reports the decision BLOCKED', async () => {
-    s = new Stack({ executive: { blocked_timeout_s: 2, backoff_s: 1, max_blocked_retries: 2, stall_timeout_s: 30 } });
+    s = new Stack({
+      executive: {
+        blocked_timeout_s: 2,
+        backoff_s: 1,
+        max_blocked_retries: 2,
+        stall_timeout_s: 30,
+        // giving way and arc turns, which try other ways round first, are off: this is the blocked-step rule
+        yield_distance_m: 0,
+        arc_turn_radius_m: 0,
+      },
+    });
     const pr = probe(s);
     await s.advance(1);
     const d = s.decide({ kind: K.KIND_NAVIGATE_TO, target: Stack.target(6, 0) });

@@ -41,12 +41,17 @@ const GZ_FOR_ROS: Record<string, string> = {
   'sensor_msgs/msg/BatteryState': 'gz.msgs.BatteryState',
 };
 
-/** Parameter name → message type, from a node's createSubscription / createPublisher calls. */
+/**
+ * Parameter name → message type, from a node's createSubscription / createPublisher calls (or the managed
+ * resources' subscription / publisher, nodes/core/managed.ts).
+ */
 function typesByParam(nodeFile: string): Map<string, { type: string; kind: 'sub' | 'pub' }> {
   const src = readFileSync(join(root, 'nodes', nodeFile), 'utf8');
   const out = new Map<string, { type: string; kind: 'sub' | 'pub' }>();
-  for (const m of src.matchAll(/create(Subscription|Publisher)\(\s*'([^']+)',\s*([^,\n]+),/g)) {
-    const kind = m[1] === 'Subscription' ? 'sub' : 'pub';
+  for (const m of src.matchAll(
+    /(?:create|\.)(Subscription|Publisher|subscription|publisher)\(\s*'([^']+)',\s*([^,\n]+),/g,
+  )) {
+    const kind = m[1]!.toLowerCase() === 'subscription' ? 'sub' : 'pub';
     const type = m[2] as string;
     const expr = (m[3] as string).trim();
     const param = /^p\.(\w+)$/.exec(expr)?.[1] ?? (type === 'sensor_msgs/msg/LaserScan' ? 'scan_topics' : expr);

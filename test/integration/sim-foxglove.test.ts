@@ -46,7 +46,7 @@ describe('kizuna sim --foxglove (FoxgloveClient against the live server)', () =>
   it('advertises the run, streams decoded messages to subscribers, honours unsubscribe, serves two clients and closes them at the end', async () => {
     const scenario = adjustScenario(
       loadScenario(join(root, 'sim', 'scenarios', 'obstacle-stop.yaml')),
-      { durationS: 8 },
+      { durationS: 14 },
       'obstacle-stop',
     );
     let live: FoxgloveLive | undefined;
@@ -130,7 +130,7 @@ describe('kizuna sim --foxglove (FoxgloveClient against the live server)', () =>
     expect(ca.code).toBe(1000);
     expect(cb.code).toBe(1000);
     const result = await run;
-    expect(result.report.metrics.simTimeS).toBeCloseTo(8, 5);
+    expect(result.report.metrics.simTimeS).toBeCloseTo(14, 5);
     // The safety state went on streaming after the scans were unsubscribed, and showed the stop.
     expect(states.some((s) => s.state === 4)).toBe(true);
     expect(logs.some((l) => l.name === robot && /^safety stop/.test(l.message))).toBe(true);

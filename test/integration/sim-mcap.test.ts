@@ -19,6 +19,9 @@ import { loadScenario } from '../../sim/scenario';
 import { adjustScenario } from '../../sim/fleet/scale';
 import { runSim } from '../../sim/fleet/run';
 
+/** [s] long enough for the robot to reach the shelf and be stopped (it starts latched, then drives at 0.64 m/s). */
+const DURATION_S = 14;
+
 const root = join(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'kizuna-mcap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,7 +46,7 @@ describe('kizuna sim --mcap (a real run, read back from disk)', () => {
   beforeAll(async () => {
     const loaded = loadScenario(join(root, 'sim', 'scenarios', 'obstacle-stop.yaml'));
     expect(loaded.robots.map((r) => r.id)).toContain(robot);
-    const scenario = adjustScenario(loaded, { durationS: 6 }, 'obstacle-stop');
+    const scenario = adjustScenario(loaded, { durationS: DURATION_S }, 'obstacle-stop');
     await runSim({ scenario, source: 'obstacle-stop', speed: 0, mcapFile: file, drainTimeoutS: 2 });
     const handle = await open(file, 'r');
     reader = await mcapCore.McapIndexedReader.Initialize({
@@ -115,8 +118,8 @@ describe('kizuna sim --mcap (a real run, read back from disk)', () => {
   it('reads back in time order, and the times are the sim times of the run', () => {
     for (let i = 1; i < messages.length; i++) expect(messages[i]!.logTime >= messages[i - 1]!.logTime).toBe(true);
     const last = Number(messages[messages.length - 1]!.logTime) / 1e9;
-    expect(last).toBeGreaterThan(5);
-    expect(last).toBeLessThanOrEqual(6 + 1e-6);
+    expect(last).toBeGreaterThan(DURATION_S - 1);
+    expect(last).toBeLessThanOrEqual(DURATION_S + 1e-6);
   });
 
   it('decodes the ROS 2 messages from their own schemas: scans, safety state, decisions, transforms', () => {
