@@ -65,9 +65,18 @@ function fileError(source: string, why: string, entity?: string): KizunaError {
   });
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
 /** A parameter value from YAML, or an error naming the key. Nested arrays, nulls and mixed arrays are rejected. */
 function toParamValue(value: unknown, key: string, source: string): ParamValue {
-  if (typeof value === 'boolean' || typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    // A YAML escape ("\0", "\e") can put any character in a string; C0 controls other than tab and newline
+    // end a C string early in rcl, or rewrite a terminal when the value is logged.
+    if (CONTROL.test(value)) throw fileError(source, `parameter '${key}' has a control character in its text`, key);
+    return value;
+  }
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw fileError(source, `parameter '${key}' is not a finite number`, key);
     return value;
@@ -77,6 +86,9 @@ function toParamValue(value: unknown, key: string, source: string): ParamValue {
     const kind = typeof value[0];
     if (!['boolean', 'number', 'string'].includes(kind) || !value.every((v) => typeof v === kind)) {
       throw fileError(source, `parameter '${key}' must be an array of one type (bool, number or string)`, key);
+    }
+    if (kind === 'string' && value.some((v) => CONTROL.test(v as string))) {
+      throw fileError(source, `parameter '${key}' has a control character in its text`, key);
     }
     if (kind === 'number' && !value.every((v) => Number.isFinite(v))) {
       throw fileError(source, `parameter '${key}' has a non-finite number`, key);
@@ -226,7 +238,7 @@ function argError(why: string): KizunaError {
 
 function splitAssign(arg: string, flag: string): [string, string] {
   const at = arg.indexOf(':=');
-  if (at <= 0) throw argError(`${flag} expects name:=value, got '${arg}'`);
+  if (at <= 0) throw argError(`${flag} expects name:=value, got '${printable(arg, 60)}'`);
   return [arg.slice(0, at), arg.slice(at + 2)];
 }
 
@@ -276,12 +288,15 @@ export function parseRosArgs(argv: ReadonlyArray<string>): RosArgs {
         const colon = lhs.indexOf(':');
         const node = colon > 0 ? lhs.slice(0, colon) : undefined;
         const name = colon > 0 ? lhs.slice(colon + 1) : lhs;
+        const shown = printable(lhs, 60);
         if (!PARAM_NAME.test(name) || name === '__proto__') {
-          throw argError(`-p ${lhs}: '${name}' is not a parameter name (letters, digits, _ . / -)`);
+          throw argError(`-p ${shown}: '${printable(name, 60)}' is not a parameter name (letters, digits, _ . / -)`);
         }
-        if (node !== undefined && !NODE_SCOPE.test(node)) throw argError(`-p ${lhs}: '${node}' is not a node name`);
+        if (node !== undefined && !NODE_SCOPE.test(node)) {
+          throw argError(`-p ${shown}: '${printable(node, 60)}' is not a node name`);
+        }
         const parsed = parseYamlSafe(raw, { maxDepth: 2, maxAliasCount: 0, prepare: applyRclBooleans });
-        if (!parsed.ok) throw argError(`-p ${printable(lhs, 60)}: value '${printable(raw, 40)}' ${parsed.why}`);
+        if (!parsed.ok) throw argError(`-p ${shown}: value '${printable(raw, 40)}' ${parsed.why}`);
         let value: ParamValue;
         try {
           value = toParamValue(parsed.data, name, '-p');
