@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz [-- --runs N] [-- --seed S] [-- --json FILE] [-- --only decisions]`: the long fuzz runs of
+ * `npm run fuzz [-- --runs N] [-- --seed S] [-- --json FILE] [-- --only decisions,scans]`: the long fuzz runs of
  * issue 20 (the jest tests run a short slice of each with a fixed seed). Prints, per target, the seed,
  * counts of every verdict, the invariants broken (0 expected) with fast-check's shrunk counterexample,
  * the time, and the heap after a forced GC sampled every tenth of the run (its slope says whether memory
@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DecisionPipeline, count, decisionCaseArb, emptyCounts } from '../test/fuzz/decision-pipeline';
+import { GateFuzz, gateCaseArb } from '../test/fuzz/scan-gate';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -69,7 +70,33 @@ const decisions: Target = {
   },
 };
 
-const TARGETS: Target[] = [decisions];
+const scans: Target = {
+  name: 'scans',
+  run(runs, seed) {
+    const fz = new GateFuzz();
+    const heap: Array<[number, number]> = [];
+    const every = Math.max(1, Math.floor(runs / 10));
+    const t0 = performance.now();
+    const r = fc.check(
+      fc.property(gateCaseArb, (c) => {
+        const broken = fz.run(c);
+        if (fz.counts.cases % every === 0) heap.push([fz.counts.cases, heapMb()]);
+        return broken.length === 0;
+      }),
+      { numRuns: runs, seed },
+    );
+    return {
+      ...fz.counts,
+      seconds: (performance.now() - t0) / 1000,
+      heapMb: heap.map(([n, mb]) => [n, Number(mb.toFixed(2))]),
+      heapSlopeMbPer100k: Number(slopePer100k(heap.slice(1)).toFixed(3)),
+      counterexample: r.failed ? JSON.stringify(r.counterexample) : null,
+      counterexamplePath: r.failed ? r.counterexamplePath : null,
+    };
+  },
+};
+
+const TARGETS: Target[] = [decisions, scans];
 
 function main(): number {
   const argv = process.argv.slice(2);
