@@ -4,6 +4,7 @@
 import { kizunaVersion } from '../core/version';
 import { KizunaError, isKizunaError } from '../core/errors';
 import { createLogger } from '../core/logging';
+import { printable } from '../core/printable';
 import { launchNode } from '../core/runner';
 import { NODES } from '../registry';
 import { runDemo } from './demo';
@@ -179,7 +180,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (isKizunaError(err)) process.stderr.write(`kizuna: ${err.code}: ${err.message}\n`);
+    // Messages may quote a file's or a command line's own text: control characters never reach the terminal.
+    if (isKizunaError(err)) process.stderr.write(`kizuna: ${err.code}: ${printable(err.message, 8000, true)}\n`);
     else process.stderr.write(`kizuna: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exitCode = exitCodeOf(err);
   },

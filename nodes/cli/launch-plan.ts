@@ -108,14 +108,16 @@ export function planLaunch(req: LaunchRequest): Plan {
   const checks: Check[] = [];
   const nodes: PlannedNode[] = [];
   let blocks: ParamBlock[] = [];
+  let fileRead = false;
   try {
     blocks = loadParamsFile(req.paramsFile);
+    fileRead = true;
     checks.push({ name: 'parameter file', level: 'pass', detail: req.paramsFile });
   } catch (err) {
     checks.push({
       name: 'parameter file',
       level: 'fail',
-      detail: isKizunaError(err) ? err.message : String(err),
+      detail: isKizunaError(err) ? `${err.code}: ${err.message}` : String(err),
       fix: `fix the file, or pass another with --params (profiles ship in ${join(kizunaRoot(), 'launch', 'params')})`,
     });
   }
@@ -143,12 +145,14 @@ export function planLaunch(req: LaunchRequest): Plan {
       const values = resolveParameters(schema, overrides, name) as Record<string, unknown>;
       planned.params = values;
       const fromFile = blocks.some((b) => matches(b, name));
-      checks.push({
-        name: `${name} parameters`,
-        level: fromFile ? 'pass' : 'warn',
-        detail: fromFile ? 'valid' : 'valid, but the file has no section for it: every value is a default',
-        ...(fromFile ? {} : { fix: `add a '${name}:' section (ros__parameters) to ${req.paramsFile}` }),
-      });
+      // A file that could not be read has no sections: saying "valid, every value a default" would mislead.
+      if (fileRead)
+        checks.push({
+          name: `${name} parameters`,
+          level: fromFile ? 'pass' : 'warn',
+          detail: fromFile ? 'valid' : 'valid, but the file has no section for it: every value is a default',
+          ...(fromFile ? {} : { fix: `add a '${name}:' section (ros__parameters) to ${req.paramsFile}` }),
+        });
       if (name === 'cloud_bridge') bridge = bridgeSettings(values, req);
     } catch (err) {
       planned.error = isKizunaError(err) ? err.message : String(err);

@@ -4,7 +4,7 @@
  * to stderr while it runs; the summary table to stdout; the JSON report and the SVG map to files.
  * Exit status 0 exactly when the scenario's pass criteria hold.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { KizunaError } from '../core/errors';
 import { PROFILE_NAMES, type ProfileName } from '../core/profiles';
@@ -76,6 +76,17 @@ export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): Si
     }
     return n;
   };
+  // Checked now, not after a run of minutes that then cannot write its result.
+  const outputFile = (flag: string, path: string): string => {
+    let isDir = false;
+    try {
+      isDir = statSync(resolve(path)).isDirectory();
+    } catch {
+      // absent: created when written
+    }
+    if (isDir || path.trim() === '') throw usage(`${flag} needs a file path, got the directory '${path}'`, usageText);
+    return path;
+  };
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]!;
     const v = (): string => {
@@ -132,7 +143,7 @@ export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): Si
         );
         break;
       case '--report':
-        o.report = v();
+        o.report = outputFile(flag, v());
         break;
       case '--workers':
         o.workers = num(flag, args[++i], (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'an integer in 1..256');
@@ -144,7 +155,7 @@ export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): Si
         (o.trustedKeys ??= []).push(v());
         break;
       case '--mcap':
-        o.mcap = v();
+        o.mcap = outputFile(flag, v());
         break;
       case '--foxglove':
         wantFoxglove = true;

@@ -90,6 +90,31 @@ export type Verdict =
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/**
+ * Deepest nesting of arrays and objects a decision may have. The contract's deepest path is five levels
+ * (`kind.args.pickup.x` inside the decision); anything far deeper is refused before any recursive walk, which
+ * a payload of a few kB nested ten thousand deep would otherwise overflow (a RangeError, not a rejection).
+ */
+export const MAX_DECISION_DEPTH = 32;
+
+/** True when the JSON text in `bytes` nests arrays/objects deeper than `max` (strings skipped). One pass, no recursion. */
+function nestsDeeperThan(bytes: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x5b || b === 0x7b) {
+      if (++depth > max) return true;
+    } else if (b === 0x5d || b === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** The first number in `v` (depth-first) that is non-finite or beyond ±MAX_ABS_NUMBER, as a path, or undefined. */
 function badNumberPath(v: unknown, path: string): string | undefined {
   if (typeof v === 'number') return Number.isFinite(v) && Math.abs(v) <= MAX_ABS_NUMBER ? undefined : path;
@@ -161,6 +186,10 @@ export function validateDecision(msg: InboundMessage, cfg: ValidatorConfig, repl
       `contract version ${JSON.stringify(obj.v ?? null)}; this robot speaks ${CONTRACT_MAJOR}.x`,
       obj,
     );
+  }
+  // Before the recursive walks below (badNumberPath, zod): a deep payload must be a rejection, not a RangeError.
+  if (nestsDeeperThan(msg.payload, MAX_DECISION_DEPTH)) {
+    return reject('SCHEMA_INVALID', `nests deeper than ${MAX_DECISION_DEPTH} levels`, obj);
   }
   const badNumber = badNumberPath(obj, '');
   if (badNumber) return reject('NUMBER_OUT_OF_RANGE', `${badNumber}: not finite or beyond ±${MAX_ABS_NUMBER}`, obj);

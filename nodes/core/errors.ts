@@ -4,6 +4,8 @@
  * (a test keeps the two in step).
  */
 
+import { printable } from './printable';
+
 /** Every error code, with a one-line meaning (the long form lives in docs/errors.md). */
 export const ERROR_CODES = {
   // ROS graph: entities and names
@@ -90,7 +92,9 @@ export class KizunaError extends Error {
   readonly context: ErrorContext;
 
   constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
-    super(message, options);
+    // A message may quote outside text (a file, a payload, a flag): control characters in it are escaped
+    // here, once for every error, so no log line or terminal receives them raw.
+    super(printable(message, Number.POSITIVE_INFINITY, true), options);
     this.name = 'KizunaError';
     this.code = code;
     this.context = context;

@@ -2,6 +2,7 @@
 import { type Document, type LineCounter, isNode } from 'yaml';
 import type { z } from 'zod';
 import { KizunaError } from '../../nodes/core/errors';
+import { printable } from '../../nodes/core/printable';
 
 // ---------------------------------------------------------------------------------------------
 // Errors that name the field
@@ -76,14 +77,16 @@ function lineOf(doc: Document, lc: LineCounter, path: readonly PropertyKey[]): n
 }
 
 export function scenarioError(source: string, problems: ScenarioProblem[]): KizunaError {
-  const where = (p: ScenarioProblem): string => `${p.path}${p.line !== undefined ? ` (line ${p.line})` : ''}`;
-  const lines = problems.slice(0, 20).map((p) => `  ${where(p)}: ${p.message}`);
+  // Paths carry the file's own keys: printed safely (an unknown key may be anything).
+  const where = (p: ScenarioProblem): string =>
+    `${printable(p.path, 120)}${p.line !== undefined ? ` (line ${p.line})` : ''}`;
+  const lines = problems.slice(0, 20).map((p) => `  ${where(p)}: ${printable(p.message, 1000)}`);
   const more = problems.length > 20 ? `\n  … and ${problems.length - 20} more` : '';
   const first = problems[0]!;
   const rest = problems.length > 1 ? `\n${lines.join('\n')}${more}` : '';
   return new KizunaError(
     'KZ_ERR_SCENARIO_INVALID',
-    `scenario ${source} is invalid: ${where(first)}: ${first.message}${rest}`,
+    `scenario ${printable(source, 160)} is invalid: ${where(first)}: ${printable(first.message, 1000)}${rest}`,
     {
       entity: source,
       field: first.path,

@@ -1,7 +1,9 @@
 /** Reading a scenario: from plain data, YAML text or a file, validated, with errors that name the field. */
-import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter } from 'yaml';
 import { KizunaError } from '../../nodes/core/errors';
+import { printable } from '../../nodes/core/printable';
+import { readTextFile } from '../../nodes/core/text-file';
+import { parseYamlSafe } from '../../nodes/core/yaml-safe';
 import { problemsOf, scenarioError, zodMessage } from './errors';
 import { scenarioSchema, type Scenario } from './index';
 
@@ -11,59 +13,37 @@ export function parseScenario(data: unknown, source = '(inline)'): Scenario {
   return r.data;
 }
 
+/** [bytes] largest scenario file read (the shipped ones are a few kB). */
+export const SCENARIO_MAX_BYTES = 4_000_000;
+/** Deepest nesting of maps and lists in a scenario. */
+export const SCENARIO_MAX_DEPTH = 32;
+
 /** The validated scenario from YAML text; errors also give the line of the bad field. */
 export function parseScenarioYaml(text: string, source = '(inline)'): Scenario {
   const lc = new LineCounter();
-  // logLevel 'error': the yaml package would print warnings (e.g. a mapping used as a key) to stderr;
-  // such a key becomes a string here, which the strict schema then reports as an unknown key.
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line;
-    throw new KizunaError(
-      'KZ_ERR_SCENARIO_INVALID',
-      `scenario ${source} is not valid YAML${line !== undefined ? ` (line ${line})` : ''}: ${e.message.split('\n')[0]}`,
-      { entity: source, ...(line !== undefined ? { line } : {}) },
-    );
+  // Duplicate keys, deep nesting and alias bombs are refused with one short printable reason.
+  const parsed = parseYamlSafe(text, { maxDepth: SCENARIO_MAX_DEPTH, maxAliasCount: 100, lineCounter: lc });
+  if (!parsed.ok) {
+    throw new KizunaError('KZ_ERR_SCENARIO_INVALID', `scenario ${printable(source, 160)} ${parsed.why}`, {
+      entity: printable(source, 160),
+      ...(parsed.line !== undefined ? { line: parsed.line } : {}),
+    });
   }
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    // An alias without its anchor, or an alias bomb, is only found while building the data.
-    throw new KizunaError(
-      'KZ_ERR_SCENARIO_INVALID',
-      `scenario ${source} is not valid YAML: ${(err as Error).message.split('\n')[0]}`,
-      { entity: source },
-      { cause: err },
-    );
-  }
-  const r = scenarioSchema.safeParse(data, { error: zodMessage });
-  if (!r.success) throw scenarioError(source, problemsOf(r.error, doc, lc));
+  const r = scenarioSchema.safeParse(parsed.data, { error: zodMessage });
+  if (!r.success) throw scenarioError(source, problemsOf(r.error, parsed.doc, lc));
   return r.data;
 }
 
-/** Reads and validates a scenario file; a missing or unreadable file is KZ_ERR_SCENARIO_INVALID too. */
+/**
+ * Reads and validates a scenario file (at most SCENARIO_MAX_BYTES of UTF-8 text); a missing, unreadable,
+ * oversized or binary file is KZ_ERR_SCENARIO_INVALID too.
+ */
 export function loadScenario(file: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : String(err);
-    throw new KizunaError(
-      'KZ_ERR_SCENARIO_INVALID',
-      `cannot read scenario file ${file}: ${why}`,
-      { entity: file },
-      { cause: err },
-    );
+  const r = readTextFile(file, SCENARIO_MAX_BYTES);
+  if (!r.ok) {
+    throw new KizunaError('KZ_ERR_SCENARIO_INVALID', `cannot read scenario file ${printable(file, 160)}: ${r.why}`, {
+      entity: printable(file, 160),
+    });
   }
-  return parseScenarioYaml(text, file);
+  return parseScenarioYaml(r.text, file);
 }

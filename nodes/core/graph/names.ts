@@ -116,7 +116,9 @@ export function expandName(name: string, nodeName: string, namespace: string): s
  * valid node name. Checked once, so a bad rule never surfaces later on a name lookup.
  */
 export function validateRemapRule(rule: RemapRule): void {
-  const where = `remap rule '${rule.node ? `${rule.node}:` : ''}${rule.from}:=${rule.to}'`;
+  // Bounded: a rule from a command line may be any length; the reason must still show.
+  const rule80 = `${rule.node ? `${rule.node}:` : ''}${rule.from}:=${rule.to}`;
+  const where = `remap rule '${rule80.length > 80 ? `${rule80.slice(0, 80)}…` : rule80}'`;
   const wrap = (fn: () => void, side: string): void => {
     try {
       fn();

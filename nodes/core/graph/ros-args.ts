@@ -2,9 +2,11 @@
  * ROS 2 parameter YAML files and `--ros-args` command lines, read the way rcl reads them, so the same
  * files and flags work with `ros2 launch`, `ros2 run` and kizuna's own launcher.
  */
-import { readFileSync } from 'node:fs';
-import { parseDocument, visit, type Document } from 'yaml';
+import { visit, type Document } from 'yaml';
 import { KizunaError } from '../errors';
+import { printable } from '../printable';
+import { readTextFile } from '../text-file';
+import { parseYamlSafe } from '../yaml-safe';
 import type { ParamValue } from './params';
 import type { RemapRule } from './types';
 import { fullyQualifiedNodeName, validateRemapRule } from './names';
@@ -44,13 +46,37 @@ export interface RosArgs {
 
 const PARAMS_KEY = 'ros__parameters';
 
-function fileError(source: string, why: string, entity?: string): KizunaError {
-  return new KizunaError('KZ_ERR_PARAM_FILE', `${source}: ${why}`, { entity: entity ?? source });
+/** [bytes] largest parameter file read (real ones are a few kB; Nav2's full set is about 20 kB). */
+export const PARAM_FILE_MAX_BYTES = 1_000_000;
+/** Deepest nesting of maps and lists in a parameter file (node namespaces plus nested parameter names). */
+export const PARAM_FILE_MAX_DEPTH = 32;
+
+/** The file as a whole is refused: `<source> <why>`, e.g. `x.yaml is not valid YAML (line 2): ...`. */
+function fileRefused(source: string, why: string, entity?: string): KizunaError {
+  return new KizunaError('KZ_ERR_PARAM_FILE', `${printable(source, 160)} ${printable(why, 240)}`, {
+    entity: printable(entity ?? source, 160),
+  });
 }
+
+/** Every reason is one short printable line: file contents never reach the terminal raw. */
+function fileError(source: string, why: string, entity?: string): KizunaError {
+  return new KizunaError('KZ_ERR_PARAM_FILE', `${printable(source, 160)}: ${printable(why, 240)}`, {
+    entity: printable(entity ?? source, 160),
+  });
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 /** A parameter value from YAML, or an error naming the key. Nested arrays, nulls and mixed arrays are rejected. */
 function toParamValue(value: unknown, key: string, source: string): ParamValue {
-  if (typeof value === 'boolean' || typeof value === 'string') return value;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    // A YAML escape ("\0", "\e") can put any character in a string; C0 controls other than tab and newline
+    // end a C string early in rcl, or rewrite a terminal when the value is logged.
+    if (CONTROL.test(value)) throw fileError(source, `parameter '${key}' has a control character in its text`, key);
+    return value;
+  }
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw fileError(source, `parameter '${key}' is not a finite number`, key);
     return value;
@@ -61,13 +87,22 @@ function toParamValue(value: unknown, key: string, source: string): ParamValue {
     if (!['boolean', 'number', 'string'].includes(kind) || !value.every((v) => typeof v === kind)) {
       throw fileError(source, `parameter '${key}' must be an array of one type (bool, number or string)`, key);
     }
+    if (kind === 'string' && value.some((v) => CONTROL.test(v as string))) {
+      throw fileError(source, `parameter '${key}' has a control character in its text`, key);
+    }
     if (kind === 'number' && !value.every((v) => Number.isFinite(v))) {
       throw fileError(source, `parameter '${key}' has a non-finite number`, key);
     }
     return value as ParamValue;
   }
   if (value === null || value === undefined) throw fileError(source, `parameter '${key}' has no value`, key);
-  throw fileError(source, `parameter '${key}' has an unsupported value ${JSON.stringify(value)}`, key);
+  const kind = value instanceof Uint8Array ? 'binary data' : Array.isArray(value) ? 'a list' : typeof value;
+  throw fileError(source, `parameter '${key}' has an unsupported value (${kind})`, key);
+}
+
+/** A YAML mapping as data (not a list, and not what a tag made of it, such as `!!binary`'s bytes). */
+function isPlainMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
 }
 
 /** Flattens nested parameter maps to dotted names (`a: {b: 1}` is `a.b`), as rcl does. */
@@ -79,8 +114,8 @@ function flattenParams(
 ): void {
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v))
-      flattenParams(v as Record<string, unknown>, key, source, out);
+    if (k === '__proto__') throw fileError(source, `parameter name '${key}' is not allowed`, key);
+    if (isPlainMap(v)) flattenParams(v, key, source, out);
     else out[key] = toParamValue(v, key, source);
   }
 }
@@ -103,32 +138,32 @@ function applyRclBooleans(doc: Document): void {
 
 /** Parses the text of a ROS 2 parameter file. `source` names it in errors. Throws KZ_ERR_PARAM_FILE. */
 export function parseParamsYaml(text: string, source: string): ParamBlock[] {
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length > 0) throw fileError(source, `not valid YAML: ${doc.errors[0]!.message}`);
-  applyRclBooleans(doc);
-  const root: unknown = doc.toJS();
+  const parsed = parseYamlSafe(text, {
+    maxDepth: PARAM_FILE_MAX_DEPTH,
+    maxAliasCount: 0,
+    aliasWhy: 'ROS 2 parameter files cannot use aliases (rcl refuses them)',
+    prepare: applyRclBooleans,
+  });
+  if (!parsed.ok) throw fileRefused(source, parsed.why);
+  const root = parsed.data;
   if (root === null || root === undefined) return [];
-  if (typeof root !== 'object' || Array.isArray(root)) {
-    throw fileError(source, 'the top level must be a map of node names to `ros__parameters`');
-  }
+  if (!isPlainMap(root)) throw fileError(source, 'the top level must be a map of node names to `ros__parameters`');
   const blocks: ParamBlock[] = [];
   const walk = (obj: Record<string, unknown>, path: string[]): void => {
     for (const [k, v] of Object.entries(obj)) {
       if (k === PARAMS_KEY) {
         if (path.length === 0)
           throw fileError(source, '`ros__parameters` must sit under a node name (use `/**` for all nodes)');
-        if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-          throw fileError(source, `\`ros__parameters\` of '${path.join('/')}' must be a map`);
-        }
+        if (!isPlainMap(v)) throw fileError(source, `\`ros__parameters\` of '${path.join('/')}' must be a map`);
         const params: Record<string, ParamValue> = {};
-        flattenParams(v as Record<string, unknown>, '', source, params);
+        flattenParams(v, '', source, params);
         const joined = path
           .map((p) => p.replace(/^\/+|\/+$/g, ''))
           .filter(Boolean)
           .join('/');
         blocks.push({ pattern: `/${joined}`, params, source });
-      } else if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-        walk(v as Record<string, unknown>, [...path, k]);
+      } else if (isPlainMap(v)) {
+        walk(v, [...path, k]);
       } else {
         throw fileError(
           source,
@@ -137,24 +172,20 @@ export function parseParamsYaml(text: string, source: string): ParamBlock[] {
       }
     }
   };
-  walk(root as Record<string, unknown>, []);
+  walk(root, []);
   return blocks;
 }
 
-/** Reads and parses a ROS 2 parameter file from disk. Throws KZ_ERR_PARAM_FILE naming the path. */
+/**
+ * Reads and parses a ROS 2 parameter file from disk (at most PARAM_FILE_MAX_BYTES, UTF-8 text). Throws
+ * KZ_ERR_PARAM_FILE naming the path and one short reason.
+ */
 export function loadParamsFile(path: string): ParamBlock[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    throw new KizunaError(
-      'KZ_ERR_PARAM_FILE',
-      `cannot read parameter file '${path}': ${(cause as Error).message}`,
-      { entity: path },
-      { cause },
-    );
+  const r = readTextFile(path, PARAM_FILE_MAX_BYTES);
+  if (!r.ok) {
+    throw fileError(`cannot read parameter file '${path}'`, r.why, path);
   }
-  return parseParamsYaml(text, path);
+  return parseParamsYaml(r.text, path);
 }
 
 /** True when a node pattern (`/**`, `/ns/*`, `/a/**\/b`) matches a fully qualified node name. */
@@ -200,15 +231,21 @@ export function nodeIdentityFromArgs(
   };
 }
 
+/** The command line is the user's own, but may come from a script: printed as one short safe line. */
 function argError(why: string): KizunaError {
-  return new KizunaError('KZ_ERR_ROS_ARGS', `--ros-args: ${why}`);
+  return new KizunaError('KZ_ERR_ROS_ARGS', `--ros-args: ${printable(why, 300)}`);
 }
 
 function splitAssign(arg: string, flag: string): [string, string] {
   const at = arg.indexOf(':=');
-  if (at <= 0) throw argError(`${flag} expects name:=value, got '${arg}'`);
+  if (at <= 0) throw argError(`${flag} expects name:=value, got '${printable(arg, 60)}'`);
   return [arg.slice(0, at), arg.slice(at + 2)];
 }
+
+/** A parameter name: dotted segments (`qos_overrides./scan.subscription.depth` has a slash too). */
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_./-]*$/;
+/** The node of a node-scoped `-p node:name:=value`: a name or fully qualified name. */
+const NODE_SCOPE = /^\/?[A-Za-z_][A-Za-z0-9_]*(\/[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 /** The levels rcl accepts for `--log-level` (case-insensitive); `warning` is kizuna's alias of `warn`. */
 const RCL_LOG_LEVELS = ['debug', 'info', 'warn', 'warning', 'error', 'fatal'];
@@ -251,12 +288,18 @@ export function parseRosArgs(argv: ReadonlyArray<string>): RosArgs {
         const colon = lhs.indexOf(':');
         const node = colon > 0 ? lhs.slice(0, colon) : undefined;
         const name = colon > 0 ? lhs.slice(colon + 1) : lhs;
-        const doc = parseDocument(raw);
-        if (doc.errors.length > 0) throw argError(`-p ${lhs}: value '${raw}' is not valid YAML`);
-        applyRclBooleans(doc);
+        const shown = printable(lhs, 60);
+        if (!PARAM_NAME.test(name) || name === '__proto__') {
+          throw argError(`-p ${shown}: '${printable(name, 60)}' is not a parameter name (letters, digits, _ . / -)`);
+        }
+        if (node !== undefined && !NODE_SCOPE.test(node)) {
+          throw argError(`-p ${shown}: '${printable(node, 60)}' is not a node name`);
+        }
+        const parsed = parseYamlSafe(raw, { maxDepth: 2, maxAliasCount: 0, prepare: applyRclBooleans });
+        if (!parsed.ok) throw argError(`-p ${shown}: value '${printable(raw, 40)}' ${parsed.why}`);
         let value: ParamValue;
         try {
-          value = toParamValue(doc.toJS(), name, '-p');
+          value = toParamValue(parsed.data, name, '-p');
         } catch (e) {
           throw argError((e as Error).message);
         }

@@ -79,7 +79,7 @@ describe('ROS 2 parameter files', () => {
   });
 
   it('names the file and the key for a bad file', () => {
-    expect(() => parseParamsYaml('a: [1, 2', 'x.yaml')).toThrow(/x\.yaml: not valid YAML/);
+    expect(() => parseParamsYaml('a: [1, 2', 'x.yaml')).toThrow(/x\.yaml is not valid YAML \(line 1\)/);
     expect(() => parseParamsYaml('gate:\n  stop_m: 1\n', 'y.yaml')).toThrow(
       /y\.yaml: key 'gate\/stop_m' is not under `ros__parameters`/,
     );
