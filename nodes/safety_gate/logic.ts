@@ -602,9 +602,19 @@ export function uniformShare(tx: number, ty: number, tw: number, gx: number, gy:
   return s;
 }
 
-/** Moves `from` toward `to` by at most accel*dt when speeding up, decel*dt when slowing down. */
+/**
+ * Moves `from` toward `to` by at most accel*dt when speeding up, decel*dt when slowing down; through zero,
+ * braking first and speeding up only for what is left of dt.
+ */
 export function ramp(from: number, to: number, accel: number, decel: number, dt: number): number {
   if (to === from) return to;
+  if (from !== 0 && Math.sign(to) !== Math.sign(from)) {
+    // reversing (or stopping): brake to zero at decel, then speed up the other way at accel
+    const stopIn = Math.abs(from) / decel;
+    if (stopIn >= dt) return from - Math.sign(from) * decel * dt;
+    const up = accel * (dt - stopIn);
+    return Math.abs(to) <= up ? to : Math.sign(to) * up;
+  }
   const speedingUp = Math.abs(to) > Math.abs(from) && Math.sign(to) * Math.sign(from) >= 0;
   const maxStep = (speedingUp ? accel : decel) * dt;
   const d = to - from;

@@ -368,15 +368,12 @@ export class GateFuzz {
         broken.push(`wz ${o.wz} above max ${p.max_angular_speed_rps}`);
       const speed = Math.hypot(o.vx, o.vy);
       if (this.limit > 0 && speed > this.limit + EPS) broken.push(`speed ${speed} above the limit ${this.limit}`);
-      // Per axis, as Nav2's velocity_smoother limits it (a holonomic diagonal may gain accel·dt on each axis).
-      // Known (test/unit/safety_gate/inputs.fuzz.test.ts, it.failing): through zero, ramp() moves a whole
-      // step at the comfort braking rate, so reversing may gain up to max_linear_decel·dt in that one step.
-      const grow = (prev: number, now: number): number =>
-        (Math.sign(prev) * Math.sign(now) < 0 ? p.max_linear_decel_mps2 : p.max_linear_accel_mps2) * c.dt + 1e-6;
+      // Per axis, as Nav2's velocity_smoother limits it (a holonomic diagonal may gain accel·dt on each axis);
+      // through zero ramp() brakes first and speeds up only for the rest of the step.
+      const grow = (): number => p.max_linear_accel_mps2 * c.dt + 1e-6;
       if (
         c.dt > 0 &&
-        (Math.abs(o.vx) > Math.abs(this.prevVx) + grow(this.prevVx, o.vx) ||
-          Math.abs(o.vy) > Math.abs(this.prevVy) + grow(this.prevVy, o.vy))
+        (Math.abs(o.vx) > Math.abs(this.prevVx) + grow() || Math.abs(o.vy) > Math.abs(this.prevVy) + grow())
       ) {
         broken.push(
           `speed grew from (${this.prevVx}, ${this.prevVy}) to (${o.vx}, ${o.vy}) in ${c.dt} s (accel ${p.max_linear_accel_mps2})`,

@@ -282,7 +282,8 @@ describe('ramp', () => {
   it('limits speeding up by accel and slowing down by decel, including through zero', () => {
     expect(ramp(0, 1, 1, 2, 0.1)).toBeCloseTo(0.1, 12);
     expect(ramp(1, 0, 1, 2, 0.1)).toBeCloseTo(0.8, 12);
-    expect(ramp(0.1, -1, 1, 2, 0.1)).toBeCloseTo(-0.1, 12);
+    // through zero: 0.05 s braking at 2, then 0.05 s speeding up at 1
+    expect(ramp(0.1, -1, 1, 2, 0.1)).toBeCloseTo(-0.05, 12);
     expect(ramp(0.5, 0.55, 1, 2, 0.1)).toBe(0.55);
   });
 });
