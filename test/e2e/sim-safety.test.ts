@@ -67,6 +67,10 @@ function failures(r: Run): string[] {
   const out = r.report.criteria
     .filter((c) => !c.pass)
     .map((c) => `seed ${r.seed}: ${c.criterion} ${c.actual} (expected ${c.expected})`);
+  // what each robot's decisions came to and how far it got, to tell a slow run from a stuck one
+  if (out.length > 0)
+    for (const p of r.report.perRobot)
+      out.push(`seed ${r.seed}: ${p.robotId} ${p.distanceM.toFixed(1)} m, ended ${JSON.stringify(p.ended)}`);
   for (const c of r.report.collisions.filter((x) => x.robotCaused)) {
     out.push(
       `seed ${r.seed}: ${c.robotId} hit ${c.with.kind} ${c.with.id} at t=${c.t.toFixed(2)} s, ` +
