@@ -61,7 +61,10 @@ export class SeenFree {
     const step = 0.7 * cell;
     const far = Math.min(src.rangeMax, this.c.rangeM);
     const n = src.beams;
-    for (let b = 0; b < n; b++) {
+    // beams closer together than a cell at the far end mark the same cells: every `stride`-th will do
+    const spacing = Math.abs(src.angleIncrement) * far;
+    const stride = spacing > 0 ? Math.max(1, Math.floor(cell / spacing)) : 1;
+    for (let b = 0; b < n; b += stride) {
       const r = src.ranges[b]!;
       let len: number;
       if (Number.isNaN(r) || r < src.rangeMin)
