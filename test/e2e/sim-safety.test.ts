@@ -89,6 +89,10 @@ function failures(r: Run): string[] {
  * --speed 0; 'contact' = a robot-caused contact remains.
  */
 const OPEN: Record<string, 'tasks' | 'contact' | 'timing'> = {
+  // Two farm robots meeting at a crossing: the one with the other on its right holds and the other passes
+  // (done at 44-50 s of 60 in most runs), but now and then both stop short of each other at the crossing
+  // and neither gets through in time.
+  'farm-crossing-90': 'tasks',
   // A front-only robot turning round in a 3.45 m room through forward arcs: it gets there in most runs
   // (45-47 s), but an arc that starts late can end facing the far wall, where it neither turns nor reverses.
   'front-lidar-turnaround': 'tasks',
