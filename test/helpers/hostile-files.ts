@@ -2,6 +2,7 @@
 import { expect } from '@jest/globals';
 import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isKizunaError, type ErrorCode } from '../../nodes/core/errors';
 
 /** Deterministic bytes (xorshift), so a failure names the same garbage every run. */
 export function garbage(n: number, seed: number, noNul = false): Buffer {
@@ -80,4 +81,15 @@ export function expectShortPrintable(message: string): void {
   expect(message).not.toMatch(/^\s+at /m);
   // eslint-disable-next-line no-control-regex
   expect(message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\ufffd]/);
+}
+
+/** The message of the KizunaError with `code` that `fn` throws (anything else fails the test). */
+export function refusal(fn: () => unknown, code: ErrorCode): string {
+  try {
+    fn();
+  } catch (err) {
+    if (!isKizunaError(err, code)) throw err;
+    return err.message;
+  }
+  throw new Error('expected a refusal');
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { writeProfileParams } from '../helpers/profile-params';
 import { describeWithRosTools } from './support/gate';
-import { alive, launchTestEnvironment, ros2, ros2Until, start, type Ran } from './support/ros2-cli';
+import { alive, launchParams, launchTestEnvironment, ros2, ros2Until, start, type Ran } from './support/ros2-cli';
 
 const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'];
 const FLEET = 'tokyo-east';
@@ -55,20 +55,7 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
       const robot = `cli-${file.endsWith('.py') ? 'py' : 'xml'}`;
       // A namespace of its own: other test files run nodes named /safety_gate ... in the same ROS domain.
       const ns = `/${robot.replace('-', '_')}`;
-      const params = writeProfileParams(
-        'care',
-        join(e.dir, `${robot}.yaml`),
-        { store_path: join(e.dir, `${robot}.sqlite`), reconnect_min_s: 0.1 },
-        (doc) => {
-          // kizuna.launch.py moves the sections under the namespace itself; the XML file cannot
-          if (!file.endsWith('.xml')) return;
-          for (const key of Object.keys(doc)) {
-            if (key.startsWith('/')) continue;
-            doc[`${ns}/${key}`] = doc[key] as (typeof doc)[string];
-            delete doc[key];
-          }
-        },
-      );
+      const params = launchParams(e, file, robot, ns);
       // the bridge's birth message, as the national side sees it
       const statusTopic = `kizuna/v1/${FLEET}/${robot}/status`;
       const probe = await mqtt.connectAsync(e.broker.url, { reconnectPeriod: 0 });

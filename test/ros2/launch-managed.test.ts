@@ -9,11 +9,9 @@
  * without them these tests skip saying why, and fail with CI=true.
  */
 import { describe, expect, it } from '@jest/globals';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { writeProfileParams } from '../helpers/profile-params';
 import { describeWithRosTools } from './support/gate';
-import { launchTestEnvironment, ros2, ros2Until, start, type Running } from './support/ros2-cli';
+import { launchParams, launchTestEnvironment, ros2, ros2Until, start, type Running } from './support/ros2-cli';
 
 const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'];
 const FLEET = 'tokyo-east';
@@ -26,20 +24,7 @@ describeWithRosTools('ros2 launch kizuna managed:=true (real ROS 2 Jazzy)', () =
     it('brings every node up managed and active; the gate refuses deactivate while moving; pause and resume', async () => {
       const robot = `lm-${file.endsWith('.py') ? 'py' : 'xml'}`;
       const ns = `/${robot.replace('-', '_')}`;
-      const params = writeProfileParams(
-        'care',
-        join(e.dir, `${robot}.yaml`),
-        { store_path: join(e.dir, `${robot}.sqlite`), reconnect_min_s: 0.1 },
-        (doc) => {
-          // kizuna.launch.py moves the sections under the namespace itself; the XML file cannot
-          if (!file.endsWith('.xml')) return;
-          for (const key of Object.keys(doc)) {
-            if (key.startsWith('/')) continue;
-            doc[`${ns}/${key}`] = doc[key] as (typeof doc)[string];
-            delete doc[key];
-          }
-        },
-      );
+      const params = launchParams(e, file, robot, ns);
       const probe = await mqtt.connectAsync(e.broker.url, { reconnectPeriod: 0 });
       const statuses: string[] = [];
       probe.on('message', (_t, payload) =>

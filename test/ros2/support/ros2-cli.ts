@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMosquitto, type MosquittoBroker } from '../../helpers/brokers';
+import { writeProfileParams } from '../../helpers/profile-params';
 
 export const root = join(__dirname, '..', '..', '..');
 
@@ -174,4 +175,25 @@ export function launchTestEnvironment(tag: string): LaunchTestEnvironment {
     if (e.prefix) rmSync(join(e.prefix, '..'), { recursive: true, force: true });
   });
   return e;
+}
+
+/**
+ * The care profile's parameter file for `robot` in namespace `ns`, for launch file `file`: its own store,
+ * quick reconnects. kizuna.launch.py moves the sections under the namespace itself; for the XML file they
+ * are written under it here.
+ */
+export function launchParams(e: LaunchTestEnvironment, file: string, robot: string, ns: string): string {
+  return writeProfileParams(
+    'care',
+    join(e.dir, `${robot}.yaml`),
+    { store_path: join(e.dir, `${robot}.sqlite`), reconnect_min_s: 0.1 },
+    (doc) => {
+      if (!file.endsWith('.xml')) return;
+      for (const key of Object.keys(doc)) {
+        if (key.startsWith('/')) continue;
+        doc[`${ns}/${key}`] = doc[key] as (typeof doc)[string];
+        delete doc[key];
+      }
+    },
+  );
 }

@@ -9,23 +9,13 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isKizunaError, type ErrorCode } from '../../../nodes/core/errors';
+import type { ErrorCode } from '../../../nodes/core/errors';
 import { parseRosArgs } from '../../../nodes/core/graph/ros-args';
 import { parseSimArgs } from '../../../nodes/cli/sim';
 import { parseLaunchArgs } from '../../../nodes/cli/launch';
 import { parseStatusArgs } from '../../../nodes/cli/status';
 import { parseDoctorArgs } from '../../../nodes/cli/doctor';
-
-/** The message of the KizunaError with `code` that `fn` throws (anything else fails the test). */
-function refusal(fn: () => unknown, code: ErrorCode): string {
-  try {
-    fn();
-  } catch (err) {
-    if (!isKizunaError(err, code)) throw err;
-    return err.message;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusal } from '../../helpers/hostile-files';
 
 /** The first line (usage text follows a usage error) is short and has no control character. */
 function firstLine(message: string): string {

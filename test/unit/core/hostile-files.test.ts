@@ -9,23 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isKizunaError, type ErrorCode } from '../../../nodes/core/errors';
 import { PARAM_FILE_MAX_BYTES, loadParamsFile, parseRosArgs } from '../../../nodes/core/graph/ros-args';
 import { printable } from '../../../nodes/core/printable';
 import { readTextFile } from '../../../nodes/core/text-file';
 import { parseYamlSafe } from '../../../nodes/core/yaml-safe';
 import { loadScenario } from '../../../sim/scenario';
-import { expectShortPrintable, writeHostileFiles } from '../../helpers/hostile-files';
-
-function refusal(fn: () => unknown, code: ErrorCode): string {
-  try {
-    fn();
-  } catch (err) {
-    if (!isKizunaError(err, code)) throw err;
-    return err.message;
-  }
-  throw new Error('expected a refusal');
-}
+import { expectShortPrintable, refusal, writeHostileFiles } from '../../helpers/hostile-files';
 
 describe('hostile parameter and scenario files', () => {
   let dir: string;
