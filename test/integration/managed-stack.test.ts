@@ -30,6 +30,15 @@ const odom = (vx: number) => ({
   },
 });
 
+/** The last command (after 50 ms) is a zero, and no other follows within `quietMs`. */
+async function expectZeroThenSilence(cmds: number[], quietMs: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, 50));
+  const n = cmds.length;
+  expect(cmds[n - 1]).toBe(0);
+  await new Promise((r) => setTimeout(r, quietMs));
+  expect(cmds.length).toBe(n);
+}
+
 describe('kizuna launch --managed: the plan', () => {
   it('adds lifecycle_manager with every planned node, in start order, and starts the others with --managed', () => {
     const opts = parseLaunchArgs(['--profile', 'care', '--robot-id', 'r1', '--managed', '--graph', 'inprocess']);
@@ -153,11 +162,7 @@ describe('the managed stack on the in-process graph', () => {
     exec.lifecycle!.trigger('activate');
     expect(await waitFor(() => cmds.length >= 2, 2000)).toBe(true);
     expect(exec.lifecycle!.trigger('deactivate')).toEqual({ success: true, state: 'inactive' });
-    await new Promise((r) => setTimeout(r, 50));
-    const n = cmds.length;
-    expect(cmds[n - 1]).toBe(0);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(cmds.length).toBe(n);
+    await expectZeroThenSilence(cmds, 300);
   });
 
   it('the safety gate refuses deactivate while odometry shows the base moving, then leaves with a zero once still', async () => {
@@ -178,11 +183,7 @@ describe('the managed stack on the in-process graph', () => {
     odomPub.publish(odom(0.01));
     await new Promise((r) => setTimeout(r, 50));
     expect(lc.trigger('deactivate')).toEqual({ success: true, state: 'inactive' });
-    await new Promise((r) => setTimeout(r, 50));
-    const n = cmds.length;
-    expect(cmds[n - 1]).toBe(0);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(cmds.length).toBe(n);
+    await expectZeroThenSilence(cmds, 200);
   });
 
   it('shutdown from active always proceeds, moving or not, with the zero velocity', async () => {
