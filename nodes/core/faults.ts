@@ -3,6 +3,9 @@
  * the MQTT contract's bounds applied, and since when each has been active kept across evaluations.
  */
 
+import { timeFromNs } from './graph/clock';
+import type { RosTime } from './graph/clock';
+
 /** One active fault. */
 export interface ActiveFault {
   code: string;
@@ -47,4 +50,21 @@ export class FaultTracker {
     };
     return { add, end };
   }
+}
+
+/** An active fault as a kizuna_msgs/Fault (`since` as a ROS time). */
+export function faultMessage(f: ActiveFault): {
+  code: string;
+  source: string;
+  severity: number;
+  message: string;
+  since: RosTime;
+} {
+  return {
+    code: f.code,
+    source: f.source,
+    severity: f.severity,
+    message: f.message,
+    since: timeFromNs(BigInt(Math.round(f.since * 1e9))),
+  };
 }

@@ -6,7 +6,8 @@ import { serveParameters } from '../core/runtime-params';
 import type { LifecycleCallbacks, RosNode } from '../core/graph/types';
 import { managedNode, type Resources } from '../core/managed';
 import type { NodeDefinition } from '../core/runner';
-import { timeFromNs, timeToSec } from '../core/graph/clock';
+import { timeToSec } from '../core/graph/clock';
+import { faultMessage } from '../core/faults';
 import { paramsSchema } from './params';
 import { HealthModel, healthChanged, type Health } from './logic';
 import { heartbeatOf } from './heartbeat';
@@ -39,13 +40,7 @@ export function start(node: RosNode): LifecycleCallbacks {
           level: h.level,
           nodes_alive: h.alive,
           nodes_silent: h.silent,
-          faults: h.faults.map((f) => ({
-            code: f.code,
-            source: f.source,
-            severity: f.severity,
-            message: f.message,
-            since: timeFromNs(BigInt(Math.round(f.since * 1e9))),
-          })),
+          faults: h.faults.map(faultMessage),
         });
       };
 

@@ -6,7 +6,8 @@ import type { LifecycleCallbacks, RosNode, Timer } from '../core/graph/types';
 import { managedNode, type Resources } from '../core/managed';
 import type { NodeDefinition } from '../core/runner';
 import type { MessageOf } from '../core/interfaces';
-import { timeFromNs, timeToSec } from '../core/graph/clock';
+import { timeToSec } from '../core/graph/clock';
+import { faultMessage } from '../core/faults';
 import type { ErrorCode } from '../core/errors';
 import { heartbeatOf } from '../health/heartbeat';
 import { RUNTIME_SETTABLE, paramsSchema } from './params';
@@ -75,13 +76,7 @@ export function start(node: RosNode): LifecycleCallbacks {
         battery_charging: s.batteryCharging,
         estop_active: s.estopActive,
         sources: s.sources,
-        faults: s.faults.map((f) => ({
-          code: f.code,
-          source: f.source,
-          severity: f.severity,
-          message: f.message,
-          since: timeFromNs(BigInt(Math.round(f.since * 1e9))),
-        })),
+        faults: s.faults.map(faultMessage),
       };
       pub.publish(msg);
     };
