@@ -474,7 +474,8 @@ export class SafetyGate {
    */
   get pathClearDistance(): number {
     const sur = this.surroundings;
-    return clearAhead(sur.sets, sur.real, footprintOf(this.p), this.p.stop_margin_m, this.p.path_lookahead_m);
+    const cfg = this.env.cfg; // rebuilt on reconfigure: the footprint and margin of now, no allocation per step
+    return clearAhead(sur.sets, sur.real, cfg.footprint, cfg.stopMargin, this.p.path_lookahead_m);
   }
 
   /** Zone facts of the latest step: nearest obstacle and what triggered a zone. */
