@@ -165,7 +165,12 @@ describe('the managed stack on the in-process graph', () => {
     await expectZeroThenSilence(cmds, 300);
   });
 
-  it('the safety gate refuses deactivate while odometry shows the base moving, then leaves with a zero once still', async () => {
+  /** A managed safety gate, configured and active, with an odometry publisher and its cmd_vel recorded. */
+  async function activeGate(): Promise<{
+    lc: NonNullable<RosNode['lifecycle']>;
+    odomPub: ReturnType<RosNode['createPublisher']>;
+    cmds: number[];
+  }> {
     graph = new InProcessGraph({ logger });
     const gate = await managed('safety_gate', ['-p', 'source_timeout_s:=5.0']);
     const probe = graph.createNode('probe');
@@ -175,6 +180,11 @@ describe('the managed stack on the in-process graph', () => {
     const lc = gate.lifecycle!;
     lc.trigger('configure');
     lc.trigger('activate');
+    return { lc, odomPub, cmds };
+  }
+
+  it('the safety gate refuses deactivate while odometry shows the base moving, then leaves with a zero once still', async () => {
+    const { lc, odomPub, cmds } = await activeGate();
     odomPub.publish(odom(0.4));
     await new Promise((r) => setTimeout(r, 50));
     expect(lc.trigger('deactivate')).toEqual({ success: false, state: 'active' });
@@ -187,17 +197,10 @@ describe('the managed stack on the in-process graph', () => {
   });
 
   it('shutdown from active always proceeds, moving or not, with the zero velocity', async () => {
-    graph = new InProcessGraph({ logger });
-    const gate = await managed('safety_gate', ['-p', 'source_timeout_s:=5.0']);
-    const probe = graph.createNode('probe');
-    const odomPub = probe.createPublisher('nav_msgs/msg/Odometry', TOPICS.odom, 'sensor_data');
-    const cmds: number[] = [];
-    probe.createSubscription('geometry_msgs/msg/Twist', TOPICS.cmdVel, (m) => cmds.push(m.linear.x));
-    gate.lifecycle!.trigger('configure');
-    gate.lifecycle!.trigger('activate');
+    const { lc, odomPub, cmds } = await activeGate();
     odomPub.publish(odom(0.4));
     await new Promise((r) => setTimeout(r, 50));
-    expect(gate.lifecycle!.trigger('shutdown')).toEqual({ success: true, state: 'finalized' });
+    expect(lc.trigger('shutdown')).toEqual({ success: true, state: 'finalized' });
     await new Promise((r) => setTimeout(r, 50));
     expect(cmds[cmds.length - 1]).toBe(0);
     expect(odomPub.subscriptionCount()).toBe(0); // freed
