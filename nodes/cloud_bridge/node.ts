@@ -217,6 +217,11 @@ export class CloudBridge {
     );
   }
 
+  /** [count] messages received on this robot's own decision topic since start (valid or not). */
+  get decisionsReceived(): number {
+    return this.inbox.direct;
+  }
+
   /** Starts connecting. */
   start(): void {
     this.link.start();

@@ -46,6 +46,7 @@ import { LinkProxy } from '../link-proxy';
 import { ShardTap, type TapBatch } from '../recording/tap';
 import { startRobotStack, type RobotStack } from './robot-stack';
 import { tileOfRobot, tileOfStation } from './scale';
+import type { RobotFlow } from './sync';
 
 const SS = MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'];
 const DS = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
@@ -181,6 +182,8 @@ interface RobotRuntime {
   };
   gyroStd: number;
   accelStd: number;
+  /** [count] decision requests its executive published (for the network sync, sync.ts). */
+  requests: number;
   safety: number;
   safetyDetail: string;
   /** What limits it, for KIZUNA_SIM_TRACE. */
@@ -332,6 +335,7 @@ export class SimShard {
           },
           gyroStd: cfg.noise.gyroStdRadps,
           accelStd: cfg.noise.accelStdMps2,
+          requests: 0,
           safety: 0,
           safetyDetail: '',
           path: [],
@@ -378,6 +382,12 @@ export class SimShard {
 
   private watch(rt: RobotRuntime, ns: string): void {
     const d = this.driver;
+    d.createSubscription('kizuna_msgs/msg/DecisionRequest', abs(ns, TOPICS.decisionRequest), () => rt.requests++, {
+      reliability: 'reliable',
+      durability: 'volatile',
+      history: 'keep_last',
+      depth: 50,
+    });
     d.createSubscription(
       'geometry_msgs/msg/Twist',
       abs(ns, TOPICS.cmdVel),
@@ -709,6 +719,17 @@ export class SimShard {
       fired: this.fired.splice(0),
       ...(this.tap.on || this.tap.pending ? { tap: this.tap.take() } : {}),
     };
+  }
+
+  /** Each robot's requests, decisions received and link, for the runner's network sync (sync.ts). */
+  flow(): RobotFlow[] {
+    return this.robots.map((rt) => ({
+      id: rt.id,
+      requests: rt.requests,
+      decisionsIn: rt.stack.bridge.decisionsReceived,
+      connected: rt.stack.bridge.link.connected,
+      linkUp: rt.proxy.up,
+    }));
   }
 
   /** Outbox messages not yet acknowledged, summed over this shard's robots. */

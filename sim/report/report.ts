@@ -3,6 +3,7 @@
  * the scenario's criteria, and the summary table printed at the end. Pure: the runner hands in what
  * the shards and the planner measured.
  */
+import type { SyncTotals } from '../fleet/sync';
 import { evaluatePass, type CriterionResult, type Scenario } from '../scenario';
 import type { CollisionRecord } from '../world';
 import { CONTACT_KINDS, type ClearanceByKind, type SpeedNearPeople } from '../contacts';
@@ -54,6 +55,8 @@ export interface RunFacts {
   shards: ShardReport[];
   /** [s] wall time spent after the last step letting outboxes drain. */
   drainS: number;
+  /** What the network sync at --speed 0 waited for (sim/fleet/sync.ts); absent when it was off. */
+  networkSync?: SyncTotals;
 }
 
 export interface SimReport {
@@ -120,6 +123,8 @@ export interface SimReport {
     cpuSystemS: number;
     peakRssMB: number;
     drainS: number;
+    /** Steps that waited for MQTT at --speed 0, the wall time they took, messages given up on. */
+    networkSync?: SyncTotals;
   };
   perRobot: Array<
     Omit<RobotResult, 'path' | 'stops' | 'acceptedIds'> & {
@@ -306,6 +311,9 @@ export function buildReport(f: RunFacts): SimReport {
       cpuSystemS: r3(f.cpuSystemS),
       peakRssMB: Math.round(f.peakRssMB),
       drainS: r3(f.drainS),
+      ...(f.networkSync
+        ? { networkSync: { ...f.networkSync, waitedS: r3(f.networkSync.waitedS) } }
+        : {}),
     },
     perRobot,
     injections: inj,

@@ -96,10 +96,6 @@ const OPEN: Record<string, 'tasks' | 'contact' | 'timing'> = {
   // A front-only robot turning round in a 3.45 m room through forward arcs: it gets there in most runs
   // (45-47 s), but an arc that starts late can end facing the far wall, where it neither turns nor reverses.
   'front-lidar-turnaround': 'tasks',
-  // The bridge reconnects on wall-clock timers while the sim runs faster than real time at --speed 0, so
-  // under load the reconnect (and with it the queued stop) lands at a sim time no window can bound. The
-  // rule itself is held deterministically by the bridge's session suite (aedes, mosquitto, rclnodejs).
-  'stop-during-link-down': 'timing',
 };
 
 describe('adversarial safety scenarios (sim/scenarios/safety/, three seeds each)', () => {
