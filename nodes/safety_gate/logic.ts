@@ -59,6 +59,8 @@ export class GateOutput {
   state: number = S.STATE_STOP;
   reason: number = S.REASON_SOURCE_TIMEOUT;
   estopLatched = false;
+  /** The input that paused the robot (a person on site), while a local pause holds it; else ''. */
+  localPause = '';
   teleopActive = false;
   /** Sorted names of inputs whose timeout has expired; a new array only when the set changes. */
   timedOut: string[] = [];
@@ -267,6 +269,28 @@ export class SafetyGate {
     return undefined;
   }
 
+  /**
+   * A person on site paused the robot through `source` (the pause button, a touch screen, a speech
+   * node): a latched, controlled stop that no decision and no deliberate start releases. Pausing while
+   * paused keeps the first source.
+   */
+  onLocalPause(source: string): void {
+    if (this.out.localPause === '') this.out.localPause = source;
+  }
+
+  /**
+   * A person on site resumes through `source`. Returns why it is refused, or undefined when the pause
+   * ended (or there was none): only the input that paused, or one `local_resume_sources` names, may.
+   */
+  onLocalResume(source: string): string | undefined {
+    const by = this.out.localPause;
+    if (by === '') return undefined;
+    if (source !== by && !this.p.local_resume_sources.includes(source))
+      return `paused through '${by}': only '${[by, ...this.p.local_resume_sources.filter((x) => x !== by)].join("' or '")}' may resume`;
+    this.out.localPause = '';
+    return undefined;
+  }
+
   /** Speed limit [m/s] from the executive; 0 clears. Returns why it is refused, or undefined. */
   onSpeedLimit(limit: number): string | undefined {
     if (!Number.isFinite(limit) || limit < 0) return `speed limit ${limit} is not a finite number >= 0`;
@@ -331,6 +355,7 @@ export class SafetyGate {
 
     let stopReason = 0;
     if (this.latched) stopReason = S.REASON_ESTOP;
+    else if (o.localPause !== '') stopReason = S.REASON_LOCAL_PAUSE;
     else if (this.refused.size > 0) stopReason = S.REASON_SOURCE_INVALID;
     else if (this.staleScanOrOdom) stopReason = S.REASON_SOURCE_TIMEOUT;
     else if (!teleopFresh && !navFresh) stopReason = S.REASON_COMMAND_TIMEOUT;
@@ -520,6 +545,8 @@ export class SafetyGate {
                 ? 'started latched; waiting for a start'
                 : 'e-stop reset; waiting for a start'
               : 'e-stop released; waiting for an explicit reset, then a start';
+      case S.REASON_LOCAL_PAUSE:
+        return `paused by a person (${o.localPause}); only a local resume releases it`;
       case S.REASON_SOURCE_INVALID:
         return [...this.refused].map(([k, v]) => `${k}: ${v}`).join('; ');
       case S.REASON_SOURCE_TIMEOUT:
