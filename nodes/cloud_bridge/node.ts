@@ -149,6 +149,8 @@ export class CloudBridge {
       this.maybeSendState(false);
     });
     node.createSubscription('kizuna_msgs/msg/SafetyState', p.safety_state_topic, (m) => {
+      const paused = this.picture.localPauseEvent(m, this.now(), p.robot_id);
+      if (paused) this.enqueueEvent(paused, 'event');
       const ev = this.picture.onSafety(m, this.now(), p.robot_id);
       if (ev) this.enqueueEvent(ev, 'event');
       this.maybeSendState(false);

@@ -137,6 +137,8 @@ export class SafetyGate {
   private readonly py: Float64Array;
 
   private estopAsserted = false;
+  /** The e-stop input has reported since the start. */
+  private estopHeard = false;
   /** Latched because the gate started so (start_latched), not by an e-stop since. */
   private startLatch = false;
   private latched = false;
@@ -239,6 +241,7 @@ export class SafetyGate {
   /** E-stop state: true asserts and latches (and cancels a reset); false alone does not release the latch. */
   onEstop(asserted: boolean, now: number): void {
     this.estopAsserted = asserted;
+    this.estopHeard = true;
     this.f[ESTOP_SEC] = now;
     if (asserted) {
       this.latched = true;
@@ -334,8 +337,12 @@ export class SafetyGate {
 
     if (this.estopSilent(now)) {
       this.latched = true;
-      this.armed = false;
-      this.startLatch = false;
+      // An input that went silent is an e-stop (reset, then start). One that has not come up since the
+      // start keeps the start latch as it is: once it reports, a start alone releases it.
+      if (this.estopHeard || !this.startLatch) {
+        this.armed = false;
+        this.startLatch = false;
+      }
     }
     this.updateTimedOut(now);
 
@@ -475,7 +482,7 @@ export class SafetyGate {
     f[LAST + 1] = n[1]!;
     f[LAST + 2] = n[2]!;
     // the e-stop's phase (pressed, released, reset) changes the detail without changing the state
-    const phase = this.latched ? (this.estopAsserted ? 1 : this.armed ? 3 : 2) : 0;
+    const phase = this.latched ? (this.estopAsserted ? 1 : this.estopSilent(now) ? 4 : this.armed ? 3 : 2) : 0;
     if (state !== prevState || o.reason !== prevReason || phase !== this.phase) o.detail = this.describe(now);
     this.phase = phase;
     return o;
@@ -539,7 +546,9 @@ export class SafetyGate {
         return this.estopAsserted
           ? 'e-stop asserted'
           : this.estopSilent(now)
-            ? 'e-stop publisher silent'
+            ? this.estopHeard
+              ? 'e-stop publisher silent'
+              : 'waiting for the e-stop input to report'
             : this.armed
               ? this.startLatch
                 ? 'started latched; waiting for a start'

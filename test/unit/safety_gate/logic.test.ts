@@ -307,6 +307,32 @@ describe('SafetyGate.step', () => {
     expect(g.step(0.35)).toMatchObject({ state: S.STATE_STOP, reason: S.REASON_LOCAL_PAUSE, vx: 0 });
   });
 
+  it('at boot, waits for an e-stop input that has not reported yet without asking for a reset; one that went silent needs it', () => {
+    const g = new SafetyGate({ ...params, start_latched: true }, 0);
+    g.onScan(
+      0,
+      scan(new Array(181).fill(8), { angle_min: -Math.PI, angle_max: Math.PI, angle_increment: Math.PI / 90 }),
+      0.6,
+    );
+    g.onOdom(twist(0), 0.6);
+    expect(g.step(0.6)).toMatchObject({ state: S.STATE_ESTOP });
+    expect(g.out.detail).toBe('waiting for the e-stop input to report');
+    expect(g.onMotionStart(0.65)).toMatch(/silent/);
+    g.onEstop(false, 0.7);
+    fresh(g, 0.7);
+    g.step(0.7);
+    expect(g.out.detail).toBe('started latched; waiting for a start');
+    expect(g.onMotionStart(0.75)).toBeUndefined();
+    fresh(g, 0.8);
+    g.onCommand('nav', twist(0.2), 0.8);
+    expect(g.step(0.8).state).toBe(S.STATE_CLEAR);
+    // heard, then silent: an e-stop; a start alone no longer releases it
+    g.step(1.5);
+    expect(g.out.detail).toBe('e-stop publisher silent');
+    g.onEstop(false, 1.6);
+    expect(g.onMotionStart(1.6)).toMatch(/reset first/);
+  });
+
   it('forgets a reset when the e-stop is pressed again before the start', () => {
     const g = new SafetyGate(params, 0);
     fresh(g, 0);
