@@ -124,7 +124,12 @@ export class Executive {
       allowReverse: p.backoff_reverse,
       clearance: p.backoff_clearance_m,
     });
-    this.arc = new ArcTurn({ radius: p.arc_turn_radius_m, speed: p.arc_turn_speed_mps, afterSec: p.arc_turn_after_s });
+    this.arc = new ArcTurn({
+      radius: p.arc_turn_radius_m,
+      minRadius: p.arc_turn_min_radius_m,
+      speed: p.arc_turn_speed_mps,
+      afterSec: p.arc_turn_after_s,
+    });
     this.yielding = new YieldMonitor({
       distance: p.yield_distance_m,
       slowSpeed: p.yield_slow_share * p.max_linear_speed_mps,
@@ -372,7 +377,8 @@ export class Executive {
     }
     const cur = this.active;
     if (cur && now - cur.lastStatusSec >= this.p.status_period_s) {
-      if (held) this.emitJob(cur, ST.STATE_ACTIVE, 'LOCAL_PAUSE', `paused by a person on site (${this.localPause.by})`, now);
+      if (held)
+        this.emitJob(cur, ST.STATE_ACTIVE, 'LOCAL_PAUSE', `paused by a person on site (${this.localPause.by})`, now);
       else this.emitJob(cur, ST.STATE_ACTIVE, '', cur.isHold ? 'holding' : this.stepLabel(cur), now);
     }
     if (!cur && !held && now - this.lastRequestSec >= this.p.request_period_s) {
@@ -610,7 +616,10 @@ export class Executive {
       this.finish(job, ST.STATE_FAILED, 'STALLED', `no progress for ${this.p.stall_timeout_s} s`, now);
       return { v: 0, w: 0 };
     }
-    return this.arc.step(now, c, this.safety.blocked, this.safety.bearing);
+    // an arc the gate lets through only at a crawl, for something in its way, counts as refused too
+    const crawl =
+      this.arc.active && this.safety.limitedBy !== '' && this.safety.linearCap < 0.25 * this.p.arc_turn_speed_mps;
+    return this.arc.step(now, c, this.safety.blocked || crawl, this.safety.bearing, this.safety.limitBearing);
   }
 
   /**
