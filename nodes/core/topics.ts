@@ -22,6 +22,8 @@ export const TOPICS = {
   speedLimit: 'kizuna/speed_limit',
   /** std_msgs/String, a node's name at a fixed rate (every kizuna node → health). */
   heartbeat: 'kizuna/heartbeat',
+  /** kizuna_msgs/Announcement, executive → a screen or speaker: what the robot is about to do. */
+  announcement: 'kizuna/announcement',
   /** geometry_msgs/Twist, executive → safety_gate. */
   cmdVelNav: 'cmd_vel_nav',
   /** geometry_msgs/Twist, teleop → safety_gate (higher priority). */

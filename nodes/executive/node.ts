@@ -15,6 +15,7 @@ import { paramsSchema } from './params';
 import { Executive, K, ST, type Outbox } from './logic';
 import { yawOf } from './plan';
 import { safetyView } from './safety-view';
+import { Announcer, parseTemplates, type AnnouncementOut } from './announce';
 
 const CONTROL_QOS = { reliability: 'reliable', durability: 'volatile', depth: 1 } as const;
 const LATCHED_QOS = { reliability: 'reliable', durability: 'transient_local', depth: 1 } as const;
@@ -54,6 +55,37 @@ export function start(node: RosNode): LifecycleCallbacks {
     const cmdPub = res.publisher('geometry_msgs/msg/Twist', p.cmd_vel_topic, CONTROL_QOS);
     const limitPub = res.publisher('std_msgs/msg/Float32', p.speed_limit_topic, LATCHED_QOS);
     const startPub = res.publisher('std_msgs/msg/Empty', p.motion_start_topic, CONTROL_QOS);
+    const announcePub = res.publisher('kizuna_msgs/msg/Announcement', p.announcement_topic, EVENTS_QOS);
+    // the schema has checked the templates
+    const announcer = new Announcer({
+      ja: parseTemplates(p.announce_ja) as Map<string, string>,
+      en: parseTemplates(p.announce_en) as Map<string, string>,
+      minIntervalS: p.announce_min_interval_s,
+      personM: p.announce_person_m,
+      personIntervalS: p.announce_person_interval_s,
+    });
+    let movingV = 0;
+    const announce = (a: AnnouncementOut | undefined): void => {
+      if (!a || !active) return;
+      const stamp = node.now();
+      const t = a.target;
+      announcePub.publish({
+        header: { stamp, frame_id: '' },
+        intent: a.intent,
+        urgency: a.urgency,
+        decision_id: a.decisionId,
+        text_ja: a.ja,
+        text_en: a.en,
+        has_target: t !== undefined,
+        target: {
+          header: { stamp, frame_id: t?.frame ?? '' },
+          pose: {
+            position: { x: t?.x ?? 0, y: t?.y ?? 0, z: 0 },
+            orientation: { x: 0, y: 0, z: Math.sin((t?.yaw ?? 0) / 2), w: Math.cos((t?.yaw ?? 0) / 2) },
+          },
+        },
+      });
+    };
     const goals = new Map<number, Promise<ClientGoalHandle<'nav2_msgs/action/NavigateToPose'> | undefined>>();
 
     const sendGoal = (token: number, goal: { x: number; y: number; yaw: number }): void => {
@@ -127,6 +159,7 @@ export function start(node: RosNode): LifecycleCallbacks {
         startPub.publish({});
       }
       for (const s of out.statuses) {
+        announce(announcer.onStatus(s, nowSec()));
         if (s.state === ST.STATE_REJECTED) {
           node.logger.warn(`decision '${s.decisionId}' rejected: ${s.reasonCode}: ${s.message}`, {
             code: 'KZ_ERR_DECISION_REJECTED',
@@ -190,6 +223,7 @@ export function start(node: RosNode): LifecycleCallbacks {
       'kizuna_msgs/msg/Decision',
       p.decision_topic,
       (d) => {
+        announcer.onDecision(d);
         exec.onDecision(d, nowSec());
         flush();
       },
@@ -203,6 +237,9 @@ export function start(node: RosNode): LifecycleCallbacks {
         w.people_count,
         w.nearest_person_distance,
       );
+      const near =
+        w.people_count > 0 && Number.isFinite(w.nearest_person_distance) ? w.nearest_person_distance : undefined;
+      announce(announcer.onPerson(near, Math.abs(movingV) > 0.05, nowSec()));
     });
     res.subscription('kizuna_msgs/msg/SafetyState', p.safety_state_topic, (s) => {
       exec.onSafety(safetyView(s), nowSec());
@@ -229,6 +266,7 @@ export function start(node: RosNode): LifecycleCallbacks {
       const { v, w } = exec.tick(nowSec());
       cmd.linear.x = v;
       cmd.angular.z = w;
+      movingV = v;
       cmdPub.publish(cmd);
       flush();
     };

@@ -1,4 +1,5 @@
 /** Parameters of executive, with units, defaults and ranges. Profile values live in launch/params/*.yaml. */
+import { DEFAULT_EN, DEFAULT_JA, parseTemplates } from './announce';
 import { z } from 'zod';
 import { TOPICS } from '../core/topics';
 import { PROFILE_NAMES } from '../core/profiles';
@@ -31,6 +32,10 @@ export const paramsSchema = z
     motion_start_topic: topic(
       TOPICS.motionStart,
       'std_msgs/msg/Empty out: a deliberate start after an e-stop reset, sent once for a new decision',
+    ),
+    announcement_topic: topic(
+      TOPICS.announcement,
+      'kizuna_msgs/msg/Announcement out: what the robot is about to do, for the people around it',
     ),
     nav2_action: topic('navigate_to_pose', 'nav2_msgs/action/NavigateToPose action name (nav2 backend)'),
     goal_frame: z.string().min(1).default('map').describe('frame of decision targets and of the geofence'),
@@ -220,6 +225,32 @@ export const paramsSchema = z
       .describe('[s] ask for a decision this often while idle'),
     status_period_s: z.number().positive().max(60).default(1).describe('[s] DecisionStatus period while active'),
     heartbeat_period_s: z.number().positive().max(10).default(1).describe('[s] heartbeat period'),
+    announce_ja: z
+      .array(z.string())
+      .max(64)
+      .default(DEFAULT_JA)
+      .describe(
+        'what the robot says, in Japanese: intent=text entries (navigate, dock, task, task.<name>, change_plan, pause, resume, refuse, passing_person; {task} is the task name); an intent left out is not said',
+      ),
+    announce_en: z.array(z.string()).max(64).default(DEFAULT_EN).describe('the same in English'),
+    announce_min_interval_s: z
+      .number()
+      .min(0)
+      .max(3600)
+      .default(5)
+      .describe('[s] the same kind of announcement is not said again within this (pause and resume always are)'),
+    announce_person_m: z
+      .number()
+      .min(0)
+      .max(20)
+      .default(1.2)
+      .describe('[m] a person this close while the robot moves is told it passes; 0: never'),
+    announce_person_interval_s: z
+      .number()
+      .min(0)
+      .max(3600)
+      .default(20)
+      .describe('[s] at most one "passing by you" per this long'),
   })
   .superRefine((p, ctx) => {
     if (p.geofence.length !== 0 && (p.geofence.length < 6 || p.geofence.length % 2 !== 0)) {
@@ -227,6 +258,10 @@ export const paramsSchema = z
     }
     if (!p.geofence.every(Number.isFinite))
       ctx.addIssue({ code: 'custom', path: ['geofence'], message: 'must be finite' });
+    for (const k of ['announce_ja', 'announce_en'] as const) {
+      const t = parseTemplates(p[k]);
+      if (typeof t === 'string') ctx.addIssue({ code: 'custom', path: [k], message: t });
+    }
     if (p.dock_pose.length !== 3 || !p.dock_pose.every(Number.isFinite)) {
       ctx.addIssue({ code: 'custom', path: ['dock_pose'], message: 'needs three finite numbers x, y, yaw' });
     }

@@ -122,6 +122,8 @@ export interface RobotResult {
   acceptedIds: string[];
   /** Local pauses (sim/local-pause.ts) and the decisions the executive refused while paused (LOCAL_PAUSE). */
   localPause: LocalPauseResult & { refused: number };
+  /** What it said to the people around it, where (up to MAX_ANNOUNCEMENTS). */
+  announcements: AnnouncementRecord[];
   /** From the bridge itself at the end. */
   bridge: {
     connected: boolean;
@@ -149,6 +151,20 @@ export interface ShardReport {
 }
 
 /** Progress after a step command. */
+/** One announcement as the sim heard it: sim time, where the robot was, what it said. */
+export interface AnnouncementRecord {
+  t: number;
+  robotId: string;
+  intent: string;
+  en: string;
+  ja: string;
+  x: number;
+  y: number;
+}
+
+/** Announcements kept per robot for the report and the map. */
+export const MAX_ANNOUNCEMENTS = 200;
+
 export interface ShardProgress {
   t: number;
   tasksOk: number;
@@ -187,6 +203,8 @@ interface RobotRuntime {
   };
   /** Local pauses a person made (the local_pause faults) as the gate held them. */
   pause: PauseWatch;
+  /** What the robot said to the people around it (kizuna_msgs/Announcement), up to MAX_ANNOUNCEMENTS. */
+  announcements: AnnouncementRecord[];
   gyroStd: number;
   accelStd: number;
   /** [count] decision requests its executive published (for the network sync, sync.ts). */
@@ -347,6 +365,7 @@ export class SimShard {
             ),
           },
           pause: new PauseWatch(),
+          announcements: [],
           gyroStd: cfg.noise.gyroStdRadps,
           accelStd: cfg.noise.accelStdMps2,
           requests: 0,
@@ -396,6 +415,24 @@ export class SimShard {
 
   private watch(rt: RobotRuntime, ns: string): void {
     const d = this.driver;
+    d.createSubscription(
+      'kizuna_msgs/msg/Announcement',
+      abs(ns, TOPICS.announcement),
+      (m) => {
+        if (rt.announcements.length >= MAX_ANNOUNCEMENTS) return;
+        const sn = this.world.snapshot().find((x) => x.robotId === rt.id)!;
+        rt.announcements.push({
+          t: round3(this.world.time),
+          robotId: rt.id,
+          intent: m.intent,
+          en: m.text_en,
+          ja: m.text_ja,
+          x: round3(sn.pose.x),
+          y: round3(sn.pose.y),
+        });
+      },
+      { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 20 },
+    );
     d.createSubscription('kizuna_msgs/msg/DecisionRequest', abs(ns, TOPICS.decisionRequest), () => rt.requests++, {
       reliability: 'reliable',
       durability: 'volatile',
@@ -829,6 +866,7 @@ export class SimShard {
           tasksOk: rt.tasksOk,
           tasksFailed: rt.tasksFailed,
           localPause: { ...rt.pause.result(t), refused: rt.rejectedByExecutive.LOCAL_PAUSE ?? 0 },
+          announcements: rt.announcements,
           bridge: {
             connected: b.link.connected,
             lastEventSeq: b.store.lastSeq,

@@ -7,7 +7,7 @@ import type { SyncTotals } from '../fleet/sync';
 import { evaluatePass, type CriterionResult, type Scenario } from '../scenario';
 import type { CollisionRecord } from '../world';
 import { CONTACT_KINDS, type ClearanceByKind, type SpeedNearPeople } from '../contacts';
-import type { RobotResult, ShardReport, StopRecord } from '../fleet/shard';
+import type { AnnouncementRecord, RobotResult, ShardReport, StopRecord } from '../fleet/shard';
 import type { Injection } from '../planner/planner';
 import type { SimTrustedKey } from '../fleet/trusted-keys';
 
@@ -130,6 +130,8 @@ export interface SimReport {
      * paused (after braking), decisions the executives refused while paused (LOCAL_PAUSE).
      */
     localPause: { pauses: number; pausedS: number; movedWhilePausedM: number; refused: number };
+    /** [count] announcements the robots made to the people around them (kizuna_msgs/Announcement). */
+    announcements: number;
     /** Steps that waited for MQTT at --speed 0, the wall time they took, messages given up on. */
     networkSync?: SyncTotals;
   };
@@ -143,6 +145,8 @@ export interface SimReport {
   injections: Injection[];
   collisions: CollisionRecord[];
   stops: StopRecord[];
+  /** What the robots said to people, in time order (the first 200 per robot). */
+  announcements: AnnouncementRecord[];
 }
 
 /** The `q`-quantile (0..1) of `xs` by nearest rank, undefined for none. */
@@ -329,6 +333,7 @@ export function buildReport(f: RunFacts): SimReport {
       peakRssMB: Math.round(f.peakRssMB),
       drainS: r3(f.drainS),
       localPause,
+      announcements: robots.reduce((a, r) => a + r.announcements.length, 0),
       ...(f.networkSync
         ? { networkSync: { ...f.networkSync, waitedS: r3(f.networkSync.waitedS) } }
         : {}),
@@ -337,6 +342,7 @@ export function buildReport(f: RunFacts): SimReport {
     injections: inj,
     collisions,
     stops,
+    announcements: robots.flatMap((r) => r.announcements).sort((a, b) => a.t - b.t),
   };
 }
 
@@ -407,6 +413,7 @@ export function summaryText(r: SimReport): string {
       ['distance travelled', `${m.distanceM.toFixed(1)} m`],
       ['tasks ok / failed', `${m.tasksOk} / ${m.tasksFailed}`],
       ['safety stops', String(m.safetyStops)],
+      ['announcements to people', String(m.announcements)],
       ['trusted keys', r.trustedKeys.map((k) => `${k.keyId} (${k.source.split(':')[0]})`).join(', ')],
       ['decisions sent / accepted', `${m.decisions.sent} / ${m.decisions.accepted}`],
       ['rejected by the bridge', fmtCounts(m.decisions.rejectedByBridge)],

@@ -133,6 +133,13 @@ export function renderSvg(s: Scenario, shards: readonly ShardReport[], maxPoints
           )}" fill="${stp.state === 'estop' ? SAFETY_COLOURS[5] : SAFETY_COLOURS[4]}" opacity="0.85"><title>${esc(`${stp.robotId} ${stp.state} at ${stp.t} s: ${stp.detail}`)}</title></polygon>`,
       );
     }
+    for (const a of r.announcements ?? []) {
+      const cx = Number(X(a.x));
+      const cy = Number(Y(a.y));
+      out.push(
+        `<path class="announcement" d="M${cx.toFixed(1)},${(cy - 9).toFixed(1)} l5,-7 h7 v-6 h-18 v6 h2 z" fill="#ffffff" stroke="${colour}" stroke-width="1.2"><title>${esc(`${a.robotId} said at ${a.t} s (${a.intent}): ${a.en} / ${a.ja}`)}</title></path>`,
+      );
+    }
     out.push('</g>');
   });
   out.push('<g class="collisions" stroke="#d50000" stroke-width="3">');

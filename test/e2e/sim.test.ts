@@ -114,6 +114,18 @@ describe('kizuna sim (end to end, real nodes and broker)', () => {
     expect(types.resumed_by_person).toBe(2);
     // and the held navigation went on to the kitchen after the resumes
     expect(report.metrics.tasksOk).toBe(1);
+    // what the robot said to the resident, in both languages, where it was
+    const said = report.announcements.map((a) => a.intent);
+    expect(said.filter((i) => i === 'pause')).toHaveLength(2);
+    expect(said.filter((i) => i === 'refuse')).toHaveLength(2);
+    expect(said.filter((i) => i === 'resume')).toHaveLength(2);
+    expect(said[0]).toBe('navigate');
+    expect(said).toContain('passing_person');
+    for (const a of report.announcements) {
+      expect(a.ja.length).toBeGreaterThan(0);
+      expect(a.en.length).toBeGreaterThan(0);
+    }
+    expect(report.metrics.announcements).toBe(report.announcements.length);
   }, 60_000);
 
   it('forged-decision-attack: every forged or malformed decision is rejected by the bridge with its reason code, none reaches the executive', async () => {

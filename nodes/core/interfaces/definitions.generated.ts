@@ -373,6 +373,24 @@ export const MESSAGES: Record<string, MsgDef> = {
     ],
     constants: [],
   },
+  'kizuna_msgs/msg/Announcement': {
+    name: 'kizuna_msgs/msg/Announcement',
+    fields: [
+      { name: 'header', type: 'std_msgs/msg/Header', isComplex: true, isArray: false },
+      { name: 'intent', type: 'string', isComplex: false, isArray: false },
+      { name: 'urgency', type: 'uint8', isComplex: false, isArray: false },
+      { name: 'decision_id', type: 'string', isComplex: false, isArray: false },
+      { name: 'text_ja', type: 'string', isComplex: false, isArray: false },
+      { name: 'text_en', type: 'string', isComplex: false, isArray: false },
+      { name: 'has_target', type: 'bool', isComplex: false, isArray: false },
+      { name: 'target', type: 'geometry_msgs/msg/PoseStamped', isComplex: true, isArray: false },
+    ],
+    constants: [
+      { name: 'URGENCY_INFO', type: 'uint8', value: 0 },
+      { name: 'URGENCY_NOTICE', type: 'uint8', value: 1 },
+      { name: 'URGENCY_WARNING', type: 'uint8', value: 2 },
+    ],
+  },
   'kizuna_msgs/msg/BridgeStatus': {
     name: 'kizuna_msgs/msg/BridgeStatus',
     fields: [

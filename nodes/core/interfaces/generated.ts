@@ -527,6 +527,33 @@ export declare namespace geometry_msgs {
 export declare namespace kizuna_msgs {
   namespace msg {
     /**
+     * What the robot is about to do, said to the people around it (a screen, a speaker), in Japanese and
+     * English. Published by the executive before it starts moving for a decision, when its plan changes,
+     * when a person pauses or resumes it, when it refuses to move while paused, and when a person comes
+     * close while it moves. The texts come from the profile's templates, never from the cloud.
+     *
+     * ROS type `kizuna_msgs/msg/Announcement`.
+     */
+    export interface Announcement {
+      /** stamp: when it was said */
+      header: std_msgs.msg.Header;
+      /** machine-readable: navigate, dock, task.<name> (or task), change_plan, pause, resume, refuse, passing_person */
+      intent: string;
+      /** one of URGENCY_* */
+      urgency: number;
+      /** the decision it is about; empty when none */
+      decision_id: string;
+      /** what to say, in Japanese */
+      text_ja: string;
+      /** and in English */
+      text_en: string;
+      /** target is set */
+      has_target: boolean;
+      /** where it is going (navigate, dock) */
+      target: geometry_msgs.msg.PoseStamped;
+    }
+
+    /**
      * Health of the MQTT link to the national model, published by cloud_bridge on every change and
      * at a fixed rate (1 Hz). executive uses `connected` for its cloud-unreachable fallback.
      * Counters count from node start.
@@ -2887,6 +2914,7 @@ export interface MessageTypeMap {
   'geometry_msgs/msg/VelocityStamped': geometry_msgs.msg.VelocityStamped;
   'geometry_msgs/msg/Wrench': geometry_msgs.msg.Wrench;
   'geometry_msgs/msg/WrenchStamped': geometry_msgs.msg.WrenchStamped;
+  'kizuna_msgs/msg/Announcement': kizuna_msgs.msg.Announcement;
   'kizuna_msgs/msg/BridgeStatus': kizuna_msgs.msg.BridgeStatus;
   'kizuna_msgs/msg/Decision': kizuna_msgs.msg.Decision;
   'kizuna_msgs/msg/DecisionRequest': kizuna_msgs.msg.DecisionRequest;
@@ -3072,6 +3100,14 @@ export const MESSAGE_CONSTANTS = {
     WARN: 1,
     ERROR: 2,
     STALE: 3,
+  },
+  'kizuna_msgs/msg/Announcement': {
+    /** what it is about to do */
+    URGENCY_INFO: 0,
+    /** a change: a new plan, a pause, a refusal */
+    URGENCY_NOTICE: 1,
+    /** someone is close to a moving robot */
+    URGENCY_WARNING: 2,
   },
   'kizuna_msgs/msg/BridgeStatus': {
     /** MQTT 3.1.1 */

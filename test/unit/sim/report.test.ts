@@ -38,6 +38,7 @@ function robot(id: string, profile: 'care' | 'delivery', over: Partial<RobotResu
     acceptedIds: ['d1', 'd2', 'd3'],
     rejectedByExecutive: {},
     localPause: { pauses: 0, pausedS: 0, movedWhilePausedM: 0, refused: 0 },
+    announcements: [],
     ended: { 'perform_task:succeeded': 1 },
     tasksOk: 1,
     tasksFailed: 0,
@@ -102,7 +103,7 @@ function facts(shards: ShardReport[], over: Partial<RunFacts> = {}): RunFacts {
         declaredLost: 0,
         outOfOrder: 0,
         duplicates: 2,
-        eventsByType: {},
+        eventsByType: { decision_accepted: 4, safety: 6, paused_by_person: 1 },
         rejectionsByReason: {},
       },
       // delivery1 numbered 10 events; the cloud got 8 of them (seq 4 and 9 never arrived, which the robot
@@ -114,7 +115,7 @@ function facts(shards: ShardReport[], over: Partial<RunFacts> = {}): RunFacts {
         declaredLost: 2,
         outOfOrder: 2,
         duplicates: 0,
-        eventsByType: {},
+        eventsByType: { decision_accepted: 3, health: 5 },
         rejectionsByReason: {},
       },
     ],
@@ -154,6 +155,7 @@ describe('report', () => {
       duplicates: 2,
       pendingAtEnd: 0,
       droppedFromOutbox: 0,
+      byType: { decision_accepted: 7, safety: 6, paused_by_person: 1, health: 5 },
     });
     expect(r.perRobot.find((p) => p.robotId === 'delivery1')!.eventsLost).toBe(2);
     const lost = r.criteria.find((c) => c.criterion === 'events_lost_max')!;
