@@ -5,7 +5,7 @@
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
 import { decodeTaskArgs } from '../core/profiles';
 import type { Params } from './params';
-import type { DecisionIn } from './outbox';
+import { minDefined, type DecisionIn } from './outbox';
 import { TASK_PLANS, dockPlan, insideGeofence, planGoals, yawOf, type Step } from './plan';
 
 const K = MESSAGE_CONSTANTS['kizuna_msgs/msg/Decision'];
@@ -65,4 +65,52 @@ export function planDecision(d: DecisionIn, p: Params): Step[] | Refusal {
     }
   }
   return steps;
+}
+
+/** Decision ids already received, the last `max` of them (a repeat is a DUPLICATE). */
+export class SeenIds {
+  private readonly ids = new Set<string>();
+  private readonly order: string[] = [];
+
+  constructor(private readonly max: number) {}
+
+  /** Records `id`; false when it was already there. */
+  add(id: string): boolean {
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    this.order.push(id);
+    if (this.order.length > this.max) this.ids.delete(this.order.shift()!);
+    return true;
+  }
+}
+
+/** The speed limit in force: from SET_SPEED_LIMIT decisions and the active step's own caps. */
+export class SpeedLimit {
+  private set_ = 0;
+  private published = -1;
+
+  constructor(private readonly maxMps: number) {}
+
+  /** A SET_SPEED_LIMIT of `asked` [m/s] (0 clears): its status code and message. */
+  set(asked: number): { code: string; message: string } {
+    const capped = asked > this.maxMps;
+    this.set_ = capped ? this.maxMps : asked;
+    if (capped)
+      return { code: 'CAPPED', message: `asked ${asked} m/s; capped at the profile maximum ${this.maxMps} m/s` };
+    return { code: '', message: asked === 0 ? 'speed limit cleared' : `speed limit ${asked} m/s` };
+  }
+
+  /** The limit [m/s] to publish for the active job (0 = none), or undefined when it did not change. */
+  update(
+    active: { isHold: boolean; index: number; steps: readonly Step[]; speedCap?: number } | undefined,
+  ): number | undefined {
+    const step = active && !active.isHold ? active.steps[active.index] : undefined;
+    const stepCap = step && step.kind === 'navigate' ? minDefined(step.speedCap, active!.speedCap) : undefined;
+    let limit = this.set_ > 0 ? this.set_ : Number.POSITIVE_INFINITY;
+    if (stepCap !== undefined) limit = Math.min(limit, stepCap);
+    const value = Number.isFinite(limit) ? Math.min(limit, this.maxMps) : 0;
+    if (value === this.published) return undefined;
+    this.published = value;
+    return value;
+  }
 }

@@ -187,8 +187,16 @@ export class StepDriver {
     }
     // an arc the gate lets through only at a crawl, for something in its way, counts as refused too
     const crawl =
-      this.arc.active && this.h.safety().limitedBy !== '' && this.h.safety().linearCap < 0.25 * this.p.arc_turn_speed_mps;
-    return this.arc.step(now, c, this.h.safety().blocked || crawl, this.h.safety().bearing, this.h.safety().limitBearing);
+      this.arc.active &&
+      this.h.safety().limitedBy !== '' &&
+      this.h.safety().linearCap < 0.25 * this.p.arc_turn_speed_mps;
+    return this.arc.step(
+      now,
+      c,
+      this.h.safety().blocked || crawl,
+      this.h.safety().bearing,
+      this.h.safety().limitBearing,
+    );
   }
 
   /**

@@ -6,6 +6,10 @@
  * state, lets the held decision go on. Pure: time in [s].
  */
 
+import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
+
+const K = MESSAGE_CONSTANTS['kizuna_msgs/msg/Decision'];
+
 /** What changed with the latest SafetyState. */
 export type PauseChange = { kind: 'paused'; source: string } | { kind: 'resumed'; source: string; pausedS: number };
 
@@ -26,6 +30,20 @@ export class LocalPauseView {
   /** [s] since the pause began, at `now`; 0 when not paused. */
   pausedFor(now: number): number {
     return this.paused ? Math.max(0, now - this.since) : 0;
+  }
+
+  /**
+   * Why a decision of `kind` from `source` is refused at `now` while paused (undefined: taken). What only
+   * lowers motion (stop, a speed limit, the robot's own fallback hold) is still taken.
+   */
+  refusal(kind: number, source: number, now: number): string | undefined {
+    if (!this.paused) return undefined;
+    const lowers =
+      kind === K.KIND_STOP ||
+      kind === K.KIND_SET_SPEED_LIMIT ||
+      (kind === K.KIND_HOLD && source === K.SOURCE_LOCAL_FALLBACK);
+    if (lowers) return undefined;
+    return `paused by a person on site (${this.source}) for ${this.pausedFor(now).toFixed(1)} s; only a local resume releases it`;
   }
 
   /** The gate's local pause (its source, or '' when none) at `now`: what changed, if anything. */

@@ -7,25 +7,28 @@
  * One decision is active at a time (a running behaviour or a HOLD); a HOLD keeps the behaviour it
  * paused. A decision of lower priority than the active one is rejected; equal or higher replaces it.
  * An e-stop abandons the running decision and only a new deliberate one moves the robot again
- * (start-guard.ts); a step held slow by something ahead gives way early (yield.ts); a step the gate keeps
- * blocked backs off, retries, then fails (blocked.ts).
+ * (start-guard.ts); a person's local pause holds it and refuses the cloud (local-pause.ts). Seams: this
+ * file takes decisions in and runs the job state machine; drive.ts drives the current step (controller,
+ * giving way, back-off, arcs; yield.ts, blocked.ts, controller.ts); link-watch.ts runs the local
+ * fallback; reports.ts writes statuses and requests; job.ts is the job record; admit.ts and plan.ts
+ * judge and plan a decision.
  */
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
 import type { Pose2D } from '../core/profiles';
 import type { Params } from './params';
-import { clip, minDefined, type DecisionIn, type Outbox } from './outbox';
+import type { DecisionIn, Outbox } from './outbox';
 import { NO_SAFETY, type SafetyView } from './safety-view';
 import { LocalPauseView, type PauseChange } from './local-pause';
 import { StartGuard } from './start-guard';
 import { newJob, stepLabel, type Job } from './job';
 import { StepDriver } from './drive';
 import { Reports } from './reports';
+import { SeenIds, SpeedLimit } from './admit';
 import { invalidReason, planDecision } from './admit';
-import { fallbackDecision, fallbackReport, type FallbackState } from './fallback';
+import { LinkWatch } from './link-watch';
 
 export type { DecisionIn, FallbackDecisionOut, NavCommand, Outbox, RequestOut, StatusOut } from './outbox';
 export { MAX_TEXT } from './outbox';
-
 
 export const K = MESSAGE_CONSTANTS['kizuna_msgs/msg/Decision'];
 export const ST = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
@@ -46,30 +49,24 @@ export class Executive {
   private readonly drive: StepDriver;
   private readonly reports: Reports;
   private personNear = false;
-  private limitSet = 0;
-  private limitPublished = -1;
-  private lastUpSec: number;
-  private connected = false;
-  private failures = 0;
-  private fallback: FallbackState = {
-    active: false,
-    reason: '',
-    since: 0,
-    ids: [],
-    pendingHold: false,
-    dockIssued: false,
-  };
-  private readonly seen = new Set<string>();
-  private readonly seenOrder: string[] = [];
-  private readonly ownIds = new Set<string>();
+  private readonly limit: SpeedLimit;
+  private readonly seen = new SeenIds(1024);
+  private readonly link: LinkWatch;
 
   constructor(
     private readonly p: Params,
     startSec: number,
     private readonly newId: () => string,
   ) {
-    this.lastUpSec = startSec;
     this.reports = new Reports(this.out, newId);
+    this.limit = new SpeedLimit(p.max_linear_speed_mps);
+    this.link = new LinkWatch(p, startSec, newId, this.out, this.reports, {
+      battery: () => this.battery,
+      mayMoveOnItsOwn: () => this.guard.mayMoveOnItsOwn,
+      active: () => this.active,
+      paused: () => this.paused,
+      take: (d, now) => this.onDecision(d, now),
+    });
     this.drive = new StepDriver(p, {
       pose: () => this.pose,
       speed: () => this.speed,
@@ -91,7 +88,7 @@ export class Executive {
 
   /** Whether the local fallback is running. */
   get inFallback(): boolean {
-    return this.fallback.active;
+    return this.link.state.active;
   }
 
   /** Whether an e-stop happened and no new deliberate decision has started motion since. */
@@ -162,8 +159,7 @@ export class Executive {
   }
 
   onBridge(connected: boolean, now: number): void {
-    this.connected = connected;
-    if (connected) this.lastUpSec = now;
+    this.link.onBridge(connected, now);
   }
 
   /** A Nav2 goal ended. Stale tokens (a goal already replaced or canceled) are ignored. */
@@ -184,50 +180,27 @@ export class Executive {
 
   /** A decision arrived (from the bridge, an operator, or our own fallback). */
   onDecision(d: DecisionIn, now: number): void {
-    if (this.seen.has(d.decision_id)) {
-      if (!this.ownIds.has(d.decision_id))
+    if (!this.seen.add(d.decision_id)) {
+      if (!this.link.ownIds.has(d.decision_id))
         this.reject(d, 'DUPLICATE', `decision id '${d.decision_id}' was already received`);
       return;
     }
-    this.remember(d.decision_id);
     const invalid = invalidReason(d, this.p, now);
     if (invalid) {
       this.reject(d, invalid[0], invalid[1]);
       return;
     }
-    // A person on site paused the robot: nothing but a local resume ends that. What only lowers motion
-    // (stop, a speed limit, the robot's own fallback hold) is still taken; everything else is refused.
-    const lowers =
-      d.kind === K.KIND_STOP ||
-      d.kind === K.KIND_SET_SPEED_LIMIT ||
-      (d.kind === K.KIND_HOLD && d.source === K.SOURCE_LOCAL_FALLBACK);
-    if (this.localPause.paused && !lowers) {
-      this.reject(
-        d,
-        'LOCAL_PAUSE',
-        `paused by a person on site (${this.localPause.by}) for ${this.localPause.pausedFor(now).toFixed(1)} s; ` +
-          'only a local resume releases it',
-      );
+    const paused = this.localPause.refusal(d.kind, d.source, now);
+    if (paused) {
+      this.reject(d, 'LOCAL_PAUSE', paused);
       return;
     }
     const expiresAt = d.expires_at.sec + d.expires_at.nanosec / 1e9;
 
     if (d.kind === K.KIND_SET_SPEED_LIMIT) {
-      const max = this.p.max_linear_speed_mps;
-      const capped = d.speed_limit > max;
-      this.limitSet = capped ? max : d.speed_limit;
+      const r = this.limit.set(d.speed_limit);
       this.reports.emitFor(d, ST.STATE_ACCEPTED, '', '');
-      this.reports.emitFor(
-        d,
-        ST.STATE_SUCCEEDED,
-        capped ? 'CAPPED' : '',
-        capped
-          ? `asked ${d.speed_limit} m/s; capped at the profile maximum ${max} m/s`
-          : d.speed_limit === 0
-            ? 'speed limit cleared'
-            : `speed limit ${d.speed_limit} m/s`,
-        1,
-      );
+      this.reports.emitFor(d, ST.STATE_SUCCEEDED, r.code, r.message, 1);
       this.updateSpeedLimit();
       return;
     }
@@ -298,7 +271,7 @@ export class Executive {
    * gate (v [m/s], w [rad/s]); zero when nothing drives.
    */
   tick(now: number): { v: number; w: number } {
-    this.checkLink(now);
+    this.link.check(now);
     let v = 0;
     let w = 0;
     const a = this.active;
@@ -417,8 +390,7 @@ export class Executive {
     if (this.active === job) this.active = undefined;
     if (this.paused === job) this.paused = undefined;
     this.reports.emitJob(job, state, code, message, now, by);
-    if (state === ST.STATE_FAILED && code !== 'ESTOP') this.failures++; // an e-stop is not the plan's failure
-    if (state === ST.STATE_SUCCEEDED && !job.isHold) this.failures = 0;
+    this.link.onEnded(state, code, job.isHold, ST.STATE_FAILED, ST.STATE_SUCCEEDED);
   }
 
   /** Ends the active decision and whatever it paused. */
@@ -430,11 +402,7 @@ export class Executive {
   }
 
   private afterOutcome(job: Job, state: number, now: number): void {
-    if (this.fallback.pendingHold) {
-      this.fallback.pendingHold = false;
-      this.issueFallback(K.KIND_HOLD, now);
-      return;
-    }
+    if (this.link.holdOwed(now)) return;
     if (!this.active) this.reports.request(RQ.REASON_OUTCOME, job.id, state, '', now);
   }
 
@@ -458,88 +426,7 @@ export class Executive {
   }
 
   private updateSpeedLimit(): void {
-    const a = this.active;
-    const step = a && !a.isHold ? a.steps[a.index] : undefined;
-    const stepCap = step && step.kind === 'navigate' ? minDefined(step.speedCap, a!.speedCap) : undefined;
-    let limit = this.limitSet > 0 ? this.limitSet : Number.POSITIVE_INFINITY;
-    if (stepCap !== undefined) limit = Math.min(limit, stepCap);
-    const value = Number.isFinite(limit) ? Math.min(limit, this.p.max_linear_speed_mps) : 0;
-    if (value !== this.limitPublished) {
-      this.limitPublished = value;
-      this.out.speedLimit = value;
-    }
-  }
-
-  // ---- link and local fallback
-
-  private checkLink(now: number): void {
-    const linkDown = !this.connected || now - this.lastUpSec > this.p.cloud_timeout_s;
-    const linkLost = now - this.lastUpSec > this.p.cloud_timeout_s;
-    const failing = this.failures >= this.p.max_consecutive_failures;
-    const fb = this.fallback;
-    if (!fb.active && (linkLost || failing)) {
-      fb.active = true;
-      fb.reason = linkLost
-        ? `cloud link down for more than ${this.p.cloud_timeout_s} s`
-        : `${this.failures} decisions failed in a row`;
-      fb.since = now;
-      fb.ids = [];
-      fb.dockIssued = false;
-      this.failures = 0;
-      this.enterFallback(now);
-    }
-    if (
-      fb.active &&
-      this.p.fallback_policy === 'return_to_dock' &&
-      this.batteryLow() &&
-      !fb.dockIssued &&
-      this.guard.mayMoveOnItsOwn
-    ) {
-      this.issueFallback(K.KIND_DOCK, now);
-    }
-    if (fb.active && !linkDown) this.reportFallback(now);
-  }
-
-  private batteryLow(): boolean {
-    return Number.isFinite(this.battery) && this.battery < this.p.low_battery_fraction;
-  }
-
-  private enterFallback(now: number): void {
-    const policy = this.p.fallback_policy;
-    if (policy === 'return_to_dock' && this.batteryLow() && this.guard.mayMoveOnItsOwn)
-      this.issueFallback(K.KIND_DOCK, now);
-    else if (policy === 'finish_then_hold' && this.active && !this.active.isHold) this.fallback.pendingHold = true;
-    else this.issueFallback(K.KIND_HOLD, now);
-  }
-
-  private issueFallback(kind: number, now: number): void {
-    const id = `fallback-${this.newId()}`;
-    if (kind === K.KIND_DOCK) this.fallback.dockIssued = true;
-    const { decision: d, out } = fallbackDecision(kind, id, this.p);
-    this.ownIds.add(id);
-    this.fallback.ids.push(id);
-    this.out.decisions.push(out);
-    this.onDecision(d, now);
-  }
-
-  /** The link is back: report what the fallback did, and hand the robot back to the cloud. */
-  private reportFallback(now: number): void {
-    const fb = this.fallback;
-    fb.active = false;
-    fb.pendingHold = false;
-    for (const id of fb.ids) {
-      const s = this.reports.fallbackStatuses.get(id);
-      if (s) this.out.statuses.push({ ...s, message: clip(`${s.message} (reported after the link returned)`.trim()) });
-    }
-    // Fallback decisions no longer outrank the cloud's.
-    for (const j of [this.active, this.paused]) if (j && j.source === K.SOURCE_LOCAL_FALLBACK) j.priority = 0;
-    const detail = fallbackReport(this.p.fallback_policy, fb, now);
-    this.reports.request(RQ.REASON_NODE_ASKED, '', 0, detail, now);
-  }
-
-  private remember(id: string): void {
-    this.seen.add(id);
-    this.seenOrder.push(id);
-    if (this.seenOrder.length > 1024) this.seen.delete(this.seenOrder.shift()!);
+    const v = this.limit.update(this.active);
+    if (v !== undefined) this.out.speedLimit = v;
   }
 }
