@@ -15,6 +15,8 @@ import { readTrustedKeysFile } from '../../sim/fleet/trusted-keys';
 import { summaryText } from '../../sim/report/report';
 import type { PlannerMode } from '../../sim/planner/planner';
 import { FoxgloveLive, parseFoxgloveAddress } from '../../sim/foxglove/server';
+import type { AnnouncementRecord } from '../../sim/fleet/shard';
+import { printable } from '../core/printable';
 
 export const SIM_USAGE = `usage: kizuna sim [--scenario FILE|NAME] [--robots N] [--profile P] [--fleet NAME] [--broker URL]
                   [--planner reference|scripted|none] [--trusted-keys FILE]... [--duration S] [--speed X]
@@ -201,6 +203,11 @@ export function resolveScenario(arg: string): string {
   return arg; // loadScenario reports the missing file with KZ_ERR_SCENARIO_INVALID
 }
 
+/** One announcement as a log line: when, who, and what it said in both languages (printable). */
+function announcementLine(a: AnnouncementRecord): string {
+  return `[${a.t.toFixed(1)} s] ${a.robotId} says (${printable(a.intent, 40)}): 「${printable(a.ja, 200)}」 "${printable(a.en, 200)}"`;
+}
+
 function progressLine(p: FleetProgress): string {
   return (
     `sim ${p.t.toFixed(1)}/${p.durationS} s (wall ${p.wallS.toFixed(0)} s)  robots ${p.robots}  ` +
@@ -287,6 +294,9 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
     },
     onProgress: (p) => {
       if (o.quiet) return;
+      // what the robots said to people, as they said it (a small run: a fleet would drown the terminal)
+      if (p.robots <= 20)
+        for (const a of p.said) err.write(`${tty ? '\r\x1b[2K' : ''}${announcementLine(a)}\n`);
       if (tty) err.write(`\r\x1b[2K${progressLine(p)}`);
       else if (n++ % 5 === 0) err.write(`${progressLine(p)}\n`);
     },

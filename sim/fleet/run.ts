@@ -19,7 +19,7 @@ import { newPlannerKey } from '../planner/decisions';
 import { buildReport, type SimReport } from '../report/report';
 import { renderSvg } from '../report/svg';
 import { EmbeddedBroker } from './broker';
-import type { ShardProgress, ShardReport } from './shard';
+import type { AnnouncementRecord, ShardProgress, ShardReport } from './shard';
 import { startShards, type ShardHandle } from './shards';
 import { SimStream } from '../recording/stream';
 import { McapSink, type StreamSink } from '../recording/mcap-sink';
@@ -296,6 +296,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     let lastProgress = -Infinity;
     let progress: ShardProgress[] = [];
     const attacks: Array<Promise<void>> = [];
+    const said: AnnouncementRecord[] = [];
     const report = (): void => {
       const sum = (k: keyof ShardProgress): number => progress.reduce((a, p) => a + (p[k] as number), 0);
       o.onProgress?.({
@@ -312,6 +313,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         collisions: sum('collisions'),
         brokerUp: broker ? broker.running : true,
         injected: planner.injections.length,
+        said: said.splice(0),
       });
     };
     while (simT < s.duration_s - 1e-9 && !o.signal?.aborted) {
@@ -328,6 +330,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
       );
       if (stream) await retap(shards);
       progress = await Promise.all(shards.map((sh) => sh.step(until)));
+      for (const p of progress) if (said.length < 1000) said.push(...p.said);
       simT = until;
       await sink(progress);
       // Faults a position trigger fired that the shard did not own: into the timeline, in time order.

@@ -182,6 +182,8 @@ export interface ShardProgress {
   fired: TimedFault[];
   /** What the tap recorded during the step (only while tapping: `--mcap`, `--foxglove` with a subscriber). */
   tap?: TapBatch;
+  /** What the robots said to people during the step (kizuna_msgs/Announcement). */
+  said: AnnouncementRecord[];
 }
 
 interface RobotRuntime {
@@ -264,6 +266,8 @@ export class SimShard {
   /** Faults a trigger expanded that are due later (restores after a duration). */
   private later: TimedFault[] = [];
   private readonly fired: TimedFault[] = [];
+  /** Announcements since the last progress (for the runner's progress output). */
+  private readonly said: AnnouncementRecord[] = [];
   private readonly frames = robotFrames();
   /** Recording and live-view taps (off unless asked for). */
   private readonly tap: ShardTap;
@@ -419,9 +423,8 @@ export class SimShard {
       'kizuna_msgs/msg/Announcement',
       abs(ns, TOPICS.announcement),
       (m) => {
-        if (rt.announcements.length >= MAX_ANNOUNCEMENTS) return;
         const sn = this.world.snapshot().find((x) => x.robotId === rt.id)!;
-        rt.announcements.push({
+        const a: AnnouncementRecord = {
           t: round3(this.world.time),
           robotId: rt.id,
           intent: m.intent,
@@ -429,7 +432,9 @@ export class SimShard {
           ja: m.text_ja,
           x: round3(sn.pose.x),
           y: round3(sn.pose.y),
-        });
+        };
+        if (this.said.length < MAX_ANNOUNCEMENTS) this.said.push(a);
+        if (rt.announcements.length < MAX_ANNOUNCEMENTS) rt.announcements.push(a);
       },
       { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 20 },
     );
@@ -790,6 +795,7 @@ export class SimShard {
       robots: this.robots.length,
       collisions: this.world.collisions.length,
       fired: this.fired.splice(0),
+      said: this.said.splice(0),
       ...(this.tap.on || this.tap.pending ? { tap: this.tap.take() } : {}),
     };
   }
