@@ -8,12 +8,15 @@ import type { RobotTopics } from '../core/contract';
 import type { Params } from './params';
 import type { DataPolicy } from './policy';
 import { AuditLog } from './audit-log';
+import { storePaths } from './config';
 import { AuditTap } from './audit-tap';
 
 /** The audit directory: `audit_dir`, else `<store file without .sqlite>.audit` beside the store. */
 export function auditDirOf(p: Params, storePath: string): string {
   if (p.audit_dir) return p.audit_dir;
-  return join(dirname(storePath), `${basename(storePath).replace(/\.sqlite3?$/, '')}.audit`);
+  // An in-memory store (tests, development) has no place beside it: the default store's place then.
+  const beside = storePath === ':memory:' ? storePaths(p.fleet, p.robot_id).current : storePath;
+  return join(dirname(beside), `${basename(beside).replace(/\.sqlite3?$/, '')}.audit`);
 }
 
 /** Opens the log (KZ_ERR_AUDIT_WRITE when it cannot), writes the `start` record, returns the tap; undefined when off. */

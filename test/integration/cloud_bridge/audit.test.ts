@@ -4,7 +4,7 @@
  * removals and the chain are there, and no payload is kept unless asked for.
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMessage } from '../../../nodes/core/interfaces/validate';
 import type { MessageOf } from '../../../nodes/core/interfaces';
@@ -22,6 +22,8 @@ function readAll(dir: string): { recs: AuditRecord[]; chain: ReturnType<typeof r
   const chain = readAudit(dir, (r) => recs.push(r));
   return { recs, chain };
 }
+
+const dirs: string[] = [];
 
 async function exercise(broker: TestBroker, protocol: 4 | 5, payloads: boolean) {
   const root = uniqueRoot();
@@ -59,6 +61,7 @@ async function exercise(broker: TestBroker, protocol: 4 | 5, payloads: boolean) 
   }
   expect(await proxy.idle()).toBe(true);
   await proxy.close();
+  dirs.push(robot.dir);
   return { robot, proxy };
 }
 
@@ -69,6 +72,7 @@ describe('cloud_bridge audit log: every byte through the link accounted for', ()
   });
   afterAll(async () => {
     await aedes.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   it("on aedes (MQTT 3.1.1): packet bytes each way equal the link proxy's, and the bridge's counters; policy removals recorded; no payloads", async () => {
