@@ -1,11 +1,14 @@
 /**
  * What the bridge sends and receives, packet by packet, into the audit log (audit-log.ts). Attached to
- * each mqtt.js client before it connects: every packet the client writes is announced by its
- * `packetsend` event and then written synchronously into the connection's stream, so the bytes written
- * between two announcements are exactly one packet; every packet read carries its remaining length
- * from the parser. Besides, the stream's own bytes written and read are the bridge's byte counters of
- * the connection, written in a `session` record when it ends: the audit reader checks that the packets
- * account for every one of them.
+ * each mqtt.js client before it connects. Every packet the client writes is announced by its
+ * `packetsend` event and then written synchronously into the connection's stream, fixed header and
+ * remaining length first: the tap reads that framing from the bytes written, so it knows the packet's
+ * whole size before its body is handed on, and records the packet before the stream (corked by
+ * mqtt-packet until the next tick) puts any of it on the wire. A kill -9 can thus leave a record of a
+ * packet that never left, never a packet that left unrecorded. Every packet read carries its remaining
+ * length from the parser; it is recorded once parsed. The stream's own bytes written and read are the
+ * bridge's byte counters of the connection, written in a `session` record when it ends: the audit
+ * reader checks that the packets account for every one of them.
  */
 import type { MqttClient, Packet } from 'mqtt';
 import { TELEMETRY_EVENT_TYPES, type AuditCategory, type AuditDraft } from '../core/audit/record';
@@ -85,13 +88,19 @@ function payloadFields(p: Buffer): { pl: string } | { pl64: string } {
   return Buffer.byteLength(s) === p.length && !s.includes('\uFFFD') ? { pl: s } : { pl64: p.toString('base64') };
 }
 
-/** One connection's counters. */
+/** One connection's counters, and where the outgoing byte stream is in its MQTT framing. */
 interface Conn {
   out: number;
   in: number;
   po: number;
   pi: number;
-  pending: { packet: Packet; from: number } | undefined;
+  /** The packet announced by `packetsend`, recorded once its framing is read. */
+  pending: Packet | undefined;
+  /** Framing of the packet being written: 0 expects a fixed header, 1 its remaining length, 2 its body. */
+  phase: 0 | 1 | 2;
+  remaining: number;
+  lenBytes: number;
+  mult: number;
   wrapped: boolean;
   ended: boolean;
 }
@@ -122,22 +131,25 @@ export class AuditTap {
 
   /** Taps `client`; call before it connects (mqtt.js `manualConnect`). */
   attach(client: MqttClient): void {
-    const c: Conn = { out: 0, in: 0, po: 0, pi: 0, pending: undefined, wrapped: false, ended: false };
-    this.conns.add(c);
-    const settle = (): void => {
-      const p = c.pending;
-      if (!p) return;
-      c.pending = undefined;
-      this.sent(p.packet, c.out - p.from);
+    const c: Conn = {
+      out: 0,
+      in: 0,
+      po: 0,
+      pi: 0,
+      pending: undefined,
+      phase: 0,
+      remaining: 0,
+      lenBytes: 0,
+      mult: 1,
+      wrapped: false,
+      ended: false,
     };
+    this.conns.add(c);
     client.on('packetsend', (packet) => {
       // The stream exists from the first packet (CONNECT) on: count what goes into it and comes out.
       if (!c.wrapped) this.wrap(client, c);
-      settle();
       c.po++;
-      c.pending = { packet, from: c.out };
-      // writeToStream runs right after this event, synchronously: its bytes are in by the next microtask.
-      queueMicrotask(settle);
+      c.pending = packet;
     });
     client.on('packetreceive', (packet) => {
       c.pi++;
@@ -152,12 +164,12 @@ export class AuditTap {
     };
     const write = stream.write;
     stream.write = (chunk: unknown, enc?: unknown, cb?: unknown): boolean => {
-      const n =
-        typeof chunk === 'string'
-          ? Buffer.byteLength(chunk, typeof enc === 'string' ? (enc as BufferEncoding) : 'utf8')
-          : ((chunk as Uint8Array).byteLength ?? 0);
+      const e = typeof enc === 'string' ? (enc as BufferEncoding) : 'utf8';
+      const n = typeof chunk === 'string' ? Buffer.byteLength(chunk, e) : ((chunk as Uint8Array).byteLength ?? 0);
       c.out += n;
       this.bytesOut += n;
+      if (c.phase === 2 && n < c.remaining) c.remaining -= n;
+      else this.frame(c, typeof chunk === 'string' ? Buffer.from(chunk, e) : (chunk as Uint8Array));
       return write.call(stream, chunk, enc, cb);
     };
     stream.on('data', (d: Buffer) => {
@@ -167,19 +179,49 @@ export class AuditTap {
     stream.on('close', () => this.endConn(c));
   }
 
+  /** Follows the MQTT framing through `bytes` written; records each packet once its size is known. */
+  private frame(c: Conn, bytes: Uint8Array): void {
+    let i = 0;
+    while (i < bytes.length) {
+      if (c.phase === 2) {
+        const take = Math.min(c.remaining, bytes.length - i);
+        c.remaining -= take;
+        i += take;
+        if (c.remaining === 0) c.phase = 0;
+        continue;
+      }
+      const byte = bytes[i++]!;
+      if (c.phase === 0) {
+        c.phase = 1;
+        c.remaining = 0;
+        c.lenBytes = 0;
+        c.mult = 1;
+        continue;
+      }
+      c.remaining += (byte & 0x7f) * c.mult;
+      c.mult *= 128;
+      c.lenBytes++;
+      if (byte & 0x80 && c.lenBytes < 4) continue;
+      const packet = c.pending;
+      c.pending = undefined;
+      this.sent(packet, 1 + c.lenBytes + c.remaining);
+      c.phase = c.remaining > 0 ? 2 : 0;
+    }
+  }
+
   private endConn(c: Conn): void {
     if (c.ended) return;
     c.ended = true;
-    const p = c.pending;
-    if (p) {
-      c.pending = undefined;
-      this.sent(p.packet, c.out - p.from);
-    }
     this.conns.delete(c);
     if (c.po + c.pi > 0) this.append({ k: 'session', out: c.out, in: c.in, po: c.po, pi: c.pi });
   }
 
-  private sent(packet: Packet, bytes: number): void {
+  private sent(packet: Packet | undefined, bytes: number): void {
+    if (!packet) {
+      // Bytes no packetsend announced (none expected from mqtt.js): still counted, as an unknown packet.
+      this.append({ k: 'pkt', d: 'out', p: 'unknown', c: 'other', b: bytes });
+      return;
+    }
     const d: PktDraft = { k: 'pkt', d: 'out', p: packet.cmd, c: MQTT_CATEGORY[packet.cmd] ?? 'other', b: bytes };
     if (packet.cmd === 'publish') this.publish(d, packet.topic, asBuffer(packet.payload), packet.qos, packet.retain);
     else if (packet.cmd === 'subscribe') d.topic = packet.subscriptions.map((s) => s.topic).join(' ');
