@@ -15,11 +15,12 @@ import { readTrustedKeysFile } from '../../sim/fleet/trusted-keys';
 import { summaryText } from '../../sim/report/report';
 import type { PlannerMode } from '../../sim/planner/planner';
 import { FoxgloveLive, parseFoxgloveAddress } from '../../sim/foxglove/server';
+import { auditAgainstLinks } from './sim-audit';
 
 export const SIM_USAGE = `usage: kizuna sim [--scenario FILE|NAME] [--robots N] [--profile P] [--fleet NAME] [--broker URL]
                   [--planner reference|scripted|none] [--trusted-keys FILE]... [--duration S] [--speed X]
                   [--seed N] [--report FILE] [--workers N] [--quiet] [--mcap FILE]
-                  [--foxglove [HOST:PORT]] [--foxglove-remote]`;
+                  [--foxglove [HOST:PORT]] [--foxglove-remote] [--audit DIR]`;
 
 const SIM_HELP = `${SIM_USAGE}
 
@@ -36,6 +37,9 @@ const SIM_HELP = `${SIM_USAGE}
                        serve the run live to Foxglove (WebSocket, default 127.0.0.1:8765; port 0 takes a
                        free one); a host beyond loopback needs --foxglove-remote as well.
                        Layout: docs/foxglove/kizuna-sim.json
+  --audit DIR          keep each robot's audit log (cloud_bridge) in DIR/<robot>, what its link proxy
+                       carried in DIR/link-bytes.json, and print the two compared after the run
+                       (kizuna audit --dir DIR/<robot> reads one)
 
 scenarios, flags, the report and the map: sim/README.md`;
 
@@ -58,6 +62,8 @@ export interface SimCliOptions {
   mcap?: string;
   /** --foxglove [HOST:PORT]: the address (the default when given without a value). */
   foxglove?: { host: string; port: number };
+  /** --audit DIR. */
+  audit?: string;
 }
 
 function usage(why: string, usageText: string): KizunaError {
@@ -164,6 +170,13 @@ export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): Si
         break;
       case '--foxglove-remote':
         break;
+      case '--audit': {
+        const d = v();
+        if (existsSync(d) && !statSync(d).isDirectory())
+          throw usage(`--audit needs a directory, got the file '${d}'`, usageText);
+        o.audit = d;
+        break;
+      }
       default:
         throw usage(`unknown sim option '${flag}'`, usageText);
     }
@@ -262,6 +275,7 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
     ...(o.speed !== undefined ? { speed: o.speed } : {}),
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
     trustedKeys: outsideKeys,
+    ...(o.audit ? { auditDir: resolve(o.audit) } : {}),
     onReady: (r) => {
       const outside = r.trustedKeys.filter((k) => k.source !== 'planner');
       err.write(
@@ -285,5 +299,9 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
   process.stdout.write(`${summaryText(result.report)}\n\nreport: ${reportFile}\nmap:    ${svg}\n`);
   if (mcap !== undefined) process.stdout.write(`mcap:   ${resolve(mcap)}\n`);
   if (live) process.stdout.write(`foxglove: served ${live.url}; ${live.dropped} message(s) dropped for slow clients\n`);
+  if (o.audit) {
+    const { lines } = auditAgainstLinks(resolve(o.audit), result.links);
+    process.stdout.write(`audit:  ${resolve(o.audit)}/<robot> (kizuna audit --dir ...)\n${lines.join('\n')}\n`);
+  }
   return result.report.pass ? 0 : 1;
 }
