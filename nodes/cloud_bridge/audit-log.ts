@@ -1,8 +1,10 @@
 /**
  * The audit log's writer: appends hash-chained records (nodes/core/audit/record.ts) to the newest file of
- * a directory, one write(2) per record on a file opened O_APPEND with mode 0600, so a kill -9 leaves
- * every record written whole and at most the one being written torn; a torn tail is cut off (and the
- * cut recorded) when the log is opened again. Files rotate at `fileMaxBytes`; the oldest are deleted
+ * a directory, opened O_APPEND with mode 0600. Records made in one turn of the event loop are written
+ * together, with one write(2), on the next tick (`flushSoon`; the packet tap asks for it before mqtt.js
+ * writes a packet, so the tick runs before the packet leaves: audit-tap.ts); a kill -9 leaves every
+ * record written whole and at most the last one torn; a torn tail is cut off (and the cut recorded)
+ * when the log is opened again. Files rotate at `fileMaxBytes`; the oldest are deleted
  * past `maxTotalBytes` or when older than `maxAgeMs`. Each file starts with an `open` record carrying
  * the last hash of the file before, so the chain stays verifiable across rotation.
  *
@@ -53,6 +55,11 @@ export class AuditLog {
   private lastHash = GENESIS_HASH;
   /** Records that could not be written since the last one that could (reported in a `gap` record). */
   private lost = { packets: 0, bytes: 0, why: '' };
+  /** Lines made and not yet written, and the packets among them. */
+  private pending: string[] = [];
+  private pendingPkts = { packets: 0, bytes: 0 };
+  private flushQueued = false;
+  private onError: ((text: string) => void) | undefined;
   /** [count] records written since open. */
   written = 0;
   /** The last write error, if the log is failing. */
@@ -157,30 +164,56 @@ export class AuditLog {
     });
   }
 
-  private write(draft: AuditDraft): void {
+  /** Numbers, dates and chains a record, and queues its line. */
+  private make(draft: AuditDraft): void {
     const { line, hash } = recordLine(this.lastHash, { n: this.n + 1, t: Math.round(this.o.now()), ...draft });
-    const buf = Buffer.from(line);
-    let off = 0;
-    // A regular file takes the whole buffer in one write unless the disk is full or a signal cuts it short.
-    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
+    if (this.pending.length === 0) this.hashBefore = this.lastHash;
+    this.pending.push(line);
     this.n++;
     this.lastHash = hash;
+    if (draft.k === 'pkt') {
+      this.pendingPkts.packets++;
+      this.pendingPkts.bytes += draft.b;
+    }
+  }
+
+  /** Writes `lines` with one write(2) (a regular file takes it whole unless the disk is full). */
+  private writeLines(lines: string[]): void {
+    const buf = Buffer.from(lines.length === 1 ? lines[0]! : lines.join(''));
+    let off = 0;
+    while (off < buf.length) off += writeSync(this.fd, buf, off, buf.length - off);
     this.size += buf.length;
-    this.written++;
+    this.written += lines.length;
+  }
+
+  private write(draft: AuditDraft): void {
+    this.make(draft);
+    this.flush();
+  }
+
+  /** Writes the queued records on the next tick (before anything queued after this call). */
+  flushSoon(): void {
+    if (this.flushQueued || this.fd < 0) return;
+    this.flushQueued = true;
+    process.nextTick(() => {
+      this.flushQueued = false;
+      this.flush();
+    });
   }
 
   /**
-   * Appends one record. Never throws: a failing write is remembered (lastError, `onError`) and the
-   * packets it described are reported in a `gap` record once writing works again.
+   * Writes the queued records now; rotates the file when it reached its bound. Never throws: a failing
+   * write is remembered (lastError, the `onError` of the last append) and the packets it described are
+   * reported in a `gap` record once writing works again.
    */
-  append(draft: AuditDraft, onError?: (text: string) => void): void {
-    if (this.fd < 0) return;
+  flush(): void {
+    if (this.pending.length === 0 || this.fd < 0) return;
+    const lines = this.pending;
+    const pkts = this.pendingPkts;
+    this.pending = [];
+    this.pendingPkts = { packets: 0, bytes: 0 };
     try {
-      if (this.lost.packets > 0 || this.lost.bytes > 0) {
-        this.write({ k: 'gap', packets: this.lost.packets, bytes: this.lost.bytes, why: this.lost.why.slice(0, 200) });
-        this.lost = { packets: 0, bytes: 0, why: '' };
-      }
-      this.write(draft);
+      this.writeLines(lines);
       this.lastError = '';
       if (this.size >= this.o.fileMaxBytes) {
         const prev = auditFileName(this.segment);
@@ -190,14 +223,41 @@ export class AuditLog {
     } catch (err) {
       const first = this.lastError === '';
       this.lastError = `KZ_ERR_AUDIT_WRITE: audit log '${this.dir}': ${(err as Error).message}`;
-      if (draft.k === 'pkt') {
-        this.lost.packets++;
-        this.lost.bytes += draft.b;
-      }
+      this.lost.packets += pkts.packets;
+      this.lost.bytes += pkts.bytes;
       this.lost.why = (err as Error).message;
-      if (first) onError?.(this.lastError);
+      // The chain goes on from the last record written, so the log stays verifiable after the gap.
+      this.rewind(lines.length);
+      if (first) this.onError?.(this.lastError);
     }
   }
+
+  /** Takes back the numbers and hash of the last `count` records made (they were not written). */
+  private rewind(count: number): void {
+    this.n -= count;
+    this.lastHash = this.hashBefore ?? this.lastHash;
+  }
+
+  /**
+   * Queues one record, written on the next tick. Never throws (see flush).
+   */
+  append(draft: AuditDraft, onError?: (text: string) => void): void {
+    if (this.fd < 0) return;
+    if (onError) this.onError = onError;
+    if (this.lost.packets > 0 || this.lost.bytes > 0) {
+      const lost = this.lost;
+      this.make({ k: 'gap', packets: lost.packets, bytes: lost.bytes, why: lost.why.slice(0, 200) });
+      // Should this batch fail too, the packets it reports are still owed.
+      this.pendingPkts.packets += lost.packets;
+      this.pendingPkts.bytes += lost.bytes;
+      this.lost = { packets: 0, bytes: 0, why: '' };
+    }
+    this.make(draft);
+    this.flushSoon();
+  }
+
+  /** The hash before the first queued record (where the chain resumes when a write fails). */
+  private hashBefore: string | undefined;
 
   /** Deletes the oldest files (never the one being written) past the size and age bounds. */
   prune(): void {
@@ -220,8 +280,9 @@ export class AuditLog {
     }
   }
 
-  /** Closes the file. Idempotent. */
+  /** Writes what is queued and closes the file. Idempotent. */
   close(): void {
+    this.flush();
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
   }

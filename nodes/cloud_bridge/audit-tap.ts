@@ -3,8 +3,9 @@
  * each mqtt.js client before it connects. Every packet the client writes is announced by its
  * `packetsend` event and then written synchronously into the connection's stream, fixed header and
  * remaining length first: the tap reads that framing from the bytes written, so it knows the packet's
- * whole size before its body is handed on, and records the packet before the stream (corked by
- * mqtt-packet until the next tick) puts any of it on the wire. A kill -9 can thus leave a record of a
+ * whole size before its body is handed on. mqtt-packet corks the stream and uncorks it on the next
+ * tick; the tap asks the log for its flush tick before that (at `packetsend`), so the record is written
+ * before any byte of the packet goes on the wire. A kill -9 can thus leave a record of a
  * packet that never left, never a packet that left unrecorded. Every packet read carries its remaining
  * length from the parser; it is recorded once parsed. The stream's own bytes written and read are the
  * bridge's byte counters of the connection, written in a `session` record when it ends: the audit
@@ -150,6 +151,8 @@ export class AuditTap {
       if (!c.wrapped) this.wrap(client, c);
       c.po++;
       c.pending = packet;
+      // Queued before mqtt-packet queues its uncork: the record is written before the packet leaves.
+      this.log.flushSoon();
     });
     client.on('packetreceive', (packet) => {
       c.pi++;

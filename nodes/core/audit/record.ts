@@ -10,7 +10,7 @@
  * proxy counts); TLS records and WebSocket frames around it are not counted. `pb` is the application
  * payload of a PUBLISH alone (what the contract's size limits speak of).
  */
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { z } from 'zod';
 
 /** Format version written in every file's `open` record. */
@@ -133,7 +133,7 @@ export function auditSegmentOf(name: string): number | undefined {
 
 /** SHA-256 (hex) chaining `body` (a record's JSON without `h`) to the hash before it. */
 export function chainHash(prevHash: string, body: string): string {
-  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+  return oneShotHash('sha256', `${prevHash}\n${body}`, 'hex');
 }
 
 /** The line of a record: its JSON with `h` appended as the last key, and a newline. */

@@ -6,7 +6,9 @@
 import { describe, it, expect, afterAll } from '@jest/globals';
 import {
   appendFileSync,
+  closeSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   readdirSync,
   rmSync,
@@ -37,8 +39,9 @@ function open(dir: string, over: Partial<Parameters<typeof AuditLog.open>[1]> = 
   });
 }
 
+/** Appends `n` packet records, flushing every 5 as the bridge's ticks would. */
 function fill(log: AuditLog, n: number): void {
-  for (let i = 0; i < n; i++)
+  for (let i = 0; i < n; i++) {
     log.append({
       k: 'pkt',
       d: i % 2 ? 'in' : 'out',
@@ -49,6 +52,8 @@ function fill(log: AuditLog, n: number): void {
       topic: 'a/b/state',
       q: 0,
     });
+    if (i % 5 === 4) log.flush();
+  }
 }
 
 function read(dir: string): { recs: AuditRecord[]; chain: ReturnType<typeof readAudit> } {
@@ -77,7 +82,7 @@ describe('audit log: hash chain, rotation, crash and tampering', () => {
     for (const f of files(dir)) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     // Every file but the newest stopped at the size bound (one record may cross it).
-    for (const f of files(dir).slice(0, -1)) expect(statSync(join(dir, f)).size).toBeLessThan(4096 + 400);
+    for (const f of files(dir).slice(0, -1)) expect(statSync(join(dir, f)).size).toBeLessThan(4096 + 5 * 200);
   });
 
   it('a restart continues the chain of the newest file', () => {
@@ -180,6 +185,43 @@ describe('audit log: hash chain, rotation, crash and tampering', () => {
     expect(chain.ok).toBe(true);
     expect(chain.tornTail).toBeUndefined();
     expect(recs.find((r) => r.k === 'recovered')).toMatchObject({ file: newest, bytes: fragment.length });
+  });
+
+  it('a disk that refuses writes: reported once, the packets missed counted in a gap record, the chain intact after', () => {
+    const dir = fresh();
+    const log = open(dir);
+    fill(log, 10);
+    log.flush();
+    const errors: string[] = [];
+    const inner = log as unknown as { fd: number };
+    const good = inner.fd;
+    inner.fd = openSync('/dev/full', 'w'); // every write fails with ENOSPC, as on a full disk
+    const pkt = (b: number) => log.append({ k: 'pkt', d: 'out', p: 'publish', c: 'events', b }, (t) => errors.push(t));
+    pkt(100);
+    pkt(200);
+    log.flush();
+    pkt(300);
+    log.flush();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/KZ_ERR_AUDIT_WRITE: .*ENOSPC/);
+    expect(log.lastError).toMatch(/ENOSPC/);
+    closeSync(inner.fd);
+    inner.fd = good;
+    pkt(400);
+    log.close();
+    const { recs, chain } = read(dir);
+    expect(chain.ok).toBe(true);
+    expect(recs.find((r) => r.k === 'gap')).toMatchObject({
+      packets: 3,
+      bytes: 600,
+      why: expect.stringMatching(/ENOSPC/),
+    });
+    expect(
+      recs
+        .filter((r) => r.k === 'pkt')
+        .map((r) => (r.k === 'pkt' ? r.b : 0))
+        .slice(-2),
+    ).toEqual([109, 400]);
   });
 
   it('a newest file left empty by a crash right after rotation is started again, chained to the one before', () => {
