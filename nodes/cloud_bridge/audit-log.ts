@@ -166,7 +166,7 @@ export class AuditLog {
 
   /** Numbers, dates and chains a record, and queues its line. */
   private make(draft: AuditDraft): void {
-    const { line, hash } = recordLine(this.lastHash, { n: this.n + 1, t: Math.round(this.o.now()), ...draft });
+    const { line, hash } = recordLine(this.lastHash, this.n + 1, Math.round(this.o.now()), draft);
     if (this.pending.length === 0) this.hashBefore = this.lastHash;
     this.pending.push(line);
     this.n++;

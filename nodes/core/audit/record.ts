@@ -136,9 +136,17 @@ export function chainHash(prevHash: string, body: string): string {
   return oneShotHash('sha256', `${prevHash}\n${body}`, 'hex');
 }
 
-/** The line of a record: its JSON with `h` appended as the last key, and a newline. */
-export function recordLine(prevHash: string, rec: Record<string, unknown>): { line: string; hash: string } {
-  const body = JSON.stringify(rec);
+/**
+ * The line of record number `n` at `t` [ms since epoch] with the fields of `draft`: its JSON (`n`, `t`,
+ * then the draft's keys) with `h` appended as the last key, and a newline.
+ */
+export function recordLine(
+  prevHash: string,
+  n: number,
+  t: number,
+  draft: Record<string, unknown>,
+): { line: string; hash: string } {
+  const body = `{"n":${n},"t":${t},${JSON.stringify(draft).slice(1)}`;
   const h = chainHash(prevHash, body);
   return { line: `${body.slice(0, -1)},"h":"${h}"}\n`, hash: h };
 }
