@@ -126,14 +126,19 @@ export class CloudBridge {
       debug: (text) => node.logger.debug(text),
       error: (text) => this.setError(text),
     });
-    this.audit = openAudit(
-      p,
-      storePath,
-      this.topics,
-      this.policy,
-      () => this.now(),
-      (t) => this.setError(t),
-    );
+    try {
+      this.audit = openAudit(
+        p,
+        storePath,
+        this.topics,
+        this.policy,
+        () => this.now(),
+        (t) => this.setError(t),
+      );
+    } catch (err) {
+      this.store.close(); // the node does not start: nothing of it stays open
+      throw err;
+    }
     const tap = this.audit?.tap;
     this.link = new MqttLink({
       ...linkOptions(p, this.topics, this.statusPayload('offline', 'connection_lost')),

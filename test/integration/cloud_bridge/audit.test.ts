@@ -4,7 +4,8 @@
  * removals and the chain are there, and no payload is kept unless asked for.
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMessage } from '../../../nodes/core/interfaces/validate';
 import type { MessageOf } from '../../../nodes/core/interfaces';
@@ -124,6 +125,26 @@ describe('cloud_bridge audit log: every byte through the link accounted for', ()
     const dec = recs.filter((r) => r.k === 'pkt' && r.c === 'decision');
     expect(dec.some((r) => r.k === 'pkt' && r.pl === '{"not":"a decision"}')).toBe(true);
   }, 30_000);
+
+  it('a bridge whose audit directory cannot be made does not start (KZ_ERR_AUDIT_WRITE naming it)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kizuna-audit-bad-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'plain-file'), 'x');
+    expect(() =>
+      Robot.start({
+        url: aedes.url,
+        root: uniqueRoot(),
+        protocol: 4,
+        dir,
+        params: { audit_dir: join(dir, 'plain-file', 'audit') },
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'KZ_ERR_AUDIT_WRITE',
+        message: expect.stringContaining(join(dir, 'plain-file', 'audit')),
+      }),
+    );
+  });
 
   const skip = mosquittoSkipReason();
   (skip ? it.skip : it)(
