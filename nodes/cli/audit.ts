@@ -152,7 +152,9 @@ export function auditText(dir: string, files: number, chain: ChainResult, s: Aud
     );
   }
   if (chain.tornTail)
-    out.push(`last record cut short by a crash (${chain.tornTail.bytes} bytes in ${chain.tornTail.file}): ignored`);
+    out.push(
+      `the last record is incomplete (${chain.tornTail.bytes} bytes in ${chain.tornTail.file}: being written now, or cut short by a crash): ignored`,
+    );
   out.push('');
   const head = [s.by, 'sent', 'bytes', 'payload', 'received', 'bytes', 'payload'];
   const rows = s.rows.map((r) => [

@@ -24,9 +24,11 @@ export const auditParamsShape = {
     .number()
     .int()
     .min(65536)
-    .max(1024 * MIB)
+    .max(256 * MIB)
     .default(8 * MIB)
-    .describe('[bytes] an audit file is closed and the next one started at this size'),
+    .describe(
+      '[bytes] an audit file is closed and the next one started at this size (kizuna audit reads a file whole)',
+    ),
   audit_max_total_bytes: z
     .number()
     .int()

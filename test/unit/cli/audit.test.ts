@@ -3,7 +3,7 @@
  * what the policy removed and refused, the bytes accounted for, and a broken chain named with exit 1.
  */
 import { describe, it, expect, afterAll } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditLog } from '../../../nodes/cloud_bridge/audit-log';
@@ -143,6 +143,16 @@ describe('kizuna audit: the report', () => {
     expect(r.out).toMatch(/HASH CHAIN BROKEN: first at audit-000001.jsonl line 7 \(record #7\)/);
     expect(r.err).toMatch(/KZ_ERR_AUDIT_CHAIN: .*audit-000001.jsonl line 7 \(record #7\): its hash does not match/);
     expect(r.out).toMatch(/^total/m);
+  });
+
+  it('an incomplete last record (being written, or a crash) is ignored and said, not a broken chain', () => {
+    const d = join(root, 'torn');
+    makeLog(d);
+    appendFileSync(join(d, 'audit-000001.jsonl'), '{"n":18,"t":1,"k":"pkt"');
+    const r = run(['--dir', d]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('the last record is incomplete (23 bytes in audit-000001.jsonl');
+    expect(r.out).toMatch(/hash chain intact: records #1 to #17/);
   });
 
   it('a directory without audit files is a clear error', () => {
