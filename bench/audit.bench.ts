@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ratioResult, percentile, type Benchmark } from './harness';
 import { mosquittoSkipReason, startMosquitto, type MosquittoBroker } from '../test/helpers/brokers';
-import { Robot, uniqueRoot } from '../test/integration/cloud_bridge/harness';
+import { Robot, uniqueRoot, until } from '../test/integration/cloud_bridge/harness';
 import { createMessage } from '../nodes/core/interfaces/validate';
 import type { MessageOf } from '../nodes/core/interfaces';
 
@@ -73,6 +73,52 @@ async function runOnce(
   return { us: (c.user + c.system) / n, records };
 }
 
+/**
+ * [µs] CPU per event through the outbox in `mode`: numbered and stored in SQLite (store_sync normal),
+ * published at QoS 1 and removed on its PUBACK (two audit records: the PUBLISH out, the PUBACK in).
+ */
+async function eventsOnce(broker: MosquittoBroker, mode: Mode, n: number, dir: string): Promise<number> {
+  const robot = Robot.start({
+    url: broker.url,
+    root: uniqueRoot(),
+    protocol: 5,
+    profile: 'factory',
+    dir,
+    params: {
+      store_path: join(dir, `events-${mode}-${Math.random().toString(36).slice(2)}.sqlite`),
+      store_sync: 'normal',
+      end_to_end_ack: 'off',
+      outbox_rate_per_s: 100000,
+      outbox_max_inflight: 256,
+      audit_enabled: mode !== 'off',
+      audit_payloads: mode === 'payloads',
+      audit_dir: join(dir, `audit-ev-${mode}-${Math.random().toString(36).slice(2)}`),
+    },
+  });
+  await robot.connected();
+  const b = robot.bridge as unknown as { enqueueEvent(draft: Record<string, unknown>, cls: 'event'): void };
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) {
+    b.enqueueEvent(
+      {
+        v: '1.2',
+        robotId: 'care-007',
+        at: Date.now(),
+        type: 'decision_started',
+        decisionId: `d${i}`,
+        source: 'cloud',
+        kind: 'navigate_to',
+      },
+      'event',
+    );
+    if (i % 5 === 4) await new Promise((r) => setImmediate(r));
+  }
+  await until(() => robot.bridge.store.depth === 0, 'the outbox to drain', 60_000);
+  const c = process.cpuUsage(c0);
+  await robot.stop(true);
+  return (c.user + c.system) / n;
+}
+
 export const benchmarks: Benchmark[] = [
   {
     name: 'audit',
@@ -87,6 +133,7 @@ export const benchmarks: Benchmark[] = [
       const dir = mkdtempSync(join(tmpdir(), 'kizuna-bench-audit-'));
       const broker = await startMosquitto();
       const us: Record<Mode, number[]> = { off: [], on: [], payloads: [] };
+      const ev: Record<Mode, number[]> = { off: [], on: [], payloads: [] };
       let records = 0;
       try {
         await runOnce(broker, 'on', 2000, dir); // warm-up: JIT, the first connection
@@ -96,8 +143,10 @@ export const benchmarks: Benchmark[] = [
             us[m].push(x.us);
             if (m === 'on') records = x.records;
           }
+          for (const m of ['off', 'on'] as const) ev[m].push(await eventsOnce(broker, m, 2000, dir));
           log(
-            `audit round ${r + 1}: off ${us.off.at(-1)!.toFixed(1)} µs, on ${us.on.at(-1)!.toFixed(1)} µs, payloads ${us.payloads.at(-1)!.toFixed(1)} µs per state`,
+            `audit round ${r + 1}: off ${us.off.at(-1)!.toFixed(1)} µs, on ${us.on.at(-1)!.toFixed(1)} µs, payloads ${us.payloads.at(-1)!.toFixed(1)} µs per state; ` +
+              `events: off ${ev.off.at(-1)!.toFixed(1)} µs, on ${ev.on.at(-1)!.toFixed(1)} µs`,
           );
         }
       } finally {
@@ -141,6 +190,29 @@ export const benchmarks: Benchmark[] = [
           off,
           1.4,
           { medianRoundRatio: pairRatio('payloads') },
+        ),
+        ratioResult(
+          {
+            id: 'bridge.outbox.event.cpu_per_msg.audit_on',
+            value: best(ev.on),
+            unit: 'µs',
+            description: 'CPU per event through the outbox (SQLite, QoS 1, PUBACK) with the audit log on',
+          },
+          {
+            id: 'bridge.outbox.event.cpu_per_msg.audit_off',
+            value: best(ev.off),
+            unit: 'µs',
+            description: 'the same, audit_enabled false',
+          },
+          1.25,
+          {
+            events: 2000,
+            medianRoundRatio: percentile(
+              ev.on.map((v, i) => v / ev.off[i]!),
+              50,
+            ),
+            runsUs: ev,
+          },
         ),
       ];
     },
