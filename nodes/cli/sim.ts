@@ -20,7 +20,7 @@ import { auditAgainstLinks } from './sim-audit';
 export const SIM_USAGE = `usage: kizuna sim [--scenario FILE|NAME] [--robots N] [--profile P] [--fleet NAME] [--broker URL]
                   [--planner reference|scripted|none] [--trusted-keys FILE]... [--duration S] [--speed X]
                   [--seed N] [--report FILE] [--workers N] [--quiet] [--mcap FILE]
-                  [--foxglove [HOST:PORT]] [--foxglove-remote] [--audit DIR]`;
+                  [--foxglove [HOST:PORT]] [--foxglove-remote] [--no-network-sync] [--audit DIR]`;
 
 const SIM_HELP = `${SIM_USAGE}
 
@@ -41,6 +41,13 @@ const SIM_HELP = `${SIM_USAGE}
                        carried in DIR/link-bytes.json, and print the two compared after the run
                        (kizuna audit --dir DIR/<robot> reads one)
 
+  --speed 0            as fast as the machine goes; after each 0.1 s step the run waits (wall time, sim
+                       time standing still) for the MQTT messages the step set in flight: decision
+                       requests to reach the planner, decisions to reach the robots, and links that are
+                       back to reconnect, each wait bounded (report: metrics.networkSync)
+  --no-network-sync    at --speed 0, let MQTT run free against the sim clock (decisions then land
+                       seconds of sim time late, more so on a loaded machine)
+
 scenarios, flags, the report and the map: sim/README.md`;
 
 export interface SimCliOptions {
@@ -56,6 +63,8 @@ export interface SimCliOptions {
   report?: string;
   workers?: number;
   quiet?: boolean;
+  /** `--no-network-sync`: at --speed 0, MQTT runs free against the sim clock. */
+  noNetworkSync?: boolean;
   /** --trusted-keys, in the order given. */
   trustedKeys?: string[];
   /** --mcap FILE. */
@@ -156,6 +165,9 @@ export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): Si
         break;
       case '--quiet':
         o.quiet = true;
+        break;
+      case '--no-network-sync':
+        o.noNetworkSync = true;
         break;
       case '--trusted-keys':
         (o.trustedKeys ??= []).push(v());
@@ -274,6 +286,7 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
     ...(o.fleet ? { fleet: o.fleet } : {}),
     ...(o.speed !== undefined ? { speed: o.speed } : {}),
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    ...(o.noNetworkSync ? { networkSync: false } : {}),
     trustedKeys: outsideKeys,
     ...(o.audit ? { auditDir: resolve(o.audit) } : {}),
     onReady: (r) => {

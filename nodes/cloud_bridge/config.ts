@@ -55,6 +55,7 @@ export function effectivePolicy(p: Params): DataPolicy {
     ...base,
     posePrecisionM: p.pose_precision_m >= 0 ? p.pose_precision_m : base.posePrecisionM,
     freeText: p.send_free_text === 'profile' ? base.freeText : p.send_free_text === 'true',
+    pauseDetail: p.send_pause_detail === 'profile' ? base.pauseDetail : p.send_pause_detail === 'true',
   };
 }
 

@@ -31,6 +31,8 @@ export interface InboxDeps {
 export class DecisionInbox {
   readonly limiter: RejectLimiter;
   received = 0n;
+  /** [count] messages on the robot's own decision topic (valid or not). */
+  direct = 0;
   forwarded = 0n;
   lastRx: RosTime = { sec: 0, nanosec: 0 };
 
@@ -46,6 +48,7 @@ export class DecisionInbox {
       this.lastRx = d.rosNow();
       const broadcast = topic === d.topics.broadcastDecision;
       if (!broadcast && topic !== d.topics.decision) return;
+      if (!broadcast) this.direct++;
       const nowMs = d.now();
       const v = validateDecision({ payload, retained, broadcast, nowMs }, d.validator, d.replay);
       if (v.ok) {

@@ -127,6 +127,40 @@ export class RobotPicture {
     this.world = m;
   }
 
+  private pauses = 0;
+  private pausedAtMs = 0;
+
+  /**
+   * The local pause event for the safety state `m` (before {@link onSafety} records it): a person on
+   * site paused the robot or resumed it. Carries where, which input, which decision it held and how
+   * long it lasted; the data policy may withhold all but the count and the duration.
+   */
+  localPauseEvent(m: SafetyState, atMs: number, robotId: string): RobotEventDraft | undefined {
+    const was = this.safety?.local_pause === true;
+    if (m.local_pause === was) return undefined;
+    const ev: RobotEventDraft = m.local_pause
+      ? { v: CONTRACT_VERSION, robotId, at: atMs, type: 'paused_by_person', count: ++this.pauses }
+      : {
+          v: CONTRACT_VERSION,
+          robotId,
+          at: atMs,
+          type: 'resumed_by_person',
+          count: Math.max(1, this.pauses),
+          pausedS: Math.max(0, Math.min(1e7, r2((atMs - this.pausedAtMs) / 1000))),
+        };
+    if (m.local_pause) this.pausedAtMs = atMs;
+    const input = (m.local_pause ? m.local_pause_source : this.safety?.local_pause_source) ?? '';
+    if (/^[A-Za-z0-9_-]{1,32}$/.test(input)) ev.input = input;
+    if (this.active) ev.decisionId = this.active.id;
+    const w = this.world;
+    if (w?.pose_valid) {
+      const x = finiteOr(w.pose.position.x, undefined);
+      const y = finiteOr(w.pose.position.y, undefined);
+      if (x !== undefined && y !== undefined && Math.abs(x) <= 1e6 && Math.abs(y) <= 1e6) ev.pose = [r2(x), r2(y)];
+    }
+    return ev;
+  }
+
   /** Records the safety state; returns the safety event draft fields when the state changed. */
   onSafety(m: SafetyState, atMs: number, robotId: string): RobotEventDraft | undefined {
     const prev = this.safety;

@@ -173,6 +173,8 @@ export class CloudBridge {
       this.maybeSendState(false);
     });
     node.createSubscription('kizuna_msgs/msg/SafetyState', p.safety_state_topic, (m) => {
+      const paused = this.picture.localPauseEvent(m, this.now(), p.robot_id);
+      if (paused) this.enqueueEvent(paused, 'event');
       const ev = this.picture.onSafety(m, this.now(), p.robot_id);
       if (ev) this.enqueueEvent(ev, 'event');
       this.maybeSendState(false);
@@ -242,6 +244,11 @@ export class CloudBridge {
         ? this.acks.handle(payload, retained)
         : this.inbox.handle(topic, payload, retained),
     );
+  }
+
+  /** [count] messages received on this robot's own decision topic since start (valid or not). */
+  get decisionsReceived(): number {
+    return this.inbox.direct;
   }
 
   /** Starts connecting. */

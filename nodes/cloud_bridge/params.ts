@@ -104,6 +104,13 @@ export const paramsSchema = z.object({
     .regex(/^(profile|true|false)$/, 'profile, true or false')
     .default('profile')
     .describe('send event messages and request details: profile (its default), true or false'),
+  send_pause_detail: z
+    .string()
+    .regex(/^(profile|true|false)$/, 'profile, true or false')
+    .default('profile')
+    .describe(
+      'local pause events carry where, which input and which decision: profile (its default; care: false), true or false (count and duration only)',
+    ),
   state_period_s: z.number().min(0.1).max(3600).default(1).describe('[s] state publication period'),
   state_min_interval_s: z
     .number()

@@ -16,15 +16,41 @@ export interface DataPolicy {
   obstacle: boolean;
   /** Send free text (event `message`, request `detail`): it may carry names. */
   freeText: boolean;
+  /**
+   * Local pause events carry where, which input and which decision; false keeps only their count and
+   * duration (a care home: where and when a resident stopped the robot is theirs).
+   */
+  pauseDetail: boolean;
 }
 
 /** Built-in policies by profile (docs/contract.md "Data minimisation"); params can tighten them. */
 export const PROFILE_POLICIES: Readonly<Record<ProfileName, DataPolicy>> = {
-  care: { posePrecisionM: 1, velocity: true, peopleCount: true, obstacle: true, freeText: false },
-  factory: { posePrecisionM: 0.01, velocity: true, peopleCount: true, obstacle: true, freeText: true },
-  delivery: { posePrecisionM: 0.1, velocity: true, peopleCount: true, obstacle: true, freeText: true },
-  farm: { posePrecisionM: 0.01, velocity: true, peopleCount: true, obstacle: true, freeText: true },
-  construction: { posePrecisionM: 0.01, velocity: true, peopleCount: true, obstacle: true, freeText: true },
+  care: { posePrecisionM: 1, velocity: true, peopleCount: true, obstacle: true, freeText: false, pauseDetail: false },
+  factory: {
+    posePrecisionM: 0.01,
+    velocity: true,
+    peopleCount: true,
+    obstacle: true,
+    freeText: true,
+    pauseDetail: true,
+  },
+  delivery: {
+    posePrecisionM: 0.1,
+    velocity: true,
+    peopleCount: true,
+    obstacle: true,
+    freeText: true,
+    pauseDetail: true,
+  },
+  farm: { posePrecisionM: 0.01, velocity: true, peopleCount: true, obstacle: true, freeText: true, pauseDetail: true },
+  construction: {
+    posePrecisionM: 0.01,
+    velocity: true,
+    peopleCount: true,
+    obstacle: true,
+    freeText: true,
+    pauseDetail: true,
+  },
 };
 
 /** `v` rounded to a multiple of `step` (> 0), without binary noise in the JSON. */
@@ -52,8 +78,22 @@ export function applyStatePolicy(s: State, policy: DataPolicy): State {
   return out;
 }
 
-/** The event without free text when `policy` withholds it. */
+/** The event without free text when `policy` withholds it, and a local pause event cut to what it allows. */
 export function applyEventPolicy(e: RobotEventDraft, policy: DataPolicy): RobotEventDraft {
+  if (e.type === 'paused_by_person' || e.type === 'resumed_by_person') {
+    const { input, decisionId, pose, ...rest } = e;
+    if (!policy.pauseDetail || policy.posePrecisionM <= 0 || pose === undefined)
+      return policy.pauseDetail
+        ? { ...rest, ...(input ? { input } : {}), ...(decisionId ? { decisionId } : {}) }
+        : rest;
+    const p = policy.posePrecisionM;
+    return {
+      ...rest,
+      ...(input ? { input } : {}),
+      ...(decisionId ? { decisionId } : {}),
+      pose: [roundTo(pose[0], p), roundTo(pose[1], p)],
+    };
+  }
   if (policy.freeText || !('message' in e) || e.message === undefined) return e;
   const { message: _m, ...rest } = e;
   return rest as RobotEventDraft;

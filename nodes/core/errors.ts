@@ -48,6 +48,8 @@ export const ERROR_CODES = {
   KZ_ERR_INPUT_INVALID:
     'an autonomy input (odometry, battery, speed limit, detections, summary) has a value that makes no sense',
   KZ_ERR_ESTOP_RESET_REFUSED: 'an e-stop resume was refused: the e-stop is still asserted or its publisher is silent',
+  KZ_ERR_LOCAL_RESUME_REFUSED:
+    'a local resume was refused: the robot was paused through another input, and local_resume_sources does not name this one',
   KZ_ERR_DECISION_REJECTED: 'the executive refused a decision before starting it (reason code in DecisionStatus)',
   KZ_ERR_CMD_BYPASS: 'another node publishes on the base cmd_vel topic that only the safety gate may publish',
   KZ_ERR_NAV_FAILED:

@@ -37,6 +37,10 @@ export const TOPICS = {
    * restarts motion). The executive publishes it on a new decision; a local operator input may too.
    */
   motionStart: 'kizuna/motion_start',
+  /** std_msgs/Bool from a physical pause button (a press pauses; a press of the same button resumes). */
+  pauseButton: 'pause_button',
+  /** kizuna_msgs/LocalCommand, PAUSE or RESUME from a person on site (touch screen, speech node). */
+  localCommand: 'kizuna/local_command',
   /** geometry_msgs/PoseArray, people detections in base_link (detector → perception, safety_gate). */
   people: 'people',
   /** sensor_msgs/LaserScan. */

@@ -53,12 +53,16 @@ export function goToGoal(pose: Pose2D, goal: Pose2D, c: ControllerConfig, speedC
 const BEHIND_RAD = 2.6;
 /** An arc refused is tried twice as wide, up to this many times the configured radius. */
 const MAX_WIDEN = 8;
+/** [rad] what stops an arc within this of straight ahead is in its way (beyond it: beside the robot). */
+const AHEAD_RAD = Math.PI / 4;
 /** [s] an arc running this long unrefused is tried half as wide (at the configured radius: not at all). */
 const NARROW_AFTER_S = 2;
 
 export interface ArcTurnConfig {
   /** [m] radius of the forward arc; 0: never turn this way. */
   radius: number;
+  /** [m] the tightest arc tried when something ahead stops a wider one (default: radius / 4). */
+  minRadius?: number;
   /** [m/s] forward speed along it. */
   speed: number;
   /** [s] turning on the spot refused this long before turning through the arc. */
@@ -93,11 +97,20 @@ export class ArcTurn {
   /**
    * The command for one control period at `now`: `out` as the controller gave it, unless it turns on
    * the spot (or tighter than the arc) while the gate holds the robot at STOP (`refused`), then the arc.
-   * An arc refused too is tried twice as wide; one running freely for a while half as wide, and at the
-   * configured radius the controller's own turn is tried again. `obstacleBearing` [rad] of the nearest
-   * obstacle picks the side when the goal lies right behind (turn away from it).
+   * An arc refused too is tried twice as wide when what stops it is beside or behind (its rear would
+   * swing into it), half as wide when it is ahead (the arc runs into it: a tighter turn faces away
+   * sooner); one running freely for a while goes back toward the configured radius, and there the
+   * controller's own turn is tried again. `obstacleBearing` [rad] of the nearest obstacle picks the side
+   * when the goal lies right behind (turn away from it); `limitBearing` [rad] is where what stops the
+   * arc is (the gate's limiting point).
    */
-  step(now: number, out: ControlOutput, refused: boolean, obstacleBearing?: number): { v: number; w: number } {
+  step(
+    now: number,
+    out: ControlOutput,
+    refused: boolean,
+    obstacleBearing?: number,
+    limitBearing?: number,
+  ): { v: number; w: number } {
     const c = this.c;
     const spinning = !out.done && out.w !== 0 && Math.abs(out.v) < c.radius * Math.abs(out.w);
     if (!spinning || !(c.radius > 0)) {
@@ -120,12 +133,17 @@ export class ArcTurn {
       this.radius = c.radius;
       this.since = this.freeSince = Number.NaN;
     } else if (due) {
-      // the arc refused too (its rear would swing toward something close beside): a wider one
-      this.radius = Math.min(this.radius * 2, c.radius * MAX_WIDEN);
+      const ahead = limitBearing !== undefined && Math.abs(limitBearing) < AHEAD_RAD;
+      // the arc refused too: something ahead (a tighter arc turns the front away from it sooner), or
+      // something close beside that its rear would swing toward (a wider one)
+      this.radius = ahead
+        ? Math.max(c.minRadius ?? c.radius / 4, this.radius / 2)
+        : Math.min(this.radius * 2, c.radius * MAX_WIDEN);
       this.since = Number.NaN;
     } else if (!refused && now - this.freeSince >= NARROW_AFTER_S) {
       this.freeSince = now;
       if (this.radius > c.radius) this.radius = Math.max(c.radius, this.radius / 2);
+      else if (this.radius < c.radius) this.radius = Math.min(c.radius, this.radius * 2);
       else {
         // the configured arc runs freely: the controller's own turn may pass by now
         this.dir = 0;

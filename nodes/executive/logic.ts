@@ -17,6 +17,7 @@ import type { Step } from './plan';
 import { ArcTurn, goToGoal, type ControllerConfig } from './controller';
 import { clip, minDefined, type DecisionIn, type Outbox, type StatusOut } from './outbox';
 import { NO_SAFETY, type SafetyView } from './safety-view';
+import { LocalPauseView, type PauseChange } from './local-pause';
 import { StartGuard } from './start-guard';
 import { BlockedMonitor } from './blocked';
 import { YieldMonitor } from './yield';
@@ -70,6 +71,7 @@ export class Executive {
   private battery = Number.NaN;
   private charging = false;
   private safety: SafetyView = NO_SAFETY;
+  private readonly localPause = new LocalPauseView();
   private readonly guard = new StartGuard();
   private readonly blocked: BlockedMonitor;
   private readonly yielding: YieldMonitor;
@@ -122,7 +124,12 @@ export class Executive {
       allowReverse: p.backoff_reverse,
       clearance: p.backoff_clearance_m,
     });
-    this.arc = new ArcTurn({ radius: p.arc_turn_radius_m, speed: p.arc_turn_speed_mps, afterSec: p.arc_turn_after_s });
+    this.arc = new ArcTurn({
+      radius: p.arc_turn_radius_m,
+      minRadius: p.arc_turn_min_radius_m,
+      speed: p.arc_turn_speed_mps,
+      afterSec: p.arc_turn_after_s,
+    });
     this.yielding = new YieldMonitor({
       distance: p.yield_distance_m,
       slowSpeed: p.yield_slow_share * p.max_linear_speed_mps,
@@ -171,6 +178,8 @@ export class Executive {
    */
   onSafety(s: SafetyView, now: number): void {
     this.safety = s;
+    const change = this.localPause.update(s.localPause, now);
+    if (change) this.onLocalPause(change, now);
     if (!this.guard.onLatch(s.latched)) return;
     const a = this.active;
     if (a && !a.isHold) {
@@ -182,6 +191,34 @@ export class Executive {
         now,
       );
     }
+  }
+
+  /**
+   * A person on site paused or resumed the robot (through the gate). The running decision is held, not
+   * ended: its Nav2 goal is canceled and sent again on resume, and its stall and blocked clocks start
+   * again then. Its status says so (ACTIVE, `LOCAL_PAUSE` / `LOCAL_RESUME`), so the cloud learns which
+   * decision a person held and for how long.
+   */
+  private onLocalPause(c: PauseChange, now: number): void {
+    const a = this.active;
+    if (!a) return;
+    if (c.kind === 'paused') {
+      this.cancelNav(a);
+      this.emitJob(a, ST.STATE_ACTIVE, 'LOCAL_PAUSE', `paused by a person on site (${c.source})`, now);
+      return;
+    }
+    a.bestDist = Number.POSITIVE_INFINITY;
+    a.lastProgressSec = now;
+    this.blocked.reset();
+    this.arc.reset();
+    this.yielding.reset();
+    this.emitJob(
+      a,
+      ST.STATE_ACTIVE,
+      'LOCAL_RESUME',
+      `resumed by a person on site (${c.source}) after ${c.pausedS.toFixed(1)} s`,
+      now,
+    );
   }
 
   onBridge(connected: boolean, now: number): void {
@@ -216,6 +253,21 @@ export class Executive {
     const invalid = invalidReason(d, this.p, now);
     if (invalid) {
       this.reject(d, invalid[0], invalid[1]);
+      return;
+    }
+    // A person on site paused the robot: nothing but a local resume ends that. What only lowers motion
+    // (stop, a speed limit, the robot's own fallback hold) is still taken; everything else is refused.
+    const lowers =
+      d.kind === K.KIND_STOP ||
+      d.kind === K.KIND_SET_SPEED_LIMIT ||
+      (d.kind === K.KIND_HOLD && d.source === K.SOURCE_LOCAL_FALLBACK);
+    if (this.localPause.paused && !lowers) {
+      this.reject(
+        d,
+        'LOCAL_PAUSE',
+        `paused by a person on site (${this.localPause.by}) for ${this.localPause.pausedFor(now).toFixed(1)} s; ` +
+          'only a local resume releases it',
+      );
       return;
     }
     const expiresAt = d.expires_at.sec + d.expires_at.nanosec / 1e9;
@@ -304,7 +356,10 @@ export class Executive {
     let v = 0;
     let w = 0;
     const a = this.active;
-    if (a && a.expiresAt > 0 && now >= a.expiresAt) {
+    const held = this.localPause.paused;
+    if (held) {
+      // held for a person on site: no step runs, no expiry, no e-stop start timeout, no request
+    } else if (a && a.expiresAt > 0 && now >= a.expiresAt) {
       this.finish(a, ST.STATE_EXPIRED, 'EXPIRED', 'expires_at passed while it ran', now);
     } else if (a && !a.isHold && this.guard.startRefused(now, this.p.motion_start_timeout_s)) {
       this.finish(
@@ -322,9 +377,11 @@ export class Executive {
     }
     const cur = this.active;
     if (cur && now - cur.lastStatusSec >= this.p.status_period_s) {
-      this.emitJob(cur, ST.STATE_ACTIVE, '', cur.isHold ? 'holding' : this.stepLabel(cur), now);
+      if (held)
+        this.emitJob(cur, ST.STATE_ACTIVE, 'LOCAL_PAUSE', `paused by a person on site (${this.localPause.by})`, now);
+      else this.emitJob(cur, ST.STATE_ACTIVE, '', cur.isHold ? 'holding' : this.stepLabel(cur), now);
     }
-    if (!cur && now - this.lastRequestSec >= this.p.request_period_s) {
+    if (!cur && !held && now - this.lastRequestSec >= this.p.request_period_s) {
       this.request(RQ.REASON_IDLE, '', 0, 'idle', now);
     }
     this.updateSpeedLimit();
@@ -559,7 +616,10 @@ export class Executive {
       this.finish(job, ST.STATE_FAILED, 'STALLED', `no progress for ${this.p.stall_timeout_s} s`, now);
       return { v: 0, w: 0 };
     }
-    return this.arc.step(now, c, this.safety.blocked, this.safety.bearing);
+    // an arc the gate lets through only at a crawl, for something in its way, counts as refused too
+    const crawl =
+      this.arc.active && this.safety.limitedBy !== '' && this.safety.linearCap < 0.25 * this.p.arc_turn_speed_mps;
+    return this.arc.step(now, c, this.safety.blocked || crawl, this.safety.bearing, this.safety.limitBearing);
   }
 
   /**

@@ -51,6 +51,14 @@ export const paramsSchema = z
       .max(10)
       .default(1.2)
       .describe('[m] turning on the spot refused by the gate: turn through a forward arc this wide instead; 0: never'),
+    arc_turn_min_radius_m: z
+      .number()
+      .positive()
+      .max(10)
+      .default(0.4)
+      .describe(
+        '[m] the tightest arc tried when something ahead stops a wider one (about half the footprint width: tighter swings the rear backwards)',
+      ),
     arc_turn_speed_mps: z.number().positive().max(1).default(0.3).describe('[m/s] forward speed along that arc'),
     arc_turn_after_s: z
       .number()

@@ -16,6 +16,8 @@ export interface SafetyIn {
   limiting_bearing: number;
   path_clear_distance: number;
   estop_latched: boolean;
+  local_pause?: boolean;
+  local_pause_source?: string;
   obstacle_detected: boolean;
   nearest_obstacle_distance: number;
   nearest_obstacle_bearing: number;
@@ -26,6 +28,8 @@ export interface SafetyIn {
 export interface SafetyView {
   /** An e-stop is active or latched (state ESTOP, or estop_latched): nothing moves until reset and a start. */
   latched: boolean;
+  /** A person on site paused the robot through this input ('button', 'touch', ...); '' when not paused. */
+  localPause: string;
   /** STOP because of an obstacle in the stop zone or a person inside the separation distance. */
   blocked: boolean;
   /** 'obstacle' or 'person' while blocked. */
@@ -50,6 +54,7 @@ export interface SafetyView {
 /** Nothing known yet: not latched, not blocked. */
 export const NO_SAFETY: SafetyView = {
   latched: false,
+  localPause: '',
   blocked: false,
   blockedBy: '',
   limitedBy: '',
@@ -87,6 +92,7 @@ export function safetyView(s: SafetyIn): SafetyView {
     s.obstacle_detected && Number.isFinite(s.nearest_obstacle_bearing) && Number.isFinite(s.nearest_obstacle_distance);
   return {
     latched,
+    localPause: s.local_pause ? s.local_pause_source || 'unknown' : '',
     blocked: !latched && blockedBy !== '',
     blockedBy: latched ? '' : blockedBy,
     limitedBy: latched ? '' : limiting,

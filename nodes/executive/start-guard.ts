@@ -7,6 +7,8 @@
  */
 
 export class StartGuard {
+  /** Whether the gate has reported at all: until then its latch is unknown (a start may be needed). */
+  private known = false;
   private latchedNow = false;
   private needed = false;
   /** [s] when a start was sent while latched; NaN when none is waiting for the gate. */
@@ -32,6 +34,14 @@ export class StartGuard {
    * caller abandons the motion it was carrying out).
    */
   onLatch(latched: boolean): boolean {
+    if (!this.known) {
+      // the gate's first report: its state at boot (a gate that starts latched), not an e-stop that
+      // just happened; a start sent before it (startSentAt) stays waiting for the gate's answer
+      this.known = true;
+      this.latchedNow = latched;
+      if (!latched) this.startSentAt = Number.NaN;
+      return false;
+    }
     const rose = latched && !this.latchedNow;
     this.latchedNow = latched;
     if (rose) {
@@ -44,11 +54,12 @@ export class StartGuard {
 
   /**
    * A new deliberate decision that needs motion begins at `now`: it counts as the start. Returns whether
-   * a motion start must be published (the gate still holds its latch).
+   * a motion start must be published (the gate still holds its latch, or has not reported yet).
    */
   deliberateStart(now: number): boolean {
     this.needed = false;
-    if (!this.latchedNow) return false;
+    // before the gate's first report its latch is unknown: send the start (a gate not latched ignores it)
+    if (this.known && !this.latchedNow) return false;
     this.startSentAt = now;
     return true;
   }

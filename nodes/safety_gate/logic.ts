@@ -59,6 +59,8 @@ export class GateOutput {
   state: number = S.STATE_STOP;
   reason: number = S.REASON_SOURCE_TIMEOUT;
   estopLatched = false;
+  /** The input that paused the robot (a person on site), while a local pause holds it; else ''. */
+  localPause = '';
   teleopActive = false;
   /** Sorted names of inputs whose timeout has expired; a new array only when the set changes. */
   timedOut: string[] = [];
@@ -135,6 +137,8 @@ export class SafetyGate {
   private readonly py: Float64Array;
 
   private estopAsserted = false;
+  /** The e-stop input has reported since the start. */
+  private estopHeard = false;
   /** Latched because the gate started so (start_latched), not by an e-stop since. */
   private startLatch = false;
   private latched = false;
@@ -237,6 +241,7 @@ export class SafetyGate {
   /** E-stop state: true asserts and latches (and cancels a reset); false alone does not release the latch. */
   onEstop(asserted: boolean, now: number): void {
     this.estopAsserted = asserted;
+    this.estopHeard = true;
     this.f[ESTOP_SEC] = now;
     if (asserted) {
       this.latched = true;
@@ -264,6 +269,28 @@ export class SafetyGate {
     if (!this.armed) return 'the e-stop has not been reset since it latched: reset first, then start';
     this.latched = false;
     this.armed = false;
+    return undefined;
+  }
+
+  /**
+   * A person on site paused the robot through `source` (the pause button, a touch screen, a speech
+   * node): a latched, controlled stop that no decision and no deliberate start releases. Pausing while
+   * paused keeps the first source.
+   */
+  onLocalPause(source: string): void {
+    if (this.out.localPause === '') this.out.localPause = source;
+  }
+
+  /**
+   * A person on site resumes through `source`. Returns why it is refused, or undefined when the pause
+   * ended (or there was none): only the input that paused, or one `local_resume_sources` names, may.
+   */
+  onLocalResume(source: string): string | undefined {
+    const by = this.out.localPause;
+    if (by === '') return undefined;
+    if (source !== by && !this.p.local_resume_sources.includes(source))
+      return `paused through '${by}': only '${[by, ...this.p.local_resume_sources.filter((x) => x !== by)].join("' or '")}' may resume`;
+    this.out.localPause = '';
     return undefined;
   }
 
@@ -310,8 +337,12 @@ export class SafetyGate {
 
     if (this.estopSilent(now)) {
       this.latched = true;
-      this.armed = false;
-      this.startLatch = false;
+      // An input that went silent is an e-stop (reset, then start). One that has not come up since the
+      // start keeps the start latch as it is: once it reports, a start alone releases it.
+      if (this.estopHeard || !this.startLatch) {
+        this.armed = false;
+        this.startLatch = false;
+      }
     }
     this.updateTimedOut(now);
 
@@ -331,6 +362,7 @@ export class SafetyGate {
 
     let stopReason = 0;
     if (this.latched) stopReason = S.REASON_ESTOP;
+    else if (o.localPause !== '') stopReason = S.REASON_LOCAL_PAUSE;
     else if (this.refused.size > 0) stopReason = S.REASON_SOURCE_INVALID;
     else if (this.staleScanOrOdom) stopReason = S.REASON_SOURCE_TIMEOUT;
     else if (!teleopFresh && !navFresh) stopReason = S.REASON_COMMAND_TIMEOUT;
@@ -450,7 +482,7 @@ export class SafetyGate {
     f[LAST + 1] = n[1]!;
     f[LAST + 2] = n[2]!;
     // the e-stop's phase (pressed, released, reset) changes the detail without changing the state
-    const phase = this.latched ? (this.estopAsserted ? 1 : this.armed ? 3 : 2) : 0;
+    const phase = this.latched ? (this.estopAsserted ? 1 : this.estopSilent(now) ? 4 : this.armed ? 3 : 2) : 0;
     if (state !== prevState || o.reason !== prevReason || phase !== this.phase) o.detail = this.describe(now);
     this.phase = phase;
     return o;
@@ -514,12 +546,16 @@ export class SafetyGate {
         return this.estopAsserted
           ? 'e-stop asserted'
           : this.estopSilent(now)
-            ? 'e-stop publisher silent'
+            ? this.estopHeard
+              ? 'e-stop publisher silent'
+              : 'waiting for the e-stop input to report'
             : this.armed
               ? this.startLatch
                 ? 'started latched; waiting for a start'
                 : 'e-stop reset; waiting for a start'
               : 'e-stop released; waiting for an explicit reset, then a start';
+      case S.REASON_LOCAL_PAUSE:
+        return `paused by a person (${o.localPause}); only a local resume releases it`;
       case S.REASON_SOURCE_INVALID:
         return [...this.refused].map(([k, v]) => `${k}: ${v}`).join('; ');
       case S.REASON_SOURCE_TIMEOUT:

@@ -15,6 +15,7 @@ import { mayDeactivate, type OdomSample } from './deactivate';
 import { RUNTIME_SETTABLE, paramsSchema } from './params';
 import { serveParameters } from '../core/runtime-params';
 import { SafetyGate, type GateOutput } from './logic';
+import { printable } from '../core/printable';
 
 const D = MESSAGE_CONSTANTS['diagnostic_msgs/msg/DiagnosticStatus'];
 /** Latched, reliable: a late-joining gate still gets the limit in force. */
@@ -140,6 +141,8 @@ export function start(node: RosNode): LifecycleCallbacks {
         linear_speed_cap: o.linearCap,
         angular_speed_cap: o.angularCap,
         estop_latched: o.estopLatched,
+        local_pause: o.localPause !== '',
+        local_pause_source: o.localPause,
         teleop_active: o.teleopActive,
         timed_out_sources: o.timedOut,
         obstacle_detected: z.obstacleDetected,
@@ -273,6 +276,51 @@ export function start(node: RosNode): LifecycleCallbacks {
         if (why !== undefined) reject('other', 'KZ_ERR_ESTOP_RESET_REFUSED', p.estop_reset_topic, why);
         else node.logger.info('e-stop reset accepted; motion waits for a deliberate start');
         evaluate();
+      },
+      CONTROL_QOS,
+    );
+    // Local pause: a person on site wins over every decision (issue 18); only a local input resumes.
+    let buttonDown = false;
+    const localCommand = (pause: boolean, source: string, reason: string, topic: string): void => {
+      const was = gate.out.localPause;
+      if (pause) {
+        gate.onLocalPause(source);
+        if (was === '') node.logger.info(`paused by a person through '${source}'${reason ? `: ${reason}` : ''}`);
+      } else {
+        const why = gate.onLocalResume(source);
+        if (why !== undefined) reject('other', 'KZ_ERR_LOCAL_RESUME_REFUSED', topic, why);
+        else if (was !== '') node.logger.info(`resumed by a person through '${source}'`);
+      }
+      evaluate();
+    };
+    res.subscription(
+      'std_msgs/msg/Bool',
+      p.pause_button_topic,
+      (m) => {
+        const press = m.data && !buttonDown;
+        buttonDown = m.data;
+        if (press) localCommand(gate.out.localPause === '', 'button', '', p.pause_button_topic);
+      },
+      CONTROL_QOS,
+    );
+    res.subscription(
+      'kizuna_msgs/msg/LocalCommand',
+      p.local_command_topic,
+      (m) => {
+        const C = MESSAGE_CONSTANTS['kizuna_msgs/msg/LocalCommand'];
+        const why =
+          m.command !== C.COMMAND_PAUSE && m.command !== C.COMMAND_RESUME
+            ? `command ${m.command} is neither PAUSE (1) nor RESUME (2)`
+            : !/^[A-Za-z0-9_-]{1,32}$/.test(m.source)
+              ? `source '${printable(m.source, 40)}' is not 1 to 32 letters, digits, _ and -`
+              : undefined;
+        if (why !== undefined) {
+          reject('other', 'KZ_ERR_INPUT_INVALID', p.local_command_topic, why);
+          // a malformed PAUSE still pauses: whoever pressed meant to stop the robot
+          if (m.command === C.COMMAND_PAUSE) localCommand(true, 'unknown', '', p.local_command_topic);
+          return;
+        }
+        localCommand(m.command === C.COMMAND_PAUSE, m.source, printable(m.reason, 120), p.local_command_topic);
       },
       CONTROL_QOS,
     );

@@ -23,6 +23,14 @@ export const paramsSchema = z
       TOPICS.motionStart,
       'std_msgs/msg/Empty: a deliberate start after a reset e-stop (from the executive on a new decision, or an operator)',
     ),
+    pause_button_topic: topic(
+      TOPICS.pauseButton,
+      'std_msgs/msg/Bool from a physical pause button: each press (false → true) pauses, or resumes a pause it made',
+    ),
+    local_command_topic: topic(
+      TOPICS.localCommand,
+      'kizuna_msgs/msg/LocalCommand from a person on site (touch screen, speech node): PAUSE or RESUME',
+    ),
     safety_state_topic: topic(TOPICS.safetyState, 'kizuna_msgs/msg/SafetyState output'),
     diagnostics_topic: topic('diagnostics', 'diagnostic_msgs/msg/DiagnosticArray output (rejections, counters)'),
     heartbeat_topic: topic(TOPICS.heartbeat, 'std_msgs/msg/String heartbeat output'),
@@ -96,6 +104,13 @@ export const paramsSchema = z
       .max(1)
       .default(0.2)
       .describe('[rad/s] escape turn rate out of the stop zone'),
+    local_resume_sources: z
+      .array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, '1 to 32 letters, digits, _ and -'))
+      .max(8)
+      .default([])
+      .describe(
+        'inputs besides the one that paused that may resume a local pause (e.g. ["touch"] lets the touch screen resume a pause made with the button); [] = only the same input',
+      ),
     start_latched: z
       .boolean()
       .default(false)

@@ -6,8 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { RosNode } from '../../nodes/core/graph/types';
-import type { InProcessGraph } from '../../nodes/core/graph/inprocess/graph';
+import type { RosGraph, RosNode } from '../../nodes/core/graph/types';
 import type { ParamValue } from '../../nodes/core/graph/params';
 import { loadParamsFile, overridesForNode, type ParamBlock } from '../../nodes/core/graph/ros-args';
 import type { ProfileName } from '../../nodes/core/profiles';
@@ -38,6 +37,8 @@ export interface RobotStackOptions {
   dockPose: Pose;
   /** [m] geofence polygon x1,y1,... around the site (empty: none). */
   geofence: number[];
+  /** Nodes on /clock (the sim's time). Default true; false: wall time (a test on real ROS 2). */
+  useSimTime?: boolean;
   /** Extra overrides per node name, applied last. */
   overrides?: Partial<Record<(typeof STACK_NODES)[number], Record<string, ParamValue>>>;
 }
@@ -99,8 +100,8 @@ export interface RobotStack {
   bridge: CloudBridge;
 }
 
-/** Starts the robot's five nodes on `graph` in `/<robotId>` with use_sim_time. */
-export function startRobotStack(graph: InProcessGraph, o: RobotStackOptions): RobotStack {
+/** Starts the robot's five nodes on `graph` (either implementation) in `/<robotId>`, with use_sim_time unless told. */
+export function startRobotStack(graph: Pick<RosGraph, 'createNode'>, o: RobotStackOptions): RobotStack {
   const namespace = `/${o.robotId}`;
   const blocks = profileBlocks(o.profile);
   const nodes = new Map<string, RosNode>();
@@ -112,7 +113,7 @@ export function startRobotStack(graph: InProcessGraph, o: RobotStackOptions): Ro
     ...SIM_OVERRIDES[name],
     ...extra,
     ...o.overrides?.[name as (typeof STACK_NODES)[number]],
-    use_sim_time: true,
+    use_sim_time: o.useSimTime ?? true,
   });
   const make = (name: string, extra: Record<string, ParamValue> = {}): RosNode => {
     const n = graph.createNode(name, { namespace, parameterOverrides: params(name, extra) });

@@ -24,6 +24,7 @@ import { startShards, type ShardHandle } from './shards';
 import { SimStream } from '../recording/stream';
 import { McapSink, type StreamSink } from '../recording/mcap-sink';
 import type { TapBatch } from '../recording/tap';
+import { NetworkSync, syncNetwork, type RobotFlow } from './sync';
 import { mergeOutsideKeys, runTrustedKeys, scenarioTrustedKeys, type SimTrustedKey } from './trusted-keys';
 
 export interface SimRunOptions {
@@ -38,6 +39,11 @@ export interface SimRunOptions {
   fleet?: string;
   /** Sim seconds per wall second; 0 = as fast as possible. Default 1. */
   speed?: number;
+  /**
+   * At speed 0, let each step's MQTT messages (requests, decisions, reconnects) land before the next
+   * step (sim/fleet/sync.ts). Default true; false runs the network free against the sim clock.
+   */
+  networkSync?: boolean;
   /** Shards (worker threads). Default: 1 for up to 20 robots, else one per core. */
   workers?: number;
   /** Progress lines (sim time, tasks, decisions, stops, links); called about once per wall second. */
@@ -290,7 +296,9 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     for (const sh of shards) for (const id of sh.robotIds) owner.set(id, sh);
     o.onReady?.({ brokerUrl, mqttVersion, root: DEFAULT_TOPIC_ROOT, fleet, robotIds: ids, trustedKeys: trusted });
 
-    // The run
+    // The run. At --speed 0 each step waits for the messages it set in flight (sync.ts).
+    const sync = speed > 0 || o.networkSync === false ? undefined : new NetworkSync();
+    const syncPoll = async (): Promise<RobotFlow[]> => (await Promise.all(shards.map((sh) => sh.flow()))).flat();
     const faults = faultTimeline(s);
     let nextFault = 0;
     const chunk = Math.max(s.dt_s, Math.round(0.1 / s.dt_s) * s.dt_s);
@@ -342,6 +350,8 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         const due = wall0 + (simT / speed) * 1000;
         const wait = due - performance.now();
         if (wait > 0) await sleep(wait);
+      } else if (sync) {
+        await syncNetwork(sync, syncPoll, (id) => planner.flow(id), () => (broker ? broker.running : true));
       } else await new Promise((r) => setImmediate(r));
       if (performance.now() - lastProgress >= 1000) {
         lastProgress = performance.now();
@@ -386,6 +396,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
       },
       simTimeS: simT,
       wallTimeS: wallRun,
+      ...(sync ? { networkSync: sync.totals } : {}),
       cpuUserS: cpu.user / 1e6,
       cpuSystemS: cpu.system / 1e6,
       peakRssMB: process.resourceUsage().maxRSS / 1024,

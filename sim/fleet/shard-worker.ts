@@ -1,6 +1,6 @@
 /**
  * A shard in a worker thread: builds a SimShard from its init data and answers the main thread's
- * commands (step, fault, link, pending, report, close). Loaded by ShardPool (sim/fleet/shards.ts).
+ * commands (step, fault, link, pending, flow, report, close). Loaded by ShardPool (sim/fleet/shards.ts).
  */
 import { serveShard } from '../../nodes/core/graph/inprocess/shards';
 import type { TimedFault } from '../scenario';
@@ -19,6 +19,7 @@ const init = serveShard({
     return shard!.setLink(robotId, up);
   },
   pending: () => shard!.pending(),
+  flow: () => shard!.flow(),
   settle: () => shard!.settle(),
   tap: (on) => {
     shard!.setTap(on as boolean);

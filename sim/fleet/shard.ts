@@ -47,6 +47,8 @@ import { LinkProxy } from '../link-proxy';
 import { ShardTap, type TapBatch } from '../recording/tap';
 import { startRobotStack, type RobotStack } from './robot-stack';
 import { tileOfRobot, tileOfStation } from './scale';
+import type { RobotFlow } from './sync';
+import { PauseWatch, type LocalPauseResult } from '../local-pause';
 
 const SS = MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'];
 const DS = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
@@ -128,6 +130,8 @@ export interface RobotResult {
   tasksFailed: number;
   /** Decision ids the executive accepted (to check that no injected decision ever was). */
   acceptedIds: string[];
+  /** Local pauses (sim/local-pause.ts) and the decisions the executive refused while paused (LOCAL_PAUSE). */
+  localPause: LocalPauseResult & { refused: number };
   /** From the bridge itself at the end. */
   bridge: {
     connected: boolean;
@@ -188,9 +192,15 @@ interface RobotRuntime {
     estop: Publisher<'std_msgs/msg/Bool'>;
     estopReset: Publisher<'std_msgs/msg/Empty'>;
     people: Publisher<'geometry_msgs/msg/PoseArray'>;
+    pauseButton: Publisher<'std_msgs/msg/Bool'>;
+    localCommand: Publisher<'kizuna_msgs/msg/LocalCommand'>;
   };
+  /** Local pauses a person made (the local_pause faults) as the gate held them. */
+  pause: PauseWatch;
   gyroStd: number;
   accelStd: number;
+  /** [count] decision requests its executive published (for the network sync, sync.ts). */
+  requests: number;
   safety: number;
   safetyDetail: string;
   /** What limits it, for KIZUNA_SIM_TRACE. */
@@ -344,9 +354,17 @@ export class SimShard {
             estop: this.driver.createPublisher('std_msgs/msg/Bool', abs(ns, TOPICS.estop), reliable1),
             estopReset: this.driver.createPublisher('std_msgs/msg/Empty', abs(ns, TOPICS.estopReset), reliable1),
             people: this.driver.createPublisher('geometry_msgs/msg/PoseArray', abs(ns, TOPICS.people), sensor),
+            pauseButton: this.driver.createPublisher('std_msgs/msg/Bool', abs(ns, TOPICS.pauseButton), reliable1),
+            localCommand: this.driver.createPublisher(
+              'kizuna_msgs/msg/LocalCommand',
+              abs(ns, TOPICS.localCommand),
+              reliable1,
+            ),
           },
+          pause: new PauseWatch(),
           gyroStd: cfg.noise.gyroStdRadps,
           accelStd: cfg.noise.accelStdMps2,
+          requests: 0,
           safety: 0,
           safetyDetail: '',
           path: [],
@@ -393,6 +411,12 @@ export class SimShard {
 
   private watch(rt: RobotRuntime, ns: string): void {
     const d = this.driver;
+    d.createSubscription('kizuna_msgs/msg/DecisionRequest', abs(ns, TOPICS.decisionRequest), () => rt.requests++, {
+      reliability: 'reliable',
+      durability: 'volatile',
+      history: 'keep_last',
+      depth: 50,
+    });
     d.createSubscription(
       'geometry_msgs/msg/Twist',
       abs(ns, TOPICS.cmdVel),
@@ -419,6 +443,7 @@ export class SimShard {
     d.createSubscription('kizuna_msgs/msg/SafetyState', abs(ns, TOPICS.safetyState), (m) => {
       const was = rt.safety;
       rt.safety = m.state;
+      rt.pause.onSafety(m.local_pause, this.world.time);
       rt.safetyDetail = m.detail;
       if (TRACE && TRACE_CUTS && m.linear_speed_cap < 0.9 && m.linear_speed_cap > 0)
         process.stderr.write(
@@ -494,6 +519,26 @@ export class SimShard {
       });
       return;
     }
+    if (f.kind === 'local_pause' || f.kind === 'local_resume') {
+      const rt = this.byId.get(f.robot)!;
+      if (f.input === 'button') {
+        // a press and its release: the gate acts on the press (run before the release, which would
+        // otherwise replace it in the keep_last(1) queue)
+        rt.pubs.pauseButton.publish({ data: true });
+        await this.graph.flush();
+        rt.pubs.pauseButton.publish({ data: false });
+      } else {
+        const C = MESSAGE_CONSTANTS['kizuna_msgs/msg/LocalCommand'];
+        rt.pubs.localCommand.publish({
+          header: { stamp: stampFromSeconds(this.world.time), frame_id: '' },
+          command: f.kind === 'local_pause' ? C.COMMAND_PAUSE : C.COMMAND_RESUME,
+          source: f.input,
+          reason: 'scenario',
+        });
+      }
+      await this.graph.flush();
+      return;
+    }
     if (f.kind === 'odom_jump') {
       sf.jump(f.dx_m, f.dy_m, f.dyaw_rad);
       return;
@@ -554,6 +599,7 @@ export class SimShard {
         }
       }
       const snaps = this.world.snapshot();
+      for (const sn of snaps) this.byId.get(sn.robotId)?.pause.onPose(t, sn.pose.x, sn.pose.y);
       this.tap.frame(
         t,
         () => snaps.map((sn) => ({ id: sn.robotId, x: sn.pose.x, y: sn.pose.y, yaw: sn.pose.yaw })),
@@ -726,6 +772,17 @@ export class SimShard {
     };
   }
 
+  /** Each robot's requests, decisions received and link, for the runner's network sync (sync.ts). */
+  flow(): RobotFlow[] {
+    return this.robots.map((rt) => ({
+      id: rt.id,
+      requests: rt.requests,
+      decisionsIn: rt.stack.bridge.decisionsReceived,
+      connected: rt.stack.bridge.link.connected,
+      linkUp: rt.proxy.up,
+    }));
+  }
+
   /** Outbox messages not yet acknowledged, summed over this shard's robots. */
   pending(): { outbox: number; connected: number } {
     let outbox = 0;
@@ -786,6 +843,7 @@ export class SimShard {
           ended: rt.ended,
           tasksOk: rt.tasksOk,
           tasksFailed: rt.tasksFailed,
+          localPause: { ...rt.pause.result(t), refused: rt.rejectedByExecutive.LOCAL_PAUSE ?? 0 },
           bridge: {
             connected: b.link.connected,
             lastEventSeq: b.store.lastSeq,

@@ -7,6 +7,7 @@ import { KizunaError } from '../../nodes/core/errors';
 import { ShardPool } from '../../nodes/core/graph/inprocess/shards';
 import type { TimedFault } from '../scenario';
 import { SimShard, type LinkBytes, type ShardInit, type ShardProgress, type ShardReport } from './shard';
+import type { RobotFlow } from './sync';
 
 /** One shard, wherever it runs. */
 export interface ShardHandle {
@@ -15,6 +16,8 @@ export interface ShardHandle {
   fault(f: TimedFault): Promise<void>;
   setLink(robotId: string, up: boolean): Promise<boolean>;
   pending(): Promise<{ outbox: number; connected: number }>;
+  /** Each robot's requests, decisions received and link (the network sync at --speed 0). */
+  flow(): Promise<RobotFlow[]>;
   settle(): Promise<void>;
   /** Starts or stops the shard's recording taps. */
   tap(on: boolean): Promise<void>;
@@ -37,6 +40,7 @@ export async function startShards(inits: ShardInit[]): Promise<{ shards: ShardHa
       fault: (f) => s.fault(f),
       setLink: async (id, up) => s.setLink(id, up),
       pending: async () => s.pending(),
+      flow: async () => s.flow(),
       settle: () => s.settle(),
       tap: async (on) => s.setTap(on),
       report: async () => s.report(),
@@ -65,6 +69,7 @@ export async function startShards(inits: ShardInit[]): Promise<{ shards: ShardHa
     fault: (f) => wrap(pool.send(i, 'fault', f)),
     setLink: (robotId, up) => wrap(pool.send(i, 'link', { robotId, up })),
     pending: () => wrap(pool.send(i, 'pending')),
+    flow: () => wrap(pool.send(i, 'flow')),
     settle: () => wrap(pool.send(i, 'settle')),
     tap: (on) => wrap(pool.send(i, 'tap', on)),
     report: () => wrap(pool.send(i, 'report')),

@@ -91,6 +91,10 @@ interface RobotBook {
   /** Failed decisions already given once more (each is re-planned only once). */
   retried?: Set<string>;
   online: boolean;
+  /** [count] decision requests received from this robot. */
+  requests: number;
+  /** [count] QoS 1 messages published on its own decision topic (decisions and injected ones). */
+  direct: number;
   /** Reference planner: where in its cycle the robot is. */
   step: number;
   tasks: number;
@@ -170,6 +174,8 @@ export class Planner {
         rejectionsByReason: {},
         executiveRejections: {},
         online: false,
+        requests: 0,
+        direct: 0,
         step: 0,
         tasks: 0,
         trips: 0,
@@ -274,6 +280,7 @@ export class Planner {
     const payload = Buffer.from(JSON.stringify(d));
     b.lastPayload = payload;
     this.client.publish(b.topics.decision, payload, { qos: 1 });
+    b.direct++;
     this.decisionsSent++;
     b.sent.set(decisionId, { kind, priority });
     return decisionId;
@@ -414,6 +421,7 @@ export class Planner {
   private onRequest(b: RobotBook, payload: Buffer): void {
     const req = JSON.parse(payload.toString('utf8')) as { requestId: string; at: number; reason: string };
     this.requestsSeen++;
+    b.requests++;
     if (this.o.mode !== 'reference') return;
     // A robot reporting its fallback may still be busy: answer it only when its state says idle.
     if (req.reason === 'node_asked' && b.lastState?.mode !== 'idle') return;
@@ -509,6 +517,15 @@ export class Planner {
     if (id) b.inflight = { decisionId: id, sentMs: Date.now() };
   }
 
+  /**
+   * Per robot: decision requests received from it and decisions sent on its own decision topic (for the
+   * runner's network sync at --speed 0, sim/fleet/sync.ts).
+   */
+  flow(robotId: string): { requests: number; decisions: number } | undefined {
+    const b = this.books.get(robotId);
+    return b ? { requests: b.requests, decisions: b.direct } : undefined;
+  }
+
   /** [s] sim time of the next scripted decision or timed follow-up (Infinity when none is pending). */
   nextDueS(): number {
     let next = this.o.mode === 'scripted' ? (this.scripted[this.scriptedNext]?.at_s ?? Infinity) : Infinity;
@@ -556,6 +573,7 @@ export class Planner {
       return;
     }
     if (attack !== 'retained') {
+      b.direct++;
       await this.client.publishAsync(b.topics.decision, inj.payload, { qos: 1 });
       return;
     }

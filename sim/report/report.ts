@@ -3,6 +3,7 @@
  * the scenario's criteria, and the summary table printed at the end. Pure: the runner hands in what
  * the shards and the planner measured.
  */
+import type { SyncTotals } from '../fleet/sync';
 import { evaluatePass, type CriterionResult, type Scenario } from '../scenario';
 import type { CollisionRecord } from '../world';
 import { CONTACT_KINDS, type ClearanceByKind, type SpeedNearPeople } from '../contacts';
@@ -54,6 +55,8 @@ export interface RunFacts {
   shards: ShardReport[];
   /** [s] wall time spent after the last step letting outboxes drain. */
   drainS: number;
+  /** What the network sync at --speed 0 waited for (sim/fleet/sync.ts); absent when it was off. */
+  networkSync?: SyncTotals;
 }
 
 export interface SimReport {
@@ -108,6 +111,8 @@ export interface SimReport {
       duplicates: number;
       pendingAtEnd: number;
       droppedFromOutbox: number;
+      /** [count] events the national side received, by type (duplicates included). */
+      byType: Record<string, number>;
     };
     link: { longestOutageS: number; totalOutageS: number };
     decisionRoundTripMs: { count: number; p50?: number; p99?: number; max?: number };
@@ -120,6 +125,13 @@ export interface SimReport {
     cpuSystemS: number;
     peakRssMB: number;
     drainS: number;
+    /**
+     * Local pauses by people on site: how many, [s] paused in all, [m] farthest a robot moved while
+     * paused (after braking), decisions the executives refused while paused (LOCAL_PAUSE).
+     */
+    localPause: { pauses: number; pausedS: number; movedWhilePausedM: number; refused: number };
+    /** Steps that waited for MQTT at --speed 0, the wall time they took, messages given up on. */
+    networkSync?: SyncTotals;
   };
   perRobot: Array<
     Omit<RobotResult, 'path' | 'stops' | 'acceptedIds'> & {
@@ -165,6 +177,7 @@ export function buildReport(f: RunFacts): SimReport {
   let pending = 0;
   let dropped = 0;
   let bytes = 0;
+  const byType: Record<string, number> = {};
   const perRobot: SimReport['perRobot'] = robots.map((r) => {
     add(rejectedByBridge, r.bridge.rejectedByReason);
     add(rejectedByExecutive, r.rejectedByExecutive);
@@ -178,6 +191,7 @@ export function buildReport(f: RunFacts): SimReport {
     received += got;
     acknowledged += acked;
     declaredLost += c?.declaredLost ?? 0;
+    if (c) add(byType, c.eventsByType);
     outOfOrder += c?.outOfOrder ?? 0;
     lost += robotLost;
     duplicates += c?.duplicates ?? 0;
@@ -223,8 +237,15 @@ export function buildReport(f: RunFacts): SimReport {
     const [, x0, y0] = inside[0]!;
     return r3(Math.max(...inside.map((p) => Math.hypot(p[1] - x0, p[2] - y0))));
   });
+  const localPause = {
+    pauses: robots.reduce((a, r) => a + r.localPause.pauses, 0),
+    pausedS: r3(robots.reduce((a, r) => a + r.localPause.pausedS, 0)),
+    movedWhilePausedM: robots.reduce((a, r) => Math.max(a, r.localPause.movedWhilePausedM), 0),
+    refused: robots.reduce((a, r) => a + r.localPause.refused, 0),
+  };
   const criteria = evaluatePass(f.scenario.pass, {
     movedInWindowsM,
+    ...(localPause.pauses > 0 ? { movedWhilePausedM: localPause.movedWhilePausedM } : {}),
     collisions: collisions.length,
     robotCausedContacts,
     minClearanceM: Number.isFinite(minClearanceM) ? minClearanceM : undefined,
@@ -278,6 +299,7 @@ export function buildReport(f: RunFacts): SimReport {
         duplicates,
         pendingAtEnd: pending,
         droppedFromOutbox: dropped,
+        byType,
       },
       link: {
         longestOutageS: robots.reduce((a, r) => Math.max(a, r.longestLinkOutageS), 0),
@@ -306,6 +328,10 @@ export function buildReport(f: RunFacts): SimReport {
       cpuSystemS: r3(f.cpuSystemS),
       peakRssMB: Math.round(f.peakRssMB),
       drainS: r3(f.drainS),
+      localPause,
+      ...(f.networkSync
+        ? { networkSync: { ...f.networkSync, waitedS: r3(f.networkSync.waitedS) } }
+        : {}),
     },
     perRobot,
     injections: inj,
@@ -386,6 +412,14 @@ export function summaryText(r: SimReport): string {
       ['rejected by the bridge', fmtCounts(m.decisions.rejectedByBridge)],
       ['rejected by the executive', fmtCounts(m.decisions.rejectedByExecutive)],
       ['injected / rejected as expected', `${m.injected.total} / ${m.injected.rejectedAsExpected}`],
+      ...(m.localPause.pauses > 0
+        ? [
+            [
+              'local pauses / paused / moved while paused / refused',
+              `${m.localPause.pauses} / ${m.localPause.pausedS.toFixed(1)} s / ${m.localPause.movedWhilePausedM.toFixed(3)} m / ${m.localPause.refused}`,
+            ] as [string, string],
+          ]
+        : []),
       [
         'events sent / acknowledged / lost (duplicates)',
         `${m.events.sent} / ${m.events.acknowledged} / ${m.events.lost} (${m.events.duplicates})`,

@@ -126,7 +126,8 @@ export function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
     }
     // A person standing on a robot at the start is a mistake in the file (the contact would count).
     s.people.forEach((p) => {
-      const w = p.waypoints[0]!;
+      const w = p.waypoints[0];
+      if (!w) return; // an empty list is reported by the schema itself
       if (shapeCircleDistance(shape, { x: w.x, y: w.y, r: p.radius_m }) === 0)
         issue(ctx, where, `footprint overlaps person '${p.id}' at the start (the person's first waypoint)`);
     });

@@ -81,6 +81,18 @@ export const faultSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('estop_press'), ...timing, robot: robotId }),
   z.strictObject({ kind: z.literal('estop_release'), ...timing, robot: robotId }),
+  z.strictObject({
+    kind: z.enum(['local_pause', 'local_resume']),
+    ...timing,
+    robot: robotId,
+    input: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/, '1 to 32 letters, digits, _ and -')
+      .default('touch')
+      .describe(
+        'a person on site: "button" presses the pause button (std_msgs/Bool); any other input sends a kizuna_msgs/LocalCommand from it',
+      ),
+  }),
   z.strictObject({ kind: z.literal('battery_drop'), ...timing, robot: robotId, percentage: ratio }),
   z.strictObject({
     kind: z.literal('inject_decision'),

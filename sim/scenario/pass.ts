@@ -14,6 +14,11 @@ export const passSchema = z.strictObject({
   events_lost_max: z.number().int().nonnegative().optional(),
   injected_decisions_rejected: z.boolean().optional(),
   distance_travelled_at_least_m: nonNegative.optional(),
+  moved_while_paused_max_m: nonNegative
+    .optional()
+    .describe(
+      '[m] farthest any robot may move while a person holds it paused, from where it stood 1.5 s into the pause (its braking done)',
+    ),
   stands_still: z
     .array(
       z.strictObject({
@@ -43,6 +48,8 @@ export interface RunMetrics {
   /** Injected decisions rejected with the reason their attack names (see expectedRejectReason). */
   injectedRejected?: number;
   distanceM?: number;
+  /** [m] farthest a robot moved while paused (sim/local-pause.ts); undefined when no pause happened. */
+  movedWhilePausedM?: number;
   /** [m] per stands_still window (same order): farthest the robot moved from its place at from_s. */
   movedInWindowsM?: Array<number | undefined>;
 }
@@ -108,6 +115,10 @@ export function evaluatePass(pass: PassCriteria, m: RunMetrics): CriterionResult
       (v) => v <= w.max_m,
     );
   });
+  if (pass.moved_while_paused_max_m !== undefined) {
+    const lim = pass.moved_while_paused_max_m;
+    check('moved_while_paused_max_m', `<= ${lim} m`, m.movedWhilePausedM, (v) => v <= lim);
+  }
   if (pass.distance_travelled_at_least_m !== undefined) {
     const lim = pass.distance_travelled_at_least_m;
     check('distance_travelled_at_least_m', `>= ${lim} m`, m.distanceM, (v) => v >= lim);

@@ -99,6 +99,23 @@ describe('kizuna sim (end to end, real nodes and broker)', () => {
     expect(report.criteria.filter((c) => !c.pass)).toEqual([]);
   }, 30_000);
 
+  it('local-pause: a person pauses a care robot twice; the cloud decisions sent meanwhile are refused (LOCAL_PAUSE) and it stands until the person resumes it', async () => {
+    const s = loadScenario(lib('local-pause'));
+    const { report, shards } = await runSim({ scenario: s, source: 'local-pause', speed: 0 });
+    expect(report.criteria.filter((c) => !c.pass)).toEqual([]);
+    expect(report.metrics.localPause).toMatchObject({ pauses: 2, movedWhilePausedM: 0, refused: 2 });
+    expect(report.metrics.localPause.pausedS).toBeCloseTo(15, 0);
+    const r = shards[0]!.robots[0]!;
+    expect(r.rejectedByExecutive).toEqual({ LOCAL_PAUSE: 2 });
+    expect(r.localPause.pauses).toBe(2);
+    // the national side was told: two pauses and two resumes, the second with how long it lasted
+    const types = report.metrics.events.byType;
+    expect(types.paused_by_person).toBe(2);
+    expect(types.resumed_by_person).toBe(2);
+    // and the held navigation went on to the kitchen after the resumes
+    expect(report.metrics.tasksOk).toBe(1);
+  }, 60_000);
+
   it('forged-decision-attack: every forged or malformed decision is rejected by the bridge with its reason code, none reaches the executive', async () => {
     const s = loadScenario(lib('forged-decision-attack'));
     const { report } = await runSim({ scenario: s, source: 'forged-decision-attack', speed: 0 });

@@ -71,6 +71,6 @@ def _closest(err: ValidationError) -> ValidationError:
 
 
 def contract_version() -> str:
-    """Returns the contract version the bundled schemas are of (``"1.2"``)."""
+    """Returns the contract version the bundled schemas are of (``"1.3"``)."""
     title = str(schema_document(Payload.ACK).get("title", ""))
     return title.rsplit(" ", 1)[-1]

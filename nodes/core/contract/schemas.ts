@@ -173,6 +173,7 @@ export const SAFETY_REASONS = [
   'command_timeout',
   'speed_limit',
   'source_invalid',
+  'local_pause',
 ] as const;
 export const HEALTH_LEVELS = ['ok', 'warn', 'error', 'fatal'] as const;
 
@@ -364,8 +365,35 @@ const lossEvent = z
     'the outbox dropped messages (counts since the last loss event), or, with all counts 0, only a floorSeq: seqs below it that the receiver lacks will never arrive',
   );
 
+const localPauseEvent = z
+  .strictObject({
+    ...eventBase,
+    type: z.enum(['paused_by_person', 'resumed_by_person']),
+    count: z.number().int().min(1).describe('[count] local pauses since the bridge started, this one included'),
+    pausedS: z
+      .number()
+      .min(0)
+      .max(1e7)
+      .optional()
+      .describe('resumed_by_person: [s] how long the robot stood paused'),
+    input: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/)
+      .optional()
+      .describe("which local input paused it (button, touch, speech, ...); withheld by the care profile's data policy"),
+    decisionId: id64.optional().describe('the decision the pause held; withheld by the care policy'),
+    pose: z
+      .tuple([coord, coord])
+      .optional()
+      .describe('[m] where, in the map frame, rounded as the state pose; withheld by the care policy'),
+  })
+  .describe(
+    'since 1.3: a person on site paused the robot, or resumed it (no decision from the cloud can do either): where and for how long robots make people uneasy',
+  );
+
 export const eventSchema = z
   .discriminatedUnion('type', [
+    localPauseEvent,
     decisionEvent,
     rejectedEvent,
     rejectionsSummaryEvent,

@@ -503,6 +503,19 @@ export const MESSAGES: Record<string, MsgDef> = {
       { name: 'LEVEL_FATAL', type: 'uint8', value: 4 },
     ],
   },
+  'kizuna_msgs/msg/LocalCommand': {
+    name: 'kizuna_msgs/msg/LocalCommand',
+    fields: [
+      { name: 'header', type: 'std_msgs/msg/Header', isComplex: true, isArray: false },
+      { name: 'command', type: 'uint8', isComplex: false, isArray: false },
+      { name: 'source', type: 'string', isComplex: false, isArray: false },
+      { name: 'reason', type: 'string', isComplex: false, isArray: false },
+    ],
+    constants: [
+      { name: 'COMMAND_PAUSE', type: 'uint8', value: 1 },
+      { name: 'COMMAND_RESUME', type: 'uint8', value: 2 },
+    ],
+  },
   'kizuna_msgs/msg/SafetyState': {
     name: 'kizuna_msgs/msg/SafetyState',
     fields: [
@@ -511,6 +524,8 @@ export const MESSAGES: Record<string, MsgDef> = {
       { name: 'linear_speed_cap', type: 'float32', isComplex: false, isArray: false },
       { name: 'angular_speed_cap', type: 'float32', isComplex: false, isArray: false },
       { name: 'estop_latched', type: 'bool', isComplex: false, isArray: false },
+      { name: 'local_pause', type: 'bool', isComplex: false, isArray: false },
+      { name: 'local_pause_source', type: 'string', isComplex: false, isArray: false },
       { name: 'teleop_active', type: 'bool', isComplex: false, isArray: false },
       { name: 'timed_out_sources', type: 'string', isComplex: false, isArray: true },
       { name: 'obstacle_detected', type: 'bool', isComplex: false, isArray: false },
@@ -536,6 +551,7 @@ export const MESSAGES: Record<string, MsgDef> = {
       { name: 'REASON_COMMAND_TIMEOUT', type: 'uint8', value: 5 },
       { name: 'REASON_SPEED_LIMIT', type: 'uint8', value: 6 },
       { name: 'REASON_SOURCE_INVALID', type: 'uint8', value: 7 },
+      { name: 'REASON_LOCAL_PAUSE', type: 'uint8', value: 8 },
     ],
   },
   'kizuna_msgs/msg/SourceFreshness': {

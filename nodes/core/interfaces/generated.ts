@@ -699,6 +699,25 @@ export declare namespace kizuna_msgs {
     }
 
     /**
+     * A command from a person at the robot: a touch screen, a speech node, the driver of a physical
+     * button. PAUSE stops motion at once through the safety gate (a controlled stop, latched) and holds the
+     * current decision; only RESUME from a person on site releases it (from the input that paused, or one
+     * the gate's local_resume_sources names). No decision from the cloud can resume a local pause.
+     *
+     * ROS type `kizuna_msgs/msg/LocalCommand`.
+     */
+    export interface LocalCommand {
+      /** stamp: when the person gave the command */
+      header: std_msgs.msg.Header;
+      /** one of COMMAND_* */
+      command: number;
+      /** which input: "button", "touch", "speech", ... (1 to 32 letters, digits, _ and -) */
+      source: string;
+      /** why, in a few words (stays on the robot: logged, never sent to the cloud) */
+      reason: string;
+    }
+
+    /**
      * What the safety gate currently allows and why. safety_gate is the only publisher of
      * the base's cmd_vel; it publishes this on every change and at a fixed rate.
      *
@@ -715,6 +734,10 @@ export declare namespace kizuna_msgs {
       angular_speed_cap: number;
       /** an emergency stop happened and has not been reset */
       estop_latched: boolean;
+      /** a person on site paused the robot; no decision from the cloud releases it */
+      local_pause: boolean;
+      /** while local_pause: the input that paused it ("button", "touch", "speech", ...); else empty */
+      local_pause_source: string;
       /** teleop commands currently take priority over autonomy */
       teleop_active: boolean;
       /** names of inputs whose timeout has expired, sorted */
@@ -2870,6 +2893,7 @@ export interface MessageTypeMap {
   'kizuna_msgs/msg/DecisionStatus': kizuna_msgs.msg.DecisionStatus;
   'kizuna_msgs/msg/Fault': kizuna_msgs.msg.Fault;
   'kizuna_msgs/msg/HealthSummary': kizuna_msgs.msg.HealthSummary;
+  'kizuna_msgs/msg/LocalCommand': kizuna_msgs.msg.LocalCommand;
   'kizuna_msgs/msg/SafetyState': kizuna_msgs.msg.SafetyState;
   'kizuna_msgs/msg/SourceFreshness': kizuna_msgs.msg.SourceFreshness;
   'kizuna_msgs/msg/WorldSummary': kizuna_msgs.msg.WorldSummary;
@@ -3123,6 +3147,10 @@ export const MESSAGE_CONSTANTS = {
     /** the robot cannot work until someone intervenes */
     LEVEL_FATAL: 4,
   },
+  'kizuna_msgs/msg/LocalCommand': {
+    COMMAND_PAUSE: 1,
+    COMMAND_RESUME: 2,
+  },
   'kizuna_msgs/msg/SafetyState': {
     /** no limit beyond the configured maxima */
     STATE_CLEAR: 1,
@@ -3150,6 +3178,8 @@ export const MESSAGE_CONSTANTS = {
     REASON_SPEED_LIMIT: 6,
     /** a required input was refused (bad scan frame or limits, too many invalid beams) */
     REASON_SOURCE_INVALID: 7,
+    /** a person on site paused the robot (LocalCommand or the pause button); only a local resume releases it */
+    REASON_LOCAL_PAUSE: 8,
   },
   'lifecycle_msgs/msg/State': {
     /** Indicates state has not yet been set. */

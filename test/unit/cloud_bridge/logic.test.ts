@@ -4,7 +4,7 @@ import { MESSAGE_CONSTANTS } from '../../../nodes/core/interfaces/generated';
 import type { MessageOf } from '../../../nodes/core/interfaces';
 import { decodeTaskArgs } from '../../../nodes/core/profiles';
 import { assertMessage } from '../../../nodes/core/interfaces/validate';
-import { CONTRACT_VERSION, decisionSchema, stateSchema } from '../../../nodes/core/contract';
+import { CONTRACT_VERSION, decisionSchema, eventSchema, stateSchema } from '../../../nodes/core/contract';
 import {
   RobotPicture,
   msToRosTime,
@@ -197,5 +197,78 @@ describe('cloud_bridge logic: ROS ↔ contract', () => {
       lastState: 'failed',
     });
     expect(rosTimeToMs(msToRosTime(1795849200123))).toBe(1795849200123);
+  });
+});
+
+describe('local pause events (issue 18)', () => {
+  const SSx = MESSAGE_CONSTANTS['kizuna_msgs/msg/SafetyState'];
+  const safety = (paused: string): MessageOf<'kizuna_msgs/msg/SafetyState'> =>
+    ({
+      ...createMessage('kizuna_msgs/msg/SafetyState'),
+      state: paused ? SSx.STATE_STOP : SSx.STATE_CLEAR,
+      limiting_reason: paused ? SSx.REASON_LOCAL_PAUSE : SSx.REASON_NONE,
+      local_pause: paused !== '',
+      local_pause_source: paused,
+    }) as MessageOf<'kizuna_msgs/msg/SafetyState'>;
+
+  it('says where, through which input, which decision was held, and for how long; every event is contract-valid', () => {
+    const pic = new RobotPicture();
+    const w = createMessage('kizuna_msgs/msg/WorldSummary') as unknown as MessageOf<'kizuna_msgs/msg/WorldSummary'>;
+    w.pose_valid = true;
+    w.pose.position.x = 3.14159;
+    w.pose.position.y = -2.5;
+    w.pose.orientation.w = 1;
+    pic.onWorld(w);
+    const DSx = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
+    pic.onDecisionStatus(
+      {
+        ...(createMessage('kizuna_msgs/msg/DecisionStatus') as unknown as MessageOf<'kizuna_msgs/msg/DecisionStatus'>),
+        decision_id: 'd-7',
+        state: DSx.STATE_ACTIVE,
+        kind: 1,
+        source: 1,
+      },
+      1000,
+      'r',
+    );
+    const events = [];
+    for (const [paused, at] of [
+      ['', 1000],
+      ['touch', 2000],
+      ['touch', 2500],
+      ['', 14_300],
+      ['button', 20_000],
+      ['', 21_000],
+    ] as const) {
+      const ev = pic.localPauseEvent(safety(paused), at, 'r');
+      pic.onSafety(safety(paused), at, 'r');
+      if (ev) events.push(ev);
+    }
+    expect(events).toEqual([
+      {
+        v: CONTRACT_VERSION,
+        robotId: 'r',
+        at: 2000,
+        type: 'paused_by_person',
+        count: 1,
+        input: 'touch',
+        decisionId: 'd-7',
+        pose: [3.14, -2.5],
+      },
+      {
+        v: CONTRACT_VERSION,
+        robotId: 'r',
+        at: 14_300,
+        type: 'resumed_by_person',
+        count: 1,
+        pausedS: 12.3,
+        input: 'touch',
+        decisionId: 'd-7',
+        pose: [3.14, -2.5],
+      },
+      expect.objectContaining({ type: 'paused_by_person', count: 2, input: 'button' }),
+      expect.objectContaining({ type: 'resumed_by_person', count: 2, pausedS: 1 }),
+    ]);
+    for (const ev of events) expect(eventSchema.safeParse({ ...ev, seq: 1, epoch: 'e' }).error).toBeUndefined();
   });
 });

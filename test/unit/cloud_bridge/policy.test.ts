@@ -98,3 +98,42 @@ describe('data minimisation per profile, on every outbound payload', () => {
     expect(roundTo(12.5, 1)).toBe(13);
   });
 });
+
+describe('local pause events under the data policy', () => {
+  const paused = {
+    v: '1.3',
+    robotId: 'r',
+    at: 1,
+    type: 'resumed_by_person',
+    count: 2,
+    pausedS: 12.3,
+    input: 'speech',
+    decisionId: 'd-7',
+    pose: [3.14159, -2.56],
+  } as const;
+
+  it('care keeps only the count and the duration: not where, not which input, not which decision', () => {
+    const ev = applyEventPolicy({ ...paused, pose: [3.14159, -2.56] }, PROFILE_POLICIES.care);
+    expect(ev).toEqual({ v: '1.3', robotId: 'r', at: 1, type: 'resumed_by_person', count: 2, pausedS: 12.3 });
+    expect(eventSchema.safeParse({ ...ev, seq: 1 }).success).toBe(true);
+  });
+
+  it('delivery keeps all of it, the pose rounded as its state pose; send_pause_detail and pose_precision_m override', () => {
+    expect(applyEventPolicy({ ...paused, pose: [3.14159, -2.56] }, PROFILE_POLICIES.delivery)).toMatchObject({
+      input: 'speech',
+      decisionId: 'd-7',
+      pose: [3.1, -2.6],
+    });
+    const off = effectivePolicy(paramsSchema.parse({ robot_id: 'r', fleet: 'f', profile: 'delivery', send_pause_detail: 'false' }));
+    expect(applyEventPolicy({ ...paused, pose: [3.14159, -2.56] }, off)).not.toHaveProperty('input');
+    const on = effectivePolicy(paramsSchema.parse({ robot_id: 'r', fleet: 'f', profile: 'care', send_pause_detail: 'true' }));
+    expect(applyEventPolicy({ ...paused, pose: [3.14159, -2.56] }, on)).toMatchObject({
+      input: 'speech',
+      pose: [3, -3],
+    });
+    const noPose = effectivePolicy(paramsSchema.parse({ robot_id: 'r', fleet: 'f', profile: 'delivery', pose_precision_m: 0 }));
+    const ev = applyEventPolicy({ ...paused, pose: [3.14159, -2.56] }, noPose);
+    expect(ev).not.toHaveProperty('pose');
+    expect(ev).toMatchObject({ input: 'speech', decisionId: 'd-7' });
+  });
+});

@@ -81,7 +81,7 @@ describe('the contract document (docs/contract.md) agrees with the contract modu
     expect(decisionSchema.safeParse(signed).success).toBe(true);
     // The vector is a 1.1 decision: decisions did not change since, and a robot accepts every 1.x one.
     expect(majorOf(unsigned.v)).toBe(CONTRACT_MAJOR);
-    expect(CONTRACT_VERSION).toBe('1.2');
+    expect(CONTRACT_VERSION).toBe('1.3');
     // The Python walk-through signs the same decision (its dict literal is JSON here).
     const [python] = blocks('vector').filter((b) => b.name === 'python');
     const literal = /decision = (\{[\s\S]*?\}\})\n/.exec(python!.body)![1]!;

@@ -47,6 +47,24 @@ describe('ArcTurn', () => {
     expect(a.active).toBe(false);
   });
 
+  it('tightens an arc that something ahead stops (down to minRadius), and widens it back once it runs freely', () => {
+    const a = new ArcTurn({ ...CFG, minRadius: 0.4 });
+    a.step(0, spin(-1, -1), true);
+    a.step(1, spin(-1, -1), true, undefined, 0.6); // arc at 1.2 m
+    a.step(1.5, spin(-1, -1), true, undefined, 0.6);
+    expect(0.3 / -a.step(2.5, spin(-1, -1), true, undefined, 0.6).w).toBeCloseTo(0.6, 9);
+    a.step(3, spin(-1, -1), true, undefined, 0.6);
+    expect(0.3 / -a.step(4, spin(-1, -1), true, undefined, 0.6).w).toBeCloseTo(0.4, 9); // not below minRadius
+    a.step(5, spin(-1, -1), true, undefined, 0.6);
+    expect(0.3 / -a.step(6, spin(-1, -1), true, undefined, 0.6).w).toBeCloseTo(0.4, 9);
+    // something behind stops it: wider again
+    a.step(6.5, spin(-1, -1), true, undefined, 2.8);
+    expect(0.3 / -a.step(7.5, spin(-1, -1), true, undefined, 2.8).w).toBeCloseTo(0.8, 9);
+    // free: back toward the configured radius
+    a.step(8, spin(-1, -1), false);
+    expect(0.3 / -a.step(10, spin(-1, -1), false).w).toBeCloseTo(1.2, 9);
+  });
+
   it('does nothing with a radius of 0, or when the goal is reached', () => {
     const a = new ArcTurn({ ...CFG, radius: 0 });
     a.step(0, spin(-1), true);

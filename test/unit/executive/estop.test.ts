@@ -1,8 +1,8 @@
 /** ISO 13850 on the executive's side: an e-stop reset never restarts; only a new deliberate decision does. */
 import { describe, it, expect } from '@jest/globals';
-import { K, ST, RQ, type Executive } from '../../../nodes/executive/logic';
+import { Executive, K, ST, RQ } from '../../../nodes/executive/logic';
 import { StartGuard } from '../../../nodes/executive/start-guard';
-import { ESTOP, WAITING_FOR_START, decision, executive, gate } from './helpers';
+import { ESTOP, WAITING_FOR_START, decision, executive, gate, params } from './helpers';
 
 /** Runs `e` from `from` to `to` [s] at 10 Hz; returns the commands and everything drained. */
 function run(e: Executive, from: number, to: number) {
@@ -72,6 +72,23 @@ describe('executive: e-stop reset never restarts (ISO 13850)', () => {
     expect(after.cmds.at(-1)!.v).toBeGreaterThan(0);
     expect(e.activeDecision?.id).toBe(d.decision_id);
     expect(e.startNeeded).toBe(false);
+  });
+
+  it('at boot, a decision that comes before the gate has reported sends a start, and the gate starting latched does not abandon it', () => {
+    const e = new Executive(params(), 0, () => 'x');
+    e.onBridge(true, 0);
+    e.onPose({ x: 0, y: 0, yaw: 0 });
+    const d = decision(K.KIND_NAVIGATE_TO);
+    e.onDecision(d, 0.1);
+    expect(e.drain().motionStarts).toBe(1);
+    // the gate's first report: started latched, waiting for a start (not an e-stop that just happened)
+    e.onSafety(WAITING_FOR_START(), 0.2);
+    expect(e.drain().statuses.filter((s) => s.state === ST.STATE_FAILED)).toEqual([]);
+    e.onSafety(gate(), 0.3); // the gate took the start
+    const r = run(e, 0.3, 2);
+    expect(r.moved).toBe(true);
+    expect(r.starts).toBe(0);
+    expect(e.activeDecision?.id).toBe(d.decision_id);
   });
 
   it('counts a dock as needing motion, and a HOLD, STOP or speed limit as not', () => {

@@ -55,6 +55,8 @@ export function gate(
     cap?: number;
     pathClear?: number;
     detail?: string;
+    /** paused by a person on site through this input */
+    pausedBy?: string;
   } = {},
 ): SafetyView {
   const state = o.state ?? SS.STATE_CLEAR;
@@ -70,6 +72,8 @@ export function gate(
     nearest_obstacle_distance: o.bearing !== undefined ? (o.distance ?? 0.4) : 0,
     nearest_obstacle_bearing: o.bearing ?? 0,
     detail: o.detail ?? '',
+    local_pause: o.pausedBy !== undefined,
+    local_pause_source: o.pausedBy ?? '',
   });
 }
 

@@ -265,6 +265,74 @@ describe('SafetyGate.step', () => {
     expect(g.out.vx).toBeGreaterThan(0);
   });
 
+  it('holds zero through a local pause that no start, reset or command releases; only a local resume from the pausing input (or a named one) does', () => {
+    const g = new SafetyGate({ ...params, local_resume_sources: ['touch'] }, 0);
+    const drive = (t: number) => {
+      fresh(g, t);
+      g.onCommand('nav', twist(0.3), t);
+      return g.step(t);
+    };
+    for (let t = 0; t < 1; t += 0.1) drive(t);
+    expect(g.out.vx).toBeGreaterThan(0);
+    g.onLocalPause('button');
+    expect(drive(1)).toMatchObject({ state: S.STATE_STOP, reason: S.REASON_LOCAL_PAUSE, localPause: 'button', vx: 0 });
+    expect(g.out.detail).toBe('paused by a person (button); only a local resume releases it');
+    // a deliberate start (the executive on a new decision), an e-stop reset, teleop: none of them moves it
+    expect(g.onMotionStart(1.1)).toBeUndefined();
+    expect(g.onEstopReset(1.1)).toBeUndefined();
+    g.onCommand('teleop', twist(0.3), 1.1);
+    g.onLocalPause('speech'); // a second pause keeps the first input
+    for (let t = 1.1; t < 3; t += 0.1) expect(drive(t)).toMatchObject({ vx: 0, wz: 0, localPause: 'button' });
+    expect(g.onLocalResume('speech')).toBe("paused through 'button': only 'button' or 'touch' may resume");
+    expect(drive(3).vx).toBe(0);
+    // the touch screen the parameters name may resume a pause made with the button
+    expect(g.onLocalResume('touch')).toBeUndefined();
+    for (let t = 3.1; t < 4; t += 0.1) drive(t);
+    expect(g.out).toMatchObject({ state: S.STATE_CLEAR, localPause: '' });
+    expect(g.out.vx).toBeGreaterThan(0);
+    expect(g.onLocalResume('speech')).toBeUndefined(); // nothing to resume: no error
+  });
+
+  it('lets an e-stop win over a local pause, and keeps the pause after the e-stop is reset and started', () => {
+    const g = new SafetyGate(params, 0);
+    fresh(g, 0);
+    g.onLocalPause('touch');
+    g.onEstop(true, 0.1);
+    expect(g.step(0.1)).toMatchObject({ state: S.STATE_ESTOP, localPause: 'touch' });
+    g.onEstop(false, 0.2);
+    expect(g.onEstopReset(0.25)).toBeUndefined();
+    expect(g.onMotionStart(0.3)).toBeUndefined();
+    fresh(g, 0.35);
+    g.onCommand('nav', twist(0.3), 0.35);
+    expect(g.step(0.35)).toMatchObject({ state: S.STATE_STOP, reason: S.REASON_LOCAL_PAUSE, vx: 0 });
+  });
+
+  it('at boot, waits for an e-stop input that has not reported yet without asking for a reset; one that went silent needs it', () => {
+    const g = new SafetyGate({ ...params, start_latched: true }, 0);
+    g.onScan(
+      0,
+      scan(new Array(181).fill(8), { angle_min: -Math.PI, angle_max: Math.PI, angle_increment: Math.PI / 90 }),
+      0.6,
+    );
+    g.onOdom(twist(0), 0.6);
+    expect(g.step(0.6)).toMatchObject({ state: S.STATE_ESTOP });
+    expect(g.out.detail).toBe('waiting for the e-stop input to report');
+    expect(g.onMotionStart(0.65)).toMatch(/silent/);
+    g.onEstop(false, 0.7);
+    fresh(g, 0.7);
+    g.step(0.7);
+    expect(g.out.detail).toBe('started latched; waiting for a start');
+    expect(g.onMotionStart(0.75)).toBeUndefined();
+    fresh(g, 0.8);
+    g.onCommand('nav', twist(0.2), 0.8);
+    expect(g.step(0.8).state).toBe(S.STATE_CLEAR);
+    // heard, then silent: an e-stop; a start alone no longer releases it
+    g.step(1.5);
+    expect(g.out.detail).toBe('e-stop publisher silent');
+    g.onEstop(false, 1.6);
+    expect(g.onMotionStart(1.6)).toMatch(/reset first/);
+  });
+
   it('forgets a reset when the e-stop is pressed again before the start', () => {
     const g = new SafetyGate(params, 0);
     fresh(g, 0);

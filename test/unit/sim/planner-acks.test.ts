@@ -14,7 +14,7 @@ describe('event books of the reference national side', () => {
     const b = new EventBook();
     for (const s of [1, 2, 4, 5]) expect(b.receive('e1', s)).toBe('new');
     expect([b.acked, b.outOfOrder]).toEqual([2, 2]);
-    expect(ackOf(b)).toEqual({ v: '1.2', robotId: 'care-007', epoch: 'e1', seq: 2, at: 1795849204300 });
+    expect(ackOf(b)).toEqual({ v: '1.3', robotId: 'care-007', epoch: 'e1', seq: 2, at: 1795849204300 });
     expect(ackSchema.safeParse(ackOf(b)).success).toBe(true);
     // The robot re-sends from 3 after its timeout: 3 is new, 4 and 5 are duplicates.
     expect([b.receive('e1', 3), b.receive('e1', 4), b.receive('e1', 5)]).toEqual(['new', 'duplicate', 'duplicate']);

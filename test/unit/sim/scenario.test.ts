@@ -95,6 +95,7 @@ describe('scenario schema: valid files', () => {
         'estop',
         'fleet',
         'forged-decision-attack',
+        'local-pause',
         'low-battery-return',
         'obstacle-stop',
         'person-crossing',
