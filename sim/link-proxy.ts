@@ -47,6 +47,18 @@ export class LinkProxy {
     return proxy;
   }
 
+  /** [count] connections open through the proxy (each robot connection is two sockets). */
+  get openConnections(): number {
+    return this.sockets.size / 2;
+  }
+
+  /** Resolves once no connection is open (every byte the robot sent or was sent has been counted). */
+  async idle(timeoutMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return this.sockets.size === 0;
+  }
+
   /** True while the link is up (not cut). */
   get up(): boolean {
     return !this.cutFlag;

@@ -14,6 +14,7 @@ import { runSimCli } from './sim';
 import { LAUNCH_USAGE, runLaunch } from './launch';
 import { DOCTOR_USAGE, runDoctor } from './doctor';
 import { STATUS_USAGE, runStatus } from './status';
+import { AUDIT_USAGE, runAudit } from './audit';
 
 const USAGE = `usage: kizuna <command> [options]
 
@@ -36,7 +37,10 @@ commands:
                                  check this robot's setup: pass / warn / fail with the fix for each
   status [--broker <url>] [--robot-id <id>] [--watch]
                                  what a robot reports over MQTT: link, safety, decision, backlog, errors
-  <command> --help               the options of launch, doctor and status
+  audit [--dir <dir>] [--since <time>] [--by category|topic|hour] [--json]
+                                 what the robot sent and received over MQTT, per category, topic or hour; what
+                                 its data policy removed or refused; checks the audit log's hash chain
+  <command> --help               the options of launch, doctor, status and audit
   --help, --version
 
 exit status:
@@ -170,6 +174,12 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return runStatus(rest, { out: print, tty: !!process.stdout.isTTY, stopSignal: untilSignal });
+    case 'audit':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        print(AUDIT_USAGE);
+        return 0;
+      }
+      return runAudit(rest, print, (line) => void process.stderr.write(`${line}\n`));
     default:
       throw usageError(`unknown command '${cmd}'`);
   }

@@ -17,11 +17,12 @@ import type { PlannerMode } from '../../sim/planner/planner';
 import { FoxgloveLive, parseFoxgloveAddress } from '../../sim/foxglove/server';
 import type { AnnouncementRecord } from '../../sim/fleet/shard';
 import { printable } from '../core/printable';
+import { auditAgainstLinks } from './sim-audit';
 
 export const SIM_USAGE = `usage: kizuna sim [--scenario FILE|NAME] [--robots N] [--profile P] [--fleet NAME] [--broker URL]
                   [--planner reference|scripted|none] [--trusted-keys FILE]... [--duration S] [--speed X]
                   [--seed N] [--report FILE] [--workers N] [--quiet] [--mcap FILE]
-                  [--foxglove [HOST:PORT]] [--foxglove-remote] [--no-network-sync]`;
+                  [--foxglove [HOST:PORT]] [--foxglove-remote] [--no-network-sync] [--audit DIR]`;
 
 const SIM_HELP = `${SIM_USAGE}
 
@@ -38,6 +39,9 @@ const SIM_HELP = `${SIM_USAGE}
                        serve the run live to Foxglove (WebSocket, default 127.0.0.1:8765; port 0 takes a
                        free one); a host beyond loopback needs --foxglove-remote as well.
                        Layout: docs/foxglove/kizuna-sim.json
+  --audit DIR          keep each robot's audit log (cloud_bridge) in DIR/<robot>, what its link proxy
+                       carried in DIR/link-bytes.json, and print the two compared after the run
+                       (kizuna audit --dir DIR/<robot> reads one)
 
   --speed 0            as fast as the machine goes; after each 0.1 s step the run waits (wall time, sim
                        time standing still) for the MQTT messages the step set in flight: decision
@@ -69,6 +73,8 @@ export interface SimCliOptions {
   mcap?: string;
   /** --foxglove [HOST:PORT]: the address (the default when given without a value). */
   foxglove?: { host: string; port: number };
+  /** --audit DIR. */
+  audit?: string;
 }
 
 function usage(why: string, usageText: string): KizunaError {
@@ -178,6 +184,13 @@ export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): Si
         break;
       case '--foxglove-remote':
         break;
+      case '--audit': {
+        const d = v();
+        if (existsSync(d) && !statSync(d).isDirectory())
+          throw usage(`--audit needs a directory, got the file '${d}'`, usageText);
+        o.audit = d;
+        break;
+      }
       default:
         throw usage(`unknown sim option '${flag}'`, usageText);
     }
@@ -282,6 +295,7 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
     ...(o.noNetworkSync ? { networkSync: false } : {}),
     trustedKeys: outsideKeys,
+    ...(o.audit ? { auditDir: resolve(o.audit) } : {}),
     onReady: (r) => {
       const outside = r.trustedKeys.filter((k) => k.source !== 'planner');
       err.write(
@@ -308,5 +322,9 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
   process.stdout.write(`${summaryText(result.report)}\n\nreport: ${reportFile}\nmap:    ${svg}\n`);
   if (mcap !== undefined) process.stdout.write(`mcap:   ${resolve(mcap)}\n`);
   if (live) process.stdout.write(`foxglove: served ${live.url}; ${live.dropped} message(s) dropped for slow clients\n`);
+  if (o.audit) {
+    const { lines } = auditAgainstLinks(resolve(o.audit), result.links);
+    process.stdout.write(`audit:  ${resolve(o.audit)}/<robot> (kizuna audit --dir ...)\n${lines.join('\n')}\n`);
+  }
   return result.report.pass ? 0 : 1;
 }

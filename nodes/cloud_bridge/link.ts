@@ -45,6 +45,8 @@ export interface LinkOptions {
   stableMs: number;
   /** Uniform [0, 1) (injected for tests). */
   random?: () => number;
+  /** Called with each new client before it connects (the audit log's packet tap, audit-tap.ts). */
+  onClient?: (client: MqttClient) => void;
 }
 
 export interface LinkEvents {
@@ -107,6 +109,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       resubscribe: false,
       will: { topic: o.will.topic, payload: o.will.payload, qos: 1, retain: true },
       rejectUnauthorized: true,
+      manualConnect: true,
     };
     if (o.protocolVersion === 5) {
       options.will!.properties = { contentType: 'application/json' };
@@ -120,6 +123,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     if (o.servername) options.servername = o.servername;
     const client = mqtt.connect(o.url, options);
     this.client = client;
+    o.onClient?.(client);
     client.on('connect', (connack) => {
       if (this.client !== client) return;
       this.connectedAt = Date.now();
@@ -160,6 +164,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       if (wasUp) this.emit('disconnected', reasonCode);
       this.schedule();
     });
+    client.connect();
   }
 
   private fail(text: string): void {

@@ -34,6 +34,10 @@ import { DecisionInbox } from './inbound';
 import { AckInbox } from './acks';
 import { encodeChecked, outboxProperties, statusPayload } from './payloads';
 import { SessionWatch, disconnectReasonText, sessionDiagnostic } from './session-watch';
+import { openAudit, removedKeys } from './audit-setup';
+import type { AuditLog } from './audit-log';
+import type { AuditTap } from './audit-tap';
+import type { AuditCategory } from '../core/audit/record';
 
 export { defaultStorePath, effectivePolicy };
 
@@ -57,6 +61,8 @@ export class CloudBridge {
   private readonly statusPub: Publisher<'kizuna_msgs/msg/BridgeStatus'>;
   private readonly diagPub: Publisher<'diagnostic_msgs/msg/DiagnosticArray'>;
   private readonly session: SessionWatch;
+  /** The audit log and its packet tap (audit_enabled). */
+  readonly audit: { log: AuditLog; tap: AuditTap } | undefined;
   private takeoverSuspected = false;
   /** The birth (online status) of the current connection and when it was last published [ms]. */
   private birth: { payload: Buffer; sentMs: number } | undefined;
@@ -90,7 +96,8 @@ export class CloudBridge {
     }
     if (p.accept_decisions_without_fleet) node.logger.warn('decisions without fleetId are ACCEPTED (migration only)');
     this.validator = validatorConfig(p, keys);
-    this.store = new BridgeStore(p.store_path || defaultStorePath(p.fleet, p.robot_id), {
+    const storePath = p.store_path || defaultStorePath(p.fleet, p.robot_id);
+    this.store = new BridgeStore(storePath, {
       robotId: p.robot_id,
       synchronous: p.store_sync,
       softMaxMessages: Math.min(p.outbox_soft_max_messages, p.outbox_max_messages),
@@ -119,7 +126,24 @@ export class CloudBridge {
       debug: (text) => node.logger.debug(text),
       error: (text) => this.setError(text),
     });
-    this.link = new MqttLink(linkOptions(p, this.topics, this.statusPayload('offline', 'connection_lost')));
+    try {
+      this.audit = openAudit(
+        p,
+        storePath,
+        this.topics,
+        this.policy,
+        () => this.now(),
+        (t) => this.setError(t),
+      );
+    } catch (err) {
+      this.store.close(); // the node does not start: nothing of it stays open
+      throw err;
+    }
+    const tap = this.audit?.tap;
+    this.link = new MqttLink({
+      ...linkOptions(p, this.topics, this.statusPayload('offline', 'connection_lost')),
+      ...(tap ? { onClient: (c) => tap.attach(c) } : {}),
+    });
 
     const decisionPub = node.createPublisher('kizuna_msgs/msg/Decision', p.decision_topic);
     const replay = this.store.replayStore();
@@ -176,8 +200,10 @@ export class CloudBridge {
         this.setError(`DecisionRequest with request_id of ${m.request_id.length} characters ignored (1 to 64 allowed)`);
         return;
       }
-      const req = applyRequestPolicy(requestPayload(m, p.robot_id, p.profile, this.now()), this.policy);
-      const payload = this.encode(decisionRequestSchema, req, 'decision/request');
+      const full = requestPayload(m, p.robot_id, p.profile, this.now());
+      const req = applyRequestPolicy(full, this.policy);
+      if (req !== full) this.audit?.tap.policy('decision_request', removedKeys(full, req));
+      const payload = this.encode(decisionRequestSchema, req, 'decision/request', 'decision_request');
       if (!payload) return;
       try {
         this.store.enqueue(this.topics.decisionRequest, 'request', this.now(), payload);
@@ -204,6 +230,7 @@ export class CloudBridge {
     this.statusTimer = setInterval(() => this.tick(), 1000);
     this.wallTimers.push(this.statusTimer);
     this.wallTimers.push(setInterval(() => replay.prune(this.now(), this.validator.clockSkewMs), 60_000));
+    if (this.audit) this.wallTimers.push(setInterval(() => this.audit?.log.prune(), 3_600_000));
 
     this.link.on('connected', (_v, sessionPresent) => this.onConnected(sessionPresent));
     this.link.on('disconnected', (reasonCode) => {
@@ -249,19 +276,29 @@ export class CloudBridge {
     return statusPayload(this.params, this.validator.maxSpeedMps, this.now(), status, reason, log);
   }
 
-  /** The payload if it matches the contract (KZ_ERR_CONTRACT_INVALID logged otherwise). */
-  private encode<S extends z.ZodType>(schema: S, value: z.input<S>, what: string): Buffer | undefined {
-    const log = (t: string): void => void this.node.logger.error(t);
+  /** The payload if it matches the contract (KZ_ERR_CONTRACT_INVALID logged, and audited as refused, otherwise). */
+  private encode<S extends z.ZodType>(
+    schema: S,
+    value: z.input<S>,
+    what: string,
+    c: AuditCategory,
+  ): Buffer | undefined {
+    const log = (t: string): void => {
+      this.node.logger.error(t);
+      this.audit?.tap.refused(c, 'KZ_ERR_CONTRACT_INVALID', t);
+    };
     return encodeChecked(schema, value, what, this.params.max_outbound_bytes, log);
   }
 
   private enqueueEvent(draft: RobotEventDraft, cls: 'event' | 'telemetry'): void {
     const ev = applyEventPolicy(draft, this.policy);
+    const c = cls === 'telemetry' ? 'telemetry' : 'events';
+    if (ev !== draft) this.audit?.tap.policy(c, removedKeys(draft, ev), draft.type);
     const before = this.store.pendingLoss();
     try {
       this.store.enqueueEvent(this.topics.events, cls, this.now(), (seq) => {
         const full = { ...ev, epoch: this.store.epoch, seq } as z.input<typeof eventSchema>;
-        const payload = this.encode(eventSchema, full, `event ${ev.type}`);
+        const payload = this.encode(eventSchema, full, `event ${ev.type}`, c);
         if (!payload) throw new KizunaError('KZ_ERR_CONTRACT_INVALID', `event ${ev.type} not sent`);
         return payload;
       });
@@ -298,7 +335,7 @@ export class CloudBridge {
           ...(l.lastSeq ? { lastSeq: l.lastSeq } : {}),
           floorSeq: l.floorSeq,
         };
-        const payload = this.encode(eventSchema, ev, 'loss event');
+        const payload = this.encode(eventSchema, ev, 'loss event', 'events');
         if (!payload) throw new KizunaError('KZ_ERR_CONTRACT_INVALID', 'loss event not sent');
         return payload;
       });
@@ -443,14 +480,16 @@ export class CloudBridge {
     const checked = stateSchema.safeParse(s);
     if (!checked.success) {
       const i = checked.error.issues[0];
-      this.node.logger.error(
-        `KZ_ERR_CONTRACT_INVALID: outbound state: ${i?.path.map(String).join('.')}: ${i?.message}`,
-      );
+      const text = `KZ_ERR_CONTRACT_INVALID: outbound state: ${i?.path.map(String).join('.')}: ${i?.message}`;
+      this.node.logger.error(text);
+      this.audit?.tap.refused('state', 'KZ_ERR_CONTRACT_INVALID', text);
       return;
     }
     const fitted = fitState(s, STATE_MAX_BYTES);
-    if (fitted.shed.length > 0)
+    if (fitted.shed.length > 0) {
       this.node.logger.debug(`state over ${STATE_MAX_BYTES} bytes: left out ${fitted.shed.join(', ')}`);
+      this.audit?.tap.policy('state', fitted.shed);
+    }
     const payload = Buffer.from(fitted.json);
     this.lastStateSentMs = nowMs;
     if (
@@ -503,6 +542,8 @@ export class CloudBridge {
     await this.link.stop({ topic: this.topics.status, payload: this.statusPayload('offline', 'shutdown') });
     this.guard('removing acknowledged messages', () => this.sender.flushAcks());
     this.store.close();
+    this.audit?.tap.finish();
+    this.audit?.log.close();
   }
 }
 

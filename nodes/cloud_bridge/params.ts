@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { PROFILE_NAMES } from '../core/profiles';
 import { TOPICS } from '../core/topics';
+import { auditParamsShape } from './audit-params';
 
 /** [m/s] Highest speed a decision may ask for, by profile: the profile files' safety_gate max_linear_speed_mps. */
 export const PROFILE_MAX_SPEED_MPS = { care: 0.6, factory: 1.5, delivery: 1.6, farm: 2.0, construction: 1.0 } as const;
@@ -258,6 +259,7 @@ export const paramsSchema = z.object({
     .describe('kizuna_msgs/Decision output: validated decisions only'),
   bridge_status_topic: z.string().min(1).default(TOPICS.bridgeStatus).describe('kizuna_msgs/BridgeStatus output'),
   heartbeat_topic: z.string().min(1).default(TOPICS.heartbeat).describe('std_msgs/String output: node name at 1 Hz'),
+  ...auditParamsShape,
 });
 
 export type Params = z.infer<typeof paramsSchema>;

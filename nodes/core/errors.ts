@@ -65,6 +65,10 @@ export const ERROR_CODES = {
     "an end-to-end acknowledgement of events was ignored: retained, not JSON, not the contract's shape, for another robot, or beyond the last seq sent",
   KZ_ERR_CONTRACT_INVALID: 'an outbound MQTT payload does not match the contract (a bug: it is not sent)',
   KZ_ERR_MQTT: 'the MQTT connection failed or was refused (reported; the bridge reconnects with backoff)',
+  KZ_ERR_AUDIT_WRITE:
+    "the cloud bridge's audit log cannot be opened (the node does not start) or written (reported; the packets missed are counted in a gap record)",
+  KZ_ERR_AUDIT_READ: 'kizuna audit cannot find or read the audit log directory or one of its files',
+  KZ_ERR_AUDIT_CHAIN: "kizuna audit found the audit log's hash chain broken: a record was changed, removed or inserted",
   // fleet simulation
   KZ_ERR_SIM_BROKER: 'the fleet simulation cannot start its embedded broker or reach the broker given with --broker',
   KZ_ERR_SIM_SHARD: 'a fleet simulation shard (worker thread) failed to start or stopped answering',

@@ -19,7 +19,7 @@ import { newPlannerKey } from '../planner/decisions';
 import { buildReport, type SimReport } from '../report/report';
 import { renderSvg } from '../report/svg';
 import { EmbeddedBroker } from './broker';
-import type { AnnouncementRecord, ShardProgress, ShardReport } from './shard';
+import type { AnnouncementRecord, LinkBytes, ShardProgress, ShardReport } from './shard';
 import { startShards, type ShardHandle } from './shards';
 import { SimStream } from '../recording/stream';
 import { McapSink, type StreamSink } from '../recording/mcap-sink';
@@ -68,6 +68,8 @@ export interface SimRunOptions {
    * whether anyone is subscribed (the shards tap only then) and gets every message.
    */
   live?: (stream: SimStream) => Promise<LiveSink>;
+  /** Keep each robot's audit log (cloud_bridge) in `<auditDir>/<robotId>`; otherwise it goes with the run's temp files. */
+  auditDir?: string;
 }
 
 /** A live view of the stream: a sink that also says whether anyone is watching. */
@@ -101,6 +103,8 @@ export interface FleetProgress extends Omit<ShardProgress, 't' | 'fired'> {
 export interface SimRunResult {
   report: SimReport;
   shards: ShardReport[];
+  /** What each robot's link proxy carried in all, counted after its bridge stopped (the report's bytes are from before). */
+  links: LinkBytes[];
 }
 
 /** Host and port of an mqtt:// URL on this machine; anything else is refused (the sim stays on loopback). */
@@ -277,12 +281,18 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         // The built-in planner acknowledges events: robots keep each until it did. With `none` an outside
         // national side may or may not: the bridge's default (auto) follows whichever it meets.
         endToEndAck: mode === 'none' ? 'auto' : 'required',
+        ...(o.auditDir ? { auditDir: o.auditDir } : {}),
       })),
     );
-    cleanups.unshift(async () => {
-      await Promise.all(shards.map((sh) => sh.close().catch(() => undefined)));
+    let links: LinkBytes[] = [];
+    let shardsClosed = false;
+    const closeShards = async (): Promise<void> => {
+      if (shardsClosed) return;
+      shardsClosed = true;
+      links = (await Promise.all(shards.map((sh) => sh.close().catch(() => [] as LinkBytes[])))).flat();
       await closePool();
-    });
+    };
+    cleanups.unshift(closeShards);
     for (const sh of shards) for (const id of sh.robotIds) owner.set(id, sh);
     o.onReady?.({ brokerUrl, mqttVersion, root: DEFAULT_TOPIC_ROOT, fleet, robotIds: ids, trustedKeys: trusted });
 
@@ -409,7 +419,10 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
       drainS,
     });
     ok = true;
-    return { report: rep, shards: shardReports };
+    // The bridges stop (shutdown status, DISCONNECT) before the broker and the planner: then every byte
+    // each link proxy will ever carry has been counted.
+    await closeShards();
+    return { report: rep, shards: shardReports, links };
   } finally {
     await closeSinks(ok);
     for (const c of cleanups) await c().catch(() => undefined);

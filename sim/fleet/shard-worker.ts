@@ -27,8 +27,8 @@ const init = serveShard({
   },
   report: () => shard!.report(),
   close: async () => {
-    await shard?.close();
+    const bytes = (await shard?.close()) ?? [];
     shard = undefined;
-    return true;
+    return bytes;
   },
 });

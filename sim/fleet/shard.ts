@@ -10,6 +10,7 @@
  * it is driven by plain-data commands either way, and never assumes it is the only shard.
  */
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { InProcessGraph } from '../../nodes/core/graph/inprocess/graph';
 import type { Publisher, RosNode } from '../../nodes/core/graph/types';
 import type { MessageOf } from '../../nodes/core/interfaces';
@@ -79,6 +80,15 @@ export interface ShardInit {
   recordPeople?: boolean;
   /** cloud_bridge `end_to_end_ack` of every robot (default: the bridge's, auto). */
   endToEndAck?: 'auto' | 'required' | 'off';
+  /** Keep each robot's audit log in `<auditDir>/<robotId>` (default: beside its store, deleted with it). */
+  auditDir?: string;
+}
+
+/** [bytes] a robot's link proxy carried each way, counted after its bridge stopped (every byte in). */
+export interface LinkBytes {
+  robotId: string;
+  bytesUp: number;
+  bytesDown: number;
 }
 
 /** A point of a robot's path: sim time, map x, y, safety state index (SAFETY_NAMES). */
@@ -336,7 +346,12 @@ export class SimShard {
           storeDir: init.storeDir,
           dockPose: dock?.pose ?? r.start,
           geofence: fence,
-          ...(init.endToEndAck ? { overrides: { cloud_bridge: { end_to_end_ack: init.endToEndAck } } } : {}),
+          overrides: {
+            cloud_bridge: {
+              ...(init.endToEndAck ? { end_to_end_ack: init.endToEndAck } : {}),
+              ...(init.auditDir ? { audit_dir: join(init.auditDir, r.id) } : {}),
+            },
+          },
         });
         const ns = `/${r.id}`;
         const cfg = cfgById.get(r.id)!;
@@ -899,11 +914,21 @@ export class SimShard {
     return this.robots.reduce((a, rt) => a + rt.proxy.bytesUp + rt.proxy.bytesDown, 0);
   }
 
-  /** Stops the bridges (clean shutdown status), the graph and the proxies. */
-  async close(): Promise<void> {
+  /**
+   * Stops the bridges (clean shutdown status), the graph and the proxies. Returns what each proxy carried
+   * in all, once the bridge's connection through it closed.
+   */
+  async close(): Promise<LinkBytes[]> {
     await Promise.all(this.robots.map((rt) => rt.stack.bridge.stop().catch(() => undefined)));
+    await Promise.all(this.robots.map((rt) => rt.proxy.idle(2000)));
+    const bytes = this.robots.map((rt) => ({
+      robotId: rt.id,
+      bytesUp: rt.proxy.bytesUp,
+      bytesDown: rt.proxy.bytesDown,
+    }));
     await this.graph.shutdown();
     await Promise.all(this.robots.map((rt) => rt.proxy.close()));
+    return bytes;
   }
 }
 

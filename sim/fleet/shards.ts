@@ -6,7 +6,7 @@ import { extname, join } from 'node:path';
 import { KizunaError } from '../../nodes/core/errors';
 import { ShardPool } from '../../nodes/core/graph/inprocess/shards';
 import type { TimedFault } from '../scenario';
-import { SimShard, type ShardInit, type ShardProgress, type ShardReport } from './shard';
+import { SimShard, type LinkBytes, type ShardInit, type ShardProgress, type ShardReport } from './shard';
 import type { RobotFlow } from './sync';
 
 /** One shard, wherever it runs. */
@@ -22,7 +22,8 @@ export interface ShardHandle {
   /** Starts or stops the shard's recording taps. */
   tap(on: boolean): Promise<void>;
   report(): Promise<ShardReport>;
-  close(): Promise<void>;
+  /** Stops the shard; resolves with what each robot's link proxy carried in all. */
+  close(): Promise<LinkBytes[]>;
 }
 
 function shardError(err: unknown): KizunaError {
