@@ -63,6 +63,8 @@ export const ERROR_CODES = {
     "an end-to-end acknowledgement of events was ignored: retained, not JSON, not the contract's shape, for another robot, or beyond the last seq sent",
   KZ_ERR_CONTRACT_INVALID: 'an outbound MQTT payload does not match the contract (a bug: it is not sent)',
   KZ_ERR_MQTT: 'the MQTT connection failed or was refused (reported; the bridge reconnects with backoff)',
+  KZ_ERR_MQTT_REFUSED:
+    'the broker refused the CONNECT (CONNACK code and reason: protocol version, client id, credentials, authorisation)',
   // fleet simulation
   KZ_ERR_SIM_BROKER: 'the fleet simulation cannot start its embedded broker or reach the broker given with --broker',
   KZ_ERR_SIM_SHARD: 'a fleet simulation shard (worker thread) failed to start or stopped answering',
