@@ -12,10 +12,15 @@ import { connackRefusal, refusalText } from '../../nodes/core/mqtt-refusal';
 export type ProbeOutcome = { ok: true } | { ok: false; refused: boolean; kind?: string; text: string };
 
 /** One CONNECT with `version` and a throw-away clean session; never reconnects. */
-export async function tryConnect(url: string, version: 4 | 5, timeoutMs = 5000): Promise<ProbeOutcome> {
+export async function tryConnect(
+  url: string,
+  version: 4 | 5,
+  timeoutMs = 5000,
+  clientId = `kizuna-sim-probe-${Math.random().toString(36).slice(2, 10)}`,
+): Promise<ProbeOutcome> {
   const c = mqtt.connect(url, {
     protocolVersion: version,
-    clientId: `kizuna-sim-probe-${Math.random().toString(36).slice(2, 10)}`,
+    clientId,
     clean: true,
     reconnectPeriod: 0,
     connectTimeout: timeoutMs,
@@ -84,4 +89,13 @@ export async function probeMqttVersion(urls: readonly string[], timeoutMs = 5000
   throw new KizunaError('KZ_ERR_SIM_BROKER', `no broker node accepted the sim: ${answers.join('; ')}`, {
     entity: urls.join(','),
   });
+}
+
+/**
+ * Whether the broker accepts a client id of the robots' form `<fleet>.<robot_id>` (the "." in it): NATS
+ * refuses it (CONNACK 0x02 identifier rejected, it maps ids onto subject tokens). False only on that refusal.
+ */
+export async function acceptsDottedClientId(url: string, version: 4 | 5, timeoutMs = 5000): Promise<boolean> {
+  const r = await tryConnect(url, version, timeoutMs, `kizuna-sim.probe-${Math.random().toString(36).slice(2, 10)}`);
+  return r.ok || r.kind !== 'client_id';
 }

@@ -19,7 +19,7 @@ import { newPlannerKey } from '../planner/decisions';
 import { buildReport, type SimReport } from '../report/report';
 import { renderSvg } from '../report/svg';
 import { EmbeddedBroker } from './broker';
-import { probeMqttVersion } from './probe';
+import { acceptsDottedClientId, probeMqttVersion } from './probe';
 import { splitBrokerUrls } from '../../nodes/core/broker-urls';
 import type { ShardProgress, ShardReport } from './shard';
 import { startShards, type ShardHandle } from './shards';
@@ -94,6 +94,8 @@ export interface FleetProgress extends Omit<ShardProgress, 't' | 'fired'> {
   wallS: number;
   brokerUp: boolean;
   injected: number;
+  /** [count] decision round trips (request → decision) the planner completed so far. */
+  roundTrips: number;
 }
 
 /** Host and port of each URL of a comma-separated list (each as {@link parseBrokerUrl}). */
@@ -239,17 +241,29 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     let nodes: Array<{ host: string; port: number }>;
     let mqttVersion: 4 | 5;
     let versionNote = '';
+    /** Set when the broker refuses the robots' default client id `<fleet>.<robot_id>`. */
+    let clientIdSeparator: string | undefined;
     if (o.brokerUrl) {
       nodes = parseBrokerUrls(o.brokerUrl);
       const up = await Promise.all(nodes.map((n) => reachable(n.host, n.port)));
       if (!up.some((x) => x)) {
         throw new KizunaError('KZ_ERR_SIM_BROKER', `no MQTT broker answers at ${o.brokerUrl}`, { entity: o.brokerUrl });
       }
+      const live = nodes.filter((_, i) => up[i]).map(nodeUrl);
       if (o.mqttVersion) mqttVersion = o.mqttVersion;
       else {
-        const probe = await probeMqttVersion(nodes.filter((_, i) => up[i]).map(nodeUrl));
+        const probe = await probeMqttVersion(live);
         mqttVersion = probe.version;
         versionNote = probe.note;
+      }
+      if (!(await acceptsDottedClientId(live[0]!, mqttVersion))) {
+        clientIdSeparator = '-';
+        versionNote = [
+          versionNote,
+          'the broker refuses "." in client ids (CONNACK 0x02 identifier rejected): robots connect as <fleet>-<robot_id> (cloud_bridge client_id)',
+        ]
+          .filter(Boolean)
+          .join('; ');
       }
     } else {
       if (o.mqttVersion === 5) {
@@ -302,6 +316,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         // The built-in planner acknowledges events: robots keep each until it did. With `none` an outside
         // national side may or may not: the bridge's default (auto) follows whichever it meets.
         endToEndAck: mode === 'none' ? 'auto' : 'required',
+        ...(clientIdSeparator ? { clientIdSeparator } : {}),
       })),
     );
     cleanups.unshift(async () => {
@@ -336,6 +351,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         linkError: progress.find((p) => p.linkError)?.linkError ?? '',
         brokerUp: broker ? broker.running : true,
         injected: planner.injections.length,
+        roundTrips: planner.roundTripsMs.length,
       });
     };
     while (simT < s.duration_s - 1e-9 && !o.signal?.aborted) {

@@ -79,6 +79,8 @@ export interface ShardInit {
   recordPeople?: boolean;
   /** cloud_bridge `end_to_end_ack` of every robot (default: the bridge's, auto). */
   endToEndAck?: 'auto' | 'required' | 'off';
+  /** Robots' client ids `<fleet><sep><robot_id>` instead of the bridge's default `<fleet>.<robot_id>` (a broker refusing "."). */
+  clientIdSeparator?: string;
 }
 
 /** A point of a robot's path: sim time, map x, y, safety state index (SAFETY_NAMES). */
@@ -321,7 +323,12 @@ export class SimShard {
           storeDir: init.storeDir,
           dockPose: dock?.pose ?? r.start,
           geofence: fence,
-          ...(init.endToEndAck ? { overrides: { cloud_bridge: { end_to_end_ack: init.endToEndAck } } } : {}),
+          overrides: {
+            cloud_bridge: {
+              ...(init.endToEndAck ? { end_to_end_ack: init.endToEndAck } : {}),
+              ...(init.clientIdSeparator ? { client_id: `${init.fleet}${init.clientIdSeparator}${r.id}` } : {}),
+            },
+          },
         });
         const ns = `/${r.id}`;
         const cfg = cfgById.get(r.id)!;
