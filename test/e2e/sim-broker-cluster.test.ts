@@ -75,7 +75,7 @@ describe('the fleet on a clustered broker, a node killed mid-run', () => {
       await pair.start();
       const memory = pair.memoryMB();
       const [primary, backup] = pair.nodes;
-      const scenario = adjustScenario(loadScenario(fleetScenario), { robots: 5, durationS: 24 }, 'fleet');
+      const scenario = adjustScenario(loadScenario(fleetScenario), { robots: 5, durationS: 36 }, 'fleet');
       const w: KillWatch = {};
       const { report } = await runSim({
         scenario,
@@ -89,7 +89,7 @@ describe('the fleet on a clustered broker, a node killed mid-run', () => {
       process.stderr.write(
         `artemis: failover (kill -9 to every link up) ${w.allUpAfterMs} ms, longest link outage ${m.link.longestOutageS} s, ` +
           `events ${m.events.received}/${m.events.sent} lost ${m.events.lost}, round trips ${m.decisionRoundTripMs.count} ` +
-          `(${w.roundTripsAtKill} before the kill), decisions accepted ${m.decisions.accepted} (${w.acceptedAtKill} before), memory ${JSON.stringify(memory)} MB\n`,
+          `(${w.roundTripsAtKill} before the kill), decisions accepted ${m.decisions.accepted} (${w.acceptedAtKill} before), memory ${JSON.stringify(memory)} MB, planner ${JSON.stringify(report.planner)}, link ${JSON.stringify(m.link)}\n`,
       );
       expect(w.killedAtWallMs).toBeDefined();
       expect(report.broker).toMatchObject({ kind: 'external', mqttVersion: 5, mqttVersionFrom: 'probe' });
