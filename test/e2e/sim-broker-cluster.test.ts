@@ -2,7 +2,8 @@
  * The fleet on a real clustered broker with a node killed mid-run (kill -9), nothing lost:
  * - Apache ActiveMQ Artemis 2.40.0, a primary + replicated backup pair, MQTT 5: robots list both URLs
  *   (each starting at the one its id hashes to; the standby backup refuses until it takes over), the
- *   planner reads requests on a shared subscription; the primary dies at sim 8 s.
+ *   planner reads requests on a shared subscription; the primary dies at sim 8 s and comes back at
+ *   16 s as the backup of the node that took over.
  * - NATS 2.15.3, three nodes with JetStream (stream_replicas 3) and the MQTT gateway, MQTT 3.1.1 only:
  *   the sim is not told the version, it probes and speaks 3.1.1; the node of the first robot dies.
  * Counted by the national side (the planner's books, contract 1.2 end-to-end acks): every event each
@@ -19,7 +20,7 @@ import { runSim, type FleetProgress } from '../../sim/fleet/run';
 import { adjustScenario } from '../../sim/fleet/scale';
 import { ArtemisPair, artemisMissing } from '../../scripts/lib/brokers/artemis';
 import { NatsCluster, natsMissing } from '../../scripts/lib/brokers/nats';
-import { brokerCacheDir } from '../../scripts/lib/brokers/common';
+import { brokerCacheDir, portOpen } from '../../scripts/lib/brokers/common';
 
 const fleetScenario = join(__dirname, '..', '..', 'sim', 'scenarios', 'fleet.yaml');
 const cleanup: Array<() => Promise<void>> = [];
@@ -65,7 +66,7 @@ describe('the fleet on a clustered broker, a node killed mid-run', () => {
   const cache = brokerCacheDir();
 
   engineTest(artemisMissing(cache))(
-    'Artemis primary + replicated backup (MQTT 5, shared subscription): kill -9 of the primary loses no event, every robot fails over, round trips go on',
+    'Artemis primary + replicated backup (MQTT 5, shared subscription): kill -9 of the primary loses no event, every robot fails over, round trips go on, the old primary returns as backup',
     async () => {
       const missing = artemisMissing(cache);
       if (missing) throw new Error(`CI=true and the Artemis test cannot run: ${missing}`);
@@ -77,14 +78,22 @@ describe('the fleet on a clustered broker, a node killed mid-run', () => {
       const [primary, backup] = pair.nodes;
       const scenario = adjustScenario(loadScenario(fleetScenario), { robots: 5, durationS: 36 }, 'fleet');
       const w: KillWatch = {};
+      const onKill = watchKill(8, () => pair.kill9(primary), w);
+      // Then the old primary back, mid-run: it must come up as the backup of the node that took over.
+      let back: Promise<void> | undefined;
       const { report } = await runSim({
         scenario,
         source: 'fleet',
         brokerUrl: pair.urls.join(','),
         speed: 1,
         drainTimeoutS: 30,
-        onProgress: watchKill(8, () => pair.kill9(primary), w),
+        onProgress: (p) => {
+          onKill(p);
+          if (!back && p.t >= 16 && w.allUpAfterMs !== undefined) back = pair.restart(primary);
+        },
       });
+      expect(back).toBeDefined();
+      await back;
       const m = report.metrics;
       process.stderr.write(
         `artemis: failover (kill -9 to every link up) ${w.allUpAfterMs} ms, longest link outage ${m.link.longestOutageS} s, ` +
@@ -94,7 +103,10 @@ describe('the fleet on a clustered broker, a node killed mid-run', () => {
       expect(w.killedAtWallMs).toBeDefined();
       expect(report.broker).toMatchObject({ kind: 'external', mqttVersion: 5, mqttVersionFrom: 'probe' });
       expect(report.planner.sharedSubscription).toBe(true);
+      // The backup stayed active; the old primary is its replica now (in sync, MQTT acceptor closed).
       expect(await pair.active()).toBe(backup);
+      expect(primary.proc?.exitCode).toBeNull();
+      expect(await portOpen(primary.mqttPort)).toBe(false);
       // Nothing lost end to end: everything each robot numbered reached the national side.
       expect(m.events.sent).toBeGreaterThan(0);
       expect(m.events.lost).toBe(0);

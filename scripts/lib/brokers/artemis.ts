@@ -144,11 +144,15 @@ export class ArtemisPair {
       const xml = readFileSync(xmlFile, 'utf8')
         .replaceAll('127.0.0.1:61616', `127.0.0.1:${core}`)
         .replaceAll('127.0.0.1:1883', `127.0.0.1:${mqttPort}`)
-        // With two nodes a primary that loses its backup has nobody to ask: it keeps serving.
+        // With two nodes a primary that loses its backup has nobody to ask: it keeps serving. Restarted
+        // after a failover it finds the backup active under its node id and becomes its backup instead
+        // of a second active node (check-for-active-server); the backup keeps the role (no failback,
+        // which would be a second outage).
         .replace(
           '<vote-on-replication-failure>true</vote-on-replication-failure>',
-          '<vote-on-replication-failure>false</vote-on-replication-failure>',
-        );
+          '<vote-on-replication-failure>false</vote-on-replication-failure>\n               <check-for-active-server>true</check-for-active-server>',
+        )
+        .replace('<backup/>', '<backup>\n               <allow-failback>false</allow-failback>\n            </backup>');
       writeFileSync(xmlFile, xml);
       // `artemis create` writes -Xms512M whatever --java-memory says: the heap is fixed at one size.
       const profile = join(dir, 'etc', 'artemis.profile');
@@ -182,7 +186,16 @@ export class ArtemisPair {
     await this.waitSynced(backup, timeoutMs);
   }
 
-  /** Waits for the backup's "synchronized with the primary" line (AMQ221024). */
+  /**
+   * Starts `n` again after it died (the old primary after a failover): it comes back as the backup of
+   * the node that took over, and resolves once its replica is in sync.
+   */
+  async restart(n: ArtemisNode, timeoutMs = 90_000): Promise<void> {
+    this.launch(n);
+    await this.waitSynced(n, timeoutMs);
+  }
+
+  /** Waits for `n`'s "backup synchronized with the active server" line (AMQ221024). */
   private async waitSynced(n: ArtemisNode, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!/AMQ221024/.test(n.output)) {
