@@ -18,7 +18,7 @@ import { limitResult, ratioResult, type Benchmark, type BenchResult, type Figure
 import { mosquittoSkipReason, startMosquitto } from '../test/helpers/brokers';
 import { ArtemisPair, artemisMissing } from '../scripts/lib/brokers/artemis';
 import { NatsCluster, natsMissing } from '../scripts/lib/brokers/nats';
-import { brokerCacheDir } from '../scripts/lib/brokers/common';
+import { brokerCacheDir, rssMB } from '../scripts/lib/brokers/common';
 import { MqttLink } from '../nodes/cloud_bridge/link';
 
 const N = 20_000;
@@ -156,7 +156,12 @@ export const benchmarks: Benchmark[] = [
         ),
       };
       log(`mosquitto: ${base[5].value.toFixed(0)} msg/s (5), ${base[4].value.toFixed(0)} msg/s (3.1.1)`);
-      out.push({ ...base[5], details: { messages: N, window: WINDOW, payloadBytes: 256 } }, { ...base[4] });
+      const mosqMemory = rssMB(mosq.pid());
+      log(`mosquitto memory ${mosqMemory} MB`);
+      out.push(
+        { ...base[5], details: { messages: N, window: WINDOW, payloadBytes: 256, memoryMB: mosqMemory } },
+        { ...base[4] },
+      );
       {
         const l = await linkOn([mosq.url], 5);
         // No second node: the outage is a restart of the only one (its persistence on, as in the field).
