@@ -5,7 +5,8 @@
  *   planner reads requests on a shared subscription; the primary dies at sim 8 s and comes back at
  *   16 s as the backup of the node that took over.
  * - NATS 2.15.3, three nodes with JetStream (stream_replicas 3) and the MQTT gateway, MQTT 3.1.1 only:
- *   the sim is not told the version, it probes and speaks 3.1.1; the node of the first robot dies.
+ *   the sim is not told the version, it probes and speaks 3.1.1; robots in two worker-thread shards;
+ *   the first node dies.
  * Counted by the national side (the planner's books, contract 1.2 end-to-end acks): every event each
  * robot numbered reached it, every robot is connected at the end, decision round trips went on after
  * the kill. Engines come from `npm run broker:cluster` (cached; the tests run offline): when missing,
@@ -143,6 +144,8 @@ describe('the fleet on a clustered broker, a node killed mid-run', () => {
         scenario,
         source: 'fleet',
         brokerUrl: cluster.urls.join(','),
+        // Two worker-thread shards: the URL list and the failover cross into the workers.
+        workers: 2,
         speed: 1,
         drainTimeoutS: 40,
         onProgress: watchKill(8, () => cluster.kill9(victim), w),
@@ -153,6 +156,7 @@ describe('the fleet on a clustered broker, a node killed mid-run', () => {
           `events ${m.events.received}/${m.events.sent} lost ${m.events.lost}, round trips ${m.decisionRoundTripMs.count} ` +
           `(${w.roundTripsAtKill} before the kill), decisions accepted ${m.decisions.accepted} (${w.acceptedAtKill} before), memory ${JSON.stringify(memory)} MB, planner ${JSON.stringify(report.planner)}, link ${JSON.stringify(m.link)}\n`,
       );
+      expect(report.workers).toBe(2);
       expect(report.broker).toMatchObject({ mqttVersion: 4, mqttVersionFrom: 'probe' });
       expect(report.broker.note).toMatch(/CONNACK refused 0x01 unacceptable protocol version/);
       expect(report.planner.sharedSubscription).toBe(false);
