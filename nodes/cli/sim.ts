@@ -17,9 +17,9 @@ import type { PlannerMode } from '../../sim/planner/planner';
 import { FoxgloveLive, parseFoxgloveAddress } from '../../sim/foxglove/server';
 
 export const SIM_USAGE = `usage: kizuna sim [--scenario FILE|NAME] [--robots N] [--profile P] [--fleet NAME]
-                  [--broker URL[,URL...]] [--mqtt-version 3.1.1|5] [--planner reference|scripted|none] [--trusted-keys FILE]... [--duration S] [--speed X]
-                  [--seed N] [--report FILE] [--workers N] [--quiet] [--mcap FILE]
-                  [--foxglove [HOST:PORT]] [--foxglove-remote]`;
+                  [--broker URL[,URL...]] [--mqtt-version 3.1.1|5] [--planner reference|scripted|none]
+                  [--trusted-keys FILE]... [--duration S] [--speed X] [--seed N] [--report FILE]
+                  [--workers N] [--quiet] [--mcap FILE] [--foxglove [HOST:PORT]] [--foxglove-remote]`;
 
 const SIM_HELP = `${SIM_USAGE}
 
@@ -28,7 +28,8 @@ const SIM_HELP = `${SIM_USAGE}
                        between them (it starts at the node its id hashes to), the planner too
   --mqtt-version 3.1.1|5
                        the MQTT version towards --broker (default: probed once, 5 if accepted). On 3.1.1
-                       the planner reads requests on a plain subscription (docs/contract.md, "MQTT 3.1.1")
+                       the planner reads requests on a plain subscription (docs/contract.md, "MQTT 3.1.1:
+                       what degrades, exactly")
 
   --trusted-keys FILE  every robot also trusts the public keys in FILE, a trusted keys file
                        { "keys": [{ "keyId": "...", "publicKey": "<raw 32-byte Ed25519 key, base64>" }] }
