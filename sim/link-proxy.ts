@@ -133,3 +133,60 @@ export class LinkProxy {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
+
+/**
+ * One robot's link to a broker cluster: a {@link LinkProxy} per broker node, cut and restored together
+ * (the robot's Wi-Fi is one link whichever node it talks to). The bridge gets every proxy's URL as its
+ * failover list.
+ */
+export class LinkProxies {
+  private constructor(readonly proxies: readonly LinkProxy[]) {}
+
+  /** One proxy per `targets` entry, in that order. */
+  static async start(targets: ReadonlyArray<{ host: string; port: number }>): Promise<LinkProxies> {
+    const proxies: LinkProxy[] = [];
+    for (const t of targets) proxies.push(await LinkProxy.start(t.host, t.port));
+    return new LinkProxies(proxies);
+  }
+
+  /** The proxies' URLs, comma-separated: cloud_bridge's broker_url. */
+  get url(): string {
+    return this.proxies.map((p) => p.url).join(',');
+  }
+
+  /** Index of the broker node behind proxy URL `url` (-1 if none). */
+  indexOf(url: string): number {
+    return this.proxies.findIndex((p) => p.url === url);
+  }
+
+  get bytesUp(): number {
+    return this.proxies.reduce((a, p) => a + p.bytesUp, 0);
+  }
+
+  get bytesDown(): number {
+    return this.proxies.reduce((a, p) => a + p.bytesDown, 0);
+  }
+
+  /** True while the link is up (not cut). */
+  get up(): boolean {
+    return this.proxies.every((p) => p.up);
+  }
+
+  /** Waits until no connection is open through any proxy (at most `timeoutMs`); true when idle. */
+  async idle(timeoutMs = 5000): Promise<boolean> {
+    const done = await Promise.all(this.proxies.map((p) => p.idle(timeoutMs)));
+    return done.every(Boolean);
+  }
+
+  cut(nowMs = Date.now()): void {
+    for (const p of this.proxies) p.cut(nowMs);
+  }
+
+  restore(nowMs = Date.now()): void {
+    for (const p of this.proxies) p.restore(nowMs);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.proxies.map((p) => p.close()));
+  }
+}

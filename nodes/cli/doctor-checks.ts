@@ -10,6 +10,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import mqtt from 'mqtt';
 import { parseRobotIdentity, robotIdentity } from '../core/contract';
+import { splitBrokerUrls } from '../core/broker-urls';
+import { connackRefusal, refusalText } from '../core/mqtt-refusal';
 import { storePaths } from '../cloud_bridge/config';
 
 export type CheckLevel = 'pass' | 'warn' | 'fail' | 'skip';
@@ -321,6 +323,28 @@ export interface BrokerSettings {
 }
 
 /**
+ * Checks every URL of `b.url` (one URL or cloud_bridge's comma-separated failover list). With a list,
+ * nodes that do not answer are a warning as long as one connects (the backup of an HA pair listens only
+ * once it has taken over); none connecting fails.
+ */
+export async function checkBrokers(b: BrokerSettings, timeoutMs = 5000): Promise<Check[]> {
+  const urls = splitBrokerUrls(b.url);
+  if (urls.length <= 1) return [await checkBroker(b, timeoutMs)];
+  const checks = await Promise.all(urls.map((url) => checkBroker({ ...b, url }, timeoutMs)));
+  const anyUp = checks.some((c) => c.level !== 'fail');
+  return checks.map((c, i) => ({
+    ...c,
+    name: `broker ${i + 1}/${urls.length}`,
+    ...(c.level === 'fail' && anyUp
+      ? {
+          level: 'warn' as const,
+          fix: `${c.fix ?? ''}; the robot fails over to the nodes that answer (a standby backup refuses until it takes over)`,
+        }
+      : {}),
+  }));
+}
+
+/**
  * Connects to the broker the way cloud_bridge does (TLS, certificate, credentials) under a client id of
  * its own, so the robot's session is not taken over, then disconnects without publishing. Also reports
  * the round trip; MQTT carries no broker time, so the clock is checked against NTP separately.
@@ -376,6 +400,16 @@ export async function checkBroker(b: BrokerSettings, timeoutMs = 5000): Promise<
     });
     client.once('error', (err: Error & { code?: string | number }) => {
       clearTimeout(timer);
+      const refusal = connackRefusal(err);
+      if (refusal) {
+        resolve({
+          name,
+          level: 'fail',
+          detail: `${b.url}: ${refusalText(refusal)} (KZ_ERR_MQTT_REFUSED, MQTT ${b.mqttVersion === 5 ? '5' : '3.1.1'})`,
+          fix: refusal.fix,
+        });
+        return;
+      }
       const text = err.message;
       let fix = 'check broker_url, the certificates and credentials, and the broker ACL (launch/mosquitto/)';
       if (/ECONNREFUSED/.test(text)) fix = 'nothing listens there: check the host and port in --broker / broker_url';

@@ -7,7 +7,7 @@
 import { KizunaError } from '../core/errors';
 import type { ProfileName } from '../core/profiles';
 import {
-  checkBroker,
+  checkBrokers,
   checkCertificates,
   checkClock,
   checkDisk,
@@ -34,7 +34,7 @@ space for the outbox.
 options:
   --profile <profile>   care, factory, delivery, farm or construction: check its shipped parameter file
   --params <file>       check this parameter file instead (with --profile: the profile is still set)
-  --broker <url>        broker to try (default: cloud_bridge's broker_url in the file)
+  --broker <url>[,...]  broker, or failover list, to try (default: cloud_bridge's broker_url in the file)
   --robot-id <id>       the robot's id (robot_id): the certificate CN is checked against <fleet>.<id>
                         and the outbox file named after it (default: doctor, and the CN is not compared)
   --fleet <id>          its fleet (fleet; default: default)
@@ -153,9 +153,9 @@ export async function doctorChecks(o: DoctorOptions, env: NodeJS.ProcessEnv = pr
       );
       if (o.robotIdGiven) checks.push(checkStoreName(plan.bridge.storePath, o.fleet, o.robotId, env));
       checks.push(
-        o.noBroker
-          ? { name: 'broker', level: 'skip', detail: `${plan.bridge.broker.url}: not tried (--no-broker)` }
-          : await checkBroker(plan.bridge.broker, o.timeoutSec * 1000),
+        ...(o.noBroker
+          ? [{ name: 'broker', level: 'skip' as const, detail: `${plan.bridge.broker.url}: not tried (--no-broker)` }]
+          : await checkBrokers(plan.bridge.broker, o.timeoutSec * 1000)),
       );
       checks.push(
         checkDisk(plan.bridge.storePath || defaultStorePath(o.robotId, env, o.fleet), plan.bridge.outboxMaxBytes),
@@ -163,7 +163,7 @@ export async function doctorChecks(o: DoctorOptions, env: NodeJS.ProcessEnv = pr
     }
   } else if (o.brokerUrl && !o.noBroker) {
     checks.push(
-      await checkBroker(
+      ...(await checkBrokers(
         {
           url: o.brokerUrl,
           robotId: o.robotId,
@@ -176,7 +176,7 @@ export async function doctorChecks(o: DoctorOptions, env: NodeJS.ProcessEnv = pr
           servername: '',
         },
         o.timeoutSec * 1000,
-      ),
+      )),
     );
   } else {
     checks.push({

@@ -3,6 +3,7 @@
  * node's `--ros-args`, its parameters resolved from the ROS 2 parameter file through the node's own zod
  * schema, and cloud_bridge's settings for the certificate, broker and disk checks.
  */
+import { brokerUrlsSchema, splitBrokerUrls } from '../core/broker-urls';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
@@ -249,7 +250,13 @@ export function levelProblem(flag: string, v: string | undefined): string | unde
 /** Validates a --broker URL. */
 export function brokerProblem(v: string | undefined): string | undefined {
   if (v === undefined || v === '') return '--broker needs a URL, e.g. mqtts://broker.example.org:8883';
-  return /^(mqtts?|wss?):\/\/[^\s/]+/.test(v)
-    ? undefined
-    : `--broker must be an mqtt://, mqtts://, ws:// or wss:// URL, got '${v}'`;
+  const bad = splitBrokerUrls(v).find((u) => !/^(mqtts?|wss?):\/\/[^\s/,]+/.test(u));
+  const parsed = brokerUrlsSchema.safeParse(v);
+  if (bad !== undefined || !parsed.success) {
+    if (!v.includes(',')) return `--broker must be an mqtt://, mqtts://, ws:// or wss:// URL, got '${v}'`;
+    return `--broker must be a comma-separated list of mqtt://, mqtts://, ws:// or wss:// URLs, got '${v}'${
+      parsed.success ? '' : `: ${parsed.error.issues[0]!.message}`
+    }`;
+  }
+  return undefined;
 }

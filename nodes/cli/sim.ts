@@ -12,19 +12,28 @@ import { loadScenario } from '../../sim/scenario';
 import { adjustScenario, scenarioLibraryDir } from '../../sim/fleet/scale';
 import { runSim, writeReport, type FleetProgress } from '../../sim/fleet/run';
 import { readTrustedKeysFile } from '../../sim/fleet/trusted-keys';
-import { summaryText } from '../../sim/report/report';
+import { linkErrorKey, summaryText } from '../../sim/report/report';
 import type { PlannerMode } from '../../sim/planner/planner';
 import { FoxgloveLive, parseFoxgloveAddress } from '../../sim/foxglove/server';
 import type { AnnouncementRecord } from '../../sim/fleet/shard';
 import { printable } from '../core/printable';
 import { auditAgainstLinks } from './sim-audit';
 
-export const SIM_USAGE = `usage: kizuna sim [--scenario FILE|NAME] [--robots N] [--profile P] [--fleet NAME] [--broker URL]
-                  [--planner reference|scripted|none] [--trusted-keys FILE]... [--duration S] [--speed X]
-                  [--seed N] [--report FILE] [--workers N] [--quiet] [--mcap FILE]
-                  [--foxglove [HOST:PORT]] [--foxglove-remote] [--no-network-sync] [--audit DIR]`;
+export const SIM_USAGE = `usage: kizuna sim [--scenario FILE|NAME] [--robots N] [--profile P] [--fleet NAME]
+                  [--broker URL[,URL...]] [--mqtt-version 3.1.1|5] [--planner reference|scripted|none]
+                  [--trusted-keys FILE]... [--duration S] [--speed X] [--seed N] [--report FILE]
+                  [--workers N] [--quiet] [--mcap FILE] [--foxglove [HOST:PORT]] [--foxglove-remote]
+                  [--no-network-sync] [--audit DIR]`;
 
 const SIM_HELP = `${SIM_USAGE}
+
+  --broker URL[,URL...]  an outside broker on this machine (mqtt://127.0.0.1:PORT) instead of the
+                       embedded aedes; a comma-separated list is a cluster's nodes: each robot fails over
+                       between them (it starts at the node its id hashes to), the planner too
+  --mqtt-version 3.1.1|5
+                       the MQTT version towards --broker (default: probed once, 5 if accepted). On 3.1.1
+                       the planner reads requests on a plain subscription (docs/contract.md, "MQTT 3.1.1:
+                       what degrades, exactly")
 
   --trusted-keys FILE  every robot also trusts the public keys in FILE, a trusted keys file
                        { "keys": [{ "keyId": "...", "publicKey": "<raw 32-byte Ed25519 key, base64>" }] }
@@ -58,6 +67,8 @@ export interface SimCliOptions {
   profile?: ProfileName;
   fleet?: string;
   broker?: string;
+  /** --mqtt-version: 4 (3.1.1) or 5. */
+  mqttVersion?: 4 | 5;
   planner?: PlannerMode;
   durationS?: number;
   speed?: number;
@@ -137,6 +148,14 @@ export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): Si
       case '--broker':
         o.broker = v();
         break;
+      case '--mqtt-version': {
+        const m = v();
+        if (m !== '3.1.1' && m !== '5' && m !== '4' && m !== '5.0') {
+          throw usage(`--mqtt-version must be 3.1.1 or 5, got '${m}'`, usageText);
+        }
+        o.mqttVersion = m === '5' || m === '5.0' ? 5 : 4;
+        break;
+      }
       case '--planner': {
         const p = v();
         if (p !== 'reference' && p !== 'scripted' && p !== 'none') {
@@ -225,7 +244,8 @@ function progressLine(p: FleetProgress): string {
   return (
     `sim ${p.t.toFixed(1)}/${p.durationS} s (wall ${p.wallS.toFixed(0)} s)  robots ${p.robots}  ` +
     `tasks ${p.tasksOk} ok ${p.tasksFailed} failed  decisions ${p.accepted} accepted ${p.rejected} rejected  ` +
-    `stops ${p.stops}  collisions ${p.collisions}  links ${p.linksUp}/${p.robots} up${p.brokerUp ? '' : '  BROKER DOWN'}`
+    `stops ${p.stops}  collisions ${p.collisions}  links ${p.linksUp}/${p.robots} up${p.brokerUp ? '' : '  BROKER DOWN'}` +
+    (p.linksUp < p.robots && p.linkError ? `  (last link error: ${linkErrorKey(p.linkError)})` : '')
   );
 }
 
@@ -290,6 +310,7 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
     scenario,
     source: file,
     ...(o.broker ? { brokerUrl: o.broker } : {}),
+    ...(o.mqttVersion ? { mqttVersion: o.mqttVersion } : {}),
     ...(o.fleet ? { fleet: o.fleet } : {}),
     ...(o.speed !== undefined ? { speed: o.speed } : {}),
     ...(o.workers !== undefined ? { workers: o.workers } : {}),
@@ -309,8 +330,7 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
     onProgress: (p) => {
       if (o.quiet) return;
       // what the robots said to people, as they said it (a small run: a fleet would drown the terminal)
-      if (p.robots <= 20)
-        for (const a of p.said) err.write(`${tty ? '\r\x1b[2K' : ''}${announcementLine(a)}\n`);
+      if (p.robots <= 20) for (const a of p.said) err.write(`${tty ? '\r\x1b[2K' : ''}${announcementLine(a)}\n`);
       if (tty) err.write(`\r\x1b[2K${progressLine(p)}`);
       else if (n++ % 5 === 0) err.write(`${progressLine(p)}\n`);
     },

@@ -22,6 +22,8 @@ import {
 } from '../core/contract';
 import { KizunaError } from '../core/errors';
 import { brokerProblem, levelProblem } from './launch-plan';
+import { splitBrokerUrls } from '../core/broker-urls';
+import { connackRefusal, refusalText } from '../core/mqtt-refusal';
 
 export const STATUS_USAGE = `usage: kizuna status [--broker <url>] [--robot-id <id>] [--watch] [options]
 
@@ -29,7 +31,7 @@ Shows what a robot reports over MQTT: online or offline, safety state, current d
 backlog, last errors. Without --robot-id, lists every robot with a status on the broker.
 
 options:
-  --broker <url>          MQTT broker (default mqtt://127.0.0.1:1883)
+  --broker <url>[,<url>]  MQTT broker, or a failover list: the first node that answers (default mqtt://127.0.0.1:1883)
   --robot-id <id>         the robot to show
   --fleet <id>            its fleet (default: any)
   --root <root>           topic root (default ${DEFAULT_TOPIC_ROOT})
@@ -379,24 +381,37 @@ export async function runStatus(args: ReadonlyArray<string>, io: StatusIO): Prom
   } catch (err) {
     throw usage(`cannot read a credential file: ${(err as Error).message}`);
   }
-  const client = mqtt.connect(o.brokerUrl, opts);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5500);
-      client.once('connect', () => {
-        clearTimeout(timer);
-        resolve();
+  // A failover list: the first node that answers (a standby backup refuses until it takes over).
+  const failures: string[] = [];
+  let client: mqtt.MqttClient | undefined;
+  let url = '';
+  for (const u of splitBrokerUrls(o.brokerUrl)) {
+    const c = mqtt.connect(u, opts);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5500);
+        c.once('connect', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        c.once('error', (err) => {
+          clearTimeout(timer);
+          reject(err);
+        });
       });
-      client.once('error', (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
-  } catch (err) {
-    client.end(true);
+      client = c;
+      url = u;
+      break;
+    } catch (err) {
+      c.end(true);
+      const refusal = connackRefusal(err);
+      failures.push(`${u}: ${refusal ? `${refusalText(refusal)} (${refusal.fix})` : (err as Error).message}`);
+    }
+  }
+  if (!client) {
     throw new KizunaError(
       'KZ_ERR_BROKER_UNREACHABLE',
-      `cannot connect to ${o.brokerUrl}: ${(err as Error).message}; check --broker and the credential flags`,
+      `cannot connect to ${failures.join('; ')}; check --broker and the credential flags`,
     );
   }
   const view: StatusView = new Map();
@@ -421,7 +436,7 @@ export async function runStatus(args: ReadonlyArray<string>, io: StatusIO): Prom
         ? robots.flatMap((r, i) => [...(i ? [''] : []), ...renderRobot(r, now)])
         : [`no status from robot ${o.robotId} under ${o.root}/${fleet}/ yet`];
     } else text = renderFleet(view, now);
-    const header = `kizuna status  ${o.brokerUrl}  ${clock(now)}${o.watch ? '  (Ctrl-C stops)' : ''}`;
+    const header = `kizuna status  ${url}  ${clock(now)}${o.watch ? '  (Ctrl-C stops)' : ''}`;
     io.out((io.tty && o.watch ? '\x1b[2J\x1b[H' : '') + [header, '', ...text].join('\n'));
     return found;
   };

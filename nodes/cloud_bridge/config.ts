@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { KizunaError } from '../core/errors';
+import { splitBrokerUrls } from '../core/broker-urls';
 import { loadTrustedKeys, robotIdentity, type RobotTopics } from '../core/contract';
 import { PROFILE_MAX_SPEED_MPS, type Params } from './params';
 import { PROFILE_POLICIES, type DataPolicy } from './policy';
@@ -113,7 +114,9 @@ export function linkOptions(p: Params, topics: RobotTopics, will: Buffer): LinkO
     ? Buffer.from(readConfigFile(p.password_file, 'password_file').toString('utf8').split(/\r?\n/)[0] ?? '')
     : undefined;
   return {
-    url: p.broker_url,
+    urls: splitBrokerUrls(p.broker_url),
+    order: p.broker_order,
+    failoverDelayMs: p.failover_delay_s * 1000,
     protocolVersion: p.mqtt_version === 4 ? 4 : 5,
     clientId: clientIdOf(p),
     sessionExpiryS: p.session_expiry_s,

@@ -12,12 +12,20 @@
  */
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt';
+import { BrokerFailover, type BrokerOrder } from '../core/broker-urls';
 import { KizunaError } from '../core/errors';
+import { connackRefusal, refusalText, type ConnackRefusal } from '../core/mqtt-refusal';
 import { disconnectReasonText } from './session-watch';
 
+export { backoffDelayMs } from '../core/broker-urls';
+
 export interface LinkOptions {
-  /** mqtt://host:port, mqtts://host:port (TLS), ws:// or wss://. */
-  url: string;
+  /** mqtt://host:port, mqtts://host:port (TLS), ws:// or wss://: one broker, or the nodes of a cluster to fail over between. */
+  urls: readonly string[];
+  /** How the list is walked (nodes/core/broker-urls.ts). */
+  order: BrokerOrder;
+  /** [ms] wait before trying the next URL after a failure; the backoff applies after a whole round failed. */
+  failoverDelayMs: number;
   protocolVersion: 4 | 5;
   /** Stable per robot across restarts: it names the session the broker keeps. */
   clientId: string;
@@ -51,7 +59,7 @@ export interface LinkOptions {
 
 export interface LinkEvents {
   /** `sessionPresent`: the broker resumed the session (decisions queued during the outage follow). */
-  connected: [protocolVersion: 4 | 5, sessionPresent: boolean];
+  connected: [protocolVersion: 4 | 5, sessionPresent: boolean, url: string];
   /**
    * A session ended without our own disconnect: the broker's MQTT 5 DISCONNECT reason code, if it sent
    * one (0x8E: another client connected with this client id).
@@ -59,18 +67,14 @@ export interface LinkEvents {
   disconnected: [reasonCode: number | undefined];
   message: [topic: string, payload: Buffer, retained: boolean];
   error: [err: KizunaError];
-}
-
-/** Delay [ms] before attempt `n` (0-based): min·2^n capped at max, with "equal jitter" in [d/2, d). */
-export function backoffDelayMs(n: number, minMs: number, maxMs: number, random: number): number {
-  const d = Math.min(maxMs, minMs * 2 ** Math.min(n, 30));
-  return Math.round(d / 2 + (d / 2) * random);
+  /** The broker refused the CONNECT (protocol version, client id, credentials, authorisation): one per refusal. */
+  refused: [refusal: ConnackRefusal, url: string];
 }
 
 export class MqttLink extends EventEmitter<LinkEvents> {
   private client: MqttClient | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private attempt = 0;
+  private readonly failover: BrokerFailover;
   private connectedAt = 0;
   private stopped = false;
   /** The reason code of the broker's DISCONNECT in the current session (MQTT 5), if it sent one. */
@@ -80,9 +84,24 @@ export class MqttLink extends EventEmitter<LinkEvents> {
   /** Whether the broker resumed a stored session at the last connect. */
   sessionPresent = false;
   lastError = '';
+  /** The last CONNACK refusal, until a connect succeeds. */
+  lastRefusal: ConnackRefusal | undefined;
 
   constructor(private readonly opts: LinkOptions) {
     super();
+    this.failover = new BrokerFailover({
+      urls: opts.urls,
+      order: opts.order,
+      key: opts.clientId,
+      failoverDelayMs: opts.failoverDelayMs,
+      backoffMinMs: opts.backoffMinMs,
+      backoffMaxMs: opts.backoffMaxMs,
+    });
+  }
+
+  /** The URL connected to, or the one being tried next. */
+  get url(): string {
+    return this.failover.url;
   }
 
   get connected(): boolean {
@@ -121,13 +140,16 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     if (o.cert) options.cert = o.cert;
     if (o.key) options.key = o.key;
     if (o.servername) options.servername = o.servername;
-    const client = mqtt.connect(o.url, options);
+    const url = this.failover.url;
+    const client = mqtt.connect(url, options);
     this.client = client;
     o.onClient?.(client);
     client.on('connect', (connack) => {
       if (this.client !== client) return;
       this.connectedAt = Date.now();
       this.reasonCode = undefined;
+      this.lastRefusal = undefined;
+      this.failover.connected();
       this.connects++;
       this.sessionPresent = o.sessionExpiryS > 0 && connack.sessionPresent === true;
       // Retained messages come again with every SUBSCRIBE (retain handling 0, as 3.1.1 does): a
@@ -135,20 +157,25 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       client.subscribe(o.subscriptions, { qos: 1 }, (err, granted) => {
         if (this.client !== client) return;
         const refused = granted?.find((g) => g.qos === 128);
-        if (err || refused) this.fail(`subscribe refused: ${err ? err.message : refused!.topic}`);
+        if (err || refused) this.fail(`subscribe refused: ${err ? err.message : refused!.topic}`, url);
       });
-      this.emit('connected', o.protocolVersion, this.sessionPresent);
+      this.emit('connected', o.protocolVersion, this.sessionPresent, url);
     });
     client.on('message', (topic, payload, packet) => {
       if (this.client === client) this.emit('message', topic, payload, packet.retain === true);
     });
     client.on('error', (err) => {
-      if (this.client === client) this.fail(err.message);
+      if (this.client !== client) return;
+      const refusal = connackRefusal(err);
+      if (!refusal) return this.fail(err.message, url);
+      this.lastRefusal = refusal;
+      this.lastError = `${url}: ${refusalText(refusal)}`;
+      this.emit('refused', refusal, url);
     });
     client.on('disconnect', (packet) => {
       if (this.client !== client) return;
       this.reasonCode = packet.reasonCode ?? 0;
-      this.fail(`broker sent DISCONNECT, reason ${disconnectReasonText(this.reasonCode)}`);
+      this.fail(`broker sent DISCONNECT, reason ${disconnectReasonText(this.reasonCode)}`, url);
     });
     client.on('close', () => {
       if (this.client !== client) return;
@@ -156,7 +183,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       const wasUp = this.connectedAt > 0;
       const reasonCode = this.reasonCode;
       this.reasonCode = undefined;
-      if (wasUp && Date.now() - this.connectedAt >= o.stableMs) this.attempt = 0;
+      if (wasUp && Date.now() - this.connectedAt >= o.stableMs) this.failover.stable();
       this.connectedAt = 0;
       client.removeAllListeners();
       client.on('error', () => undefined);
@@ -167,19 +194,14 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     client.connect();
   }
 
-  private fail(text: string): void {
-    this.lastError = text;
-    this.emit('error', new KizunaError('KZ_ERR_MQTT', text, { entity: this.opts.url }));
+  private fail(text: string, url: string): void {
+    this.lastError = `${url}: ${text}`;
+    this.emit('error', new KizunaError('KZ_ERR_MQTT', text, { entity: url }));
   }
 
   private schedule(): void {
     if (this.stopped || this.timer) return;
-    const delay = backoffDelayMs(
-      this.attempt++,
-      this.opts.backoffMinMs,
-      this.opts.backoffMaxMs,
-      (this.opts.random ?? Math.random)(),
-    );
+    const delay = this.failover.next((this.opts.random ?? Math.random)());
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.open();

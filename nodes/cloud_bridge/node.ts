@@ -33,11 +33,12 @@ import { clientIdOf, defaultStorePath, effectivePolicy, linkOptions, loadKeys, v
 import { DecisionInbox } from './inbound';
 import { AckInbox } from './acks';
 import { encodeChecked, outboxProperties, statusPayload } from './payloads';
-import { SessionWatch, disconnectReasonText, sessionDiagnostic } from './session-watch';
 import { openAudit, removedKeys } from './audit-setup';
 import type { AuditLog } from './audit-log';
 import type { AuditTap } from './audit-tap';
 import type { AuditCategory } from '../core/audit/record';
+import { SessionWatch, disconnectReasonText, sessionDiagnostic, type RefusalReport } from './session-watch';
+import { refusalText } from '../core/mqtt-refusal';
 
 export { defaultStorePath, effectivePolicy };
 
@@ -77,6 +78,8 @@ export class CloudBridge {
   private dropped = 0n;
   private lastTx = ZERO_TIME;
   private lastError = '';
+  /** The broker's last CONNACK refusal, until a connect succeeds. */
+  private refusal: RefusalReport | undefined;
 
   /** `params`: already declared (a managed bridge declares once, then builds a bridge per configure). */
   constructor(
@@ -232,7 +235,16 @@ export class CloudBridge {
     this.wallTimers.push(setInterval(() => replay.prune(this.now(), this.validator.clockSkewMs), 60_000));
     if (this.audit) this.wallTimers.push(setInterval(() => this.audit?.log.prune(), 3_600_000));
 
-    this.link.on('connected', (_v, sessionPresent) => this.onConnected(sessionPresent));
+    this.link.on('connected', (_v, sessionPresent, url) => this.onConnected(sessionPresent, url));
+    this.link.on('refused', (r, url) => {
+      // A refusal does not heal by retrying: it is an error until a connect succeeds (one line per change).
+      const text = `${url}: ${refusalText(r)} (KZ_ERR_MQTT_REFUSED): ${r.fix}`;
+      const report: RefusalReport = { url, code: r.code, text: refusalText(r), fix: r.fix };
+      if (this.refusal?.text !== report.text || this.refusal.url !== url) this.node.logger.error(text);
+      this.refusal = report;
+      this.lastError = text.slice(0, 500);
+      this.reportSession();
+    });
     this.link.on('disconnected', (reasonCode) => {
       this.birth = undefined;
       this.guard('reporting the session end', () => this.onSessionEnded(reasonCode));
@@ -380,7 +392,12 @@ export class CloudBridge {
     if (next !== undefined) this.schedulePump(next);
   }
 
-  private onConnected(sessionPresent: boolean): void {
+  private onConnected(sessionPresent: boolean, url: string): void {
+    if (this.refusal) {
+      this.refusal = undefined;
+      this.lastError = '';
+      this.reportSession();
+    }
     const p = this.params;
     const session =
       p.session_expiry_s === 0
@@ -388,7 +405,7 @@ export class CloudBridge {
         : sessionPresent
           ? 'session resumed: decisions queued while the link was down follow'
           : `new session (expiry ${p.session_expiry_s} s): nothing was queued for this robot before it`;
-    this.node.logger.info(`connected to ${p.broker_url} as ${clientIdOf(p)}, ${session}`);
+    this.node.logger.info(`connected to ${url} as ${clientIdOf(p)}, ${session}`);
     this.session.onConnected(this.now());
     this.birth = { payload: this.statusPayload('online'), sentMs: 0 };
     this.publishBirth();
@@ -432,7 +449,7 @@ export class CloudBridge {
     this.takeoverSuspected = verdict.suspected;
     this.diagPub.publish({
       header: { stamp: this.node.now(), frame_id: '' },
-      status: [sessionDiagnostic(verdict, clientIdOf(this.params))],
+      status: [sessionDiagnostic(verdict, clientIdOf(this.params), this.refusal)],
     });
   }
 

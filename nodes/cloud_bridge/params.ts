@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PROFILE_NAMES } from '../core/profiles';
 import { TOPICS } from '../core/topics';
 import { auditParamsShape } from './audit-params';
+import { BROKER_ORDERS, brokerUrlsSchema } from '../core/broker-urls';
 
 /** [m/s] Highest speed a decision may ask for, by profile: the profile files' safety_gate max_linear_speed_mps. */
 export const PROFILE_MAX_SPEED_MPS = { care: 0.6, factory: 1.5, delivery: 1.6, farm: 2.0, construction: 1.0 } as const;
@@ -20,11 +21,25 @@ export const paramsSchema = z.object({
     .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'MQTT topic levels without wildcards')
     .default('kizuna/v1')
     .describe('MQTT topic root; topics are {root}/{fleet}/{robot_id}/...'),
-  broker_url: z
-    .string()
-    .regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'mqtt://, mqtts://, ws:// or wss:// URL')
+  broker_url: brokerUrlsSchema
     .default('mqtt://127.0.0.1:1883')
-    .describe('MQTT broker URL; mqtts:// for TLS'),
+    .describe(
+      'MQTT broker URL (mqtts:// for TLS), or a comma-separated list of the nodes of a broker cluster to fail over between (at most 16)',
+    ),
+  broker_order: z
+    .enum(BROKER_ORDERS)
+    .default('sticky')
+    .describe(
+      'how broker_url is walked: in_order (every round from the first URL), sticky (from the last URL that connected), spread (as sticky, first URL picked by the hash of the client id)',
+    ),
+  failover_delay_s: z
+    .number()
+    .min(0)
+    .max(60)
+    .default(0.2)
+    .describe(
+      '[s] wait before trying the next URL of broker_url after a failed attempt or a lost session; reconnect_min_s..reconnect_max_s backoff applies once every URL failed',
+    ),
   mqtt_version: z.number().int().min(4).max(5).default(5).describe('MQTT protocol level: 4 = 3.1.1, 5 = 5.0'),
   client_id: z
     .string()

@@ -140,20 +140,35 @@ export class SessionWatch {
 
 /** The health fault code a possible takeover is reported under (health takes it from the diagnostics entry). */
 export const TAKEOVER_FAULT_CODE = 'CLOUD_SESSION_TAKEOVER';
+/** The health fault code of a broker refusing the CONNECT (protocol version, client id, credentials, ACL). */
+export const REFUSED_FAULT_CODE = 'CLOUD_BROKER_REFUSED';
 /** Name of the bridge's diagnostics entry about its MQTT session. */
 export const SESSION_DIAGNOSTIC_NAME = 'cloud_bridge: mqtt session';
 
-/** diagnostic_msgs/DiagnosticStatus levels used here (OK 0, WARN 1). */
+/** diagnostic_msgs/DiagnosticStatus levels used here (OK 0, WARN 1, ERROR 2). */
 const LEVEL_OK = 0;
 const LEVEL_WARN = 1;
+const LEVEL_ERROR = 2;
+
+/** A broker's refusal of the last CONNECT, as the diagnostics entry reports it. */
+export interface RefusalReport {
+  url: string;
+  /** CONNACK code (3.1.1 return code or MQTT 5 reason code). */
+  code: number;
+  /** e.g. `CONNACK refused 0x84 unsupported protocol version`. */
+  text: string;
+  fix: string;
+}
 
 /**
- * The diagnostics entry for `verdict`: WARN with `fault_code` CLOUD_SESSION_TAKEOVER while a takeover is
- * suspected (health turns it into that fault), OK otherwise; the counts as values.
+ * The diagnostics entry for `verdict`: ERROR with `fault_code` CLOUD_BROKER_REFUSED while the broker
+ * refuses every CONNECT (`refusal`, cleared by the next connect), else WARN with CLOUD_SESSION_TAKEOVER
+ * while a takeover is suspected (health turns either into that fault), OK otherwise; the counts as values.
  */
 export function sessionDiagnostic(
   verdict: TakeoverVerdict,
   clientId: string,
+  refusal?: RefusalReport,
 ): {
   level: number;
   name: string;
@@ -169,6 +184,21 @@ export function sessionDiagnostic(
       value: verdict.lastEnd ? disconnectReasonText(verdict.lastEnd.reasonCode) : 'no session ended yet',
     },
   ];
+  if (refusal) {
+    values.unshift(
+      { key: 'fault_code', value: REFUSED_FAULT_CODE },
+      { key: 'connack_code', value: String(refusal.code) },
+      { key: 'broker_url', value: refusal.url },
+      { key: 'fix', value: refusal.fix },
+    );
+    return {
+      level: LEVEL_ERROR,
+      name: SESSION_DIAGNOSTIC_NAME,
+      message: `${refusal.url}: ${refusal.text}`,
+      hardware_id: clientId,
+      values,
+    };
+  }
   if (verdict.suspected) values.unshift({ key: 'fault_code', value: TAKEOVER_FAULT_CODE });
   return {
     level: verdict.suspected ? LEVEL_WARN : LEVEL_OK,

@@ -69,6 +69,8 @@ export const ERROR_CODES = {
     "the cloud bridge's audit log cannot be opened (the node does not start) or written (reported; the packets missed are counted in a gap record)",
   KZ_ERR_AUDIT_READ: 'kizuna audit cannot find or read the audit log directory or one of its files',
   KZ_ERR_AUDIT_CHAIN: "kizuna audit found the audit log's hash chain broken: a record was changed, removed or inserted",
+  KZ_ERR_MQTT_REFUSED:
+    'the broker refused the CONNECT (CONNACK code and reason: protocol version, client id, credentials, authorisation)',
   // fleet simulation
   KZ_ERR_SIM_BROKER: 'the fleet simulation cannot start its embedded broker or reach the broker given with --broker',
   KZ_ERR_SIM_SHARD: 'a fleet simulation shard (worker thread) failed to start or stopped answering',

@@ -136,6 +136,8 @@ export function startRobotStack(graph: Pick<RosGraph, 'createNode'>, o: RobotSta
       fleet: o.fleet,
       profile: o.profile,
       broker_url: o.brokerUrl,
+      // With a cluster's nodes in the list, each robot starts at the node its id hashes to: the fleet spreads.
+      broker_order: 'spread',
       mqtt_version: o.mqttVersion,
       trusted_keys_file: o.trustedKeysFile,
       store_path: join(o.storeDir, `cloud_bridge-${o.robotId}.sqlite`),

@@ -19,6 +19,8 @@ import { newPlannerKey } from '../planner/decisions';
 import { buildReport, type SimReport } from '../report/report';
 import { renderSvg } from '../report/svg';
 import { EmbeddedBroker } from './broker';
+import { acceptsDottedClientId, probeMqttVersion } from './probe';
+import { splitBrokerUrls } from '../../nodes/core/broker-urls';
 import type { AnnouncementRecord, LinkBytes, ShardProgress, ShardReport } from './shard';
 import { startShards, type ShardHandle } from './shards';
 import { SimStream } from '../recording/stream';
@@ -31,8 +33,10 @@ export interface SimRunOptions {
   scenario: Scenario;
   /** Where the scenario came from (file path or name), for the report. */
   source: string;
-  /** External broker; default: embedded aedes. */
+  /** External broker: one mqtt:// URL on loopback or a comma-separated list of a cluster's nodes; default: embedded aedes. */
   brokerUrl?: string;
+  /** MQTT version towards an external broker: 4 (3.1.1) or 5; default: probed once (5 if accepted). */
+  mqttVersion?: 4 | 5;
   /** Overrides the scenario's planner mode. */
   plannerMode?: PlannerMode;
   /** Fleet name (MQTT topic level). Default `sim`. */
@@ -79,7 +83,7 @@ export interface LiveSink extends StreamSink {
 
 /** Where an outside national side finds the run (given to `onReady`). */
 export interface SimReady {
-  /** mqtt://host:port of the broker the robots use. */
+  /** mqtt://host:port of the broker the robots use (comma-separated: a cluster's nodes). */
   brokerUrl: string;
   /** MQTT protocol the sim speaks with it: 4 (3.1.1, the embedded aedes) or 5. */
   mqttVersion: 4 | 5;
@@ -98,6 +102,20 @@ export interface FleetProgress extends Omit<ShardProgress, 't' | 'fired'> {
   wallS: number;
   brokerUp: boolean;
   injected: number;
+  /** [count] decision round trips (request → decision) the planner completed so far. */
+  roundTrips: number;
+}
+
+/** Host and port of each URL of a comma-separated list (each as {@link parseBrokerUrl}). */
+export function parseBrokerUrls(list: string): Array<{ host: string; port: number }> {
+  const urls = splitBrokerUrls(list);
+  if (urls.length === 0) throw new KizunaError('KZ_ERR_CLI_USAGE', '--broker needs at least one URL');
+  const out = urls.map(parseBrokerUrl);
+  const keys = out.map((u) => `${u.host}:${u.port}`);
+  if (new Set(keys).size !== keys.length) {
+    throw new KizunaError('KZ_ERR_CLI_USAGE', `--broker lists a node twice: '${list}'`);
+  }
+  return out;
 }
 
 export interface SimRunResult {
@@ -144,6 +162,9 @@ async function reachable(host: string, port: number): Promise<boolean> {
     s.once('error', () => done(false));
   });
 }
+
+const nodeUrl = (n: { host: string; port: number }): string =>
+  `mqtt://${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.port}`;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -225,31 +246,56 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     const keysFile = join(dir, 'trusted_keys.json');
     writeFileSync(keysFile, JSON.stringify(runTrustedKeys(trusted), null, 2));
 
-    // Broker
+    // Broker: ours, or the outside one's nodes (a standby backup does not answer until it takes over).
     let broker: EmbeddedBroker | undefined;
-    let host: string;
-    let port: number;
+    let nodes: Array<{ host: string; port: number }>;
+    let mqttVersion: 4 | 5;
+    let versionNote = '';
+    /** Set when the broker refuses the robots' default client id `<fleet>.<robot_id>`. */
+    let clientIdSeparator: string | undefined;
     if (o.brokerUrl) {
-      ({ host, port } = parseBrokerUrl(o.brokerUrl));
-      if (!(await reachable(host, port))) {
+      nodes = parseBrokerUrls(o.brokerUrl);
+      const up = await Promise.all(nodes.map((n) => reachable(n.host, n.port)));
+      if (!up.some((x) => x)) {
         throw new KizunaError('KZ_ERR_SIM_BROKER', `no MQTT broker answers at ${o.brokerUrl}`, { entity: o.brokerUrl });
       }
+      const live = nodes.filter((_, i) => up[i]).map(nodeUrl);
+      if (o.mqttVersion) mqttVersion = o.mqttVersion;
+      else {
+        const probe = await probeMqttVersion(live);
+        mqttVersion = probe.version;
+        versionNote = probe.note;
+      }
+      if (!(await acceptsDottedClientId(live[0]!, mqttVersion))) {
+        clientIdSeparator = '-';
+        versionNote = [
+          versionNote,
+          'the broker refuses "." in client ids (CONNACK 0x02 identifier rejected): robots connect as <fleet>-<robot_id> (cloud_bridge client_id)',
+        ]
+          .filter(Boolean)
+          .join('; ');
+      }
     } else {
+      if (o.mqttVersion === 5) {
+        throw new KizunaError(
+          'KZ_ERR_CLI_USAGE',
+          '--mqtt-version 5 needs --broker: the embedded aedes speaks MQTT 3.1.1',
+        );
+      }
       broker = await EmbeddedBroker.start();
       cleanups.push(() => broker!.close());
-      host = '127.0.0.1';
-      port = broker.port;
+      nodes = [{ host: '127.0.0.1', port: broker.port }];
+      // aedes 0.51 speaks 3.1.1 only.
+      mqttVersion = 4;
     }
-    const brokerUrl = o.brokerUrl ?? broker!.url;
-    // aedes 0.51 speaks 3.1.1; an external broker (mosquitto, EMQX, ...) is asked for MQTT 5.
-    const mqttVersion: 4 | 5 = broker ? 4 : 5;
+    const brokerUrl = nodes.map(nodeUrl).join(',');
 
     // Planner first, so that it hears every robot's first event.
     const owner = new Map<string, ShardHandle>();
     let simT = 0;
     const planner = await Planner.start({
-      url: brokerUrl,
-      preferMqtt5: !broker,
+      urls: nodes.map(nodeUrl),
+      mqttVersion,
       root: DEFAULT_TOPIC_ROOT,
       fleet,
       mode,
@@ -271,8 +317,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         scenario: s,
         robotIds,
         fleet,
-        brokerHost: host,
-        brokerPort: port,
+        brokers: nodes,
         mqttVersion,
         trustedKeysFile: keysFile,
         storeDir: join(dir, `stores-${shardIndex}`),
@@ -282,6 +327,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         // national side may or may not: the bridge's default (auto) follows whichever it meets.
         endToEndAck: mode === 'none' ? 'auto' : 'required',
         ...(o.auditDir ? { auditDir: o.auditDir } : {}),
+        ...(clientIdSeparator ? { clientIdSeparator } : {}),
       })),
     );
     let links: LinkBytes[] = [];
@@ -321,9 +367,11 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         linksUp: sum('linksUp'),
         robots: sum('robots'),
         collisions: sum('collisions'),
+        linkError: progress.find((p) => p.linkError)?.linkError ?? '',
         brokerUp: broker ? broker.running : true,
         injected: planner.injections.length,
         said: said.splice(0),
+        roundTrips: planner.roundTripsMs.length,
       });
     };
     while (simT < s.duration_s - 1e-9 && !o.signal?.aborted) {
@@ -354,7 +402,12 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         const wait = due - performance.now();
         if (wait > 0) await sleep(wait);
       } else if (sync) {
-        await syncNetwork(sync, syncPoll, (id) => planner.flow(id), () => (broker ? broker.running : true));
+        await syncNetwork(
+          sync,
+          syncPoll,
+          (id) => planner.flow(id),
+          () => (broker ? broker.running : true),
+        );
       } else await new Promise((r) => setImmediate(r));
       if (performance.now() - lastProgress >= 1000) {
         lastProgress = performance.now();
@@ -387,7 +440,13 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
       source: o.source,
       version: kizunaVersion(),
       workers,
-      broker: { kind: broker ? 'embedded' : 'external', url: brokerUrl, mqttVersion },
+      broker: {
+        kind: broker ? 'embedded' : 'external',
+        url: brokerUrl,
+        mqttVersion,
+        mqttVersionFrom: broker ? 'embedded' : o.mqttVersion ? 'option' : 'probe',
+        ...(versionNote ? { note: versionNote } : {}),
+      },
       trustedKeys: trusted,
       planner: {
         mode,

@@ -43,7 +43,7 @@ import {
 } from '../scenario';
 import { type FaultSensor, SensorFaults } from '../sensor-faults';
 import { World, type CollisionRecord } from '../world';
-import { LinkProxy } from '../link-proxy';
+import { LinkProxies } from '../link-proxy';
 import { ShardTap, type TapBatch } from '../recording/tap';
 import { startRobotStack, type RobotStack } from './robot-stack';
 import { tileOfRobot, tileOfStation } from './scale';
@@ -60,6 +60,8 @@ export const SAFETY_NAMES = ['unknown', 'clear', 'approach', 'slowdown', 'stop',
 const KIND_NAMES = ['unknown', 'navigate_to', 'dock', 'hold', 'stop', 'resume', 'set_speed_limit', 'perform_task'];
 /** Decisions that move the robot to do work: these count as tasks. */
 const TASK_KINDS = new Set<number>([DK.KIND_NAVIGATE_TO, DK.KIND_DOCK, DK.KIND_TASK]);
+/** [s] sim time a link may take to come up at start before the wait counts as an outage. */
+export const STARTUP_GRACE_S = 5;
 
 /** What a shard is built from (plain data: it crosses into a worker thread). */
 export interface ShardInit {
@@ -67,8 +69,8 @@ export interface ShardInit {
   scenario: Scenario;
   robotIds: string[];
   fleet: string;
-  brokerHost: string;
-  brokerPort: number;
+  /** The broker's nodes (one, or a cluster's): each robot gets a link proxy to each, as its failover list. */
+  brokers: Array<{ host: string; port: number }>;
   mqttVersion: 4 | 5;
   trustedKeysFile: string;
   storeDir: string;
@@ -82,6 +84,8 @@ export interface ShardInit {
   endToEndAck?: 'auto' | 'required' | 'off';
   /** Keep each robot's audit log in `<auditDir>/<robotId>` (default: beside its store, deleted with it). */
   auditDir?: string;
+  /** Robots' client ids `<fleet><sep><robot_id>` instead of the bridge's default `<fleet>.<robot_id>` (a broker refusing "."). */
+  clientIdSeparator?: string;
 }
 
 /** [bytes] a robot's link proxy carried each way, counted after its bridge stopped (every byte in). */
@@ -143,8 +147,19 @@ export interface RobotResult {
     rejectedByReason: Record<string, number>;
     reconnects: number;
     forwarded: number;
+    /** The link's last error (a CONNACK refusal by code and reason, a socket error), '' if none. */
+    lastError: string;
+    /** The broker's last CONNACK refusal while it refused, if it did: the link never came up because of it. */
+    refusal?: { code: number; reason: string };
+    /** Whether the link ever connected during the run. */
+    everConnected: boolean;
+    /** Index in the broker list of the node the link was on last (-1: never connected). */
+    brokerIndex: number;
   };
-  /** [s] sim time the bridge spent disconnected, and its longest stretch. */
+  /**
+   * [s] sim time the bridge spent disconnected, and its longest stretch. A link that never came up was
+   * down the whole run; a first connection later than STARTUP_GRACE_S counts from 0.
+   */
   linkDownS: number;
   longestLinkOutageS: number;
   /** [bytes] through the robot's link proxy. */
@@ -185,6 +200,8 @@ export interface ShardProgress {
   linksUp: number;
   robots: number;
   collisions: number;
+  /** The last error of a link that is down (a CONNACK refusal first), '' when every link is up or none said why. */
+  linkError: string;
   /**
    * Faults whose position trigger fired in this shard but that it does not own (broker, injected
    * decisions, another shard's robot): the runner applies them. Each is reported once.
@@ -201,7 +218,7 @@ interface RobotRuntime {
   profile: ProfileName;
   start: Pose;
   stack: RobotStack;
-  proxy: LinkProxy;
+  proxy: LinkProxies;
   pubs: {
     scans: Map<string, Publisher<'sensor_msgs/msg/LaserScan'>>;
     odom: Publisher<'nav_msgs/msg/Odometry'>;
@@ -238,6 +255,8 @@ interface RobotRuntime {
   terminal: Set<string>;
   connected: boolean;
   downSince: number | undefined;
+  /** Index in the broker list of the node the link was on last (-1: never connected). */
+  brokerIndex: number;
   linkDownS: number;
   longestOutageS: number;
   resetAt: number | undefined;
@@ -284,7 +303,7 @@ export class SimShard {
 
   private constructor(
     readonly init: ShardInit,
-    proxies: LinkProxy[],
+    proxies: LinkProxies[],
   ) {
     const s = ownTiles(init.scenario, init.robotIds);
     const only = new Set(init.robotIds);
@@ -350,6 +369,7 @@ export class SimShard {
             cloud_bridge: {
               ...(init.endToEndAck ? { end_to_end_ack: init.endToEndAck } : {}),
               ...(init.auditDir ? { audit_dir: join(init.auditDir, r.id) } : {}),
+              ...(init.clientIdSeparator ? { client_id: `${init.fleet}${init.clientIdSeparator}${r.id}` } : {}),
             },
           },
         });
@@ -401,6 +421,7 @@ export class SimShard {
           terminal: new Set(),
           connected: false,
           downSince: 0,
+          brokerIndex: -1,
           linkDownS: 0,
           longestOutageS: 0,
           resetAt: undefined,
@@ -425,10 +446,8 @@ export class SimShard {
 
   /** Builds a shard: one link proxy per robot towards the broker, then the World, graph and stacks. */
   static async create(init: ShardInit): Promise<SimShard> {
-    const proxies: LinkProxy[] = [];
-    for (let i = 0; i < init.robotIds.length; i++) {
-      proxies.push(await LinkProxy.start(init.brokerHost, init.brokerPort));
-    }
+    const proxies: LinkProxies[] = [];
+    for (let i = 0; i < init.robotIds.length; i++) proxies.push(await LinkProxies.start(init.brokers));
     return new SimShard(init, proxies);
   }
 
@@ -675,10 +694,11 @@ export class SimShard {
     const up = rt.stack.bridge.link.connected;
     if (up === rt.connected) return;
     rt.connected = up;
+    if (up) rt.brokerIndex = rt.proxy.indexOf(rt.stack.bridge.link.url);
     if (up && rt.downSince !== undefined) {
       const d = t - rt.downSince;
-      // The first connection at start-up is not an outage.
-      if (rt.downSince > 0 || rt.stack.bridge.link.connects > 1) {
+      // The first connection at start-up is not an outage, unless it took longer than the grace.
+      if (rt.downSince > 0 || rt.stack.bridge.link.connects > 1 || d > STARTUP_GRACE_S) {
         rt.linkDownS += d;
         rt.longestOutageS = Math.max(rt.longestOutageS, d);
       }
@@ -790,7 +810,10 @@ export class SimShard {
     let rejected = 0;
     let stops = 0;
     let linksUp = 0;
+    let linkError = '';
     for (const rt of this.robots) {
+      const link = rt.stack.bridge.link;
+      if (!link.connected && link.lastError && (!linkError || link.lastRefusal)) linkError = link.lastError;
       tasksOk += rt.tasksOk;
       tasksFailed += rt.tasksFailed;
       accepted += rt.accepted;
@@ -807,6 +830,7 @@ export class SimShard {
       rejected,
       stops,
       linksUp,
+      linkError,
       robots: this.robots.length,
       collisions: this.world.collisions.length,
       fired: this.fired.splice(0),
@@ -858,7 +882,12 @@ export class SimShard {
         const st = rt.bridgeStatus;
         const rejectedByReason: Record<string, number> = {};
         st?.reject_reasons.forEach((reason, i) => (rejectedByReason[reason] = Number(st.reject_counts[i] ?? 0n)));
-        const openDown = rt.downSince !== undefined && (rt.downSince > 0 || b.link.connects > 0) ? t - rt.downSince : 0;
+        // Still down at the end: an outage since it went down; a link that never came up, the whole run.
+        const openDown =
+          rt.downSince !== undefined && (rt.downSince > 0 || b.link.connects > 0 || t - rt.downSince > STARTUP_GRACE_S)
+            ? t - rt.downSince
+            : 0;
+        const refusal = b.link.lastRefusal;
         return {
           robotId: rt.id,
           profile: rt.profile,
@@ -896,6 +925,10 @@ export class SimShard {
             rejectedByReason,
             reconnects: st?.reconnect_count ?? 0,
             forwarded: Number(st?.forwarded_count ?? 0n),
+            lastError: b.link.lastError,
+            ...(refusal ? { refusal: { code: refusal.code, reason: refusal.reason } } : {}),
+            everConnected: b.link.connects > 0,
+            brokerIndex: rt.brokerIndex,
           },
           linkDownS: round3(rt.linkDownS + openDown),
           longestLinkOutageS: round3(Math.max(rt.longestOutageS, openDown)),

@@ -24,6 +24,8 @@ import {
   type RobotTopics,
 } from '../../nodes/core/contract';
 import type { ProfileName } from '../../nodes/core/profiles';
+import { KizunaError } from '../../nodes/core/errors';
+import { connackRefusal, refusalText } from '../../nodes/core/mqtt-refusal';
 import { PROFILE_MAX_SPEED_MPS } from '../../nodes/cloud_bridge/params';
 import type { Scenario, ScenarioDecision } from '../scenario';
 import { EventBook } from './acks';
@@ -43,9 +45,10 @@ import {
 export type PlannerMode = 'reference' | 'scripted' | 'none';
 
 export interface PlannerOptions {
-  url: string;
-  /** Try MQTT 5 first (shared subscription); fall back to 3.1.1 when the broker refuses it. */
-  preferMqtt5: boolean;
+  /** The broker's URL, or its cluster nodes' (tried in turn on every reconnect: MQTT.js `servers`). */
+  urls: readonly string[];
+  /** MQTT version: 5 (the requests on a shared subscription) or 4 (3.1.1: a plain one). */
+  mqttVersion: 4 | 5;
   root: string;
   fleet: string;
   mode: PlannerMode;
@@ -204,41 +207,53 @@ export class Planner {
     }
   }
 
-  /** Connects (MQTT 5 when preferred and spoken, else 3.1.1) and subscribes. */
+  /**
+   * Connects and subscribes. With several URLs, MQTT.js moves to the next one on each reconnect
+   * (`servers`), so the planner follows a failover as the robots do. A CONNACK refusal ends the start
+   * with KZ_ERR_MQTT_REFUSED naming it; a node that does not answer is passed over.
+   */
   static async start(o: PlannerOptions): Promise<Planner> {
     const clientId = `kizuna-sim-planner-${Math.random().toString(36).slice(2, 10)}`;
-    const connect = (protocolVersion: 4 | 5): Promise<MqttClient> =>
-      new Promise((resolve, reject) => {
-        const c = mqtt.connect(o.url, {
-          protocolVersion,
-          clientId,
-          reconnectPeriod: 250,
-          connectTimeout: 5000,
-          // A persistent session: after a broker restart, events the robots send before the planner is
-          // back are queued for it by the broker, as a real cloud consumer's would be.
-          clean: false,
-          ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
-        });
-        const fail = (err: Error): void => {
-          c.end(true);
-          reject(err);
-        };
-        c.once('connect', () => {
-          c.off('error', fail);
-          resolve(c);
-        });
-        c.once('error', fail);
-      });
-    let client: MqttClient;
-    let protocol: 4 | 5 = 4;
-    if (o.preferMqtt5) {
-      try {
-        client = await connect(5);
-        protocol = 5;
-      } catch {
-        client = await connect(4);
-      }
-    } else client = await connect(4);
+    const protocol = o.mqttVersion;
+    const servers = o.urls.map((u) => {
+      const url = new URL(u);
+      return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 1883), protocol: 'mqtt' as const };
+    });
+    const client = mqtt.connect({
+      servers,
+      protocolVersion: protocol,
+      clientId,
+      reconnectPeriod: 250,
+      connectTimeout: 5000,
+      // A persistent session: after a broker restart, events the robots send before the planner is
+      // back are queued for it by the broker, as a real cloud consumer's would be.
+      clean: false,
+      ...(protocol === 5 ? { properties: { sessionExpiryInterval: 3600 } } : {}),
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => fail(new Error(`no broker node of ${o.urls.join(',')} accepted the planner within 20 s`)),
+        20_000,
+      );
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        client.off('connect', ok);
+        client.off('error', onError);
+        client.end(true);
+        reject(err);
+      };
+      const ok = (): void => {
+        clearTimeout(timer);
+        client.off('error', onError);
+        resolve();
+      };
+      const onError = (err: Error): void => {
+        const r = connackRefusal(err);
+        if (r) fail(new KizunaError('KZ_ERR_MQTT_REFUSED', `the broker refused the planner: ${refusalText(r)}`));
+      };
+      client.once('connect', ok);
+      client.on('error', onError);
+    });
     client.on('error', () => undefined); // reconnects on its own (broker outages are part of the run)
     const p = new Planner(client, o);
     p.protocol = protocol;
@@ -602,7 +617,11 @@ export class Planner {
     await this.client.endAsync(true).catch(() => undefined);
     const opts = this.client.options;
     await new Promise<void>((resolve) => {
-      const c = mqtt.connect(this.o.url, {
+      // The node it was on last (MQTT.js `servers` leaves it in the options).
+      const c = mqtt.connect({
+        host: opts.host!,
+        port: opts.port!,
+        protocol: 'mqtt',
         clientId: opts.clientId!,
         protocolVersion: this.protocol,
         clean: true,

@@ -33,7 +33,16 @@ export interface RunFacts {
   source: string;
   version: string;
   workers: number;
-  broker: { kind: 'embedded' | 'external'; url: string; mqttVersion: 4 | 5 };
+  broker: {
+    kind: 'embedded' | 'external';
+    /** The broker's URL, or its nodes' comma-separated. */
+    url: string;
+    mqttVersion: 4 | 5;
+    /** How the version was chosen: the embedded broker's, `--mqtt-version`, or probed once. */
+    mqttVersionFrom?: 'embedded' | 'option' | 'probe';
+    /** Why MQTT 5 was not used, when probed. */
+    note?: string;
+  };
   /** Every key the robots trusted (the built-in planner's first). */
   trustedKeys: SimTrustedKey[];
   planner: {
@@ -114,7 +123,16 @@ export interface SimReport {
       /** [count] events the national side received, by type (duplicates included). */
       byType: Record<string, number>;
     };
-    link: { longestOutageS: number; totalOutageS: number };
+    link: {
+      longestOutageS: number;
+      totalOutageS: number;
+      /** Robots whose link never came up (each was down the whole run). */
+      neverConnected: number;
+      /** Robots by the last error of their link (CONNACK refusals by code and reason): why links were down. */
+      lastErrors: Record<string, number>;
+      /** Robots by the index of the broker node (in the --broker list) they were on last. */
+      byBrokerNode: Record<string, number>;
+    };
     decisionRoundTripMs: { count: number; p50?: number; p99?: number; max?: number };
     wire: { bytes: number; bytesPerRobotPerSimS: number; bytesPerRobotPerWallS: number };
     simTimeS: number;
@@ -308,6 +326,9 @@ export function buildReport(f: RunFacts): SimReport {
       link: {
         longestOutageS: robots.reduce((a, r) => Math.max(a, r.longestLinkOutageS), 0),
         totalOutageS: r3(robots.reduce((a, r) => a + r.linkDownS, 0)),
+        neverConnected: robots.filter((r) => !r.bridge.everConnected).length,
+        lastErrors: countBy(robots.filter((r) => r.bridge.lastError).map((r) => linkErrorKey(r.bridge.lastError))),
+        byBrokerNode: countBy(robots.map((r) => String(r.bridge.brokerIndex))),
       },
       decisionRoundTripMs: {
         count: f.roundTripsMs.length,
@@ -334,9 +355,7 @@ export function buildReport(f: RunFacts): SimReport {
       drainS: r3(f.drainS),
       localPause,
       announcements: robots.reduce((a, r) => a + r.announcements.length, 0),
-      ...(f.networkSync
-        ? { networkSync: { ...f.networkSync, waitedS: r3(f.networkSync.waitedS) } }
-        : {}),
+      ...(f.networkSync ? { networkSync: { ...f.networkSync, waitedS: r3(f.networkSync.waitedS) } } : {}),
     },
     perRobot,
     injections: inj,
@@ -358,6 +377,21 @@ const fmtCounts = (o: Record<string, number>): string =>
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => `${k} ${v}`)
     .join(', ') || 'none';
+
+/** Counts of each distinct string. */
+function countBy(keys: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of keys) out[k] = (out[k] ?? 0) + 1;
+  return out;
+}
+
+/**
+ * A link error without what differs per robot (its proxy's port), so robots refused alike count as one:
+ * `mqtt://127.0.0.1:41234: CONNACK refused 0x86 ...` → `CONNACK refused 0x86 ...`.
+ */
+export function linkErrorKey(text: string): string {
+  return text.replace(/^mqtts?:\/\/[^\s]+?:\d+:\s*/, '').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:*');
+}
 
 /** The summary printed at the end of a run (plain text, one table per robot and the totals). */
 export function summaryText(r: SimReport): string {
@@ -432,6 +466,12 @@ export function summaryText(r: SimReport): string {
         `${m.events.sent} / ${m.events.acknowledged} / ${m.events.lost} (${m.events.duplicates})`,
       ],
       ['longest link outage', `${m.link.longestOutageS.toFixed(1)} s`],
+      ...(m.link.neverConnected > 0
+        ? [['links never up', `${m.link.neverConnected} of ${r.robots}`] as [string, string]]
+        : []),
+      ...(Object.keys(m.link.lastErrors).length > 0
+        ? [['last link errors', fmtCounts(m.link.lastErrors)] as [string, string]]
+        : []),
       ['decision round trip p50 / p99', rt.count ? `${rt.p50} / ${rt.p99} ms (${rt.count})` : 'none measured'],
       ['wire bytes per robot per sim s', String(m.wire.bytesPerRobotPerSimS)],
       ['CPU time', `${m.cpuTimeS.toFixed(1)} s`],

@@ -194,6 +194,8 @@ export interface MosquittoBroker extends TestBroker {
   readonly port2: number;
   /** What mosquitto wrote to stderr / stdout so far. */
   log(): string;
+  /** The running process's id (undefined while stopped). */
+  pid(): number | undefined;
 }
 
 /** The Debian mosquitto binary on a free loopback port with a generated configuration. */
@@ -240,6 +242,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     dir,
     url: `${opts.scheme ?? 'mqtt'}://${opts.host ?? '127.0.0.1'}:${port}`,
     log: () => output,
+    pid: () => (proc && proc.exitCode === null ? proc.pid : undefined),
     async start() {
       if (proc) return;
       const p = spawn(bin, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   checkBroker,
+  checkBrokers,
   checkCertificates,
   checkDisk,
   checkKizunaMsgs,
@@ -317,4 +318,47 @@ describe('kizuna doctor, the command', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--profile must be one of care, factory, delivery, farm, construction, got 'boat'/);
   }, 30000);
+});
+
+describe('doctor checks: a failover list and a broker refusing the CONNECT', () => {
+  let aedes: AedesBroker;
+  beforeAll(async () => {
+    aedes = await startAedes();
+  });
+  afterAll(async () => {
+    await aedes.close();
+  });
+  const plain = (url: string, mqttVersion: 4 | 5): BrokerSettings => ({
+    url,
+    robotId: 'r1',
+    mqttVersion,
+    username: '',
+    passwordFile: '',
+    caFile: '',
+    certFile: '',
+    keyFile: '',
+    servername: '',
+  });
+
+  it('names a CONNACK refusal by code and reason, with the remedy (aedes speaks only 3.1.1)', async () => {
+    const c = await checkBroker(plain(aedes.url, 5));
+    expect(c.level).toBe('fail');
+    expect(c.detail).toBe(
+      `${aedes.url}: CONNACK refused 0x01 unacceptable protocol version (KZ_ERR_MQTT_REFUSED, MQTT 5)`,
+    );
+    expect(c.fix).toMatch(/mqtt_version/);
+  });
+
+  it('checks every URL of a list: a node that does not answer is a warning while another connects, a failure when none does', async () => {
+    const dead = `mqtt://127.0.0.1:${await freePort()}`;
+    const some = await checkBrokers(plain(`${aedes.url},${dead}`, 4));
+    expect(some.map((c) => [c.name, c.level])).toEqual([
+      ['broker 1/2', 'warn'], // up, but not over TLS
+      ['broker 2/2', 'warn'],
+    ]);
+    expect(some[1]!.detail).toMatch(/ECONNREFUSED/);
+    expect(some[1]!.fix).toMatch(/fails over to the nodes that answer/);
+    const none = await checkBrokers(plain(`${dead},mqtt://127.0.0.1:${await freePort()}`, 4));
+    expect(none.map((c) => c.level)).toEqual(['fail', 'fail']);
+  });
 });

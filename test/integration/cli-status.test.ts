@@ -135,6 +135,14 @@ describe('kizuna status', () => {
     expect(r.stdout).not.toMatch(/bad-1/);
   });
 
+  it('takes a failover list: the first node that answers serves, and the screen names it', async () => {
+    const dead = `mqtt://127.0.0.1:${await freePort()}`;
+    const r = await kizuna(['status', '--broker', `${dead},${broker.url}`, '--wait', '0.5']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`kizuna status  ${broker.url}  `);
+    expect(r.stdout).toMatch(/2 robot\(s\), 1 online/);
+  });
+
   it('shows a payload that breaks the contract as invalid, naming the field', async () => {
     const r = await kizuna(['status', '--broker', broker.url, '--robot-id', 'bad-1', '--wait', '0.5']);
     expect(r.status).toBe(0);

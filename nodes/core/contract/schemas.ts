@@ -370,12 +370,7 @@ const localPauseEvent = z
     ...eventBase,
     type: z.enum(['paused_by_person', 'resumed_by_person']),
     count: z.number().int().min(1).describe('[count] local pauses since the bridge started, this one included'),
-    pausedS: z
-      .number()
-      .min(0)
-      .max(1e7)
-      .optional()
-      .describe('resumed_by_person: [s] how long the robot stood paused'),
+    pausedS: z.number().min(0).max(1e7).optional().describe('resumed_by_person: [s] how long the robot stood paused'),
     input: z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,32}$/)

@@ -124,14 +124,20 @@ describe('local pause events under the data policy', () => {
       decisionId: 'd-7',
       pose: [3.1, -2.6],
     });
-    const off = effectivePolicy(paramsSchema.parse({ robot_id: 'r', fleet: 'f', profile: 'delivery', send_pause_detail: 'false' }));
+    const off = effectivePolicy(
+      paramsSchema.parse({ robot_id: 'r', fleet: 'f', profile: 'delivery', send_pause_detail: 'false' }),
+    );
     expect(applyEventPolicy({ ...paused, pose: [3.14159, -2.56] }, off)).not.toHaveProperty('input');
-    const on = effectivePolicy(paramsSchema.parse({ robot_id: 'r', fleet: 'f', profile: 'care', send_pause_detail: 'true' }));
+    const on = effectivePolicy(
+      paramsSchema.parse({ robot_id: 'r', fleet: 'f', profile: 'care', send_pause_detail: 'true' }),
+    );
     expect(applyEventPolicy({ ...paused, pose: [3.14159, -2.56] }, on)).toMatchObject({
       input: 'speech',
       pose: [3, -3],
     });
-    const noPose = effectivePolicy(paramsSchema.parse({ robot_id: 'r', fleet: 'f', profile: 'delivery', pose_precision_m: 0 }));
+    const noPose = effectivePolicy(
+      paramsSchema.parse({ robot_id: 'r', fleet: 'f', profile: 'delivery', pose_precision_m: 0 }),
+    );
     const ev = applyEventPolicy({ ...paused, pose: [3.14159, -2.56] }, noPose);
     expect(ev).not.toHaveProperty('pose');
     expect(ev).toMatchObject({ input: 'speech', decisionId: 'd-7' });

@@ -65,7 +65,9 @@ describe('executive: local pause', () => {
     expect(out.statuses.map((s) => [s.decisionId, s.state, s.reasonCode])).toEqual(
       refused.map((d) => [d.decision_id, ST.STATE_REJECTED, 'LOCAL_PAUSE']),
     );
-    expect(out.statuses[0]!.message).toMatch(/^paused by a person on site \(button\) for 1\.0 s; only a local resume releases it$/);
+    expect(out.statuses[0]!.message).toMatch(
+      /^paused by a person on site \(button\) for 1\.0 s; only a local resume releases it$/,
+    );
     expect(run(e, 3, 10).moved).toBe(false);
     const limit = decision(K.KIND_SET_SPEED_LIMIT, { speed_limit: 0.3 });
     e.onDecision(limit, 10);

@@ -9,10 +9,7 @@ const robot = (over: Partial<RobotFlow> = {}): RobotFlow => ({
   linkUp: true,
   ...over,
 });
-const plannerOf =
-  (p: PlannerFlow | undefined) =>
-  (): PlannerFlow | undefined =>
-    p;
+const plannerOf = (p: PlannerFlow | undefined) => (): PlannerFlow | undefined => p;
 
 describe('NetworkSync (the --speed 0 barrier between sim steps and MQTT)', () => {
   it('waits for a request the planner has not seen, a decision the bridge has not received, and a reconnect', () => {
@@ -97,7 +94,12 @@ describe('NetworkSync (the --speed 0 barrier between sim steps and MQTT)', () =>
     expect(s.totals.forgiven).toBe(1);
     expect(s.totals.waits).toBe(2);
     // nothing in flight: no wait recorded
-    await syncNetwork(s, async () => [robot({ decisionsIn: 2 })], plannerOf({ requests: 0, decisions: 2 }), () => true);
+    await syncNetwork(
+      s,
+      async () => [robot({ decisionsIn: 2 })],
+      plannerOf({ requests: 0, decisions: 2 }),
+      () => true,
+    );
     expect(s.totals.waits).toBe(2);
   });
 });
