@@ -7,9 +7,9 @@
  * when the primary is gone: a client's list of both URLs reaches whichever node is active.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { brokerCacheDir, freePorts, portOpen, rssMB, waitForPort, which } from './common';
+import { brokerCacheDir, exitedText, stopAll, freePorts, portOpen, rssMB, waitForPort, which } from './common';
 
 export const ARTEMIS_VERSION = '2.40.0';
 const ARTIFACT = `org.apache.activemq:apache-artemis:${ARTEMIS_VERSION}:zip:bin`;
@@ -237,28 +237,13 @@ export class ArtemisPair {
 
   /** Stops both JVMs (SIGTERM, then SIGKILL after 10 s) and removes their instances. */
   async close(removeDir?: string): Promise<void> {
-    await Promise.all(
-      this.nodes.map(async (n) => {
-        const p = n.proc;
-        if (!p || p.exitCode !== null || p.signalCode !== null) return;
-        await new Promise<void>((res) => {
-          const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
-          p.once('exit', () => {
-            clearTimeout(t);
-            res();
-          });
-          p.kill('SIGTERM');
-        });
-      }),
+    await stopAll(
+      this.nodes.map((n) => n.proc),
+      removeDir,
     );
-    if (removeDir) rmSync(removeDir, { recursive: true, force: true });
   }
 }
 
 function exited(n: ArtemisNode): string | undefined {
-  const p = n.proc;
-  if (!p) return 'not started';
-  if (p.exitCode !== null) return `exit code ${p.exitCode}: ${n.output.slice(-2000)}`;
-  if (p.signalCode !== null) return `signal ${p.signalCode}`;
-  return undefined;
+  return exitedText(n.proc, n.output);
 }

@@ -2,7 +2,8 @@
  * What the clustered-broker engines (Artemis, NATS) share: where their downloads are cached, free
  * loopback ports, waiting for a port, and a real MQTT round trip as the health check.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
@@ -105,4 +106,30 @@ export function rssMB(pid: number | undefined): number | undefined {
   const r = spawnSync('sh', ['-c', `grep VmRSS /proc/${pid}/status`], { encoding: 'utf8' });
   const m = /VmRSS:\s+(\d+)\s+kB/.exec(r.stdout);
   return m ? Math.round(Number(m[1]) / 1024) : undefined;
+}
+
+/** A broker process that ended: why, with the tail of its output; undefined while it runs. */
+export function exitedText(p: ChildProcess | undefined, output: string): string | undefined {
+  if (!p) return 'not started';
+  if (p.exitCode !== null) return `exit code ${p.exitCode}: ${output.slice(-2000)}`;
+  if (p.signalCode !== null) return `signal ${p.signalCode}`;
+  return undefined;
+}
+
+/** Stops broker processes (SIGTERM, then SIGKILL after 10 s) and removes `removeDir`. */
+export async function stopAll(procs: ReadonlyArray<ChildProcess | undefined>, removeDir?: string): Promise<void> {
+  await Promise.all(
+    procs.map(async (p) => {
+      if (!p || p.exitCode !== null || p.signalCode !== null) return;
+      await new Promise<void>((res) => {
+        const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
+        p.once('exit', () => {
+          clearTimeout(t);
+          res();
+        });
+        p.kill('SIGTERM');
+      });
+    }),
+  );
+  if (removeDir) rmSync(removeDir, { recursive: true, force: true });
 }

@@ -6,9 +6,9 @@
  * Its MQTT gateway speaks 3.1.1 only.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { brokerCacheDir, freePorts, mqttRoundTrip, rssMB, waitForPort, which } from './common';
+import { brokerCacheDir, exitedText, stopAll, freePorts, mqttRoundTrip, rssMB, waitForPort, which } from './common';
 
 export const NATS_VERSION = 'v2.15.3';
 const MODULE = 'github.com/nats-io/nats-server/v2';
@@ -167,28 +167,13 @@ export class NatsCluster {
 
   /** Stops every node (SIGTERM, SIGKILL after 10 s) and removes `removeDir`. */
   async close(removeDir?: string): Promise<void> {
-    await Promise.all(
-      this.nodes.map(async (n) => {
-        const p = n.proc;
-        if (!p || p.exitCode !== null || p.signalCode !== null) return;
-        await new Promise<void>((res) => {
-          const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
-          p.once('exit', () => {
-            clearTimeout(t);
-            res();
-          });
-          p.kill('SIGTERM');
-        });
-      }),
+    await stopAll(
+      this.nodes.map((n) => n.proc),
+      removeDir,
     );
-    if (removeDir) rmSync(removeDir, { recursive: true, force: true });
   }
 }
 
 function exited(n: NatsNode): string | undefined {
-  const p = n.proc;
-  if (!p) return 'not started';
-  if (p.exitCode !== null) return `exit code ${p.exitCode}: ${n.output.slice(-2000)}`;
-  if (p.signalCode !== null) return `signal ${p.signalCode}`;
-  return undefined;
+  return exitedText(n.proc, n.output);
 }
