@@ -6,14 +6,22 @@
  * resumes it; and a person comes close while it moves. Rate-limited so it does not nag. Pure: time in
  * [s] is passed in.
  */
+import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
 import type { DecisionIn, StatusOut } from './outbox';
 
-/** Decision kinds and states as numbers (kizuna_msgs/Decision, DecisionStatus). */
-const KIND = { NAVIGATE_TO: 1, DOCK: 2, TASK: 7 } as const;
-const STATE = { ACCEPTED: 1, REJECTED: 2, ACTIVE: 3, PREEMPTED: 8 } as const;
+const D = MESSAGE_CONSTANTS['kizuna_msgs/msg/Decision'];
+const S = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
+const KIND = { NAVIGATE_TO: D.KIND_NAVIGATE_TO, DOCK: D.KIND_DOCK, TASK: D.KIND_TASK } as const;
+const STATE = {
+  ACCEPTED: S.STATE_ACCEPTED,
+  REJECTED: S.STATE_REJECTED,
+  ACTIVE: S.STATE_ACTIVE,
+  PREEMPTED: S.STATE_PREEMPTED,
+} as const;
 
+const A = MESSAGE_CONSTANTS['kizuna_msgs/msg/Announcement'];
 /** Urgency (kizuna_msgs/Announcement URGENCY_*). */
-export const URGENCY = { INFO: 0, NOTICE: 1, WARNING: 2 } as const;
+export const URGENCY = { INFO: A.URGENCY_INFO, NOTICE: A.URGENCY_NOTICE, WARNING: A.URGENCY_WARNING } as const;
 
 /** Machine-readable intents; a task's own is `task.<task name>` (falling back to `task`). */
 export const INTENTS = [
