@@ -335,14 +335,14 @@ export class SafetyGate {
     if (dt > 0.25) dt = 0.25;
     f[LAST_STEP_SEC] = now;
 
-    if (this.estopSilent(now)) {
+    // An e-stop input that went silent is an e-stop (latched: reset, then start). One that has not
+    // reported since the start holds the robot like any stale input until it does (a start latch, if the
+    // gate started latched, stays as it is: then a start alone releases it).
+    const estopNotUp = !this.estopHeard && this.estopSilent(now);
+    if (this.estopHeard && this.estopSilent(now)) {
       this.latched = true;
-      // An input that went silent is an e-stop (reset, then start). One that has not come up since the
-      // start keeps the start latch as it is: once it reports, a start alone releases it.
-      if (this.estopHeard || !this.startLatch) {
-        this.armed = false;
-        this.startLatch = false;
-      }
+      this.armed = false;
+      this.startLatch = false;
     }
     this.updateTimedOut(now);
 
@@ -363,6 +363,7 @@ export class SafetyGate {
     let stopReason = 0;
     if (this.latched) stopReason = S.REASON_ESTOP;
     else if (o.localPause !== '') stopReason = S.REASON_LOCAL_PAUSE;
+    else if (estopNotUp) stopReason = S.REASON_SOURCE_TIMEOUT;
     else if (this.refused.size > 0) stopReason = S.REASON_SOURCE_INVALID;
     else if (this.staleScanOrOdom) stopReason = S.REASON_SOURCE_TIMEOUT;
     else if (!teleopFresh && !navFresh) stopReason = S.REASON_COMMAND_TIMEOUT;

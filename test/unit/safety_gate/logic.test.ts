@@ -333,6 +333,28 @@ describe('SafetyGate.step', () => {
     expect(g.onMotionStart(1.6)).toMatch(/reset first/);
   });
 
+  it('without start_latched, an e-stop input not up yet at boot is a stale input, not a latch: once it reports, the robot may go', () => {
+    const g = new SafetyGate(params, 0);
+    g.onScan(
+      0,
+      scan(new Array(181).fill(8), { angle_min: -Math.PI, angle_max: Math.PI, angle_increment: Math.PI / 90 }),
+      0.6,
+    );
+    g.onOdom(twist(0), 0.6);
+    g.onCommand('nav', twist(0.2), 0.6);
+    expect(g.step(0.6)).toMatchObject({
+      state: S.STATE_STOP,
+      reason: S.REASON_SOURCE_TIMEOUT,
+      estopLatched: false,
+      vx: 0,
+    });
+    expect(g.out.timedOut).toContain('estop');
+    fresh(g, 0.7);
+    g.onCommand('nav', twist(0.2), 0.7);
+    expect(g.step(0.7)).toMatchObject({ state: S.STATE_CLEAR, estopLatched: false });
+    expect(g.out.vx).toBeGreaterThan(0);
+  });
+
   it('forgets a reset when the e-stop is pressed again before the start', () => {
     const g = new SafetyGate(params, 0);
     fresh(g, 0);
