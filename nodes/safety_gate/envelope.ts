@@ -14,7 +14,21 @@
  * speed. Pure, allocation-free per call.
  */
 import { brakeTime, capShare, stopProgress, stopScale } from './braking';
-import { type Box, boxDistance, hitProgress, hitRounded, inBox, pointAfter } from './sweep';
+import {
+  type Box,
+  boxDistance as boxDistanceImported,
+  hitProgress as hitProgressImported,
+  hitRounded as hitRoundedImported,
+  inBox as inBoxImported,
+  pointAfter as pointAfterImported,
+} from './sweep';
+
+/** The geometry of sweep.ts as module-local functions: called once per point (an imported binding may cost a call per read under some loaders). */
+const boxDistance = boxDistanceImported;
+const hitProgress = hitProgressImported;
+const hitRounded = hitRoundedImported;
+const inBox = inBoxImported;
+const pointAfter = pointAfterImported;
 
 export const DISC_PERSON = 1;
 export const DISC_PHANTOM = 2;

@@ -11,6 +11,8 @@
 import type { Box } from './sweep';
 import { POINT_OBSTACLE, type ScanPoints, type SensorPose } from './scan';
 
+/** POINT_OBSTACLE as a module-local constant: read once per point (an imported binding may cost a call per read). */
+const OBSTACLE = POINT_OBSTACLE;
 /** Field of view of one scan source: its pose in base_link and its first and last beam [rad]. */
 export interface FieldOfView {
   pose: SensorPose;
@@ -108,11 +110,11 @@ function narrowOccluder(src: ScanPoints, near: number, step: number, cfg: EdgeCo
     if (Math.abs(src.beam[j]! - src.beam[last]!) !== 1) return false; // an invalid beam: unknown
     const rl = Math.hypot(xs[last]! - sx, ys[last]! - sy);
     const rj = Math.hypot(xs[j]! - sx, ys[j]! - sy);
-    if (rj - rl >= cfg.gapM && src.kinds[last] === POINT_OBSTACLE) {
+    if (rj - rl >= cfg.gapM && src.kinds[last] === OBSTACLE) {
       // the surface ends in a jump away from the sensor: its width is from near to last
       return Math.hypot(xs[last]! - xs[near]!, ys[last]! - ys[near]!) < cfg.minWidthM;
     }
-    if (Math.abs(rj - rl) >= cfg.gapM || src.kinds[j] !== POINT_OBSTACLE) return false;
+    if (Math.abs(rj - rl) >= cfg.gapM || src.kinds[j] !== OBSTACLE) return false;
     last = j;
     if (Math.hypot(xs[last]! - xs[near]!, ys[last]! - ys[near]!) >= cfg.minWidthM) return false;
   }
@@ -146,7 +148,7 @@ export function occlusionEdges(
     // near end: the shorter return, and it must be a real return
     const near = ri < rj ? i : i + 1;
     const far = near === i ? i + 1 : i;
-    if (src.kinds[near] !== POINT_OBSTACLE || skip?.(near)) continue;
+    if (src.kinds[near] !== OBSTACLE || skip?.(near)) continue;
     const nx = xs[near]!;
     const ny = ys[near]!;
     if (nx * nx + ny * ny > max2) continue;
@@ -156,7 +158,7 @@ export function occlusionEdges(
     const step = near === i ? -1 : 1;
     let prev = -1;
     for (let j = near + step, b = 1; j >= 0 && j < src.count && b <= 8; j += step, b++) {
-      if (Math.abs(src.beam[j]! - src.beam[near]!) !== b || src.kinds[j] !== POINT_OBSTACLE) break;
+      if (Math.abs(src.beam[j]! - src.beam[near]!) !== b || src.kinds[j] !== OBSTACLE) break;
       const jx = xs[j - step]! - xs[j]!;
       const jy = ys[j - step]! - ys[j]!;
       if (jx * jx + jy * jy > cfg.gapM * cfg.gapM) break;

@@ -13,6 +13,8 @@
 import type { ScanPoints } from './scan';
 import { POINT_OBSTACLE } from './scan';
 
+/** POINT_OBSTACLE as a module-local constant: read once per point (an imported binding may cost a call per read). */
+const OBSTACLE = POINT_OBSTACLE;
 /** A planar pose: x, y [m], yaw [rad]. */
 export interface Pose2D {
   x: number;
@@ -130,7 +132,7 @@ export class ObstacleMemory {
     // store the scan's obstacle points (base_link → odom)
     const cap = this.cfg.capacity;
     for (let i = 0; i < src.count && keep < cap; i++) {
-      if (src.kinds[i] !== POINT_OBSTACLE) continue;
+      if (src.kinds[i] !== OBSTACLE) continue;
       const bx = src.xs[i]!;
       const by = src.ys[i]!;
       if (bx * bx + by * by > r2max) continue;

@@ -10,8 +10,11 @@ import { ObstacleMemory } from './memory';
 import { SeenFree } from './seen';
 import { footprintOf, type Params } from './params';
 import type { ScanPoints } from './scan';
-import { type Box, inBox } from './sweep';
+import { type Box, inBox as inBoxImported } from './sweep';
 import { Tracks, observeClusters } from './tracks';
+
+/** The geometry of sweep.ts as module-local functions: called once per point (an imported binding may cost a call per read under some loaders). */
+const inBox = inBoxImported;
 
 /** [m] an odometry pose jumping farther than this between messages (or [rad] turning more) is a reset. */
 const JUMP_M = 1.0;

@@ -10,6 +10,8 @@
 import type { Pose2D } from './memory';
 import { POINT_OBSTACLE, type ScanPoints } from './scan';
 
+/** POINT_OBSTACLE as a module-local constant: read once per point (an imported binding may cost a call per read). */
+const OBSTACLE = POINT_OBSTACLE;
 export interface TrackerConfig {
   /** Maximum tracks. */
   capacity: number;
@@ -202,7 +204,7 @@ export function observeClusters(
   for (let i = 0; i <= n; i++) {
     const split =
       i === n ||
-      src.kinds[i] !== POINT_OBSTACLE ||
+      src.kinds[i] !== OBSTACLE ||
       (i > start && Math.hypot(xs[i]! - xs[i - 1]!, ys[i]! - ys[i - 1]!) > CLUSTER_GAP_M) ||
       (i > start && src.beam[i]! - src.beam[i - 1]! > 2);
     if (!split) continue;
@@ -229,7 +231,7 @@ export function observeClusters(
     } else {
       for (let j = start; j < end; j++) label[j] = -1;
     }
-    if (i < n && src.kinds[i] !== POINT_OBSTACLE) {
+    if (i < n && src.kinds[i] !== OBSTACLE) {
       label[i] = -1;
       start = i + 1;
     } else start = i;

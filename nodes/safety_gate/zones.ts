@@ -5,8 +5,13 @@
  * call: results go into a caller-owned {@link ZoneResult}.
  */
 import { POINT_OBSTACLE, type ScanPoints } from './scan';
-import { type Box, inBox } from './sweep';
+import { type Box, inBox as inBoxImported } from './sweep';
 
+/** The geometry of sweep.ts as module-local functions: called once per point (an imported binding may cost a call per read under some loaders). */
+const inBox = inBoxImported;
+
+/** POINT_OBSTACLE as a module-local constant: read once per point (an imported binding may cost a call per read). */
+const OBSTACLE = POINT_OBSTACLE;
 /** A footprint rectangle around base_link: front and rear edges along x, half width along y [m]. */
 export type Footprint = Box;
 
@@ -94,7 +99,7 @@ export class ZoneModel {
           inSlow = true;
         }
         if (limitM > 0 && !inLimit && inBox(x, y, f, limitM)) inLimit = true;
-        if (kinds[i] === POINT_OBSTACLE) {
+        if (kinds[i] === OBSTACLE) {
           const d2 = x * x + y * y;
           if (d2 < best) {
             best = d2;
