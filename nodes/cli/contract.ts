@@ -1,6 +1,7 @@
 /**
  * `kizuna contract --out DIR`: writes the JSON Schema of every MQTT payload (DIR/schemas/*.schema.json)
- * and the AsyncAPI 3 document (DIR/asyncapi.json) generated from nodes/core/contract.
+ * and the AsyncAPI 3 documents generated from nodes/core/contract: DIR/asyncapi.json (the robot's side)
+ * and DIR/asyncapi-national.json (the national side's own send / receive).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -25,8 +26,13 @@ export function runContract(args: string[], usage: string): string[] {
     writeFileSync(path, `${JSON.stringify(schema, null, 2)}\n`);
     written.push(path);
   }
-  const api = join(dir, 'asyncapi.json');
-  writeFileSync(api, `${JSON.stringify(asyncApiDocument(), null, 2)}\n`);
-  written.push(api);
+  for (const [file, side] of [
+    ['asyncapi.json', 'robot'],
+    ['asyncapi-national.json', 'national'],
+  ] as const) {
+    const api = join(dir, file);
+    writeFileSync(api, `${JSON.stringify(asyncApiDocument(side), null, 2)}\n`);
+    written.push(api);
+  }
   return written;
 }

@@ -297,7 +297,11 @@ suite('kizuna_national, the reference national side in Python', () => {
     );
     expect(r.status).toBe(0);
     const bundled = join(pkg, 'kizuna_national', 'contract');
-    const files = ['asyncapi.json', ...readdirSync(join(out, 'schemas')).map((f) => join('schemas', f))];
+    const files = [
+      'asyncapi.json',
+      'asyncapi-national.json',
+      ...readdirSync(join(out, 'schemas')).map((f) => join('schemas', f)),
+    ];
     expect(readdirSync(join(bundled, 'schemas')).sort()).toEqual(readdirSync(join(out, 'schemas')).sort());
     for (const f of files)
       expect([f, readFileSync(join(bundled, f), 'utf8')]).toEqual([f, readFileSync(join(out, f), 'utf8')]);
