@@ -8,6 +8,14 @@ import { join, resolve } from 'node:path';
 import { allJsonSchemas, asyncApiDocument } from '../core/contract';
 import { KizunaError } from '../core/errors';
 
+export const CONTRACT_USAGE = `usage: kizuna contract --out DIR
+
+Writes the MQTT contract, generated from its one source (nodes/core/contract):
+  DIR/schemas/<payload>.schema.json   JSON Schema 2020-12 of every payload (and of the trusted keys file)
+  DIR/asyncapi-national.json          AsyncAPI 3.0, the national side's own send / receive, with servers
+  DIR/asyncapi.json                   AsyncAPI 3.0, the same topics from the robot's side
+Prints the paths written. The prose, signing and the national side's duties: docs/contract.md.`;
+
 /** Writes the files and returns their paths. Throws KZ_ERR_CLI_USAGE on bad flags. */
 export function runContract(args: string[], usage: string): string[] {
   let out: string | undefined;

@@ -235,4 +235,16 @@ describe('kizuna contract --out DIR', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/KZ_ERR_CLI_USAGE: contract needs --out DIR/);
   });
+
+  it('--help prints what it writes and exits 0', () => {
+    const tsx = join(root, 'node_modules', '.bin', 'tsx');
+    const r = spawnSync(tsx, [join(root, 'nodes', 'cli', 'kizuna.ts'), 'contract', '--help'], {
+      encoding: 'utf8',
+      timeout: 30000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^usage: kizuna contract --out DIR/);
+    expect(r.stdout).toContain('asyncapi-national.json');
+  });
 });
