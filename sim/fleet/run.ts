@@ -471,6 +471,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
       cpuSystemS: cpu.system / 1e6,
       peakRssMB: process.resourceUsage().maxRSS / 1024,
       roundTripsMs: planner.roundTripsMs,
+      bySender: Object.fromEntries(planner.bySender),
       injections: planner.injections,
       cloud: [...planner.books.values()].map((b) => ({
         robotId: b.id,

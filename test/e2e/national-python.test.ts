@@ -70,7 +70,13 @@ interface SimReportLike {
   perRobot: Array<{ robot?: string; id?: string; bridge: { lastEventSeq: number } }>;
   metrics: {
     tasksOk: number;
-    decisions: { accepted: number; rejectedByBridge: Record<string, number>; ended: Record<string, number> };
+    decisions: {
+      sent: number;
+      accepted: number;
+      rejectedByBridge: Record<string, number>;
+      ended: Record<string, number>;
+      bySender: Record<string, { sent: number; accepted: number; roundTripMs: { count: number; p50?: number } }>;
+    };
     events: { sent: number; acknowledged: number; lost: number; pendingAtEnd: number; duplicates: number };
   };
 }
@@ -415,6 +421,14 @@ suite('kizuna_national, the reference national side in Python', () => {
         expect(pyReport.events.received).toBe(simReport.metrics.events.sent);
         expect(pyReport.books[0]!.acked).toBe(simReport.metrics.events.sent);
         expect(simReport.metrics.events.duplicates).toBeGreaterThan(0);
+        // The report counts decisions and round trips from whoever sent them, by keyId.
+        const builtinKey = builtin.trustedKeys.find((k) => k.source === 'planner')!.keyId;
+        expect(builtin.metrics.decisions.bySender[builtinKey]).toMatchObject({ sent: builtin.planner.decisionsSent });
+        expect(Object.keys(simReport.metrics.decisions.bySender)).toEqual(['national-py']);
+        const ours = simReport.metrics.decisions.bySender['national-py']!;
+        expect(ours.sent).toBe(pyReport.decisionsSent);
+        expect(ours.accepted).toBe(simReport.metrics.decisions.accepted);
+        expect(ours.roundTripMs.count).toBeGreaterThan(0);
         // At least as many tasks done in the same sim time as with the built-in planner.
         expect(simReport.metrics.tasksOk).toBeGreaterThanOrEqual(builtin.metrics.tasksOk);
         expect(builtin.metrics.tasksOk).toBeGreaterThanOrEqual(1);
@@ -423,7 +437,8 @@ suite('kizuna_national, the reference national side in Python', () => {
             `(perform_task ${simReport.metrics.decisions.ended['perform_task:succeeded'] ?? 0}) vs built-in ` +
             `${builtin.metrics.tasksOk} (perform_task ${builtin.metrics.decisions.ended['perform_task:succeeded'] ?? 0}); ` +
             `events ${simReport.metrics.events.sent} sent, ${pyReport.events.received} received by python, ` +
-            `${pyReport.events.lost} lost, ${simReport.metrics.events.duplicates} re-sent`,
+            `${pyReport.events.lost} lost, ${simReport.metrics.events.duplicates} re-sent; round trip p50 ` +
+            `python ${ours.roundTripMs.p50} ms vs built-in ${builtin.metrics.decisions.bySender[builtinKey]!.roundTripMs.p50} ms`,
         );
       } finally {
         if (sim && sim.proc.exitCode === null) sim.proc.kill('SIGTERM');
