@@ -60,6 +60,21 @@ describe('the contract document (docs/contract.md) agrees with the contract modu
     expect([...seen].sort()).toEqual([...Object.keys(PAYLOAD_SCHEMAS), 'trusted_keys'].sort());
   });
 
+  it('has a "Writing the national side" section, and every in-document link goes to a heading that exists', () => {
+    const slug = (h: string): string =>
+      h
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-');
+    const headings = new Set([...doc.matchAll(/^#{2,4} (.+)$/gm)].map((m) => slug(m[1]!)));
+    expect(headings).toContain('writing-the-national-side');
+    const section = doc.slice(doc.indexOf('## Writing the national side'));
+    const links = [...doc.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!);
+    expect([...section.slice(0, section.indexOf('\n## ', 5)).matchAll(/\]\(#([^)]+)\)/g)].length).toBeGreaterThan(5);
+    expect(links.filter((l) => !headings.has(l))).toEqual([]);
+  });
+
   it('has no JSON block that escapes the checks: every one is a worked example or the unsigned test vector', () => {
     const fenced = [...doc.matchAll(/^```json\n/gm)].length;
     const unsigned = blocks('vector').filter((b) => b.name === 'unsigned');
