@@ -8,7 +8,7 @@ import { printable } from '../core/printable';
 import { launchNode } from '../core/runner';
 import { NODES } from '../registry';
 import { runDemo } from './demo';
-import { runContract } from './contract';
+import { CONTRACT_USAGE, runContract } from './contract';
 import { runBrokerAcl } from './broker-acl';
 import { runSimCli } from './sim';
 import { LAUNCH_USAGE, runLaunch } from './launch';
@@ -26,7 +26,8 @@ commands:
                                  --managed: a lifecycle node, unconfigured until configured and activated
                                  (--managed=true|false: the same, for launch files passing an argument)
   nodes                          list the nodes 'run' can start
-  contract --out <dir>           write the MQTT contract: JSON Schema of every payload and an AsyncAPI 3 document
+  contract --out <dir>           write the MQTT contract: JSON Schema of every payload and the AsyncAPI 3
+                                 documents (the national side's and the robot's)
   broker-acl --roster <file> [--root kizuna/v1] [--out <file>]
                                  the broker's per-robot rules (mosquitto dynamic-security JSON) from a roster
                                  of '<fleet> <robotId>' lines (docs/deploy.md, section 6)
@@ -40,7 +41,7 @@ commands:
   audit [--dir <dir>] [--since <time>] [--by category|topic|hour] [--json]
                                  what the robot sent and received over MQTT, per category, topic or hour; what
                                  its data policy removed or refused; checks the audit log's hash chain
-  <command> --help               the options of launch, doctor, status and audit
+  <command> --help               the options of launch, doctor, status, audit, sim and contract
   --help, --version
 
 exit status:
@@ -147,6 +148,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'contract':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        print(CONTRACT_USAGE);
+        return 0;
+      }
       for (const file of runContract(rest, USAGE)) print(file);
       return 0;
     case 'broker-acl': {

@@ -21,7 +21,7 @@ import { auditAgainstLinks } from './sim-audit';
 
 export const SIM_USAGE = `usage: kizuna sim [--scenario FILE|NAME] [--robots N] [--profile P] [--fleet NAME]
                   [--broker URL[,URL...]] [--mqtt-version 3.1.1|5] [--planner reference|scripted|none]
-                  [--trusted-keys FILE]... [--duration S] [--speed X] [--seed N] [--report FILE]
+                  [--trusted-keys FILE]... [--end-to-end-ack required|auto|off] [--duration S] [--speed X] [--seed N] [--report FILE]
                   [--workers N] [--quiet] [--mcap FILE] [--foxglove [HOST:PORT]] [--foxglove-remote]
                   [--no-network-sync] [--audit DIR]`;
 
@@ -41,6 +41,11 @@ const SIM_HELP = `${SIM_USAGE}
                        the robots with decisions it signs with the private key: run with --planner none
                        and connect to the broker the "ready" line on stderr names (or give --broker).
                        The report's trustedKeys lists every key the robots trusted.
+  --end-to-end-ack required|auto|off
+                       every robot's cloud_bridge end_to_end_ack (docs/contract.md, "events/ack").
+                       Default: required with the built-in planner, auto with --planner none. Give
+                       required when your national side acknowledges events: none is then lost even if
+                       it connects after the robots (they send again until acknowledged)
 
   --mcap FILE          record the run into an MCAP file (the robots' ROS 2 topics as CDR, the site and
                        the log as foxglove schemas); open it in Foxglove or read it with ROS 2 tools
@@ -86,6 +91,8 @@ export interface SimCliOptions {
   foxglove?: { host: string; port: number };
   /** --audit DIR. */
   audit?: string;
+  /** --end-to-end-ack: every robot's cloud_bridge `end_to_end_ack`. */
+  endToEndAck?: 'auto' | 'required' | 'off';
 }
 
 function usage(why: string, usageText: string): KizunaError {
@@ -193,6 +200,14 @@ export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): Si
       case '--trusted-keys':
         (o.trustedKeys ??= []).push(v());
         break;
+      case '--end-to-end-ack': {
+        const m = v();
+        if (m !== 'required' && m !== 'auto' && m !== 'off') {
+          throw usage(`--end-to-end-ack must be required, auto or off, got '${m}'`, usageText);
+        }
+        o.endToEndAck = m;
+        break;
+      }
       case '--mcap':
         o.mcap = outputFile(flag, v());
         break;
@@ -317,6 +332,7 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
     ...(o.noNetworkSync ? { networkSync: false } : {}),
     trustedKeys: outsideKeys,
     ...(o.audit ? { auditDir: resolve(o.audit) } : {}),
+    ...(o.endToEndAck ? { endToEndAck: o.endToEndAck } : {}),
     onReady: (r) => {
       const outside = r.trustedKeys.filter((k) => k.source !== 'planner');
       err.write(

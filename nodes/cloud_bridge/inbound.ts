@@ -49,6 +49,12 @@ export class DecisionInbox {
       const broadcast = topic === d.topics.broadcastDecision;
       if (!broadcast && topic !== d.topics.decision) return;
       if (!broadcast) this.direct++;
+      // A zero-length message is how MQTT clears a retained one (docs/contract.md: the national side
+      // clears a stray retained decision so): it carries no decision, so nothing to reject or report.
+      if (payload.byteLength === 0) {
+        d.debug('empty message on a decision topic (a retained message cleared): ignored');
+        return;
+      }
       const nowMs = d.now();
       const v = validateDecision({ payload, retained, broadcast, nowMs }, d.validator, d.replay);
       if (v.ok) {

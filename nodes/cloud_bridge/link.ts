@@ -230,7 +230,9 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     if (c.connected && last) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, timeoutMs);
-        c.publish(last.topic, last.payload, { qos: 1, retain: true }, () => {
+        // Like every robot → cloud message, JSON says so under MQTT 5 (the will and the birth do too).
+        const props = this.opts.protocolVersion === 5 ? { properties: { contentType: 'application/json' } } : {};
+        c.publish(last.topic, last.payload, { qos: 1, retain: true, ...props }, () => {
           clearTimeout(t);
           resolve();
         });

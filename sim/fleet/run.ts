@@ -74,6 +74,13 @@ export interface SimRunOptions {
   live?: (stream: SimStream) => Promise<LiveSink>;
   /** Keep each robot's audit log (cloud_bridge) in `<auditDir>/<robotId>`; otherwise it goes with the run's temp files. */
   auditDir?: string;
+  /**
+   * Every robot's cloud_bridge `end_to_end_ack` (`--end-to-end-ack`). Default: `required` with the
+   * built-in planner (it acknowledges), `auto` with `none` (an outside side may or may not). An outside
+   * national side that acknowledges runs with `required`: events published before its first ack are
+   * then kept and sent again until it has them, instead of leaving the outbox on the broker's PUBACK.
+   */
+  endToEndAck?: 'auto' | 'required' | 'off';
 }
 
 /** A live view of the stream: a sink that also says whether anyone is watching. */
@@ -324,8 +331,9 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         logLevel: o.logLevel ?? 'error',
         recordPeople: true,
         // The built-in planner acknowledges events: robots keep each until it did. With `none` an outside
-        // national side may or may not: the bridge's default (auto) follows whichever it meets.
-        endToEndAck: mode === 'none' ? 'auto' : 'required',
+        // national side may or may not: the bridge's default (auto) follows whichever it meets, unless
+        // told (--end-to-end-ack required for a side that acknowledges).
+        endToEndAck: o.endToEndAck ?? (mode === 'none' ? 'auto' : 'required'),
         ...(o.auditDir ? { auditDir: o.auditDir } : {}),
         ...(clientIdSeparator ? { clientIdSeparator } : {}),
       })),
@@ -463,6 +471,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
       cpuSystemS: cpu.system / 1e6,
       peakRssMB: process.resourceUsage().maxRSS / 1024,
       roundTripsMs: planner.roundTripsMs,
+      bySender: Object.fromEntries(planner.bySender),
       injections: planner.injections,
       cloud: [...planner.books.values()].map((b) => ({
         robotId: b.id,

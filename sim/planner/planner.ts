@@ -147,6 +147,14 @@ export class Planner {
   sharedSubscription = false;
   private readonly forger = newPlannerKey('forger');
   private readonly requestAt = new Map<string, number>();
+  /**
+   * Every decision seen on the robots' decision topics, from any sender, by `keyId` (`(unsigned)` without
+   * one): how many were sent, how many a robot accepted, and the round trips (request → accepted) of
+   * those that answered a request. Seen at the broker, so an outside national side is counted too.
+   */
+  readonly bySender = new Map<string, { sent: number; accepted: number; roundTripsMs: number[] }>();
+  private readonly seenDecisions = new Map<string, { keyId: string; requestId?: string }>();
+  private readonly requestSeenAt = new Map<string, number>();
   private readonly answerOf = new Map<string, string>();
   private readonly timed: Timed[] = [];
   private scriptedNext = 0;
@@ -265,6 +273,7 @@ export class Planner {
         `${base}/+/events`,
         `${base}/+/state`,
         `${base}/+/status`,
+        `${base}/+/decision`, // every sender's decisions (and the broadcast's), counted by keyId
         p.sharedSubscription ? `$share/kizuna-planner/${requests}` : requests,
       ],
       { qos: 1 },
@@ -303,6 +312,10 @@ export class Planner {
 
   private onMessage(topic: string, payload: Buffer): void {
     try {
+      if (topic.endsWith('/decision')) {
+        this.onDecisionSeen(payload);
+        return;
+      }
       const parts = topic.split('/');
       const robotId = parts[parts.length - (topic.endsWith('/decision/request') ? 3 : 2)]!;
       const b = this.books.get(robotId);
@@ -319,6 +332,24 @@ export class Planner {
     } catch {
       // A payload the planner cannot read is the robot's bug to report, not a reason to stop the run.
     }
+  }
+
+  private sender(keyId: string): { sent: number; accepted: number; roundTripsMs: number[] } {
+    let s = this.bySender.get(keyId);
+    if (!s) this.bySender.set(keyId, (s = { sent: 0, accepted: 0, roundTripsMs: [] }));
+    return s;
+  }
+
+  /** A decision on a robot's or the broadcast topic, whoever sent it: counted once per decisionId. */
+  private onDecisionSeen(payload: Buffer): void {
+    const d = JSON.parse(payload.toString('utf8')) as { decisionId?: unknown; keyId?: unknown; requestId?: unknown };
+    if (typeof d.decisionId !== 'string' || this.seenDecisions.has(d.decisionId)) return;
+    const keyId = typeof d.keyId === 'string' ? d.keyId.slice(0, 64) : '(unsigned)';
+    this.sender(keyId).sent++;
+    remember(this.seenDecisions, d.decisionId, {
+      keyId,
+      ...(typeof d.requestId === 'string' ? { requestId: d.requestId } : {}),
+    });
   }
 
   private onEvent(b: RobotBook, payload: Buffer): void {
@@ -342,6 +373,16 @@ export class Planner {
       return;
     }
     if (ev.type === 'decision_accepted') {
+      const seen = this.seenDecisions.get(ev.decisionId);
+      if (seen) {
+        const by = this.sender(seen.keyId);
+        by.accepted++;
+        const at = seen.requestId !== undefined ? this.requestSeenAt.get(seen.requestId) : undefined;
+        if (at !== undefined) {
+          by.roundTripsMs.push(Date.now() - at);
+          this.requestSeenAt.delete(seen.requestId!);
+        }
+      }
       const req = this.answerOf.get(ev.decisionId);
       if (req !== undefined) {
         const at = this.requestAt.get(req);
@@ -437,6 +478,9 @@ export class Planner {
     const req = JSON.parse(payload.toString('utf8')) as { requestId: string; at: number; reason: string };
     this.requestsSeen++;
     b.requests++;
+    if (typeof req.requestId === 'string' && !this.requestSeenAt.has(req.requestId)) {
+      remember(this.requestSeenAt, req.requestId, req.at);
+    }
     if (this.o.mode !== 'reference') return;
     // A robot reporting its fallback may still be busy: answer it only when its state says idle.
     if (req.reason === 'node_asked' && b.lastState?.mode !== 'idle') return;
@@ -650,4 +694,13 @@ function round2(x: number): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** [entries] most remembered decisions or requests: a run's totals stay right, memory stays bounded. */
+const REMEMBER_MAX = 20_000;
+
+/** Sets `key` in `m`, forgetting the oldest entry past REMEMBER_MAX. */
+function remember<V>(m: Map<string, V>, key: string, value: V): void {
+  m.set(key, value);
+  if (m.size > REMEMBER_MAX) m.delete(m.keys().next().value!);
 }

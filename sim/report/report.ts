@@ -59,6 +59,8 @@ export interface RunFacts {
   cpuSystemS: number;
   peakRssMB: number;
   roundTripsMs: number[];
+  /** Decisions seen on the robots' decision topics by keyId, from any sender (the planner watches them). */
+  bySender: Record<string, { sent: number; accepted: number; roundTripsMs: number[] }>;
   injections: Injection[];
   cloud: CloudBook[];
   shards: ShardReport[];
@@ -104,6 +106,15 @@ export interface SimReport {
       rejectedByBridge: Record<string, number>;
       rejectedByExecutive: Record<string, number>;
       ended: Record<string, number>;
+      /**
+       * By the `keyId` that signed them (`(unsigned)`: none), from whoever sent them, the built-in planner
+       * or an outside national side: decisions seen on the robots' decision topics (each decisionId once),
+       * accepted by a robot, and the round trip from the robot's request to its acceptance [ms].
+       */
+      bySender: Record<
+        string,
+        { sent: number; accepted: number; roundTripMs: { count: number; p50?: number; p99?: number; max?: number } }
+      >;
     };
     injected: { total: number; rejected: number; rejectedAsExpected: number; acceptedByRobot: number };
     events: {
@@ -168,6 +179,12 @@ export interface SimReport {
 }
 
 /** The `q`-quantile (0..1) of `xs` by nearest rank, undefined for none. */
+/** Count, p50, p99 and max [ms] of round trips (only the count when there are none). */
+function roundTripFigures(xs: readonly number[]): { count: number; p50?: number; p99?: number; max?: number } {
+  if (xs.length === 0) return { count: 0 };
+  return { count: xs.length, p50: quantile(xs, 0.5)!, p99: quantile(xs, 0.99)!, max: Math.max(...xs) };
+}
+
 export function quantile(xs: readonly number[], q: number): number | undefined {
   if (xs.length === 0) return undefined;
   const s = [...xs].sort((a, b) => a - b);
@@ -309,6 +326,12 @@ export function buildReport(f: RunFacts): SimReport {
         rejectedByBridge,
         rejectedByExecutive,
         ended,
+        bySender: Object.fromEntries(
+          Object.entries(f.bySender).map(([keyId, b]) => [
+            keyId,
+            { sent: b.sent, accepted: b.accepted, roundTripMs: roundTripFigures(b.roundTripsMs) },
+          ]),
+        ),
       },
       injected,
       events: {
@@ -330,16 +353,7 @@ export function buildReport(f: RunFacts): SimReport {
         lastErrors: countBy(robots.filter((r) => r.bridge.lastError).map((r) => linkErrorKey(r.bridge.lastError))),
         byBrokerNode: countBy(robots.map((r) => String(r.bridge.brokerIndex))),
       },
-      decisionRoundTripMs: {
-        count: f.roundTripsMs.length,
-        ...(f.roundTripsMs.length
-          ? {
-              p50: quantile(f.roundTripsMs, 0.5)!,
-              p99: quantile(f.roundTripsMs, 0.99)!,
-              max: Math.max(...f.roundTripsMs),
-            }
-          : {}),
-      },
+      decisionRoundTripMs: roundTripFigures(f.roundTripsMs),
       wire: {
         bytes,
         bytesPerRobotPerSimS: Math.round(bytes / n / Math.max(1e-9, f.simTimeS)),

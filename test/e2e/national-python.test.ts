@@ -70,8 +70,14 @@ interface SimReportLike {
   perRobot: Array<{ robot?: string; id?: string; bridge: { lastEventSeq: number } }>;
   metrics: {
     tasksOk: number;
-    decisions: { accepted: number; rejectedByBridge: Record<string, number>; ended: Record<string, number> };
-    events: { sent: number; acknowledged: number; lost: number; pendingAtEnd: number };
+    decisions: {
+      sent: number;
+      accepted: number;
+      rejectedByBridge: Record<string, number>;
+      ended: Record<string, number>;
+      bySender: Record<string, { sent: number; accepted: number; roundTripMs: { count: number; p50?: number } }>;
+    };
+    events: { sent: number; acknowledged: number; lost: number; pendingAtEnd: number; duplicates: number };
   };
 }
 
@@ -143,26 +149,70 @@ async function waitFor(what: string, p: Proc, re: RegExp, ms = 30_000): Promise<
   }
 }
 
-function startSim(name: string, keysFile: string, brokerUrl?: string): Proc {
+interface SimRun {
+  keysFile?: string;
+  brokerUrl?: string;
+  /** Default none: the Python side is the only national side. */
+  planner?: 'none' | 'reference';
+  endToEndAck?: 'required' | 'auto';
+  scenario?: string;
+}
+
+function startSim(name: string, run: SimRun): Proc {
   return start(join(root, 'node_modules', '.bin', 'tsx'), [
     join(root, 'nodes', 'cli', 'kizuna.ts'),
     'sim',
     '--scenario',
-    scenarioFile(name),
+    run.scenario ?? scenarioFile(name),
     '--planner',
-    'none',
-    '--trusted-keys',
-    keysFile,
-    ...(brokerUrl ? ['--broker', brokerUrl] : []),
+    run.planner ?? 'none',
+    ...(run.keysFile ? ['--trusted-keys', run.keysFile] : []),
+    ...(run.endToEndAck ? ['--end-to-end-ack', run.endToEndAck] : []),
+    ...(run.brokerUrl ? ['--broker', run.brokerUrl] : []),
     '--speed',
     '2',
+    '--seed',
+    '7',
     '--quiet',
     '--report',
     join(dir, `${name}-sim.json`),
   ]);
 }
 
-function startExample(name: string, url: string, protocol: '5' | '3.1.1', seedHex: string): Proc {
+/** A care site with two rooms: the built-in planner gives medication reminders there, the example planner goes and reminds. */
+function comparisonScenario(): string {
+  const file = join(dir, 'compare.yaml');
+  writeFileSync(
+    file,
+    [
+      'name: national-compare',
+      'duration_s: 60',
+      'world:',
+      '  walls:',
+      '    - { id: room, points: [[0, 0], [10, 0], [10, 6], [0, 6]], closed: true }',
+      '  stations:',
+      '    - { name: dock-care, kind: dock, pose: { x: 1, y: 1, yaw: 0 } }',
+      '    - { name: room-1, kind: room, pose: { x: 6, y: 3, yaw: 0 } }',
+      '    - { name: room-2, kind: room, pose: { x: 3, y: 2, yaw: 0 } }',
+      'robots:',
+      '  - { id: care1, profile: care, start: { x: 2, y: 3, yaw: 0 } }',
+      'planner: { mode: reference }',
+      'pass:',
+      '  no_collisions: true',
+      '  tasks_completed_at_least: 1',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
+function startExample(
+  name: string,
+  url: string,
+  protocol: '5' | '3.1.1',
+  seedHex: string,
+  waypoints = '6,3;3,2',
+): Proc {
   return start(
     python!,
     [
@@ -179,7 +229,7 @@ function startExample(name: string, url: string, protocol: '5' | '3.1.1', seedHe
       '--key-seed-hex',
       seedHex,
       '--waypoints',
-      '6,3;3,2',
+      waypoints,
       '--report',
       join(dir, `${name}-py.json`),
     ],
@@ -253,7 +303,11 @@ suite('kizuna_national, the reference national side in Python', () => {
     );
     expect(r.status).toBe(0);
     const bundled = join(pkg, 'kizuna_national', 'contract');
-    const files = ['asyncapi.json', ...readdirSync(join(out, 'schemas')).map((f) => join('schemas', f))];
+    const files = [
+      'asyncapi.json',
+      'asyncapi-national.json',
+      ...readdirSync(join(out, 'schemas')).map((f) => join('schemas', f)),
+    ];
     expect(readdirSync(join(bundled, 'schemas')).sort()).toEqual(readdirSync(join(out, 'schemas')).sort());
     for (const f of files)
       expect([f, readFileSync(join(bundled, f), 'utf8')]).toEqual([f, readFileSync(join(out, f), 'utf8')]);
@@ -296,7 +350,7 @@ suite('kizuna_national, the reference national side in Python', () => {
       let sim: Proc | undefined;
       try {
         await waitFor('the example planner connected', py, /connected to mqtt/);
-        sim = startSim('v5', key.keysFile, broker.url);
+        sim = startSim('v5', { keysFile: key.keysFile, brokerUrl: broker.url });
         expect(await sim.exited).toBe(0);
         expect(sim.out()).toMatch(/result: PASS/);
         const pyReport = await stopExample(py);
@@ -317,7 +371,7 @@ suite('kizuna_national, the reference national side in Python', () => {
 
   it('MQTT 3.1.1 on the sim’s embedded broker, starting after the robots: decisions accepted and completed; what it missed before it started is declared lost by a floorSeq, the rest received and acknowledged', async () => {
     const key = makeKey('v311');
-    const sim = startSim('v311', key.keysFile);
+    const sim = startSim('v311', { keysFile: key.keysFile });
     let py: Proc | undefined;
     try {
       const [, url] = await waitFor('the sim ready', sim, /ready: broker (mqtt:\/\/[^ ]+) \(MQTT 3\.1\.1\)/);
@@ -331,4 +385,67 @@ suite('kizuna_national, the reference national side in Python', () => {
       if (py && py.proc.exitCode === null) py.proc.kill('SIGKILL');
     }
   }, 150_000);
+  (noMosquitto && !CI ? it.skip : it)(
+    'drives the sim as well as the built-in planner: same scenario, seed and sim time on mosquitto (default queue limit), the Python side connecting after the robots with --end-to-end-ack required, every event received and none lost',
+    async () => {
+      const broker: MosquittoBroker = await startMosquitto({ maxQueuedMessages: 'mosquitto-default' });
+      const scenario = comparisonScenario();
+      const key = makeKey('compare');
+      let sim: Proc | undefined;
+      let py: Proc | undefined;
+      try {
+        // The built-in reference planner, as the baseline.
+        sim = startSim('compare-builtin', { scenario, brokerUrl: broker.url, planner: 'reference' });
+        expect(await sim.exited).toBe(0);
+        const builtin = readJson<SimReportLike>(join(dir, 'compare-builtin-sim.json'));
+        expect(builtin.planner.mode).toBe('reference');
+
+        // The Python example planner as the only national side, connecting once the robots are up and
+        // have published (their birth, their first requests): robots keep every event until it is acknowledged.
+        sim = startSim('compare-python', {
+          scenario,
+          brokerUrl: broker.url,
+          keysFile: key.keysFile,
+          endToEndAck: 'required',
+        });
+        await waitFor('the sim ready', sim, /ready: broker /);
+        await new Promise((r) => setTimeout(r, 3000)); // 6 s of sim time at --speed 2 with no national side
+        py = startExample('compare', broker.url, '5', key.seedHex, '6,3;3,2');
+        expect(await sim.exited).toBe(0);
+        const pyReport = await stopExample(py);
+        const simReport = readJson<SimReportLike>(join(dir, 'compare-python-sim.json'));
+        expectDriven(simReport, pyReport);
+        // Nothing lost, counted by the Python side: it got every event the robot sent, from seq 1, although
+        // it was not there for the first ones (they reached it as re-sends).
+        expect(pyReport.events.lost).toBe(0);
+        expect(pyReport.events.received).toBe(simReport.metrics.events.sent);
+        expect(pyReport.books[0]!.acked).toBe(simReport.metrics.events.sent);
+        expect(simReport.metrics.events.duplicates).toBeGreaterThan(0);
+        // The report counts decisions and round trips from whoever sent them, by keyId.
+        const builtinKey = builtin.trustedKeys.find((k) => k.source === 'planner')!.keyId;
+        expect(builtin.metrics.decisions.bySender[builtinKey]).toMatchObject({ sent: builtin.planner.decisionsSent });
+        expect(Object.keys(simReport.metrics.decisions.bySender)).toEqual(['national-py']);
+        const ours = simReport.metrics.decisions.bySender['national-py']!;
+        expect(ours.sent).toBe(pyReport.decisionsSent);
+        expect(ours.accepted).toBe(simReport.metrics.decisions.accepted);
+        expect(ours.roundTripMs.count).toBeGreaterThan(0);
+        // At least as many tasks done in the same sim time as with the built-in planner.
+        expect(simReport.metrics.tasksOk).toBeGreaterThanOrEqual(builtin.metrics.tasksOk);
+        expect(builtin.metrics.tasksOk).toBeGreaterThanOrEqual(1);
+        console.info(
+          `national-compare (60 s sim at --speed 2): tasks ok python ${simReport.metrics.tasksOk} ` +
+            `(perform_task ${simReport.metrics.decisions.ended['perform_task:succeeded'] ?? 0}) vs built-in ` +
+            `${builtin.metrics.tasksOk} (perform_task ${builtin.metrics.decisions.ended['perform_task:succeeded'] ?? 0}); ` +
+            `events ${simReport.metrics.events.sent} sent, ${pyReport.events.received} received by python, ` +
+            `${pyReport.events.lost} lost, ${simReport.metrics.events.duplicates} re-sent; round trip p50 ` +
+            `python ${ours.roundTripMs.p50} ms vs built-in ${builtin.metrics.decisions.bySender[builtinKey]!.roundTripMs.p50} ms`,
+        );
+      } finally {
+        if (sim && sim.proc.exitCode === null) sim.proc.kill('SIGTERM');
+        if (py && py.proc.exitCode === null) py.proc.kill('SIGKILL');
+        await broker.close();
+      }
+    },
+    200_000,
+  );
 });

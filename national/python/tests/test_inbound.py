@@ -8,6 +8,7 @@ import pytest
 
 from kizuna_national import Channel, Inbound, InboundReject, RejectCode, Topics, decode
 from kizuna_national.inbound import StatusCleared
+from kizuna_national.schema import Payload, schema_error
 
 T = Topics()
 
@@ -90,3 +91,17 @@ def test_topics_are_built_and_parsed_under_any_root() -> None:
         "$share/g/acme/kz/f1/+/events",
         "$share/g/acme/kz/f1/+/decision/request",
     ]
+
+
+@pytest.mark.parametrize("payload", list(Payload))
+def test_every_example_in_the_contract_document_is_valid_against_its_exported_json_schema(doc, payload: Payload) -> None:
+    examples = doc.examples(payload.value)
+    assert examples, f"docs/contract.md has no <!-- example: {payload.value} --> block"
+    for body in examples:
+        assert schema_error(payload, body) is None, (payload.value, schema_error(payload, body), body)
+
+
+def test_the_json_schema_check_names_what_is_wrong_in_an_example(doc) -> None:
+    broken = {**doc.examples("trusted_keys")[0]}
+    broken["keys"] = [{"keyId": "national-2026-a"}]
+    assert "publicKey" in (schema_error(Payload.TRUSTED_KEYS, broken) or "")

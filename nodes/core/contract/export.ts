@@ -33,8 +33,54 @@ export function allJsonSchemas(): Record<string, Record<string, unknown>> {
   return out;
 }
 
-/** The AsyncAPI 3.0 document: channels per topic with MQTT QoS / retain bindings, robot's point of view. */
-export function asyncApiDocument(): Record<string, unknown> {
+/** Whose operations an AsyncAPI document describes: `send` is what that side publishes. */
+export type AsyncApiSide = 'robot' | 'national';
+
+/**
+ * The brokers both sides connect to, as AsyncAPI servers: the address is the deployment's (variables,
+ * loopback by default), MQTT 5 or 3.1.1, TLS on `mqtts`. The MQTT binding states the session a
+ * consumer keeps (docs/contract.md, "events/ack": clean start off, one fixed client id).
+ */
+function asyncApiServers(side: AsyncApiSide): Record<string, unknown> {
+  const session =
+    side === 'national'
+      ? {
+          bindings: {
+            mqtt: {
+              cleanSession: false,
+              sessionExpiryInterval: { type: 'integer', minimum: 1, description: '[s] long enough to cover a restart' },
+              bindingVersion: '0.2.0',
+            },
+          },
+        }
+      : {};
+  const server = (protocol: 'mqtt' | 'mqtts', port: string, what: string): Record<string, unknown> => ({
+    host: '{host}:{port}',
+    protocol,
+    protocolVersion: '5.0',
+    title: what,
+    description:
+      'The MQTT broker the robots and the national side share. MQTT 5, or 3.1.1 with what degrades as ' +
+      'docs/contract.md says ("MQTT 3.1.1: what degrades, exactly"). Topics start at the topic root ' +
+      `(default ${DEFAULT_TOPIC_ROOT}).`,
+    variables: {
+      host: { default: '127.0.0.1', description: "the deployment's broker host" },
+      port: { default: port },
+    },
+    ...session,
+  });
+  return {
+    broker: server('mqtt', '1883', 'broker (plain MQTT)'),
+    broker_tls: server('mqtts', '8883', 'broker (MQTT over TLS)'),
+  };
+}
+
+/**
+ * An AsyncAPI 3.0 document: channels per topic with MQTT QoS / retain bindings and the servers. From
+ * the robot's point of view by default (`send` = robot → cloud); `national`: the national side's own
+ * (`send` = what it publishes: decisions, acks, retained clears; `receive` = what robots publish).
+ */
+export function asyncApiDocument(side: AsyncApiSide = 'robot'): Record<string, unknown> {
   const channels: Record<string, unknown> = {};
   const operations: Record<string, unknown> = {};
   const messages: Record<string, unknown> = {};
@@ -45,6 +91,8 @@ export function asyncApiDocument(): Record<string, unknown> {
       payload: payloadJsonSchema(payload),
     };
   }
+  const sends = (direction: string): boolean =>
+    side === 'robot' ? direction === 'robot→cloud' : direction !== 'robot→cloud';
   for (const [name, spec] of Object.entries(TOPIC_SPECS) as Array<[TopicName, (typeof TOPIC_SPECS)[TopicName]]>) {
     const address = spec.pattern.replace('{root}', DEFAULT_TOPIC_ROOT);
     const parameters: Record<string, unknown> = {
@@ -59,23 +107,33 @@ export function asyncApiDocument(): Record<string, unknown> {
       parameters,
       messages: { [spec.payload]: { $ref: `#/components/messages/${spec.payload}` } },
     };
-    operations[`${spec.direction === 'robot→cloud' ? 'send' : 'receive'}_${name}`] = {
-      action: spec.direction === 'robot→cloud' ? 'send' : 'receive',
+    const action = sends(spec.direction) ? 'send' : 'receive';
+    operations[`${action}_${name}`] = {
+      action,
       channel: { $ref: `#/channels/${name}` },
       bindings: { mqtt: { qos: spec.qos, retain: spec.retain, bindingVersion: '0.2.0' } },
     };
   }
+  const title = side === 'robot' ? 'kizuna robot ↔ national AI model' : 'kizuna national AI model ↔ robots';
+  const view =
+    side === 'robot'
+      ? 'Written from the robot\'s side: "send" operations are robot → cloud. The national side\'s own ' +
+        'document is asyncapi-national.json.'
+      : 'Written from the national side: "send" operations are what it publishes (decisions, event ' +
+        'acknowledgements), "receive" what the robots publish. Consume with a persistent session (clean ' +
+        "start off, one fixed client id). The robot's own document is asyncapi.json.";
   return {
     asyncapi: '3.0.0',
     info: {
-      title: 'kizuna robot ↔ national AI model',
+      title,
       version: CONTRACT_VERSION,
       description:
-        "MQTT 3.1.1 and 5 contract between a kizuna robot and the national model. Written from the robot's side: " +
-        '"send" operations are robot → cloud. The topic root is configurable; the addresses show the default. ' +
+        `MQTT 3.1.1 and 5 contract between a kizuna robot and the national model. ${view} ` +
+        'The topic root is configurable; the addresses show the default. ' +
         'See docs/contract.md for signing, bad-input handling and worked examples.',
     },
     defaultContentType: 'application/json',
+    servers: asyncApiServers(side),
     channels,
     operations,
     components: { messages },

@@ -100,6 +100,9 @@ export function bridgeSuite(target: SuiteTarget): void {
         robot = undefined;
         await until(() => cloud!.on('/status').some((m) => m.json.status === 'offline'), 'the shutdown status');
         expect(cloud.on('/status').at(-1)!.json).toMatchObject({ status: 'offline', reason: 'shutdown' });
+        if (protocol === 5 && target.name === 'mosquitto') {
+          expect(cloud.on('/status').at(-1)!.properties).toMatchObject({ contentType: 'application/json' });
+        }
         // A late subscriber finds the retained shutdown status.
         const late = await Cloud.connect(broker.url, root, protocol);
         await until(() => late.on('/status').length > 0, 'the retained status');
@@ -262,6 +265,9 @@ export function bridgeSuite(target: SuiteTarget): void {
         ];
         await cloud.publish(t.decision, JSON.stringify(replayed));
         await until(() => robot!.decisions.length === 1, 'the first copy of the replayed decision');
+        // Clearing the retained decision the documented way (an empty retained message) reaches the
+        // subscribed robot as an empty message: no decision, so no rejection (the exact list below).
+        await cloud.publish(t.decision, '', { qos: 1, retain: true });
         for (const [, payload] of bad) await cloud.publish(t.decision, payload);
         const expected = ['RETAINED', ...bad.map(([r]) => r)];
         await until(

@@ -21,6 +21,7 @@ import {
   signDecision,
   signingBytes,
   stateSchema,
+  trustedKeysSchema,
   verifyDecision,
   type PayloadName,
 } from '../../../nodes/core/contract';
@@ -45,8 +46,8 @@ describe('the contract document (docs/contract.md) agrees with the contract modu
     expect(examples.length).toBeGreaterThanOrEqual(12);
     const seen = new Set<string>();
     for (const ex of examples) {
-      const schema = PAYLOAD_SCHEMAS[ex.name as PayloadName];
-      expect(schema).toBeDefined();
+      const schema = ex.name === 'trusted_keys' ? trustedKeysSchema : PAYLOAD_SCHEMAS[ex.name as PayloadName];
+      expect([ex.name, schema !== undefined]).toEqual([ex.name, true]);
       const value = JSON.parse(ex.body) as Record<string, unknown>;
       const parsed = schema.safeParse(value);
       if (!parsed.success) throw new Error(`${ex.name} example invalid: ${parsed.error.message}\n${ex.body}`);
@@ -56,7 +57,30 @@ describe('the contract document (docs/contract.md) agrees with the contract modu
         expect(verifyDecision(value, value.signature as string, key)).toBe(true);
       }
     }
-    expect([...seen].sort()).toEqual(Object.keys(PAYLOAD_SCHEMAS).sort());
+    expect([...seen].sort()).toEqual([...Object.keys(PAYLOAD_SCHEMAS), 'trusted_keys'].sort());
+  });
+
+  it('has a "Writing the national side" section, and every in-document link goes to a heading that exists', () => {
+    const slug = (h: string): string =>
+      h
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-');
+    const headings = new Set([...doc.matchAll(/^#{2,4} (.+)$/gm)].map((m) => slug(m[1]!)));
+    expect(headings).toContain('writing-the-national-side');
+    const section = doc.slice(doc.indexOf('## Writing the national side'));
+    const links = [...doc.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!);
+    expect([...section.slice(0, section.indexOf('\n## ', 5)).matchAll(/\]\(#([^)]+)\)/g)].length).toBeGreaterThan(5);
+    expect(links.filter((l) => !headings.has(l))).toEqual([]);
+  });
+
+  it('has no JSON block that escapes the checks: every one is a worked example or the unsigned test vector', () => {
+    const fenced = [...doc.matchAll(/^```json\n/gm)].length;
+    const unsigned = blocks('vector').filter((b) => b.name === 'unsigned');
+    expect(unsigned).toHaveLength(1);
+    expect(fenced).toBeGreaterThanOrEqual(17);
+    expect(fenced).toBe(blocks('example').length + unsigned.length);
   });
 
   it('publishes a test vector whose canonical text and signature this code reproduces byte for byte', () => {
@@ -73,6 +97,9 @@ describe('the contract document (docs/contract.md) agrees with the contract modu
       priority: 10,
       kind: { type: 'navigate_to', target: { x: 12.5, y: -3.25, yaw: 1.5708 }, maxSpeed: 0.6 },
     };
+    // The document shows the same decision before signing (step 1), with its keyId.
+    const [shown] = blocks('vector').filter((b) => b.name === 'unsigned');
+    expect(JSON.parse(shown!.body)).toEqual({ ...unsigned, keyId: 'national-2026-a' });
     const signed = signDecision(unsigned, 'national-2026-a', testKey);
     expect(signingBytes(signed).toString('utf8')).toBe(canonical!.body);
     expect(doc).toContain(`${Buffer.byteLength(canonical!.body)} bytes of UTF-8`);
@@ -222,5 +249,17 @@ describe('kizuna contract --out DIR', () => {
     });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/KZ_ERR_CLI_USAGE: contract needs --out DIR/);
+  });
+
+  it('--help prints what it writes and exits 0', () => {
+    const tsx = join(root, 'node_modules', '.bin', 'tsx');
+    const r = spawnSync(tsx, [join(root, 'nodes', 'cli', 'kizuna.ts'), 'contract', '--help'], {
+      encoding: 'utf8',
+      timeout: 30000,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^usage: kizuna contract --out DIR/);
+    expect(r.stdout).toContain('asyncapi-national.json');
   });
 });

@@ -87,6 +87,11 @@ function facts(shards: ShardReport[], over: Partial<RunFacts> = {}): RunFacts {
     cpuSystemS: 1,
     peakRssMB: 200,
     roundTripsMs: [10, 20, 30, 40, 100],
+    bySender: {
+      'sim-planner-test': { sent: 5, accepted: 5, roundTripsMs: [10, 20, 30, 40, 100] },
+      'national-py': { sent: 3, accepted: 2, roundTripsMs: [50, 70] },
+      '(unsigned)': { sent: 1, accepted: 0, roundTripsMs: [] },
+    },
     injections: [
       {
         atS: 5,
@@ -219,6 +224,12 @@ describe('report', () => {
     expect(r.metrics.realTimeFactor).toBe(10);
     expect(r.metrics.cpuTimeS).toBe(6);
     expect(r.metrics.decisionRoundTripMs).toEqual({ count: 5, p50: 30, p99: 100, max: 100 });
+    // Every sender's decisions by keyId, the outside national side's and unsigned ones included.
+    expect(r.metrics.decisions.bySender).toEqual({
+      'sim-planner-test': { sent: 5, accepted: 5, roundTripMs: { count: 5, p50: 30, p99: 100, max: 100 } },
+      'national-py': { sent: 3, accepted: 2, roundTripMs: { count: 2, p50: expect.any(Number), p99: 70, max: 70 } },
+      '(unsigned)': { sent: 1, accepted: 0, roundTripMs: { count: 0 } },
+    });
     expect(quantile([], 0.5)).toBeUndefined();
     const text = summaryText(r);
     expect(text).toMatch(/care1 +care +10\.0/);

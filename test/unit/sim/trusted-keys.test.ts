@@ -96,6 +96,18 @@ describe('kizuna sim --trusted-keys FILE', () => {
     expect(() => parseSimArgs(['--trusted-keys'])).toThrow(/--trusted-keys needs a value/);
   });
 
+  it('takes --end-to-end-ack required|auto|off for the robots an outside national side drives, and names a wrong value', () => {
+    expect(parseSimArgs(['--planner', 'none', '--end-to-end-ack', 'required'])).toEqual({
+      planner: 'none',
+      endToEndAck: 'required',
+    });
+    expect(parseSimArgs(['--end-to-end-ack', 'off']).endToEndAck).toBe('off');
+    expect(() => parseSimArgs(['--end-to-end-ack', 'always'])).toThrow(
+      /--end-to-end-ack must be required, auto or off, got 'always'/,
+    );
+    expect(() => parseSimArgs(['--end-to-end-ack'])).toThrow(/--end-to-end-ack needs a value/);
+  });
+
   it('reads the robots’ trusted keys format, every key in the file', () => {
     const a = publicKey();
     const b = publicKey();
