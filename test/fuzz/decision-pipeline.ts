@@ -153,8 +153,11 @@ interface Message {
   payload: Buffer;
   retained: boolean;
   broadcast: boolean;
-  /** 'accept', 'reject' (optionally with the reasons allowed), or 'any' (only the general invariants). */
-  expect: 'accept' | 'reject' | 'any';
+  /**
+   * 'accept', 'reject' (optionally with the reasons allowed), 'ignore' (an empty message: how MQTT clears a
+   * retained one; neither forwarded nor reported, docs/contract.md), or 'any' (only the general invariants).
+   */
+  expect: 'accept' | 'reject' | 'ignore' | 'any';
   reasons?: ReadonlyArray<RejectReason>;
   /** The executive must reject it with this code. */
   execCode?: string;
@@ -461,7 +464,9 @@ export class DecisionPipeline {
         return [{ payload: json(valid()), retained: true, broadcast: false, expect: 'reject', reasons: ['RETAINED'] }];
       case 'garbage': {
         const bytes = Buffer.from(c.text, c.field % 2 ? 'latin1' : 'utf8');
-        return [{ payload: bytes, retained: false, broadcast: false, expect: 'reject' }];
+        return [
+          { payload: bytes, retained: false, broadcast: false, expect: bytes.length === 0 ? 'ignore' : 'reject' },
+        ];
       }
       case 'broadcast_nav': {
         const d = this.signed({ ...this.base(c, this.nav(c)), robotId: '*' });
@@ -492,6 +497,7 @@ export class DecisionPipeline {
         for (const e of this.errors) broke(`the inbox reported an error instead of a rejection: ${e.slice(0, 160)}`);
         let verdict: string;
         if (this.forwarded.length === 1 && this.events.length === 0) verdict = 'ACCEPTED';
+        else if (this.forwarded.length === 0 && this.events.length === 0 && m.payload.length === 0) verdict = 'IGNORED';
         else if (this.forwarded.length === 0 && this.events.length === 1) {
           const ev = this.events[0]!;
           if (ev.type !== 'decision_rejected') broke(`the inbox reported a '${ev.type}' event, not decision_rejected`);
@@ -508,6 +514,8 @@ export class DecisionPipeline {
         }
         out.bridge.push(verdict);
         if (m.expect === 'accept' && verdict !== 'ACCEPTED') broke(`a valid decision was rejected ${verdict}`);
+        if (m.expect === 'ignore' && verdict !== 'IGNORED') broke(`an empty message was not ignored: ${verdict}`);
+        if (m.expect !== 'ignore' && verdict === 'IGNORED') broke('a message was ignored without a rejection');
         if (m.expect === 'reject' && verdict === 'ACCEPTED') broke('a decision that must be rejected was accepted');
         if (
           m.expect === 'reject' &&
