@@ -23,34 +23,23 @@ export interface DataPolicy {
   pauseDetail: boolean;
 }
 
+/** What a profile without special care sends: everything but the pose is at full detail. */
+const OPEN: Omit<DataPolicy, 'posePrecisionM'> = {
+  velocity: true,
+  peopleCount: true,
+  obstacle: true,
+  freeText: true,
+  pauseDetail: true,
+};
+
 /** Built-in policies by profile (docs/contract.md "Data minimisation"); params can tighten them. */
 export const PROFILE_POLICIES: Readonly<Record<ProfileName, DataPolicy>> = {
-  care: { posePrecisionM: 1, velocity: true, peopleCount: true, obstacle: true, freeText: false, pauseDetail: false },
-  factory: {
-    posePrecisionM: 0.01,
-    velocity: true,
-    peopleCount: true,
-    obstacle: true,
-    freeText: true,
-    pauseDetail: true,
-  },
-  delivery: {
-    posePrecisionM: 0.1,
-    velocity: true,
-    peopleCount: true,
-    obstacle: true,
-    freeText: true,
-    pauseDetail: true,
-  },
-  farm: { posePrecisionM: 0.01, velocity: true, peopleCount: true, obstacle: true, freeText: true, pauseDetail: true },
-  construction: {
-    posePrecisionM: 0.01,
-    velocity: true,
-    peopleCount: true,
-    obstacle: true,
-    freeText: true,
-    pauseDetail: true,
-  },
+  // a care home: no free text (names), local pauses as counts and durations only
+  care: { ...OPEN, posePrecisionM: 1, freeText: false, pauseDetail: false },
+  factory: { ...OPEN, posePrecisionM: 0.01 },
+  delivery: { ...OPEN, posePrecisionM: 0.1 },
+  farm: { ...OPEN, posePrecisionM: 0.01 },
+  construction: { ...OPEN, posePrecisionM: 0.01 },
 };
 
 /** `v` rounded to a multiple of `step` (> 0), without binary noise in the JSON. */
