@@ -566,14 +566,13 @@ export class World {
 
   /** Ground truth of every robot. */
   snapshot(): RobotSnapshot[] {
-    return this.robots.map((r) => ({
-      robotId: r.cfg.id,
-      pose: { ...r.drive.pose },
-      twist: { ...r.drive.twist },
-      odomPose: { ...r.drive.odomPose },
-      batteryPercentage: r.battery.percentage,
-      estop: r.estop,
-    }));
+    return this.robots.map(snapshotOf);
+  }
+
+  /** Ground truth of robot `id` (undefined when there is none). */
+  snapshotOf(id: string): RobotSnapshot | undefined {
+    const r = this.byId.get(id);
+    return r ? snapshotOf(r) : undefined;
   }
 
   /**
@@ -1077,4 +1076,15 @@ function towards(c: Circle, p: Vec2): Vec2 {
   const d = length(p.x - c.x, p.y - c.y);
   if (d === 0) return { x: c.x, y: c.y };
   return { x: c.x + ((p.x - c.x) / d) * c.r, y: c.y + ((p.y - c.y) / d) * c.r };
+}
+
+function snapshotOf(r: RobotRuntime): RobotSnapshot {
+  return {
+    robotId: r.cfg.id,
+    pose: { ...r.drive.pose },
+    twist: { ...r.drive.twist },
+    odomPose: { ...r.drive.odomPose },
+    batteryPercentage: r.battery.percentage,
+    estop: r.estop,
+  };
 }

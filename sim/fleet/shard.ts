@@ -457,7 +457,7 @@ export class SimShard {
       'kizuna_msgs/msg/Announcement',
       abs(ns, TOPICS.announcement),
       (m) => {
-        const sn = this.world.snapshot().find((x) => x.robotId === rt.id)!;
+        const sn = this.world.snapshotOf(rt.id)!;
         const a: AnnouncementRecord = {
           t: round3(this.world.time),
           robotId: rt.id,
@@ -516,7 +516,7 @@ export class SimShard {
       const wasStopped = was === SS.STATE_STOP || was === SS.STATE_ESTOP;
       // A stop counts when the robot was moving into it (not the gate's stop before the first command).
       if (stopped && !wasStopped && was !== 0) {
-        const snap = this.world.snapshot().find((x) => x.robotId === rt.id)!;
+        const snap = this.world.snapshotOf(rt.id)!;
         if (Math.abs(snap.twist.linear) > 0.02 || m.state === SS.STATE_ESTOP) {
           rt.stops.push({
             t: round3(this.world.time),
@@ -714,7 +714,7 @@ export class SimShard {
     for (const tr of this.triggers) {
       if (tr.fired) continue;
       const w = tr.fault.when!;
-      const pose = this.world.snapshot().find((x) => x.robotId === w.robot)!.pose;
+      const pose = this.world.snapshotOf(w.robot)!.pose;
       if (!triggerHolds(w, pose.x, pose.y)) continue;
       tr.fired = true;
       for (const f of expandFault(tr.fault, t)) {
