@@ -1,7 +1,8 @@
 /**
  * Escape, not deadlock: while the safety gate keeps a navigation step at STOP for an obstacle or a
  * person, the executive waits `blocked_timeout_s`, then backs off for `backoff_s` (a slow reverse when
- * the obstacle is ahead and reversing is allowed, else a turn away from it) and tries the step again;
+ * the obstacle is ahead and reversing is allowed, else a turn away from it; while the gate refuses that
+ * too, the next way out: a slow drive forward where there is room, the other turn) and tries the step again;
  * after `max_blocked_retries` back-offs it gives up so the national model can re-plan. The gate has
  * the last word on every back-off command: it lets through only motion that increases clearance.
  * Pure: time is passed in [s].
@@ -37,16 +38,39 @@ export interface Twist2D {
 export type BlockedAction =
   { kind: 'drive' } | { kind: 'backoff'; cmd: Twist2D } | { kind: 'retry' } | { kind: 'give_up'; reason: string };
 
+/** [s] a back-off the gate holds at STOP this long gives way to the next way out. */
+const REFUSED_S = 1;
+/** [m] room straight ahead (SafetyState path_clear_distance) for a forward back-off. */
+const FORWARD_ROOM_M = 0.5;
+/** cos of 45°: an obstacle within this of straight ahead is in front. */
+const COS_AHEAD = Math.SQRT1_2;
+
 /**
  * The back-off command away from an obstacle at `bearing` [rad] in base_link (undefined: not known): a
  * slow reverse when it is ahead (or unknown) and reversing is allowed, else a turn on the spot that
  * moves the obstacle toward the robot's rear (clockwise for an obstacle on the left or dead ahead).
  */
 export function backoffCommand(bearing: number | undefined, c: BlockedConfig): Twist2D {
+  return backoffCommands(bearing, c, 0)[0]!;
+}
+
+/**
+ * The ways out, best first, tried in turn while the gate refuses each one ({@link backoffCommand}'s
+ * first; then, with `pathClear` [m] of room ahead and nothing within 45° of straight ahead, a slow drive
+ * forward — a robot whose sensors do not cover its rear or flanks may neither reverse nor turn where it
+ * stands, but gets room by driving where it sees; last, the turn the other way).
+ */
+export function backoffCommands(bearing: number | undefined, c: BlockedConfig, pathClear: number): Twist2D[] {
   const ahead = bearing === undefined || Math.cos(bearing) > 0;
-  if (ahead && c.allowReverse) return { v: -c.reverseSpeed, w: 0 };
   const left = bearing === undefined || Math.sin(bearing) >= 0;
-  return { v: 0, w: left ? -c.turnRate : c.turnRate };
+  const out: Twist2D[] = [];
+  if (ahead && c.allowReverse) out.push({ v: -c.reverseSpeed, w: 0 });
+  out.push({ v: 0, w: left ? -c.turnRate : c.turnRate });
+  if (bearing !== undefined && Math.cos(bearing) < COS_AHEAD && pathClear >= FORWARD_ROOM_M) {
+    out.push({ v: c.reverseSpeed, w: 0 });
+  }
+  out.push({ v: 0, w: left ? c.turnRate : -c.turnRate });
+  return out;
 }
 
 /** Watches one navigation step for being held at STOP; tells the caller when to back off, retry or give up. */
@@ -56,6 +80,9 @@ export class BlockedMonitor {
   private since = Number.NaN;
   private backoffUntil = Number.NaN;
   private cmd: Twist2D = { v: 0, w: 0 };
+  private ways: Twist2D[] = [];
+  private way = 0;
+  private refusedSince = Number.NaN;
   private lastBlock = '';
   private lastBlocked = Number.NEGATIVE_INFINITY;
 
@@ -82,7 +109,17 @@ export class BlockedMonitor {
   step(now: number, s: SafetyView, ignorePeople = false): BlockedAction {
     if (this.backingOff) {
       const clear = s.distance !== undefined && this.c.clearance > 0 && s.distance >= this.c.clearance;
-      if (now < this.backoffUntil && !clear) return { kind: 'backoff', cmd: this.cmd };
+      if (now < this.backoffUntil && !clear) {
+        // the gate holds this way out at STOP too: the next one, with a back-off of its own
+        if (!s.blocked) this.refusedSince = Number.NaN;
+        else if (Number.isNaN(this.refusedSince)) this.refusedSince = now;
+        else if (now - this.refusedSince >= REFUSED_S && this.way + 1 < this.ways.length) {
+          this.cmd = this.ways[++this.way]!;
+          this.backoffUntil = now + this.c.backoffSec;
+          this.refusedSince = Number.NaN;
+        }
+        return { kind: 'backoff', cmd: this.cmd };
+      }
       this.backoffUntil = Number.NaN;
       this.since = Number.NaN;
       return { kind: 'retry' };
@@ -106,7 +143,10 @@ export class BlockedMonitor {
       };
     }
     this.retries++;
-    this.cmd = backoffCommand(s.bearing, this.c);
+    this.ways = backoffCommands(s.bearing, this.c, s.pathClear);
+    this.way = 0;
+    this.refusedSince = Number.NaN;
+    this.cmd = this.ways[0]!;
     this.backoffUntil = now + this.c.backoffSec;
     this.since = Number.NaN;
     return { kind: 'backoff', cmd: this.cmd };

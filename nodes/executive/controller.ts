@@ -96,7 +96,8 @@ export class ArcTurn {
 
   /**
    * The command for one control period at `now`: `out` as the controller gave it, unless it turns on
-   * the spot (or tighter than the arc) while the gate holds the robot at STOP (`refused`), then the arc.
+   * the spot (or tighter than the arc; while refused, tighter than the widest arc) while the gate holds
+   * the robot at STOP (`refused`), then the arc.
    * An arc refused too is tried twice as wide when what stops it is beside or behind (its rear would
    * swing into it), half as wide when it is ahead (the arc runs into it: a tighter turn faces away
    * sooner); one running freely for a while goes back toward the configured radius, and there the
@@ -112,7 +113,11 @@ export class ArcTurn {
     limitBearing?: number,
   ): { v: number; w: number } {
     const c = this.c;
-    const spinning = !out.done && out.w !== 0 && Math.abs(out.v) < c.radius * Math.abs(out.w);
+    // turning on the spot or through a tighter arc than the configured one (or than the wider arc running);
+    // while the gate refuses a turn, any turn tighter than the widest arc tried (a front-only robot's rear
+    // swings out in any turn)
+    const reach = refused ? c.radius * MAX_WIDEN : this.dir !== 0 ? Math.max(this.radius, c.radius) : c.radius;
+    const spinning = !out.done && out.w !== 0 && Math.abs(out.v) < reach * Math.abs(out.w);
     if (!spinning || !(c.radius > 0)) {
       this.reset();
       return { v: out.v, w: out.w };

@@ -8,9 +8,9 @@
  * gate slows anything:
  * - something ahead or on the left, or in the path: step aside to the right (a detour waypoint; two
  *   robots head-on both keep right and pass);
- * - something on the right front: hold still for `holdSec`, longer while something is in the path (at
- *   most `maxHoldSec` per step), so crossing traffic from the right goes first, as at a junction without
- *   signs.
+ * - something on the right front: hold still for `holdSec`, longer while something moves in the path
+ *   (at most `maxHoldSec` per step), so crossing traffic from the right goes first, as at a junction
+ *   without signs.
  * The gate still judges every motion; this only keeps robots from driving into the corner where only
  * the blocked-step back-off (blocked.ts) helps. Pure: time is passed in [s].
  */
@@ -43,6 +43,8 @@ const RIGHT_FRONT_RAD = 1.2;
 const ONCOMING_MPS = 0.3;
 /** [m] something in the path counts as coming toward the robot only once it has closed in this much. */
 const ONCOMING_MIN_M = 1;
+/** [m] path_clear_distance changing by more than this during a hold: traffic moves in the path. */
+const PATH_MOVED_M = 0.15;
 /** [s] a conflict not seen for this long is over. */
 const FORGET_S = 0.5;
 
@@ -63,6 +65,9 @@ export class YieldMonitor {
   private holdUntil = Number.NaN;
   private holdStart = Number.NaN;
   private held = 0;
+  /** path_clear_distance [m] seen during the running hold period, nearest and farthest. */
+  private pathMin = Number.POSITIVE_INFINITY;
+  private pathMax = Number.NEGATIVE_INFINITY;
   private lastSeen = Number.NEGATIVE_INFINITY;
   /** path_clear_distance [m] at clearAt [s], when it came within distance (or last grew). */
   private clearAt = Number.NaN;
@@ -97,11 +102,16 @@ export class YieldMonitor {
     const c = this.c;
     if (!(c.distance > 0) || s.latched) return NONE;
     if (this.holding) {
-      // standing still, the gate limits nothing: the hold runs its time, and longer while something is
-      // still in the path (the traffic has not passed yet), within maxHoldSec
+      // standing still, the gate limits nothing: the hold runs its time, and longer while traffic still
+      // moves in the path (something within distance, nearer or farther than a moment ago), within
+      // maxHoldSec; something that stands in the path is not traffic to wait for (the gate judges the way on)
+      if (s.pathClear < this.pathMin) this.pathMin = s.pathClear;
+      if (s.pathClear > this.pathMax) this.pathMax = s.pathClear;
       if (now < this.holdUntil) return HOLD;
-      if (s.pathClear < c.distance && now - this.holdStart + this.held < c.maxHoldSec) {
+      const moving = this.pathMax - this.pathMin > PATH_MOVED_M;
+      if (s.pathClear < c.distance && moving && now - this.holdStart + this.held < c.maxHoldSec) {
         this.holdUntil = Math.min(now + c.holdSec, this.holdStart - this.held + c.maxHoldSec);
+        this.pathMin = this.pathMax = s.pathClear;
         return HOLD;
       }
       this.held += now - this.holdStart;
@@ -129,6 +139,9 @@ export class YieldMonitor {
     if (this.rightSide && this.held < c.maxHoldSec) {
       this.holdStart = now;
       this.holdUntil = now + Math.min(c.holdSec, c.maxHoldSec - this.held);
+      // (what the path looked like while driving up is not compared: only what it does while standing)
+      this.pathMin = Number.POSITIVE_INFINITY;
+      this.pathMax = Number.NEGATIVE_INFINITY;
       return HOLD;
     }
     if (this.sidesteps >= c.maxSidesteps) return NONE;

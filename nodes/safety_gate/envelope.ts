@@ -176,6 +176,9 @@ export class Envelope {
     const reach2 = reach * reach;
     const delta = moving ? 0.01 / (v + Math.abs(wz) * this.radius) : 0;
     const blindHorizon = moving ? Math.min(Math.PI / Math.max(Math.abs(wz), 1e-9), 2 / Math.max(v, 1e-9)) : 0;
+    // passing along something inside the stop margin: checked over half a turn or 2 m, and never less than
+    // the whole stopping path
+    const grazeHorizon = Math.max(blindHorizon, horizon);
     let k = 1;
     for (let s = 0; s <= sets.length; s++) {
       const set = s < sets.length ? sets[s]! : blindSet;
@@ -192,15 +195,16 @@ export class Envelope {
         if (inBox(x, y, box, C)) {
           if (isReal) res.inStop = true;
           if (!moving) continue;
-          if (this.receding(x, y, vx, vy, wz, delta)) {
-            res.escaping = true;
+          // passing along it (a wall beside the flank, its points ahead of the corner): allowed at the
+          // speed the rest allows when the footprint grown by half the stop margin never reaches it within
+          // half a turn or 2 m (never when driving at it)
+          if (k > 0 && hitProgress(x, y, vx, vy, wz, box, 0.5 * C, grazeHorizon) === Number.POSITIVE_INFINITY) {
+            res.grazing = true;
             continue;
           }
-          // passing along it (a wall beside the flank, its points ahead of the corner): allowed when the
-          // footprint grown by half the stop margin never reaches it within half a turn or 2 m (never
-          // when driving at it)
-          if (k > 0 && hitProgress(x, y, vx, vy, wz, box, 0.5 * C, blindHorizon) === Number.POSITIVE_INFINITY) {
-            res.grazing = true;
+          // closer than that, only moving away from it, at creep speed
+          if (this.receding(x, y, vx, vy, wz, delta)) {
+            res.escaping = true;
             continue;
           }
           if (k > 0 || res.limit === LIMIT_NONE) this.limitBy(0, kind, x, y);
@@ -213,6 +217,12 @@ export class Envelope {
         const blind = kind === LIMIT_BLIND;
         const u = hitProgress(x, y, vx, vy, wz, box, C, blind ? blindHorizon : horizon);
         if (u === Number.POSITIVE_INFINITY) continue;
+        // ahead along something the robot passes inside the stop margin (a wall beside the flank): the
+        // same rule as for the points already beside it, so passing along is not a crawl
+        if (!blind && hitProgress(x, y, vx, vy, wz, box, 0.5 * C, grazeHorizon) === Number.POSITIVE_INFINITY) {
+          res.grazing = true;
+          continue;
+        }
         const kk = blind ? 0 : stopScale(u, Tr, M);
         if (kk < k) {
           k = kk;

@@ -88,16 +88,9 @@ function failures(r: Run): string[] {
  * leave the robot crawling or deadlocked); 'timing' = a criterion that wall-clock timers make unreliable at
  * --speed 0; 'contact' = a robot-caused contact remains.
  */
-const OPEN: Record<string, 'tasks' | 'contact' | 'timing'> = {
-  // Two farm robots meeting at a crossing: the one with the other on its right holds and the other passes
-  // (done at 44-50 s of 60 in most runs), but now and then both stop short of each other at the crossing
-  // and neither gets through in time.
-  'farm-crossing-90': 'tasks',
-  // A front-only robot turning round in a 3.45 m room through forward arcs (tightened when the far wall
-  // stops them): it gets there in most runs, but in some (seed 3 here) it creeps along the near wall for
-  // its first 25 s and an arc then ends beside the far wall, where its rear may not swing: out of time.
-  'front-lidar-turnaround': 'tasks',
-};
+// Empty now: farm-crossing-90 and front-lidar-turnaround left it when they met every criterion in every
+// seed of repeated library runs (issue 22's closing note). A scenario added here stays visible in the run.
+const OPEN: Record<string, 'tasks' | 'contact' | 'timing'> = {};
 
 describe('adversarial safety scenarios (sim/scenarios/safety/, three seeds each)', () => {
   it('the library is there: at least one scenario per class of issue 22', () => {
@@ -134,12 +127,12 @@ describe('adversarial safety scenarios (sim/scenarios/safety/, three seeds each)
 
   // Open (issue 22's closing note): on these the gate keeps the robots from causing contacts, but they
   // do not finish their tasks (deadlock or crawl), so only the contact count is held here.
-  it.each(files.filter((f) => f.replace(/\.yaml$/, '') in OPEN && OPEN[f.replace(/\.yaml$/, '')] !== 'contact'))(
-    '%s: 0 robot-caused contacts in every seed (its other criteria are open: see OPEN)',
-    (file) => {
+  const open = files.filter((f) => f.replace(/\.yaml$/, '') in OPEN && OPEN[f.replace(/\.yaml$/, '')] !== 'contact');
+  if (open.length > 0) {
+    it.each(open)('%s: 0 robot-caused contacts in every seed (its other criteria are open: see OPEN)', (file) => {
       const mine = runs.filter((r) => r.file === file);
       expect(mine.length).toBe(3);
       for (const r of mine) expect(r.report!.metrics.robotCausedContacts).toBe(0);
-    },
-  );
+    });
+  }
 });

@@ -72,4 +72,20 @@ describe('ArcTurn', () => {
     const b = new ArcTurn(CFG);
     expect(b.step(5, { v: 0, w: 0, done: true, distance: 0, err: 0 }, true)).toEqual({ v: 0, w: 0 });
   });
+  it('takes over a refused turn wider than its own arc too, widens it while the limit is beside, and keeps it while the controller turns tighter', () => {
+    // a right turn of 1.22 m radius (the controller's), refused: the left flank is blind
+    const turn: ControlOutput = { v: 1.36, w: -1.11, done: false, distance: 6, err: -1.5 };
+    const a = new ArcTurn(CFG);
+    expect(a.step(0, turn, true, 1.5, 1.12)).toEqual({ v: 1.36, w: -1.11 });
+    expect(a.step(1, turn, true, 1.5, 1.12)).toEqual({ v: 0.3, w: -0.25 }); // the configured arc
+    expect(a.step(2, turn, true, 1.5, 1.12)).toEqual({ v: 0.3, w: -0.25 }); // the arc refused too
+    const wide = a.step(3, turn, true, 1.5, 1.12); // for afterSec, beside: twice as wide
+    expect(wide.v).toBe(0.3);
+    expect(wide.w).toBeCloseTo(-0.125, 9);
+    expect(a.step(3.1, turn, false, 1.5, undefined)).toEqual(wide); // let through: kept while the controller turns tighter
+    // the controller's own turn now gentler than the arc running: back to it
+    const gentle: ControlOutput = { v: 1.5, w: -0.3, done: false, distance: 5, err: -0.2 };
+    expect(a.step(3.2, gentle, false)).toEqual({ v: 1.5, w: -0.3 });
+    expect(a.active).toBe(false);
+  });
 });

@@ -2,7 +2,8 @@
 import { describe, it, expect } from '@jest/globals';
 import { encodeTaskArgs } from '../../../nodes/core/profiles';
 import { K, ST, RQ } from '../../../nodes/executive/logic';
-import { backoffCommand, type BlockedConfig } from '../../../nodes/executive/blocked';
+import { BlockedMonitor, backoffCommand, backoffCommands, type BlockedConfig } from '../../../nodes/executive/blocked';
+import { NO_SAFETY } from '../../../nodes/executive/safety-view';
 import { SS, decision, executive, gate } from './helpers';
 
 const CFG: BlockedConfig = {
@@ -125,5 +126,52 @@ describe('executive: blocked navigation', () => {
     expect(Math.min(...v)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...v)).toBeGreaterThan(0);
     expect(care.drain().statuses.some((s) => s.state === ST.STATE_FAILED)).toBe(false);
+  });
+});
+
+describe('backoffCommands: the ways out, tried in turn while the gate refuses each', () => {
+  it('reverse and turn away first; forward only with room ahead and nothing in front; the other turn last', () => {
+    const fwd = { v: 0.1, w: 0 };
+    // something on the left flank (a front-only robot's blind side), room ahead: reverse, turn, forward, turn
+    expect(backoffCommands(1.12, CFG, 0.8)).toEqual([{ v: -0.1, w: 0 }, { v: 0, w: -0.3 }, fwd, { v: 0, w: 0.3 }]);
+    // no room ahead, or the obstacle in front (within 45°): never forward
+    expect(backoffCommands(1.12, CFG, 0.3)).not.toContainEqual(fwd);
+    expect(backoffCommands(0.5, CFG, 5)).not.toContainEqual(fwd);
+    expect(backoffCommands(undefined, CFG, 5)).not.toContainEqual(fwd);
+    // behind: no reverse into it
+    expect(backoffCommands(-2.5, CFG, 5)).toEqual([{ v: 0, w: 0.3 }, fwd, { v: 0, w: -0.3 }]);
+  });
+
+  it('a back-off the gate holds at STOP gives way to the next after 1 s, each with a back-off of its own', () => {
+    const m = new BlockedMonitor({ ...CFG, timeoutSec: 1, backoffSec: 4 });
+    const held = {
+      ...NO_SAFETY,
+      blocked: true,
+      blockedBy: 'obstacle' as const,
+      bearing: 1.12,
+      distance: 0.6,
+      pathClear: 0.8,
+    };
+    const cmds: string[] = [];
+    for (let t = 0; t < 6; t += 0.1) {
+      const a = m.step(Number(t.toFixed(2)), held);
+      if (a.kind === 'backoff') {
+        const c = `${a.cmd.v},${a.cmd.w}`;
+        if (cmds.at(-1) !== c) cmds.push(c);
+      }
+    }
+    // held throughout: reverse, turn right, forward, turn left, each after 1 s (plus the tick it is seen) of refusal
+    expect(cmds).toEqual(['-0.1,0', '0,-0.3', '0.1,0', '0,0.3']);
+    // the forward one let through: it runs on to the end of its own back-off
+    const m2 = new BlockedMonitor({ ...CFG, timeoutSec: 1, backoffSec: 4 });
+    let last = '';
+    for (let t = 0; t < 12; t += 0.1) {
+      const now = Number(t.toFixed(2));
+      const free = last === '0.1,0';
+      const a = m2.step(now, free ? { ...held, blocked: false } : held);
+      if (a.kind === 'backoff') last = `${a.cmd.v},${a.cmd.w}`;
+      if (a.kind === 'retry') break;
+    }
+    expect(last).toBe('0.1,0');
   });
 });

@@ -44,6 +44,24 @@ describe('YieldMonitor', () => {
     expect(y.step(7, slowFor(-0.7), 10).kind).toBe('sidestep');
   });
 
+  it('holds longer only while something moves in the path; something standing in it is not traffic to wait for', () => {
+    const cfg = { ...CFG, maxHoldSec: 10 };
+    const inPath = (pathClear: number) => gate({ pathClear });
+    // a crossing robot in the path, nearer and farther as it goes by: the hold runs on
+    const y = new YieldMonitor(cfg);
+    y.step(0, slowFor(-0.7), 10);
+    expect(y.step(1, slowFor(-0.7), 10).kind).toBe('hold');
+    expect(y.step(2, inPath(2.0), 10).kind).toBe('hold');
+    expect(y.step(3, inPath(2.4), 10).kind).toBe('hold'); // holdSec over, the path moved: on
+    expect(y.step(4, inPath(2.9), 10).kind).toBe('hold');
+    // something standing 3.4 m along the path (a person at a station, a parked cart): no longer
+    const z = new YieldMonitor(cfg);
+    z.step(0, slowFor(-0.7), 10);
+    expect(z.step(1, slowFor(-0.7), 10).kind).toBe('hold');
+    expect(z.step(2, inPath(3.4), 10).kind).toBe('hold');
+    expect(z.step(3.05, inPath(3.4), 10).kind).toBe('none');
+  });
+
   it('ignores what is behind, beside, far, beyond the goal, or not slowing the robot; and latched stops', () => {
     const y = new YieldMonitor(CFG);
     for (const v of [

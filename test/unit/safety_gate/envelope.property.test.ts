@@ -92,6 +92,16 @@ const KEPT: Array<[Box, Array<[number, number]>, [number, number, number], numbe
     0.25,
     0.3,
   ],
+  // found by fast-check: a point just outside the grown corner while turning slowly on the spot (passes
+  // along it: checked against half the margin)
+  [
+    { front: 0.1, rear: 0.1, halfWidth: 0.1 },
+    [[0.200001, 0.07070784962788784]],
+    [0, 0, -0.04609517749123269],
+    0.1,
+    0.25,
+    0.3,
+  ],
   // straight ahead at speed, thin margin
   [{ front: 1.1, rear: 1.0, halfWidth: 0.8 }, [[2.2, 0.5]], [2.0, 0, 0], 0.4, 0.25, 1.4],
 ];
@@ -127,8 +137,9 @@ describe('braking envelope (property-based)', () => {
           };
           const r = env.evaluate(vx, vy, wz, [set], [true], undefined, new Discs(1));
           const M = Math.max(Math.hypot(vx, vy) / decel, Math.abs(wz) / (decel * 1.5));
-          const hit = firstContact(pts, vx, vy, wz, r.k, reaction, M, box, margin);
-          expect(hit).toBeUndefined();
+          // passing along something inside the stop margin keeps half of it; anything else the whole margin
+          expect(firstContact(pts, vx, vy, wz, r.k, reaction, M, box, 0.5 * margin)).toBeUndefined();
+          if (!r.grazing) expect(firstContact(pts, vx, vy, wz, r.k, reaction, M, box, margin)).toBeUndefined();
         },
       ),
       {
