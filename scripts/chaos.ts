@@ -1,0 +1,237 @@
+/**
+ * `npm run chaos [-- --kills N] [-- --parallel P] [-- --burst B] [-- --seed S] [-- --json FILE] [-- --broker aedes]`:
+ * kill -9 of the cloud_bridge process at N random points during event bursts (issue 20), P bridges (each
+ * its own robot and SQLite outbox) in parallel against mosquitto on a loopback port, counted at the far
+ * end: a subscriber on the broker records every event's sequence number per robot. After each kill the
+ * outbox file is opened and checked (`PRAGMA integrity_check`, its size on disk); after its share of kills
+ * each bridge is started once more, drains, and stops. Reported (JSON on stdout, and in FILE): events
+ * numbered, arrived, lost (numbered, never arrived), duplicates (arrived more than once: flagged by
+ * sequence, as the contract lets the national side do), first arrivals out of order, torn stores, the
+ * largest store file. Exit status 1 when an event is lost, a first arrival is out of order or a store is
+ * torn. `npm test` runs a short fixed slice of the same (test/integration/cloud_bridge/kill9.test.ts).
+ */
+import Database from 'better-sqlite3';
+import mqtt from 'mqtt';
+import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { mosquittoSkipReason, startAedes, startMosquitto, type TestBroker } from '../test/helpers/brokers';
+import { TEST_KEYS_JSON, uniqueRoot } from '../test/integration/cloud_bridge/harness';
+import { exited, spawnBridge } from '../test/integration/cloud_bridge/child-process';
+
+interface Options {
+  kills: number;
+  parallel: number;
+  burst: number;
+  seed: number;
+  json?: string;
+  broker: 'mosquitto' | 'aedes';
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    options: {
+      kills: { type: 'string', default: '1000' },
+      parallel: { type: 'string', default: '4' },
+      burst: { type: 'string', default: '150' },
+      seed: { type: 'string' },
+      json: { type: 'string' },
+      broker: { type: 'string', default: 'mosquitto' },
+    },
+    strict: true,
+  });
+  const int = (name: string, v: string, min: number, max: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new Error(`KZ_ERR_CLI: --${name} must be an integer from ${min} to ${max}, got '${v}'`);
+    }
+    return n;
+  };
+  if (values.broker !== 'mosquitto' && values.broker !== 'aedes') {
+    throw new Error(`KZ_ERR_CLI: --broker must be mosquitto or aedes, got '${values.broker}'`);
+  }
+  return {
+    kills: int('kills', values.kills, 1, 100_000),
+    parallel: int('parallel', values.parallel, 1, 64),
+    burst: int('burst', values.burst, 1, 100_000),
+    seed: values.seed !== undefined ? int('seed', values.seed, 0, 2 ** 31 - 1) : Date.now() % 2 ** 31,
+    ...(values.json !== undefined ? { json: values.json } : {}),
+    broker: values.broker,
+  };
+}
+
+/** A small seeded generator (mulberry32): the kill points of a run are reproducible from its seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What the far end saw of one robot's events. */
+interface Seen {
+  arrivals: Map<number, number>;
+  maxFirst: number;
+  outOfOrder: number;
+}
+
+interface RobotResult {
+  robot: string;
+  kills: number;
+  numbered: number;
+  lost: number[];
+  tornStores: number;
+  maxStoreBytes: number;
+}
+
+async function robotRun(
+  o: Options,
+  broker: TestBroker,
+  root: string,
+  dir: string,
+  robot: string,
+  kills: number,
+  random: () => number,
+): Promise<RobotResult> {
+  const store = join(dir, `${robot}.sqlite`);
+  const params = {
+    robot_id: robot,
+    fleet: 'chaos',
+    profile: 'farm',
+    topic_root: root,
+    broker_url: broker.url,
+    mqtt_version: 5,
+    trusted_keys_file: join(dir, 'keys.json'),
+    store_path: store,
+    reconnect_min_s: 0.05,
+    reconnect_max_s: 0.2,
+    outbox_rate_per_s: 2000,
+  };
+  let torn = 0;
+  let maxBytes = 0;
+  for (let k = 0; k < kills; k++) {
+    const b = spawnBridge(params, o.burst);
+    await b.wait(/^ready$/, 60_000);
+    // a random point in the burst: enqueueing, publishing, or the replay of what the last kill left
+    await new Promise((r) => setTimeout(r, 20 + random() * 400));
+    b.proc.kill('SIGKILL');
+    await exited(b.proc);
+    if (existsSync(store)) {
+      maxBytes = Math.max(maxBytes, storeBytes(store));
+      const db = new Database(store, { readonly: true, fileMustExist: true });
+      try {
+        const r = db.pragma('integrity_check', { simple: true });
+        if (r !== 'ok') torn++;
+      } catch {
+        torn++;
+      } finally {
+        db.close();
+      }
+    }
+  }
+  const last = spawnBridge(params, 0);
+  const drained = await last.wait(/^drained \d+$/, 120_000);
+  last.proc.kill('SIGTERM');
+  await exited(last.proc);
+  maxBytes = Math.max(maxBytes, storeBytes(store));
+  return { robot, kills, numbered: Number(drained.split(' ')[1]), lost: [], tornStores: torn, maxStoreBytes: maxBytes };
+}
+
+/** The store file and its WAL and shared-memory files [bytes]. */
+function storeBytes(store: string): number {
+  let n = 0;
+  for (const f of [store, `${store}-wal`, `${store}-shm`]) if (existsSync(f)) n += statSync(f).size;
+  return n;
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  if (o.broker === 'mosquitto' && mosquittoSkipReason()) {
+    throw new Error(`KZ_ERR_CHAOS: ${mosquittoSkipReason()} (or run with --broker aedes)`);
+  }
+  const broker: TestBroker = o.broker === 'mosquitto' ? await startMosquitto() : await startAedes();
+  const dir = mkdtempSync(join(tmpdir(), 'kizuna-chaos-'));
+  writeFileSync(join(dir, 'keys.json'), TEST_KEYS_JSON);
+  const root = uniqueRoot();
+  const seen = new Map<string, Seen>();
+  const sub = await mqtt.connectAsync(broker.url, { clientId: `chaos-far-end-${process.pid}`, clean: true });
+  sub.on('message', (topic, payload) => {
+    if (payload.length === 0) return;
+    const robot = topic.split('/').at(-2)!;
+    const seq = (JSON.parse(payload.toString()) as { seq: number }).seq;
+    let s = seen.get(robot);
+    if (!s) seen.set(robot, (s = { arrivals: new Map(), maxFirst: 0, outOfOrder: 0 }));
+    const n = s.arrivals.get(seq) ?? 0;
+    s.arrivals.set(seq, n + 1);
+    if (n === 0) {
+      if (seq < s.maxFirst) s.outOfOrder++;
+      else s.maxFirst = seq;
+    }
+  });
+  await sub.subscribeAsync(`${root}/+/+/events`, { qos: 1 });
+  const started = Date.now();
+  const random = rng(o.seed);
+  const share = (i: number): number => Math.floor(o.kills / o.parallel) + (i < o.kills % o.parallel ? 1 : 0);
+  let done = 0;
+  const progress = setInterval(() => {
+    process.stderr.write(
+      `chaos: ${done} of ${o.parallel} bridges finished, ${Math.round((Date.now() - started) / 1000)} s\n`,
+    );
+  }, 30_000);
+  const results = await Promise.all(
+    Array.from({ length: o.parallel }, (_, i) => {
+      const r = rng(Math.floor(random() * 2 ** 31));
+      return robotRun(o, broker, root, dir, `r${i}`, share(i), r).finally(() => done++);
+    }),
+  );
+  clearInterval(progress);
+  // the last events may still be on their way to the far end
+  await new Promise((r) => setTimeout(r, 500));
+  await sub.endAsync();
+  let duplicates = 0;
+  let outOfOrder = 0;
+  let arrived = 0;
+  for (const r of results) {
+    const s = seen.get(r.robot) ?? { arrivals: new Map<number, number>(), maxFirst: 0, outOfOrder: 0 };
+    for (let q = 1; q <= r.numbered; q++) if (!s.arrivals.has(q)) r.lost.push(q);
+    for (const n of s.arrivals.values()) duplicates += n - 1;
+    arrived += s.arrivals.size;
+    outOfOrder += s.outOfOrder;
+  }
+  const lost = results.reduce((a, r) => a + r.lost.length, 0);
+  const torn = results.reduce((a, r) => a + r.tornStores, 0);
+  const report = {
+    experiment: 'kill -9 of cloud_bridge during event bursts',
+    broker: broker.kind,
+    seed: o.seed,
+    kills: o.kills,
+    parallel: o.parallel,
+    burstPerStart: o.burst,
+    eventsNumbered: results.reduce((a, r) => a + r.numbered, 0),
+    eventsArrived: arrived,
+    eventsLost: lost,
+    duplicates,
+    firstArrivalsOutOfOrder: outOfOrder,
+    tornStores: torn,
+    maxStoreBytes: Math.max(...results.map((r) => r.maxStoreBytes)),
+    wallS: Math.round((Date.now() - started) / 100) / 10,
+    lostSample: results.flatMap((r) => r.lost.slice(0, 5).map((q) => `${r.robot}#${q}`)).slice(0, 20),
+    pass: lost === 0 && outOfOrder === 0 && torn === 0,
+  };
+  await broker.close();
+  rmSync(dir, { recursive: true, force: true });
+  const text = JSON.stringify(report, null, 2);
+  process.stdout.write(`${text}\n`);
+  if (o.json) writeFileSync(o.json, `${text}\n`);
+  process.exitCode = report.pass ? 0 : 1;
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 2;
+});
