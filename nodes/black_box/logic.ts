@@ -113,6 +113,11 @@ export interface DetectorOptions {
   /** Bridge rejection reasons that mean a forged decision. */
   forgedReasons: readonly string[];
   safety: SafetyConstants;
+  /**
+   * [ns] faults reported before this time are not incidents (drivers and nodes coming up report stale
+   * inputs); a fault still there after it is.
+   */
+  faultsFromNs?: bigint;
 }
 
 /** [s] how recent the motion before a stop must be for the stop to count as one the robot was driven into. */
@@ -146,9 +151,11 @@ export class IncidentDetector {
     const was = this.safety;
     this.safety = m.state;
     const S = this.o.safety;
+    // The first state is where the robot starts (a gate starts latched), not something that happened.
+    if (was === undefined) return;
     if (m.state === S.STATE_ESTOP && was !== S.STATE_ESTOP)
       return { kind: 'estop', tNs, detail: m.detail || 'emergency stop' };
-    if (m.state !== S.STATE_STOP || was === S.STATE_STOP || was === S.STATE_ESTOP || was === undefined) return;
+    if (m.state !== S.STATE_STOP || was === S.STATE_STOP || was === S.STATE_ESTOP) return;
     if (m.limiting_reason === S.REASON_LOCAL_PAUSE) return;
     const moving =
       this.o.stopMinSpeedMps === 0 || (this.movingNs !== undefined && tNs - this.movingNs <= secToNs(MOTION_WINDOW_S));
@@ -166,6 +173,7 @@ export class IncidentDetector {
     m: { nodes_silent: readonly string[]; faults: ReadonlyArray<{ code: string; source: string; severity: number }> },
     tNs: bigint,
   ): Incident | undefined {
+    if (this.o.faultsFromNs !== undefined && tNs < this.o.faultsFromNs) return;
     const news: string[] = [];
     const faults = new Set<string>();
     for (const f of m.faults) {

@@ -152,6 +152,7 @@ function wire(node: RosNode, res: Resources, p: Params, s: State, onIncident: (i
     faultMinSeverity: p.fault_min_severity,
     forgedReasons: p.forged_reasons,
     safety: SS,
+    faultsFromNs: nowNs() + secToNs(p.startup_grace_s),
   });
   const seen = (i: Incident | undefined): void => {
     if (i) onIncident(i);

@@ -65,6 +65,12 @@ export const paramsSchema = z.object({
     .max(3)
     .default(2)
     .describe('[Fault.SEVERITY_*] a new fault this severe (2 error, 3 fatal) or a silent node is an incident'),
+  startup_grace_s: z
+    .number()
+    .min(0)
+    .max(600)
+    .default(10)
+    .describe('[s] after start, faults are not incidents yet (inputs coming up); one still there after it is'),
   forged_reasons: z
     .array(z.string().min(1))
     .default([...FORGED_REASONS])

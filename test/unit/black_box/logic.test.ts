@@ -93,8 +93,9 @@ describe('IncidentDetector', () => {
     expect(d.onSafety(safety(4, 8, 'paused by a person'), secToNs(4.1))).toBeUndefined();
   });
 
-  it('sees an e-stop, from any state', () => {
+  it('sees an e-stop, from any state, but not the state the robot starts in', () => {
     const d = det();
+    expect(d.onSafety(safety(5, 3, 'started latched'), 0n)).toBeUndefined();
     d.onSafety(safety(1), 0n);
     expect(d.onSafety(safety(5, 3, 'estop pressed'), secToNs(1))?.kind).toBe('estop');
     expect(d.onSafety(safety(5, 3), secToNs(1.1))).toBeUndefined();
@@ -122,6 +123,21 @@ describe('IncidentDetector', () => {
       tNs: 3n,
       detail: 'rejected: BAD_SIGNATURE +1',
     });
+  });
+});
+
+describe('IncidentDetector start-up grace', () => {
+  it('takes no fault for an incident before faultsFromNs, but one still there after it', () => {
+    const d = new IncidentDetector({
+      stopMinSpeedMps: 0,
+      faultMinSeverity: 2,
+      forgedReasons: [],
+      safety: SAFETY,
+      faultsFromNs: secToNs(10),
+    });
+    const stale = { nodes_silent: [], faults: [{ code: 'SCAN_STALE', source: 'scan', severity: 2 }] };
+    expect(d.onHealth(stale, secToNs(1))).toBeUndefined();
+    expect(d.onHealth(stale, secToNs(10))?.detail).toBe('SCAN_STALE (scan)');
   });
 });
 
