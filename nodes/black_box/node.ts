@@ -128,6 +128,14 @@ export function startBlackBox(node: RosNode): BlackBoxHandle {
     };
   });
 
+  // Destroying the node (kizuna run stopped, the graph shut down) ends the capture in progress: its file
+  // is completed with what was recorded (the file work goes on after the node is gone).
+  const destroy = node.destroy.bind(node);
+  node.destroy = () => {
+    current?.box.finish();
+    destroy();
+  };
+
   return {
     callbacks,
     written,

@@ -190,6 +190,22 @@ describe('black_box', () => {
   });
 });
 
+describe('black_box stopped while it records', () => {
+  it('completes the file of the capture in progress with what was recorded', async () => {
+    const s = setup({ post_s: 30 });
+    await s.drive(1, 0.4);
+    s.pubs.bumper.publish({ data: true });
+    await s.drive(0.5, 0);
+    expect(listIncidentFiles(s.dir)).toEqual([]);
+    await s.g.shutdown();
+    await s.bb.flush();
+    const files = listIncidentFiles(s.dir);
+    expect(files.map((f) => f.id)).toEqual(['000001-collision']);
+    const { messages } = await readAll(files[0]!.path);
+    expect(messages[messages.length - 1]!.t).toBeGreaterThan(1.4);
+  });
+});
+
 describe('black_box folder bounds', () => {
   it('deletes oldest first by bytes, but never the newest file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kizuna-bb-'));
