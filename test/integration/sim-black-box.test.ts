@@ -4,6 +4,7 @@
  * the file's own ros2msg schemas), and the report lists the incidents with their files.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,13 @@ import { runSim, type SimRunResult } from '../../sim/fleet/run';
 import { findIncidentFile, readIncident } from '../../nodes/black_box/store';
 
 const root = join(__dirname, '..', '..');
+// Python's MCAP readers (scripts/mcap-readers/setup.sh, run by .ci/run; a no-op when up to date)
+const setup = spawnSync('bash', [join(root, 'scripts', 'mcap-readers', 'setup.sh')], {
+  encoding: 'utf8',
+  timeout: 300_000,
+});
+const python = setup.status === 0 ? setup.stdout.trim().split('\n').at(-1)! : undefined;
+const pythonIt = python || process.env.CI === 'true' || setup.status !== 3 ? it : it.skip;
 const dir = mkdtempSync(join(tmpdir(), 'kizuna-sim-bb-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -89,6 +97,39 @@ describe('black_box in the sim (obstacle-stop, a real run)', () => {
       expect(messages.some((m) => m.topic === `${ns}/kizuna/decision`)).toBe(true);
       const summary = await readIncident(findIncidentFile(join(dir, robot), '1')!);
       expect(summary.metadata).toEqual(expect.objectContaining({ profile: 'delivery', namespace: ns }));
+    }
+  });
+
+  pythonIt("opens as a rosbag2 for rosbags, and Python's readers decode every message as kizuna does", async () => {
+    if (!python) throw new Error(`scripts/mcap-readers/setup.sh exited ${setup.status}: ${setup.stderr}`);
+    const file = result.report.incidents.find((i) => i.kind === 'protective_stop')!.file!;
+    const r = spawnSync(python, [join(root, 'test', 'python', 'read_mcap.py'), file], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    });
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    const done = JSON.parse(lines.pop()!) as { done: number; opened_by_rosbags_reader: unknown; bag_messages: number };
+    const ours = await readAll(file);
+    expect(done).toEqual({ done: ours.length, opened_by_rosbags_reader: true, bag_messages: ours.length });
+    const py = lines.map((l) => JSON.parse(l) as { topic: string; mcap_ros2: unknown; rosbags: unknown });
+    // as the Python side writes a message: plain arrays, -0 kept (CDR carries it)
+    const plain = (x: unknown): unknown =>
+      typeof x === 'bigint'
+        ? Number(x)
+        : ArrayBuffer.isView(x)
+          ? Array.from(x as unknown as ArrayLike<number>)
+          : Array.isArray(x)
+            ? x.map(plain)
+            : x !== null && typeof x === 'object'
+              ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plain(v)]))
+              : x;
+    const byTopic = (xs: ReadonlyArray<{ topic: string }>, topic: string) => xs.filter((m) => m.topic === topic);
+    for (const topic of new Set(ours.map((m) => m.topic))) {
+      const mine = byTopic(ours, topic).map((m) => plain(m.msg));
+      const theirs = byTopic(py, topic);
+      expect(theirs.map((m) => m.mcap_ros2)).toEqual(mine);
+      expect(theirs.map((m) => m.rosbags)).toEqual(mine);
     }
   });
 

@@ -7,7 +7,8 @@ mcap-ros2-support (its DecoderFactory) and by rosbags (its type system compiled 
 schema text, deserialize_cdr). With --rclpy (where ROS 2 is sourced) it is also decoded by rclpy's
 deserialize_message into the installed ROS 2 type. JSON-schema messages are parsed as JSON. Output: one
 JSON object per message on stdout (`i`, `topic`, `schema`, `t`, then one entry per reader), and a last
-line `{"done": N, "opened_by_rosbags_reader": ...}`. Numbers JSON cannot hold are written as strings:
+line `{"done": N, "opened_by_rosbags_reader": true or why not, "bag_messages": M}` (rosbags' AnyReader
+opening the file as a rosbag2 and deserializing its M messages). Numbers JSON cannot hold are written as strings:
 NaN, +-Infinity, integers beyond 2^53.
 """
 
@@ -116,14 +117,19 @@ def main():
                 out['json'] = json.loads(message.data)
             print(json.dumps(out, allow_nan=False))
             n += 1
+    # rosbags' own bag reader on the same file: opened as a rosbag2, every message deserialized
     opened = True
+    bag_messages = 0
     try:
-        from rosbags.rosbag2 import Reader
-        with Reader(Path(path)):
-            pass
+        from rosbags.highlevel import AnyReader
+
+        with AnyReader([Path(path)]) as bag:
+            for conn, _t, raw in bag.messages():
+                bag.deserialize(raw, conn.msgtype)
+                bag_messages += 1
     except Exception as e:  # noqa: BLE001 - reported, not hidden
         opened = f'{type(e).__name__}: {e}'
-    print(json.dumps({'done': n, 'opened_by_rosbags_reader': opened}))
+    print(json.dumps({'done': n, 'opened_by_rosbags_reader': opened, 'bag_messages': bag_messages}))
 
 
 if __name__ == '__main__':
