@@ -124,7 +124,8 @@ describe('black_box in the sim (obstacle-stop, a real run)', () => {
             : x !== null && typeof x === 'object'
               ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plain(v)]))
               : x;
-    const byTopic = (xs: ReadonlyArray<{ topic: string }>, topic: string) => xs.filter((m) => m.topic === topic);
+    const byTopic = <T extends { topic: string }>(xs: readonly T[], topic: string): T[] =>
+      xs.filter((m) => m.topic === topic);
     for (const topic of new Set(ours.map((m) => m.topic))) {
       const mine = byTopic(ours, topic).map((m) => plain(m.msg));
       const theirs = byTopic(py, topic);
