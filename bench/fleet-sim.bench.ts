@@ -237,7 +237,7 @@ export const benchmarks: Benchmark[] = [
             workers: r.workers,
             broker: 'mosquitto (MQTT 5)',
             sensors: light ? LIGHT_SENSORS : DEFAULT_SENSORS,
-            nodesPerRobot: 5,
+            nodesPerRobot: 6, // with black_box (issue 16)
             peakRssMB: m.peakRssMB,
             eventsLost: m.events.lost,
             events: m.events,

@@ -7,6 +7,7 @@ import { definition as executive } from './executive/node';
 import { definition as health } from './health/node';
 import { definition as cloudBridge } from './cloud_bridge/node';
 import { definition as lifecycleManager } from './lifecycle_manager/node';
+import { definition as blackBox } from './black_box/node';
 
 export const NODES: Readonly<Record<string, NodeDefinition>> = {
   [exampleNearest.name]: exampleNearest,
@@ -15,6 +16,8 @@ export const NODES: Readonly<Record<string, NodeDefinition>> = {
   [perception.name]: perception,
   [executive.name]: executive,
   [health.name]: health,
+  // the onboard recorder of incidents
+  [blackBox.name]: blackBox,
   // the link to the national model
   [cloudBridge.name]: cloudBridge,
   // brings the managed nodes up and down (kizuna run <node> --managed)

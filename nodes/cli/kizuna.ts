@@ -15,6 +15,7 @@ import { LAUNCH_USAGE, runLaunch } from './launch';
 import { DOCTOR_USAGE, runDoctor } from './doctor';
 import { STATUS_USAGE, runStatus } from './status';
 import { AUDIT_USAGE, runAudit } from './audit';
+import { BLACKBOX_USAGE, runBlackbox } from './blackbox';
 
 const USAGE = `usage: kizuna <command> [options]
 
@@ -41,7 +42,10 @@ commands:
   audit [--dir <dir>] [--since <time>] [--by category|topic|hour] [--json]
                                  what the robot sent and received over MQTT, per category, topic or hour; what
                                  its data policy removed or refused; checks the audit log's hash chain
-  <command> --help               the options of launch, doctor, status, audit, sim and contract
+  blackbox list | get <id> | export <id> --out <file> [--dir <dir>]
+                                 the incident files the black_box node wrote (MCAP): list them, show one,
+                                 copy one out
+  <command> --help               the options of launch, doctor, status, audit, blackbox, sim and contract
   --help, --version
 
 exit status:
@@ -81,7 +85,11 @@ function untilSignal(): Promise<void> {
 
 /** Exit status 2 for a wrong command line (usage, --ros-args), 1 for everything else that fails. */
 function exitCodeOf(err: unknown): number {
-  return isKizunaError(err, 'KZ_ERR_CLI_USAGE') || isKizunaError(err, 'KZ_ERR_ROS_ARGS') ? 2 : 1;
+  return isKizunaError(err, 'KZ_ERR_CLI_USAGE') ||
+    isKizunaError(err, 'KZ_ERR_ROS_ARGS') ||
+    isKizunaError(err, 'KZ_ERR_BLACKBOX_NOT_FOUND')
+    ? 2
+    : 1;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -185,6 +193,12 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return runAudit(rest, print, (line) => void process.stderr.write(`${line}\n`));
+    case 'blackbox':
+      if (rest.includes('--help') || rest.includes('-h')) {
+        print(BLACKBOX_USAGE);
+        return 0;
+      }
+      return runBlackbox(rest, print);
     default:
       throw usageError(`unknown command '${cmd}'`);
   }

@@ -23,7 +23,7 @@ export const SIM_USAGE = `usage: kizuna sim [--scenario FILE|NAME] [--robots N] 
                   [--broker URL[,URL...]] [--mqtt-version 3.1.1|5] [--planner reference|scripted|none]
                   [--trusted-keys FILE]... [--end-to-end-ack required|auto|off] [--duration S] [--speed X] [--seed N] [--report FILE]
                   [--workers N] [--quiet] [--mcap FILE] [--foxglove [HOST:PORT]] [--foxglove-remote]
-                  [--no-network-sync] [--audit DIR]`;
+                  [--no-network-sync] [--audit DIR] [--black-box DIR]`;
 
 const SIM_HELP = `${SIM_USAGE}
 
@@ -53,6 +53,9 @@ const SIM_HELP = `${SIM_USAGE}
                        serve the run live to Foxglove (WebSocket, default 127.0.0.1:8765; port 0 takes a
                        free one); a host beyond loopback needs --foxglove-remote as well.
                        Layout: docs/foxglove/kizuna-sim.json
+  --black-box DIR      keep each robot's black-box incident files (MCAP: the seconds around each stop,
+                       e-stop, collision, fault or forged decision) in DIR/<robot>; default: beside the
+                       report, <report>.blackbox/ (kizuna blackbox list --dir DIR/<robot> reads them)
   --audit DIR          keep each robot's audit log (cloud_bridge) in DIR/<robot>, what its link proxy
                        carried in DIR/link-bytes.json, and print the two compared after the run
                        (kizuna audit --dir DIR/<robot> reads one)
@@ -91,6 +94,8 @@ export interface SimCliOptions {
   foxglove?: { host: string; port: number };
   /** --audit DIR. */
   audit?: string;
+  /** --black-box DIR. */
+  blackBox?: string;
   /** --end-to-end-ack: every robot's cloud_bridge `end_to_end_ack`. */
   endToEndAck?: 'auto' | 'required' | 'off';
 }
@@ -218,6 +223,13 @@ export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): Si
         break;
       case '--foxglove-remote':
         break;
+      case '--black-box': {
+        const d = v();
+        if (existsSync(d) && !statSync(d).isDirectory())
+          throw usage(`--black-box needs a directory, got the file '${d}'`, usageText);
+        o.blackBox = d;
+        break;
+      }
       case '--audit': {
         const d = v();
         if (existsSync(d) && !statSync(d).isDirectory())
@@ -306,6 +318,7 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const mcap = o.mcap ?? scenario.recording?.mcap;
+  const blackBoxDir = resolve(o.blackBox ?? reportFile.replace(/\.json$/i, '') + '.blackbox');
   let live: FoxgloveLive | undefined;
   const result = await runSim({
     ...(mcap !== undefined ? { mcapFile: resolve(mcap) } : {}),
@@ -332,6 +345,7 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
     ...(o.noNetworkSync ? { networkSync: false } : {}),
     trustedKeys: outsideKeys,
     ...(o.audit ? { auditDir: resolve(o.audit) } : {}),
+    blackBoxDir,
     ...(o.endToEndAck ? { endToEndAck: o.endToEndAck } : {}),
     onReady: (r) => {
       const outside = r.trustedKeys.filter((k) => k.source !== 'planner');
@@ -357,6 +371,10 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
   const svg = writeReport(reportFile, result, scenario);
   process.stdout.write(`${summaryText(result.report)}\n\nreport: ${reportFile}\nmap:    ${svg}\n`);
   if (mcap !== undefined) process.stdout.write(`mcap:   ${resolve(mcap)}\n`);
+  const bbFiles = new Set(result.report.incidents.flatMap((i) => (i.file ? [i.file] : []))).size;
+  process.stdout.write(
+    `black box: ${bbFiles} incident file(s) in ${blackBoxDir}/<robot> (kizuna blackbox list --dir ...)\n`,
+  );
   if (live) process.stdout.write(`foxglove: served ${live.url}; ${live.dropped} message(s) dropped for slow clients\n`);
   if (o.audit) {
     const { lines } = auditAgainstLinks(resolve(o.audit), result.links);

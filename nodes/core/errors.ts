@@ -77,6 +77,8 @@ export const ERROR_CODES = {
   KZ_ERR_SIM_FOXGLOVE: 'the Foxglove live view of a sim run cannot listen on the address asked for',
   // recordings
   KZ_ERR_MCAP_WRITE: 'an MCAP recording cannot be created or written (folder not writable, disk full)',
+  KZ_ERR_BLACKBOX_READ: 'a black-box incident file cannot be read (not an MCAP file, unreadable)',
+  KZ_ERR_BLACKBOX_NOT_FOUND: 'kizuna blackbox: no incident file with that id in the folder',
   // field deployment
   KZ_ERR_LAUNCH_CHECK_FAILED: 'kizuna launch did not start the stack: a check before starting failed',
   KZ_ERR_NODE_EXITED: 'kizuna launch stopped the stack: the safety gate exited, or a node kept exiting',

@@ -1,6 +1,6 @@
 /**
  * One simulated robot's software: the real kizuna nodes (perception, safety_gate, executive, health,
- * cloud_bridge) on an in-process graph, in the robot's namespace (`/<robot id>`), all with
+ * cloud_bridge, black_box) on an in-process graph, in the robot's namespace (`/<robot id>`), all with
  * use_sim_time, configured from the robot's profile file `launch/params/<profile>.yaml` exactly as
  * `ros2 launch` would, plus the few overrides a simulated site needs (SIM_OVERRIDES below).
  */
@@ -15,10 +15,11 @@ import { start as startGate } from '../../nodes/safety_gate/node';
 import { start as startExecutive } from '../../nodes/executive/node';
 import { start as startHealth } from '../../nodes/health/node';
 import { startBridge, type CloudBridge } from '../../nodes/cloud_bridge/node';
+import { startBlackBox, type BlackBoxHandle } from '../../nodes/black_box/node';
 import type { Pose } from '../geometry';
 
 /** Names of the nodes every simulated robot runs, in start order. */
-export const STACK_NODES = ['perception', 'safety_gate', 'executive', 'health', 'cloud_bridge'] as const;
+export const STACK_NODES = ['perception', 'safety_gate', 'executive', 'health', 'cloud_bridge', 'black_box'] as const;
 
 /** What a robot's stack needs besides its profile. */
 export interface RobotStackOptions {
@@ -33,6 +34,10 @@ export interface RobotStackOptions {
   trustedKeysFile: string;
   /** Directory for the bridge's SQLite store. */
   storeDir: string;
+  /** black_box's folder. Default `<storeDir>/black_box/<robotId>`. */
+  blackBoxDir?: string;
+  /** The robot's lidar topics (black_box records them). Default `[scan]`. */
+  scanTopics?: readonly string[];
   /** Dock approach pose (the executive's fallback dock). */
   dockPose: Pose;
   /** [m] geofence polygon x1,y1,... around the site (empty: none). */
@@ -93,14 +98,15 @@ export function profileBlocks(profile: ProfileName): ParamBlock[] {
   return b;
 }
 
-/** A started stack: its nodes by name and the bridge. */
+/** A started stack: its nodes by name, the bridge and the black box. */
 export interface RobotStack {
   namespace: string;
   nodes: Map<string, RosNode>;
   bridge: CloudBridge;
+  blackBox: BlackBoxHandle;
 }
 
-/** Starts the robot's five nodes on `graph` (either implementation) in `/<robotId>`, with use_sim_time unless told. */
+/** Starts the robot's six nodes on `graph` (either implementation) in `/<robotId>`, with use_sim_time unless told. */
 export function startRobotStack(graph: Pick<RosGraph, 'createNode'>, o: RobotStackOptions): RobotStack {
   const namespace = `/${o.robotId}`;
   const blocks = profileBlocks(o.profile);
@@ -143,5 +149,14 @@ export function startRobotStack(graph: Pick<RosGraph, 'createNode'>, o: RobotSta
       store_path: join(o.storeDir, `cloud_bridge-${o.robotId}.sqlite`),
     }),
   );
-  return { namespace, nodes, bridge };
+  const blackBox = startBlackBox(
+    make('black_box', {
+      profile: o.profile,
+      dir: o.blackBoxDir ?? join(o.storeDir, 'black_box', o.robotId),
+      scan_topics: [...(o.scanTopics ?? ['scan'])],
+      // the sim's nodes are not managed: no transition events to record
+      lifecycle_nodes: [],
+    }),
+  );
+  return { namespace, nodes, bridge, blackBox };
 }

@@ -75,6 +75,11 @@ export interface SimRunOptions {
   /** Keep each robot's audit log (cloud_bridge) in `<auditDir>/<robotId>`; otherwise it goes with the run's temp files. */
   auditDir?: string;
   /**
+   * Keep each robot's black-box incident files (nodes/black_box) in `<blackBoxDir>/<robotId>`; otherwise
+   * they go with the run's temp files (the report still lists the incidents).
+   */
+  blackBoxDir?: string;
+  /**
    * Every robot's cloud_bridge `end_to_end_ack` (`--end-to-end-ack`). Default: `required` with the
    * built-in planner (it acknowledges), `auto` with `none` (an outside side may or may not). An outside
    * national side that acknowledges runs with `required`: events published before its first ack are
@@ -335,6 +340,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         // told (--end-to-end-ack required for a side that acknowledges).
         endToEndAck: o.endToEndAck ?? (mode === 'none' ? 'auto' : 'required'),
         ...(o.auditDir ? { auditDir: o.auditDir } : {}),
+        ...(o.blackBoxDir ? { blackBoxDir: o.blackBoxDir } : {}),
         ...(clientIdSeparator ? { clientIdSeparator } : {}),
       })),
     );

@@ -84,6 +84,8 @@ export interface ShardInit {
   endToEndAck?: 'auto' | 'required' | 'off';
   /** Keep each robot's audit log in `<auditDir>/<robotId>` (default: beside its store, deleted with it). */
   auditDir?: string;
+  /** Keep each robot's black-box files in `<blackBoxDir>/<robotId>` (default: beside its store, deleted with it). */
+  blackBoxDir?: string;
   /** Robots' client ids `<fleet><sep><robot_id>` instead of the bridge's default `<fleet>.<robot_id>` (a broker refusing "."). */
   clientIdSeparator?: string;
 }
@@ -138,6 +140,8 @@ export interface RobotResult {
   localPause: LocalPauseResult & { refused: number };
   /** What it said to the people around it, where (up to MAX_ANNOUNCEMENTS). */
   announcements: AnnouncementRecord[];
+  /** Its black_box: every incident it saw and the files it wrote. */
+  blackBox: BlackBoxResult;
   /** From the bridge itself at the end. */
   bridge: {
     connected: boolean;
@@ -166,6 +170,14 @@ export interface RobotResult {
   bytesUp: number;
   bytesDown: number;
   finalBattery: number;
+}
+
+/** What a robot's black_box saw and wrote. */
+export interface BlackBoxResult {
+  /** Sim time [s], kind, detail, and whether it started a file, joined one or was a repeat. */
+  incidents: Array<{ t: number; kind: string; detail: string; outcome: string; file?: string }>;
+  /** The MCAP files, in the order written (paths under the run's black-box folder). */
+  files: Array<{ id: string; path: string; kinds: string[]; messages: number }>;
 }
 
 /** A shard's result. */
@@ -229,7 +241,11 @@ interface RobotRuntime {
     people: Publisher<'geometry_msgs/msg/PoseArray'>;
     pauseButton: Publisher<'std_msgs/msg/Bool'>;
     localCommand: Publisher<'kizuna_msgs/msg/LocalCommand'>;
+    /** A contact sensor: true on the step a collision begins, false on the next. */
+    bumper: Publisher<'std_msgs/msg/Bool'>;
   };
+  /** The bumper reported a contact last step (false follows). */
+  bumped: boolean;
   /** Local pauses a person made (the local_pause faults) as the gate held them. */
   pause: PauseWatch;
   /** What the robot said to the people around it (kizuna_msgs/Announcement), up to MAX_ANNOUNCEMENTS. */
@@ -355,8 +371,11 @@ export class SimShard {
                 Math.hypot(a.pose.x - r.start.x, a.pose.y - r.start.y) -
                 Math.hypot(b.pose.x - r.start.x, b.pose.y - r.start.y),
             )[0];
+        const cfg = cfgById.get(r.id)!;
         const stack = startRobotStack(this.graph, {
           robotId: r.id,
+          scanTopics: cfg.lidars.map((l) => l.topic),
+          ...(init.blackBoxDir ? { blackBoxDir: join(init.blackBoxDir, r.id) } : {}),
           profile: r.profile,
           fleet: init.fleet,
           brokerUrl: proxy.url,
@@ -374,7 +393,6 @@ export class SimShard {
           },
         });
         const ns = `/${r.id}`;
-        const cfg = cfgById.get(r.id)!;
         const sensor = 'sensor_data' as const;
         const reliable1 = { reliability: 'reliable', durability: 'volatile', history: 'keep_last', depth: 1 } as const;
         const rt: RobotRuntime = {
@@ -402,7 +420,9 @@ export class SimShard {
               abs(ns, TOPICS.localCommand),
               reliable1,
             ),
+            bumper: this.driver.createPublisher('std_msgs/msg/Bool', abs(ns, 'bumper'), reliable1),
           },
+          bumped: false,
           pause: new PauseWatch(),
           announcements: [],
           gyroStd: cfg.noise.gyroStdRadps,
@@ -642,6 +662,7 @@ export class SimShard {
       this.clockPub.publish(clockMessage(t));
       await this.runTriggers(t);
       for (const r of rep.readings) this.publishReadings(r, t);
+      this.publishBumpers(rep.collisions);
       for (const rt of this.robots) {
         if (!rt.sensorFaults.any) continue;
         for (const d of rt.sensorFaults.due(t)) this.publisherFor(rt, d.topic)?.publish(d.msg as never);
@@ -688,6 +709,16 @@ export class SimShard {
       for (const rt of this.robots) this.trackLink(rt, t);
     }
     return this.progress();
+  }
+
+  /** Each robot's contact sensor: true on the step a collision begins, false on the step after. */
+  private publishBumpers(collisions: readonly CollisionRecord[]): void {
+    const hit = new Set(collisions.map((c) => c.robotId));
+    for (const rt of this.robots) {
+      if (hit.has(rt.id)) rt.pubs.bumper.publish({ data: true });
+      else if (rt.bumped) rt.pubs.bumper.publish({ data: false });
+      rt.bumped = hit.has(rt.id);
+    }
   }
 
   private trackLink(rt: RobotRuntime, t: number): void {
@@ -868,6 +899,8 @@ export class SimShard {
   async settle(): Promise<void> {
     for (const rt of this.robots) rt.stack.bridge.publishStatus();
     await this.graph.flush();
+    // A capture still recording ends with the run: its file keeps what was recorded.
+    await Promise.all(this.robots.map((rt) => rt.stack.blackBox.flush()));
   }
 
   /** Everything this shard measured (call settle() and let the outboxes drain first). */
@@ -917,6 +950,26 @@ export class SimShard {
           tasksFailed: rt.tasksFailed,
           localPause: { ...rt.pause.result(t), refused: rt.rejectedByExecutive.LOCAL_PAUSE ?? 0 },
           announcements: rt.announcements,
+          blackBox: {
+            incidents: rt.stack.blackBox.incidents.map((i) => {
+              const file = rt.stack.blackBox.written.find((w) =>
+                w.incidents.some((x) => x.kind === i.kind && x.tNs === i.tNs),
+              )?.path;
+              return {
+                t: round3(Number(i.tNs) / 1e9),
+                kind: i.kind,
+                detail: i.detail.slice(0, 200),
+                outcome: i.outcome,
+                ...(file ? { file } : {}),
+              };
+            }),
+            files: rt.stack.blackBox.written.map((w) => ({
+              id: w.id,
+              path: w.path,
+              kinds: w.incidents.map((i) => i.kind),
+              messages: w.messages,
+            })),
+          },
           bridge: {
             connected: b.link.connected,
             lastEventSeq: b.store.lastSeq,

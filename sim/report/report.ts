@@ -176,6 +176,11 @@ export interface SimReport {
   stops: StopRecord[];
   /** What the robots said to people, in time order (the first 200 per robot). */
   announcements: AnnouncementRecord[];
+  /**
+   * Every incident the robots' black boxes saw, in time order, with the MCAP file that holds it (absent
+   * when it was a repeat within min_interval_s, or the run kept no black-box files).
+   */
+  incidents: Array<{ t: number; robotId: string; kind: string; detail: string; outcome: string; file?: string }>;
 }
 
 /** The `q`-quantile (0..1) of `xs` by nearest rank, undefined for none. */
@@ -376,6 +381,9 @@ export function buildReport(f: RunFacts): SimReport {
     collisions,
     stops,
     announcements: robots.flatMap((r) => r.announcements).sort((a, b) => a.t - b.t),
+    incidents: robots
+      .flatMap((r) => (r.blackBox?.incidents ?? []).map((i) => ({ robotId: r.robotId, ...i })))
+      .sort((a, b) => a.t - b.t),
   };
 }
 
@@ -461,6 +469,10 @@ export function summaryText(r: SimReport): string {
       ['distance travelled', `${m.distanceM.toFixed(1)} m`],
       ['tasks ok / failed', `${m.tasksOk} / ${m.tasksFailed}`],
       ['safety stops', String(m.safetyStops)],
+      [
+        'black-box incidents / files',
+        `${r.incidents.length} / ${new Set(r.incidents.flatMap((i) => (i.file ? [i.file] : []))).size}`,
+      ],
       ['announcements to people', String(m.announcements)],
       ['trusted keys', r.trustedKeys.map((k) => `${k.keyId} (${k.source.split(':')[0]})`).join(', ')],
       ['decisions sent / accepted', `${m.decisions.sent} / ${m.decisions.accepted}`],

@@ -78,6 +78,9 @@ describe('kizuna sim command line', () => {
     const report = join(dir, 'short.json');
     const r = kizuna('--duration', '5', '--speed', '0', '--quiet', '--report', report);
     expect(r.stdout).toMatch(/FAIL {2}tasks_completed_at_least: \d+ \(expected >= 5\)/);
+    // the robots' black boxes keep their incident files beside the report by default
+    expect(r.stdout).toContain(`black box: `);
+    expect(r.stdout).toContain(`incident file(s) in ${join(dir, 'short.blackbox')}/<robot>`);
     expect(r.status).toBe(1);
     expect((JSON.parse(readFileSync(report, 'utf8')) as SimReport).pass).toBe(false);
   }, 60_000);

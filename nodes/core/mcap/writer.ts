@@ -2,7 +2,7 @@
  * An MCAP file being written, on @mcap/core's McapWriter: chunked, zstd-compressed chunks
  * (@foxglove/wasm-zstd), message and chunk indexes, statistics and summary offsets, so readers seek
  * without scanning. The file is written under `<path>.partial` and renamed to `path` only once it is
- * complete and synced: a reader never sees a torn file under the final name.
+ * complete and synced (then the folder is synced): a reader never sees a torn file under the final name.
  */
 import { mkdirSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
@@ -134,6 +134,13 @@ export class McapFile {
       await this.handle.sync();
       await this.handle.close();
       await rename(this.partial, this.path);
+      // The rename itself survives a power cut only once the folder is synced too.
+      const dir = await open(dirname(this.path), 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
     });
   }
 

@@ -38,6 +38,7 @@ function robot(id: string, profile: 'care' | 'delivery', over: Partial<RobotResu
     acceptedIds: ['d1', 'd2', 'd3'],
     rejectedByExecutive: {},
     localPause: { pauses: 0, pausedS: 0, movedWhilePausedM: 0, refused: 0 },
+    blackBox: { incidents: [], files: [] },
     announcements: [],
     ended: { 'perform_task:succeeded': 1 },
     tasksOk: 1,
