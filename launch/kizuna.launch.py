@@ -8,8 +8,10 @@
 # down (a stopped base beats a moving one without its gate: with no cmd_vel publisher left, the base's
 # own command timeout stops it). launch/kizuna.launch.xml is the same launch in XML.
 #
-# managed:=true starts every node as a managed (lifecycle) node, unconfigured, plus lifecycle_manager,
-# which configures them all, then activates them all (`ros2 lifecycle get /safety_gate` -> active).
+# By default every node starts as a managed (lifecycle) node, unconfigured, plus lifecycle_manager, which
+# configures them all, then activates them all in start order (`ros2 lifecycle get /safety_gate` -> active).
+# lifecycle:=false starts them active without the manager, for robot makers who manage nodes themselves
+# (managed:=false, the argument's older name, does the same).
 #
 # The files sit in share/kizuna/launch/ once installed (ament/kizuna/) and in launch/ of the source
 # tree; both have bin/ and params/ at the same relative places, so this file finds them next to itself.
@@ -41,11 +43,14 @@ LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal']
 # Started in this order; safety_gate never respawns and takes the stack down with it.
 NODES = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge']
 SAFETY_NODE = 'safety_gate'
-# managed:=true: brings the managed nodes up in NODES order and down in reverse; respawns like the others
+# lifecycle:=true (the default): brings the managed nodes up in NODES order and down in reverse; respawns
+# like the others
 MANAGER_NODE = 'lifecycle_manager'
 # [s] wait before a node that exited is started again (not the safety gate)
 RESPAWN_DELAY_S = 2.0
 TOPIC_LEVEL = re.compile(r'^[A-Za-z0-9_-]{1,64}$')
+# managed's default: whatever lifecycle is (the same text as kizuna.launch.xml's default)
+SAME_AS_LIFECYCLE = '$(var lifecycle)'
 
 ARGUMENTS = [
     ('robot_id', None, None,
@@ -68,11 +73,14 @@ ARGUMENTS = [
      'false starts the robot without its cloud link (bench tests without a broker)'),
     ('graph', 'rclnodejs', ['rclnodejs', 'inprocess'],
      'rclnodejs on robots; inprocess only to test this launch file without ROS 2 (the nodes cannot '
-     'talk to each other then)'),
+     'talk to each other then: use it with lifecycle:=false)'),
     ('node_executable', 'node', None, 'the Node.js executable (>= 20.20), a name on PATH or a path'),
-    ('managed', 'false', ['true', 'false'],
+    ('lifecycle', 'true', ['true', 'false'],
      'true: every node starts as a managed (lifecycle) node, unconfigured, and lifecycle_manager configures, '
-     'then activates them in start order (the safety gate first up, last down); false: they start active'),
+     'then activates them in start order (the safety gate first up, last down); false: they start active, '
+     'without the manager (robot makers who manage the nodes themselves)'),
+    ('managed', SAME_AS_LIFECYCLE, ['true', 'false'],
+     "the older name of lifecycle, kept for launch commands that pass it; when given it wins over lifecycle"),
 ]
 
 
@@ -127,6 +135,7 @@ def _nodes(context):
     graph = _arg(context, 'graph')
     with_bridge = _arg(context, 'with_cloud_bridge') == 'true'
     kizuna_js = os.path.join(ROOT, 'bin', 'kizuna.js')
+    # managed defaults to lifecycle's value, so a managed:= given on the command line is what counts
     managed = _arg(context, 'managed') == 'true'
     nodes = [n for n in NODES if n != 'cloud_bridge' or with_bridge]
 
@@ -176,7 +185,9 @@ def generate_launch_description():
     declared = []
     for name, default, choices, description in ARGUMENTS:
         kwargs = {'description': description}
-        if default is not None:
+        if default == SAME_AS_LIFECYCLE:
+            kwargs['default_value'] = LaunchConfiguration('lifecycle')
+        elif default is not None:
             kwargs['default_value'] = default
         if choices is not None:
             kwargs['choices'] = choices

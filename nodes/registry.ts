@@ -8,6 +8,7 @@ import { definition as health } from './health/node';
 import { definition as cloudBridge } from './cloud_bridge/node';
 import { definition as lifecycleManager } from './lifecycle_manager/node';
 import { definition as blackBox } from './black_box/node';
+import { definition as simWorld } from '../sim/world-node';
 
 export const NODES: Readonly<Record<string, NodeDefinition>> = {
   [exampleNearest.name]: exampleNearest,
@@ -22,4 +23,6 @@ export const NODES: Readonly<Record<string, NodeDefinition>> = {
   [cloudBridge.name]: cloudBridge,
   // brings the managed nodes up and down (kizuna run <node> --managed)
   [lifecycleManager.name]: lifecycleManager,
+  // the built-in sim in place of Gazebo and its ros_gz bridge (sim_gazebo.launch.py gazebo:=false)
+  [simWorld.name]: simWorld,
 };

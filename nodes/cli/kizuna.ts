@@ -33,8 +33,9 @@ commands:
                                  the broker's per-robot rules (mosquitto dynamic-security JSON) from a roster
                                  of '<fleet> <robotId>' lines (docs/deploy.md, section 6)
   sim [--scenario FILE|NAME] [--robots N] [--speed X] ...  run a fleet simulation (sim/README.md); exit 0 when it passes
-  launch --profile <p> --robot-id <id> [--params <file>] [--broker <url>] [--compose] [--managed] [--dry-run]
-                                 check the robot's setup, then start and supervise its nodes until Ctrl-C
+  launch --profile <p> --robot-id <id> [--params <file>] [--broker <url>] [--compose] [--no-lifecycle] [--dry-run]
+                                 check the robot's setup, then start and supervise its nodes until Ctrl-C:
+                                 managed nodes brought up by lifecycle_manager (--no-lifecycle: all active at once)
   doctor [--profile <p>] [--params <file>] [--broker <url>]
                                  check this robot's setup: pass / warn / fail with the fix for each
   status [--broker <url>] [--robot-id <id>] [--watch]

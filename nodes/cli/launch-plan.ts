@@ -25,7 +25,7 @@ import type { BridgeFiles, BrokerSettings, Check } from './doctor-checks';
 export const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'] as const;
 export type StackNode = (typeof STACK)[number];
 export const CRITICAL_NODE: StackNode = 'safety_gate';
-/** Brings the managed stack up and down (`kizuna launch --managed`, launch files' `managed:=true`). */
+/** Brings the managed stack up and down (`kizuna launch` and the launch files, unless told `--no-lifecycle` / `lifecycle:=false`). */
 export const MANAGER_NODE = 'lifecycle_manager';
 
 /** Each stack node's parameter schema (undefined: not in this build). */
@@ -64,7 +64,8 @@ export interface LaunchRequest {
   logLevel: string;
   /**
    * Managed nodes (unconfigured at start) and a lifecycle_manager that configures, then activates them in
-   * STACK order (the safety gate first up, last down). Default false: the nodes start active.
+   * STACK order (the safety gate first up, last down): the default (undefined counts as true). false
+   * (`--no-lifecycle`): the nodes start active and no manager runs.
    */
   managed?: boolean;
 }
@@ -165,7 +166,7 @@ export function planLaunch(req: LaunchRequest): Plan {
       });
     }
   }
-  if (req.managed) nodes.push(managerPlan(req, nodes));
+  if (req.managed !== false) nodes.push(managerPlan(req, nodes));
   return { request: req, nodes, checks, ...(bridge ? { bridge } : {}) };
 }
 

@@ -53,12 +53,15 @@ options:
   --compose               run every node in this one process (small onboard computers)
   --dry-run               check and print the plan; start nothing
   --no-cloud-bridge       start without the cloud link
-  --managed               start every node as a managed (lifecycle) node, unconfigured, plus lifecycle_manager,
-                          which configures them all, then activates them all, in start order (the safety gate
-                          first up, last down), watches their heartbeats and holds the robot safe when one dies
+  --no-lifecycle          start every node active, without lifecycle_manager (for robot makers who manage the
+                          nodes themselves). By default every node starts as a managed (lifecycle) node,
+                          unconfigured, and lifecycle_manager configures them all, then activates them all, in
+                          start order (the safety gate first up, last down), watches their heartbeats and holds
+                          the robot safe when one dies (--managed: that default, said explicitly)
   --log-level <level>     debug, info, warn, error or fatal (default: info)
   --graph <graph>         rclnodejs (default) or inprocess (testing without ROS 2: nodes in separate
-                          processes then cannot talk to each other; use it with --compose)
+                          processes then cannot talk to each other, so use it with --compose, or with
+                          --no-lifecycle: the manager could never reach them)
 
 Restarts: a node other than the safety gate that exits is started again after 1 s, doubling to 30 s,
 at most ${5} times in 60 s; beyond that, or when the safety gate exits, everything stops (exit 1).
@@ -90,7 +93,7 @@ export function parseLaunchArgs(args: ReadonlyArray<string>): LaunchOptions {
   let compose = false;
   let dryRun = false;
   let withCloudBridge = true;
-  let managed = false;
+  let managed: boolean | undefined;
   let sawProfile = false;
   let sawRobot = false;
   for (let i = 0; i < args.length; i++) {
@@ -161,14 +164,26 @@ export function parseLaunchArgs(args: ReadonlyArray<string>): LaunchOptions {
         withCloudBridge = false;
         break;
       case '--managed':
-        managed = true;
+      case '--no-lifecycle': {
+        const want = flag === '--managed';
+        if (managed !== undefined && managed !== want)
+          throw usage('--managed and --no-lifecycle contradict each other: give one (the default is managed)');
+        managed = want;
         break;
+      }
       default:
         throw usage(`unknown launch option '${flag}'`);
     }
   }
   if (!sawProfile) throw usage('launch needs --profile (care, factory, delivery, farm or construction)');
   if (!sawRobot) throw usage("launch needs --robot-id: this robot's id, e.g. --robot-id care-017");
+  managed ??= true;
+  if (managed && graph === 'inprocess' && !compose) {
+    throw usage(
+      '--graph inprocess runs each node in a process of its own where no other can reach it, so lifecycle_manager ' +
+        'could never bring them up: add --compose (all in one process) or --no-lifecycle (every node starts active)',
+    );
+  }
   const prof = profile as ProfileName;
   return {
     profile: prof,
@@ -216,7 +231,7 @@ export async function launchChecks(
 export function childCommand(plan: Plan, node: string): { command: string; args: string[] } {
   const self = process.argv[1] as string;
   const planned = plan.nodes.find((n) => n.name === node);
-  const managed = plan.request.managed === true && node !== MANAGER_NODE ? ['--managed'] : [];
+  const managed = plan.request.managed !== false && node !== MANAGER_NODE ? ['--managed'] : [];
   return {
     command: process.execPath,
     args: [
@@ -238,7 +253,9 @@ export function formatPlan(plan: Plan, checks: ReadonlyArray<Check>, compose: bo
   const lines = [
     `kizuna launch: robot ${r.robotId} (fleet ${r.fleet}, profile ${r.profile}) on the ${r.graph} graph, ` +
       (compose ? 'all nodes in one process (--compose)' : 'one process per node') +
-      (r.managed ? ', managed: lifecycle_manager configures, then activates them in order' : ''),
+      (r.managed !== false
+        ? ', managed: lifecycle_manager configures, then activates them in order'
+        : ', unmanaged (--no-lifecycle): every node starts active'),
     `parameters: ${r.paramsFile}`,
     ...(plan.bridge ? [`broker: ${plan.bridge.broker.url}`] : ['cloud link: not started (--no-cloud-bridge)']),
     '',
@@ -363,7 +380,7 @@ async function runComposed(plan: Plan, opts: LaunchOptions, io: LaunchIO): Promi
     for (const n of plan.nodes) {
       const def = NODES[n.name];
       if (!def) throw new KizunaError('KZ_ERR_LAUNCH_CHECK_FAILED', `this kizuna build has no ${n.name} node`);
-      const managed = opts.managed === true && n.name !== MANAGER_NODE;
+      const managed = opts.managed !== false && n.name !== MANAGER_NODE;
       const launched = await launchNode(def, { into: { graph, logger }, argv: n.rosArgs, managed });
       io.err(`kizuna launch: ${launched.node.fullyQualifiedName} running (composed)`);
     }

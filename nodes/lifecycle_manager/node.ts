@@ -8,9 +8,10 @@
 import type { LifecycleState, LifecycleTransition, RosNode, ServiceClient } from '../core/graph/types';
 import { timeToSec } from '../core/graph/clock';
 import { errorText } from '../core/graph/callbacks';
+import { KizunaError } from '../core/errors';
 import type { NodeDefinition } from '../core/runner';
 import { paramsSchema } from './params';
-import { BondWatch, cannotStart, planSteps, type StackCommand } from './logic';
+import { BondWatch, baseName, cannotStart, planSteps, type StackCommand } from './logic';
 
 const D = { OK: 0, WARN: 1, ERROR: 2 } as const;
 /** [s] between two asks of a refused deactivate. */
@@ -33,6 +34,15 @@ export function start(node: RosNode): void {
     get: node.createClient('lifecycle_msgs/srv/GetState', `${name}/get_state`),
   }));
   const order = managed.map((m) => m.name);
+  const strangers = p.polled_node_names.filter((n) => !order.includes(n));
+  if (strangers.length > 0) {
+    throw new KizunaError(
+      'KZ_ERR_PARAM_INVALID',
+      `lifecycle_manager: polled_node_names names ${strangers.join(', ')}, not in node_names ` +
+        `[${order.join(', ')}]: a polled node must be one the manager brings up`,
+    );
+  }
+  const polled = managed.filter((m) => p.polled_node_names.includes(m.name));
   const bond = new BondWatch(p.bond_timeout_s);
   const diag = node.createPublisher('diagnostic_msgs/msg/DiagnosticArray', p.diagnostics_topic);
   let active = false;
@@ -54,10 +64,10 @@ export function start(node: RosNode): void {
     });
   };
 
-  const stateOf = async (m: Managed): Promise<LifecycleState | undefined> => {
+  const stateOf = async (m: Managed, timeoutSec = p.transition_timeout_s): Promise<LifecycleState | undefined> => {
     if (!m.get.isServiceReady()) return undefined;
     try {
-      const label = (await m.get.call({}, { timeoutSec: p.transition_timeout_s })).current_state.label;
+      const label = (await m.get.call({}, { timeoutSec })).current_state.label;
       return PRIMARY.has(label) ? (label as LifecycleState) : undefined;
     } catch {
       return undefined;
@@ -180,9 +190,28 @@ export function start(node: RosNode): void {
 
   node.createSubscription('std_msgs/msg/String', p.heartbeat_topic, (m) => bond.beat(m.data, nowSec()));
 
+  // Nodes without a kizuna heartbeat (polled_node_names): an answer 'active' from ~/get_state is their beat.
+  // One question in flight per node; a node that died or hangs answers nothing and its bond expires.
+  const asking = new Set<string>();
+  const bondPeriodS = Math.min(p.bond_timeout_s / 4, 1);
+  if (polled.length > 0) {
+    node.createTimer(bondPeriodS, () => {
+      if (!active) return;
+      for (const m of polled) {
+        if (asking.has(m.name)) continue;
+        asking.add(m.name);
+        void stateOf(m, p.bond_timeout_s)
+          .then((s) => {
+            if (s === 'active' && active) bond.beat(baseName(m.name), nowSec());
+          })
+          .finally(() => asking.delete(m.name));
+      }
+    });
+  }
+
   // The bond: a dead node resets the stack (the gate deactivates first: zero velocity), then the manager
   // waits for every node to answer again and starts it back up.
-  node.createTimer(Math.min(p.bond_timeout_s / 4, 1), () => {
+  node.createTimer(bondPeriodS, () => {
     if (!active) return;
     const dead = bond.expired(nowSec());
     if (dead.length === 0) return;

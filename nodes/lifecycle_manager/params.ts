@@ -27,6 +27,13 @@ export const paramsSchema = z.object({
     .max(120)
     .default(10)
     .describe('[s] a node refusing deactivate (the gate while the base moves) is asked again every 0.25 s this long'),
+  polled_node_names: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      "managed nodes of node_names that publish no kizuna heartbeat (a robot maker's own rclpy or rclcpp lifecycle " +
+        "node): the bond to each is its ~/get_state answering 'active', asked every min(bond_timeout_s / 4, 1 s)",
+    ),
   heartbeat_topic: z
     .string()
     .min(1)

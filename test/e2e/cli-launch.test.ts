@@ -1,8 +1,10 @@
 /**
  * `kizuna launch` end to end, from the command line: flags and their errors, --dry-run (checks and the
  * plan, nothing started), and a real start on the in-process graph against a real aedes broker — every
- * node as a supervised child process (and --compose: all in one), stopped by SIGINT, after which the
- * broker holds the robot's retained `offline` status with reason `shutdown`.
+ * node as a supervised child process (--no-lifecycle: separate in-process nodes cannot reach each other, so
+ * no manager could bring them up), and --compose, all in one process, managed as by default, brought up by
+ * lifecycle_manager — stopped by SIGINT, after which the broker holds the robot's retained `offline` status
+ * with reason `shutdown`.
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { spawn } from 'node:child_process';
@@ -66,6 +68,8 @@ describe('kizuna launch: command line', () => {
     expect(r.stdout).toMatch(/usage: kizuna launch --profile <profile> --robot-id <id>/);
     expect(r.stdout).toMatch(/--compose +run every node in this one process/);
     expect(r.stdout).toMatch(/--dry-run +check and print the plan; start nothing/);
+    expect(r.stdout).toMatch(/--no-lifecycle +start every node active, without lifecycle_manager/);
+    expect(r.stdout).toMatch(/By default every node starts as a managed \(lifecycle\) node/);
   });
 
   it('exits 2 naming the flag and the fix for a wrong command line', async () => {
@@ -85,11 +89,18 @@ describe('kizuna launch: command line', () => {
     expect((await kizuna(['launch', '--profile', 'care', '--robot-id', 'r1', '--fast'])).stderr).toMatch(
       /unknown launch option '--fast'/,
     );
+    const both = await kizuna(['launch', '--profile', 'care', '--robot-id', 'r1', '--managed', '--no-lifecycle']);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/--managed and --no-lifecycle contradict each other/);
+    // managed (the default) in separate in-process processes could never be brought up: refused with the fixes
+    const apart = await kizuna(['launch', '--profile', 'care', '--robot-id', 'r1', '--graph', 'inprocess']);
+    expect(apart.status).toBe(2);
+    expect(apart.stderr).toMatch(/add --compose \(all in one process\) or --no-lifecycle \(every node starts active\)/);
   });
 });
 
 describe('kizuna launch --dry-run', () => {
-  it('checks everything and prints the plan: five processes, the gate critical, nothing started', async () => {
+  it('checks everything and prints the plan: five processes (--no-lifecycle), the gate critical, nothing started', async () => {
     const params = paramsFile('dry-ok');
     const r = await kizuna([
       'launch',
@@ -103,11 +114,15 @@ describe('kizuna launch --dry-run', () => {
       broker.url,
       '--graph',
       'inprocess',
+      '--no-lifecycle',
       '--dry-run',
     ]);
     expect(`${r.status} ${r.stderr}`).toBe('0 ');
     const out = r.stdout;
-    expect(out).toMatch(/robot care-017 \(fleet default, profile care\) on the inprocess graph, one process per node/);
+    expect(out).toMatch(
+      /robot care-017 \(fleet default, profile care\) on the inprocess graph, one process per node, unmanaged \(--no-lifecycle\): every node starts active/,
+    );
+    expect(out).not.toMatch(/lifecycle_manager|--managed/);
     for (const node of ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge']) {
       expect(out).toMatch(new RegExp(`pass  ${node} parameters +valid`));
       expect(out).toMatch(new RegExp(`kizuna\\.ts run ${node} --graph inprocess --ros-args --params-file ${params}`));
@@ -134,6 +149,7 @@ describe('kizuna launch --dry-run', () => {
       params,
       '--graph',
       'inprocess',
+      '--compose',
       '--dry-run',
     ]);
     expect(r.status).toBe(1);
@@ -153,6 +169,16 @@ describe('kizuna launch --dry-run', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/FAIL {2}ROS 2 environment +ROS_DISTRO is not set/);
     expect(r.stdout).toMatch(/fix: source \/opt\/ros\/jazzy\/setup.bash/);
+    // the plan all the same, managed as by default: each node with --managed, then lifecycle_manager
+    expect(r.stdout).toMatch(
+      /on the rclnodejs graph, one process per node, managed: lifecycle_manager configures, then activates them in order/,
+    );
+    for (const node of ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge']) {
+      expect(r.stdout).toMatch(new RegExp(`kizuna\\.ts run ${node} --graph rclnodejs --managed --ros-args`));
+    }
+    expect(r.stdout).toMatch(
+      /lifecycle_manager +restarts after 1 s[^\n]*\n +\S+ \S+ \S+ \S+kizuna\.ts run lifecycle_manager --graph rclnodejs --ros-args .* -p node_names:=\[safety_gate,perception,executive,health,cloud_bridge\]/,
+    );
   });
 
   it('without --dry-run, a failed check starts nothing and exits 1 with KZ_ERR_LAUNCH_CHECK_FAILED', async () => {
@@ -167,6 +193,7 @@ describe('kizuna launch --dry-run', () => {
       params,
       '--graph',
       'inprocess',
+      '--no-lifecycle',
     ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/KZ_ERR_LAUNCH_CHECK_FAILED: not started: safety_gate parameters failed/);
@@ -238,9 +265,9 @@ async function launchAndInterrupt(robotId: string, extra: string[], ready: (stde
 }
 
 describe('kizuna launch, running (in-process graph, aedes broker)', () => {
-  it('supervises one process per node; Ctrl-C stops them cleanly and the robot is offline (shutdown)', async () => {
+  it('supervises one process per node (--no-lifecycle); Ctrl-C stops them cleanly and the robot is offline (shutdown)', async () => {
     const nodes = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'];
-    const r = await launchAndInterrupt('launch-sup', [], (err) =>
+    const r = await launchAndInterrupt('launch-sup', ['--no-lifecycle'], (err) =>
       nodes.every((n) => err.includes(`running /${n} on the inprocess graph`)),
     );
     expect(`${r.code}\n${r.stderr.slice(-1500)}`).toMatch(/^0\n/);
@@ -254,12 +281,15 @@ describe('kizuna launch, running (in-process graph, aedes broker)', () => {
     expect(r.retained).toMatchObject({ status: 'offline', reason: 'shutdown' });
   }, 60000);
 
-  it('--compose runs every node in one process; Ctrl-C sends the offline status too', async () => {
-    const r = await launchAndInterrupt('launch-compose', ['--compose'], (err) =>
-      err.includes('5 nodes in one process'),
-    );
+  it('--compose runs every node in one process, managed: lifecycle_manager brings them up; Ctrl-C sends the offline status too', async () => {
+    const r = await launchAndInterrupt('launch-compose', ['--compose'], (err) => err.includes('startup: done in'));
     expect(`${r.code}\n${r.stderr.slice(-1500)}`).toMatch(/^0\n/);
-    expect(r.stderr).toMatch(/kizuna launch: 5 nodes in one process on the inprocess graph/);
+    // the five and their manager
+    expect(r.stderr).toMatch(/kizuna launch: 6 nodes in one process on the inprocess graph/);
+    expect(r.stderr).toMatch(/kizuna launch: \/lifecycle_manager running \(composed\)/);
+    for (const node of ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge']) {
+      expect(r.stderr).toMatch(new RegExp(`lifecycle activate: inactive -> active","node":"/${node}"`));
+    }
     expect(r.stderr).not.toMatch(/started \(pid/);
     expect(r.retained).toMatchObject({ status: 'offline', reason: 'shutdown' });
   }, 60000);

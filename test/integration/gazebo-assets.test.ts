@@ -17,6 +17,7 @@ import { loadParamsFile, overridesForNode } from '../../nodes/core/graph/ros-arg
 import { paramsSchema as perceptionSchema } from '../../nodes/perception/params';
 import { paramsSchema as gateSchema } from '../../nodes/safety_gate/params';
 import { robotTopics } from '../../sim/messages';
+import { loadScenario } from '../../sim/scenario';
 
 const root = join(__dirname, '..', '..');
 const gz = join(root, 'sim', 'gazebo');
@@ -211,6 +212,64 @@ print(json.dumps(out))
     ]) {
       expect(world).toContain(`filename="${plugin}"`);
     }
+  });
+});
+
+describe('the Gazebo world as a built-in sim scenario (sim_gazebo.launch.py gazebo:=false)', () => {
+  it('kizuna_station.yaml has the SDF world: every box (walls, partition, dock, tables) and the robot at the origin', () => {
+    const scenario = loadScenario(join(gz, 'kizuna_station.yaml'));
+    // every box of the SDF with its centre and size (x, y), read with Python's XML parser
+    const boxes = JSON.parse(
+      xmlCheck(
+        join(gz, 'worlds', 'kizuna_station.sdf'),
+        `
+import json, sys, xml.etree.ElementTree as ET
+w = ET.parse(sys.argv[1]).getroot().find('world')
+out = {}
+for m in w.findall('model'):
+    for link in m.findall('link'):
+        size = link.find('collision/geometry/box/size')
+        if size is None:
+            continue
+        x, y = [float(v) for v in link.findtext('pose').split()[:2]]
+        sx, sy = [float(v) for v in size.text.split()[:2]]
+        out[m.get('name') + '/' + link.get('name')] = [x, y, sx, sy]
+print(json.dumps(out))
+`,
+      ),
+    ) as Record<string, [number, number, number, number]>;
+    expect(Object.keys(boxes).length).toBeGreaterThanOrEqual(10);
+    const walls = scenario.world.walls[0]!.points;
+    const xs = walls.map((q) => q[0]);
+    const ys = walls.map((q) => q[1]);
+    const obstacles = scenario.world.obstacles.map((o) => {
+      const ox = o.points.map((q) => q[0]);
+      const oy = o.points.map((q) => q[1]);
+      return { id: o.id, x0: Math.min(...ox), x1: Math.max(...ox), y0: Math.min(...oy), y1: Math.max(...oy) };
+    });
+    for (const [name, [x, y, sx, sy]] of Object.entries(boxes)) {
+      const x0 = x - sx / 2;
+      const x1 = x + sx / 2;
+      const y0 = y - sy / 2;
+      const y1 = y + sy / 2;
+      // an outer wall: its inner face is a side of the scenario's closed wall
+      const inner =
+        [x1, x0].some((v) => xs.some((w) => Math.abs(w - v) < 1e-6) && sy > 10) ||
+        [y1, y0].some((v) => ys.some((w) => Math.abs(w - v) < 1e-6) && sx > 10);
+      // anything else: an obstacle covering the box (within the room)
+      const covered = obstacles.some(
+        (o) =>
+          o.x0 <= Math.max(x0, -2) + 1e-6 &&
+          o.x1 >= Math.min(x1, 18) - 1e-6 &&
+          o.y0 <= Math.max(y0, -2) + 1e-6 &&
+          o.y1 >= Math.min(y1, 10) - 1e-6,
+      );
+      expect(`${name}: ${inner || covered}`).toBe(`${name}: true`);
+    }
+    expect(scenario.robots).toHaveLength(1);
+    expect(scenario.robots[0]!.start).toEqual({ x: 0, y: 0, yaw: 0 });
+    expect(scenario.people).toEqual([]);
+    expect(scenario.world.stations.find((st) => st.kind === 'dock')?.pose).toEqual({ x: 1, y: 1, yaw: 0 });
   });
 });
 

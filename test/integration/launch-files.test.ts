@@ -60,7 +60,8 @@ for node in tree.body:
             found[node.targets[0].id] = ast.literal_eval(node.value)
         except ValueError:
             pass
-consts = {k: v for k, v in found.items() if isinstance(v, list) and all(isinstance(x, str) for x in v)}
+consts = {k: v for k, v in found.items()
+          if isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))}
 args = []
 for item in ast.walk(tree):
     if isinstance(item, ast.Assign) and getattr(item.targets[0], 'id', '') == 'ARGUMENTS':
@@ -130,7 +131,7 @@ describe('launch files, read without running', () => {
   });
 
   it('start the same five nodes; only the safety gate does not respawn, and its exit shuts the launch down', () => {
-    // managed:=true adds lifecycle_manager (in XML twice: with and without cloud_bridge in its list)
+    // lifecycle:=true (the default) adds lifecycle_manager (in XML twice: with and without cloud_bridge in its list)
     const stackOf = (shape: LaunchShape) => shape.nodes.filter((n) => n.name !== 'lifecycle_manager');
     for (const shape of [py, xml]) {
       expect(
@@ -153,11 +154,20 @@ describe('launch files, read without running', () => {
     }
   });
 
-  it('managed:=true (default false) adds lifecycle_manager with the started nodes in start order, and --managed to each', () => {
+  it('lifecycle:=true (the default; managed:= its older name) adds lifecycle_manager with the started nodes in start order, and --managed to each', () => {
     for (const shape of [py, xml]) {
-      const arg = shape.args.find((a) => a.name === 'managed');
-      expect(arg?.default).toBe('false');
-      expect(arg?.choices).toEqual(['true', 'false']);
+      const lifecycle = shape.args.find((a) => a.name === 'lifecycle');
+      expect(lifecycle?.default).toBe('true');
+      expect(lifecycle?.choices).toEqual(['true', 'false']);
+      // managed follows lifecycle unless given itself
+      const managed = shape.args.find((a) => a.name === 'managed');
+      expect(managed?.default).toBe('$(var lifecycle)');
+      expect(managed?.choices).toEqual(['true', 'false']);
+    }
+    // lifecycle is declared first, so managed's default can read it
+    for (const shape of [py, xml]) {
+      const names = shape.args.map((a) => a.name);
+      expect(names.indexOf('lifecycle')).toBeLessThan(names.indexOf('managed'));
     }
     const managers = xml.nodes.filter((n) => n.name === 'lifecycle_manager');
     expect(managers.map((m) => m.cmd.match(/node_names:=\[([^\]]*)\]/)?.[1])).toEqual([
@@ -167,6 +177,7 @@ describe('launch files, read without running', () => {
     const source = readFileSync(PY_FILE, 'utf8');
     expect(source).toContain("*(['--managed'] if managed and node != MANAGER_NODE else [])");
     expect(source).toContain("cmd += ['-p', 'node_names:=[' + ','.join(nodes) + ']']");
+    expect(source).toContain("kwargs['default_value'] = LaunchConfiguration('lifecycle')");
   });
 
   it('default to the profile YAML next to the launch file, which exists for every profile', () => {
@@ -247,15 +258,18 @@ describeUnless(
       if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}\n${r.stderr}`);
     }, 120000);
 
+    // In separate processes on the in-process graph no node can reach another, so these start unmanaged: with
+    // lifecycle:=false, and for the XML file with its older name managed:=false.
     describe.each([
-      ['kizuna.launch.py', PY_FILE],
-      ['kizuna.launch.xml', XML_FILE],
-    ])('%s', (_label, file) => {
-      it('starts every node, respawns a killed node, and shuts everything down when the safety gate dies', async () => {
+      ['kizuna.launch.py', PY_FILE, 'lifecycle:=false'],
+      ['kizuna.launch.xml', XML_FILE, 'managed:=false'],
+    ])('%s', (_label, file, unmanaged) => {
+      it(`starts every node (${unmanaged}), respawns a killed node, and shuts everything down when the safety gate dies`, async () => {
         const run = runLaunch(file, [
           'robot_id:=r1',
           'profile:=care',
           'graph:=inprocess',
+          unmanaged,
           'with_cloud_bridge:=false',
           'namespace:=/robot7',
           'params_file:=' + join(root, 'launch', 'params', 'care.yaml'),
@@ -267,8 +281,10 @@ describeUnless(
             pids.set(name, Number(m[2]));
             await run.waitFor(new RegExp(`running /robot7/${name} on the inprocess graph`));
           }
-          // cloud_bridge left out on request
+          // cloud_bridge left out on request; unmanaged: active at once, no manager
           expect(run.out()).not.toMatch(/cloud_bridge-\d+\]: process started/);
+          expect(run.out()).not.toMatch(/lifecycle_manager-\d+\]: process started/);
+          expect(run.out()).not.toMatch(/managed \(unconfigured until configured\)/);
 
           process.kill(pids.get('perception') as number, 'SIGKILL');
           await run.waitFor(/\[perception-\d+\]: process has died/);
@@ -308,6 +324,7 @@ describeUnless(
         'robot_id:=r1',
         'profile:=care',
         'graph:=inprocess',
+        'lifecycle:=false',
         'with_cloud_bridge:=false',
         'namespace:=robot7',
         `params_file:=${params}`,
@@ -324,14 +341,17 @@ describeUnless(
 
     const rosReason = rosUnavailableReason();
     (rosReason && process.env.CI !== 'true' ? it.skip : it)(
-      `starts the nodes on the rclnodejs graph (real ROS 2)${rosReason ? `: skipped, ${rosReason}` : ''}`,
+      `starts the nodes managed on the rclnodejs graph, as by default, and lifecycle_manager brings them up (real ROS 2)${rosReason ? `: skipped, ${rosReason}` : ''}`,
       async () => {
         if (rosReason) throw new Error(`cannot run in CI: ${rosReason}; run \`npm run ros:setup\``);
         const run = runLaunch(PY_FILE, ['robot_id:=r1', 'profile:=care', 'with_cloud_bridge:=false']);
         try {
           for (const name of ['safety_gate', 'perception', 'executive', 'health']) {
-            await run.waitFor(new RegExp(`running /${name} on the rclnodejs graph`));
+            await run.waitFor(
+              new RegExp(`running /${name} on the rclnodejs graph, managed \\(unconfigured until configured\\)`),
+            );
           }
+          await run.waitFor(/\[lifecycle_manager-\d+\][^\n]*startup: done in/, 60000);
           const gate = await run.waitFor(/\[safety_gate-\d+\]: process started with pid \[(\d+)\]/);
           process.kill(Number(gate[1]), 'SIGKILL');
           await run.exited;

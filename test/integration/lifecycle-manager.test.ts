@@ -126,4 +126,47 @@ describe('lifecycle_manager with the managed safety gate', () => {
     ]);
     expect((await call('startup')).success).toBe(false); // finalized nodes cannot come back
   });
+
+  it('keeps the bond to a node without a heartbeat through get_state (polled_node_names), and breaks it when it goes', async () => {
+    graph = new InProcessGraph();
+    const quiet = (): RosNode => graph.createNode('quiet', { managed: true }); // no heartbeat, as an rclpy node
+    let q = quiet();
+    const mgr = graph.createNode('lifecycle_manager', {
+      parameterOverrides: {
+        node_names: ['quiet'],
+        polled_node_names: ['quiet'],
+        bond_timeout_s: 0.4,
+        respawn_check_s: 0.1,
+        service_wait_s: 2,
+      },
+    });
+    startManager(mgr);
+    const probe = graph.createNode('probe');
+    const isActive = probe.createClient('std_srvs/srv/Trigger', '/lifecycle_manager/is_active');
+    expect(await waitFor(() => q.lifecycle!.state() === 'active', 5000)).toBe(true);
+    // many bond timeouts later, still bonded: its get_state answers active
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await isActive.call({})).toEqual({ success: true, message: 'active' });
+    // deactivated behind the manager's back: no longer active, so the bond breaks as a silent heartbeat would
+    q.lifecycle!.trigger('deactivate');
+    let said = '';
+    for (const deadline = Date.now() + 3000; said !== 'recovering' && Date.now() < deadline;) {
+      said = (await isActive.call({})).message;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(said).toBe('recovering');
+    // gone and back: brought up again
+    q.destroy();
+    q = quiet();
+    expect(await waitFor(() => q.lifecycle!.state() === 'active', 5000)).toBe(true);
+    expect((await isActive.call({})).success).toBe(true);
+  }, 20000);
+
+  it('refuses polled_node_names that are not in node_names, naming them', () => {
+    graph = new InProcessGraph();
+    const mgr = graph.createNode('lifecycle_manager', {
+      parameterOverrides: { node_names: ['a'], polled_node_names: ['a', 'camera'] },
+    });
+    expect(() => startManager(mgr)).toThrow(/polled_node_names names camera, not in node_names \[a\]/);
+  });
 });

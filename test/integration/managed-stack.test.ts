@@ -1,5 +1,6 @@
 /**
- * The robot stack run managed on the in-process graph, as `kizuna launch --managed --compose` starts it:
+ * The robot stack run managed on the in-process graph, as `kizuna launch --compose` starts it (managed is the
+ * default; `--no-lifecycle` starts the nodes active without the manager):
  * every node unconfigured and silent until lifecycle_manager configures, then activates them in start
  * order; what each node does in configure / activate / deactivate / cleanup (publishers, subscriptions and
  * timers created on configure and destroyed on cleanup; the executive's and the gate's zero velocity on
@@ -39,10 +40,12 @@ async function expectZeroThenSilence(cmds: number[], quietMs: number): Promise<v
   expect(cmds.length).toBe(n);
 }
 
-describe('kizuna launch --managed: the plan', () => {
+describe('kizuna launch, managed by default: the plan', () => {
   it('adds lifecycle_manager with every planned node, in start order, and starts the others with --managed', () => {
-    const opts = parseLaunchArgs(['--profile', 'care', '--robot-id', 'r1', '--managed', '--graph', 'inprocess']);
+    const opts = parseLaunchArgs(['--profile', 'care', '--robot-id', 'r1']);
     expect(opts.managed).toBe(true);
+    // --managed says the default explicitly
+    expect(parseLaunchArgs(['--profile', 'care', '--robot-id', 'r1', '--managed']).managed).toBe(true);
     const plan = planLaunch(opts);
     expect(plan.nodes.map((n) => n.name)).toEqual([
       'safety_gate',
@@ -62,10 +65,26 @@ describe('kizuna launch --managed: the plan', () => {
     expect(noBridge.nodes.find((n) => n.name === MANAGER_NODE)!.rosArgs).toContain(
       'node_names:=[safety_gate,perception,executive,health]',
     );
-    // unmanaged (the default): no manager, no --managed
-    const plain = planLaunch(parseLaunchArgs(['--profile', 'care', '--robot-id', 'r1']));
+    // --no-lifecycle: no manager, no --managed (every node starts active)
+    const plain = planLaunch(parseLaunchArgs(['--profile', 'care', '--robot-id', 'r1', '--no-lifecycle']));
+    expect(plain.request.managed).toBe(false);
     expect(plain.nodes.map((n) => n.name)).not.toContain(MANAGER_NODE);
-    expect(childCommand(plain, 'safety_gate').args).not.toContain('--managed');
+    for (const n of plain.nodes) expect(childCommand(plain, n.name).args).not.toContain('--managed');
+    // a request that does not say (kizuna doctor's) is planned managed, as kizuna launch starts it
+    const { managed: _unsaid, ...unsaid } = opts;
+    expect(planLaunch(unsaid).nodes.map((n) => n.name)).toContain(MANAGER_NODE);
+  });
+
+  it('refuses --managed with --no-lifecycle, and a managed start of separate in-process nodes that cannot reach each other', () => {
+    const base = ['--profile', 'care', '--robot-id', 'r1'];
+    expect(() => parseLaunchArgs([...base, '--managed', '--no-lifecycle'])).toThrow(
+      /--managed and --no-lifecycle contradict each other/,
+    );
+    expect(() => parseLaunchArgs([...base, '--graph', 'inprocess'])).toThrow(
+      /--graph inprocess runs each node in a process of its own .* add --compose .* or --no-lifecycle/,
+    );
+    expect(parseLaunchArgs([...base, '--graph', 'inprocess', '--compose']).managed).toBe(true);
+    expect(parseLaunchArgs([...base, '--graph', 'inprocess', '--no-lifecycle']).managed).toBe(false);
   });
 });
 
@@ -86,10 +105,10 @@ describe('the managed stack on the in-process graph', () => {
         'care',
         '--robot-id',
         'r1',
-        '--managed',
         '--no-cloud-bridge',
         '--graph',
         'inprocess',
+        '--compose',
       ]),
     );
     const probe = graph.createNode('probe');

@@ -1,10 +1,13 @@
 /**
  * ROS 2's own tools on kizuna, on real ROS 2 Jazzy: `ros2 launch kizuna kizuna.launch.py` and
  * `kizuna.launch.xml` from the colcon-built ament package start every node on rclnodejs against a real
- * mosquitto broker, and a technician's `ros2` commands see, read and tune them: `node list`, `topic list -t`,
- * `topic echo --once`, `param get` / `param set` (a settable parameter accepted, a read-only one refused with
- * the reason), `service list`, `interface show`, `doctor`. Killing the safety gate's process takes the stack
- * down. And a launch_testing test of one node (launch_testing/), run with `launch_test`.
+ * mosquitto broker — managed, as by default, brought up by lifecycle_manager — and a technician's `ros2`
+ * commands see, read and tune them: `node list`, `lifecycle nodes` / `get`, `service call` of the manager,
+ * `topic list -t`, `topic echo --once`, `param get` / `param set` (a settable parameter accepted, a read-only
+ * one refused with the reason), `service list`, `interface show`, `doctor`. A killed perception makes the
+ * manager hold the robot safe and bring the stack back when launch has respawned it; killing the safety
+ * gate's process takes the stack down. `lifecycle:=false` starts the nodes active without the manager. And a
+ * launch_testing test of one node (launch_testing/), run with `launch_test`.
  *
  * ros2 and launch come from the vendored Jazzy sources that `npm run ros:setup` builds (docs/ros2.md).
  */
@@ -103,8 +106,21 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
         while (!statuses.includes('online') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
         expect(statuses).toContain('online');
 
-        const nodes = await trUntil(['node', 'list'], (o) => STACK.every((n) => o.includes(`${ns}/${n}\n`)));
-        for (const n of STACK) expect(nodes.stdout).toMatch(new RegExp(`^${ns}/${n}$`, 'm'));
+        const nodes = await trUntil(['node', 'list'], (o) =>
+          [...STACK, 'lifecycle_manager'].every((n) => o.includes(`${ns}/${n}\n`)),
+        );
+        for (const n of [...STACK, 'lifecycle_manager']) expect(nodes.stdout).toMatch(new RegExp(`^${ns}/${n}$`, 'm'));
+
+        // managed by default: lifecycle_manager has brought every node up
+        await launch.waitFor(/\[lifecycle_manager-\d+\][^\n]*startup: done in/, 60000);
+        const managed = await trUntil(['lifecycle', 'nodes'], (o) => STACK.every((n) => o.includes(`${ns}/${n}\n`)));
+        for (const n of STACK) expect(managed.stdout).toMatch(new RegExp(`^${ns}/${n}$`, 'm'));
+        for (const n of STACK) {
+          const got = await trUntil(['lifecycle', 'get', `${ns}/${n}`], (o) => /\[\d\]/.test(o));
+          expect(`${n}: ${got.stdout.trim()}`).toBe(`${n}: active [3]`);
+        }
+        const isActive = await tr(['service', 'call', `${ns}/lifecycle_manager/is_active`, 'std_srvs/srv/Trigger']);
+        expect(isActive.stdout).toMatch(/success=True, message='active'/);
 
         const topics = await trUntil(['topic', 'list', '-t'], (o) => o.includes(`${ns}/kizuna/safety_state`));
         expect(topics.stdout).toMatch(
@@ -141,8 +157,13 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
           }
         }
 
-        // another node dies: it comes back (respawn_delay 2 s), the gate and the rest carry on
+        // another node dies: launch starts it again (respawn_delay 2 s); meanwhile its bond breaks, so the
+        // manager holds the robot safe (the stack reset: the gate deactivated with a zero velocity) and brings
+        // the stack back up once every node answers again. The gate's process lives on throughout.
         const tPerception = Date.now();
+        const startups = (): number =>
+          launch.out().match(/\[lifecycle_manager-\d+\][^\n]*startup: done in/g)?.length ?? 0;
+        const before = startups();
         process.kill(pids.get('perception') as number, 'SIGKILL');
         await launch.waitFor(/\[perception-\d+\]: process has died/);
         const back = await launch.waitFor(
@@ -156,6 +177,17 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
           60000,
         );
         process.stdout.write(`${file}: perception back ${since(tPerception)} after it was killed\n`);
+        await launch.waitFor(/\[lifecycle_manager-\d+\][^\n]*bond broken: perception \(silent/, 30000);
+        process.stdout.write(`${file}: manager saw the broken bond ${since(tPerception)} after the kill\n`);
+        await launch.waitFor(/\[safety_gate-\d+\][^\n]*lifecycle deactivate: active -> inactive/, 30000);
+        const deadline3 = Date.now() + 60000;
+        while (startups() <= before && Date.now() < deadline3) await new Promise((r) => setTimeout(r, 100));
+        expect(startups()).toBeGreaterThan(before);
+        process.stdout.write(`${file}: stack active again ${since(tPerception)} after perception was killed\n`);
+        for (const n of STACK) {
+          const got = await ros2Until(['lifecycle', 'get', `${ns}/${n}`], (o) => o.includes('active [3]'), e.env);
+          expect(`${n}: ${got.stdout.trim()}`).toBe(`${n}: active [3]`);
+        }
         expect(alive(pids.get('safety_gate') as number)).toBe(true);
 
         // the gate's process dies: the launch file takes the whole stack down
@@ -191,9 +223,14 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
     }, 240000);
   });
 
-  it.each(['factory', 'delivery', 'farm', 'construction'])(
-    'ros2 launch kizuna kizuna.launch.py profile:=%s brings the five nodes up and its bridge online',
-    async (profile) => {
+  it.each([
+    ['factory', ''],
+    ['delivery', ''],
+    ['farm', ''],
+    ['construction', 'lifecycle:=false'],
+  ])(
+    'ros2 launch kizuna kizuna.launch.py profile:=%s %s brings the five nodes up and its bridge online',
+    async (profile, extra) => {
       const robot = `cli-${profile}`;
       const ns = `/cli_${profile}`;
       const params = writeProfileParams(profile, join(e.dir, `${robot}.yaml`), {
@@ -218,6 +255,7 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
           `params_file:=${params}`,
           `broker_url:=${e.broker.url}`,
           `namespace:=${ns}`,
+          ...(extra ? [extra] : []),
         ],
         e.env,
       );
@@ -229,6 +267,18 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
         expect(statuses).toContain('online');
         const nodes = await ros2Until(['node', 'list'], (o) => STACK.every((n) => o.includes(`${ns}/${n}\n`)), e.env);
         for (const n of STACK) expect(nodes.stdout).toMatch(new RegExp(`^${ns}/${n}$`, 'm'));
+        if (extra === 'lifecycle:=false') {
+          // unmanaged: active from the start, no manager, and no lifecycle services for ros2 lifecycle to find
+          expect(launch.out()).not.toMatch(/managed \(unconfigured until configured\)|lifecycle_manager-\d+/);
+          expect(nodes.stdout).not.toContain(`${ns}/lifecycle_manager`);
+          const lc = await ros2(['lifecycle', 'nodes'], e.env);
+          expect(lc.stdout).not.toContain(ns);
+          const summary = await ros2(['topic', 'echo', '--once', `${ns}/kizuna/world_summary`], e.env);
+          expect(summary.stdout).toMatch(/^header:\n {2}stamp:/m);
+        } else {
+          await launch.waitFor(/\[lifecycle_manager-\d+\][^\n]*startup: done in/, 60000);
+          expect(launch.out()).toMatch(new RegExp(`running ${ns}/safety_gate on the rclnodejs graph, managed`));
+        }
         launch.child.kill('SIGINT');
         let timer: NodeJS.Timeout | undefined;
         const code = await Promise.race([

@@ -1,15 +1,19 @@
 /**
- * `ros2 launch kizuna kizuna.launch.py managed:=true` (and the XML file), on real ROS 2 Jazzy, from the
- * colcon-built ament package: every kizuna node starts as a managed node on rclnodejs and lifecycle_manager
- * brings them up; `ros2 lifecycle nodes` lists them and `ros2 lifecycle get` reads each one active; the
- * safety gate refuses `ros2 lifecycle set … deactivate` while `ros2 topic pub` odometry says the base moves;
- * the manager's pause and resume (`ros2 service call`) take every node to inactive and back to active.
+ * `ros2 launch kizuna kizuna.launch.py` (managed, as by default) and `kizuna.launch.xml managed:=true` (the
+ * argument's older name, said explicitly), on real ROS 2 Jazzy, from the colcon-built ament package: every
+ * kizuna node starts as a managed node on rclnodejs and lifecycle_manager brings them up; `ros2 lifecycle
+ * nodes` lists them and `ros2 lifecycle get` reads each one active; the safety gate refuses `ros2 lifecycle
+ * set … deactivate` while `ros2 topic pub` odometry says the base moves; the manager's pause and resume
+ * (`ros2 service call`) take every node to inactive and back to active. Then `kizuna launch` (no ROS 2
+ * launch), one process per node on rclnodejs, managed as by default: the same bringup, Ctrl-C stops it.
  *
  * ros2 and launch come from the vendored Jazzy sources that `npm run ros:setup` builds (docs/ros2.md);
  * without them these tests skip saying why, and fail with CI=true.
  */
 import { describe, expect, it } from '@jest/globals';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
+import { writeProfileParams } from '../helpers/profile-params';
 import { describeWithRosTools } from './support/gate';
 import { launchParams, launchTestEnvironment, ros2, ros2Until, start, type Running } from './support/ros2-cli';
 
@@ -17,10 +21,14 @@ const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge
 const FLEET = 'tokyo-east';
 const since = (t0: number): string => `${Date.now() - t0} ms`;
 
-describeWithRosTools('ros2 launch kizuna managed:=true (real ROS 2 Jazzy)', () => {
+describeWithRosTools('ros2 launch kizuna, managed (real ROS 2 Jazzy)', () => {
   const e = launchTestEnvironment('managed');
 
-  describe.each(['kizuna.launch.py', 'kizuna.launch.xml'])('%s', (file) => {
+  // the Python file as it starts by default; the XML file with managed:=true, the older name of lifecycle:=
+  describe.each<[string, string[]]>([
+    ['kizuna.launch.py', []],
+    ['kizuna.launch.xml', ['managed:=true']],
+  ])('%s %s', (file, extra) => {
     it('brings every node up managed and active; the gate refuses deactivate while moving; pause and resume', async () => {
       const robot = `lm-${file.endsWith('.py') ? 'py' : 'xml'}`;
       const ns = `/${robot.replace('-', '_')}`;
@@ -47,7 +55,7 @@ describeWithRosTools('ros2 launch kizuna managed:=true (real ROS 2 Jazzy)', () =
           `params_file:=${params}`,
           `broker_url:=${e.broker.url}`,
           `namespace:=${ns}`,
-          'managed:=true',
+          ...extra,
         ],
         e.env,
       );
@@ -60,7 +68,7 @@ describeWithRosTools('ros2 launch kizuna managed:=true (real ROS 2 Jazzy)', () =
           );
         }
         await launch.waitFor(/\[lifecycle_manager-\d+\][^\n]*startup: done in/, 90000);
-        process.stdout.write(`${file} managed:=true: every node active ${since(t0)} after ros2 launch\n`);
+        process.stdout.write(`${file}: every node active ${since(t0)} after ros2 launch\n`);
 
         const listed = await ros2Until(
           ['lifecycle', 'nodes'],
@@ -119,7 +127,9 @@ describeWithRosTools('ros2 launch kizuna managed:=true (real ROS 2 Jazzy)', () =
           .out()
           .split('\n')
           .filter((l) => /lifecycle (configure|activate|deactivate)|startup: done|refused|pause|resume/.test(l));
-        process.stdout.write(`--- ${file} managed:=true, transitions (real run) ---\n${transitions.join('\n')}\n---\n`);
+        process.stdout.write(
+          `--- ${file} ${extra.join(' ')}, transitions (real run) ---\n${transitions.join('\n')}\n---\n`,
+        );
         // Ctrl-C: everything stops cleanly
         launch.child.kill('SIGINT');
         let timer: NodeJS.Timeout | undefined;
@@ -137,4 +147,80 @@ describeWithRosTools('ros2 launch kizuna managed:=true (real ROS 2 Jazzy)', () =
       }
     }, 300000);
   });
+
+  it('kizuna launch (no ROS 2 launch): one process per node on rclnodejs, managed as by default; Ctrl-C stops it', async () => {
+    const robot = 'lm-kizuna';
+    const params = writeProfileParams('care', join(e.dir, `${robot}.yaml`), {
+      store_path: join(e.dir, `${robot}.sqlite`),
+      reconnect_min_s: 0.1,
+    });
+    // kizuna launch has no namespace: its nodes are /safety_gate ..., so a ROS domain of their own keeps them
+    // apart from the other test files' nodes of the same names
+    const domain = String(((Number(process.env.ROS_DOMAIN_ID ?? '0') + 50) % 101) + 1);
+    const env = { ...e.env, ROS_DOMAIN_ID: domain };
+    const probe = await mqtt.connectAsync(e.broker.url, { reconnectPeriod: 0 });
+    const statuses: string[] = [];
+    probe.on('message', (_t, payload) => statuses.push((JSON.parse(payload.toString()) as { status: string }).status));
+    await probe.subscribeAsync(`kizuna/v1/${FLEET}/${robot}/status`, { qos: 1 });
+    const t0 = Date.now();
+    const launch = start(
+      process.execPath,
+      [
+        join(e.prefix, 'share', 'kizuna', 'bin', 'kizuna.js'),
+        'launch',
+        '--profile',
+        'care',
+        '--robot-id',
+        robot,
+        '--fleet',
+        FLEET,
+        '--params',
+        params,
+        '--broker',
+        e.broker.url,
+      ],
+      env,
+    );
+    try {
+      for (const n of STACK) {
+        await launch.waitFor(
+          new RegExp(
+            `\\[${n} *\\] .*running /${n} on the rclnodejs graph, managed \\(unconfigured until configured\\)`,
+          ),
+          60000,
+        );
+      }
+      await launch.waitFor(/\[lifecycle_manager *\] [^\n]*startup: done in/, 90000);
+      process.stdout.write(`kizuna launch: every node active ${since(t0)} after the start\n`);
+      const listed = await ros2Until(['lifecycle', 'nodes'], (o) => STACK.every((n) => o.includes(`/${n}\n`)), env);
+      for (const n of STACK) expect(listed.stdout).toMatch(new RegExp(`^/${n}$`, 'm'));
+      for (const n of STACK) {
+        const got = await ros2Until(['lifecycle', 'get', `/${n}`], (o) => /\[\d\]/.test(o), env);
+        expect(`${n}: ${got.stdout.trim()}`).toBe(`${n}: active [3]`);
+      }
+      const deadline = Date.now() + 30000;
+      while (!statuses.includes('online') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(statuses).toContain('online');
+      const isActive = await ros2(['service', 'call', '/lifecycle_manager/is_active', 'std_srvs/srv/Trigger'], env);
+      expect(isActive.stdout).toMatch(/success=True/);
+
+      launch.child.kill('SIGINT');
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([
+        launch.exited,
+        new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 40000))),
+      ]);
+      clearTimeout(timer);
+      expect(`${code}\n${launch.out().slice(-1500)}`).toMatch(/^0\n/);
+      expect(launch.out()).toMatch(/kizuna launch: stopping: SIGINT received/);
+      const d2 = Date.now() + 10000;
+      while (statuses.at(-1) !== 'offline' && Date.now() < d2) await new Promise((r) => setTimeout(r, 100));
+      expect(statuses.at(-1)).toBe('offline');
+    } finally {
+      launch.kill();
+      await probe.endAsync();
+      // the ros2 daemon of this domain (the sandbox stops only its own domain's)
+      await ros2(['daemon', 'stop'], env);
+    }
+  }, 240000);
 });
