@@ -55,6 +55,7 @@ function makePki(dir: string): void {
   sign('tokyo-1.care-099', 'tokyo-1.care-099', 'robot-ca'); // valid certificate, not in the roster
   sign('minted-national', 'national-1', 'robot-ca'); // the national account's name minted by a robot CA
   sign('national-1', 'national-1', 'national-ca');
+  sign('other-client', 'tokyo-1.care-007', 'other-ca'); // a robot's name from a CA the broker does not trust
   // CRL: tokyo-1.care-009's certificate revoked.
   writeFileSync(join(dir, 'index.txt'), '');
   writeFileSync(join(dir, 'crlnumber'), '01\n');
