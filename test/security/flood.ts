@@ -162,7 +162,6 @@ export async function latencyUnderFlood(
   const pairs = o.pairs ?? 4;
   const windowMs = o.windowMs ?? 1000;
   const pid = sb.pid();
-  const t0 = performance.now();
   const nat = await sb.national();
   const got: Record<'warm' | 'base' | 'flood', number[]> = { warm: [], base: [], flood: [] };
   const sent: Record<'warm' | 'base' | 'flood', number> = { warm: 0, base: 0, flood: 0 };
@@ -185,8 +184,7 @@ export async function latencyUnderFlood(
   /** One window of events labelled `w`; returns the broker's CPU time in it [ms]. */
   const window = async (w: keyof typeof got): Promise<number> => {
     const cpu0 = cpuMs(pid);
-    if (process.env.KZ_TRACE)
-      console.error(`window ${w} at ${(performance.now() - t0).toFixed(0)} ms, broker cpu ${cpu0}`);
+    console.error(`window ${w} at ${(performance.now() - t0).toFixed(0)} ms, broker cpu ${cpu0}`);
     const end = performance.now() + windowMs;
     while (performance.now() < end) {
       sent[w]++;
