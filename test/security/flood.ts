@@ -169,10 +169,6 @@ export async function latencyUnderFlood(
     if (topic !== 'kizuna/v1/tokyo-1/care-008/events') return;
     const m = JSON.parse(payload.toString()) as { t: number; w: keyof typeof got };
     got[m.w].push(performance.now() - m.t);
-    if (process.env.KZ_TRACE && performance.now() - m.t > 30)
-      console.error(
-        `late ${m.w} sent at ${(m.t - t0).toFixed(0)} ms: ${(performance.now() - m.t).toFixed(0)} ms; broker cpu ${cpuMs(pid)}`,
-      );
   });
   await nat.subscribeAsync('kizuna/v1/+/+/events', { qos: 1 });
   const b = await sb.client('tokyo-1.care-008');
@@ -184,7 +180,6 @@ export async function latencyUnderFlood(
   /** One window of events labelled `w`; returns the broker's CPU time in it [ms]. */
   const window = async (w: keyof typeof got): Promise<number> => {
     const cpu0 = cpuMs(pid);
-    console.error(`window ${w} at ${(performance.now() - t0).toFixed(0)} ms, broker cpu ${cpu0}`);
     const end = performance.now() + windowMs;
     while (performance.now() < end) {
       sent[w]++;
