@@ -199,6 +199,23 @@ d('shipped mosquitto configuration against a stolen robot credential', () => {
     await expect(unlisted.publishAsync('kizuna/v1/tokyo-1/care-099/events', '{}', { qos: 1 })).rejects.toThrow(REFUSED);
   }, 30_000);
 
+  it("CN edge cases from the robot CA (into another level, a wildcard, a robot's CN with an O= beside it) get nothing and kick nobody", async () => {
+    const robot = tlsRobot('tokyo-1', 'care-007');
+    await robot.connected();
+    for (const cert of ['cn-slash', 'cn-plus', 'cn-org']) {
+      const c = await client(cert, { clientId: 'tokyo-1.care-007' });
+      for (const f of ['kizuna/v1/tokyo-1/care-007/decision', 'kizuna/v1/tokyo-1/broadcast/decision', 'kizuna/v1/#'])
+        await expect(c.subscribeAsync(f, { qos: 1 })).rejects.toThrow(REFUSED);
+      for (const t of ['kizuna/v1/tokyo-1/care-007/status', 'kizuna/v1/tokyo-1/care-007/events'])
+        await expect(c.publishAsync(t, '{}', { qos: 1 })).rejects.toThrow(REFUSED);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(robot.bridge.link.connected).toBe(true);
+    // the broker names them by their whole subject (RFC 2253: the last attribute first, + escaped)
+    expect(sb.broker.log()).toMatch(/ as O=kizuna,CN=tokyo-1\.care-007 /);
+    expect(sb.broker.log()).toMatch(/ as CN=tokyo-1\.\\\+ /);
+  }, 30_000);
+
   it('bounds one credential: an oversize packet drops the connection, a subscription flood is refused', async () => {
     const a = await client('tokyo-1.care-007');
     const closed = new Promise<void>((resolve) => a.once('close', () => resolve()));

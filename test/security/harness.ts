@@ -56,6 +56,10 @@ function makePki(dir: string): void {
   sign('minted-national', 'national-1', 'robot-ca'); // the national account's name minted by a robot CA
   sign('national-1', 'national-1', 'national-ca');
   sign('other-client', 'tokyo-1.care-007', 'other-ca'); // a robot's name from a CA the broker does not trust
+  // CN edge cases from the robot CA: into another level, a wildcard, a robot's CN with an organisation beside it
+  sign('cn-slash', 'tokyo-1.care-007\\/decision', 'robot-ca'); // `-subj` escapes /
+  sign('cn-plus', 'tokyo-1.\\+', 'robot-ca');
+  sign('cn-org', 'tokyo-1.care-007/O=kizuna', 'robot-ca'); // subject O=kizuna, CN=tokyo-1.care-007
   // CRL: tokyo-1.care-009's certificate revoked.
   writeFileSync(join(dir, 'index.txt'), '');
   writeFileSync(join(dir, 'crlnumber'), '01\n');
