@@ -1,23 +1,33 @@
 /**
- * `kizuna broker-acl --roster FILE [--root kizuna/v1] [--out FILE]`: the robot listener's
+ * `kizuna broker-acl --roster FILE [--national FILE] [--root kizuna/v1] [--out FILE]`: the broker's
  * dynamic-security file (launch/mosquitto/) from the fleet roster, one robot per line
- * `<fleet> <robotId>`. Without --out it prints the JSON.
+ * `<fleet> <robotId>`, and the national account list, one account per line
+ * `<username> <fleets> [<share-group>]`. Without --out it prints the JSON.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { DEFAULT_TOPIC_ROOT, dynsecConfig, parseRoster, topicRootSchema } from '../core/contract';
+import {
+  DEFAULT_TOPIC_ROOT,
+  dynsecConfig,
+  parseNationalAccounts,
+  parseRoster,
+  topicRootSchema,
+  type NationalAccount,
+} from '../core/contract';
 import { KizunaError } from '../core/errors';
 
 /** The JSON text of the file (also written to --out when given). Throws KZ_ERR_CLI_USAGE on bad flags or a bad roster. */
 export function runBrokerAcl(args: string[], usage: string): string {
   let roster: string | undefined;
+  let national: string | undefined;
   let out: string | undefined;
   let root = DEFAULT_TOPIC_ROOT;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const v = args[i + 1];
-    if ((a === '--roster' || a === '--out' || a === '--root') && !v)
+    if ((a === '--roster' || a === '--national' || a === '--out' || a === '--root') && !v)
       throw new KizunaError('KZ_ERR_CLI_USAGE', `${a} needs a value\n\n${usage}`);
     if (a === '--roster') roster = v;
+    else if (a === '--national') national = v;
     else if (a === '--out') out = v;
     else if (a === '--root') {
       if (!topicRootSchema.safeParse(v).success) throw new KizunaError('KZ_ERR_CLI_USAGE', `bad --root '${v}'`);
@@ -32,7 +42,15 @@ export function runBrokerAcl(args: string[], usage: string): string {
   } catch (e) {
     throw new KizunaError('KZ_ERR_CLI_USAGE', `${roster}: ${(e as Error).message}`);
   }
-  const text = `${JSON.stringify(dynsecConfig(root, entries), null, 2)}\n`;
+  let accounts: NationalAccount[] = [];
+  if (national) {
+    try {
+      accounts = parseNationalAccounts(readFileSync(national, 'utf8'));
+    } catch (e) {
+      throw new KizunaError('KZ_ERR_CLI_USAGE', `${national}: ${(e as Error).message}`);
+    }
+  }
+  const text = `${JSON.stringify(dynsecConfig(root, entries, accounts), null, 2)}\n`;
   if (out) writeFileSync(out, text, { mode: 0o640 });
   return text;
 }

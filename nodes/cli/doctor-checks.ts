@@ -472,7 +472,8 @@ function commonNames(cert: X509Certificate): string[] {
 }
 
 /**
- * The robot's broker identity: its client certificate's CN must be exactly one, follow the naming policy
+ * The robot's broker identity: its client certificate's subject must be one CN and nothing else (the
+ * shipped broker names the robot by its whole subject, `CN=<fleet>.<robotId>`), follow the naming policy
  * (`<fleet>.<robotId>`, each 1 to 64 letters, digits, `_`, `-`; `broadcast` reserved) and equal this
  * robot's `<fleet>.<robotId>`, the identity cloud_bridge uses (client id, topics, store). `robotId`
  * undefined: the ids were not given, only the policy is checked. `clientId`: cloud_bridge's client_id
@@ -523,6 +524,13 @@ export function checkIdentity(certFile: string, fleet: string, robotId: string |
         detail: `CN ${cn} follows the naming policy; not compared with this robot's ids`,
         fix: 'pass --robot-id and --fleet (the robot_id and fleet the robot is launched with)',
       });
+    } else if (cert.subject.split('\n').length > 1) {
+      out.push({
+        name,
+        level: 'fail',
+        detail: `the subject has more than the CN (${cert.subject.replace(/\n/g, ', ')}): the shipped broker names the robot by its whole subject, which is then not CN=${cn} of the roster, and lets it do nothing`,
+        fix: `have the fleet CA issue a certificate whose subject is only CN=${expected ?? cn} (docs/deploy.md, step 6)`,
+      });
     } else if (cn !== expected) {
       out.push({
         name,
@@ -538,7 +546,7 @@ export function checkIdentity(certFile: string, fleet: string, robotId: string |
     out.push({
       name: 'client id',
       level: 'warn',
-      detail: `cloud_bridge.client_id ${clientId} is not the identity ${expected}: the shipped broker replaces it with the CN, another broker would name the session ${clientId}`,
+      detail: `cloud_bridge.client_id ${clientId} is not the identity ${expected}: the shipped broker replaces it with the certificate subject (CN=${expected}), another broker would name the session ${clientId}`,
       fix: 'leave cloud_bridge.client_id empty (the default is the identity)',
     });
   }

@@ -29,9 +29,10 @@ commands:
   nodes                          list the nodes 'run' can start
   contract --out <dir>           write the MQTT contract: JSON Schema of every payload and the AsyncAPI 3
                                  documents (the national side's and the robot's)
-  broker-acl --roster <file> [--root kizuna/v1] [--out <file>]
-                                 the broker's per-robot rules (mosquitto dynamic-security JSON) from a roster
-                                 of '<fleet> <robotId>' lines (docs/deploy.md, section 6)
+  broker-acl --roster <file> [--national <file>] [--root kizuna/v1] [--out <file>]
+                                 the broker's rules (mosquitto dynamic-security JSON) from a roster of
+                                 '<fleet> <robotId>' lines and a list of national accounts,
+                                 '<username> <fleets> [<share-group>]' lines (docs/deploy.md, section 6)
   sim [--scenario FILE|NAME] [--robots N] [--speed X] ...  run a fleet simulation (sim/README.md); exit 0 when it passes
   launch --profile <p> --robot-id <id> [--params <file>] [--broker <url>] [--compose] [--no-lifecycle] [--dry-run]
                                  check the robot's setup, then start and supervise its nodes until Ctrl-C:

@@ -38,6 +38,8 @@ function makePki(): void {
   run('req', ...EC_KEY, '-keyout', 'two.key', '-out', 'two.csr', '-subj', '/CN=tokyo-1.care-007/CN=tokyo-1.care-008');
   run('x509', '-req', '-in', 'two.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'two.crt');
   run('req', ...EC_KEY, '-keyout', 'none.key', '-out', 'none.csr', '-subj', '/O=kizuna');
+  run('req', ...EC_KEY, '-keyout', 'org.key', '-out', 'org.csr', '-subj', '/O=kizuna/CN=tokyo-1.care-007');
+  run('x509', '-req', '-in', 'org.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'org.crt');
   run('x509', '-req', '-in', 'none.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'none.crt');
 }
 
@@ -108,6 +110,14 @@ d('doctor: the certificate CN is the robot identity <fleet>.<robotId>', () => {
     expect(check('none')[0]).toMatchObject({
       level: 'fail',
       detail: expect.stringMatching(/no CN in the subject \(O=kizuna\)/),
+    });
+  });
+
+  it('fails a subject with more than the CN: the shipped broker names the robot by its whole subject', () => {
+    expect(check('org')[0]).toMatchObject({
+      level: 'fail',
+      detail: expect.stringMatching(/^the subject has more than the CN \(O=kizuna, CN=tokyo-1\.care-007\)/),
+      fix: expect.stringContaining('only CN=tokyo-1.care-007'),
     });
   });
 
