@@ -11,13 +11,18 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { MasterControlClient } from 'vda-5050-lib';
-import { validateState } from 'vda-5050-lib/common/vda-5050-validators-2.0';
 import mqtt from 'mqtt';
 import { parseScenarioYaml } from '../../sim/scenario';
 import { runSim, type SimRunResult } from '../../sim/fleet/run';
 import { mosquittoSkipReason, startMosquitto, type TestBroker } from '../helpers/brokers';
 
 jest.setTimeout(240_000);
+
+/** vda-5050-lib's own compiled 2.0 state validator (the one its clients run on every inbound state). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { validateState } = require('vda-5050-lib/common/vda-5050-validators-2.0') as {
+  validateState: ((o: unknown) => boolean) & { errors?: unknown };
+};
 
 const AGV = { manufacturer: 'kizuna', serialNumber: 'amr1' };
 const IF = 'uagv';
@@ -203,5 +208,138 @@ describe('VDA 5050 2.0: vda-5050-lib MasterControlClient drives a kizuna factory
     expect(done.loads).toEqual([]);
     expect(done.errors).toEqual([]);
     expect(Math.hypot(done.agvPosition!.x - (p.x + 3), done.agvPosition!.y - (p.y + 2))).toBeLessThan(0.3);
+  });
+
+  it('an invalid order is refused with a validationError naming the schema violation; the robot stays put', async () => {
+    const before = last();
+    // published raw: vda-5050-lib refuses to send an order its own validator rejects
+    await raw.publishAsync(
+      `${IF}/v2/${AGV.manufacturer}/${AGV.serialNumber}/order`,
+      JSON.stringify({
+        headerId: 77,
+        timestamp: new Date().toISOString(),
+        version: '2.0.0',
+        ...AGV,
+        orderId: 'broken',
+        orderUpdateId: 0,
+        edges: [],
+      }),
+    );
+    const s = await waitState((x) => x.errors.some((e) => e.errorType === 'validationError'), 'a validationError');
+    const e = s.errors.find((x) => x.errorType === 'validationError')!;
+    expect(e.errorLevel).toBe('WARNING');
+    expect(e.errorDescription).toMatch(/schema.*nodes/);
+    expect(e.errorReferences).toEqual(
+      expect.arrayContaining([
+        { referenceKey: 'topic', referenceValue: 'order' },
+        { referenceKey: 'headerId', referenceValue: '77' },
+        { referenceKey: 'orderId', referenceValue: 'broken' },
+      ]),
+    );
+    expect(s.orderId).toBe(before.orderId);
+    expect(s.lastNodeId).toBe(before.lastNodeId);
+  });
+
+  it('an order update extends the horizon; a stale orderUpdateId is refused and the order goes on', async () => {
+    const p = last().agvPosition!;
+    await master.publish('order', AGV, {
+      orderId: 'o2',
+      orderUpdateId: 0,
+      nodes: [node('m0', 0, p.x, p.y), node('m1', 2, p.x + 3, p.y), node('m2', 4, p.x + 6, p.y, false)],
+      edges: [edge('f0', 1, 'm0', 'm1'), edge('f1', 3, 'm1', 'm2', false)],
+    } as never);
+    // the validationError of the invalid order goes once a new order is taken
+    const taken = await waitState((s) => s.orderId === 'o2', 'order o2 taken');
+    expect(taken.errors).toEqual([]);
+    const atBaseEnd = await waitState((s) => s.lastNodeId === 'm1', 'm1 (end of the base) reached');
+    expect(atBaseEnd.newBaseRequest).toBe(true);
+    expect(atBaseEnd.nodeStates).toEqual([
+      { nodeId: 'm2', sequenceId: 4, released: false, nodePosition: expect.anything() },
+    ]);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(last().lastNodeId).toBe('m1'); // the horizon is not driven
+    await master.publish('order', AGV, {
+      orderId: 'o2',
+      orderUpdateId: 1,
+      nodes: [node('m1', 2, p.x + 3, p.y), node('m2', 4, p.x + 6, p.y)],
+      edges: [edge('f1', 3, 'm1', 'm2')],
+    } as never);
+    await waitState((s) => s.orderUpdateId === 1, 'update 1 taken');
+    await master.publish('order', AGV, {
+      orderId: 'o2',
+      orderUpdateId: 0,
+      nodes: [node('m0', 0, p.x, p.y), node('m1', 2, p.x + 3, p.y)],
+      edges: [edge('f0', 1, 'm0', 'm1')],
+    } as never);
+    const stale = await waitState((s) => s.errors.some((e) => e.errorType === 'orderUpdateError'), 'orderUpdateError');
+    expect(stale.orderUpdateId).toBe(1);
+    expect(stale.errors.find((e) => e.errorType === 'orderUpdateError')!.errorReferences).toEqual(
+      expect.arrayContaining([{ referenceKey: 'orderUpdateId', referenceValue: '0' }]),
+    );
+    const done = await waitState((s) => s.lastNodeId === 'm2' && s.nodeStates.length === 0, 'm2 reached');
+    expect(done.orderId).toBe('o2');
+  });
+
+  it('startPause holds the robot mid-edge, stopPause lets it go on to the node', async () => {
+    const p = last().agvPosition!;
+    await master.publish('order', AGV, {
+      orderId: 'o3',
+      orderUpdateId: 0,
+      nodes: [node('p0', 0, p.x, p.y), node('p1', 2, p.x, p.y - 4)],
+      edges: [edge('g0', 1, 'p0', 'p1')],
+    } as never);
+    await waitState((s) => s.orderId === 'o3' && s.driving, 'driving on g0');
+    await new Promise((r) => setTimeout(r, 1000));
+    await master.publish('instantActions', AGV, { instantActions: [action('pause-1', 'startPause')] } as never);
+    const paused = await waitState((s) => actionStatus(s, 'pause-1') === 'FINISHED' && s.paused === true, 'paused');
+    await waitState((s) => !s.driving, 'standing');
+    const at = last().agvPosition!;
+    await new Promise((r) => setTimeout(r, 2000));
+    const still = last();
+    expect(still.paused).toBe(true);
+    expect(Math.hypot(still.agvPosition!.x - at.x, still.agvPosition!.y - at.y)).toBeLessThan(0.05);
+    expect(paused.lastNodeId).toBe('p0');
+    expect(Math.hypot(at.x - p.x, at.y - (p.y - 4))).toBeGreaterThan(0.5); // held mid-edge
+    await master.publish('instantActions', AGV, { instantActions: [action('resume-1', 'stopPause')] } as never);
+    await waitState((s) => actionStatus(s, 'resume-1') === 'FINISHED' && s.paused === false, 'resumed');
+    await waitState((s) => s.lastNodeId === 'p1' && s.nodeStates.length === 0, 'p1 reached');
+  });
+
+  it('cancelOrder mid-edge stops the robot where it is and ends the order', async () => {
+    const p = last().agvPosition!;
+    await master.publish('order', AGV, {
+      orderId: 'o4',
+      orderUpdateId: 0,
+      nodes: [node('q0', 0, p.x, p.y), node('q1', 2, 3, 3, true, [action('drop-9', 'drop')])],
+      edges: [edge('h0', 1, 'q0', 'q1')],
+    } as never);
+    await waitState((s) => s.orderId === 'o4' && s.driving, 'driving on h0');
+    await new Promise((r) => setTimeout(r, 2000));
+    await master.publish('instantActions', AGV, { instantActions: [action('cancel-1', 'cancelOrder')] } as never);
+    const s = await waitState((x) => actionStatus(x, 'cancel-1') === 'FINISHED', 'cancelOrder finished');
+    expect(s.driving).toBe(false);
+    expect(s.nodeStates).toEqual([]);
+    expect(s.edgeStates).toEqual([]);
+    expect(s.lastNodeId).toBe('q0');
+    expect(actionStatus(s, 'drop-9')).toBe('FAILED');
+    expect(Math.hypot(s.agvPosition!.x - 3, s.agvPosition!.y - 3)).toBeGreaterThan(1); // stopped short of q1
+    // a second cancelOrder has no order to cancel
+    await master.publish('instantActions', AGV, { instantActions: [action('cancel-2', 'cancelOrder')] } as never);
+    const again = await waitState((x) => actionStatus(x, 'cancel-2') === 'FAILED', 'second cancelOrder failed');
+    expect(again.errors.map((e) => e.errorType)).toContain('noOrderToCancel');
+  });
+
+  it('every state the master control received passes vda-5050-lib validation', () => {
+    expect(states.length).toBeGreaterThan(20);
+    expect(invalid).toEqual([]);
+  });
+
+  it('the robot says OFFLINE on its connection topic when it shuts down', async () => {
+    expect(connections).toContain('ONLINE');
+    abort.abort();
+    await run;
+    const deadline = Date.now() + 10_000;
+    while (connections.at(-1) !== 'OFFLINE' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(connections.at(-1)).toBe('OFFLINE');
   });
 });

@@ -6,7 +6,7 @@
  * straight line between two nodes inside the geofence). Pure: the first problem found, as the VDA error
  * the robot reports, or undefined.
  */
-import { insideGeofence } from '../../executive/plan';
+import { insideGeofence } from '../../core/geofence';
 import type { ErrorReference, OrderEdge, OrderNode, VdaAction, VdaOrder } from './types';
 
 /** An order refused: the VDA error fields. */
