@@ -608,6 +608,17 @@ describe('what the bridge writes', () => {
     });
   });
 
+  it("a profile file's vda5050_geofence, where it sets one, is its executive's geofence", () => {
+    const blocks = loadParamsFile(join(__dirname, '..', '..', '..', 'launch', 'params', 'factory.yaml'));
+    const bridge = overridesForNode(blocks, { params: {}, nodeParams: {} }, 'cloud_bridge', '/') as Record<
+      string,
+      unknown
+    >;
+    const exec = overridesForNode(blocks, { params: {}, nodeParams: {} }, 'executive', '/') as Record<string, unknown>;
+    expect(bridge.protocol).toBeUndefined(); // no profile chooses VDA 5050 for a site
+    expect(bridge.vda5050_geofence).toEqual(exec.geofence);
+  });
+
   it("the factsheet body of each profile is its profile file's safety gate footprint and acceleration limits", () => {
     for (const profile of PROFILE_NAMES) {
       const blocks = loadParamsFile(join(__dirname, '..', '..', '..', 'launch', 'params', `${profile}.yaml`));
