@@ -26,6 +26,8 @@ import {
   buildVisualization,
 } from '../../../nodes/cloud_bridge/vda5050/state';
 import { PROFILE_BODY } from '../../../nodes/cloud_bridge/vda5050/profiles';
+import { checkVdaTrust } from '../../../nodes/cloud_bridge/vda5050/bridge';
+import { paramsSchema } from '../../../nodes/cloud_bridge/params';
 import { vdaTopics, type VdaAction, type VdaOrder } from '../../../nodes/cloud_bridge/vda5050/types';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -139,6 +141,25 @@ describe('VDA 5050 2.0 schemas', () => {
       { path: '/nodes', message: "must have required property 'nodes'" },
     ]);
     expect(schemaIssues('order', { ...threeNodes(), timestamp: 'yesterday' })[0]!.path).toBe('/timestamp');
+  });
+});
+
+describe('VDA 5050 mode and trust', () => {
+  const params = (over: Record<string, unknown>) =>
+    paramsSchema.parse({ robot_id: 'amr1', fleet: 'hall', profile: 'factory', ...over });
+
+  it('protocol defaults to kizuna; vda5050 without signatures needs mutual TLS or allow_unsigned', () => {
+    expect(params({}).protocol).toBe('kizuna');
+    expect(() => checkVdaTrust(params({ protocol: 'vda5050' }), 'cloud_bridge')).toThrow(
+      expect.objectContaining({ code: 'KZ_ERR_BRIDGE_CONFIG', message: expect.stringMatching(/mutual TLS/) }),
+    );
+    expect(() => checkVdaTrust(params({ protocol: 'vda5050', tls_cert_file: '/c.pem' }), 'cloud_bridge')).toThrow();
+    expect(() =>
+      checkVdaTrust(params({ protocol: 'vda5050', tls_cert_file: '/c.pem', tls_key_file: '/k.pem' }), 'cloud_bridge'),
+    ).not.toThrow();
+    expect(() => checkVdaTrust(params({ protocol: 'vda5050', allow_unsigned: true }), 'cloud_bridge')).not.toThrow();
+    expect(() => params({ protocol: 'opcua' })).toThrow();
+    expect(() => params({ vda5050_state_period_s: 31 })).toThrow(); // the standard: at least every 30 s
   });
 });
 
