@@ -240,6 +240,43 @@ describe('VDA 5050 2.0: vda-5050-lib MasterControlClient drives a kizuna factory
     expect(s.lastNodeId).toBe(before.lastNodeId);
   });
 
+  it('an order through the site geofence and one with an action the robot does not have are refused whole; nothing moves', async () => {
+    const before = last();
+    const p = before.agvPosition!;
+    // the sim's geofence is the hall's walls grown by 1 m: x in [-1, 21]
+    await master.publish('order', AGV, {
+      orderId: 'outside',
+      orderUpdateId: 0,
+      nodes: [node('s0', 0, p.x, p.y), node('s1', 2, 25, p.y)],
+      edges: [edge('t0', 1, 's0', 's1')],
+    } as never);
+    const s = await waitState(
+      (x) => x.errors.some((e) => /geofence/.test(e.errorDescription ?? '')),
+      'geofence refusal',
+    );
+    expect(s.errors.find((e) => /geofence/.test(e.errorDescription ?? ''))).toMatchObject({
+      errorType: 'orderError',
+      errorReferences: expect.arrayContaining([{ referenceKey: 'nodeId', referenceValue: 's1' }]),
+    });
+    await master.publish('order', AGV, {
+      orderId: 'charge',
+      orderUpdateId: 0,
+      nodes: [node('s0', 0, p.x, p.y, true, [action('c-1', 'startCharging')])],
+      edges: [],
+    } as never);
+    const c = await waitState(
+      (x) => x.errors.some((e) => /action not supported/.test(e.errorDescription ?? '')),
+      'unsupported action',
+    );
+    expect(c.errors.find((e) => /action not supported/.test(e.errorDescription ?? ''))!.errorReferences).toEqual(
+      expect.arrayContaining([{ referenceKey: 'actionType', referenceValue: 'startCharging' }]),
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = last();
+    expect([after.orderId, after.lastNodeId, after.driving]).toEqual([before.orderId, before.lastNodeId, false]);
+    expect(Math.hypot(after.agvPosition!.x - p.x, after.agvPosition!.y - p.y)).toBeLessThan(0.05);
+  });
+
   it('an order update extends the horizon; a stale orderUpdateId is refused and the order goes on', async () => {
     const p = last().agvPosition!;
     await master.publish('order', AGV, {

@@ -28,6 +28,8 @@ import {
 import { PROFILE_BODY } from '../../../nodes/cloud_bridge/vda5050/profiles';
 import { checkVdaTrust } from '../../../nodes/cloud_bridge/vda5050/bridge';
 import { paramsSchema } from '../../../nodes/cloud_bridge/params';
+import { publishCategory } from '../../../nodes/cloud_bridge/audit-tap';
+import { robotTopics } from '../../../nodes/core/contract';
 import { vdaTopics, type VdaAction, type VdaOrder } from '../../../nodes/cloud_bridge/vda5050/types';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -627,6 +629,24 @@ describe('what the bridge writes', () => {
       connection: 'uagv/v2/kizuna/amr1/connection',
       factsheet: 'uagv/v2/kizuna/amr1/factsheet',
     });
+  });
+
+  it('the audit log files VDA 5050 packets under the same categories as the contract’s', () => {
+    const t = vdaTopics('uagv', 'kizuna', 'amr1');
+    const k = robotTopics('kizuna/v1', 'hall', 'amr1');
+    const cat = (topic: string, d: 'in' | 'out') => publishCategory(topic, d, Buffer.from('{}'), k, t).c;
+    expect([
+      cat(t.state, 'out'),
+      cat(t.connection, 'out'),
+      cat(t.factsheet, 'out'),
+      cat(t.visualization, 'out'),
+    ]).toEqual(['state', 'status', 'status', 'telemetry']);
+    expect([
+      cat(t.order, 'in'),
+      cat(t.instantActions, 'in'),
+      cat(k.decision, 'in'),
+      cat('uagv/v2/x/y/order', 'in'),
+    ]).toEqual(['decision', 'decision', 'other', 'other']);
   });
 
   it("a profile file's vda5050_geofence, where it sets one, is its executive's geofence", () => {
