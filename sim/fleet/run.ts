@@ -339,7 +339,15 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         // national side may or may not: the bridge's default (auto) follows whichever it meets, unless
         // told (--end-to-end-ack required for a side that acknowledges).
         endToEndAck: o.endToEndAck ?? (mode === 'none' ? 'auto' : 'required'),
-        ...(o.bridgeOverrides ? { bridgeOverrides: o.bridgeOverrides } : {}),
+        ...(s.protocol === 'vda5050' || o.bridgeOverrides
+          ? {
+              bridgeOverrides: {
+                // the sim has no TLS: a VDA 5050 robot runs with allow_unsigned (docs/vda5050.md, "Trust")
+                ...(s.protocol === 'vda5050' ? { protocol: 'vda5050', allow_unsigned: true } : {}),
+                ...o.bridgeOverrides,
+              },
+            }
+          : {}),
         ...(o.auditDir ? { auditDir: o.auditDir } : {}),
         ...(clientIdSeparator ? { clientIdSeparator } : {}),
       })),

@@ -46,6 +46,7 @@ import { World, type CollisionRecord } from '../world';
 import { LinkProxies } from '../link-proxy';
 import { ShardTap, type TapBatch } from '../recording/tap';
 import { startRobotStack, type RobotStack } from './robot-stack';
+import type { VdaCounts } from '../../nodes/cloud_bridge/vda5050/bridge';
 import { tileOfRobot, tileOfStation } from './scale';
 import type { RobotFlow } from './sync';
 import { PauseWatch, type LocalPauseResult } from '../local-pause';
@@ -157,6 +158,8 @@ export interface RobotResult {
     everConnected: boolean;
     /** Index in the broker list of the node the link was on last (-1: never connected). */
     brokerIndex: number;
+    /** A robot speaking VDA 5050: its orders and VDA errors. */
+    vda5050?: VdaCounts;
   };
   /**
    * [s] sim time the bridge spent disconnected, and its longest stretch. A link that never came up was
@@ -932,6 +935,7 @@ export class SimShard {
             ...(refusal ? { refusal: { code: refusal.code, reason: refusal.reason } } : {}),
             everConnected: b.link.connects > 0,
             brokerIndex: rt.brokerIndex,
+            ...('vdaCounts' in b ? { vda5050: b.vdaCounts } : {}),
           },
           linkDownS: round3(rt.linkDownS + openDown),
           longestLinkOutageS: round3(Math.max(rt.longestOutageS, openDown)),

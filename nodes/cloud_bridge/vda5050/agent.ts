@@ -167,6 +167,7 @@ export class VdaAgent extends OrderAgent {
       return;
     }
     o.ended = true;
+    this.counts.ordersCancelled++;
     o.nodes = [];
     o.edges = [];
     this.queue = [];

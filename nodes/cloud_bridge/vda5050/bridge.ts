@@ -81,6 +81,16 @@ export function checkVdaTrust(p: Params, nodeName: string): void {
   );
 }
 
+/** Orders and errors of one robot's VDA 5050 run (the sim's report sums them). */
+export interface VdaCounts {
+  ordersTaken: number;
+  ordersFinished: number;
+  ordersCancelled: number;
+  ordersFailed: number;
+  /** VDA errors the bridge reported, by errorType. */
+  errors: Record<string, number>;
+}
+
 /** One running VDA 5050 bridge. */
 export class VdaBridge {
   readonly params: Params;
@@ -233,6 +243,14 @@ export class VdaBridge {
   /** Orders and instant actions received (the sim's `decisionsIn`). */
   get decisionsReceived(): number {
     return this.messagesReceived;
+  }
+
+  /** What the master control got done with this robot: orders taken, finished, cancelled, failed; VDA errors by type. */
+  get vdaCounts(): VdaCounts {
+    return {
+      ...this.agent.counts,
+      errors: Object.fromEntries([...this.agent.errorCounts].sort(([a], [b]) => (a < b ? -1 : 1))),
+    };
   }
 
   /** Nothing waits in an outbox: every VDA message is a snapshot sent with QoS 0 or retained. */

@@ -97,6 +97,8 @@ export interface Order {
   last: OrderNode;
   /** Ended by cancelOrder or by a drive that failed: nothing of it runs any more. */
   ended: boolean;
+  /** Its base was traversed and its actions done (counted once). */
+  finished?: boolean;
 }
 
 export type Purpose =
@@ -125,6 +127,9 @@ export class OrderAgent {
   protected loadsHeld: Load[] = [];
   protected seq = 0;
   protected lastTickS: number | undefined;
+  /** [count] orders taken, finished (base traversed, actions done), cancelled, ended by a failed drive; errors by type. */
+  readonly counts = { ordersTaken: 0, ordersFinished: 0, ordersCancelled: 0, ordersFailed: 0 };
+  readonly errorCounts = new Map<string, number>();
   protected out: AgentOut = { commands: [], stateChanged: false, stateRequested: false, factsheetRequested: false };
 
   constructor(
@@ -263,6 +268,7 @@ export class OrderAgent {
     this.orderId = o.orderId;
     this.orderUpdateId = o.orderUpdateId;
     this.addOrderActions(o.nodes, o.edges);
+    this.counts.ordersTaken++;
     this.traverse(first);
     this.out.stateChanged = true;
     return 'accepted';
@@ -337,6 +343,7 @@ export class OrderAgent {
   }
 
   protected addError(e: VdaError): void {
+    this.errorCounts.set(e.errorType, (this.errorCounts.get(e.errorType) ?? 0) + 1);
     this.errors.push(e);
     if (this.errors.length > MAX_ERRORS) this.errors.splice(0, this.errors.length - MAX_ERRORS);
     this.out.stateChanged = true;
@@ -414,6 +421,7 @@ export class OrderAgent {
         ),
       errorReferences: [...orderRefs(o), ref('nodeId', p.node.nodeId), ref('edgeId', p.edge.edgeId)],
     });
+    this.counts.ordersFailed++;
     this.endOrder('order ended: driving failed');
   }
 
@@ -457,6 +465,18 @@ export class OrderAgent {
       }
     }
     const o = this.order;
+    if (
+      o &&
+      !o.ended &&
+      !o.finished &&
+      o.nodes.length === 0 &&
+      this.queue.length === 0 &&
+      !this.running &&
+      !this.drive
+    ) {
+      o.finished = true;
+      this.counts.ordersFinished++;
+    }
     if (!o || o.ended || this.running || this.drive || this.cancel || robot.localPause || this.paused) return;
     const next = this.queue.shift();
     if (next) {
