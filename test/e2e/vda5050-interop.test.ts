@@ -240,7 +240,7 @@ describe('VDA 5050 2.0: vda-5050-lib MasterControlClient drives a kizuna factory
     expect(s.lastNodeId).toBe(before.lastNodeId);
   });
 
-  it('an order through the site geofence and one with an action the robot does not have are refused whole; nothing moves', async () => {
+  it('an order through the site geofence and one with an action the robot does not have (finePositioning) are refused whole; nothing moves', async () => {
     const before = last();
     const p = before.agvPosition!;
     // the sim's geofence is the hall's walls grown by 1 m: x in [-1, 21]
@@ -259,9 +259,9 @@ describe('VDA 5050 2.0: vda-5050-lib MasterControlClient drives a kizuna factory
       errorReferences: expect.arrayContaining([{ referenceKey: 'nodeId', referenceValue: 's1' }]),
     });
     await master.publish('order', AGV, {
-      orderId: 'charge',
+      orderId: 'fine',
       orderUpdateId: 0,
-      nodes: [node('s0', 0, p.x, p.y, true, [action('c-1', 'startCharging')])],
+      nodes: [node('s0', 0, p.x, p.y, true, [action('f-1', 'finePositioning')])],
       edges: [],
     } as never);
     const c = await waitState(
@@ -269,7 +269,7 @@ describe('VDA 5050 2.0: vda-5050-lib MasterControlClient drives a kizuna factory
       'unsupported action',
     );
     expect(c.errors.find((e) => /action not supported/.test(e.errorDescription ?? ''))!.errorReferences).toEqual(
-      expect.arrayContaining([{ referenceKey: 'actionType', referenceValue: 'startCharging' }]),
+      expect.arrayContaining([{ referenceKey: 'actionType', referenceValue: 'finePositioning' }]),
     );
     await new Promise((r) => setTimeout(r, 1000));
     const after = last();

@@ -181,9 +181,10 @@ export class VdaAgent extends OrderAgent {
         );
       }
     }
+    const docking = this.running?.decisionId !== undefined;
     this.running = undefined;
     this.cancel = { actionId: a.actionId, stopDone: true };
-    if (this.drive || this.hold) {
+    if (this.drive || this.hold || docking) {
       const id = this.newId();
       this.cancel.stopId = id;
       this.cancel.stopDone = false;
@@ -237,6 +238,19 @@ export class VdaAgent extends OrderAgent {
         }
         return;
       }
+      case 'charge':
+        if (outcome === 'succeeded') {
+          if (this.running?.action === p.action) this.running = undefined;
+          this.setAction(p.action, 'FINISHED', 'order', 'charging');
+        } else if (terminal && !this.cancel && this.actions.get(p.action.actionId)?.actionStatus === 'RUNNING') {
+          this.actionFailed(
+            p.action,
+            `the executive's dock ${outcome}${reason ? ` (${reason})` : ''}${message ? `: ${message}` : ''}`,
+          );
+        } else if (terminal && this.running?.action === p.action) {
+          this.running = undefined;
+        }
+        return;
       case 'stop':
         if (terminal && this.cancel) {
           this.cancel.stopDone = true;

@@ -62,6 +62,7 @@ const OUTCOMES: Record<number, Outcome> = {
 };
 const KINDS: Record<Command['kind'], number> = {
   navigate: D.KIND_NAVIGATE_TO,
+  dock: D.KIND_DOCK,
   hold: D.KIND_HOLD,
   resume: D.KIND_RESUME,
   stop: D.KIND_STOP,
@@ -140,7 +141,7 @@ export class VdaBridge {
     this.headers = new Headers(p.vda5050_manufacturer, serial);
     this.picture = new VdaPicture(p.vda5050_map_id);
     const nodeActions = PROFILE_NODE_ACTIONS[p.profile];
-    this.reportLoads = nodeActions.length > 0;
+    this.reportLoads = nodeActions.includes('pick');
     this.agent = new VdaAgent(
       {
         mapId: p.vda5050_map_id,
@@ -358,7 +359,7 @@ export class VdaBridge {
 
   private publishDecision(c: Command): void {
     const stamp = this.node.now();
-    const pose = c.kind === 'navigate' ? c : undefined;
+    const pose = c.kind === 'navigate' || c.kind === 'dock' ? c : undefined;
     const yaw = pose?.yaw ?? 0;
     this.node.logger.info(`VDA 5050 → decision '${c.id}' ${c.kind}${pose ? ` to (${pose.x}, ${pose.y})` : ''}`);
     this.decisionPub.publish({

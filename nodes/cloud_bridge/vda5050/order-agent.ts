@@ -12,6 +12,9 @@
  *   speed_limit); a node is traversed when that decision SUCCEEDED;
  * - pick and drop (the profiles with load stations) are the station's dwell: the robot stands still,
  *   `loadHandlingS`, as the factory task's load wait; a pause (startPause or a person's) freezes it (PAUSED);
+ * - startCharging is a DOCK decision at the node (FINISHED once the battery charges); stopCharging finishes
+ *   only when the robot is not charging (kizuna cannot switch a charger off); a failed one is an
+ *   orderActionError and the order goes on;
  * - a drive the executive refuses or fails ends the order: its error stays in `errors` until a new order.
  */
 import type { OrderCheckConfig, OrderProblem } from './order-check';
@@ -49,11 +52,14 @@ export interface RobotView {
   localPause: string;
   /** Moving or turning now (VDA `driving`). */
   driving: boolean;
+  /** The battery is being charged. */
+  charging?: boolean;
 }
 
 /** A decision for the executive. Ids are unique for the bridge's life (and across restarts: the prefix). */
 export type Command =
   | { kind: 'navigate'; id: string; x: number; y: number; yaw: number; speedLimit: number }
+  | { kind: 'dock'; id: string; x: number; y: number; yaw: number }
   | { kind: 'hold' | 'resume' | 'stop'; id: string };
 
 /** A decision's outcome as the executive reports it (kizuna_msgs/DecisionStatus state names). */
@@ -103,6 +109,7 @@ export interface Order {
 
 export type Purpose =
   | { kind: 'drive'; node: OrderNode; edge: OrderEdge }
+  | { kind: 'charge'; action: VdaAction }
   | { kind: 'hold'; actionId: string }
   | { kind: 'resume'; actionId: string }
   | { kind: 'stop' };
@@ -117,7 +124,8 @@ export class OrderAgent {
   protected readonly actions = new Map<string, ActionState & { scope: 'order' | 'instant' }>();
   /** Node actions triggered and not yet run, in order. */
   protected queue: VdaAction[] = [];
-  protected running: { action: VdaAction; leftS: number } | undefined;
+  /** The node action running: a dwell (pick, drop) counts `leftS` down; startCharging waits for its DOCK decision. */
+  protected running: { action: VdaAction; leftS: number; decisionId?: string } | undefined;
   protected drive: { id: string; node: OrderNode; edge: OrderEdge } | undefined;
   protected hold: { id: string; held: boolean } | undefined;
   protected cancel: { actionId: string; stopId?: string; stopDone: boolean } | undefined;
@@ -480,8 +488,7 @@ export class OrderAgent {
     if (!o || o.ended || this.running || this.drive || this.cancel || robot.localPause || this.paused) return;
     const next = this.queue.shift();
     if (next) {
-      this.running = { action: next, leftS: this.cfg.loadHandlingS };
-      this.setAction(next, 'RUNNING', 'order');
+      this.startAction(next, o, robot);
       return;
     }
     const n = o.nodes[0];
@@ -499,6 +506,44 @@ export class OrderAgent {
     this.drive = { id, node: n, edge: e };
     this.pending.set(id, { kind: 'drive', node: n, edge: e });
     this.out.commands.push({ kind: 'navigate', id, x: to.x, y: to.y, yaw, speedLimit });
+  }
+
+  /**
+   * Starts node action `a`: pick and drop are a dwell; startCharging is a DOCK decision at the node (the
+   * executive waits there until the battery charges, or fails NOT_CHARGING); stopCharging cannot switch a
+   * charger off, so it only finishes when the robot is not charging.
+   */
+  protected startAction(a: VdaAction, o: Order, robot: RobotView): void {
+    if (a.actionType === 'startCharging') {
+      const p = o.last.nodePosition!;
+      const id = this.newId();
+      this.running = { action: a, leftS: Number.POSITIVE_INFINITY, decisionId: id };
+      this.pending.set(id, { kind: 'charge', action: a });
+      this.out.commands.push({ kind: 'dock', id, x: p.x, y: p.y, yaw: p.theta ?? robot.pose?.theta ?? 0 });
+      this.setAction(a, 'RUNNING', 'order');
+      return;
+    }
+    if (a.actionType === 'stopCharging') {
+      if (robot.charging)
+        this.actionFailed(a, 'kizuna cannot switch a charger off: charging ends when the robot drives off the dock');
+      else this.setAction(a, 'FINISHED', 'order', 'not charging');
+      return;
+    }
+    this.running = { action: a, leftS: this.cfg.loadHandlingS };
+    this.setAction(a, 'RUNNING', 'order');
+  }
+
+  /** Node action `a` failed: FAILED with `why`, and an orderActionError; the order goes on. */
+  protected actionFailed(a: VdaAction, why: string): void {
+    if (this.running?.action === a) this.running = undefined;
+    this.setAction(a, 'FAILED', 'order', why);
+    const o = this.order;
+    this.addError({
+      errorType: 'orderActionError',
+      errorLevel: 'WARNING',
+      errorDescription: `${a.actionType} '${a.actionId}' failed: ${why}`.slice(0, 512),
+      errorReferences: [...(o ? orderRefs(o) : []), ref('actionId', a.actionId), ref('actionType', a.actionType)],
+    });
   }
 
   protected finishAction(a: VdaAction): void {

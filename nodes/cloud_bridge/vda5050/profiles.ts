@@ -8,13 +8,16 @@ import type { ProfileName } from '../../core/profiles';
 /**
  * Node actions by profile. pick and drop are a dwell at a station (kizuna has no load handling device):
  * the profiles whose tasks load and unload at stations (factory move_material, delivery deliver_package).
+ * startCharging is the executive's DOCK at the node, which every profile has; stopCharging finishes only
+ * when the robot is not charging (kizuna cannot switch a charger off).
  */
+const CHARGING = ['startCharging', 'stopCharging'] as const;
 export const PROFILE_NODE_ACTIONS: Readonly<Record<ProfileName, readonly string[]>> = {
-  care: [],
-  factory: ['pick', 'drop'],
-  delivery: ['pick', 'drop'],
-  farm: [],
-  construction: [],
+  care: [...CHARGING],
+  factory: ['pick', 'drop', ...CHARGING],
+  delivery: ['pick', 'drop', ...CHARGING],
+  farm: [...CHARGING],
+  construction: [...CHARGING],
 };
 
 /** [m], [m/s²] length (footprint front + rear), width, and the gate's acceleration limits. */

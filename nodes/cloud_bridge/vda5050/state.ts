@@ -78,6 +78,7 @@ export class VdaPicture {
   robot(): RobotView {
     const w = this.world;
     const out: RobotView = {
+      charging: this.world?.battery_valid === true && this.world.battery_charging,
       localPause: this.safety?.local_pause ? this.safety.local_pause_source || 'local' : '',
       driving: this.driving(),
     };
@@ -265,15 +266,25 @@ export interface FactsheetFacts {
 
 /** The factsheet: the six blocks the 2.0 factsheet schema of the VDA5050 repository requires, honestly filled. */
 export function buildFactsheet(header: VdaHeader, f: FactsheetFacts): Record<string, unknown> {
+  const NODE_ACTION_TEXT: Record<string, string> = {
+    pick: 'pick at a station: the robot stands still while the load is handled (kizuna has no load handling device)',
+    drop: 'drop at a station: the robot stands still while the load is handled (kizuna has no load handling device)',
+    startCharging: 'the robot docks at the node and waits until it charges',
+    stopCharging: 'finished when the robot is not charging; kizuna cannot switch a charger off',
+  };
   const pickDrop = (t: string): Record<string, unknown> => ({
     actionType: t,
-    actionDescription: `${t} at a station: the robot stands still while the load is handled (kizuna has no load handling device)`,
+    actionDescription: NODE_ACTION_TEXT[t] ?? t,
     actionScopes: ['NODE'],
-    actionParameters: [
-      { key: 'loadId', valueDataType: 'STRING', isOptional: true },
-      { key: 'loadType', valueDataType: 'STRING', isOptional: true },
-    ],
-    resultDescription: 'load reported in state.loads from the action (not sensed)',
+    ...(t === 'pick' || t === 'drop'
+      ? {
+          actionParameters: [
+            { key: 'loadId', valueDataType: 'STRING', isOptional: true },
+            { key: 'loadType', valueDataType: 'STRING', isOptional: true },
+          ],
+          resultDescription: 'load reported in state.loads from the action (not sensed)',
+        }
+      : {}),
   });
   const instant = (t: string): Record<string, unknown> => ({ actionType: t, actionScopes: ['INSTANT'] });
   return {

@@ -25,7 +25,7 @@ import {
   buildState,
   buildVisualization,
 } from '../../../nodes/cloud_bridge/vda5050/state';
-import { PROFILE_BODY } from '../../../nodes/cloud_bridge/vda5050/profiles';
+import { PROFILE_BODY, PROFILE_NODE_ACTIONS } from '../../../nodes/cloud_bridge/vda5050/profiles';
 import { checkVdaTrust } from '../../../nodes/cloud_bridge/vda5050/bridge';
 import { paramsSchema } from '../../../nodes/cloud_bridge/params';
 import { publishCategory } from '../../../nodes/cloud_bridge/audit-tap';
@@ -257,6 +257,10 @@ describe('order checks beyond the schema', () => {
       ]),
     });
     expect(problem(o, { ...CHECK, nodeActions: new Set() })?.description).toMatch(/'pick'.*carries out: none/);
+    for (const p of PROFILE_NAMES) {
+      const acts = new Set(PROFILE_NODE_ACTIONS[p]);
+      expect([p, acts.has('startCharging'), acts.has('pick')]).toEqual([p, true, p === 'factory' || p === 'delivery']);
+    }
   });
 
   it('refuses a node outside the geofence, and an edge whose straight line leaves a concave one', () => {
@@ -411,6 +415,49 @@ describe('the VDA agent: orders', () => {
     expect(a.orderActive).toBe(false);
     a.tick(4, AT(1, 0));
     expect(a.drain().commands).toEqual([]);
+  });
+});
+
+describe('the VDA agent: charging at a node', () => {
+  const chargeOrder = (): VdaOrder =>
+    order('ch', 0, [node('dock', 0, 0, 0, true, [act('c1', 'startCharging'), act('c2', 'stopCharging')])], []);
+  const st = (a: VdaAgent, id: string) => a.view().actionStates.find((s) => s.actionId === id);
+
+  it('startCharging docks at the node (a DOCK decision) and finishes when it charges; stopCharging only when not charging', () => {
+    const a = new VdaAgent({ ...CFG, nodeActions: new Set(['startCharging', 'stopCharging']) }, 'test');
+    expect(a.onOrder(chargeOrder(), AT(0.1, 0))).toBe('accepted');
+    a.tick(0, AT(0.1, 0));
+    const [dock] = a.drain().commands;
+    expect(dock).toMatchObject({ kind: 'dock', x: 0, y: 0 });
+    expect(st(a, 'c1')!.actionStatus).toBe('RUNNING');
+    a.tick(100, AT(0.1, 0)); // no dwell: it waits for the executive
+    expect(st(a, 'c1')!.actionStatus).toBe('RUNNING');
+    a.onDecision(dock!.id, 'succeeded', '', '', AT(0.1, 0, { charging: true }));
+    expect(st(a, 'c1')!.actionStatus).toBe('FINISHED');
+    a.tick(101, AT(0.1, 0, { charging: true }));
+    expect(st(a, 'c2')).toMatchObject({
+      actionStatus: 'FAILED',
+      resultDescription: expect.stringMatching(/cannot switch a charger off/),
+    });
+    expect(a.view().errors.at(-1)).toMatchObject({ errorType: 'orderActionError', errorLevel: 'WARNING' });
+  });
+
+  it('a dock the executive fails (NOT_CHARGING) fails startCharging with an orderActionError; the order goes on', () => {
+    const a = new VdaAgent({ ...CFG, nodeActions: new Set(['startCharging', 'stopCharging']) }, 'test');
+    a.onOrder(chargeOrder(), AT(0, 0));
+    a.tick(0, AT(0, 0));
+    const [dock] = a.drain().commands;
+    a.onDecision(dock!.id, 'failed', 'NOT_CHARGING', 'no charging within 30 s at the dock', AT(0, 0));
+    expect(st(a, 'c1')).toMatchObject({
+      actionStatus: 'FAILED',
+      resultDescription: expect.stringMatching(/NOT_CHARGING/),
+    });
+    expect(a.view().errors.at(-1)!.errorReferences).toEqual(
+      expect.arrayContaining([{ referenceKey: 'actionId', referenceValue: 'c1' }]),
+    );
+    a.tick(1, AT(0, 0));
+    expect(st(a, 'c2')!.actionStatus).toBe('FINISHED'); // not charging
+    expect(a.orderActive).toBe(false);
   });
 });
 
