@@ -21,7 +21,8 @@ import { auditAgainstLinks } from './sim-audit';
 
 export const SIM_USAGE = `usage: kizuna sim [--scenario FILE|NAME] [--robots N] [--profile P] [--fleet NAME]
                   [--broker URL[,URL...]] [--mqtt-version 3.1.1|5] [--planner reference|scripted|none]
-                  [--trusted-keys FILE]... [--end-to-end-ack required|auto|off] [--duration S] [--speed X] [--seed N] [--report FILE]
+                  [--trusted-keys FILE]... [--end-to-end-ack required|auto|off] [--protocol kizuna|vda5050]
+                  [--duration S] [--speed X] [--seed N] [--report FILE]
                   [--workers N] [--quiet] [--mcap FILE] [--foxglove [HOST:PORT]] [--foxglove-remote]
                   [--no-network-sync] [--audit DIR] [--black-box DIR]`;
 
@@ -46,6 +47,12 @@ const SIM_HELP = `${SIM_USAGE}
                        Default: required with the built-in planner, auto with --planner none. Give
                        required when your national side acknowledges events: none is then lost even if
                        it connects after the robots (they send again until acknowledged)
+
+  --protocol kizuna|vda5050
+                       what every robot's cloud_bridge speaks (default kizuna). vda5050: VDA 5050 2.0 on
+                       uagv/v2/kizuna/<robot>/... (docs/vda5050.md) for an outside master control on the
+                       broker the "ready" line names; the sim has no TLS, so the robots run with
+                       allow_unsigned. Use it with --planner none
 
   --mcap FILE          record the run into an MCAP file (the robots' ROS 2 topics as CDR, the site and
                        the log as foxglove schemas); open it in Foxglove or read it with ROS 2 tools
@@ -98,6 +105,8 @@ export interface SimCliOptions {
   blackBox?: string;
   /** --end-to-end-ack: every robot's cloud_bridge `end_to_end_ack`. */
   endToEndAck?: 'auto' | 'required' | 'off';
+  /** --protocol: every robot's cloud_bridge `protocol`. */
+  protocol?: 'kizuna' | 'vda5050';
 }
 
 function usage(why: string, usageText: string): KizunaError {
@@ -211,6 +220,13 @@ export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): Si
           throw usage(`--end-to-end-ack must be required, auto or off, got '${m}'`, usageText);
         }
         o.endToEndAck = m;
+        break;
+      }
+      case '--protocol': {
+        const m = v();
+        if (m !== 'kizuna' && m !== 'vda5050')
+          throw usage(`--protocol must be kizuna or vda5050, got '${m}'`, usageText);
+        o.protocol = m;
         break;
       }
       case '--mcap':
@@ -347,6 +363,7 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
     ...(o.audit ? { auditDir: resolve(o.audit) } : {}),
     blackBoxDir,
     ...(o.endToEndAck ? { endToEndAck: o.endToEndAck } : {}),
+    ...(o.protocol === 'vda5050' ? { bridgeOverrides: { protocol: 'vda5050', allow_unsigned: true } } : {}),
     onReady: (r) => {
       const outside = r.trustedKeys.filter((k) => k.source !== 'planner');
       err.write(

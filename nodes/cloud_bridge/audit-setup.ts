@@ -10,6 +10,7 @@ import type { DataPolicy } from './policy';
 import { AuditLog } from './audit-log';
 import { storePaths } from './config';
 import { AuditTap } from './audit-tap';
+import type { VdaTopics } from './vda5050/types';
 
 /** The audit directory: `audit_dir`, else `<store file without .sqlite>.audit` beside the store. */
 export function auditDirOf(p: Params, storePath: string): string {
@@ -27,6 +28,7 @@ export function openAudit(
   policy: DataPolicy,
   now: () => number,
   onError: (text: string) => void,
+  vda?: VdaTopics,
 ): { log: AuditLog; tap: AuditTap } | undefined {
   if (!p.audit_enabled) return undefined;
   const log = AuditLog.open(auditDirOf(p, storePath), {
@@ -38,7 +40,7 @@ export function openAudit(
     now,
   });
   log.append({ k: 'start', profile: p.profile, policy: { ...policy }, payloads: p.audit_payloads }, onError);
-  return { log, tap: new AuditTap(log, { topics, payloads: p.audit_payloads, onError }) };
+  return { log, tap: new AuditTap(log, { topics, payloads: p.audit_payloads, onError, ...(vda ? { vda } : {}) }) };
 }
 
 /** The keys of `before` that `after` no longer has (what the policy removed). */

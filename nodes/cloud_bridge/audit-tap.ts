@@ -15,6 +15,7 @@ import type { MqttClient, Packet } from 'mqtt';
 import { TELEMETRY_EVENT_TYPES, type AuditCategory, type AuditDraft } from '../core/audit/record';
 import type { RobotTopics } from '../core/contract';
 import type { AuditLog } from './audit-log';
+import type { VdaTopics } from './vda5050/types';
 
 type PktDraft = Extract<AuditDraft, { k: 'pkt' }>;
 
@@ -64,7 +65,19 @@ export function publishCategory(
   d: 'out' | 'in',
   payload: Buffer,
   t: RobotTopics,
+  vda?: VdaTopics,
 ): { c: AuditCategory; ev?: string; seq?: number } {
+  if (vda) {
+    // VDA 5050 mode: the same categories, by what each topic carries (docs/audit.md).
+    if (d === 'out') {
+      if (topic === vda.state) return { c: 'state' };
+      if (topic === vda.connection || topic === vda.factsheet) return { c: 'status' };
+      if (topic === vda.visualization) return { c: 'telemetry' };
+      return { c: 'other' };
+    }
+    if (topic === vda.order || topic === vda.instantActions) return { c: 'decision' };
+    return { c: 'other' };
+  }
   if (d === 'out') {
     if (topic === t.state) return { c: 'state' };
     if (topic === t.status) return { c: 'status' };
@@ -108,6 +121,8 @@ interface Conn {
 
 export interface AuditTapOptions {
   topics: RobotTopics;
+  /** VDA 5050 mode: its topics are categorised instead of the contract's. */
+  vda?: VdaTopics;
   /** Keep payloads in the log (audit_payloads). */
   payloads: boolean;
   /** A write error (reported once per failing spell). */
@@ -239,7 +254,7 @@ export class AuditTap {
   }
 
   private publish(d: PktDraft, topic: string, payload: Buffer, qos: number, retain: boolean | undefined): void {
-    const cat = publishCategory(topic, d.d, payload, this.o.topics);
+    const cat = publishCategory(topic, d.d, payload, this.o.topics, this.o.vda);
     d.c = cat.c;
     d.topic = topic;
     d.pb = payload.length;

@@ -39,6 +39,7 @@ import type { AuditTap } from './audit-tap';
 import type { AuditCategory } from '../core/audit/record';
 import { SessionWatch, disconnectReasonText, sessionDiagnostic, type RefusalReport } from './session-watch';
 import { refusalText } from '../core/mqtt-refusal';
+import { VdaBridge } from './vda5050/bridge';
 
 export { defaultStorePath, effectivePolicy };
 
@@ -261,6 +262,11 @@ export class CloudBridge {
   /** [count] messages received on this robot's own decision topic since start (valid or not). */
   get decisionsReceived(): number {
     return this.inbox.direct;
+  }
+
+  /** [count] messages waiting in the outbox. */
+  get outboxDepth(): number {
+    return this.store.depth;
   }
 
   /** Starts connecting. */
@@ -584,15 +590,37 @@ export function startBridge(node: RosNode, now?: () => number): CloudBridge {
   return bridge;
 }
 
+/** A running bridge of either protocol. */
+export type AnyBridge = CloudBridge | VdaBridge;
+
+/** The bridge its `protocol` parameter asks for: the kizuna contract or VDA 5050 (docs/vda5050.md). */
+export function createBridge(node: RosNode, now?: () => number, params?: Params): AnyBridge {
+  const p = params ?? declareBridgeParameters(node);
+  return p.protocol === 'vda5050' ? new VdaBridge(node, p, now) : new CloudBridge(node, now, p);
+}
+
+/** As {@link startBridge}, for either protocol. */
+export function startAnyBridge(node: RosNode, now?: () => number): AnyBridge {
+  const bridge = createBridge(node, now);
+  const destroy = node.destroy.bind(node);
+  node.destroy = () => {
+    void bridge.stop();
+    destroy();
+  };
+  bridge.start();
+  return bridge;
+}
+
 /**
  * cloud_bridge as `kizuna run` starts it (managed or not): configure opens the store, connects to the
  * broker (the `online` status) and subscribes; active, decisions and BridgeStatus go out on ROS (lifecycle
  * publishers: inactive, they are dropped); cleanup and shutdown publish `offline`/`shutdown`, disconnect,
- * close the store and destroy the subscriptions. Destroying the node does the same.
+ * close the store and destroy the subscriptions. Destroying the node does the same. With `protocol:
+ * vda5050` the same, speaking VDA 5050 (ONLINE / OFFLINE on its connection topic).
  */
 export function startManagedBridge(node: RosNode, now?: () => number): LifecycleCallbacks {
   const p = declareBridgeParameters(node);
-  let bridge: CloudBridge | undefined;
+  let bridge: AnyBridge | undefined;
   const destroy = node.destroy.bind(node);
   node.destroy = () => {
     void bridge?.stop();
@@ -600,7 +628,7 @@ export function startManagedBridge(node: RosNode, now?: () => number): Lifecycle
   };
   return managedNode(node, {
     configure: (res) => {
-      const b = new CloudBridge(res.asNode(), now, p);
+      const b = createBridge(res.asNode(), now, p);
       bridge = b;
       res.onClose(() => {
         if (bridge === b) bridge = undefined;

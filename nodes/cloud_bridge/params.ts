@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PROFILE_NAMES } from '../core/profiles';
 import { TOPICS } from '../core/topics';
 import { auditParamsShape } from './audit-params';
+import { vdaParamsShape } from './vda5050/params';
 import { BROKER_ORDERS, brokerUrlsSchema } from '../core/broker-urls';
 
 /** [m/s] Highest speed a decision may ask for, by profile: the profile files' safety_gate max_linear_speed_mps. */
@@ -275,6 +276,7 @@ export const paramsSchema = z.object({
   bridge_status_topic: z.string().min(1).default(TOPICS.bridgeStatus).describe('kizuna_msgs/BridgeStatus output'),
   heartbeat_topic: z.string().min(1).default(TOPICS.heartbeat).describe('std_msgs/String output: node name at 1 Hz'),
   ...auditParamsShape,
+  ...vdaParamsShape,
 });
 
 export type Params = z.infer<typeof paramsSchema>;

@@ -77,20 +77,7 @@ export function planGoals(steps: ReadonlyArray<Step>): Pose2D[] {
   return steps.flatMap((s) => (s.kind === 'navigate' ? [s.goal] : []));
 }
 
-/** Whether (x, y) lies inside the polygon given as flat x,y pairs (even-odd rule); true for an empty fence. */
-export function insideGeofence(fence: ReadonlyArray<number>, x: number, y: number): boolean {
-  const n = fence.length / 2;
-  if (n < 3) return true;
-  let inside = false;
-  for (let i = 0, j = n - 1; i < n; j = i++) {
-    const xi = fence[2 * i]!;
-    const yi = fence[2 * i + 1]!;
-    const xj = fence[2 * j]!;
-    const yj = fence[2 * j + 1]!;
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
+export { insideGeofence } from '../core/geofence';
 
 /** Yaw [rad] of a unit quaternion about z. */
 export function yawOf(q: { x: number; y: number; z: number; w: number }): number {

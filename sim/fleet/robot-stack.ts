@@ -14,7 +14,7 @@ import { start as startPerception } from '../../nodes/perception/node';
 import { start as startGate } from '../../nodes/safety_gate/node';
 import { start as startExecutive } from '../../nodes/executive/node';
 import { start as startHealth } from '../../nodes/health/node';
-import { startBridge, type CloudBridge } from '../../nodes/cloud_bridge/node';
+import { startAnyBridge, type AnyBridge } from '../../nodes/cloud_bridge/node';
 import { startBlackBox, type BlackBoxHandle } from '../../nodes/black_box/node';
 import type { Pose } from '../geometry';
 
@@ -71,6 +71,8 @@ export const SIM_OVERRIDES: Record<string, Record<string, ParamValue>> = {
     // A loopback broker: an event not acknowledged within 2 s was dropped, not slow; re-send soon.
     ack_timeout_s: 2,
     ack_timeout_max_s: 8,
+    // VDA 5050 mode (when a run asks for it): pick and drop as short as the tasks' load wait above
+    vda5050_load_handling_s: 2,
   },
 };
 
@@ -102,7 +104,7 @@ export function profileBlocks(profile: ProfileName): ParamBlock[] {
 export interface RobotStack {
   namespace: string;
   nodes: Map<string, RosNode>;
-  bridge: CloudBridge;
+  bridge: AnyBridge;
   blackBox: BlackBoxHandle;
 }
 
@@ -136,7 +138,7 @@ export function startRobotStack(graph: Pick<RosGraph, 'createNode'>, o: RobotSta
     }),
   );
   startHealth(make('health'));
-  const bridge = startBridge(
+  const bridge = startAnyBridge(
     make('cloud_bridge', {
       robot_id: o.robotId,
       fleet: o.fleet,
@@ -147,6 +149,8 @@ export function startRobotStack(graph: Pick<RosGraph, 'createNode'>, o: RobotSta
       mqtt_version: o.mqttVersion,
       trusted_keys_file: o.trustedKeysFile,
       store_path: join(o.storeDir, `cloud_bridge-${o.robotId}.sqlite`),
+      // the executive's geofence: in VDA 5050 mode an order leaving it is refused whole
+      vda5050_geofence: o.geofence,
     }),
   );
   const blackBox = startBlackBox(

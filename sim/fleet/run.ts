@@ -86,6 +86,11 @@ export interface SimRunOptions {
    * then kept and sent again until it has them, instead of leaving the outbox on the broker's PUBACK.
    */
   endToEndAck?: 'auto' | 'required' | 'off';
+  /**
+   * Extra cloud_bridge parameters of every robot, applied last (e.g. `protocol: vda5050` with
+   * `allow_unsigned: true`: the robots then speak VDA 5050 to a master control instead of the planner).
+   */
+  bridgeOverrides?: Record<string, string | number | boolean | number[]>;
 }
 
 /** A live view of the stream: a sink that also says whether anyone is watching. */
@@ -339,6 +344,15 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         // national side may or may not: the bridge's default (auto) follows whichever it meets, unless
         // told (--end-to-end-ack required for a side that acknowledges).
         endToEndAck: o.endToEndAck ?? (mode === 'none' ? 'auto' : 'required'),
+        ...(s.protocol === 'vda5050' || o.bridgeOverrides
+          ? {
+              bridgeOverrides: {
+                // the sim has no TLS: a VDA 5050 robot runs with allow_unsigned (docs/vda5050.md, "Trust")
+                ...(s.protocol === 'vda5050' ? { protocol: 'vda5050', allow_unsigned: true } : {}),
+                ...o.bridgeOverrides,
+              },
+            }
+          : {}),
         ...(o.auditDir ? { auditDir: o.auditDir } : {}),
         ...(o.blackBoxDir ? { blackBoxDir: o.blackBoxDir } : {}),
         ...(clientIdSeparator ? { clientIdSeparator } : {}),

@@ -46,6 +46,7 @@ import { World, type CollisionRecord } from '../world';
 import { LinkProxies } from '../link-proxy';
 import { ShardTap, type TapBatch } from '../recording/tap';
 import { startRobotStack, type RobotStack } from './robot-stack';
+import type { VdaCounts } from '../../nodes/cloud_bridge/vda5050/bridge';
 import { tileOfRobot, tileOfStation } from './scale';
 import type { RobotFlow } from './sync';
 import { PauseWatch, type LocalPauseResult } from '../local-pause';
@@ -82,6 +83,8 @@ export interface ShardInit {
   recordPeople?: boolean;
   /** cloud_bridge `end_to_end_ack` of every robot (default: the bridge's, auto). */
   endToEndAck?: 'auto' | 'required' | 'off';
+  /** Extra cloud_bridge parameters of every robot, applied last (SimRunOptions.bridgeOverrides). */
+  bridgeOverrides?: Record<string, string | number | boolean | number[]>;
   /** Keep each robot's audit log in `<auditDir>/<robotId>` (default: beside its store, deleted with it). */
   auditDir?: string;
   /** Keep each robot's black-box files in `<blackBoxDir>/<robotId>` (default: beside its store, deleted with it). */
@@ -159,6 +162,8 @@ export interface RobotResult {
     everConnected: boolean;
     /** Index in the broker list of the node the link was on last (-1: never connected). */
     brokerIndex: number;
+    /** A robot speaking VDA 5050: its orders and VDA errors. */
+    vda5050?: VdaCounts;
   };
   /**
    * [s] sim time the bridge spent disconnected, and its longest stretch. A link that never came up was
@@ -389,6 +394,7 @@ export class SimShard {
               ...(init.endToEndAck ? { end_to_end_ack: init.endToEndAck } : {}),
               ...(init.auditDir ? { audit_dir: join(init.auditDir, r.id) } : {}),
               ...(init.clientIdSeparator ? { client_id: `${init.fleet}${init.clientIdSeparator}${r.id}` } : {}),
+              ...init.bridgeOverrides,
             },
           },
         });
@@ -886,7 +892,7 @@ export class SimShard {
     let outbox = 0;
     let connected = 0;
     for (const rt of this.robots) {
-      outbox += rt.stack.bridge.store.depth;
+      outbox += rt.stack.bridge.outboxDepth;
       if (rt.stack.bridge.link.connected) connected++;
     }
     return { outbox, connected };
@@ -972,8 +978,8 @@ export class SimShard {
           },
           bridge: {
             connected: b.link.connected,
-            lastEventSeq: b.store.lastSeq,
-            outboxDepth: b.store.depth,
+            lastEventSeq: 'store' in b ? b.store.lastSeq : 0,
+            outboxDepth: b.outboxDepth,
             outboxDropped: Number(st?.outbox_dropped_count ?? 0n),
             rejectedByReason,
             reconnects: st?.reconnect_count ?? 0,
@@ -982,6 +988,7 @@ export class SimShard {
             ...(refusal ? { refusal: { code: refusal.code, reason: refusal.reason } } : {}),
             everConnected: b.link.connects > 0,
             brokerIndex: rt.brokerIndex,
+            ...('vdaCounts' in b ? { vda5050: b.vdaCounts } : {}),
           },
           linkDownS: round3(rt.linkDownS + openDown),
           longestLinkOutageS: round3(Math.max(rt.longestOutageS, openDown)),

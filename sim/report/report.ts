@@ -86,6 +86,14 @@ export interface SimReport {
   pass: boolean;
   criteria: CriterionResult[];
   metrics: {
+    /** Robots speaking VDA 5050 (scenario `protocol: vda5050`): orders taken, finished, cancelled, failed; VDA errors by type. */
+    vda5050?: {
+      ordersTaken: number;
+      ordersFinished: number;
+      ordersCancelled: number;
+      ordersFailed: number;
+      errors: Record<string, number>;
+    };
     collisions: number;
     /** Contacts the robots caused: moving or turning into something (sim/contacts.ts). */
     robotCausedContacts: number;
@@ -315,6 +323,7 @@ export function buildReport(f: RunFacts): SimReport {
     pass: criteria.every((c) => c.pass),
     criteria,
     metrics: {
+      ...vdaTotals(robots),
       collisions: collisions.length,
       robotCausedContacts,
       contactsByCause,
@@ -411,6 +420,25 @@ function countBy(keys: readonly string[]): Record<string, number> {
  * A link error without what differs per robot (its proxy's port), so robots refused alike count as one:
  * `mqtt://127.0.0.1:41234: CONNACK refused 0x86 ...` → `CONNACK refused 0x86 ...`.
  */
+/** The VDA 5050 totals over the robots that speak it; nothing when none does. */
+function vdaTotals(robots: RobotResult[]): { vda5050?: NonNullable<SimReport['metrics']['vda5050']> } {
+  const vda = robots.flatMap((r) => (r.bridge.vda5050 ? [r.bridge.vda5050] : []));
+  if (vda.length === 0) return {};
+  const errors: Record<string, number> = {};
+  for (const v of vda) add(errors, v.errors);
+  const sum = (k: 'ordersTaken' | 'ordersFinished' | 'ordersCancelled' | 'ordersFailed'): number =>
+    vda.reduce((a, v) => a + v[k], 0);
+  return {
+    vda5050: {
+      ordersTaken: sum('ordersTaken'),
+      ordersFinished: sum('ordersFinished'),
+      ordersCancelled: sum('ordersCancelled'),
+      ordersFailed: sum('ordersFailed'),
+      errors,
+    },
+  };
+}
+
 export function linkErrorKey(text: string): string {
   return text.replace(/^mqtts?:\/\/[^\s]+?:\d+:\s*/, '').replace(/127\.0\.0\.1:\d+/g, '127.0.0.1:*');
 }
@@ -468,6 +496,15 @@ export function summaryText(r: SimReport): string {
       ],
       ['distance travelled', `${m.distanceM.toFixed(1)} m`],
       ['tasks ok / failed', `${m.tasksOk} / ${m.tasksFailed}`],
+      ...(m.vda5050
+        ? [
+            [
+              'VDA 5050 orders taken / finished / cancelled / failed',
+              `${m.vda5050.ordersTaken} / ${m.vda5050.ordersFinished} / ${m.vda5050.ordersCancelled} / ${m.vda5050.ordersFailed}`,
+            ] as [string, string],
+            ['VDA 5050 errors', fmtCounts(m.vda5050.errors)],
+          ]
+        : []),
       ['safety stops', String(m.safetyStops)],
       [
         'black-box incidents / files',

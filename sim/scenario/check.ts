@@ -42,6 +42,13 @@ function uniqueIds(
 
 /** Cross-field rules: references resolve, ids are unique, ranges are ordered, robots start clear. */
 export function crossCheck(s: z.infer<typeof scenarioObject>, ctx: Ctx): void {
+  if (s.protocol === 'vda5050' && s.planner.mode !== 'none') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['planner', 'mode'],
+      message: 'protocol vda5050 needs planner mode none: a VDA 5050 master control drives the robots, not the planner',
+    });
+  }
   uniqueIds(ctx, [[['robots'], s.robots]], 'id');
   uniqueIds(ctx, [[['people'], s.people]], 'id');
   uniqueIds(ctx, [[['world', 'stations'], s.world.stations]], 'name');

@@ -22,6 +22,12 @@ export const scenarioObject = z.strictObject({
   people: z.array(personSchema).default([]),
   faults: z.array(faultSchema).default([]),
   planner: plannerSchema.default({ mode: 'reference' }),
+  protocol: z
+    .enum(['kizuna', 'vda5050'])
+    .default('kizuna')
+    .describe(
+      "what the robots' cloud_bridge speaks: kizuna (the planner drives them) or vda5050 (VDA 5050 2.0 for an outside master control on the run's broker; planner mode none; docs/vda5050.md)",
+    ),
   pass: passSchema.default({}),
   recording: z
     .strictObject({

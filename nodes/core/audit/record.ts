@@ -24,12 +24,15 @@ export const GENESIS_HASH = '0'.repeat(64);
  * into the policy's event and telemetry classes, as the outbox drops them), then MQTT's own packets.
  */
 export const AUDIT_CATEGORIES = {
-  status: 'robot → cloud: online / offline status (retained birth, will, shutdown)',
-  state: 'robot → cloud: the compact state (pose as the policy rounds it, speed, battery, safety, decision)',
+  status: 'robot → cloud: online / offline status (retained birth, will, shutdown); VDA 5050: connection and factsheet',
+  state:
+    'robot → cloud: the compact state (pose as the policy rounds it, speed, battery, safety, decision); VDA 5050: state',
   events: 'robot → cloud: events (decisions accepted, started, ended, rejected; safety; faults; loss)',
-  telemetry: 'robot → cloud: telemetry-class events (decision_progress, health), dropped first when the outbox is full',
+  telemetry:
+    'robot → cloud: telemetry-class events (decision_progress, health), dropped first when the outbox is full; VDA 5050: visualization',
   decision_request: 'robot → cloud: a request for the next decision',
-  decision: 'cloud → robot: a decision (to this robot or fleet-wide), before validation',
+  decision:
+    'cloud → robot: a decision (to this robot or fleet-wide), before validation; VDA 5050: order and instantActions',
   events_ack: "cloud → robot: the national side's acknowledgement of events",
   mqtt_session: 'both ways: MQTT CONNECT (client id, credentials, the offline will), CONNACK, DISCONNECT, AUTH',
   mqtt_subscribe: 'both ways: MQTT SUBSCRIBE / SUBACK / UNSUBSCRIBE / UNSUBACK (the decision and ack topics)',

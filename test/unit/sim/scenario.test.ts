@@ -100,8 +100,15 @@ describe('scenario schema: valid files', () => {
         'obstacle-stop',
         'person-crossing',
         'sensor-dropout',
+        'vda5050-factory',
       ].sort(),
     );
+    // a VDA 5050 master control drives this one, not the planner
+    expect([loaded.get('vda5050-factory')!.protocol, loaded.get('vda5050-factory')!.planner.mode]).toEqual([
+      'vda5050',
+      'none',
+    ]);
+    expect(loaded.get('fleet')!.protocol).toBe('kizuna');
     for (const p of PROFILE_NAMES) {
       const tasks = loaded.get(p)!.planner.decisions!.filter((d) => d.kind === 'perform_task');
       expect(tasks.length).toBeGreaterThan(0);

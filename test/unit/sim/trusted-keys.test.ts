@@ -108,6 +108,14 @@ describe('kizuna sim --trusted-keys FILE', () => {
     expect(() => parseSimArgs(['--end-to-end-ack'])).toThrow(/--end-to-end-ack needs a value/);
   });
 
+  it('takes --protocol kizuna|vda5050 for what the robots speak, and names a wrong value', () => {
+    expect(parseSimArgs(['--planner', 'none', '--protocol', 'vda5050'])).toEqual({
+      planner: 'none',
+      protocol: 'vda5050',
+    });
+    expect(() => parseSimArgs(['--protocol', 'opcua'])).toThrow(/--protocol must be kizuna or vda5050, got 'opcua'/);
+  });
+
   it('reads the robots’ trusted keys format, every key in the file', () => {
     const a = publicKey();
     const b = publicKey();

@@ -1,0 +1,571 @@
+/**
+ * The order side of the VDA 5050 2.0 vehicle as kizuna carries it out: orders (base and horizon,
+ * orderUpdateId rules, stitching, node and edge states), node actions, action states and the order
+ * errors, as a pure state machine; agent.ts adds the instant actions. No MQTT, no ROS, no clock reads:
+ * time [s] is passed in, and what the robot must do goes out as commands the bridge turns into kizuna
+ * decisions (NAVIGATE_TO, HOLD, RESUME, STOP), which the executive judges and carries out like any
+ * decision from the national model (priority, local pause, geofence, the safety gate). Their outcomes
+ * come back through `onDecision` (agent.ts).
+ *
+ * - a new order's first node must be where the robot stands (within its allowed deviation); it counts as
+ *   traversed at once and its actions run; every further released node is one NAVIGATE_TO (edge maxSpeed →
+ *   speed_limit); a node is traversed when that decision SUCCEEDED;
+ * - pick and drop (the profiles with load stations) are the station's dwell: the robot stands still,
+ *   `loadHandlingS`, as the factory task's load wait; a pause (startPause or a person's) freezes it (PAUSED);
+ * - startCharging is a DOCK decision at the node (FINISHED once the battery charges); stopCharging finishes
+ *   only when the robot is not charging (kizuna cannot switch a charger off); a failed one is an
+ *   orderActionError and the order goes on;
+ * - a drive the executive refuses or fails ends the order: its error stays in `errors` until a new order.
+ */
+import type { OrderCheckConfig, OrderProblem } from './order-check';
+import { deviationOf, orderProblem, orderRefs } from './order-check';
+import type {
+  ActionState,
+  ActionStatus,
+  EdgeState,
+  ErrorReference,
+  Load,
+  NodeState,
+  OrderEdge,
+  OrderNode,
+  VdaAction,
+  VdaError,
+  VdaOrder,
+} from './types';
+
+export interface AgentConfig extends OrderCheckConfig {
+  /** [m/s] the profile's top speed: an edge's maxSpeed above it is driven at it. */
+  maxSpeedMps: number;
+  /** [m] deviation allowed when a node gives none (allowedDeviationXY absent or 0). */
+  nodeDeviationM: number;
+  /** [m] how far initPosition may lie from where the robot knows it is, to be confirmed. */
+  initPositionToleranceM: number;
+  /** [s] the dwell of one pick or drop. */
+  loadHandlingS: number;
+}
+
+/** What the agent needs to know of the robot at each call. */
+export interface RobotView {
+  /** Map pose [m, m, rad] when known. */
+  pose?: { x: number; y: number; theta: number };
+  /** The input a person on site paused the robot with; '' when not paused. */
+  localPause: string;
+  /** Moving or turning now (VDA `driving`). */
+  driving: boolean;
+  /** The battery is being charged. */
+  charging?: boolean;
+}
+
+/** A decision for the executive. Ids are unique for the bridge's life (and across restarts: the prefix). */
+export type Command =
+  | { kind: 'navigate'; id: string; x: number; y: number; yaw: number; speedLimit: number }
+  | { kind: 'dock'; id: string; x: number; y: number; yaw: number }
+  | { kind: 'hold' | 'resume' | 'stop'; id: string };
+
+/** A decision's outcome as the executive reports it (kizuna_msgs/DecisionStatus state names). */
+export type Outcome =
+  'accepted' | 'active' | 'succeeded' | 'rejected' | 'failed' | 'canceled' | 'expired' | 'preempted';
+
+/** Effects of a call, for the bridge to carry out. */
+export interface AgentOut {
+  commands: Command[];
+  /** Something a state must report changed (VDA: state on change). */
+  stateChanged: boolean;
+  /** A stateRequest or factsheetRequest asked for one now. */
+  stateRequested: boolean;
+  factsheetRequested: boolean;
+}
+
+/** What an order message did. */
+export type OrderVerdict = 'accepted' | 'updated' | 'ignored' | 'rejected';
+
+/** [count] errors kept at most (the oldest go first). */
+const MAX_ERRORS = 16;
+/** [count] action states kept at most: finished instant actions go first, then finished order actions. */
+const MAX_ACTION_STATES = 200;
+
+export const ref = (referenceKey: string, referenceValue: string | number): ErrorReference => ({
+  referenceKey,
+  referenceValue: String(referenceValue),
+});
+
+export const param = (a: VdaAction, key: string): unknown => a.actionParameters?.find((p) => p.key === key)?.value;
+export const done = (s: ActionStatus): boolean => s === 'FINISHED' || s === 'FAILED';
+
+export interface Order {
+  orderId: string;
+  orderUpdateId: number;
+  /** Nodes not yet traversed, the next target first (horizon included). */
+  nodes: OrderNode[];
+  /** Edges not yet left: `edges[0]` leads to `nodes[0]`. */
+  edges: OrderEdge[];
+  /** The last node traversed (the robot stands on or past it). */
+  last: OrderNode;
+  /** Ended by cancelOrder or by a drive that failed: nothing of it runs any more. */
+  ended: boolean;
+  /** Its base was traversed and its actions done (counted once). */
+  finished?: boolean;
+}
+
+export type Purpose =
+  | { kind: 'drive'; node: OrderNode; edge: OrderEdge }
+  | { kind: 'charge'; action: VdaAction }
+  | { kind: 'hold'; actionId: string }
+  | { kind: 'resume'; actionId: string }
+  | { kind: 'stop' };
+
+/** Orders, node actions and the drive loop; {@link VdaAgent} (agent.ts) adds instant actions. */
+export class OrderAgent {
+  protected order: Order | undefined;
+  protected orderId = '';
+  protected orderUpdateId = 0;
+  protected lastNodeId = '';
+  protected lastNodeSequenceId = 0;
+  protected readonly actions = new Map<string, ActionState & { scope: 'order' | 'instant' }>();
+  /** Node actions triggered and not yet run, in order. */
+  protected queue: VdaAction[] = [];
+  /** The node action running: a dwell (pick, drop) counts `leftS` down; startCharging waits for its DOCK decision. */
+  protected running: { action: VdaAction; leftS: number; decisionId?: string } | undefined;
+  protected drive: { id: string; node: OrderNode; edge: OrderEdge } | undefined;
+  protected hold: { id: string; held: boolean } | undefined;
+  protected cancel: { actionId: string; stopId?: string; stopDone: boolean } | undefined;
+  protected readonly pending = new Map<string, Purpose>();
+  protected errors: VdaError[] = [];
+  protected paused = false;
+  protected loadsHeld: Load[] = [];
+  protected seq = 0;
+  protected lastTickS: number | undefined;
+  /** [count] orders taken, finished (base traversed, actions done), cancelled, ended by a failed drive; errors by type. */
+  readonly counts = { ordersTaken: 0, ordersFinished: 0, ordersCancelled: 0, ordersFailed: 0 };
+  readonly errorCounts = new Map<string, number>();
+  protected out: AgentOut = { commands: [], stateChanged: false, stateRequested: false, factsheetRequested: false };
+
+  constructor(
+    protected readonly cfg: AgentConfig,
+    /** A prefix making decision ids unique across restarts (e.g. 8 random hex digits). */
+    protected readonly idPrefix: string,
+  ) {}
+
+  // ---- reading
+
+  /** The order part of the state: ids, node, edge and action states, errors, pause, loads. */
+  view(): {
+    orderId: string;
+    orderUpdateId: number;
+    lastNodeId: string;
+    lastNodeSequenceId: number;
+    nodeStates: NodeState[];
+    edgeStates: EdgeState[];
+    actionStates: ActionState[];
+    errors: VdaError[];
+    paused: boolean;
+    newBaseRequest: boolean;
+    loads: Load[];
+  } {
+    const o = this.order && !this.order.ended ? this.order : undefined;
+    const released = o ? o.nodes.filter((n) => n.released).length : 0;
+    const horizon = o ? o.nodes.some((n) => !n.released) : false;
+    return {
+      orderId: this.orderId,
+      orderUpdateId: this.orderUpdateId,
+      lastNodeId: this.lastNodeId,
+      lastNodeSequenceId: this.lastNodeSequenceId,
+      nodeStates: (o?.nodes ?? []).map((n) => ({
+        nodeId: n.nodeId,
+        sequenceId: n.sequenceId,
+        released: n.released,
+        ...(n.nodeDescription !== undefined ? { nodeDescription: n.nodeDescription } : {}),
+        ...(n.nodePosition ? { nodePosition: n.nodePosition } : {}),
+      })),
+      edgeStates: (o?.edges ?? []).map((e) => ({
+        edgeId: e.edgeId,
+        sequenceId: e.sequenceId,
+        released: e.released,
+        ...(e.edgeDescription !== undefined ? { edgeDescription: e.edgeDescription } : {}),
+      })),
+      actionStates: [...this.actions.values()].map(({ scope: _s, ...a }) => a),
+      errors: [...this.errors],
+      paused: this.paused,
+      newBaseRequest: horizon && released <= 1,
+      loads: [...this.loadsHeld],
+    };
+  }
+
+  /** Whether an order is still being carried out (base not yet done, or its actions not yet done). */
+  get orderActive(): boolean {
+    const o = this.order;
+    if (!o || o.ended) return false;
+    return o.nodes.some((n) => n.released) || this.queue.length > 0 || !!this.running || !!this.drive;
+  }
+
+  /** Empties and returns the effects gathered since the last drain. */
+  drain(): AgentOut {
+    const o = this.out;
+    this.out = { commands: [], stateChanged: false, stateRequested: false, factsheetRequested: false };
+    return o;
+  }
+
+  // ---- orders
+
+  /**
+   * An order that passed the schema. Refusals go into `errors` (and the order is not taken); the same
+   * orderId and orderUpdateId again is ignored.
+   */
+  onOrder(o: VdaOrder, robot: RobotView): OrderVerdict {
+    const cur = this.order;
+    if (cur && o.orderId === cur.orderId) {
+      if (o.orderUpdateId < cur.orderUpdateId) {
+        return this.refuse({
+          errorType: 'orderUpdateError',
+          description: `orderUpdateId ${o.orderUpdateId} is older than ${cur.orderUpdateId}, the one in force: refused, the order goes on`,
+          refs: orderRefs(o),
+        });
+      }
+      if (o.orderUpdateId === cur.orderUpdateId) {
+        this.out.stateChanged = true; // the master may not have seen the state that took it
+        return 'ignored';
+      }
+    }
+    const bad = orderProblem(o, this.cfg);
+    if (bad) return this.refuse(bad);
+    if (cur && o.orderId === cur.orderId) return this.update(cur, o);
+    if (this.orderActive) {
+      return this.refuse({
+        errorType: 'orderUpdateError',
+        description: `order '${cur!.orderId}' is still active: a new order is taken once it is done or cancelled`,
+        refs: orderRefs(o),
+      });
+    }
+    if (this.cancel) {
+      return this.refuse({
+        errorType: 'orderError',
+        description: 'the cancelled order is still stopping: send the new order once cancelOrder is FINISHED',
+        refs: orderRefs(o),
+      });
+    }
+    const first = o.nodes[0]!;
+    const p = first.nodePosition!;
+    if (!robot.pose) {
+      return this.refuse({
+        errorType: 'noRouteError',
+        description: 'the robot does not know where it is yet (positionInitialized false)',
+        refs: [...orderRefs(o), ref('nodeId', first.nodeId)],
+      });
+    }
+    const dist = Math.hypot(p.x - robot.pose.x, p.y - robot.pose.y);
+    const dev = deviationOf(first, this.cfg.nodeDeviationM);
+    if (dist > dev) {
+      return this.refuse({
+        errorType: 'noRouteError',
+        description: `first node '${first.nodeId}' is ${dist.toFixed(2)} m from the robot; it must be within ${dev} m (where the robot stands)`,
+        refs: [...orderRefs(o), ref('nodeId', first.nodeId)],
+      });
+    }
+    // Taken: the previous order's action states and errors go (VDA: kept until a new order).
+    this.actions.clear();
+    this.errors = [];
+    this.queue = [];
+    this.order = {
+      orderId: o.orderId,
+      orderUpdateId: o.orderUpdateId,
+      nodes: o.nodes.slice(1),
+      edges: o.edges.slice(),
+      last: first,
+      ended: false,
+    };
+    this.orderId = o.orderId;
+    this.orderUpdateId = o.orderUpdateId;
+    this.addOrderActions(o.nodes, o.edges);
+    this.counts.ordersTaken++;
+    this.traverse(first);
+    this.out.stateChanged = true;
+    return 'accepted';
+  }
+
+  /** An update of the order in force (higher orderUpdateId): stitched at the end of its base. */
+  protected update(cur: Order, o: VdaOrder): OrderVerdict {
+    if (cur.ended) {
+      return this.refuse({
+        errorType: 'orderUpdateError',
+        description: `order '${cur.orderId}' was cancelled or failed: it cannot be updated; send a new order`,
+        refs: orderRefs(o),
+      });
+    }
+    // The base as the robot has it: the last node traversed, then the released nodes still ahead.
+    const base = [cur.last, ...cur.nodes.filter((n) => n.released)];
+    const end = base[base.length - 1]!;
+    const stitch = o.nodes[0]!;
+    if (stitch.nodeId !== end.nodeId || stitch.sequenceId !== end.sequenceId) {
+      return this.refuse({
+        errorType: 'orderUpdateError',
+        description: `the update starts at '${stitch.nodeId}' (${stitch.sequenceId}); the base ends at '${end.nodeId}' (${end.sequenceId})`,
+        refs: [...orderRefs(o), ref('nodeId', stitch.nodeId)],
+      });
+    }
+    const keptNodes = cur.nodes.filter((n) => n.released);
+    const keptEdges = cur.edges.filter((e) => e.released);
+    cur.nodes = [...keptNodes, ...o.nodes.slice(1)];
+    cur.edges = [...keptEdges, ...o.edges];
+    cur.orderUpdateId = o.orderUpdateId;
+    this.orderUpdateId = o.orderUpdateId;
+    this.errors = [];
+    // The stitching node keeps what the first message said (section 6.6.2): its actions are not added again.
+    this.addOrderActions(o.nodes.slice(1), o.edges);
+    this.out.stateChanged = true;
+    return 'updated';
+  }
+
+  protected refuse(p: OrderProblem): OrderVerdict {
+    this.addError({
+      errorType: p.errorType,
+      errorLevel: 'WARNING',
+      errorDescription: p.description,
+      errorReferences: p.refs,
+    });
+    return 'rejected';
+  }
+
+  /** A message on the order topic that failed its schema or header checks (validationError). */
+  onInvalidOrder(description: string, refs: ErrorReference[]): void {
+    this.addError({
+      errorType: 'validationError',
+      errorLevel: 'WARNING',
+      errorDescription: description,
+      errorReferences: refs,
+    });
+  }
+
+  /** A message on the instantActions topic that failed its schema or header checks. */
+  onInvalidInstantActions(description: string, refs: ErrorReference[]): void {
+    this.addError({
+      errorType: 'validationError',
+      errorLevel: 'WARNING',
+      errorDescription: description,
+      errorReferences: refs,
+    });
+  }
+
+  protected addOrderActions(nodes: readonly OrderNode[], edges: readonly OrderEdge[]): void {
+    for (const n of nodes) if (n.released) for (const a of n.actions) this.setAction(a, 'WAITING', 'order');
+    for (const e of edges) if (e.released) for (const a of e.actions) this.setAction(a, 'WAITING', 'order');
+  }
+
+  protected addError(e: VdaError): void {
+    this.errorCounts.set(e.errorType, (this.errorCounts.get(e.errorType) ?? 0) + 1);
+    this.errors.push(e);
+    if (this.errors.length > MAX_ERRORS) this.errors.splice(0, this.errors.length - MAX_ERRORS);
+    this.out.stateChanged = true;
+  }
+
+  protected setAction(a: VdaAction, status: ActionStatus, scope: 'order' | 'instant', result?: string): void {
+    const prev = this.actions.get(a.actionId);
+    const s: ActionState & { scope: 'order' | 'instant' } = {
+      actionId: a.actionId,
+      actionType: a.actionType,
+      actionStatus: status,
+      scope: prev?.scope ?? scope,
+    };
+    if (a.actionDescription !== undefined) s.actionDescription = a.actionDescription;
+    if (result !== undefined) s.resultDescription = result.slice(0, 256);
+    if (prev && prev.actionStatus === status && prev.resultDescription === s.resultDescription) return;
+    this.actions.set(a.actionId, s);
+    this.out.stateChanged = true;
+    if (this.actions.size > MAX_ACTION_STATES) {
+      for (const scopeFirst of ['instant', 'order'] as const) {
+        for (const [id, st] of this.actions) {
+          if (this.actions.size <= MAX_ACTION_STATES) return;
+          if (st.scope === scopeFirst && done(st.actionStatus)) this.actions.delete(id);
+        }
+      }
+    }
+  }
+
+  /** Node `n` is reached: it leaves nodeStates (with the edge to it), its actions are triggered. */
+  protected traverse(n: OrderNode): void {
+    this.lastNodeId = n.nodeId;
+    this.lastNodeSequenceId = n.sequenceId;
+    this.queue.push(...n.actions);
+    this.out.stateChanged = true;
+  }
+
+  protected finishCancel(robot: RobotView): void {
+    const c = this.cancel;
+    if (!c || this.drive || !c.stopDone || robot.driving) return;
+    this.cancel = undefined;
+    const a = this.actions.get(c.actionId);
+    if (a)
+      this.setAction({ actionId: a.actionId, actionType: 'cancelOrder', blockingType: 'HARD' }, 'FINISHED', 'instant');
+  }
+
+  protected driveOutcome(
+    id: string,
+    p: Extract<Purpose, { kind: 'drive' }>,
+    outcome: Outcome,
+    reason: string,
+    message: string,
+  ): void {
+    if (outcome === 'accepted' || outcome === 'active') return;
+    if (this.drive?.id === id) this.drive = undefined;
+    const o = this.order;
+    if (outcome === 'succeeded') {
+      if (!o || o.ended || o.nodes[0] !== p.node) return;
+      o.nodes.shift();
+      o.edges.shift();
+      o.last = p.node;
+      this.traverse(p.node);
+      return;
+    }
+    if (this.cancel) return; // the STOP of cancelOrder ended it
+    if (outcome === 'rejected' && reason === 'LOCAL_PAUSE') return; // sent again once the person resumes
+    if (!o || o.ended) return;
+    const estop = reason === 'ESTOP' || reason === 'ESTOP_LATCHED';
+    this.addError({
+      errorType: outcome === 'rejected' ? 'orderError' : 'navigationError',
+      errorLevel: estop ? 'FATAL' : 'WARNING',
+      errorDescription:
+        `driving to '${p.node.nodeId}' ${outcome}${reason ? ` (${reason})` : ''}${message ? `: ${message}` : ''}; the order ended`.slice(
+          0,
+          512,
+        ),
+      errorReferences: [...orderRefs(o), ref('nodeId', p.node.nodeId), ref('edgeId', p.edge.edgeId)],
+    });
+    this.counts.ordersFailed++;
+    this.endOrder('order ended: driving failed');
+  }
+
+  /** Ends the order in force (nothing more of it runs); open actions FAILED. */
+  protected endOrder(why: string): void {
+    const o = this.order;
+    if (!o) return;
+    o.ended = true;
+    o.nodes = [];
+    o.edges = [];
+    this.queue = [];
+    this.running = undefined;
+    for (const [, st] of this.actions) {
+      if (st.scope === 'order' && !done(st.actionStatus)) {
+        this.setAction(
+          { actionId: st.actionId, actionType: st.actionType ?? '', blockingType: 'HARD' },
+          'FAILED',
+          'order',
+          why,
+        );
+      }
+    }
+    this.out.stateChanged = true;
+  }
+
+  // ---- time
+
+  /** Advances to `now` [s]: runs the current action, starts what comes next. */
+  tick(now: number, robot: RobotView): void {
+    const dt = this.lastTickS === undefined ? 0 : Math.max(0, now - this.lastTickS);
+    this.lastTickS = now;
+    this.finishCancel(robot);
+    const r = this.running;
+    if (r) {
+      if (robot.localPause || this.paused) {
+        this.setAction(r.action, 'PAUSED', 'order');
+      } else {
+        this.setAction(r.action, 'RUNNING', 'order');
+        r.leftS -= dt;
+        if (r.leftS <= 0) this.finishAction(r.action);
+      }
+    }
+    const o = this.order;
+    if (
+      o &&
+      !o.ended &&
+      !o.finished &&
+      o.nodes.length === 0 &&
+      this.queue.length === 0 &&
+      !this.running &&
+      !this.drive
+    ) {
+      o.finished = true;
+      this.counts.ordersFinished++;
+    }
+    if (!o || o.ended || this.running || this.drive || this.cancel || robot.localPause || this.paused) return;
+    const next = this.queue.shift();
+    if (next) {
+      this.startAction(next, o, robot);
+      return;
+    }
+    const n = o.nodes[0];
+    const e = o.edges[0];
+    if (!n || !e || !n.released || !e.released) return; // done, or waiting for the base to grow
+    const from = o.last.nodePosition!;
+    const to = n.nodePosition!;
+    const yaw =
+      to.theta ??
+      (Math.hypot(to.x - from.x, to.y - from.y) > 1e-3
+        ? Math.atan2(to.y - from.y, to.x - from.x)
+        : (robot.pose?.theta ?? 0));
+    const speedLimit = e.maxSpeed !== undefined ? Math.min(e.maxSpeed, this.cfg.maxSpeedMps) : 0;
+    const id = this.newId();
+    this.drive = { id, node: n, edge: e };
+    this.pending.set(id, { kind: 'drive', node: n, edge: e });
+    this.out.commands.push({ kind: 'navigate', id, x: to.x, y: to.y, yaw, speedLimit });
+  }
+
+  /**
+   * Starts node action `a`: pick and drop are a dwell; startCharging is a DOCK decision at the node (the
+   * executive waits there until the battery charges, or fails NOT_CHARGING); stopCharging cannot switch a
+   * charger off, so it only finishes when the robot is not charging.
+   */
+  protected startAction(a: VdaAction, o: Order, robot: RobotView): void {
+    if (a.actionType === 'startCharging') {
+      const p = o.last.nodePosition!;
+      const id = this.newId();
+      this.running = { action: a, leftS: Number.POSITIVE_INFINITY, decisionId: id };
+      this.pending.set(id, { kind: 'charge', action: a });
+      this.out.commands.push({ kind: 'dock', id, x: p.x, y: p.y, yaw: p.theta ?? robot.pose?.theta ?? 0 });
+      this.setAction(a, 'RUNNING', 'order');
+      return;
+    }
+    if (a.actionType === 'stopCharging') {
+      if (robot.charging)
+        this.actionFailed(a, 'kizuna cannot switch a charger off: charging ends when the robot drives off the dock');
+      else this.setAction(a, 'FINISHED', 'order', 'not charging');
+      return;
+    }
+    this.running = { action: a, leftS: this.cfg.loadHandlingS };
+    this.setAction(a, 'RUNNING', 'order');
+  }
+
+  /** Node action `a` failed: FAILED with `why`, and an orderActionError; the order goes on. */
+  protected actionFailed(a: VdaAction, why: string): void {
+    if (this.running?.action === a) this.running = undefined;
+    this.setAction(a, 'FAILED', 'order', why);
+    const o = this.order;
+    this.addError({
+      errorType: 'orderActionError',
+      errorLevel: 'WARNING',
+      errorDescription: `${a.actionType} '${a.actionId}' failed: ${why}`.slice(0, 512),
+      errorReferences: [...(o ? orderRefs(o) : []), ref('actionId', a.actionId), ref('actionType', a.actionType)],
+    });
+  }
+
+  protected finishAction(a: VdaAction): void {
+    this.running = undefined;
+    const loadId = param(a, 'loadId');
+    const loadType = param(a, 'loadType');
+    if (a.actionType === 'pick') {
+      const load: Load = {};
+      if (typeof loadId === 'string') load.loadId = loadId;
+      if (typeof loadType === 'string') load.loadType = loadType;
+      this.loadsHeld.push(load);
+      this.setAction(a, 'FINISHED', 'order', 'load picked (dwell at the station; kizuna has no load sensor)');
+    } else if (a.actionType === 'drop') {
+      const i = typeof loadId === 'string' ? this.loadsHeld.findIndex((l) => l.loadId === loadId) : -1;
+      this.loadsHeld.splice(i >= 0 ? i : 0, 1);
+      this.setAction(a, 'FINISHED', 'order', 'load dropped (dwell at the station; kizuna has no load sensor)');
+    } else {
+      this.setAction(a, 'FINISHED', 'order');
+    }
+  }
+
+  protected newId(): string {
+    return `vda-${this.idPrefix}-${++this.seq}`;
+  }
+}
