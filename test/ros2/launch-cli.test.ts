@@ -180,7 +180,9 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
         await launch.waitFor(/\[lifecycle_manager-\d+\][^\n]*bond broken: perception \(silent/, 30000);
         process.stdout.write(`${file}: manager saw the broken bond ${since(tPerception)} after the kill\n`);
         await launch.waitFor(/\[safety_gate-\d+\][^\n]*lifecycle deactivate: active -> inactive/, 30000);
-        const deadline3 = Date.now() + 60000;
+        // (14 s on a quiet machine; 42 s and more with the rest of the suite beside it: the whole stack
+        // goes through cleanup and configure again, over ROS 2 services)
+        const deadline3 = Date.now() + 150000;
         while (startups() <= before && Date.now() < deadline3) await new Promise((r) => setTimeout(r, 100));
         expect(startups()).toBeGreaterThan(before);
         process.stdout.write(`${file}: stack active again ${since(tPerception)} after perception was killed\n`);
@@ -220,7 +222,7 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
         launch.kill();
         await probe.endAsync();
       }
-    }, 240000);
+    }, 360000);
   });
 
   it.each([
