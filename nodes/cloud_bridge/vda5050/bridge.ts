@@ -13,7 +13,8 @@
  * kizuna mode (the executive's local fallback reads `connected`).
  */
 import { randomBytes } from 'node:crypto';
-import type { Publisher, RosNode } from '../../core/graph/types';
+import type { Publisher, RosNode, ServiceClient } from '../../core/graph/types';
+import { parseCaptureReply } from '../../core/black-box-capture';
 import { KizunaError } from '../../core/errors';
 import { MESSAGE_CONSTANTS } from '../../core/interfaces/generated';
 import { robotTopics } from '../../core/contract';
@@ -105,6 +106,7 @@ export class VdaBridge {
   private readonly decisionPub: Publisher<'kizuna_msgs/msg/Decision'>;
   private readonly statusPub: Publisher<'kizuna_msgs/msg/BridgeStatus'>;
   private readonly diagPub: Publisher<'diagnostic_msgs/msg/DiagnosticArray'>;
+  private readonly captureClient: ServiceClient<'std_srvs/srv/Trigger'>;
   private readonly session: SessionWatch;
   private readonly reportLoads: boolean;
   private readonly wallTimers: NodeJS.Timeout[] = [];
@@ -181,6 +183,7 @@ export class VdaBridge {
     this.statusPub = node.createPublisher('kizuna_msgs/msg/BridgeStatus', p.bridge_status_topic);
     this.diagPub = node.createPublisher('diagnostic_msgs/msg/DiagnosticArray', p.diagnostics_topic);
     const heartbeat = node.createPublisher('std_msgs/msg/String', p.heartbeat_topic);
+    this.captureClient = node.createClient('std_srvs/srv/Trigger', p.vda5050_black_box_service);
     this.session = new SessionWatch({
       sessions: p.takeover_sessions,
       windowMs: p.takeover_window_s * 1000,
@@ -352,9 +355,39 @@ export class VdaBridge {
   private flush(): void {
     const out = this.agent.drain();
     for (const c of out.commands) this.publishDecision(c);
+    for (const id of out.logReports) this.requestLogReport(id);
     if (out.factsheetRequested) this.sendFactsheet();
     if (out.stateRequested) this.sendState();
     else if (out.stateChanged) this.maybeSendState(true);
+  }
+
+  /**
+   * logReport: black_box records the seconds around now into an incident file on the robot (nothing is
+   * uploaded); the action FINISHES naming that file, or FAILS when black_box is not there or refuses.
+   */
+  private requestLogReport(actionId: string): void {
+    const client = this.captureClient;
+    const timeoutS = this.params.vda5050_log_report_timeout_s;
+    const answer = (ok: boolean, text: string): void =>
+      this.guard('a logReport', () => {
+        if (this.stopped) return;
+        this.node.logger.info(`logReport '${actionId}': ${text}`);
+        this.agent.onLogReport(actionId, ok, text);
+        this.flush();
+      });
+    void (async () => {
+      if (!(await client.waitForService(timeoutS))) {
+        answer(false, `no black_box on this robot: ${client.name} not offered within ${timeoutS} s`);
+        return;
+      }
+      const r = await client.call({}, { timeoutSec: timeoutS });
+      if (!r.success) {
+        answer(false, `black_box refused: ${r.message}`);
+        return;
+      }
+      const f = parseCaptureReply(r.message);
+      answer(true, f ? `black_box incident ${f.id}: ${f.path} (kept on the robot)` : `black_box: ${r.message}`);
+    })().catch((err: Error) => answer(false, `black_box did not answer: ${err.message}`));
   }
 
   private publishDecision(c: Command): void {

@@ -74,6 +74,8 @@ export interface AgentOut {
   /** A stateRequest or factsheetRequest asked for one now. */
   stateRequested: boolean;
   factsheetRequested: boolean;
+  /** logReport actions (RUNNING) whose black_box capture the bridge must request. */
+  logReports: string[];
 }
 
 /** What an order message did. */
@@ -138,7 +140,13 @@ export class OrderAgent {
   /** [count] orders taken, finished (base traversed, actions done), cancelled, ended by a failed drive; errors by type. */
   readonly counts = { ordersTaken: 0, ordersFinished: 0, ordersCancelled: 0, ordersFailed: 0 };
   readonly errorCounts = new Map<string, number>();
-  protected out: AgentOut = { commands: [], stateChanged: false, stateRequested: false, factsheetRequested: false };
+  protected out: AgentOut = {
+    commands: [],
+    stateChanged: false,
+    stateRequested: false,
+    factsheetRequested: false,
+    logReports: [],
+  };
 
   constructor(
     protected readonly cfg: AgentConfig,
@@ -201,7 +209,7 @@ export class OrderAgent {
   /** Empties and returns the effects gathered since the last drain. */
   drain(): AgentOut {
     const o = this.out;
-    this.out = { commands: [], stateChanged: false, stateRequested: false, factsheetRequested: false };
+    this.out = { commands: [], stateChanged: false, stateRequested: false, factsheetRequested: false, logReports: [] };
     return o;
   }
 

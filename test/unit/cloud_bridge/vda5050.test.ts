@@ -536,19 +536,40 @@ describe('the VDA agent: instant actions', () => {
     expect(a.view().errors.at(-1)!.errorDescription).toMatch(/does not take its pose from the network/);
   });
 
-  it('stateRequest and factsheetRequest ask for a message; logReport fails (no black_box); others are not supported', () => {
+  it('stateRequest and factsheetRequest ask for a message; logReport asks for a black_box capture; others are not supported', () => {
     const a = agent();
     a.onInstantActions(
       [act('s', 'stateRequest'), act('f', 'factsheetRequest'), act('l', 'logReport'), act('x', 'pick')],
       AT(0, 0),
     );
     const out = a.drain();
-    expect([out.stateRequested, out.factsheetRequested]).toEqual([true, true]);
-    expect(['s', 'f', 'l', 'x'].map((id) => status(a, id))).toEqual(['FINISHED', 'FINISHED', 'FAILED', 'FAILED']);
+    expect([out.stateRequested, out.factsheetRequested, out.logReports]).toEqual([true, true, ['l']]);
+    expect(['s', 'f', 'l', 'x'].map((id) => status(a, id))).toEqual(['FINISHED', 'FINISHED', 'RUNNING', 'FAILED']);
     expect(a.view().errors.map((e) => e.errorType)).toEqual(['instantActionError']);
     // the same actionId again is a re-sent message: not run twice
-    a.onInstantActions([act('s', 'stateRequest')], AT(0, 0));
-    expect(a.drain().stateRequested).toBe(false);
+    a.onInstantActions([act('s', 'stateRequest'), act('l', 'logReport')], AT(0, 0));
+    const again = a.drain();
+    expect([again.stateRequested, again.logReports]).toEqual([false, []]);
+  });
+
+  it("logReport ends with black_box's answer: FINISHED naming the file, or FAILED with the reason", () => {
+    const a = agent();
+    a.onInstantActions([act('l1', 'logReport'), act('l2', 'logReport')], AT(0, 0));
+    a.drain();
+    a.onLogReport('l1', true, 'black_box incident 000003-operator_request: /var/bb/000003-operator_request.mcap');
+    a.onLogReport('l2', false, 'no black_box on this robot: /amr1/black_box/capture not offered within 5 s');
+    // a late second answer changes nothing
+    a.onLogReport('l1', false, 'late');
+    const st = (id: string) => a.view().actionStates.find((x) => x.actionId === id)!;
+    expect(st('l1')).toMatchObject({
+      actionStatus: 'FINISHED',
+      resultDescription: expect.stringMatching(/000003-operator_request\.mcap$/),
+    });
+    expect(st('l2')).toMatchObject({
+      actionStatus: 'FAILED',
+      resultDescription: expect.stringMatching(/^no black_box/),
+    });
+    expect(a.view().errors).toEqual([]);
   });
 });
 
