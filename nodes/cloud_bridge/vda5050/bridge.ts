@@ -5,7 +5,8 @@
  * are in inbound.ts, orders and instant actions in agent.ts, the state in state.ts.
  *
  * MQTT: reads `<if>/v2/<manufacturer>/<serial>/order` and `.../instantActions`; writes `.../connection`
- * (retained, QoS 1: ONLINE at connect, OFFLINE at a clean stop, CONNECTIONBROKEN as the last will),
+ * (retained, QoS 1: ONLINE at connect and again every status_refresh_s, OFFLINE at a clean stop,
+ * CONNECTIONBROKEN as the last will),
  * `.../state` (QoS 0: on every change, at least every vda5050_state_period_s), `.../visualization`
  * (QoS 0, every vda5050_visualization_period_s) and `.../factsheet` (retained, at connect and on request).
  * ROS: the agent's commands go out as kizuna_msgs/Decision (SOURCE_CLOUD) on the decision topic, for the
@@ -111,6 +112,8 @@ export class VdaBridge {
   private readonly reportLoads: boolean;
   private readonly wallTimers: NodeJS.Timeout[] = [];
   private stopped = false;
+  /** The ONLINE of this connection and when it was last sent [ms]: re-sent unchanged every status_refresh_s. */
+  private online: { payload: Buffer; sentMs: number } | undefined;
   private lastKey = '';
   private lastStateMs = 0;
   private stateDue = false;
@@ -218,7 +221,12 @@ export class VdaBridge {
       node.createTimer(p.vda5050_visualization_period_s, () => this.sendVisualization());
     }
     node.createTimer(1, () => heartbeat.publish({ data: node.name }));
-    this.wallTimers.push(setInterval(() => this.publishStatus(), 1000));
+    this.wallTimers.push(
+      setInterval(() => {
+        this.publishStatus();
+        this.guard('refreshing ONLINE', () => this.refreshOnline());
+      }, 1000),
+    );
 
     this.link.on('connected', (_v, _sessionPresent, url) => this.guard('connecting', () => this.onConnected(url)));
     this.link.on('refused', (r, url) => {
@@ -493,11 +501,25 @@ export class VdaBridge {
     );
     this.session.onConnected(this.now());
     const online = this.connection('ONLINE');
+    this.online = online ? { payload: online, sentMs: this.now() } : undefined;
     if (online) this.publish(this.topics.connection, online, 1, true);
     this.sendFactsheet();
     this.sendState();
     this.reportSession();
     this.publishStatus();
+  }
+
+  /**
+   * The retained ONLINE again, unchanged (same headerId and timestamp: a master control can tell it from a
+   * new connection), every status_refresh_s while connected: a forged retained OFFLINE does not stand.
+   */
+  private refreshOnline(): void {
+    const refreshMs = this.params.status_refresh_s * 1000;
+    const o = this.online;
+    if (this.stopped || refreshMs <= 0 || !o || !this.link.connected) return;
+    if (this.now() - o.sentMs < refreshMs) return;
+    o.sentMs = this.now();
+    this.publish(this.topics.connection, o.payload, 1, true);
   }
 
   private reportSession(): void {

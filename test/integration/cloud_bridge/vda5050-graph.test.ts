@@ -1,7 +1,7 @@
 /**
  * cloud_bridge in VDA 5050 mode on an in-process graph with a real aedes broker: logReport answered by a
  * real black_box node beside it (the incident file written on the robot, named in the action state) or
- * FAILED when there is none.
+ * FAILED when there is none; the retained ONLINE refreshed over a forged OFFLINE.
  */
 import { describe, it, expect, afterEach } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -126,5 +126,35 @@ describe('VDA 5050 logReport is answered from black_box', () => {
     });
     await r.instant('s-1', 'stateRequest');
     await until(() => r.action('s-1')?.actionStatus === 'FINISHED', 'a stateRequest after it');
+  });
+});
+
+describe('VDA 5050 connection', () => {
+  it('re-publishes the retained ONLINE every status_refresh_s, so a forged retained OFFLINE does not stand', async () => {
+    const r = await robot({ blackBox: false, params: { status_refresh_s: 5 } });
+    const retained = async (): Promise<Record<string, unknown>> => {
+      const c = await mqtt.connectAsync(r.broker.url, { protocolVersion: 4, reconnectPeriod: 0 });
+      try {
+        const got = new Promise<Buffer>((resolve) => c.once('message', (_t, p) => resolve(p)));
+        await c.subscribeAsync(r.bridge.topics.connection, { qos: 1 });
+        return JSON.parse((await got).toString()) as Record<string, unknown>;
+      } finally {
+        await c.endAsync(true);
+      }
+    };
+    const online = await retained();
+    expect(online).toMatchObject({ connectionState: 'ONLINE', manufacturer: 'kizuna', serialNumber: 'amr1' });
+    const forged = { ...online, headerId: 9999, connectionState: 'OFFLINE' };
+    await r.master.publishAsync(r.bridge.topics.connection, JSON.stringify(forged), { qos: 1, retain: true });
+    expect(await retained()).toMatchObject({ connectionState: 'OFFLINE', headerId: 9999 });
+    const forgedAt = Date.now();
+    let now = await retained();
+    while (now.connectionState !== 'ONLINE' && Date.now() - forgedAt < 9_000) {
+      await new Promise((res) => setTimeout(res, 250));
+      now = await retained();
+    }
+    expect(Date.now() - forgedAt).toBeLessThan(7_000);
+    // the refresh repeats the connect's ONLINE unchanged (headerId, timestamp): not a new connection
+    expect(now).toEqual(online);
   });
 });
