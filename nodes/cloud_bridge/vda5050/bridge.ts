@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Publisher, RosNode, ServiceClient } from '../../core/graph/types';
 import { parseCaptureReply } from '../../core/black-box-capture';
+import { encodeGoalTolerance } from '../../core/goal-tolerance';
 import { KizunaError } from '../../core/errors';
 import { MESSAGE_CONSTANTS } from '../../core/interfaces/generated';
 import { robotTopics } from '../../core/contract';
@@ -419,7 +420,7 @@ export class VdaBridge {
       },
       speed_limit: c.kind === 'navigate' ? c.speedLimit : 0,
       task_name: '',
-      task_args: [],
+      task_args: c.kind === 'navigate' ? encodeGoalTolerance(c) : [],
       issued_at: stamp,
       expires_at: ZERO_TIME,
     });

@@ -18,7 +18,7 @@
  * - a drive the executive refuses or fails ends the order: its error stays in `errors` until a new order.
  */
 import type { OrderCheckConfig, OrderProblem } from './order-check';
-import { deviationOf, orderProblem, orderRefs } from './order-check';
+import { deviationOf, nodeTolerance, orderProblem, orderRefs } from './order-check';
 import type {
   ActionState,
   ActionStatus,
@@ -58,7 +58,17 @@ export interface RobotView {
 
 /** A decision for the executive. Ids are unique for the bridge's life (and across restarts: the prefix). */
 export type Command =
-  | { kind: 'navigate'; id: string; x: number; y: number; yaw: number; speedLimit: number }
+  | {
+      kind: 'navigate';
+      id: string;
+      x: number;
+      y: number;
+      yaw: number;
+      speedLimit: number;
+      /** [m], [rad] the node's allowedDeviationXY / allowedDeviationTheta; absent: the executive's tolerances. */
+      goalToleranceM?: number;
+      yawToleranceRad?: number;
+    }
   | { kind: 'dock'; id: string; x: number; y: number; yaw: number }
   | { kind: 'hold' | 'resume' | 'stop'; id: string };
 
@@ -513,7 +523,7 @@ export class OrderAgent {
     const id = this.newId();
     this.drive = { id, node: n, edge: e };
     this.pending.set(id, { kind: 'drive', node: n, edge: e });
-    this.out.commands.push({ kind: 'navigate', id, x: to.x, y: to.y, yaw, speedLimit });
+    this.out.commands.push({ kind: 'navigate', id, x: to.x, y: to.y, yaw, speedLimit, ...nodeTolerance(n) });
   }
 
   /**

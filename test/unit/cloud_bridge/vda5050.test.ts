@@ -335,6 +335,41 @@ describe('the VDA agent: orders', () => {
     expect(a.drain().commands[0]).toMatchObject({ speedLimit: 1.5 });
   });
 
+  it("each node's own allowedDeviationXY / allowedDeviationTheta become its drive's goal tolerances; none: the executive's", () => {
+    const a = agent();
+    const at = (n: ReturnType<typeof node>, pos: Record<string, number>) => ({
+      ...n,
+      nodePosition: { ...n.nodePosition, ...pos },
+    });
+    const o = order(
+      'o',
+      0,
+      [
+        at(node('a', 0, 0, 0), { allowedDeviationXY: 0.8 }),
+        at(node('b', 2, 3, 0), { allowedDeviationXY: 0.3, allowedDeviationTheta: 0.2 }),
+        at(node('c', 4, 3, 2), { allowedDeviationXy: 9, allowedDeviationTheta: 0 }),
+        node('d', 6, 3, 4),
+      ],
+      [edge('ab', 1, 'a', 'b'), edge('bc', 3, 'b', 'c'), edge('cd', 5, 'c', 'd')],
+    );
+    expect(a.onOrder(o, AT(0.7, 0))).toBe('accepted'); // the first node's own deviation: 0.7 m is within 0.8
+    const drives: Array<Record<string, unknown>> = [];
+    for (const id of ['b', 'c', 'd']) {
+      a.tick(0, AT(0, 0));
+      const cmd = a.drain().commands[0]!;
+      drives.push(cmd);
+      a.onDecision(cmd.id, 'succeeded', '', '', AT(0, 0));
+      expect(a.view().lastNodeId).toBe(id);
+    }
+    expect(drives[0]).toMatchObject({ goalToleranceM: 0.3, yawToleranceRad: 0.2 });
+    // the schema files' spelling is read too; a deviation beyond what the executive takes is capped at 5 m;
+    // 0 means none
+    expect(drives[1]).toMatchObject({ goalToleranceM: 5 });
+    expect(drives[1]).not.toHaveProperty('yawToleranceRad');
+    expect(drives[2]).not.toHaveProperty('goalToleranceM');
+    expect(drives[2]).not.toHaveProperty('yawToleranceRad');
+  });
+
   it('refuses a first node away from the robot (noRouteError) and any order while it does not know where it is', () => {
     const a = agent();
     expect(a.onOrder(threeNodes(), AT(2, 0))).toBe('rejected');
