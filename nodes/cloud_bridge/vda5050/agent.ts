@@ -10,10 +10,11 @@
  *   the network); stateRequest and factsheetRequest ask the bridge for a message; logReport asks it for a black_box
  *   capture (onLogReport brings the outcome).
  */
-import { OrderAgent, done, param, ref, type Outcome, type RobotView } from './order-agent';
+import { OrderAgent } from './order-agent';
+import { done, param, ref, type Outcome, type RobotView } from './agent-core';
 import type { VdaAction } from './types';
 
-export type { AgentConfig, AgentOut, Command, OrderVerdict, Outcome, RobotView } from './order-agent';
+export type { AgentConfig, AgentOut, Command, OrderVerdict, Outcome, RobotView } from './agent-core';
 
 /** The instant actions this robot carries out. */
 export const INSTANT_ACTIONS = [
