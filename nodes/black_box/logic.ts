@@ -265,6 +265,11 @@ export class BlackBox {
     return this.capture !== undefined;
   }
 
+  /** The capture recording now, if any. */
+  get current(): Capture | undefined {
+    return this.capture;
+  }
+
   /** Takes one message into the ring, and into the capture in progress. */
   record(e: Entry): void {
     this.tick(e.tNs);

@@ -14,6 +14,7 @@ import { MESSAGES } from '../core/interfaces/definitions.generated';
 import { ros2Type } from '../core/mcap/ros2';
 import { kizunaVersion } from '../core/version';
 import { errorText } from '../core/graph/callbacks';
+import { captureReplyText } from '../core/black-box-capture';
 import { heartbeatOf } from '../health/heartbeat';
 import { paramsSchema, type Params } from './params';
 import { BlackBox, IncidentDetector, secToNs, type Incident, type IncidentOutcome } from './logic';
@@ -119,12 +120,12 @@ export function startBlackBox(node: RosNode): BlackBoxHandle {
     const i: Incident = { kind: 'operator_request', tNs: nowNs(), detail: 'requested over ~/capture' };
     const outcome = current.box.incident(i);
     incidents.push({ ...i, outcome });
+    const capture = current.box.current;
+    const file = capture && current.writer.fileOf(capture);
+    if (!file) return { success: false, message: 'no capture started (the file writer did not take it)' };
     return {
       success: true,
-      message:
-        outcome === 'joined'
-          ? 'joined the capture in progress'
-          : `recording ${p.pre_s} s before and ${p.post_s} s after now into ${dir}`,
+      message: captureReplyText({ ...file, joined: outcome === 'joined' }, p.pre_s, p.post_s),
     };
   });
 

@@ -197,6 +197,12 @@ export class IncidentWriter implements CaptureSink {
     this.nextSeq = (files[files.length - 1]?.seq ?? 0) + 1;
   }
 
+  /** The file capture `c` (in progress) records into: its id and path. */
+  fileOf(c: Capture): { id: string; path: string } | undefined {
+    const rec = this.files.get(c);
+    return rec ? { id: rec.id, path: join(this.o.dir, `${rec.id}.mcap`) } : undefined;
+  }
+
   /** Resolves once every file operation asked for so far is done. */
   idle(): Promise<void> {
     return this.chain;

@@ -4,6 +4,7 @@
  */
 import { MESSAGE_CONSTANTS } from '../core/interfaces/generated';
 import { decodeTaskArgs } from '../core/profiles';
+import { decodeGoalTolerance } from '../core/goal-tolerance';
 import type { Params } from './params';
 import { minDefined, type DecisionIn } from './outbox';
 import { TASK_PLANS, dockPlan, insideGeofence, planGoals, yawOf, type Step } from './plan';
@@ -45,7 +46,13 @@ export function planDecision(d: DecisionIn, p: Params): Step[] | Refusal {
   if (d.kind === K.KIND_NAVIGATE_TO || d.kind === K.KIND_DOCK) {
     const t = d.target.pose;
     const goal = { x: t.position.x, y: t.position.y, yaw: yawOf(t.orientation) };
-    steps = d.kind === K.KIND_DOCK ? dockPlan(goal, p) : [{ kind: 'navigate', goal, label: 'go to target' }];
+    if (d.kind === K.KIND_DOCK) steps = dockPlan(goal, p);
+    else {
+      // a NAVIGATE_TO's task_args may carry its own goal tolerances (a VDA 5050 node's allowed deviations)
+      const tol = decodeGoalTolerance(d.task_args);
+      if (!tol.ok) return { code: 'INVALID', message: `NAVIGATE_TO: ${tol.error}` };
+      steps = [{ kind: 'navigate', goal, label: 'go to target', ...tol.value }];
+    }
   } else {
     const builder = (TASK_PLANS[p.profile] as Record<string, (a: Record<string, unknown>, q: Params) => Step[]>)[
       d.task_name

@@ -149,7 +149,12 @@ export class StepDriver {
       }
       this.escortWaitSince = Number.NaN;
     }
-    const c = goToGoal(pose, step.goal, this.ctl, cap);
+    const goalTolerance = step.goalToleranceM ?? this.ctl.goalTolerance;
+    const ctl =
+      step.goalToleranceM === undefined && step.yawToleranceRad === undefined
+        ? this.ctl
+        : { ...this.ctl, goalTolerance, yawTolerance: step.yawToleranceRad ?? this.ctl.yawTolerance };
+    const c = goToGoal(pose, step.goal, ctl, cap);
     // giving way is for a robot on its way, facing its goal (not one turning round to it)
     if (!step.escort && !this.blocked.backingOff && !this.arc.active && Math.abs(c.err) < this.p.rotate_in_place_rad) {
       const give = this.yielding.step(now, this.h.safety(), c.distance, this.h.speed());
@@ -176,7 +181,7 @@ export class StepDriver {
       this.h.nextStep(job, now);
       return { v: 0, w: 0 };
     }
-    if (c.distance < job.bestDist - 0.05 || c.distance <= this.p.goal_tolerance_m || this.h.safety().latched) {
+    if (c.distance < job.bestDist - 0.05 || c.distance <= goalTolerance || this.h.safety().latched) {
       job.bestDist = c.distance;
       job.lastProgressSec = now;
     } else if ((c.v === 0 && c.w !== 0) || this.arc.active) {

@@ -7,7 +7,17 @@ import type { Params } from './params';
 
 /** One primitive. Poses in the goal frame [m, m, rad]; speeds [m/s]; durations [s]. */
 export type Step =
-  | { kind: 'navigate'; goal: Pose2D; speedCap?: number; label: string; escort?: boolean; detour?: 1 | -1 }
+  | {
+      kind: 'navigate';
+      goal: Pose2D;
+      speedCap?: number;
+      label: string;
+      escort?: boolean;
+      detour?: 1 | -1;
+      /** [m] and [rad] this goal's own tolerances (a NAVIGATE_TO's task_args); absent: the parameters'. */
+      goalToleranceM?: number;
+      yawToleranceRad?: number;
+    }
   | { kind: 'wait'; seconds: number; label: string }
   | { kind: 'charge'; timeout: number; label: string };
 

@@ -6,7 +6,7 @@
  * vda-5050-lib's own 2.0 validator.
  *
  * Cases (issue 19): an order of three nodes and two edges with a pick and a drop; an order update that
- * extends the horizon; startPause / stopPause; cancelOrder mid-edge; an invalid order (schema error
+ * extends the horizon; startPause / stopPause; cancelOrder mid-edge; logReport (black_box); an invalid order (schema error
  * reported); a stale orderUpdateId (refused); the robot's connection OFFLINE on shutdown.
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
@@ -364,6 +364,19 @@ describe('VDA 5050 2.0: vda-5050-lib MasterControlClient drives a kizuna factory
     await master.publish('instantActions', AGV, { instantActions: [action('cancel-2', 'cancelOrder')] } as never);
     const again = await waitState((x) => actionStatus(x, 'cancel-2') === 'FAILED', 'second cancelOrder failed');
     expect(again.errors.map((e) => e.errorType)).toContain('noOrderToCancel');
+  });
+
+  it("logReport is answered from the robot's black_box: FINISHED naming the incident file kept on the robot", async () => {
+    await master.publish('instantActions', AGV, {
+      instantActions: [action('log-1', 'logReport', { reason: 'shift end' })],
+    } as never);
+    const s = await waitState(
+      (x) => ['FINISHED', 'FAILED'].includes(actionStatus(x, 'log-1') ?? ''),
+      'logReport ended',
+    );
+    const a = s.actionStates.find((x) => x.actionId === 'log-1')!;
+    expect(a.actionStatus).toBe('FINISHED');
+    expect(a.resultDescription).toMatch(/^black_box incident \d{6}-[a-z_]+: \S+\.mcap \(kept on the robot\)$/);
   });
 
   it('every state the master control received passes vda-5050-lib validation', () => {

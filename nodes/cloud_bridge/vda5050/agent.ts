@@ -7,12 +7,14 @@
  * - cancelOrder stops (STOP: the robot stands where it is), fails the order's open actions and finishes
  *   once the robot stands still;
  * - initPosition confirms a pose near where the robot localises itself (kizuna does not take its pose from
- *   the network); stateRequest and factsheetRequest ask the bridge for a message; logReport fails.
+ *   the network); stateRequest and factsheetRequest ask the bridge for a message; logReport asks it for a black_box
+ *   capture (onLogReport brings the outcome).
  */
-import { OrderAgent, done, param, ref, type Outcome, type RobotView } from './order-agent';
+import { OrderAgent } from './order-agent';
+import { done, param, ref, type Outcome, type RobotView } from './agent-core';
 import type { VdaAction } from './types';
 
-export type { AgentConfig, AgentOut, Command, OrderVerdict, Outcome, RobotView } from './order-agent';
+export type { AgentConfig, AgentOut, Command, OrderVerdict, Outcome, RobotView } from './agent-core';
 
 /** The instant actions this robot carries out. */
 export const INSTANT_ACTIONS = [
@@ -62,9 +64,9 @@ export class VdaAgent extends OrderAgent {
         this.out.factsheetRequested = true;
         return;
       case 'logReport':
-        fail(
-          'no black_box on this robot: nothing to store a log report in (the bridge audit log is read on the robot with kizuna audit)',
-        );
+        // black_box keeps the report on the robot: the bridge asks it for a capture and reports the file
+        this.setAction(a, 'RUNNING', 'instant');
+        this.out.logReports.push(a.actionId);
         return;
       case 'initPosition':
         this.initPosition(a, robot, fail);
@@ -118,6 +120,22 @@ export class VdaAgent extends OrderAgent {
           'instantActionError',
         );
     }
+  }
+
+  /**
+   * The outcome of logReport `actionId`'s black_box capture: FINISHED naming the incident file (it stays on
+   * the robot), or FAILED with why (no black_box, or it refused).
+   */
+  onLogReport(actionId: string, ok: boolean, description: string): void {
+    const st = this.actions.get(actionId);
+    if (!st || st.actionStatus !== 'RUNNING') return;
+    const a = {
+      actionId,
+      actionType: 'logReport',
+      blockingType: 'NONE' as const,
+      ...(st.actionDescription !== undefined ? { actionDescription: st.actionDescription } : {}),
+    };
+    this.setAction(a, ok ? 'FINISHED' : 'FAILED', 'instant', description);
   }
 
   private initPosition(a: VdaAction, robot: RobotView, fail: (why: string, type?: string) => void): void {

@@ -1,19 +1,15 @@
 /**
  * cloud_bridge speaking VDA 5050 2.0 (`protocol: vda5050`): the same MQTT link (link.ts: backoff,
  * failover, TLS, persistent session), audit log, data policy and ROS interface as the kizuna contract,
- * with a master control instead of the national model on the other side. Wiring only: inbound checks
- * are in inbound.ts, orders and instant actions in agent.ts, the state in state.ts.
- *
- * MQTT: reads `<if>/v2/<manufacturer>/<serial>/order` and `.../instantActions`; writes `.../connection`
- * (retained, QoS 1: ONLINE at connect, OFFLINE at a clean stop, CONNECTIONBROKEN as the last will),
- * `.../state` (QoS 0: on every change, at least every vda5050_state_period_s), `.../visualization`
- * (QoS 0, every vda5050_visualization_period_s) and `.../factsheet` (retained, at connect and on request).
- * ROS: the agent's commands go out as kizuna_msgs/Decision (SOURCE_CLOUD) on the decision topic, for the
- * executive to judge like any decision; their DecisionStatus comes back. BridgeStatus and heartbeat as in
- * kizuna mode (the executive's local fallback reads `connected`).
+ * with a master control instead of the national model on the other side. Wiring only: inbound checks are
+ * in inbound.ts, orders and instant actions in agent.ts, what goes to the master control in outbound.ts
+ * (state, visualization, factsheet, connection: ONLINE at connect and every status_refresh_s, OFFLINE at a
+ * clean stop, CONNECTIONBROKEN as the last will), what goes to kizuna's nodes in ros-side.ts (the agent's
+ * commands as kizuna_msgs/Decision for the executive to judge like any decision; logReport to black_box).
+ * BridgeStatus and heartbeat as in kizuna mode (the executive's local fallback reads `connected`).
  */
 import { randomBytes } from 'node:crypto';
-import type { Publisher, RosNode } from '../../core/graph/types';
+import type { Publisher, RosNode, ServiceClient } from '../../core/graph/types';
 import { KizunaError } from '../../core/errors';
 import { MESSAGE_CONSTANTS } from '../../core/interfaces/generated';
 import { robotTopics } from '../../core/contract';
@@ -28,45 +24,18 @@ import { openAudit } from '../audit-setup';
 import type { AuditLog } from '../audit-log';
 import type { AuditTap } from '../audit-tap';
 import { SessionWatch, disconnectReasonText, sessionDiagnostic, type RefusalReport } from '../session-watch';
-import { VdaAgent, type Command, type Outcome } from './agent';
+import { VdaAgent, type Command } from './agent';
 import { readInstantActions, readOrder } from './inbound';
-import { schemaIssues } from './schemas';
-import {
-  Headers,
-  VdaPicture,
-  buildConnection,
-  buildFactsheet,
-  buildState,
-  buildVisualization,
-  changeKey,
-} from './state';
-import { PROFILE_BODY, PROFILE_NODE_ACTIONS } from './profiles';
-import { vdaTopics, type ConnectionState, type VdaTopics } from './types';
+import { VdaPicture } from './state';
+import { PROFILE_NODE_ACTIONS } from './profiles';
+import { VdaOutbound } from './outbound';
+import { OUTCOMES, askBlackBox, decisionOf } from './ros-side';
+import { vdaTopics, type VdaTopics } from './types';
 
-const D = MESSAGE_CONSTANTS['kizuna_msgs/msg/Decision'];
-const DS = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
 const MQTT_V = MESSAGE_CONSTANTS['kizuna_msgs/msg/BridgeStatus'];
 const ZERO_TIME = { sec: 0, nanosec: 0 };
 /** [s] the agent's clock tick (node time: sim time in the simulation). */
 const TICK_S = 0.1;
-
-const OUTCOMES: Record<number, Outcome> = {
-  [DS.STATE_ACCEPTED]: 'accepted',
-  [DS.STATE_REJECTED]: 'rejected',
-  [DS.STATE_ACTIVE]: 'active',
-  [DS.STATE_SUCCEEDED]: 'succeeded',
-  [DS.STATE_FAILED]: 'failed',
-  [DS.STATE_CANCELED]: 'canceled',
-  [DS.STATE_EXPIRED]: 'expired',
-  [DS.STATE_PREEMPTED]: 'preempted',
-};
-const KINDS: Record<Command['kind'], number> = {
-  navigate: D.KIND_NAVIGATE_TO,
-  dock: D.KIND_DOCK,
-  hold: D.KIND_HOLD,
-  resume: D.KIND_RESUME,
-  stop: D.KIND_STOP,
-};
 
 /**
  * VDA 5050 carries no signatures: who may command the robot is the broker's business (mutual TLS and an
@@ -101,23 +70,19 @@ export class VdaBridge {
   readonly agent: VdaAgent;
   readonly audit: { log: AuditLog; tap: AuditTap } | undefined;
   private readonly picture: VdaPicture;
-  private readonly headers: Headers;
+  private readonly out: VdaOutbound;
   private readonly decisionPub: Publisher<'kizuna_msgs/msg/Decision'>;
   private readonly statusPub: Publisher<'kizuna_msgs/msg/BridgeStatus'>;
   private readonly diagPub: Publisher<'diagnostic_msgs/msg/DiagnosticArray'>;
+  private readonly captureClient: ServiceClient<'std_srvs/srv/Trigger'>;
   private readonly session: SessionWatch;
   private readonly reportLoads: boolean;
   private readonly wallTimers: NodeJS.Timeout[] = [];
   private stopped = false;
-  private lastKey = '';
-  private lastStateMs = 0;
-  private stateDue = false;
   private received = 0n;
-  private sent = 0n;
   private refusedCount = 0n;
   private readonly refusedByType = new Map<string, number>();
   private lastRx = ZERO_TIME;
-  private lastTx = ZERO_TIME;
   private lastError = '';
   private refusal: RefusalReport | undefined;
   /** Orders and instant action messages received on this robot's topics (valid or not). */
@@ -138,7 +103,6 @@ export class VdaBridge {
     const serial = p.vda5050_serial_number || p.robot_id;
     this.topics = vdaTopics(p.vda5050_interface_name, p.vda5050_manufacturer, serial);
     this.policy = effectivePolicy(p);
-    this.headers = new Headers(p.vda5050_manufacturer, serial);
     this.picture = new VdaPicture(p.vda5050_map_id);
     const nodeActions = PROFILE_NODE_ACTIONS[p.profile];
     this.reportLoads = nodeActions.includes('pick');
@@ -166,21 +130,31 @@ export class VdaBridge {
       this.topics,
     );
     const tap = this.audit?.tap;
-    const will = this.encode(
-      'connection',
-      buildConnection(this.headers.next(this.topics.connection, this.now()), 'CONNECTIONBROKEN'),
-    );
+    this.out = new VdaOutbound({
+      node,
+      params: p,
+      topics: this.topics,
+      agent: this.agent,
+      picture: this.picture,
+      policy: this.policy,
+      reportLoads: this.reportLoads,
+      tap,
+      now: () => this.now(),
+    });
+    const will = this.out.connection('CONNECTIONBROKEN');
     this.link = new MqttLink({
       ...linkOptions(p, kizunaTopics, will ?? Buffer.alloc(0)),
       will: { topic: this.topics.connection, payload: will ?? Buffer.alloc(0) },
       subscriptions: [this.topics.order, this.topics.instantActions],
       ...(tap ? { onClient: (c) => tap.attach(c) } : {}),
     });
+    this.out.attach(this.link);
 
     this.decisionPub = node.createPublisher('kizuna_msgs/msg/Decision', p.decision_topic);
     this.statusPub = node.createPublisher('kizuna_msgs/msg/BridgeStatus', p.bridge_status_topic);
     this.diagPub = node.createPublisher('diagnostic_msgs/msg/DiagnosticArray', p.diagnostics_topic);
     const heartbeat = node.createPublisher('std_msgs/msg/String', p.heartbeat_topic);
+    this.captureClient = node.createClient('std_srvs/srv/Trigger', p.vda5050_black_box_service);
     this.session = new SessionWatch({
       sessions: p.takeover_sessions,
       windowMs: p.takeover_window_s * 1000,
@@ -190,11 +164,11 @@ export class VdaBridge {
     node.createSubscription('kizuna_msgs/msg/WorldSummary', p.world_summary_topic, (m) => this.picture.onWorld(m));
     node.createSubscription('kizuna_msgs/msg/SafetyState', p.safety_state_topic, (m) => {
       this.picture.onSafety(m);
-      this.maybeSendState(false);
+      this.out.maybeSendState(false);
     });
     node.createSubscription('kizuna_msgs/msg/HealthSummary', p.health_topic, (m) => {
       this.picture.onHealth(m);
-      this.maybeSendState(false);
+      this.out.maybeSendState(false);
     });
     node.createSubscription('kizuna_msgs/msg/DecisionStatus', p.decision_status_topic, (m) => {
       const outcome = OUTCOMES[m.state];
@@ -208,14 +182,19 @@ export class VdaBridge {
       this.guard('the VDA 5050 tick', () => {
         this.agent.tick(this.nodeSec(), this.picture.robot());
         this.flush();
-        this.maybeSendState(false);
+        this.out.maybeSendState(false);
       }),
     );
     if (p.vda5050_visualization_period_s > 0) {
-      node.createTimer(p.vda5050_visualization_period_s, () => this.sendVisualization());
+      node.createTimer(p.vda5050_visualization_period_s, () => this.out.sendVisualization());
     }
     node.createTimer(1, () => heartbeat.publish({ data: node.name }));
-    this.wallTimers.push(setInterval(() => this.publishStatus(), 1000));
+    this.wallTimers.push(
+      setInterval(() => {
+        this.publishStatus();
+        this.guard('refreshing ONLINE', () => this.out.refreshOnline());
+      }, 1000),
+    );
 
     this.link.on('connected', (_v, _sessionPresent, url) => this.guard('connecting', () => this.onConnected(url)));
     this.link.on('refused', (r, url) => {
@@ -281,31 +260,6 @@ export class VdaBridge {
     this.node.logger.warn(text);
   }
 
-  /** The JSON of an outbound message when it passes its schema; else logged (a bug) and audited as refused. */
-  private encode(topic: 'state' | 'connection' | 'visualization' | 'factsheet', msg: object): Buffer | undefined {
-    const issues = schemaIssues(topic, msg);
-    if (issues.length > 0) {
-      const text = `KZ_ERR_CONTRACT_INVALID: outbound VDA 5050 ${topic} fails its schema: ${issues[0]!.path}: ${issues[0]!.message}`;
-      this.node.logger.error(text);
-      this.audit?.tap.refused(
-        topic === 'state' ? 'state' : topic === 'visualization' ? 'telemetry' : 'status',
-        'KZ_ERR_CONTRACT_INVALID',
-        text,
-      );
-      return undefined;
-    }
-    return Buffer.from(JSON.stringify(msg));
-  }
-
-  private publish(topic: string, payload: Buffer, qos: 0 | 1, retain: boolean): boolean {
-    const ok = this.link.publish(topic, payload, { qos, retain, properties: { contentType: 'application/json' } });
-    if (ok) {
-      this.sent++;
-      this.lastTx = this.node.now();
-    }
-    return ok;
-  }
-
   private onMessage(topic: string, payload: Buffer, retained: boolean): void {
     this.received++;
     this.lastRx = this.node.now();
@@ -352,102 +306,31 @@ export class VdaBridge {
   private flush(): void {
     const out = this.agent.drain();
     for (const c of out.commands) this.publishDecision(c);
-    if (out.factsheetRequested) this.sendFactsheet();
-    if (out.stateRequested) this.sendState();
-    else if (out.stateChanged) this.maybeSendState(true);
+    for (const id of out.logReports) this.requestLogReport(id);
+    if (out.factsheetRequested) this.out.sendFactsheet();
+    if (out.stateRequested) this.out.sendState();
+    else if (out.stateChanged) this.out.maybeSendState(true);
+  }
+
+  /**
+   * logReport: black_box records the seconds around now into an incident file on the robot (nothing is
+   * uploaded); the action FINISHES naming that file, or FAILS when black_box is not there or refuses.
+   */
+  private requestLogReport(actionId: string): void {
+    void askBlackBox(this.captureClient, this.params.vda5050_log_report_timeout_s).then(({ ok, text }) =>
+      this.guard('a logReport', () => {
+        if (this.stopped) return;
+        this.node.logger.info(`logReport '${actionId}': ${text}`);
+        this.agent.onLogReport(actionId, ok, text);
+        this.flush();
+      }),
+    );
   }
 
   private publishDecision(c: Command): void {
-    const stamp = this.node.now();
     const pose = c.kind === 'navigate' || c.kind === 'dock' ? c : undefined;
-    const yaw = pose?.yaw ?? 0;
     this.node.logger.info(`VDA 5050 → decision '${c.id}' ${c.kind}${pose ? ` to (${pose.x}, ${pose.y})` : ''}`);
-    this.decisionPub.publish({
-      header: { stamp, frame_id: '' },
-      decision_id: c.id,
-      request_id: '',
-      kind: KINDS[c.kind],
-      source: D.SOURCE_CLOUD,
-      priority: this.params.vda5050_priority,
-      target: {
-        header: { stamp, frame_id: pose ? 'map' : '' },
-        pose: {
-          position: { x: pose?.x ?? 0, y: pose?.y ?? 0, z: 0 },
-          orientation: { x: 0, y: 0, z: Math.sin(yaw / 2), w: Math.cos(yaw / 2) },
-        },
-      },
-      speed_limit: c.kind === 'navigate' ? c.speedLimit : 0,
-      task_name: '',
-      task_args: [],
-      issued_at: stamp,
-      expires_at: ZERO_TIME,
-    });
-  }
-
-  /** A state now if something changed (and the least interval allows), or when the period is up. */
-  private maybeSendState(changed: boolean): void {
-    if (this.stopped) return;
-    const nowMs = this.now();
-    const p = this.params;
-    if (changed) this.stateDue = true;
-    if (!this.stateDue) {
-      const key = changeKey(
-        buildState(this.headers.next('probe', nowMs), this.agent, this.picture, this.policy, this.reportLoads),
-      );
-      if (key !== this.lastKey) this.stateDue = true;
-    }
-    const since = nowMs - this.lastStateMs;
-    if (this.stateDue && since < p.vda5050_state_min_interval_s * 1000) return;
-    if (!this.stateDue && since < p.vda5050_state_period_s * 1000) return;
-    this.sendState();
-  }
-
-  private sendState(): void {
-    if (this.stopped || !this.link.connected) return;
-    const nowMs = this.now();
-    const s = buildState(
-      this.headers.next(this.topics.state, nowMs),
-      this.agent,
-      this.picture,
-      this.policy,
-      this.reportLoads,
-    );
-    const payload = this.encode('state', s);
-    this.lastKey = changeKey(s);
-    this.lastStateMs = nowMs;
-    this.stateDue = false;
-    if (payload) this.publish(this.topics.state, payload, 0, false);
-  }
-
-  private sendVisualization(): void {
-    if (this.stopped || !this.link.connected) return;
-    const v = buildVisualization(this.headers.next(this.topics.visualization, this.now()), this.picture, this.policy);
-    const payload = this.encode('visualization', v);
-    if (payload) this.publish(this.topics.visualization, payload, 0, false);
-  }
-
-  private sendFactsheet(): void {
-    if (this.stopped || !this.link.connected) return;
-    const p = this.params;
-    const body = PROFILE_BODY[p.profile];
-    const f = buildFactsheet(this.headers.next(this.topics.factsheet, this.now()), {
-      profile: p.profile,
-      speedMax: p.max_speed_mps > 0 ? p.max_speed_mps : PROFILE_MAX_SPEED_MPS[p.profile],
-      accelerationMax: body.accelerationMax,
-      decelerationMax: body.decelerationMax,
-      length: body.length,
-      width: body.width,
-      heightMax: p.vda5050_height_m,
-      nodeActions: PROFILE_NODE_ACTIONS[p.profile],
-      statePeriodS: p.vda5050_state_period_s,
-      visualizationPeriodS: p.vda5050_visualization_period_s,
-    });
-    const payload = this.encode('factsheet', f);
-    if (payload) this.publish(this.topics.factsheet, payload, 0, true);
-  }
-
-  private connection(state: ConnectionState): Buffer | undefined {
-    return this.encode('connection', buildConnection(this.headers.next(this.topics.connection, this.now()), state));
+    this.decisionPub.publish(decisionOf(c, this.node.now(), this.params.vda5050_priority));
   }
 
   private onConnected(url: string): void {
@@ -459,10 +342,7 @@ export class VdaBridge {
       `connected to ${url} as ${clientIdOf(this.params)} (VDA 5050 2.0 on ${this.topics.state.replace(/\/state$/, '')})`,
     );
     this.session.onConnected(this.now());
-    const online = this.connection('ONLINE');
-    if (online) this.publish(this.topics.connection, online, 1, true);
-    this.sendFactsheet();
-    this.sendState();
+    this.out.connected();
     this.reportSession();
     this.publishStatus();
   }
@@ -489,7 +369,7 @@ export class VdaBridge {
       outbox_oldest_age: 0,
       outbox_dropped_count: 0n,
       last_event_seq: 0n,
-      sent_count: this.sent,
+      sent_count: this.out.sent,
       received_count: this.received,
       rejected_count: this.refusedCount,
       reject_reasons: types.map(([t]) => t),
@@ -498,7 +378,7 @@ export class VdaBridge {
       round_trip_latency: 0,
       last_error: this.lastError || this.link.lastError,
       last_rx: this.lastRx,
-      last_tx: this.lastTx,
+      last_tx: this.out.lastTx,
       data_profile: this.params.profile,
     });
   }
@@ -506,8 +386,9 @@ export class VdaBridge {
   /** Publishes OFFLINE (retained), disconnects cleanly, closes the audit log. Idempotent. */
   async stop(): Promise<void> {
     if (this.stopped) return;
-    const offline = this.connection('OFFLINE');
+    const offline = this.out.connection('OFFLINE');
     this.stopped = true;
+    this.out.stop();
     for (const t of this.wallTimers) clearInterval(t);
     await this.link.stop(offline ? { topic: this.topics.connection, payload: offline } : undefined);
     this.audit?.tap.finish();

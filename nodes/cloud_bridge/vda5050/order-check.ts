@@ -7,6 +7,7 @@
  * the robot reports, or undefined.
  */
 import { insideGeofence } from '../../core/geofence';
+import { MAX_GOAL_TOLERANCE_M, MAX_YAW_TOLERANCE_RAD, type GoalTolerance } from '../../core/goal-tolerance';
 import type { ErrorReference, OrderEdge, OrderNode, VdaAction, VdaOrder } from './types';
 
 /** An order refused: the VDA error fields. */
@@ -226,4 +227,19 @@ export function deviationOf(n: OrderNode, fallbackM: number): number {
   const p = n.nodePosition;
   const d = p?.allowedDeviationXY ?? p?.allowedDeviationXy ?? 0;
   return d > 0 ? d : fallbackM;
+}
+
+/**
+ * The goal tolerances of the drive to node `n`: its allowedDeviationXY [m] (either spelling) and
+ * allowedDeviationTheta [rad] where above 0 (capped at what the executive takes), else none (the
+ * executive's own goal_tolerance_m / yaw_tolerance_rad).
+ */
+export function nodeTolerance(n: OrderNode): GoalTolerance {
+  const p = n.nodePosition;
+  const xy = p?.allowedDeviationXY ?? p?.allowedDeviationXy ?? 0;
+  const theta = p?.allowedDeviationTheta ?? 0;
+  return {
+    ...(xy > 0 ? { goalToleranceM: Math.min(xy, MAX_GOAL_TOLERANCE_M) } : {}),
+    ...(theta > 0 ? { yawToleranceRad: Math.min(theta, MAX_YAW_TOLERANCE_RAD) } : {}),
+  };
 }

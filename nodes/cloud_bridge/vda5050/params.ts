@@ -4,6 +4,7 @@
  * VDA 5050 master control says so in its robot's parameter file (docs/vda5050.md, "Choosing the protocol").
  */
 import { z } from 'zod';
+import { BLACK_BOX_CAPTURE_SERVICE } from '../../core/black-box-capture';
 
 const level = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, ".", "_" and "-", 1 to 64 characters');
 
@@ -88,6 +89,19 @@ export const vdaParamsShape = {
     .describe(
       "[m] VDA 5050: polygon x1,y1,x2,y2,... an order's nodes and the lines between them must lie in, else the order is refused whole before anything moves (set it to the executive's geofence, which still checks every goal); empty: none",
     ),
+  vda5050_black_box_service: z
+    .string()
+    .min(1)
+    .default(BLACK_BOX_CAPTURE_SERVICE)
+    .describe(
+      "VDA 5050: black_box's capture service (std_srvs/Trigger) a logReport calls; the incident file stays on the robot",
+    ),
+  vda5050_log_report_timeout_s: z
+    .number()
+    .min(0.1)
+    .max(60)
+    .default(5)
+    .describe('[s] VDA 5050: how long a logReport waits for black_box to be there and answer before it FAILS'),
   vda5050_height_m: z
     .number()
     .min(0)

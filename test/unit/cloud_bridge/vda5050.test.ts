@@ -335,6 +335,41 @@ describe('the VDA agent: orders', () => {
     expect(a.drain().commands[0]).toMatchObject({ speedLimit: 1.5 });
   });
 
+  it("each node's own allowedDeviationXY / allowedDeviationTheta become its drive's goal tolerances; none: the executive's", () => {
+    const a = agent();
+    const at = (n: ReturnType<typeof node>, pos: Record<string, number>) => ({
+      ...n,
+      nodePosition: { ...n.nodePosition, ...pos },
+    });
+    const o = order(
+      'o',
+      0,
+      [
+        at(node('a', 0, 0, 0), { allowedDeviationXY: 0.8 }),
+        at(node('b', 2, 3, 0), { allowedDeviationXY: 0.3, allowedDeviationTheta: 0.2 }),
+        at(node('c', 4, 3, 2), { allowedDeviationXy: 9, allowedDeviationTheta: 0 }),
+        node('d', 6, 3, 4),
+      ],
+      [edge('ab', 1, 'a', 'b'), edge('bc', 3, 'b', 'c'), edge('cd', 5, 'c', 'd')],
+    );
+    expect(a.onOrder(o, AT(0.7, 0))).toBe('accepted'); // the first node's own deviation: 0.7 m is within 0.8
+    const drives: Array<Record<string, unknown>> = [];
+    for (const id of ['b', 'c', 'd']) {
+      a.tick(0, AT(0, 0));
+      const cmd = a.drain().commands[0]!;
+      drives.push(cmd);
+      a.onDecision(cmd.id, 'succeeded', '', '', AT(0, 0));
+      expect(a.view().lastNodeId).toBe(id);
+    }
+    expect(drives[0]).toMatchObject({ goalToleranceM: 0.3, yawToleranceRad: 0.2 });
+    // the schema files' spelling is read too; a deviation beyond what the executive takes is capped at 5 m;
+    // 0 means none
+    expect(drives[1]).toMatchObject({ goalToleranceM: 5 });
+    expect(drives[1]).not.toHaveProperty('yawToleranceRad');
+    expect(drives[2]).not.toHaveProperty('goalToleranceM');
+    expect(drives[2]).not.toHaveProperty('yawToleranceRad');
+  });
+
   it('refuses a first node away from the robot (noRouteError) and any order while it does not know where it is', () => {
     const a = agent();
     expect(a.onOrder(threeNodes(), AT(2, 0))).toBe('rejected');
@@ -536,19 +571,40 @@ describe('the VDA agent: instant actions', () => {
     expect(a.view().errors.at(-1)!.errorDescription).toMatch(/does not take its pose from the network/);
   });
 
-  it('stateRequest and factsheetRequest ask for a message; logReport fails (no black_box); others are not supported', () => {
+  it('stateRequest and factsheetRequest ask for a message; logReport asks for a black_box capture; others are not supported', () => {
     const a = agent();
     a.onInstantActions(
       [act('s', 'stateRequest'), act('f', 'factsheetRequest'), act('l', 'logReport'), act('x', 'pick')],
       AT(0, 0),
     );
     const out = a.drain();
-    expect([out.stateRequested, out.factsheetRequested]).toEqual([true, true]);
-    expect(['s', 'f', 'l', 'x'].map((id) => status(a, id))).toEqual(['FINISHED', 'FINISHED', 'FAILED', 'FAILED']);
+    expect([out.stateRequested, out.factsheetRequested, out.logReports]).toEqual([true, true, ['l']]);
+    expect(['s', 'f', 'l', 'x'].map((id) => status(a, id))).toEqual(['FINISHED', 'FINISHED', 'RUNNING', 'FAILED']);
     expect(a.view().errors.map((e) => e.errorType)).toEqual(['instantActionError']);
     // the same actionId again is a re-sent message: not run twice
-    a.onInstantActions([act('s', 'stateRequest')], AT(0, 0));
-    expect(a.drain().stateRequested).toBe(false);
+    a.onInstantActions([act('s', 'stateRequest'), act('l', 'logReport')], AT(0, 0));
+    const again = a.drain();
+    expect([again.stateRequested, again.logReports]).toEqual([false, []]);
+  });
+
+  it("logReport ends with black_box's answer: FINISHED naming the file, or FAILED with the reason", () => {
+    const a = agent();
+    a.onInstantActions([act('l1', 'logReport'), act('l2', 'logReport')], AT(0, 0));
+    a.drain();
+    a.onLogReport('l1', true, 'black_box incident 000003-operator_request: /var/bb/000003-operator_request.mcap');
+    a.onLogReport('l2', false, 'no black_box on this robot: /amr1/black_box/capture not offered within 5 s');
+    // a late second answer changes nothing
+    a.onLogReport('l1', false, 'late');
+    const st = (id: string) => a.view().actionStates.find((x) => x.actionId === id)!;
+    expect(st('l1')).toMatchObject({
+      actionStatus: 'FINISHED',
+      resultDescription: expect.stringMatching(/000003-operator_request\.mcap$/),
+    });
+    expect(st('l2')).toMatchObject({
+      actionStatus: 'FAILED',
+      resultDescription: expect.stringMatching(/^no black_box/),
+    });
+    expect(a.view().errors).toEqual([]);
   });
 });
 

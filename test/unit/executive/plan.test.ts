@@ -155,6 +155,35 @@ describe('Executive state machine', () => {
     });
   });
 
+  it("a NAVIGATE_TO's own goal tolerances (task_args) decide when it is reached; bad ones are INVALID", () => {
+    const tol = [
+      { key: 'goal_tolerance_m', value: '0.5' },
+      { key: 'yaw_tolerance_rad', value: '0.4' },
+    ];
+    const reached = (args: Array<{ key: string; value: string }>) => {
+      const e = new Executive(paramsSchema.parse({ profile: 'factory' }), 0, () => 'id');
+      e.onPose({ x: 0.6, y: 0, yaw: 0.3 }, 0);
+      e.onDecision(decision({ decision_id: 't', task_args: args }), 0);
+      for (let t = 0.1; t < 0.5; t += 0.1) e.tick(t);
+      return e
+        .drain()
+        .statuses.filter((s) => s.decisionId === 't')
+        .map((s) => s.state);
+    };
+    // 0.4 m and 0.3 rad from the goal: within the decision's own tolerances, not within the parameters'
+    expect(reached(tol)).toContain(ST.STATE_SUCCEEDED);
+    expect(reached([])).not.toContain(ST.STATE_SUCCEEDED);
+    const e = new Executive(paramsSchema.parse({ profile: 'factory' }), 0, () => 'id');
+    e.onDecision(decision({ decision_id: 'u', task_args: [{ key: 'goal_tolerance_m', value: '-1' }] }), 0);
+    e.onDecision(decision({ decision_id: 'v', task_args: [{ key: 'speed', value: '1' }] }), 0);
+    expect(
+      e
+        .drain()
+        .statuses.filter((s) => s.state === ST.STATE_REJECTED)
+        .map((s) => `${s.decisionId}:${s.reasonCode}`),
+    ).toEqual(['u:INVALID', 'v:INVALID']);
+  });
+
   it('keeps status messages within the contract bound of 256 characters', () => {
     const e = new Executive(paramsSchema.parse({ profile: 'care' }), 0, () => 'id');
     e.onDecision(decision({ decision_id: 'big', kind: K.KIND_TASK, task_name: 'y'.repeat(300) }), 0);
