@@ -9,6 +9,14 @@
  * sequence, as the contract lets the national side do), first arrivals out of order, torn stores, the
  * largest store file. Exit status 1 when an event is lost, a first arrival is out of order or a store is
  * torn. `npm test` runs a short fixed slice of the same (test/integration/cloud_bridge/kill9.test.ts).
+ *
+ * `--only kill9,outage,flap,diskfull` (all by default) picks the experiments, each in scripts/chaos/ and
+ * each printed as JSON with its checks (figure, bound, pass); exit status 1 when any check fails.
+ * outage (`--hours H` represented, `--rate R` outbox_rate_per_s, `--max-bytes B` outbox_max_bytes): the
+ * link cut while H hours of outbox traffic are produced, then the drain. flap (`--flap-s S`): the link
+ * cut and restored every 2 s for S seconds under a stream of events. diskfull: the store on a tmpfs
+ * that fills up (root needed to mount it; skipped, with the reason, otherwise). `--quick`: 1 h outage,
+ * 20 s of flapping.
  */
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
