@@ -285,7 +285,7 @@ async function main(): Promise<void> {
   } finally {
     await broker.close();
   }
-  if (o.json) writeFileSync(o.json, `${JSON.stringify(reports, null, 2)}\n`);
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
   process.exitCode = reports.every((r) => r.pass) ? 0 : 1;
 }
 
