@@ -9,6 +9,14 @@
  * sequence, as the contract lets the national side do), first arrivals out of order, torn stores, the
  * largest store file. Exit status 1 when an event is lost, a first arrival is out of order or a store is
  * torn. `npm test` runs a short fixed slice of the same (test/integration/cloud_bridge/kill9.test.ts).
+ *
+ * `--only kill9,outage,flap,diskfull` (all by default) picks the experiments, each in scripts/chaos/ and
+ * each printed as JSON with its checks (figure, bound, pass); exit status 1 when any check fails.
+ * outage (`--hours H` represented, `--rate R` outbox_rate_per_s, `--max-bytes B` outbox_max_bytes): the
+ * link cut while H hours of outbox traffic are produced, then the drain. flap (`--flap-s S`): the link
+ * cut and restored every 2 s for S seconds under a stream of events. diskfull: the store on a tmpfs
+ * that fills up (root needed to mount it; skipped, with the reason, otherwise). `--quick`: 1 h outage,
+ * 20 s of flapping.
  */
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
@@ -19,6 +27,9 @@ import { parseArgs } from 'node:util';
 import { mosquittoSkipReason, startAedes, startMosquitto, type TestBroker } from '../test/helpers/brokers';
 import { TEST_KEYS_JSON, uniqueRoot } from '../test/integration/cloud_bridge/harness';
 import { exited, spawnBridge } from '../test/integration/cloud_bridge/child-process';
+import { outage } from './chaos/outage';
+import { flap } from './chaos/flap';
+import { diskfull } from './chaos/diskfull';
 
 interface Options {
   kills: number;
@@ -27,7 +38,15 @@ interface Options {
   seed: number;
   json?: string;
   broker: 'mosquitto' | 'aedes';
+  only: Experiment[];
+  hours: number;
+  rate: number;
+  maxBytes?: number;
+  flapS: number;
 }
+
+const EXPERIMENTS = ['kill9', 'outage', 'flap', 'diskfull'] as const;
+type Experiment = (typeof EXPERIMENTS)[number];
 
 function options(): Options {
   const { values } = parseArgs({
@@ -38,6 +57,12 @@ function options(): Options {
       seed: { type: 'string' },
       json: { type: 'string' },
       broker: { type: 'string', default: 'mosquitto' },
+      only: { type: 'string', default: EXPERIMENTS.join(',') },
+      hours: { type: 'string', default: '24' },
+      rate: { type: 'string', default: '200' },
+      'max-bytes': { type: 'string' },
+      'flap-s': { type: 'string', default: '600' },
+      quick: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -58,6 +83,16 @@ function options(): Options {
     seed: values.seed !== undefined ? int('seed', values.seed, 0, 2 ** 31 - 1) : Date.now() % 2 ** 31,
     ...(values.json !== undefined ? { json: values.json } : {}),
     broker: values.broker,
+    only: values.only.split(',').map((x) => {
+      if (!(EXPERIMENTS as readonly string[]).includes(x)) {
+        throw new Error(`KZ_ERR_CLI: --only takes ${EXPERIMENTS.join(', ')}, got '${x}'`);
+      }
+      return x as Experiment;
+    }),
+    hours: values.quick ? 1 : int('hours', values.hours, 1, 720),
+    rate: int('rate', values.rate, 1, 100_000),
+    ...(values['max-bytes'] !== undefined ? { maxBytes: int('max-bytes', values['max-bytes'], 1024, 2 ** 32) } : {}),
+    flapS: values.quick ? 20 : int('flap-s', values['flap-s'], 4, 86_400),
   };
 }
 
@@ -149,12 +184,7 @@ function storeBytes(store: string): number {
   return n;
 }
 
-async function main(): Promise<void> {
-  const o = options();
-  if (o.broker === 'mosquitto' && mosquittoSkipReason()) {
-    throw new Error(`KZ_ERR_CHAOS: ${mosquittoSkipReason()} (or run with --broker aedes)`);
-  }
-  const broker: TestBroker = o.broker === 'mosquitto' ? await startMosquitto() : await startAedes();
+async function kill9(o: Options, broker: TestBroker): Promise<{ pass: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'kizuna-chaos-'));
   writeFileSync(join(dir, 'keys.json'), TEST_KEYS_JSON);
   const root = uniqueRoot();
@@ -223,12 +253,40 @@ async function main(): Promise<void> {
     lostSample: results.flatMap((r) => r.lost.slice(0, 5).map((q) => `${r.robot}#${q}`)).slice(0, 20),
     pass: lost === 0 && outOfOrder === 0 && torn === 0,
   };
-  await broker.close();
   rmSync(dir, { recursive: true, force: true });
-  const text = JSON.stringify(report, null, 2);
-  process.stdout.write(`${text}\n`);
-  if (o.json) writeFileSync(o.json, `${text}\n`);
-  process.exitCode = report.pass ? 0 : 1;
+  return report;
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  if (o.broker === 'mosquitto' && mosquittoSkipReason()) {
+    throw new Error(`KZ_ERR_CHAOS: ${mosquittoSkipReason()} (or run with --broker aedes)`);
+  }
+  const broker: TestBroker = o.broker === 'mosquitto' ? await startMosquitto() : await startAedes();
+  const reports: Array<{ pass: boolean }> = [];
+  try {
+    for (const x of o.only) {
+      const r =
+        x === 'kill9'
+          ? await kill9(o, broker)
+          : x === 'outage'
+            ? await outage(broker, {
+                hours: o.hours,
+                eventPeriodS: 20,
+                telemetryPeriodS: 1,
+                outbox: { outbox_rate_per_s: o.rate, ...(o.maxBytes ? { outbox_max_bytes: o.maxBytes } : {}) },
+              })
+            : x === 'flap'
+              ? await flap(broker, { durationS: o.flapS, periodS: 2, eventsPerS: 20, seed: o.seed })
+              : await diskfull(broker);
+      process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      reports.push(r);
+    }
+  } finally {
+    await broker.close();
+  }
+  if (o.json) writeFileSync(o.json, `${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
+  process.exitCode = reports.every((r) => r.pass) ? 0 : 1;
 }
 
 main().catch((e: unknown) => {

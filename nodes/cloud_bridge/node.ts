@@ -40,6 +40,7 @@ import type { AuditCategory } from '../core/audit/record';
 import { SessionWatch, disconnectReasonText, sessionDiagnostic, type RefusalReport } from './session-watch';
 import { refusalText } from '../core/mqtt-refusal';
 import { VdaBridge } from './vda5050/bridge';
+import { storeDiagnostic, storeFault, type StoreFault } from './store-fault';
 
 export { defaultStorePath, effectivePolicy };
 
@@ -79,6 +80,8 @@ export class CloudBridge {
   private dropped = 0n;
   private lastTx = ZERO_TIME;
   private lastError = '';
+  /** The outbox store's last refused write, until a write succeeds. */
+  private storeFailure: StoreFault | undefined;
   /** The broker's last CONNACK refusal, until a connect succeeds. */
   private refusal: RefusalReport | undefined;
 
@@ -212,9 +215,10 @@ export class CloudBridge {
       try {
         this.store.enqueue(this.topics.decisionRequest, 'request', this.now(), payload);
       } catch (err) {
-        this.setError(`outbox: ${(err as Error).message}`);
+        this.storeFailed(err, 'decision request');
         return;
       }
+      this.storeWritable();
       const reason = req.reason;
       this.enqueueEvent(
         {
@@ -284,6 +288,30 @@ export class CloudBridge {
     }
   }
 
+  /** A write the outbox store refused: KZ_ERR_BRIDGE_STORE (logged once per episode) and the health fault. */
+  private storeFailed(err: unknown, what: string): void {
+    const f = storeFault(err, this.store.path, what);
+    if (this.storeFailure?.code !== f.code) this.node.logger.error(f.text);
+    this.storeFailure = f;
+    this.lastError = f.text.slice(0, 500);
+    this.publishStoreDiagnostic();
+  }
+
+  /** A write succeeded: a store fault, if any, is over. */
+  private storeWritable(): void {
+    if (!this.storeFailure) return;
+    this.storeFailure = undefined;
+    this.node.logger.info(`the outbox store '${this.store.path}' takes writes again`);
+    this.publishStoreDiagnostic();
+  }
+
+  private publishStoreDiagnostic(): void {
+    this.diagPub.publish({
+      header: { stamp: this.node.now(), frame_id: '' },
+      status: [storeDiagnostic(this.storeFailure, this.store.path)],
+    });
+  }
+
   private setError(text: string): void {
     this.lastError = text.slice(0, 500);
     this.node.logger.warn(text);
@@ -321,9 +349,10 @@ export class CloudBridge {
         return payload;
       });
     } catch (err) {
-      if (!isKizunaError(err, 'KZ_ERR_CONTRACT_INVALID')) this.setError(`outbox: ${(err as Error).message}`);
+      if (!isKizunaError(err, 'KZ_ERR_CONTRACT_INVALID')) this.storeFailed(err, `event ${ev.type}`);
       return;
     }
+    this.storeWritable();
     const after = this.store.pendingLoss();
     const n = (l: typeof after): number => (l ? l.events + l.requests + l.telemetry : 0);
     if (n(after) > n(before)) this.dropped += BigInt(n(after) - n(before));
@@ -479,6 +508,9 @@ export class CloudBridge {
       this.enqueueLoss();
       this.publishStatus();
       this.reportSession();
+      if (this.storeFailure) this.publishStoreDiagnostic();
+      // acknowledged messages the store could not remove yet (a full filesystem) are retried
+      this.guard('removing acknowledged messages', () => this.sender.flushAcks());
       const refresh = this.params.status_refresh_s * 1000;
       if (refresh > 0 && this.birth && this.now() - this.birth.sentMs >= refresh) this.publishBirth();
       this.schedulePump(0);

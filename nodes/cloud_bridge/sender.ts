@@ -103,17 +103,30 @@ export class OutboxSender {
     if (this.acks.length === 1) defer(() => this.flushAcks());
   }
 
-  /** Removes the acknowledged messages collected so far from the store. */
+  /**
+   * Removes the acknowledged messages collected so far from the store. When the store refuses (its
+   * filesystem full: a delete needs room in the WAL too) they are kept for the next call, so they leave
+   * the outbox once there is room instead of staying in it, sent, until the next start.
+   */
   flushAcks(): void {
     if (this.acks.length === 0) return;
     const ids = this.acks;
     this.acks = [];
-    this.store.ackMany(ids);
+    try {
+      this.store.ackMany(ids);
+    } catch (err) {
+      this.acks = ids.concat(this.acks);
+      throw err;
+    }
   }
 
   /** Starts over from the oldest waiting message (call on every new connection). */
   reset(): void {
-    this.flushAcks();
+    try {
+      this.flushAcks();
+    } catch {
+      // kept for the next flush (the periodic one retries); a message sent again meanwhile is a duplicate
+    }
     this.generation++;
     this.cursor = 0;
     this.inflight.clear();

@@ -138,7 +138,27 @@ export class BridgeStore {
       this.epoch = randomBytes(8).toString('hex');
       this.st.setMeta.run('epoch', this.epoch);
     }
-    const agg = db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM outbox').get() as {
+    this.count = 0;
+    this.bytes = 0;
+    this.recount();
+  }
+
+  /**
+   * Runs `fn` in a transaction. When it fails (e.g. SQLITE_FULL at commit: the filesystem is full), SQLite
+   * rolls everything back, so the counters of waiting messages are read again from the file: they must
+   * not keep what was rolled back (an inflated count would drop telemetry early and never read 0).
+   */
+  private tx<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      if (this.db.open && !this.db.inTransaction) this.recount();
+      throw err;
+    }
+  }
+
+  private recount(): void {
+    const agg = this.db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM outbox').get() as {
       n: number;
       b: number;
     };
@@ -181,7 +201,7 @@ export class BridgeStore {
    * removes what is left below it (nothing).
    */
   ackThrough(seq: number): number {
-    return this.db.transaction(() => {
+    return this.tx(() => {
       const gone = this.st.delThrough.all(seq);
       let bytes = 0;
       for (const r of gone) bytes += r.bytes;
@@ -190,7 +210,7 @@ export class BridgeStore {
       if (seq > this.ackedSeq) this.st.setMeta.run('acked_seq', seq);
       if (!this.endToEndAckSeen) this.st.setMeta.run('e2e_ack_seen', 1);
       return gone.length;
-    })();
+    });
   }
 
   /** [count] messages waiting. */
@@ -218,7 +238,7 @@ export class BridgeStore {
     nowMs: number,
     build: (seq: number) => Buffer,
   ): { id: number; seq: number } {
-    return this.db.transaction(() => {
+    return this.tx(() => {
       const seq = this.metaNum('seq') + 1;
       const payload = build(seq);
       this.st.setMeta.run('seq', seq);
@@ -227,18 +247,18 @@ export class BridgeStore {
       this.bytes += payload.byteLength;
       this.enforceBounds();
       return { id, seq };
-    })();
+    });
   }
 
   /** Stores a message without a seq (decision requests). Returns its row id. */
   enqueue(topic: string, cls: OutboxClass, nowMs: number, payload: Buffer): number {
-    return this.db.transaction(() => {
+    return this.tx(() => {
       const id = Number(this.st.insert.run(topic, payload, cls, null, nowMs, payload.byteLength).lastInsertRowid);
       this.count++;
       this.bytes += payload.byteLength;
       this.enforceBounds();
       return id;
-    })();
+    });
   }
 
   private drop(rows: Array<{ id: number; cls: OutboxClass; seq: number | null; bytes: number }>): void {
@@ -312,7 +332,7 @@ export class BridgeStore {
     floorOnly: boolean,
     build: (seq: number, loss: LossCounts) => Buffer,
   ): number | undefined {
-    return this.db.transaction(() => {
+    return this.tx(() => {
       const pending = this.pendingLoss();
       if (!pending && !floorOnly) return undefined;
       const loss: Omit<LossCounts, 'floorSeq'> = pending ?? {
@@ -328,7 +348,7 @@ export class BridgeStore {
       return this.enqueueEvent(topic, 'event', nowMs, (seq) =>
         build(seq, { ...loss, floorSeq: held === undefined ? seq : Math.min(held, seq) }),
       ).seq;
-    })();
+    });
   }
 
   /** Up to `limit` waiting messages with id > `afterId`, oldest first. */
@@ -345,6 +365,11 @@ export class BridgeStore {
 
   /** Removes an acknowledged message (idempotent: a row already removed or dropped is ignored). */
   ack(id: number): void {
+    if (this.db.inTransaction) return this.ackRow(id);
+    this.tx(() => this.ackRow(id));
+  }
+
+  private ackRow(id: number): void {
     const r = this.st.del.get(id);
     if (r) {
       this.count--;
@@ -354,10 +379,9 @@ export class BridgeStore {
 
   /** Removes several acknowledged messages in one transaction (one commit, one sync). */
   ackMany(ids: readonly number[]): void {
-    if (ids.length === 1) return this.ack(ids[0]!);
-    this.db.transaction(() => {
-      for (const id of ids) this.ack(id);
-    })();
+    this.tx(() => {
+      for (const id of ids) this.ackRow(id);
+    });
   }
 
   /** The persisted replay window (survives restarts). */
