@@ -20,7 +20,7 @@
  */
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
-import { mkdtempSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,6 +30,7 @@ import { exited, spawnBridge } from '../test/integration/cloud_bridge/child-proc
 import { outage } from './chaos/outage';
 import { flap } from './chaos/flap';
 import { diskfull } from './chaos/diskfull';
+import { rng, storeBytes } from './chaos/common';
 
 interface Options {
   kills: number;
@@ -93,18 +94,6 @@ function options(): Options {
     rate: int('rate', values.rate, 1, 100_000),
     ...(values['max-bytes'] !== undefined ? { maxBytes: int('max-bytes', values['max-bytes'], 1024, 2 ** 32) } : {}),
     flapS: values.quick ? 20 : int('flap-s', values['flap-s'], 4, 86_400),
-  };
-}
-
-/** A small seeded generator (mulberry32): the kill points of a run are reproducible from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -175,13 +164,6 @@ async function robotRun(
   await exited(last.proc);
   maxBytes = Math.max(maxBytes, storeBytes(store));
   return { robot, kills, numbered: Number(drained.split(' ')[1]), lost: [], tornStores: torn, maxStoreBytes: maxBytes };
-}
-
-/** The store file and its WAL and shared-memory files [bytes]. */
-function storeBytes(store: string): number {
-  let n = 0;
-  for (const f of [store, `${store}-wal`, `${store}-shm`]) if (existsSync(f)) n += statSync(f).size;
-  return n;
 }
 
 async function kill9(o: Options, broker: TestBroker): Promise<{ pass: boolean }> {
