@@ -610,9 +610,8 @@ export function declareBridgeParameters(node: RosNode): Params {
   return p;
 }
 
-/** Wires cloud_bridge onto `node`; destroying the node stops the bridge (shutdown status, disconnect). */
-export function startBridge(node: RosNode, now?: () => number): CloudBridge {
-  const bridge = new CloudBridge(node, now);
+/** Starts `bridge` on `node`; destroying the node stops the bridge (shutdown status, disconnect). */
+function run<B extends { start(): void; stop(): Promise<void> }>(node: RosNode, bridge: B): B {
   const destroy = node.destroy.bind(node);
   node.destroy = () => {
     void bridge.stop();
@@ -620,6 +619,11 @@ export function startBridge(node: RosNode, now?: () => number): CloudBridge {
   };
   bridge.start();
   return bridge;
+}
+
+/** Wires cloud_bridge onto `node`; destroying the node stops the bridge (shutdown status, disconnect). */
+export function startBridge(node: RosNode, now?: () => number): CloudBridge {
+  return run(node, new CloudBridge(node, now));
 }
 
 /** A running bridge of either protocol. */
@@ -633,14 +637,7 @@ export function createBridge(node: RosNode, now?: () => number, params?: Params)
 
 /** As {@link startBridge}, for either protocol. */
 export function startAnyBridge(node: RosNode, now?: () => number): AnyBridge {
-  const bridge = createBridge(node, now);
-  const destroy = node.destroy.bind(node);
-  node.destroy = () => {
-    void bridge.stop();
-    destroy();
-  };
-  bridge.start();
-  return bridge;
+  return run(node, createBridge(node, now));
 }
 
 /**
