@@ -5,10 +5,14 @@
  * event and state that arrives.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LinkProxy } from '../../sim/link-proxy';
+import type { TestBroker } from '../../test/helpers/brokers';
 import { createMessage } from '../../nodes/core/interfaces/validate';
 import type { MessageOf } from '../../nodes/core/interfaces';
-import { Robot } from '../../test/integration/cloud_bridge/harness';
+import { Robot, uniqueRoot } from '../../test/integration/cloud_bridge/harness';
 
 /** A small seeded generator (mulberry32): a run is reproducible from its seed. */
 export function rng(seed: number): () => number {
@@ -146,3 +150,41 @@ export interface Check {
 }
 
 export const check = (value: number, bound: string, pass: boolean): Check => ({ value, bound, pass });
+
+/** One robot's bridge behind a link proxy to the broker, the far end recording what arrives, and its folder. */
+export interface Rig {
+  dir: string;
+  far: FarEnd;
+  proxy: LinkProxy;
+  robot: Robot;
+  /** Stops the robot, the proxy and the far end, and removes the folder. */
+  close(): Promise<void>;
+}
+
+/** Starts a {@link Rig} for `robotId` on `broker` (MQTT 5, quick reconnects) with the bridge's `params`. */
+export async function openRig(broker: TestBroker, robotId: string, params: Record<string, unknown> = {}): Promise<Rig> {
+  const dir = mkdtempSync(join(tmpdir(), `kizuna-chaos-${robotId}-`));
+  const root = uniqueRoot();
+  const far = await FarEnd.connect(broker.url, root);
+  const proxy = await LinkProxy.start('127.0.0.1', broker.port);
+  const robot = Robot.start({
+    url: proxy.url,
+    root,
+    protocol: 5,
+    robotId,
+    dir,
+    params: { ...params, reconnect_min_s: 0.1, reconnect_max_s: 0.5 },
+  });
+  return {
+    dir,
+    far,
+    proxy,
+    robot,
+    async close() {
+      await robot.stop();
+      await proxy.close();
+      await far.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -4,13 +4,8 @@
  * Then the link stays up until the outbox is empty. Counted at the far end: every event arrives, first
  * arrivals in seq order, duplicates counted (resends after a cut, flagged by seq).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LinkProxy } from '../../sim/link-proxy';
 import type { TestBroker } from '../../test/helpers/brokers';
-import { Robot, uniqueRoot } from '../../test/integration/cloud_bridge/harness';
-import { FarEnd, Producer, check, rng, sleep, waitFor, type Check } from './common';
+import { Producer, check, openRig, rng, sleep, waitFor, type Check } from './common';
 
 export interface FlapOptions {
   durationS: number;
@@ -20,18 +15,7 @@ export interface FlapOptions {
 }
 
 export async function flap(broker: TestBroker, o: FlapOptions): Promise<Record<string, unknown> & { pass: boolean }> {
-  const dir = mkdtempSync(join(tmpdir(), 'kizuna-chaos-flap-'));
-  const root = uniqueRoot();
-  const far = await FarEnd.connect(broker.url, root);
-  const proxy = await LinkProxy.start('127.0.0.1', broker.port);
-  const robot = Robot.start({
-    url: proxy.url,
-    root,
-    protocol: 5,
-    robotId: 'care-flap',
-    dir,
-    params: { reconnect_min_s: 0.1, reconnect_max_s: 0.5 },
-  });
+  const { far, proxy, robot, close } = await openRig(broker, 'care-flap');
   const prod = new Producer(robot);
   const random = rng(o.seed);
   try {
@@ -81,9 +65,6 @@ export async function flap(broker: TestBroker, o: FlapOptions): Promise<Record<s
       pass: Object.values(checks).every((c) => c.pass),
     };
   } finally {
-    await robot.stop();
-    await proxy.close();
-    await far.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }

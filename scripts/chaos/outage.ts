@@ -7,13 +7,9 @@
  * the store on disk (file + WAL + shm, sampled every 100 ms) stays within outbox_max_bytes, the drain
  * runs at outbox_rate_per_s, and a live event and live state get through during the drain.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LinkProxy } from '../../sim/link-proxy';
 import type { TestBroker } from '../../test/helpers/brokers';
-import { Robot, uniqueRoot } from '../../test/integration/cloud_bridge/harness';
-import { FarEnd, Producer, check, sleep, storeBytes, waitFor, type Check } from './common';
+import { Producer, check, openRig, sleep, storeBytes, waitFor, type Check } from './common';
 
 export interface OutageOptions {
   /** [h] outage length represented. */
@@ -40,18 +36,7 @@ export async function outage(
   o: OutageOptions,
 ): Promise<Record<string, unknown> & { pass: boolean }> {
   const outbox = { ...DEFAULTS, ...o.outbox };
-  const dir = mkdtempSync(join(tmpdir(), 'kizuna-chaos-outage-'));
-  const root = uniqueRoot();
-  const far = await FarEnd.connect(broker.url, root);
-  const proxy = await LinkProxy.start('127.0.0.1', broker.port);
-  const robot = Robot.start({
-    url: proxy.url,
-    root,
-    protocol: 5,
-    robotId: 'care-24h',
-    dir,
-    params: { ...outbox, reconnect_min_s: 0.1, reconnect_max_s: 0.5 },
-  });
+  const { dir, far, proxy, robot, close } = await openRig(broker, 'care-24h', outbox);
   const store = join(dir, 'bridge.sqlite');
   const prod = new Producer(robot);
   try {
@@ -183,9 +168,6 @@ export async function outage(
       pass: Object.values(checks).every((c) => c.pass),
     };
   } finally {
-    await robot.stop();
-    await proxy.close();
-    await far.close();
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }
