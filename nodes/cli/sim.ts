@@ -283,12 +283,14 @@ function announcementLine(a: AnnouncementRecord): string {
   return `[${a.t.toFixed(1)} s] ${a.robotId} says (${printable(a.intent, 40)}): 「${printable(a.ja, 200)}」 "${printable(a.en, 200)}"`;
 }
 
-function progressLine(p: FleetProgress): string {
+/** The progress line: every number next to what it counts. */
+export function progressLine(p: FleetProgress): string {
   return (
-    `sim ${p.t.toFixed(1)}/${p.durationS} s (wall ${p.wallS.toFixed(0)} s)  robots ${p.robots}  ` +
-    `tasks ${p.tasksOk} ok ${p.tasksFailed} failed  decisions ${p.accepted} accepted ${p.rejected} rejected  ` +
-    `stops ${p.stops}  collisions ${p.collisions}  links ${p.linksUp}/${p.robots} up${p.brokerUp ? '' : '  BROKER DOWN'}` +
-    (p.linksUp < p.robots && p.linkError ? `  (last link error: ${linkErrorKey(p.linkError)})` : '')
+    `sim ${p.t.toFixed(1)}/${p.durationS} s (wall ${p.wallS.toFixed(0)} s) · robots ${p.robots} · ` +
+    `tasks: ${p.tasksOk} done, ${p.tasksFailed} failed · decisions: ${p.accepted} accepted, ${p.rejected} rejected · ` +
+    `safety stops ${p.stops} · collisions ${p.collisions} · links up ${p.linksUp}/${p.robots}` +
+    (p.linksUp < p.robots && p.linkError ? ` (last link error: ${linkErrorKey(p.linkError)})` : '') +
+    (p.brokerUp ? '' : ' · BROKER DOWN')
   );
 }
 
