@@ -54,6 +54,8 @@ describe('kizuna sim (end to end, real nodes and broker)', () => {
     expect(m.decisionRoundTripMs.count).toBeGreaterThan(0);
     expect(m.wire.bytes).toBeGreaterThan(0);
     for (const p of rep.perRobot) expect(p.distanceM).toBeGreaterThan(1);
+    // every robot, the farm robot included, completes a task in the minute `npm start` runs
+    for (const p of rep.perRobot) expect([p.robotId, p.tasksOk >= 1]).toEqual([p.robotId, true]);
 
     // The map: well-formed XML, one group per robot with a path.
     const svg = readFileSync(report.replace(/\.json$/, '.svg'), 'utf8');
