@@ -18,13 +18,17 @@ import { FoxgloveLive, parseFoxgloveAddress } from '../../sim/foxglove/server';
 import type { AnnouncementRecord } from '../../sim/fleet/shard';
 import { printable } from '../core/printable';
 import { auditAgainstLinks } from './sim-audit';
+import { parsePartIndex, type PartIndex } from '../../sim/fleet/parts';
+import { checkPartFlags, partDone, runPlannerOnlyCli, runSimReportCli } from './sim-parts';
 
 export const SIM_USAGE = `usage: kizuna sim [--scenario FILE|NAME] [--robots N] [--profile P] [--fleet NAME]
                   [--broker URL[,URL...]] [--mqtt-version 3.1.1|5] [--planner reference|scripted|none]
                   [--trusted-keys FILE]... [--end-to-end-ack required|auto|off] [--protocol kizuna|vda5050]
                   [--duration S] [--speed X] [--seed N] [--report FILE]
                   [--workers N] [--quiet] [--mcap FILE] [--foxglove [HOST:PORT]] [--foxglove-remote]
-                  [--no-network-sync] [--audit DIR] [--black-box DIR]`;
+                  [--no-network-sync] [--audit DIR] [--black-box DIR]
+                  [--shard K/N [--start-timeout S] | --planner-only --keys-out FILE]
+       kizuna sim report merge PART_FILE... [--report FILE]`;
 
 const SIM_HELP = `${SIM_USAGE}
 
@@ -74,6 +78,18 @@ const SIM_HELP = `${SIM_USAGE}
   --no-network-sync    at --speed 0, let MQTT run free against the sim clock (decisions then land
                        seconds of sim time late, more so on a loaded machine)
 
+  --shard K/N          run part K of N of the scenario's robots in this process (no planner here), against
+                       --broker, with --trusted-keys FILE from the planner part: one fleet run across
+                       processes or machines. Each part paces its sim clock from the start the planner
+                       announces on the broker (so --speed above 0) and writes <report>.part.json;
+                       --start-timeout S: how long it waits for that start (default 120)
+  --planner-only       run only the planner of such a run (reference, or the scenario's scripted one):
+                       it writes the trusted keys file for the parts to --keys-out FILE, announces sim
+                       time 0 five seconds later, and stays up until every part has drained
+  report merge PART_FILE... [--report FILE]
+                       one report and map of the whole fleet from every part file (the planner's and
+                       each --shard's); exit 0 when the scenario's pass criteria hold
+
 scenarios, flags, the report and the map: sim/README.md`;
 
 export interface SimCliOptions {
@@ -107,6 +123,14 @@ export interface SimCliOptions {
   endToEndAck?: 'auto' | 'required' | 'off';
   /** --protocol: every robot's cloud_bridge `protocol`. */
   protocol?: 'kizuna' | 'vda5050';
+  /** --shard K/N: this process runs part K of N of the robots. */
+  shard?: PartIndex;
+  /** --planner-only: this process runs the planner of a run whose robots are in --shard processes. */
+  plannerOnly?: boolean;
+  /** --keys-out FILE: where --planner-only writes the trusted keys file for the parts. */
+  keysOut?: string;
+  /** --start-timeout S: how long a --shard part waits for the planner's start. */
+  startTimeoutS?: number;
 }
 
 function usage(why: string, usageText: string): KizunaError {
@@ -246,6 +270,18 @@ export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): Si
         o.blackBox = d;
         break;
       }
+      case '--shard':
+        o.shard = parsePartIndex(v());
+        break;
+      case '--planner-only':
+        o.plannerOnly = true;
+        break;
+      case '--start-timeout':
+        o.startTimeoutS = num(flag, args[++i], (n) => n > 0 && n <= 3600, 'seconds in (0, 3600]');
+        break;
+      case '--keys-out':
+        o.keysOut = outputFile(flag, v());
+        break;
       case '--audit': {
         const d = v();
         if (existsSync(d) && !statSync(d).isDirectory())
@@ -257,6 +293,7 @@ export function parseSimArgs(args: readonly string[], usageText = SIM_USAGE): Si
         throw usage(`unknown sim option '${flag}'`, usageText);
     }
   }
+  checkPartFlags(o, (why) => usage(why, usageText));
   const remote = args.includes('--foxglove-remote');
   if (remote && !wantFoxglove) throw usage('--foxglove-remote goes with --foxglove HOST:PORT', usageText);
   if (wantFoxglove) {
@@ -300,6 +337,7 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
     process.stdout.write(`${SIM_HELP}\n`);
     return 0;
   }
+  if (args[0] === 'report') return runSimReportCli(args.slice(1));
   const o = parseSimArgs(args, usageText);
   const outsideKeys = (o.trustedKeys ?? []).flatMap((f) => readTrustedKeysFile(f));
   const name = o.scenario ?? (o.profile && !o.robots ? o.profile : 'fleet');
@@ -319,12 +357,13 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
   if (scenario.robots.length === 0) throw usage(`scenario ${file} has no robot of profile ${o.profile}`, usageText);
   const reportFile = resolve(o.report ?? join('sim-results', `${scenario.name}.json`));
   mkdirSync(dirname(reportFile), { recursive: true });
+  if (o.plannerOnly) return runPlannerOnlyCli(o, scenario, file, reportFile);
   const err = process.stderr;
   const tty = err.isTTY === true;
   let n = 0;
   err.write(
     `kizuna sim: scenario ${scenario.name} (${file}), ${scenario.robots.length} robot(s), ${scenario.duration_s} s, ` +
-      `planner ${scenario.planner.mode}, speed ${o.speed ?? 1}${o.speed === 0 ? ' (as fast as possible)' : 'x'}, ` +
+      `planner ${o.shard ? `in its own process (this is part ${o.shard.index}/${o.shard.count})` : scenario.planner.mode}, speed ${o.speed ?? 1}${o.speed === 0 ? ' (as fast as possible)' : 'x'}, ` +
       `broker ${o.broker ?? 'embedded (aedes)'}\n`,
   );
   // Ctrl-C ends the run early; the report and the map still cover what ran.
@@ -366,6 +405,8 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
     blackBoxDir,
     ...(o.endToEndAck ? { endToEndAck: o.endToEndAck } : {}),
     ...(o.protocol === 'vda5050' ? { bridgeOverrides: { protocol: 'vda5050', allow_unsigned: true } } : {}),
+    ...(o.shard ? { part: o.shard } : {}),
+    ...(o.startTimeoutS !== undefined ? { partStartTimeoutS: o.startTimeoutS } : {}),
     onReady: (r) => {
       const outside = r.trustedKeys.filter((k) => k.source !== 'planner');
       err.write(
@@ -388,6 +429,7 @@ export async function runSimCli(args: readonly string[], usageText = SIM_USAGE):
   process.off('SIGTERM', onSignal);
   if (tty && !o.quiet) err.write('\n');
   const svg = writeReport(reportFile, result, scenario);
+  if (o.shard) return partDone(o.shard, result, reportFile, svg);
   process.stdout.write(`${summaryText(result.report)}\n\nreport: ${reportFile}\nmap:    ${svg}\n`);
   if (mcap !== undefined) process.stdout.write(`mcap:   ${resolve(mcap)}\n`);
   const bbFiles = new Set(result.report.incidents.flatMap((i) => (i.file ? [i.file] : []))).size;

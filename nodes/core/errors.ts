@@ -74,6 +74,8 @@ export const ERROR_CODES = {
   // fleet simulation
   KZ_ERR_SIM_BROKER: 'the fleet simulation cannot start its embedded broker or reach the broker given with --broker',
   KZ_ERR_SIM_SHARD: 'a fleet simulation shard (worker thread) failed to start or stopped answering',
+  KZ_ERR_SIM_PART:
+    'a part of a fleet run across processes (--shard, --planner-only, sim report merge) cannot meet the others or be merged',
   KZ_ERR_SIM_FOXGLOVE: 'the Foxglove live view of a sim run cannot listen on the address asked for',
   // recordings
   KZ_ERR_MCAP_WRITE: 'an MCAP recording cannot be created or written (folder not writable, disk full)',

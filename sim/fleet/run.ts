@@ -16,7 +16,7 @@ import { DEFAULT_TOPIC_ROOT } from '../../nodes/core/contract';
 import { faultTimeline, PLANNER_KEY_PREFIX, type Scenario, type TimedFault } from '../scenario';
 import { Planner, type PlannerMode } from '../planner/planner';
 import { newPlannerKey } from '../planner/decisions';
-import { buildReport, type SimReport } from '../report/report';
+import { buildReport, type RunFacts, type SimReport } from '../report/report';
 import { renderSvg } from '../report/svg';
 import { EmbeddedBroker } from './broker';
 import { acceptsDottedClientId, probeMqttVersion } from './probe';
@@ -27,6 +27,7 @@ import { SimStream } from '../recording/stream';
 import { McapSink, type StreamSink } from '../recording/mcap-sink';
 import type { TapBatch } from '../recording/tap';
 import { NetworkSync, syncNetwork, type RobotFlow } from './sync';
+import { announceDone, awaitStart, shardOf, type PartIndex } from './parts';
 import { mergeOutsideKeys, runTrustedKeys, scenarioTrustedKeys, type SimTrustedKey } from './trusted-keys';
 
 export interface SimRunOptions {
@@ -91,6 +92,15 @@ export interface SimRunOptions {
    * `allow_unsigned: true`: the robots then speak VDA 5050 to a master control instead of the planner).
    */
   bridgeOverrides?: Record<string, string | number | boolean | number[]>;
+  /**
+   * Run only part K of N of the robots (`--shard K/N`, sim/fleet/parts.ts): no planner in this process
+   * (one `--planner-only` process runs it), sim time 0 at the wall-clock instant the planner announces on
+   * the broker, and the part's robots reported done there once their outboxes are drained. Needs
+   * `brokerUrl` and a speed above 0.
+   */
+  part?: PartIndex;
+  /** [s] how long a part waits for the planner's start. Default 120. */
+  partStartTimeoutS?: number;
 }
 
 /** A live view of the stream: a sink that also says whether anyone is watching. */
@@ -140,6 +150,8 @@ export interface SimRunResult {
   shards: ShardReport[];
   /** What each robot's link proxy carried in all, counted after its bridge stopped (the report's bytes are from before). */
   links: LinkBytes[];
+  /** What the report was built from (a part's part file holds them: sim/fleet/parts.ts). */
+  facts: RunFacts;
 }
 
 /** Host and port of an mqtt:// URL on this machine; anything else is refused (the sim stays on loopback). */
@@ -196,7 +208,19 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
   const mode = o.plannerMode ?? s.planner.mode;
   const speed = o.speed ?? 1;
   const fleet = o.fleet ?? 'sim';
-  const workers = Math.max(1, Math.min(s.robots.length, o.workers ?? defaultWorkers(s.robots.length)));
+  if (o.part && (!o.brokerUrl || speed <= 0)) {
+    throw new KizunaError(
+      'KZ_ERR_CLI_USAGE',
+      '--shard needs --broker (the parts meet on one broker) and a --speed above 0 (each part paces its sim clock on the wall clock)',
+    );
+  }
+  const ids = o.part
+    ? shardOf(
+        s.robots.map((r) => r.id),
+        o.part,
+      )
+    : s.robots.map((r) => r.id);
+  const workers = Math.max(1, Math.min(ids.length, o.workers ?? defaultWorkers(ids.length)));
   const dir = mkdtempSync(join(tmpdir(), 'kizuna-sim-'));
   const cpu0 = process.cpuUsage();
   const cleanups: Array<() => Promise<void>> = [];
@@ -310,23 +334,25 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     // Planner first, so that it hears every robot's first event.
     const owner = new Map<string, ShardHandle>();
     let simT = 0;
-    const planner = await Planner.start({
-      urls: nodes.map(nodeUrl),
-      mqttVersion,
-      root: DEFAULT_TOPIC_ROOT,
-      fleet,
-      mode,
-      scenario: s,
-      key,
-      simTime: () => simT,
-      setLink: async (id, up) => {
-        await owner.get(id)?.setLink(id, up);
-      },
-    });
-    cleanups.unshift(() => planner.close());
+    // A robot part has no planner: it would join the planner process's shared subscription and take requests.
+    const planner = o.part
+      ? undefined
+      : await Planner.start({
+          urls: nodes.map(nodeUrl),
+          mqttVersion,
+          root: DEFAULT_TOPIC_ROOT,
+          fleet,
+          mode,
+          scenario: s,
+          key,
+          simTime: () => simT,
+          setLink: async (id, up) => {
+            await owner.get(id)?.setLink(id, up);
+          },
+        });
+    if (planner) cleanups.unshift(() => planner.close());
 
     // Shards
-    const ids = s.robots.map((r) => r.id);
     const plan = planShards(ids, workers);
     const { shards, close: closePool } = await startShards(
       plan.map((robotIds, shardIndex) => ({
@@ -369,6 +395,19 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     cleanups.unshift(closeShards);
     for (const sh of shards) for (const id of sh.robotIds) owner.set(id, sh);
     o.onReady?.({ brokerUrl, mqttVersion, root: DEFAULT_TOPIC_ROOT, fleet, robotIds: ids, trustedKeys: trusted });
+    // A part starts at the planner's sim time 0 (a late one catches up, running as fast as it can).
+    let startEpochMs = Date.now();
+    if (o.part) {
+      const start = await awaitStart(
+        nodeUrl(nodes[0]!),
+        mqttVersion,
+        fleet,
+        { scenario: s, speed },
+        (o.partStartTimeoutS ?? 120) * 1000,
+      );
+      startEpochMs = start.t0Ms;
+      await sleep(Math.max(0, startEpochMs - Date.now()));
+    }
 
     // The run. At --speed 0 each step waits for the messages it set in flight (sync.ts).
     const sync = speed > 0 || o.networkSync === false ? undefined : new NetworkSync();
@@ -376,7 +415,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     const faults = faultTimeline(s);
     let nextFault = 0;
     const chunk = Math.max(s.dt_s, Math.round(0.1 / s.dt_s) * s.dt_s);
-    const wall0 = performance.now();
+    const wall0 = performance.now() - Math.max(0, Date.now() - startEpochMs);
     let lastProgress = -Infinity;
     let progress: ShardProgress[] = [];
     const attacks: Array<Promise<void>> = [];
@@ -397,22 +436,22 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         collisions: sum('collisions'),
         linkError: progress.find((p) => p.linkError)?.linkError ?? '',
         brokerUp: broker ? broker.running : true,
-        injected: planner.injections.length,
+        injected: planner?.injections.length ?? 0,
         said: said.splice(0),
-        roundTrips: planner.roundTripsMs.length,
+        roundTrips: planner?.roundTripsMs.length ?? 0,
       });
     };
     while (simT < s.duration_s - 1e-9 && !o.signal?.aborted) {
       while (nextFault < faults.length && faults[nextFault]!.at_s <= simT + 1e-9) {
         await applyFault(faults[nextFault++]!, { broker, owner, planner, attacks });
       }
-      planner.tick(simT);
+      planner?.tick(simT);
       const until = chunkEnd(
         simT,
         chunk,
         s.dt_s,
         s.duration_s,
-        Math.min(faults[nextFault]?.at_s ?? Infinity, planner.nextDueS()),
+        Math.min(faults[nextFault]?.at_s ?? Infinity, planner?.nextDueS() ?? Infinity),
       );
       if (stream) await retap(shards);
       progress = await Promise.all(shards.map((sh) => sh.step(until)));
@@ -433,7 +472,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         await syncNetwork(
           sync,
           syncPoll,
-          (id) => planner.flow(id),
+          (id) => planner!.flow(id),
           () => (broker ? broker.running : true),
         );
       } else await new Promise((r) => setImmediate(r));
@@ -461,9 +500,10 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     // With `none`, events may leave the outboxes on the broker's PUBACK: give them a moment to reach the planner.
     await sleep(300);
     const drainS = (performance.now() - drain0) / 1000;
+    if (o.part) await announceDone(nodeUrl(nodes[0]!), mqttVersion, fleet, o.part, ids);
     const shardReports = await Promise.all(shards.map((sh) => sh.report()));
     const cpu = process.cpuUsage(cpu0);
-    const rep = buildReport({
+    const facts: RunFacts = {
       scenario: s,
       source: o.source,
       version: kizunaVersion(),
@@ -476,46 +516,62 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         ...(versionNote ? { note: versionNote } : {}),
       },
       trustedKeys: trusted,
-      planner: {
-        mode,
-        protocol: planner.protocol,
-        sharedSubscription: planner.sharedSubscription,
-        decisionsSent: planner.decisionsSent,
-        requestsSeen: planner.requestsSeen,
-        requestsAnswered: planner.requestsAnswered,
-      },
+      planner: plannerFacts(planner, mode, mqttVersion),
       simTimeS: simT,
       wallTimeS: wallRun,
       ...(sync ? { networkSync: sync.totals } : {}),
       cpuUserS: cpu.user / 1e6,
       cpuSystemS: cpu.system / 1e6,
       peakRssMB: process.resourceUsage().maxRSS / 1024,
-      roundTripsMs: planner.roundTripsMs,
-      bySender: Object.fromEntries(planner.bySender),
-      injections: planner.injections,
-      cloud: [...planner.books.values()].map((b) => ({
-        robotId: b.id,
-        received: b.events.received,
-        acknowledged: b.events.acknowledged,
-        declaredLost: b.events.declaredLost,
-        outOfOrder: b.events.outOfOrder,
-        duplicates: b.events.duplicates,
-        eventsByType: b.eventsByType,
-        rejectionsByReason: b.rejectionsByReason,
-      })),
+      ...plannerBooks(planner),
       shards: shardReports,
       drainS,
-    });
+    };
+    const rep = buildReport(facts);
     ok = true;
     // The bridges stop (shutdown status, DISCONNECT) before the broker and the planner: then every byte
     // each link proxy will ever carry has been counted.
     await closeShards();
-    return { report: rep, shards: shardReports, links };
+    return { report: rep, shards: shardReports, links, facts };
   } finally {
     await closeSinks(ok);
     for (const c of cleanups) await c().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What the report says of the planner (a robot part has none: zeros, and `mode` says so). */
+export function plannerFacts(planner: Planner | undefined, mode: string, mqttVersion: 4 | 5): RunFacts['planner'] {
+  return {
+    mode: planner ? mode : 'in another process',
+    protocol: planner?.protocol ?? mqttVersion,
+    sharedSubscription: planner?.sharedSubscription ?? false,
+    decisionsSent: planner?.decisionsSent ?? 0,
+    requestsSeen: planner?.requestsSeen ?? 0,
+    requestsAnswered: planner?.requestsAnswered ?? 0,
+  };
+}
+
+/** The cloud side's books of the run: round trips, decisions by sender, injections, events per robot. */
+export function plannerBooks(
+  planner: Planner | undefined,
+): Pick<RunFacts, 'roundTripsMs' | 'bySender' | 'injections' | 'cloud'> {
+  if (!planner) return { roundTripsMs: [], bySender: {}, injections: [], cloud: [] };
+  return {
+    roundTripsMs: planner.roundTripsMs,
+    bySender: Object.fromEntries(planner.bySender),
+    injections: planner.injections,
+    cloud: [...planner.books.values()].map((b) => ({
+      robotId: b.id,
+      received: b.events.received,
+      acknowledged: b.events.acknowledged,
+      declaredLost: b.events.declaredLost,
+      outOfOrder: b.events.outOfOrder,
+      duplicates: b.events.duplicates,
+      eventsByType: b.eventsByType,
+      rejectionsByReason: b.rejectionsByReason,
+    })),
+  };
 }
 
 /**
@@ -538,7 +594,7 @@ async function applyFault(
   ctx: {
     broker: EmbeddedBroker | undefined;
     owner: Map<string, ShardHandle>;
-    planner: Planner;
+    planner: Planner | undefined;
     attacks: Array<Promise<void>>;
   },
 ): Promise<void> {
@@ -551,7 +607,8 @@ async function applyFault(
       if (ctx.broker) await ctx.broker.up();
       return;
     case 'inject_decision':
-      ctx.attacks.push(ctx.planner.inject(f.robot, f.attack).catch(() => undefined));
+      // in a robot part the planner process injects (it owns the planner's books)
+      if (ctx.planner) ctx.attacks.push(ctx.planner.inject(f.robot, f.attack).catch(() => undefined));
       return;
     default:
       await ctx.owner.get(f.robot)?.fault(f);
