@@ -115,6 +115,33 @@ const finiteOr = (v: number, fallback: number | undefined): number | undefined =
 const r2 = (v: number): number => Math.round(v * 100) / 100;
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
 
+/**
+ * Which `decision_progress` events leave the robot. The executive reports an active decision about once a
+ * second; `state` already carries its progress (`prog`), so a progress event is sent only when it says
+ * something new: the decision's first, a new reason or message (held by a local pause, resumed), or
+ * progress moved by at least `step` [0..1] since the last one sent. `step` 0 sends every report.
+ */
+export class ProgressFilter {
+  private last: { id: string; progress: number; reason: string; message: string } | undefined;
+
+  constructor(private readonly step: number) {}
+
+  /** Whether `ev` (a `decision_progress` event) is sent; records it when it is. */
+  pass(ev: { decisionId: string; progress?: number; reason?: string; message?: string }): boolean {
+    const now = { id: ev.decisionId, progress: ev.progress ?? 0, reason: ev.reason ?? '', message: ev.message ?? '' };
+    const l = this.last;
+    const same =
+      l !== undefined &&
+      l.id === now.id &&
+      l.reason === now.reason &&
+      l.message === now.message &&
+      Math.abs(now.progress - l.progress) < this.step;
+    if (same) return false;
+    this.last = now;
+    return true;
+  }
+}
+
 /** What the bridge knows of the robot, gathered from its ROS inputs. */
 export class RobotPicture {
   private world: WorldSummary | undefined;

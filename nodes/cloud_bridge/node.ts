@@ -23,7 +23,7 @@ import {
   type State,
 } from '../core/contract';
 import { paramsSchema, type Params } from './params';
-import { RobotPicture, fitState, requestPayload, significantChange } from './logic';
+import { ProgressFilter, RobotPicture, fitState, requestPayload, significantChange } from './logic';
 import { applyEventPolicy, applyRequestPolicy, applyStatePolicy, type DataPolicy } from './policy';
 import { BridgeStore } from './store';
 import { OutboxSender } from './sender';
@@ -57,6 +57,7 @@ export class CloudBridge {
   readonly link: MqttLink;
   readonly policy: DataPolicy;
   private readonly picture = new RobotPicture();
+  private readonly progress: ProgressFilter;
   private readonly sender: OutboxSender;
   private readonly inbox: DecisionInbox;
   private readonly acks: AckInbox;
@@ -95,6 +96,7 @@ export class CloudBridge {
     this.params = p;
     this.topics = robotTopics(p.topic_root, p.fleet, p.robot_id);
     this.policy = effectivePolicy(p);
+    this.progress = new ProgressFilter(p.progress_event_step);
     const keys = loadKeys(p, node.name);
     if (p.allow_unsigned) {
       node.logger.warn(
@@ -194,7 +196,9 @@ export class CloudBridge {
     });
     node.createSubscription('kizuna_msgs/msg/DecisionStatus', p.decision_status_topic, (m) => {
       const ev = this.picture.onDecisionStatus(m, this.now(), p.robot_id);
-      if (ev) this.enqueueEvent(ev, ev.type === 'decision_progress' ? 'telemetry' : 'event');
+      if (ev?.type === 'decision_progress' && !this.progress.pass(ev)) {
+        // nothing new beyond what `state` carries (progress_event_step)
+      } else if (ev) this.enqueueEvent(ev, ev.type === 'decision_progress' ? 'telemetry' : 'event');
       else {
         this.setError(
           `DecisionStatus not forwarded: state ${m.state} is not a DecisionStatus.STATE_* or decision_id has ${m.decision_id.length} characters (1 to 64 allowed)`,

@@ -135,6 +135,14 @@ export const paramsSchema = z.object({
     .default(0.2)
     .describe('[s] least time between two states sent on significant change'),
   state_move_m: z.number().min(0).max(100).default(0.5).describe('[m] a move this large is a significant change'),
+  progress_event_step: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.25)
+    .describe(
+      '[fraction 0..1] a decision_progress event only when the decision progressed this much since the last one sent, or its reason or message changed (state carries progress anyway); 0: one per DecisionStatus report (about 1 Hz)',
+    ),
   store_path: z
     .string()
     .default('')

@@ -142,6 +142,8 @@ export function bridgeSuite(target: SuiteTarget): void {
         pub.publish(status('d-1', DS.STATE_ACCEPTED));
         pub.publish(status('d-1', DS.STATE_ACTIVE));
         pub.publish(status('d-1', DS.STATE_ACTIVE, D.SOURCE_CLOUD, 0.5));
+        // 0.1 further: nothing new beyond what state carries (progress_event_step 0.25), so no event
+        pub.publish(status('d-1', DS.STATE_ACTIVE, D.SOURCE_CLOUD, 0.6));
         pub.publish({ ...status('d-1', DS.STATE_SUCCEEDED), message: 'arrived next to Mrs Tanaka' });
         pub.publish(status('f-1', DS.STATE_ACTIVE, D.SOURCE_LOCAL_FALLBACK));
         await until(() => cloud!.events().length >= 5, 'five events');

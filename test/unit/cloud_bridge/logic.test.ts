@@ -6,6 +6,7 @@ import { decodeTaskArgs } from '../../../nodes/core/profiles';
 import { assertMessage } from '../../../nodes/core/interfaces/validate';
 import { CONTRACT_VERSION, decisionSchema, eventSchema, stateSchema } from '../../../nodes/core/contract';
 import {
+  ProgressFilter,
   RobotPicture,
   msToRosTime,
   requestPayload,
@@ -270,5 +271,29 @@ describe('local pause events (issue 18)', () => {
       expect.objectContaining({ type: 'resumed_by_person', count: 2, pausedS: 1 }),
     ]);
     for (const ev of events) expect(eventSchema.safeParse({ ...ev, seq: 1, epoch: 'e' }).error).toBeUndefined();
+  });
+});
+
+describe('decision_progress events: only what state does not already say (progress_event_step)', () => {
+  it('sends the first, every step of progress, and every new reason or message; withholds the rest', () => {
+    const f = new ProgressFilter(0.25);
+    const ev = (progress: number, reason?: string, decisionId = 'd-1'): Parameters<ProgressFilter['pass']>[0] => ({
+      decisionId,
+      progress,
+      ...(reason ? { reason } : {}),
+    });
+    const sent = [0.1, 0.2, 0.3, 0.34, 0.36, 0.5, 0.6, 0.61, 0.62, 0.9, 1].filter((p) => f.pass(ev(p)));
+    expect(sent).toEqual([0.1, 0.36, 0.61, 0.9]);
+    // a hold says so at once, whatever the progress, and so does the resume
+    expect(f.pass(ev(0.9, 'LOCAL_PAUSE'))).toBe(true);
+    expect(f.pass(ev(0.9, 'LOCAL_PAUSE'))).toBe(false);
+    expect(f.pass(ev(0.9, 'LOCAL_RESUME'))).toBe(true);
+    // another decision's first report always goes
+    expect(f.pass(ev(0.9, 'LOCAL_RESUME', 'd-2'))).toBe(true);
+  });
+
+  it('step 0 sends every report', () => {
+    const f = new ProgressFilter(0);
+    expect([0.1, 0.1, 0.1].map((p) => f.pass({ decisionId: 'd', progress: p }))).toEqual([true, true, true]);
   });
 });
