@@ -8,8 +8,8 @@
  * DISCONNECT 0x98, administrative action) and leave it nothing at its reconnect (it connects, but every
  * PUBLISH and SUBSCRIBE is refused and nothing queued for it is delivered), and the plugin saves the
  * change to its file, so it holds across a broker restart. `disableClient` closes the connection too but
- * does not stop the reconnect: the plugin checks "disabled" only when it checks a password, which a
- * certificate-named client never gives, so the robot is back with all its rights. Revocation therefore
+ * does not stop the reconnect: the robot is back with all its rights ("disabled" seems to be checked
+ * only along with a password, which a certificate-named client never gives). Revocation therefore
  * deletes the robot's client and its role.
  */
 import { z } from 'zod';
