@@ -230,7 +230,8 @@ async function connect(o: RevokeOptions): Promise<mqtt.MqttClient> {
     throw new KizunaError(
       'KZ_ERR_BROKER_UNREACHABLE',
       `cannot connect to ${o.brokerUrl} as ${o.username}: ` +
-        `${refusal ? `${refusalText(refusal)} (${refusal.fix})` : (err as Error).message}`,
+        `${refusal ? `${refusalText(refusal)} (${refusal.fix})` : (err as Error).message}; revoke goes through the ` +
+        `national listener (8884 in the shipped config) with a national-CA certificate and the admin password`,
     );
   }
   c.on('error', () => undefined);
