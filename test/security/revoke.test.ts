@@ -5,6 +5,7 @@
  * what the plugin's `disableClient` does to a certificate-named robot (why revoke deletes instead).
  */
 import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
@@ -17,6 +18,18 @@ if (skip && process.env.CI === 'true') throw new Error(`broker revocation suite 
 if (skip) console.warn(`broker revocation suite skipped: ${skip}`);
 
 const d = skip ? describe.skip : describe;
+
+/** Runs a command to its end (without blocking the event loop the broker's clients live on). */
+function spawnAsync(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 d('revoking a robot at the running shipped broker (kizuna broker-acl revoke)', () => {
   let sb: ShippedBroker;
@@ -97,13 +110,13 @@ d('revoking a robot at the running shipped broker (kizuna broker-acl revoke)', (
     let closedAt = 0;
     thief.on('disconnect', (p) => (disconnectCode = p.reasonCode));
     thief.on('close', () => (closedAt ||= Date.now()));
-    let sending = true;
-    const loop = (async () => {
-      for (let i = 0; sending && thief.connected; i++) {
-        await thief.publishAsync('kizuna/v1/tokyo-1/care-007/events', `{"i":${i}}`, { qos: 1 }).catch(() => undefined);
-        await sleep(20);
-      }
-    })();
+    // An event every 20 ms while connected (not awaited: a PUBLISH in flight when the connection is closed
+    // is never answered).
+    let i = 0;
+    const loop = setInterval(() => {
+      if (thief.connected)
+        thief.publish('kizuna/v1/tokyo-1/care-007/events', `{"i":${i++}}`, { qos: 1 }, () => undefined);
+    }, 20);
     const fromThief = (): number => seen.filter((t) => t.includes('/care-007/')).length;
     await until(() => fromThief() >= 5, "the thief's events at the national side");
 
@@ -117,8 +130,7 @@ d('revoking a robot at the running shipped broker (kizuna broker-acl revoke)', (
       /deleteClient CN=tokyo-1\.care-007: done[^]*deleteRole CN=tokyo-1\.care-007: done/,
     );
     await until(() => closedAt > 0, "the thief's connection to end", 2000);
-    sending = false;
-    await loop;
+    clearInterval(loop);
     expect(disconnectCode).toBe(0x98); // MQTT 5 "administrative action"
     console.log(
       `revoke: command answered in ${answeredMs} ms; the thief's connection ended ${closedAt - t0} ms after it started`,
@@ -203,6 +215,21 @@ d('revoking a robot at the running shipped broker (kizuna broker-acl revoke)', (
     const still = await sb.client('osaka-1.care-008');
     await still.publishAsync('kizuna/v1/osaka-1/care-008/events', '{}', { qos: 1 });
   }, 30_000);
+
+  it('kizuna broker-acl revoke on the command line: exit 1 naming the KZ_ERR code, 2 for a wrong command line', async () => {
+    const root = join(__dirname, '..', '..');
+    const cli = (...args: string[]) =>
+      spawnAsync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'nodes', 'cli', 'kizuna.ts'), ...args]);
+    const creds = ['--broker', `mqtts://localhost:${sb.broker.port2}`, '--username', ADMIN];
+    creds.push('--password-file', file(`${ADMIN}.pw`), '--ca', file('robot-ca.crt'));
+    creds.push('--cert', file('national-1.crt'), '--key', file('national-1.key'));
+    const unknown = await cli('broker-acl', 'revoke', 'tokyo-1.care-099', ...creds);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/KZ_ERR_BROKER_ROBOT_UNKNOWN.*CN=tokyo-1\.care-099/);
+    const wrong = await cli('broker-acl', 'revoke', 'care-099', ...creds);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/KZ_ERR_CLI_USAGE.*'care-099' is not <fleet>\.<robotId>/);
+  }, 60_000);
 
   it("the plugin's disableClient closes a certificate-named robot's connection but not its reconnect: back with every right", async () => {
     // Measured against mosquitto 2.0.11: "disabled" is checked with a password, which a robot named by its
