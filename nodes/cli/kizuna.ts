@@ -10,6 +10,7 @@ import { NODES } from '../registry';
 import { runDemo } from './demo';
 import { CONTRACT_USAGE, runContract } from './contract';
 import { runBrokerAcl } from './broker-acl';
+import { REVOKE_USAGE, runBrokerRevoke } from './broker-revoke';
 import { runSimCli } from './sim';
 import { LAUNCH_USAGE, runLaunch } from './launch';
 import { DOCTOR_USAGE, runDoctor } from './doctor';
@@ -29,10 +30,13 @@ commands:
   nodes                          list the nodes 'run' can start
   contract --out <dir>           write the MQTT contract: JSON Schema of every payload and the AsyncAPI 3
                                  documents (the national side's and the robot's)
-  broker-acl --roster <file> [--national <file>] [--root kizuna/v1] [--out <file>]
+  broker-acl --roster <file> [--national <file>] [--admin <name>]... [--root kizuna/v1] [--out <file>]
                                  the broker's rules (mosquitto dynamic-security JSON) from a roster of
-                                 '<fleet> <robotId>' lines and a list of national accounts,
-                                 '<username> <fleets> [<share-group>]' lines (docs/deploy.md, section 6)
+                                 '<fleet> <robotId>' lines, a list of national accounts,
+                                 '<username> <fleets> [<share-group>]' lines, and the admin accounts that
+                                 may use 'revoke' (docs/deploy.md, section 6)
+  broker-acl revoke <fleet>.<robotId> --broker <url> --username <admin> --password-file <file> ...
+                                 take a stolen or retired robot's rights away at the running broker, at once
   sim [--scenario FILE|NAME] [--robots N] [--speed X] ...  run a fleet simulation (sim/README.md); exit 0 when it passes
   launch --profile <p> --robot-id <id> [--params <file>] [--broker <url>] [--compose] [--no-lifecycle] [--dry-run]
                                  check the robot's setup, then start and supervise its nodes until Ctrl-C:
@@ -47,7 +51,8 @@ commands:
   blackbox list | get <id> | export <id> --out <file> [--dir <dir>]
                                  the incident files the black_box node wrote (MCAP): list them, show one,
                                  copy one out
-  <command> --help               the options of launch, doctor, status, audit, blackbox, sim and contract
+  <command> --help               the options of launch, doctor, status, audit, blackbox, sim, contract and
+                                 broker-acl revoke
   --help, --version
 
 exit status:
@@ -165,6 +170,13 @@ async function main(argv: string[]): Promise<number> {
       for (const file of runContract(rest, USAGE)) print(file);
       return 0;
     case 'broker-acl': {
+      if (rest[0] === 'revoke') {
+        if (rest.includes('--help') || rest.includes('-h')) {
+          print(REVOKE_USAGE);
+          return 0;
+        }
+        return runBrokerRevoke(rest.slice(1), print);
+      }
       const text = runBrokerAcl(rest, USAGE);
       if (!rest.includes('--out')) print(text.trimEnd());
       return 0;

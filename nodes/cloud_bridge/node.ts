@@ -18,6 +18,7 @@ import {
   eventSchema,
   robotTopics,
   stateSchema,
+  topicsClearedAtConnect,
   type RobotEventDraft,
   type RobotTopics,
   type State,
@@ -46,6 +47,8 @@ export { defaultStorePath, effectivePolicy };
 
 const MQTT_V = MESSAGE_CONSTANTS['kizuna_msgs/msg/BridgeStatus'];
 const ZERO_TIME = { sec: 0, nanosec: 0 };
+/** A zero-length retained message clears the retained one on its topic. */
+const EMPTY = Buffer.alloc(0);
 /** [bytes] the state payload budget of the contract. */
 const STATE_MAX_BYTES = 256;
 
@@ -446,6 +449,9 @@ export class CloudBridge {
           : `new session (expiry ${p.session_expiry_s} s): nothing was queued for this robot before it`;
     this.node.logger.info(`connected to ${url} as ${clientIdOf(p)}, ${session}`);
     this.session.onConnected(this.now());
+    // Before the birth: clear what a copy of this robot's credential may have retained on its topics
+    // that are never retained (contract: consumers ignore these zero-length messages).
+    for (const topic of topicsClearedAtConnect(this.topics)) this.link.publish(topic, EMPTY, { qos: 1, retain: true });
     this.birth = { payload: this.statusPayload('online'), sentMs: 0 };
     this.publishBirth();
     this.sender.reset();

@@ -85,7 +85,11 @@ export const ERROR_CODES = {
   KZ_ERR_LAUNCH_CHECK_FAILED: 'kizuna launch did not start the stack: a check before starting failed',
   KZ_ERR_NODE_EXITED: 'kizuna launch stopped the stack: the safety gate exited, or a node kept exiting',
   KZ_ERR_DOCTOR_FAILED: 'kizuna doctor found at least one failing check',
-  KZ_ERR_BROKER_UNREACHABLE: 'kizuna status could not connect to the MQTT broker',
+  KZ_ERR_BROKER_UNREACHABLE: 'kizuna status or kizuna broker-acl revoke could not connect to the MQTT broker',
+  KZ_ERR_BROKER_ADMIN_REFUSED:
+    "kizuna broker-acl revoke: the broker refused the admin account's command, or its dynamic-security plugin did not answer",
+  KZ_ERR_BROKER_ROBOT_UNKNOWN:
+    "kizuna broker-acl revoke: the broker's rules have no such robot (not in the roster, or already revoked)",
   KZ_ERR_ROBOT_UNKNOWN: 'kizuna status found no status message of the robot asked for',
 } as const;
 

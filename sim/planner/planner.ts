@@ -311,6 +311,9 @@ export class Planner {
   }
 
   private onMessage(topic: string, payload: Buffer): void {
+    // A zero-length message is a robot clearing stray retained messages at connect (state, events,
+    // decision/request) or someone clearing a retained status or decision: it carries nothing.
+    if (payload.length === 0) return;
     try {
       if (topic.endsWith('/decision')) {
         this.onDecisionSeen(payload);

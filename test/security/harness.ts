@@ -32,6 +32,7 @@ export const ROSTER: RosterEntry[] = [
   { fleet: 'tokyo-1', robotId: 'care-008' },
   { fleet: 'tokyo-1', robotId: 'care-009' },
   { fleet: 'osaka-1', robotId: 'care-007' },
+  { fleet: 'osaka-1', robotId: 'care-008' },
 ];
 
 /** The national accounts: one for every fleet with its share group, one for tokyo-1 only with its own. */
@@ -40,7 +41,10 @@ export const NATIONAL: NationalAccount[] = [
   { username: 'tokyo-planner', fleets: ['tokyo-1'], shareGroup: 'tokyo-planners' },
 ];
 
-/** Each national account's password in the tests. */
+/** The broker admin account (dynamic-security commands only, `kizuna broker-acl revoke`). */
+export const ADMIN = 'kizuna-admin';
+
+/** Each national or admin account's password in the tests. */
 export const passwordOf = (username: string): string => `${username}-secret`;
 
 /** Robot CA (with a CRL), national CA, a server certificate for localhost and client certificates. */
@@ -136,12 +140,12 @@ export class ShippedBroker {
     const pki = mkdtempSync(join(tmpdir(), 'kizuna-pki-'));
     makePki(pki);
     const pw = join(pki, 'kizuna-national.passwd');
-    for (const [i, a] of NATIONAL.entries())
-      execFileSync(passwd, [...(i === 0 ? ['-c'] : []), '-b', pw, a.username, passwordOf(a.username)]);
+    for (const [i, name] of [...NATIONAL.map((a) => a.username), ADMIN].entries())
+      execFileSync(passwd, [...(i === 0 ? ['-c'] : []), '-b', pw, name, passwordOf(name)]);
     const files: Record<string, string> = {
       'kizuna-national.passwd': readFileSync(pw, 'utf8'),
     };
-    const rules = dynsecConfig('kizuna/v1', ROSTER, NATIONAL);
+    const rules = dynsecConfig('kizuna/v1', ROSTER, NATIONAL, [ADMIN]);
     weaken?.rules?.(rules);
     files['kizuna-dynsec.json'] = JSON.stringify(rules);
     for (const n of ['robot-ca.crt', 'robot-ca.crl', 'national-ca.crt', 'server.crt', 'server.key'])

@@ -24,7 +24,7 @@ from paho.mqtt.properties import Properties
 from .books import Arrival, Books
 from .decisions import Issuer, Kind
 from .errors import ErrorCode, NationalError
-from .inbound import Inbound, InboundReject, StatusCleared, decode
+from .inbound import Inbound, InboundReject, RetainedCleared, StatusCleared, decode
 from .schema import Payload, schema_error
 from .topics import DEFAULT_ROOT, Channel, Topics, check_id
 from .tracker import DecisionOutcome, DecisionTracker
@@ -58,7 +58,9 @@ class ClientOptions:
     ack_interval_s: float = 0.15
     """At most one acknowledgement per robot this often (contract: every 100 to 200 ms is plenty)."""
     clear_stray_retained: bool = True
-    """Clear a retained message found on a topic robots never retain (contract: ignore it and clear it)."""
+    """Try to clear a retained message found on a topic robots never retain (the shipped broker refuses a
+    national account that; the robot clears its own at every connect, and the zero-length messages that
+    does are ignored: contract, "Broker security")."""
     request_memory: int = 10_000
     """Decision request ids remembered for dedupe."""
 
@@ -221,6 +223,8 @@ class NationalClient:
                 self._reject(decoded)
             elif isinstance(decoded, StatusCleared):
                 self.births.pop((decoded.topic.fleet, decoded.topic.robot), None)
+            elif isinstance(decoded, RetainedCleared):
+                pass  # the robot clearing a stray retained message at connect: nothing to act on
             elif decoded.channel is Channel.EVENTS:
                 self._event(decoded)
             elif decoded.channel is Channel.STATUS:

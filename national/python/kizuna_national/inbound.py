@@ -82,7 +82,17 @@ class StatusCleared:
     topic: Topic
 
 
-Decoded = Inbound | InboundReject | StatusCleared
+@dataclass(frozen=True)
+class RetainedCleared:
+    """A zero-length message on a robot's ``state``, ``events`` or ``decision/request``: the robot clearing,
+    at connect, a retained message someone else left there (contract). It carries nothing: ignore it."""
+
+    topic: Topic
+
+
+_CLEARED_AT_CONNECT = (Channel.STATE, Channel.EVENTS, Channel.DECISION_REQUEST)
+
+Decoded = Inbound | InboundReject | StatusCleared | RetainedCleared
 
 
 def decode(
@@ -99,6 +109,8 @@ def decode(
         return InboundReject(topic_text, topic, RejectCode.NOT_CONTRACT_TOPIC, "not a robot-to-cloud topic", retained)
     if topic.channel is Channel.STATUS and retained and len(payload) == 0:
         return StatusCleared(topic)
+    if len(payload) == 0 and topic.channel in _CLEARED_AT_CONNECT:
+        return RetainedCleared(topic)
     if retained and topic.channel is not Channel.STATUS:
         return InboundReject(
             topic_text, topic, RejectCode.RETAINED, "retained on a topic robots never retain: not sent by a robot", True

@@ -63,6 +63,23 @@ def test_payloads_naming_another_robot_are_reported_not_booked() -> None:
     assert c.books.all() == []
 
 
+def test_zero_length_messages_a_robot_clears_with_at_connect_are_ignored() -> None:
+    c = _client()
+    rejects: list[InboundReject] = []
+    seen: list[object] = []
+    c.on_reject = rejects.append
+    c.on_event = lambda m, a: seen.append(m)
+    c.on_state = seen.append
+    c.on_request = lambda m: seen.append(m)
+    for channel in ("state", "events", "decision/request"):
+        c.handle(f"kizuna/v1/f/r1/{channel}", b"")
+    c.handle("kizuna/v1/f/r1/events", _event(1))
+    assert rejects == [] and c.rejected == []
+    assert len(seen) == 1 and c.latest_state == {}
+    book = c.books.get("f", "r1", "e1")
+    assert book is not None and book.acked == 1
+
+
 def test_requests_are_answered_once_on_the_requesters_own_topic() -> None:
     c = _client()
     asked: list[str] = []

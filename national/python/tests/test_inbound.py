@@ -7,7 +7,7 @@ import json
 import pytest
 
 from kizuna_national import Channel, Inbound, InboundReject, RejectCode, Topics, decode
-from kizuna_national.inbound import StatusCleared
+from kizuna_national.inbound import RetainedCleared, StatusCleared
 from kizuna_national.schema import Payload, schema_error
 
 T = Topics()
@@ -48,6 +48,12 @@ def test_retained_messages_other_than_status_are_not_from_robots(doc) -> None:
 def test_an_empty_retained_status_is_a_cleared_presence() -> None:
     got = decode(T, "kizuna/v1/tokyo-1/care-007/status", b"", retained=True)
     assert isinstance(got, StatusCleared) and got.topic.robot == "care-007"
+
+
+@pytest.mark.parametrize("channel", ["state", "events", "decision/request"])
+def test_a_zero_length_message_on_state_events_or_a_request_is_a_robot_clearing_at_connect(channel: str) -> None:
+    got = decode(T, f"kizuna/v1/tokyo-1/care-007/{channel}", b"")
+    assert isinstance(got, RetainedCleared) and got.topic.robot == "care-007"
 
 
 @pytest.mark.parametrize(

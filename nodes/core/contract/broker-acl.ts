@@ -168,17 +168,36 @@ export function nationalAcls(root: string, account: NationalAccount): DynsecAcl[
   return out;
 }
 
+/** The dynamic-security plugin's control topics (mosquitto 2.0): commands in, answers out. */
+export const DYNSEC_CONTROL_TOPIC = '$CONTROL/dynamic-security/v1';
+export const DYNSEC_RESPONSE_TOPIC = `${DYNSEC_CONTROL_TOPIC}/response`;
+
+/**
+ * The ACL of a broker admin account: send commands to the dynamic-security plugin and read its answers,
+ * nothing else (no robot or national topic, no `$SYS`). The plugin has no finer grain: whoever may send
+ * it commands may change every rule.
+ */
+export function adminAcls(): DynsecAcl[] {
+  return [
+    allow('publishClientSend', DYNSEC_CONTROL_TOPIC),
+    allow('subscribeLiteral', DYNSEC_RESPONSE_TOPIC),
+    allow('publishClientReceive', DYNSEC_RESPONSE_TOPIC),
+  ];
+}
+
 /**
  * The broker's dynamic-security file, for both listeners: one client (no password: the certificate
  * authenticates) and one role per robot, named by its certificate subject; one client (no password
- * here: the broker's password file has it) and one role per national account; everything else
- * refused. No admin client: a CA must not be able to mint one; change the lists, regenerate and
- * restart the broker (sessions are persisted).
+ * here: the broker's password file has it) and one role per national account; one client and one role
+ * per admin account (`admins`: usernames, password in the broker's password file, on the national
+ * listener only), which may only use the plugin's control topic (`kizuna broker-acl revoke`);
+ * everything else refused. No robot-CA certificate can act as an admin: its name is `CN=...`.
  */
 export function dynsecConfig(
   root: string,
   roster: readonly RosterEntry[],
   national: readonly NationalAccount[] = [],
+  admins: readonly string[] = [],
 ): DynsecConfig {
   const clients: DynsecConfig['clients'] = [];
   const roles: DynsecConfig['roles'] = [];
@@ -201,6 +220,19 @@ export function dynsecConfig(
       roles: [{ rolename }],
     });
     roles.push({ rolename, acls: nationalAcls(root, account) });
+  }
+  for (const username of admins) {
+    if (!NAME.test(username))
+      throw new Error(`admin account "${username}": the username is 1 to 64 letters, digits, "_" and "-"`);
+    if (national.some((a) => a.username === username))
+      throw new Error(`admin account "${username}" is also a national account: give it its own name`);
+    const rolename = `admin:${username}`;
+    clients.push({
+      username,
+      textName: 'kizuna broker admin (dynamic-security commands only)',
+      roles: [{ rolename }],
+    });
+    roles.push({ rolename, acls: adminAcls() });
   }
   return {
     defaultACLAccess: { publishClientSend: false, publishClientReceive: false, subscribe: false, unsubscribe: true },

@@ -103,7 +103,12 @@ export function asyncApiDocument(side: AsyncApiSide = 'robot'): Record<string, u
     }
     channels[name] = {
       address,
-      description: `${spec.direction}, QoS ${spec.qos}, retain ${spec.retain}`,
+      description:
+        `${spec.direction}, QoS ${spec.qos}, retain ${spec.retain}` +
+        (spec.clearedAtConnect
+          ? '. At every connect, before its birth, the robot publishes a zero-length retained message ' +
+            'here to clear one left by someone else: it carries nothing; ignore zero-length messages here'
+          : ''),
       parameters,
       messages: { [spec.payload]: { $ref: `#/components/messages/${spec.payload}` } },
     };

@@ -11,3 +11,4 @@ export * from './canonical';
 export * from './signing';
 export * from './export';
 export * from './broker-acl';
+export * from './dynsec-control';

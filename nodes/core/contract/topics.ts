@@ -22,11 +22,23 @@ export const topicRootSchema = z
 export type TopicName =
   'status' | 'state' | 'events' | 'eventsAck' | 'decisionRequest' | 'decision' | 'broadcastDecision';
 
-/** Direction, QoS and retain flag of every topic: what docs/contract.md and the AsyncAPI document say. */
+/**
+ * Direction, QoS and retain flag of every topic: what docs/contract.md and the AsyncAPI document say.
+ * `clearedAtConnect`: the robot publishes a zero-length retained message there at every connect, before
+ * its birth, so that a retained message someone else left on its non-retained topics (a thief with
+ * its credential) does not stand; consumers ignore zero-length messages there.
+ */
 export const TOPIC_SPECS: Readonly<
   Record<
     TopicName,
-    { pattern: string; direction: 'robot→cloud' | 'cloud→robot'; qos: 0 | 1; retain: boolean; payload: string }
+    {
+      pattern: string;
+      direction: 'robot→cloud' | 'cloud→robot';
+      qos: 0 | 1;
+      retain: boolean;
+      payload: string;
+      clearedAtConnect?: true;
+    }
   >
 > = {
   status: {
@@ -42,6 +54,7 @@ export const TOPIC_SPECS: Readonly<
     qos: 0,
     retain: false,
     payload: 'state',
+    clearedAtConnect: true,
   },
   events: {
     pattern: '{root}/{fleet}/{robotId}/events',
@@ -49,6 +62,7 @@ export const TOPIC_SPECS: Readonly<
     qos: 1,
     retain: false,
     payload: 'event',
+    clearedAtConnect: true,
   },
   eventsAck: {
     pattern: '{root}/{fleet}/{robotId}/events/ack',
@@ -63,6 +77,7 @@ export const TOPIC_SPECS: Readonly<
     qos: 1,
     retain: false,
     payload: 'decision_request',
+    clearedAtConnect: true,
   },
   decision: {
     pattern: '{root}/{fleet}/{robotId}/decision',
@@ -79,6 +94,11 @@ export const TOPIC_SPECS: Readonly<
     payload: 'decision',
   },
 };
+
+/** The topics of `t` the robot clears at every connect (a zero-length retained message on each), in TOPIC_SPECS order. */
+export function topicsClearedAtConnect(t: RobotTopics): string[] {
+  return (Object.keys(TOPIC_SPECS) as TopicName[]).filter((n) => TOPIC_SPECS[n].clearedAtConnect).map((n) => t[n]);
+}
 
 /** The concrete topics of one robot. */
 export type RobotTopics = Readonly<Record<TopicName, string>>;

@@ -96,7 +96,10 @@ describe('cloud_bridge audit log: every byte through the link accounted for', ()
     expect(robot.bridge.audit!.tap.bytesIn).toBe(proxy.bytesDown);
     const row = (k: string) => sum.rows.find((r) => r.key === k);
     expect(row('events')!.out.messages).toBeGreaterThanOrEqual(21); // 20 started + the rejection
-    expect(row('decision_request')!.out.messages).toBe(1);
+    // the request, and the zero-length retained message that clears the topic at connect
+    expect(row('decision_request')!.out.messages).toBe(2);
+    const clears = recs.filter((r) => r.k === 'pkt' && r.d === 'out' && r.pb === 0 && r.r === true);
+    expect(clears.map((r) => r.k === 'pkt' && r.c).sort()).toEqual(['decision_request', 'events', 'state']);
     expect(row('decision')!.in.messages).toBe(2);
     expect(row('status')!.out.messages).toBeGreaterThanOrEqual(2); // birth and the shutdown status
     expect(row('mqtt_session')!.out.messages).toBe(2); // CONNECT and DISCONNECT
@@ -120,7 +123,7 @@ describe('cloud_bridge audit log: every byte through the link accounted for', ()
     const { robot } = await exercise(aedes, 4, true);
     const { recs, chain } = readAll(join(robot.dir, 'bridge.audit'));
     expect(chain.ok).toBe(true);
-    const req = recs.find((r) => r.k === 'pkt' && r.c === 'decision_request');
+    const req = recs.find((r) => r.k === 'pkt' && r.c === 'decision_request' && r.pb! > 0);
     expect(req && req.k === 'pkt' && JSON.parse(req.pl!)).toMatchObject({ requestId: 'r1' });
     const dec = recs.filter((r) => r.k === 'pkt' && r.c === 'decision');
     expect(dec.some((r) => r.k === 'pkt' && r.pl === '{"not":"a decision"}')).toBe(true);

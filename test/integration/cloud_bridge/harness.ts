@@ -65,8 +65,19 @@ export interface CloudMessage {
 /** The national side: an mqtt.js client subscribed to everything under `root`. */
 export class Cloud {
   readonly messages: CloudMessage[] = [];
+  /**
+   * The zero-length messages a robot publishes at connect to clear stray retained ones (not in
+   * `messages`): topic, and how many messages had arrived before it.
+   */
+  readonly cleared: Array<{ topic: string; after: number }> = [];
   private constructor(readonly client: MqttClient) {
     client.on('message', (topic, payload, packet) => {
+      // As the contract tells every consumer: a zero-length message on a robot's state, events or
+      // decision/request is the robot clearing a stray retained message at connect, and carries nothing.
+      if (payload.length === 0 && /\/(state|events|decision\/request)$/.test(topic)) {
+        this.cleared.push({ topic, after: this.messages.length });
+        return;
+      }
       let json: Record<string, unknown> = {};
       try {
         json = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;

@@ -41,6 +41,8 @@ class SlowNational {
     private readonly root: string,
   ) {
     client.handleMessage = (packet, done) => {
+      // A zero-length message is a robot clearing stray retained ones at connect: not an event.
+      if (packet.payload.length === 0) return done();
       this.messages++;
       const robotId = packet.topic.split('/').at(-2)!;
       const ev = eventSchema.parse(JSON.parse(packet.payload.toString()));

@@ -336,7 +336,8 @@ export function bridgeSuite(target: SuiteTarget): void {
         const atBroker: Array<Record<string, unknown>> = [];
         const brokerSide = target.observe !== undefined;
         target.observe?.(broker, (topic, payload) => {
-          if (topic.startsWith(root) && topic.endsWith('/events'))
+          // (a zero-length message is the bridge clearing stray retained ones at connect: not an event)
+          if (topic.startsWith(root) && topic.endsWith('/events') && payload.length > 0)
             atBroker.push(JSON.parse(payload.toString()) as Record<string, unknown>);
         });
         const seen = (): Array<Record<string, unknown>> => (brokerSide ? atBroker : cloud!.events());

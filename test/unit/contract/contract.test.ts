@@ -18,6 +18,7 @@ import {
   privateKeyFromSeed,
   rawPublicKey,
   robotTopics,
+  topicsClearedAtConnect,
   signDecision,
   signingBytes,
   stateSchema,
@@ -132,6 +133,12 @@ describe('the contract document (docs/contract.md) agrees with the contract modu
       expect(cells[3]).toBe(String(spec.qos));
       expect(cells[4]).toMatch(spec.retain ? /yes/ : /no/);
     }
+  });
+
+  it("clears at connect exactly the robot's own topics it sends and never retains, as contract.md says", () => {
+    const t = robotTopics('kizuna/v1', 'tokyo-1', 'care-007');
+    expect(topicsClearedAtConnect(t)).toEqual([t.state, t.events, t.decisionRequest]);
+    expect(doc).toContain("**Zero-length messages on a robot's `state`, `events` and `decision/request`.**");
   });
 });
 
