@@ -15,7 +15,7 @@ import { parse } from 'yaml';
 import { describeWithRosTools } from './support/gate';
 import { launchTestEnvironment, root, ros2, ros2Until, start, type Running } from './support/ros2-cli';
 
-const NODES = ['safety_gate', 'perception', 'executive', 'health'];
+const NODES = ['safety_gate', 'black_box', 'perception', 'executive', 'health'];
 const bridge = parse(readFileSync(join(root, 'sim', 'gazebo', 'bridge.yaml'), 'utf8')) as Array<{
   ros_topic_name: string;
   ros_type_name: string;
