@@ -40,8 +40,9 @@ ROOT = os.path.dirname(HERE)
 
 PROFILES = ['care', 'factory', 'delivery', 'farm', 'construction']
 LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'fatal']
-# Started in this order; safety_gate never respawns and takes the stack down with it.
-NODES = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge']
+# Started in this order; safety_gate never respawns and takes the stack down with it. black_box (the
+# incident recorder) comes next, so it is up before the nodes whose transitions it records and down after them.
+NODES = ['safety_gate', 'black_box', 'perception', 'executive', 'health', 'cloud_bridge']
 SAFETY_NODE = 'safety_gate'
 # lifecycle:=true (the default): brings the managed nodes up in NODES order and down in reverse; respawns
 # like the others
@@ -150,7 +151,7 @@ def _nodes(context):
             '-p', f"use_sim_time:={_arg(context, 'use_sim_time')}",
             '--log-level', _arg(context, 'log_level'),
         ]
-        if node in ('executive', 'cloud_bridge'):
+        if node in ('executive', 'cloud_bridge', 'black_box'):
             cmd += ['-p', f'profile:={profile}']
         if node == MANAGER_NODE:
             cmd += ['-p', 'node_names:=[' + ','.join(nodes) + ']']

@@ -19,10 +19,15 @@ import { paramsSchema as perceptionSchema } from '../perception/params';
 import { paramsSchema as executiveSchema } from '../executive/params';
 import { paramsSchema as healthSchema } from '../health/params';
 import { paramsSchema as bridgeSchema } from '../cloud_bridge/params';
+import { paramsSchema as blackBoxSchema } from '../black_box/params';
 import type { BridgeFiles, BrokerSettings, Check } from './doctor-checks';
 
-/** The robot stack in start order. The safety gate is critical: the stack stops without it. */
-export const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'] as const;
+/**
+ * The robot stack in start order. The safety gate is critical: the stack stops without it. black_box comes
+ * right after it, so the recorder is configured before the nodes whose transitions it records and is brought
+ * down after them (the manager goes down in reverse).
+ */
+export const STACK = ['safety_gate', 'black_box', 'perception', 'executive', 'health', 'cloud_bridge'] as const;
 export type StackNode = (typeof STACK)[number];
 export const CRITICAL_NODE: StackNode = 'safety_gate';
 /** Brings the managed stack up and down (`kizuna launch` and the launch files, unless told `--no-lifecycle` / `lifecycle:=false`). */
@@ -32,6 +37,7 @@ export const MANAGER_NODE = 'lifecycle_manager';
 export function stackSchemas(): Record<StackNode, z.ZodObject | undefined> {
   return {
     safety_gate: gateSchema,
+    black_box: blackBoxSchema,
     perception: perceptionSchema,
     executive: executiveSchema,
     health: healthSchema,
@@ -92,7 +98,8 @@ export interface Plan {
 function cliOverrides(req: LaunchRequest, node: StackNode): string[] {
   const q = (s: string): string => `'${s.replace(/'/g, "''")}'`; // YAML string: a robot id 0042 stays '0042'
   const out: string[] = [];
-  if (node === 'executive' || node === 'cloud_bridge') out.push('-p', `profile:=${req.profile}`);
+  if (node === 'executive' || node === 'cloud_bridge' || node === 'black_box')
+    out.push('-p', `profile:=${req.profile}`);
   if (node === 'cloud_bridge') {
     out.push('-p', `robot_id:=${q(req.robotId)}`, '-p', `fleet:=${q(req.fleet)}`);
     if (req.brokerUrl) out.push('-p', `broker_url:=${q(req.brokerUrl)}`);

@@ -39,8 +39,8 @@ import { Supervisor, describeExit, spawnChild, type ProcessSpec, type RestartPol
 
 export const LAUNCH_USAGE = `usage: kizuna launch --profile <profile> --robot-id <id> [options]
 
-Checks the robot's setup, then starts its kizuna nodes (safety_gate, perception, executive, health,
-cloud_bridge) on ROS 2 and supervises them until Ctrl-C.
+Checks the robot's setup, then starts its kizuna nodes (safety_gate, black_box, perception, executive,
+health, cloud_bridge) on ROS 2 and supervises them until Ctrl-C.
 
 required:
   --profile <profile>     care, factory, delivery, farm or construction

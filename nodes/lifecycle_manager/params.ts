@@ -6,7 +6,7 @@ export const paramsSchema = z.object({
   node_names: z
     .array(z.string().min(1))
     .min(1)
-    .default(['safety_gate', 'perception', 'health', 'executive', 'cloud_bridge'])
+    .default(['safety_gate', 'black_box', 'perception', 'health', 'executive', 'cloud_bridge'])
     .describe('managed nodes in bringup order (configured, then activated, in this order; brought down in reverse)'),
   autostart: z.boolean().default(true).describe('bring the stack up when the manager starts'),
   service_wait_s: z

@@ -2,13 +2,14 @@
  * A sim run as a stream of channels and messages, the same for the MCAP recording and the Foxglove
  * live view: the robots' ROS 2 topics as the shards tapped them (CDR, `ros2msg` schemas), and what the
  * runner adds from ground truth — `/clock`, `/tf`, each robot's `pose`, travelled `path` and safety
- * zones — plus the site (walls, obstacles, stations, people) as a foxglove.SceneUpdate and the log
- * lines as foxglove.Log (JSON, schemas from @foxglove/schemas).
+ * zones — plus the site (walls, obstacles, stations, people) as foxglove_msgs/msg/SceneUpdate and the log
+ * lines as foxglove_msgs/msg/Log: Foxglove's own schemas as ROS 2 messages (nodes/core/mcap/foxglove.ts), so
+ * every channel is `ros2msg` + CDR and the recording is a rosbag2 for ROS tools too.
  */
-import { Log as LogSchema, SceneUpdate as SceneUpdateSchema } from '@foxglove/schemas/jsonschema';
 import type { MessageOf, MessageTypeName } from '../../nodes/core/interfaces';
 import type { McapSchema } from '../../nodes/core/mcap/writer';
 import { ros2Type } from '../../nodes/core/mcap/ros2';
+import { foxgloveRos2Type, type FoxgloveRos2Name } from '../../nodes/core/mcap/foxglove';
 import { overridesForNode } from '../../nodes/core/graph/ros-args';
 import { profileBlocks } from '../fleet/robot-stack';
 import type { Footprint } from '../geometry';
@@ -36,29 +37,27 @@ const SLOW_PERIOD_S = 1;
 /** [s] of travelled path kept in `/<robot>/path`. */
 const PATH_KEEP_S = 120;
 
-const encoder = new TextEncoder();
-const json = (x: unknown): Uint8Array => encoder.encode(JSON.stringify(x));
-
 function ros2Schema(type: MessageTypeName | 'tf2_msgs/msg/TFMessage'): McapSchema {
   return { name: type, encoding: 'ros2msg', text: ros2Type(type).schemaText };
 }
 
-const SCENE: McapSchema = {
-  name: 'foxglove.SceneUpdate',
-  encoding: 'jsonschema',
-  text: JSON.stringify(SceneUpdateSchema),
-};
-const LOG: McapSchema = { name: 'foxglove.Log', encoding: 'jsonschema', text: JSON.stringify(LogSchema) };
+function foxgloveSchema(type: FoxgloveRos2Name): McapSchema {
+  return { name: type, encoding: 'ros2msg', text: foxgloveRos2Type(type).schemaText };
+}
 
-type Stamp = { sec: number; nsec: number };
-const stamp = (t: number): Stamp => {
+const SCENE_TYPE = 'foxglove_msgs/msg/SceneUpdate';
+const LOG_TYPE = 'foxglove_msgs/msg/Log';
+const SCENE = foxgloveSchema(SCENE_TYPE);
+const LOG = foxgloveSchema(LOG_TYPE);
+const sceneType = foxgloveRos2Type(SCENE_TYPE);
+const logType = foxgloveRos2Type(LOG_TYPE);
+
+/** builtin_interfaces/Time of `t` [s]. */
+const stamp = (t: number): { sec: number; nanosec: number } => {
   const sec = Math.floor(t + 1e-9);
-  return { sec, nsec: Math.max(0, Math.min(999_999_999, Math.round((t - sec) * 1e9))) };
+  return { sec, nanosec: Math.max(0, Math.min(999_999_999, Math.round((t - sec) * 1e9))) };
 };
-const rosStamp = (t: number): { sec: number; nanosec: number } => {
-  const s = stamp(t);
-  return { sec: s.sec, nanosec: s.nsec };
-};
+const rosStamp = stamp;
 const ns = (t: number): bigint => BigInt(Math.round(t * 1e9));
 const quat = (yaw: number): { x: number; y: number; z: number; w: number } => ({
   x: 0,
@@ -69,13 +68,13 @@ const quat = (yaw: number): { x: number; y: number; z: number; w: number } => ({
 const pose3 = (x: number, y: number, yaw: number, z = 0) => ({ position: { x, y, z }, orientation: quat(yaw) });
 type Rgba = { r: number; g: number; b: number; a: number };
 
-/** An empty foxglove.SceneEntity with every array the schema names. */
+/** An empty foxglove_msgs/SceneEntity with every array the schema names. */
 function entity(t: number, frame: string, id: string): Record<string, unknown> {
   return {
     timestamp: stamp(t),
     frame_id: frame,
     id,
-    lifetime: { sec: 0, nsec: 0 },
+    lifetime: { sec: 0, nanosec: 0 },
     frame_locked: true,
     metadata: [],
     arrows: [],
@@ -217,7 +216,7 @@ export class SimStream {
     return {
       channel: this.index.get(SITE_TOPICS.log)!,
       timeNs: ns(l.t),
-      data: json({ timestamp: stamp(l.t), level, message: l.text, name: l.robot, file: '', line: 0 }),
+      data: logType.encode({ timestamp: stamp(l.t), level, message: l.text, name: l.robot, file: '', line: 0 }),
     };
   }
 
@@ -272,11 +271,11 @@ export class SimStream {
             })),
           }),
         });
-        out.push({ channel: info.zonesCh, timeNs, data: json(this.zones(info, t)) });
+        out.push({ channel: info.zonesCh, timeNs, data: sceneType.encode(this.zones(info, t)) });
       }
     }
     out.push({ channel: ch(SITE_TOPICS.tf), timeNs, data: ros2Type('tf2_msgs/msg/TFMessage').encode({ transforms }) });
-    out.push({ channel: ch(SITE_TOPICS.scene), timeNs, data: json(this.scene(f, slow)) });
+    out.push({ channel: ch(SITE_TOPICS.scene), timeNs, data: sceneType.encode(this.scene(f, slow)) });
     return out;
   }
 

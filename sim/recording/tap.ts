@@ -19,7 +19,7 @@ export interface TapMessage {
   data: Uint8Array;
 }
 
-/** A line for the log (foxglove.Log): sim time [s], the robot, level and text. */
+/** A line for the log (foxglove_msgs/msg/Log): sim time [s], the robot, level and text. */
 export interface TapLog {
   t: number;
   robot: string;

@@ -100,7 +100,7 @@ describe('kizuna launch: command line', () => {
 });
 
 describe('kizuna launch --dry-run', () => {
-  it('checks everything and prints the plan: five processes (--no-lifecycle), the gate critical, nothing started', async () => {
+  it('checks everything and prints the plan: six processes (--no-lifecycle), the gate critical, nothing started', async () => {
     const params = paramsFile('dry-ok');
     const r = await kizuna([
       'launch',
@@ -123,13 +123,17 @@ describe('kizuna launch --dry-run', () => {
       /robot care-017 \(fleet default, profile care\) on the inprocess graph, one process per node, unmanaged \(--no-lifecycle\): every node starts active/,
     );
     expect(out).not.toMatch(/lifecycle_manager|--managed/);
-    for (const node of ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge']) {
+    for (const node of ['safety_gate', 'black_box', 'perception', 'executive', 'health', 'cloud_bridge']) {
       expect(out).toMatch(new RegExp(`pass  ${node} parameters +valid`));
       expect(out).toMatch(new RegExp(`kizuna\\.ts run ${node} --graph inprocess --ros-args --params-file ${params}`));
     }
     expect(out).toMatch(/safety_gate +critical: its exit stops the stack/);
     expect(out).toMatch(/perception +restarts after 1 s \(doubling to 30 s\), at most 5 times in 60 s/);
     expect(out).toMatch(/-p profile:=care -p robot_id:='care-017' -p fleet:='default' -p broker_url:='mqtt:/);
+    // black_box's recording policy is the robot's profile
+    expect(out).toMatch(
+      /kizuna\.ts run black_box --graph inprocess --ros-args --params-file \S+ --log-level info -p profile:=care\n/,
+    );
     expect(out).toMatch(
       new RegExp(`pass  broker +${broker.url.replace(/[/.]/g, '\\$&')}: connected|WARN  broker .*connected`),
     );
@@ -173,11 +177,11 @@ describe('kizuna launch --dry-run', () => {
     expect(r.stdout).toMatch(
       /on the rclnodejs graph, one process per node, managed: lifecycle_manager configures, then activates them in order/,
     );
-    for (const node of ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge']) {
+    for (const node of ['safety_gate', 'black_box', 'perception', 'executive', 'health', 'cloud_bridge']) {
       expect(r.stdout).toMatch(new RegExp(`kizuna\\.ts run ${node} --graph rclnodejs --managed --ros-args`));
     }
     expect(r.stdout).toMatch(
-      /lifecycle_manager +restarts after 1 s[^\n]*\n +\S+ \S+ \S+ \S+kizuna\.ts run lifecycle_manager --graph rclnodejs --ros-args .* -p node_names:=\[safety_gate,perception,executive,health,cloud_bridge\]/,
+      /lifecycle_manager +restarts after 1 s[^\n]*\n +\S+ \S+ \S+ \S+kizuna\.ts run lifecycle_manager --graph rclnodejs --ros-args .* -p node_names:=\[safety_gate,black_box,perception,executive,health,cloud_bridge\]/,
     );
   });
 
@@ -266,7 +270,7 @@ async function launchAndInterrupt(robotId: string, extra: string[], ready: (stde
 
 describe('kizuna launch, running (in-process graph, aedes broker)', () => {
   it('supervises one process per node (--no-lifecycle); Ctrl-C stops them cleanly and the robot is offline (shutdown)', async () => {
-    const nodes = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'];
+    const nodes = ['safety_gate', 'black_box', 'perception', 'executive', 'health', 'cloud_bridge'];
     const r = await launchAndInterrupt('launch-sup', ['--no-lifecycle'], (err) =>
       nodes.every((n) => err.includes(`running /${n} on the inprocess graph`)),
     );
@@ -284,10 +288,10 @@ describe('kizuna launch, running (in-process graph, aedes broker)', () => {
   it('--compose runs every node in one process, managed: lifecycle_manager brings them up; Ctrl-C sends the offline status too', async () => {
     const r = await launchAndInterrupt('launch-compose', ['--compose'], (err) => err.includes('startup: done in'));
     expect(`${r.code}\n${r.stderr.slice(-1500)}`).toMatch(/^0\n/);
-    // the five and their manager
-    expect(r.stderr).toMatch(/kizuna launch: 6 nodes in one process on the inprocess graph/);
+    // the six and their manager
+    expect(r.stderr).toMatch(/kizuna launch: 7 nodes in one process on the inprocess graph/);
     expect(r.stderr).toMatch(/kizuna launch: \/lifecycle_manager running \(composed\)/);
-    for (const node of ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge']) {
+    for (const node of ['safety_gate', 'black_box', 'perception', 'executive', 'health', 'cloud_bridge']) {
       expect(r.stderr).toMatch(new RegExp(`lifecycle activate: inactive -> active","node":"/${node}"`));
     }
     expect(r.stderr).not.toMatch(/started \(pid/);

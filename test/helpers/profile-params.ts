@@ -1,7 +1,8 @@
 /**
  * A shipped robot profile (launch/params/<profile>.yaml) with cloud_bridge's settings replaced for a test
  * robot, written as a new ROS 2 parameter file: the profile's values stay as shipped, the bridge gets
- * what a test machine has (no trusted keys file: unsigned decisions; its outbox in the test's folder).
+ * what a test machine has (no trusted keys file: unsigned decisions; its outbox in the test's folder), and
+ * black_box its incident folder beside the written file (`<file>.black_box/`), never the user's state folder.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ export function writeProfileParams(
     if (v === undefined) delete section[k];
     else section[k] = v;
   }
+  (doc.black_box ??= { ros__parameters: {} }).ros__parameters.dir = `${file}.black_box`;
   edit(doc);
   writeFileSync(file, stringify(doc));
   return file;

@@ -34,7 +34,7 @@ const ISSUE_ARGS = [
   'use_sim_time',
   'log_level',
 ];
-const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'];
+const STACK = ['safety_gate', 'black_box', 'perception', 'executive', 'health', 'cloud_bridge'];
 
 interface LaunchShape {
   args: Array<{ name: string; description: string; default?: string | null; choices?: string[] | null }>;
@@ -130,7 +130,7 @@ describe('launch files, read without running', () => {
     }
   });
 
-  it('start the same five nodes; only the safety gate does not respawn, and its exit shuts the launch down', () => {
+  it('start the same six nodes (black_box among them); only the safety gate does not respawn, and its exit shuts the launch down', () => {
     // lifecycle:=true (the default) adds lifecycle_manager (in XML twice: with and without cloud_bridge in its list)
     const stackOf = (shape: LaunchShape) => shape.nodes.filter((n) => n.name !== 'lifecycle_manager');
     for (const shape of [py, xml]) {
@@ -152,6 +152,15 @@ describe('launch files, read without running', () => {
       );
       expect(n.cmd).toContain('--params-file $(var params_file) -p use_sim_time:=$(var use_sim_time)');
     }
+    // in start order, black_box right after the gate (up before the nodes it records, down after them)
+    expect(py.nodes.map((n) => n.name)).toEqual(STACK);
+    expect(stackOf(xml).map((n) => n.name)).toEqual(STACK);
+    // the nodes with a profile (black_box: its recording policy) get it from the launch argument
+    for (const n of stackOf(xml))
+      expect(n.cmd.includes('-p profile:=$(var profile)')).toBe(
+        ['executive', 'cloud_bridge', 'black_box'].includes(n.name),
+      );
+    expect(readFileSync(PY_FILE, 'utf8')).toContain("if node in ('executive', 'cloud_bridge', 'black_box'):");
   });
 
   it('lifecycle:=true (the default; managed:= its older name) adds lifecycle_manager with the started nodes in start order, and --managed to each', () => {
@@ -171,8 +180,8 @@ describe('launch files, read without running', () => {
     }
     const managers = xml.nodes.filter((n) => n.name === 'lifecycle_manager');
     expect(managers.map((m) => m.cmd.match(/node_names:=\[([^\]]*)\]/)?.[1])).toEqual([
-      'safety_gate,perception,executive,health,cloud_bridge',
-      'safety_gate,perception,executive,health',
+      'safety_gate,black_box,perception,executive,health,cloud_bridge',
+      'safety_gate,black_box,perception,executive,health',
     ]);
     const source = readFileSync(PY_FILE, 'utf8');
     expect(source).toContain("*(['--managed'] if managed and node != MANAGER_NODE else [])");
@@ -227,6 +236,8 @@ function runLaunch(file: string, args: string[]): Running {
   const env = {
     ...process.env,
     ROS_LOG_DIR: logDir,
+    // black_box's default folder ($XDG_STATE_HOME/kizuna/black_box) in the test's, not the user's
+    XDG_STATE_HOME: logDir,
     // launch's XML front end finds its grammar through the ament index, as on a sourced ROS 2 install
     AMENT_PREFIX_PATH: [found.prefix, process.env.AMENT_PREFIX_PATH].filter(Boolean).join(':'),
     ROS_DOMAIN_ID: String(1 + Math.floor(Math.random() * 100)),
@@ -276,7 +287,7 @@ describeUnless(
         ]);
         try {
           const pids = new Map<string, number>();
-          for (const name of ['safety_gate', 'perception', 'executive', 'health']) {
+          for (const name of ['safety_gate', 'black_box', 'perception', 'executive', 'health']) {
             const m = await run.waitFor(new RegExp(`\\[(${name})-\\d+\\]: process started with pid \\[(\\d+)\\]`));
             pids.set(name, Number(m[2]));
             await run.waitFor(new RegExp(`running /robot7/${name} on the inprocess graph`));
@@ -305,7 +316,7 @@ describeUnless(
           clearTimeout(timer);
           expect(code).not.toBe('timeout');
           expect(run.out()).toMatch(/\[safety_gate-\d+\]: process has died/);
-          for (const name of ['executive', 'health']) expect(alive(pids.get(name) as number)).toBe(false);
+          for (const name of ['black_box', 'executive', 'health']) expect(alive(pids.get(name) as number)).toBe(false);
           // a clean stop of the others: SIGINT, `kizuna run` exits 0, not killed
           expect(run.out()).toMatch(/\[executive-\d+\]: process has finished cleanly/);
         } finally {
@@ -346,7 +357,7 @@ describeUnless(
         if (rosReason) throw new Error(`cannot run in CI: ${rosReason}; run \`npm run ros:setup\``);
         const run = runLaunch(PY_FILE, ['robot_id:=r1', 'profile:=care', 'with_cloud_bridge:=false']);
         try {
-          for (const name of ['safety_gate', 'perception', 'executive', 'health']) {
+          for (const name of ['safety_gate', 'black_box', 'perception', 'executive', 'health']) {
             await run.waitFor(
               new RegExp(`running /${name} on the rclnodejs graph, managed \\(unconfigured until configured\\)`),
             );

@@ -16,6 +16,14 @@ import { TOPICS } from '../../nodes/core/topics';
 import { childCommand, parseLaunchArgs } from '../../nodes/cli/launch';
 import { MANAGER_NODE, planLaunch } from '../../nodes/cli/launch-plan';
 import { waitFor } from './graph-suite';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileHandleReadable } from '@mcap/nodejs';
+import { mcapCore, mcapSupport } from '../../nodes/core/mcap/esm';
+import { ros2Reader } from '../../nodes/core/mcap/ros2';
+import { listIncidentFiles } from '../../nodes/black_box/store';
 
 const logger = createLogger({ level: 'error', json: true });
 const odom = (vx: number) => ({
@@ -30,6 +38,28 @@ const odom = (vx: number) => ({
     covariance: new Array<number>(36).fill(0),
   },
 });
+
+/** The lifecycle transitions in a black-box file: `<topic> <goal state>`, in the order recorded. */
+async function transitionsIn(path: string): Promise<string[]> {
+  const handle = await open(path, 'r');
+  try {
+    const reader = await mcapCore.McapIndexedReader.Initialize({
+      readable: new FileHandleReadable(handle),
+      decompressHandlers: await mcapSupport.loadDecompressHandlers(),
+    });
+    const decode = ros2Reader('lifecycle_msgs/msg/TransitionEvent');
+    const out: string[] = [];
+    for await (const m of reader.readMessages()) {
+      const topic = reader.channelsById.get(m.channelId)!.topic;
+      if (!topic.endsWith('/transition_event')) continue;
+      const e = decode.readMessage<{ goal_state: { label: string } }>(m.data);
+      out.push(`${topic} ${e.goal_state.label}`);
+    }
+    return out;
+  } finally {
+    await handle.close();
+  }
+}
 
 /** The last command (after 50 ms) is a zero, and no other follows within `quietMs`. */
 async function expectZeroThenSilence(cmds: number[], quietMs: number): Promise<void> {
@@ -49,6 +79,7 @@ describe('kizuna launch, managed by default: the plan', () => {
     const plan = planLaunch(opts);
     expect(plan.nodes.map((n) => n.name)).toEqual([
       'safety_gate',
+      'black_box',
       'perception',
       'executive',
       'health',
@@ -56,14 +87,17 @@ describe('kizuna launch, managed by default: the plan', () => {
       MANAGER_NODE,
     ]);
     const mgr = plan.nodes.find((n) => n.name === MANAGER_NODE)!;
-    expect(mgr.rosArgs).toContain('node_names:=[safety_gate,perception,executive,health,cloud_bridge]');
+    expect(mgr.rosArgs).toContain('node_names:=[safety_gate,black_box,perception,executive,health,cloud_bridge]');
+    // black_box gets the profile (its recording policy) on the command line, as the executive and the bridge do
+    expect(childCommand(plan, 'black_box').args).toEqual(expect.arrayContaining(['--managed', 'profile:=care']));
+    expect(plan.nodes.find((n) => n.name === 'black_box')!.params).toMatchObject({ profile: 'care', pre_s: 20 });
     expect(mgr.critical).toBe(false);
     expect(childCommand(plan, 'safety_gate').args).toContain('--managed');
     expect(childCommand(plan, MANAGER_NODE).args).not.toContain('--managed');
     // without the cloud link, the manager's list leaves it out
     const noBridge = planLaunch({ ...opts, withCloudBridge: false });
     expect(noBridge.nodes.find((n) => n.name === MANAGER_NODE)!.rosArgs).toContain(
-      'node_names:=[safety_gate,perception,executive,health]',
+      'node_names:=[safety_gate,black_box,perception,executive,health]',
     );
     // --no-lifecycle: no manager, no --managed (every node starts active)
     const plain = planLaunch(parseLaunchArgs(['--profile', 'care', '--robot-id', 'r1', '--no-lifecycle']));
@@ -124,10 +158,13 @@ describe('the managed stack on the in-process graph', () => {
         if (e.goal_state.id < 10) order.push(`${n} ${e.goal_state.label}`);
       });
     }
+    const bbDir = mkdtempSync(join(tmpdir(), 'kizuna-managed-bb-'));
     const nodes: RosNode[] = [];
     for (const n of plan.nodes) {
       if (n.name === MANAGER_NODE) continue;
-      nodes.push(await managed(n.name, n.rosArgs.slice(1)));
+      // black_box's files in the test's folder; a capture ends at once after its incident
+      const extra = n.name === 'black_box' ? ['-p', `dir:=${bbDir}`, '-p', 'post_s:=0.0'] : [];
+      nodes.push(await managed(n.name, [...n.rosArgs.slice(1), ...extra]));
     }
     await new Promise((r) => setTimeout(r, 300));
     expect(nodes.map((n) => n.lifecycle!.state())).toEqual(stack.map(() => 'unconfigured'));
@@ -141,6 +178,18 @@ describe('the managed stack on the in-process graph', () => {
     expect(
       await waitFor(() => heard.world > 0 && heard.health > 0 && heard.cmd > 0 && heard.beat >= stack.length, 3000),
     ).toBe(true);
+
+    // black_box, configured right after the gate, recorded the later nodes' bringup: an operator's capture shows it
+    expect(stack.slice(0, 2)).toEqual(['safety_gate', 'black_box']);
+    const reply = await probe.createClient('std_srvs/srv/Trigger', '/black_box/capture').call({}, { timeoutSec: 5 });
+    expect(reply.success).toBe(true);
+    expect(await waitFor(() => listIncidentFiles(bbDir).length === 1, 5000)).toBe(true);
+    const recorded = await transitionsIn(listIncidentFiles(bbDir)[0]!.path);
+    for (const n of ['perception', 'executive', 'health'])
+      expect(recorded.filter((r) => r.startsWith(`/${n}/`))).toEqual(
+        ['configuring', 'inactive', 'activating', 'active'].map((s) => `/${n}/transition_event ${s}`),
+      );
+    rmSync(bbDir, { recursive: true, force: true });
   });
 
   it('cleanup destroys what configure created: configure, cleanup, configure leaves one subscription per input', async () => {

@@ -109,9 +109,23 @@ describe('black_box in the sim (obstacle-stop, a real run)', () => {
     });
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    const done = JSON.parse(lines.pop()!) as { done: number; opened_by_rosbags_reader: unknown; bag_messages: number };
+    const done = JSON.parse(lines.pop()!) as {
+      done: number;
+      opened_by_rosbags_reader: unknown;
+      bag_messages: number;
+      bag_connections: Array<{ topic: string; messages: number }>;
+      bag_mismatch_count: number;
+    };
     const ours = await readAll(file);
-    expect(done).toEqual({ done: ours.length, opened_by_rosbags_reader: true, bag_messages: ours.length });
+    expect({
+      done: done.done,
+      opened: done.opened_by_rosbags_reader,
+      bagMessages: done.bag_messages,
+      mismatches: done.bag_mismatch_count,
+    }).toEqual({ done: ours.length, opened: true, bagMessages: ours.length, mismatches: 0 });
+    // rosbags' bag reader decoded every connection of the file
+    expect(done.bag_connections.filter((c) => c.messages === 0)).toEqual([]);
+    expect(done.bag_connections.length).toBe(new Set(ours.map((m) => m.topic)).size);
     const py = lines.map((l) => JSON.parse(l) as { topic: string; mcap_ros2: unknown; rosbags: unknown });
     // as the Python side writes a message: plain arrays, -0 kept (CDR carries it)
     const plain = (x: unknown): unknown =>

@@ -101,16 +101,17 @@ describe('kizuna sim --foxglove (FoxgloveClient against the live server)', () =>
     const b = connect(await url);
     await b.advertised;
     const logCh = b.channels.get('/kizuna/log')!;
-    expect([logCh.encoding, logCh.schemaName]).toEqual(['json', 'foxglove.Log']);
+    expect([logCh.encoding, logCh.schemaName, logCh.schemaEncoding]).toEqual([
+      'cdr',
+      'foxglove_msgs/msg/Log',
+      'ros2msg',
+    ]);
+    const logReader = new MessageReader(parse(logCh.schema, { ros2: true }));
     const logs: Array<{ name: string; message: string; level: number }> = [];
     const logSub = b.client.subscribe(logCh.id);
     b.client.on('message', (m) => {
       if (m.subscriptionId === logSub)
-        logs.push(
-          JSON.parse(
-            new TextDecoder().decode(new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength)),
-          ) as (typeof logs)[number],
-        );
+        logs.push(logReader.readMessage(new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength)));
     });
 
     for (let i = 0; i < 100 && scans.length < 5; i++) await sleep(50);

@@ -3,7 +3,8 @@
  * is recorded, then test/python/read_mcap.py reads the file with Python's `mcap` and decodes every ROS 2
  * message with mcap-ros2-support and with rosbags (its type system built from the file's own schema
  * text); where ROS 2 is set up (jest inside scripts/ros-sandbox.sh), with rclpy's deserialize_message
- * too. Every message is compared field by field with the message as kizuna's own reader decodes it.
+ * too. Every message is compared field by field with the message as kizuna's own reader decodes it. And
+ * rosbags' own bag reader (AnyReader) opens the file as a rosbag2 and decodes every connection.
  *
  * The readers' venv comes from scripts/mcap-readers/setup.sh (`npm run mcap-readers:setup`, run by
  * .ci/run); this test runs it too (a no-op when up to date). Under CI=true any failure to set it up fails
@@ -66,7 +67,14 @@ function readPython(py: string, file: string, extra: string[], env: NodeJS.Proce
   const r = spawnSync(py, [script, file, ...extra], { encoding: 'utf8', maxBuffer: 1 << 30, env });
   if (r.status !== 0) throw new Error(`read_mcap.py exited ${r.status}: ${r.stderr.slice(-3000)}`);
   const lines = r.stdout.trim().split('\n');
-  const done = JSON.parse(lines.pop()!) as { done: number; opened_by_rosbags_reader: true | string };
+  const done = JSON.parse(lines.pop()!) as {
+    done: number;
+    opened_by_rosbags_reader: true | string;
+    bag_messages: number;
+    bag_connections: Array<{ topic: string; msgtype: string; messages: number }>;
+    bag_mismatches: unknown[];
+    bag_mismatch_count: number;
+  };
   return { messages: lines.map((l) => JSON.parse(l) as PyLine), done };
 }
 
@@ -148,12 +156,28 @@ suite('kizuna sim --mcap read by Python readers (mcap, mcap-ros2-support, rosbag
     );
     expect(types).toEqual(expect.objectContaining({ size: expect.any(Number) }));
     expect(types.has('sensor_msgs/msg/LaserScan') && types.has('kizuna_msgs/msg/SafetyState')).toBe(true);
+    // the scene and the log too: foxglove_msgs in CDR, decoded by both Python readers
+    expect(types.has('foxglove_msgs/msg/SceneUpdate') && types.has('foxglove_msgs/msg/Log')).toBe(true);
     expect(compared).toBeGreaterThan(1000);
   });
 
-  it("says what rosbags' own bag Reader makes of the file (it reads ros2msg and ros2idl schemas only)", () => {
-    // A finding, pinned: the foxglove channels (scene, zones, log: jsonschema) stop rosbags.rosbag2.Reader.
-    expect(py.done.opened_by_rosbags_reader).toBe("KeyError: 'jsonschema'");
+  it("opens with rosbags' own bag reader as a rosbag2, which decodes every connection as rosbags' typestore does", () => {
+    // rosbags' Reader takes a `ros2` profile whose schemas are all ros2msg / ros2idl and messages all CDR: the
+    // scene, zones and log are written as foxglove_msgs ROS 2 messages for it (nodes/core/mcap/foxglove.ts)
+    expect(py.done.opened_by_rosbags_reader).toBe(true);
+    expect(py.done.bag_messages).toBe(ours.length);
+    const topics = new Set(ours.map((m) => m.topic));
+    expect(py.done.bag_connections.map((c) => c.topic).sort()).toEqual([...topics].sort());
+    for (const c of py.done.bag_connections)
+      expect({ topic: c.topic, decoded: c.messages > 0 }).toEqual({ topic: c.topic, decoded: true });
+    const types = new Set(py.done.bag_connections.map((c) => c.msgtype));
+    for (const t of ['foxglove_msgs/msg/SceneUpdate', 'foxglove_msgs/msg/Log', 'sensor_msgs/msg/LaserScan'])
+      expect(types.has(t)).toBe(true);
+    // the bag reader's decode of each message is the typestore's (compared field by field with kizuna's above)
+    expect({ mismatches: py.done.bag_mismatch_count, first: py.done.bag_mismatches }).toEqual({
+      mismatches: 0,
+      first: [],
+    });
   });
 
   (rosHere ? it : it.skip)("decodes every ROS 2 message ROS 2 has the type of with rclpy's deserialize_message", () => {
@@ -164,8 +188,8 @@ suite('kizuna sim --mcap read by Python readers (mcap, mcap-ros2-support, rosbag
     const env = { ...process.env, PYTHONPATH: [process.env.PYTHONPATH, ...site].filter(Boolean).join(':') };
     const r = readPython('python3', file, ['--rclpy'], env);
     const missing = new Set(r.messages.filter((m) => m.rclpy_missing).map((m) => m.schema));
-    // tf2_msgs is not part of the ROS 2 set-up here (.cache/ros)
-    expect([...missing].every((s) => s === 'tf2_msgs/msg/TFMessage')).toBe(true);
+    // tf2_msgs and foxglove_msgs are not part of the ROS 2 set-up here (.cache/ros)
+    expect([...missing].every((s) => s === 'tf2_msgs/msg/TFMessage' || s.startsWith('foxglove_msgs/msg/'))).toBe(true);
     let compared = 0;
     for (const m of r.messages) {
       if (m.rclpy === undefined) continue;

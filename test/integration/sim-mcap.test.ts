@@ -1,8 +1,8 @@
 /**
  * `kizuna sim --mcap`: a short run through the real nodes is recorded into an MCAP file on disk, which
  * is then read back with @mcap/core's indexed reader (decompressing with @mcap/support), its ROS 2
- * messages decoded from their own `ros2msg` schemas with @foxglove/rosmsg + rosmsg2-serialization,
- * and its foxglove-schema messages parsed as JSON.
+ * messages decoded from their own `ros2msg` schemas with @foxglove/rosmsg + rosmsg2-serialization: the
+ * robots' topics and the scene and log lines, written as foxglove_msgs ROS 2 messages (every channel CDR).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -112,7 +112,15 @@ describe('kizuna sim --mcap (a real run, read back from disk)', () => {
       'cdr',
     ]);
     const log = messages.find((m) => m.topic === '/kizuna/log')!;
-    expect([log.schemaName, log.schemaEncoding, log.messageEncoding]).toEqual(['foxglove.Log', 'jsonschema', 'json']);
+    expect([log.schemaName, log.schemaEncoding, log.messageEncoding]).toEqual([
+      'foxglove_msgs/msg/Log',
+      'ros2msg',
+      'cdr',
+    ]);
+    const scene = messages.find((m) => m.topic === '/kizuna/scene')!;
+    expect([scene.schemaName, scene.schemaEncoding]).toEqual(['foxglove_msgs/msg/SceneUpdate', 'ros2msg']);
+    // a rosbag2: every channel is ros2msg + CDR (rosbags' bag reader refuses a file with any other)
+    expect([...new Set(messages.map((m) => `${m.schemaEncoding}/${m.messageEncoding}`))]).toEqual(['ros2msg/cdr']);
   });
 
   it('reads back in time order, and the times are the sim times of the run', () => {
@@ -160,9 +168,9 @@ describe('kizuna sim --mcap (a real run, read back from disk)', () => {
     );
   });
 
-  it('parses the scene and the log lines as foxglove.SceneUpdate and foxglove.Log', () => {
+  it('decodes the scene and the log lines as foxglove_msgs/msg/SceneUpdate and foxglove_msgs/msg/Log, from their own schemas', () => {
     const json = (m: Read): Record<string, unknown> =>
-      JSON.parse(new TextDecoder().decode(m.data)) as Record<string, unknown>;
+      new MessageReader(parse(m.schema, { ros2: true })).readMessage(m.data);
     const scenes = messages.filter((m) => m.topic === '/kizuna/scene').map(json);
     const site = scenes
       .flatMap((s) => s.entities as Array<{ id: string; lines: unknown[]; frame_id: string }>)

@@ -7,9 +7,11 @@ mcap-ros2-support (its DecoderFactory) and by rosbags (its type system compiled 
 schema text, deserialize_cdr). With --rclpy (where ROS 2 is sourced) it is also decoded by rclpy's
 deserialize_message into the installed ROS 2 type. JSON-schema messages are parsed as JSON. Output: one
 JSON object per message on stdout (`i`, `topic`, `schema`, `t`, then one entry per reader), and a last
-line `{"done": N, "opened_by_rosbags_reader": true or why not, "bag_messages": M}` (rosbags' AnyReader
-opening the file as a rosbag2 and deserializing its M messages). Numbers JSON cannot hold are written as strings:
-NaN, +-Infinity, integers beyond 2^53.
+line `{"done": N, "opened_by_rosbags_reader": true or why not, "bag_messages": M, "bag_connections": [...],
+"bag_mismatches": [...]}`: rosbags' AnyReader opening the file as a rosbag2 and deserializing its M
+messages; per connection its topic, type and messages; and the messages whose AnyReader decode differs
+from the rosbags decode above (at most 5 listed, `bag_mismatch_count` counts all). Numbers JSON cannot hold
+are written as strings: NaN, +-Infinity, integers beyond 2^53.
 """
 
 import json
@@ -89,6 +91,8 @@ def main():
     factory = DecoderFactory()
     ros_classes = {}
     n = 0
+    # the rosbags decode of each message by (log time, topic, k-th of that time and topic)
+    by_key = {}
     with open(path, 'rb') as f:
         reader = make_reader(f)
         for schema, channel, message in reader.iter_messages(log_time_order=True):
@@ -102,6 +106,8 @@ def main():
                     typestore.register(rosbags_types(schema.name, schema.data.decode()))
                     registered.add(schema.name)
                 out['rosbags'] = plain(typestore.deserialize_cdr(message.data, schema.name))
+                k = (message.log_time, channel.topic)
+                by_key.setdefault(k, []).append(out['rosbags'])
                 if use_rclpy:
                     cls = ros_classes.get(schema.name)
                     if cls is None:
@@ -120,16 +126,35 @@ def main():
     # rosbags' own bag reader on the same file: opened as a rosbag2, every message deserialized
     opened = True
     bag_messages = 0
+    connections = {}
+    mismatches = []
+    mismatch_count = 0
     try:
         from rosbags.highlevel import AnyReader
 
         with AnyReader([Path(path)]) as bag:
-            for conn, _t, raw in bag.messages():
-                bag.deserialize(raw, conn.msgtype)
+            for conn in bag.connections:
+                connections[conn.id] = {'topic': conn.topic, 'msgtype': conn.msgtype, 'messages': 0}
+            for conn, t, raw in bag.messages():
+                decoded = plain(bag.deserialize(raw, conn.msgtype))
                 bag_messages += 1
+                connections[conn.id]['messages'] += 1
+                k = (t, conn.topic)
+                # several messages of one time and topic: readers may order them differently
+                if decoded not in by_key.get(k, []):
+                    mismatch_count += 1
+                    if len(mismatches) < 5:
+                        mismatches.append({'topic': conn.topic, 't': str(t), 'bag': decoded})
     except Exception as e:  # noqa: BLE001 - reported, not hidden
         opened = f'{type(e).__name__}: {e}'
-    print(json.dumps({'done': n, 'opened_by_rosbags_reader': opened, 'bag_messages': bag_messages}))
+    print(json.dumps({
+        'done': n,
+        'opened_by_rosbags_reader': opened,
+        'bag_messages': bag_messages,
+        'bag_connections': list(connections.values()),
+        'bag_mismatches': mismatches,
+        'bag_mismatch_count': mismatch_count,
+    }))
 
 
 if __name__ == '__main__':

@@ -18,7 +18,7 @@ import { writeProfileParams } from '../helpers/profile-params';
 import { describeWithRosTools } from './support/gate';
 import { alive, launchParams, launchTestEnvironment, ros2, ros2Until, start, type Ran } from './support/ros2-cli';
 
-const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'];
+const STACK = ['safety_gate', 'black_box', 'perception', 'executive', 'health', 'cloud_bridge'];
 const FLEET = 'tokyo-east';
 
 /** Milliseconds since t0, for the timings this test logs. */
@@ -101,7 +101,7 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
           pids.set(name, Number(m[2]));
           await launch.waitFor(new RegExp(`running ${ns}/${name} on the rclnodejs graph`), 60000);
         }
-        process.stdout.write(`${file}: five nodes running on rclnodejs after ${since(t0)}\n`);
+        process.stdout.write(`${file}: six nodes running on rclnodejs after ${since(t0)}\n`);
         const deadline = Date.now() + 30000;
         while (!statuses.includes('online') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
         expect(statuses).toContain('online');
@@ -231,7 +231,7 @@ describeWithRosTools('ros2 launch and the ros2 command line on kizuna (real ROS 
     ['farm', ''],
     ['construction', 'lifecycle:=false'],
   ])(
-    'ros2 launch kizuna kizuna.launch.py profile:=%s %s brings the five nodes up and its bridge online',
+    'ros2 launch kizuna kizuna.launch.py profile:=%s %s brings the six nodes up and its bridge online',
     async (profile, extra) => {
       const robot = `cli-${profile}`;
       const ns = `/cli_${profile}`;

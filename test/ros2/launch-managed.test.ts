@@ -14,10 +14,12 @@ import { describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { writeProfileParams } from '../helpers/profile-params';
+import { listIncidentFiles } from '../../nodes/black_box/store';
+import { parseCaptureReply } from '../../nodes/core/black-box-capture';
 import { describeWithRosTools } from './support/gate';
 import { launchParams, launchTestEnvironment, ros2, ros2Until, start, type Running } from './support/ros2-cli';
 
-const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'];
+const STACK = ['safety_gate', 'black_box', 'perception', 'executive', 'health', 'cloud_bridge'];
 const FLEET = 'tokyo-east';
 const since = (t0: number): string => `${Date.now() - t0} ms`;
 
@@ -88,6 +90,25 @@ describeWithRosTools('ros2 launch kizuna, managed (real ROS 2 Jazzy)', () => {
           e.env,
         );
         expect(isActive.stdout).toMatch(/success=True/);
+
+        // black_box runs with the stack: an operator's request records into an incident file in the folder its
+        // parameter file gives (complete post_s, 5 s, later), as `ros2 service call` shows
+        const capture = await ros2(['service', 'call', `${ns}/black_box/capture`, 'std_srvs/srv/Trigger'], e.env);
+        const bbDir = `${params}.black_box`;
+        // (a bench without sensors may have had an incident already, a node fault after startup_grace_s: the
+        // request then records into a new file, or joins that capture)
+        const reply = parseCaptureReply(/message='([^']*)'/.exec(capture.stdout)?.[1] ?? capture.stdout);
+        expect(capture.stdout).toMatch(/success=True/);
+        expect(reply?.path).toBe(join(bbDir, `${reply?.id ?? '?'}.mcap`));
+        const bbDeadline = Date.now() + 20000;
+        while (!listIncidentFiles(bbDir).some((f) => f.id === reply?.id) && Date.now() < bbDeadline)
+          await new Promise((r) => setTimeout(r, 200));
+        expect(listIncidentFiles(bbDir).map((f) => f.id)).toContain(reply!.id);
+        process.stdout.write(
+          `${file}: black box files ${listIncidentFiles(bbDir)
+            .map((f) => f.id)
+            .join(', ')}\n`,
+        );
 
         // odometry says the base moves at 0.5 m/s: the gate will not leave active
         pub = start(

@@ -8,7 +8,7 @@
  * the robot safe when the rclpy process is killed and brings the stack back when it returns, and shuts both
  * down.
  *
- * And rclpy and `ros2 lifecycle` drive kizuna's five nodes (`kizuna run <node> --managed` on rclnodejs)
+ * And rclpy and `ros2 lifecycle` drive kizuna's six nodes (`kizuna run <node> --managed` on rclnodejs)
  * through every transition: rclpy (support/peer.py) over lifecycle_msgs' services, each step's transition
  * events checked; `ros2 lifecycle nodes / list / get / set` the same way; the three shutdown transitions
  * (from unconfigured, inactive and active) each taken.
@@ -230,7 +230,7 @@ describeWithRosTools("kizuna's lifecycle_manager manages an rclpy lifecycle node
 
 // ---------------------------------------------------------------------------------------------
 
-const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'] as const;
+const STACK = ['safety_gate', 'black_box', 'perception', 'executive', 'health', 'cloud_bridge'] as const;
 /** rcl_lifecycle's transition ids (lifecycle_msgs/msg/Transition). */
 const T = {
   configure: 1,
@@ -303,7 +303,7 @@ describeWithRosTools(
             `__ns:=${ns}`,
             '--params-file',
             params,
-            ...(n === 'executive' || n === 'cloud_bridge' ? ['-p', 'profile:=care'] : []),
+            ...(n === 'executive' || n === 'cloud_bridge' || n === 'black_box' ? ['-p', 'profile:=care'] : []),
             ...(n === 'cloud_bridge'
               ? ['-p', "robot_id:='ld-1'", '-p', "fleet:='tokyo-east'", '-p', `broker_url:='${broker.url}'`]
               : []),
@@ -330,7 +330,7 @@ describeWithRosTools(
     };
     const eventsOf = (node: string): Event[] => peer.messages(`${ns}/${node}/transition_event`) as unknown as Event[];
 
-    it('rclpy reads their states and transitions, then takes three of them through every transition and each shutdown', async () => {
+    it('rclpy reads their states and transitions, then takes four of them through every transition and each shutdown', async () => {
       const call = async <R>(
         node: string,
         srv: string,
@@ -379,9 +379,11 @@ describeWithRosTools(
         ).toEqual(['1 configure: unconfigured -> configuring', '5 shutdown: unconfigured -> shuttingdown']);
       }
 
-      // safety_gate ends with the shutdown from active, perception from inactive, executive from unconfigured
+      // safety_gate and black_box end with the shutdown from active, perception from inactive, executive from
+      // unconfigured
       const plans: Array<[string, Array<keyof typeof T>]> = [
         ['safety_gate', [...CYCLE, 'active_shutdown']],
+        ['black_box', [...CYCLE, 'active_shutdown']],
         ['perception', [...CYCLE, 'deactivate', 'inactive_shutdown']],
         ['executive', [...CYCLE, 'deactivate', 'cleanup', 'unconfigured_shutdown']],
       ];
@@ -462,7 +464,7 @@ describeWithRosTools(
           expect(`${node} after ${step}: ${await lifecycleGet(name, env)}`).toBe(`${node} after ${step}: ${want}`);
         }
       }
-      // every one of the five is finalized now, and ros2 lifecycle get says so
+      // every one of the six is finalized now, and ros2 lifecycle get says so
       for (const n of STACK) expect(`${n}: ${await lifecycleGet(`${ns}/${n}`, env)}`).toBe(`${n}: finalized [4]`);
     }, 240000);
   },

@@ -15,7 +15,7 @@ import { parse } from 'yaml';
 import { describeWithRosTools } from './support/gate';
 import { launchTestEnvironment, root, ros2, ros2Until, start, type Running } from './support/ros2-cli';
 
-const NODES = ['safety_gate', 'perception', 'executive', 'health'];
+const NODES = ['safety_gate', 'black_box', 'perception', 'executive', 'health'];
 const bridge = parse(readFileSync(join(root, 'sim', 'gazebo', 'bridge.yaml'), 'utf8')) as Array<{
   ros_topic_name: string;
   ros_type_name: string;
@@ -66,7 +66,12 @@ describeWithRosTools('ros2 launch kizuna sim_gazebo.launch.py gazebo:=false (rea
         const name = b.ros_topic_name.startsWith('/') ? b.ros_topic_name : `/${b.ros_topic_name}`;
         expect(topics.stdout).toContain(`${name} [${b.ros_type_name}]`);
       }
-      const nodes = await ros2Until(['node', 'list'], (o) => o.includes('/sim_world\n'), env);
+      // discovery may list some nodes before others: wait for every one
+      const nodes = await ros2Until(
+        ['node', 'list'],
+        (o) => [...NODES, 'sim_world', 'lifecycle_manager'].every((n) => o.includes(`/${n}\n`)),
+        env,
+      );
       for (const n of [...NODES, 'sim_world', 'lifecycle_manager'])
         expect(nodes.stdout).toMatch(new RegExp(`^/${n}$`, 'm'));
 

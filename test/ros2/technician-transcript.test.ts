@@ -16,7 +16,7 @@ import { writeProfileParams } from '../helpers/profile-params';
 import { describeWithRosTools } from './support/gate';
 import { launchTestEnvironment, ros2, ros2Until, type Ran, start } from './support/ros2-cli';
 
-const STACK = ['safety_gate', 'perception', 'executive', 'health', 'cloud_bridge'];
+const STACK = ['safety_gate', 'black_box', 'perception', 'executive', 'health', 'cloud_bridge'];
 
 describeWithRosTools("a technician's session with the ros2 command line (real ROS 2 Jazzy)", () => {
   const e = launchTestEnvironment('technician');

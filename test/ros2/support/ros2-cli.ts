@@ -166,6 +166,8 @@ export function launchTestEnvironment(tag: string): LaunchTestEnvironment {
       ...process.env,
       AMENT_PREFIX_PATH: `${e.prefix}:${process.env.AMENT_PREFIX_PATH ?? ''}`,
       ROS_LOG_DIR: join(e.dir, 'ros-log'),
+      // black_box's default folder ($XDG_STATE_HOME/kizuna/black_box) in the test's, not the user's
+      XDG_STATE_HOME: join(e.dir, 'state'),
       PYTHONUNBUFFERED: '1',
     };
   }, 300000);

@@ -15,6 +15,7 @@ import { paramsSchema as gateSchema } from '../../../nodes/safety_gate/params';
 import { paramsSchema as executiveSchema } from '../../../nodes/executive/params';
 import { paramsSchema as healthSchema } from '../../../nodes/health/params';
 import { paramsSchema as bridgeSchema, PROFILE_MAX_SPEED_MPS } from '../../../nodes/cloud_bridge/params';
+import { paramsSchema as blackBoxSchema } from '../../../nodes/black_box/params';
 import { insideGeofence } from '../../../nodes/executive/plan';
 import { InProcessGraph } from '../../../nodes/core/graph/inprocess/graph';
 import type { RosNode } from '../../../nodes/core/graph/types';
@@ -23,7 +24,7 @@ import { NODES } from '../../../nodes/registry';
 import { createLogger } from '../../../nodes/core/logging';
 import { Writable } from 'node:stream';
 
-type NodeName = 'perception' | 'safety_gate' | 'executive' | 'health' | 'cloud_bridge';
+type NodeName = 'perception' | 'safety_gate' | 'executive' | 'health' | 'cloud_bridge' | 'black_box';
 const NO_CLI = { params: {}, nodeParams: {} };
 const file = (profile: string): string => join(__dirname, '..', '..', '..', 'launch', 'params', `${profile}.yaml`);
 
@@ -41,6 +42,7 @@ function load(profile: ProfileName) {
     health: parse('health', healthSchema),
     // robot_id and fleet come from each robot's own file, not the profile
     bridge: parse('cloud_bridge', bridgeSchema, { robot_id: 'r1', fleet: 'f1' }),
+    blackBox: parse('black_box', blackBoxSchema),
   };
 }
 
@@ -48,15 +50,17 @@ describe.each(PROFILE_NAMES)('profile %s', (profile) => {
   it('loads and validates for every node, with no unknown keys', () => {
     const l = load(profile);
     expect(l.blocks.map((b) => b.pattern).sort()).toEqual([
+      '/black_box',
       '/cloud_bridge',
       '/executive',
       '/health',
       '/perception',
       '/safety_gate',
     ]);
-    for (const n of [l.perception, l.gate, l.executive, l.health, l.bridge]) expect(n.unknown).toEqual([]);
+    for (const n of [l.perception, l.gate, l.executive, l.health, l.bridge, l.blackBox]) expect(n.unknown).toEqual([]);
     expect(l.executive.values.profile).toBe(profile);
     expect(l.bridge.values.profile).toBe(profile);
+    expect(l.blackBox.values.profile).toBe(profile);
   });
 
   it('is consistent across nodes and physically plausible', () => {
@@ -70,6 +74,10 @@ describe.each(PROFILE_NAMES)('profile %s', (profile) => {
     expect(load(profile).bridge.values.max_speed_mps).toBe(gv.max_linear_speed_mps);
     expect(PROFILE_MAX_SPEED_MPS[profile]).toBe(gv.max_linear_speed_mps);
     expect(p.scan_topics).toEqual(gv.scan_topics);
+    // black_box records every lidar perception reads, and health watches its heartbeat
+    const l = load(profile);
+    expect(l.blackBox.values.scan_topics).toEqual(p.scan_topics);
+    expect(l.health.values.watched_nodes).toContain('black_box');
     expect(p.scan_frames).toEqual(gv.scan_frames);
     expect(p.scan_poses).toEqual(gv.scan_poses);
     // the gate brakes harder than the comfort ramp, and no harder than the simulated motors can

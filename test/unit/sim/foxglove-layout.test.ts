@@ -37,7 +37,8 @@ describe('the Foxglove layout for sim runs', () => {
     expect(topics3d.length).toBeGreaterThan(5);
     expect(paths.length).toBeGreaterThan(3);
     for (const t of [...topics3d, log]) expect({ t, advertised: channels.has(t) }).toEqual({ t, advertised: true });
-    expect(channels.get(log)!.schema.name).toBe('foxglove.Log');
+    // a log type Foxglove's log panel reads (foxglove.Log's ROS 2 form)
+    expect(channels.get(log)!.schema.name).toBe('foxglove_msgs/msg/Log');
     for (const p of paths) {
       // `/robot/topic.field.field`: the topic is advertised, each field exists in its ROS 2 type.
       const dot = p.indexOf('.');
