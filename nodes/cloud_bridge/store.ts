@@ -34,9 +34,27 @@ export interface StoreOptions {
   softMaxMessages: number;
   /** [count] hard cap: beyond this, the oldest messages of any class are dropped. */
   maxMessages: number;
-  /** [bytes] hard cap on payload bytes. */
+  /**
+   * [bytes] bound on the database file: the pages in use (rows with their topic, index entries, B-tree
+   * slack, the replay window) stay within it, the oldest telemetry and then the oldest messages of any
+   * class being dropped when they would not. With the WAL and shared memory the files stay within
+   * `maxBytes` + {@link STORE_DISK_ALLOWANCE_BYTES}.
+   */
   maxBytes: number;
 }
+
+/** [pages] the WAL is checkpointed into the database once it holds this many pages (SQLite's default: 1000). */
+export const WAL_CHECKPOINT_PAGES = 128;
+/** [bytes] the WAL is truncated to this size when it starts again after a checkpoint. */
+export const WAL_LIMIT_BYTES = 512 * 1024;
+/** [pages] free pages past which the file is shrunk (incremental vacuum) once the outbox is empty. */
+const VACUUM_FREE_PAGES = 16;
+/**
+ * [bytes] what the store's files may take on disk beyond `outbox_max_bytes`: the WAL (checkpointed every
+ * {@link WAL_CHECKPOINT_PAGES} pages, plus the transaction that crosses it), its shared-memory index
+ * (32 KiB) and the pages one insert takes before the drops that make room for it.
+ */
+export const STORE_DISK_ALLOWANCE_BYTES = 1024 * 1024;
 
 /** What was dropped since the last loss event. */
 export interface LossCounts {
@@ -75,7 +93,11 @@ export class BridgeStore {
     seenHas: Database.Statement<[string], { x: number } | undefined>;
     seenAdd: Database.Statement<[string, number]>;
     seenPrune: Database.Statement<[number]>;
+    usedPages: Database.Statement<[], number>;
+    freePages: Database.Statement<[], number>;
   };
+  /** [pages] what the database may hold in use: outbox_max_bytes over the page size. */
+  private readonly budgetPages: number;
 
   /** Opens (creating) the store at `path`. Throws KZ_ERR_BRIDGE_STORE when it cannot, or when it belongs to another robot. */
   constructor(
@@ -85,9 +107,16 @@ export class BridgeStore {
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
+      // A new file gives its free pages back on request (an existing one is converted once its outbox is
+      // empty, see shrink()); must come before the first table.
+      this.db.pragma('auto_vacuum = INCREMENTAL');
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.pragma('busy_timeout = 5000');
+      // The WAL stays small: checkpointed every WAL_CHECKPOINT_PAGES pages (default 1000, about 4 MB) and
+      // cut back to WAL_LIMIT_BYTES when it starts again (by default it keeps its largest size).
+      this.db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+      this.db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
       this.db.exec(`
         CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS outbox (
@@ -120,7 +149,16 @@ export class BridgeStore {
       seenHas: db.prepare('SELECT 1 AS x FROM seen WHERE decision_id = ?'),
       seenAdd: db.prepare('INSERT OR REPLACE INTO seen (decision_id, expires_ms) VALUES (?, ?)'),
       seenPrune: db.prepare('DELETE FROM seen WHERE expires_ms < ?'),
+      usedPages: db
+        .prepare(
+          'SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()) AS n',
+        )
+        .pluck() as unknown as Database.Statement<[], number>,
+      freePages: db
+        .prepare('SELECT freelist_count FROM pragma_freelist_count()')
+        .pluck() as unknown as Database.Statement<[], number>,
     };
+    this.budgetPages = Math.floor(opts.maxBytes / (this.db.pragma('page_size', { simple: true }) as number));
     const owner = this.meta('robot_id');
     if (owner === undefined) this.st.setMeta.run('robot_id', opts.robotId);
     else if (owner !== opts.robotId) {
@@ -141,6 +179,9 @@ export class BridgeStore {
     this.count = 0;
     this.bytes = 0;
     this.recount();
+    // A bound lowered since the last run (or a file of a release that bounded payload bytes only).
+    if (this.st.usedPages.get()! > this.budgetPages) this.tx(() => this.enforceBounds());
+    this.shrink();
   }
 
   /**
@@ -201,7 +242,7 @@ export class BridgeStore {
    * removes what is left below it (nothing).
    */
   ackThrough(seq: number): number {
-    return this.tx(() => {
+    const n = this.tx(() => {
       const gone = this.st.delThrough.all(seq);
       let bytes = 0;
       for (const r of gone) bytes += r.bytes;
@@ -211,6 +252,8 @@ export class BridgeStore {
       if (!this.endToEndAckSeen) this.st.setMeta.run('e2e_ack_seen', 1);
       return gone.length;
     });
+    this.shrink();
+    return n;
   }
 
   /** [count] messages waiting. */
@@ -292,19 +335,40 @@ export class BridgeStore {
   }
 
   private enforceBounds(): void {
-    const { softMaxMessages, maxMessages, maxBytes } = this.opts;
+    const { softMaxMessages, maxMessages } = this.opts;
     if (this.count > softMaxMessages) {
       this.drop(this.st.oldestOf.all('telemetry', this.count - softMaxMessages));
     }
-    while (this.count > maxMessages || this.bytes > maxBytes) {
-      const over = Math.max(1, this.count - maxMessages);
+    while (this.count > maxMessages) {
+      const over = this.count - maxMessages;
       const tele = this.st.oldestOf.all('telemetry', over);
       const rows = tele.length > 0 ? tele : this.st.oldestAny.all(over);
       if (rows.length === 0) break;
-      if (this.count <= maxMessages) {
-        // Over on bytes only: drop one at a time until within.
-        this.drop(rows.slice(0, 1));
-      } else this.drop(rows);
+      this.drop(rows);
+    }
+    // On disk: what a message really costs is the pages it takes (payload, topic, index entries, slack),
+    // read from SQLite itself. Drop one at a time: a page is freed once its rows are gone.
+    while (this.count > 0 && this.st.usedPages.get()! > this.budgetPages) {
+      const tele = this.st.oldestOf.all('telemetry', 1);
+      this.drop(tele.length > 0 ? tele : this.st.oldestAny.all(1));
+    }
+  }
+
+  /**
+   * Gives free pages back to the filesystem once the outbox is empty and many are free (after a backlog
+   * drained): incremental vacuum (a file made before auto_vacuum is converted by one VACUUM, cheap with an
+   * empty outbox), then the WAL truncated. Only space is at stake: a failure (disk full) is ignored.
+   */
+  private shrink(): void {
+    if (this.count > 0 || this.db.inTransaction || this.st.freePages.get()! < VACUUM_FREE_PAGES) return;
+    try {
+      if (this.db.pragma('auto_vacuum', { simple: true }) !== 2) {
+        this.db.pragma('auto_vacuum = INCREMENTAL');
+        this.db.exec('VACUUM');
+      } else this.db.pragma('incremental_vacuum');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // kept as it is: the bound holds without it
     }
   }
 
@@ -367,6 +431,7 @@ export class BridgeStore {
   ack(id: number): void {
     if (this.db.inTransaction) return this.ackRow(id);
     this.tx(() => this.ackRow(id));
+    this.shrink();
   }
 
   private ackRow(id: number): void {
@@ -382,6 +447,7 @@ export class BridgeStore {
     this.tx(() => {
       for (const id of ids) this.ackRow(id);
     });
+    this.shrink();
   }
 
   /** The persisted replay window (survives restarts). */
