@@ -10,13 +10,15 @@
  * largest store file. Exit status 1 when an event is lost, a first arrival is out of order or a store is
  * torn. `npm test` runs a short fixed slice of the same (test/integration/cloud_bridge/kill9.test.ts).
  *
- * `--only kill9,outage,flap,diskfull` (all by default) picks the experiments, each in scripts/chaos/ and
+ * `--only kill9,outage,flap,diskfull,skew` (all by default) picks the experiments, each in scripts/chaos/ and
  * each printed as JSON with its checks (figure, bound, pass); exit status 1 when any check fails.
  * outage (`--hours H` represented, `--rate R` outbox_rate_per_s, `--max-bytes B` outbox_max_bytes): the
  * link cut while H hours of outbox traffic are produced, then the drain. flap (`--flap-s S`): the link
  * cut and restored every 2 s for S seconds under a stream of events. diskfull: the store on a tmpfs
- * that fills up (root needed to mount it; skipped, with the reason, otherwise). `--quick`: 1 h outage,
- * 20 s of flapping.
+ * that fills up (root needed to mount it; skipped, with the reason, otherwise). skew: robots whose
+ * clocks run 5 min ahead of and behind the planner's (and 20 s / 35 s behind, either side of the 30 s
+ * tolerance) judge the same signed decisions, each sent twice; every verdict must be the one
+ * docs/contract.md gives. `--quick`: 1 h outage, 20 s of flapping.
  */
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
@@ -30,6 +32,7 @@ import { exited, spawnBridge } from '../test/integration/cloud_bridge/child-proc
 import { outage } from './chaos/outage';
 import { flap } from './chaos/flap';
 import { diskfull } from './chaos/diskfull';
+import { skew } from './chaos/skew';
 import { rng, storeBytes } from './chaos/common';
 
 interface Options {
@@ -46,8 +49,11 @@ interface Options {
   flapS: number;
 }
 
-const EXPERIMENTS = ['kill9', 'outage', 'flap', 'diskfull'] as const;
+const EXPERIMENTS = ['kill9', 'outage', 'flap', 'diskfull', 'skew'] as const;
 type Experiment = (typeof EXPERIMENTS)[number];
+
+/** [s] decision lifetimes of the skew experiment: around the ±5 min skew (304 s: 4 s left at +5 min). */
+const SKEW_LIFETIMES_S = [10, 60, 290, 304, 310, 600, 3600, 86400];
 
 function options(): Options {
   const { values } = parseArgs({
@@ -260,7 +266,13 @@ async function main(): Promise<void> {
               })
             : x === 'flap'
               ? await flap(broker, { durationS: o.flapS, periodS: 2, eventsPerS: 20, seed: o.seed })
-              : await diskfull(broker);
+              : x === 'diskfull'
+                ? await diskfull(broker)
+                : await skew(broker, {
+                    skewsS: [-300, -35, -20, 0, 300],
+                    lifetimesS: SKEW_LIFETIMES_S,
+                    replayAfterS: 6,
+                  });
       process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       reports.push(r);
     }

@@ -68,7 +68,8 @@ export async function outage(
     await prod.flush();
     const produceS = (Date.now() - t0) / 1000;
     await sleep(300);
-    maxDisk = Math.max(maxDisk, storeBytes(store));
+    const diskAtRestore = storeBytes(store);
+    maxDisk = Math.max(maxDisk, diskAtRestore);
     const backlog = robot.bridge.store.depth;
     const backlogBytes = robot.bridge.store.depthBytes;
     const lastSeq = robot.bridge.store.lastSeq;
@@ -164,7 +165,7 @@ export async function outage(
       produced: { events, telemetry, wallS: Math.round(produceS * 10) / 10 },
       outbox,
       backlogAtRestore: { messages: backlog, payloadBytes: backlogBytes },
-      diskBytesAtRestore: storeBytes(store),
+      diskBytesAtRestore: diskAtRestore,
       lossEvents: loss.map((e) => ({
         droppedEvents: e.json.droppedEvents,
         droppedTelemetry: e.json.droppedTelemetry,
