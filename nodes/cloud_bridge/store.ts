@@ -13,60 +13,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { KizunaError } from '../core/errors';
 import type { ReplayStore } from './validate';
+import { DiskBudget, STORE_DISK_ALLOWANCE_BYTES, configureDisk, configureWal } from './store-disk';
+import type { LossCounts, OutboxClass, OutboxRow, StoreOptions } from './store-types';
 
-/** Outbox message classes: telemetry is dropped first when the outbox is full, events only past the hard cap. */
-export type OutboxClass = 'event' | 'request' | 'telemetry';
-
-export interface OutboxRow {
-  id: number;
-  topic: string;
-  payload: Buffer;
-  cls: OutboxClass;
-  seq: number | null;
-  createdMs: number;
-}
-
-export interface StoreOptions {
-  robotId: string;
-  /** 'full' survives power loss; 'normal' (WAL) survives a process crash. */
-  synchronous: 'full' | 'normal';
-  /** [count] beyond this, the oldest telemetry is dropped. */
-  softMaxMessages: number;
-  /** [count] hard cap: beyond this, the oldest messages of any class are dropped. */
-  maxMessages: number;
-  /**
-   * [bytes] bound on the database file: the pages in use (rows with their topic, index entries, B-tree
-   * slack, the replay window) stay within it, the oldest telemetry and then the oldest messages of any
-   * class being dropped when they would not. With the WAL and shared memory the files stay within
-   * `maxBytes` + {@link STORE_DISK_ALLOWANCE_BYTES}.
-   */
-  maxBytes: number;
-}
-
-/** [pages] the WAL is checkpointed into the database once it holds this many pages (SQLite's default: 1000). */
-export const WAL_CHECKPOINT_PAGES = 128;
-/** [bytes] the WAL is truncated to this size when it starts again after a checkpoint. */
-export const WAL_LIMIT_BYTES = 512 * 1024;
-/** [pages] free pages past which the file is shrunk (incremental vacuum) once the outbox is empty. */
-const VACUUM_FREE_PAGES = 16;
-/**
- * [bytes] what the store's files may take on disk beyond `outbox_max_bytes`: the WAL (checkpointed every
- * {@link WAL_CHECKPOINT_PAGES} pages, plus the transaction that crosses it), its shared-memory index
- * (32 KiB) and the pages one insert takes before the drops that make room for it.
- */
-export const STORE_DISK_ALLOWANCE_BYTES = 1024 * 1024;
-
-/** What was dropped since the last loss event. */
-export interface LossCounts {
-  events: number;
-  requests: number;
-  telemetry: number;
-  bytes: number;
-  firstSeq: number | undefined;
-  lastSeq: number | undefined;
-  /** The lowest seq still held when the loss event was built (its own when none): none below it is sent again. */
-  floorSeq: number;
-}
+export type { LossCounts, OutboxClass, OutboxRow, StoreOptions } from './store-types';
+export { STORE_DISK_ALLOWANCE_BYTES };
 
 const LOSS_KEYS = ['loss_events', 'loss_requests', 'loss_telemetry', 'loss_bytes', 'loss_first_seq', 'loss_last_seq'];
 
@@ -93,11 +44,9 @@ export class BridgeStore {
     seenHas: Database.Statement<[string], { x: number } | undefined>;
     seenAdd: Database.Statement<[string, number]>;
     seenPrune: Database.Statement<[number]>;
-    usedPages: Database.Statement<[], number>;
-    freePages: Database.Statement<[], number>;
   };
-  /** [pages] what the database may hold in use: outbox_max_bytes over the page size. */
-  private readonly budgetPages: number;
+  /** The database's pages against outbox_max_bytes (store-disk.ts). */
+  private readonly disk: DiskBudget;
 
   /** Opens (creating) the store at `path`. Throws KZ_ERR_BRIDGE_STORE when it cannot, or when it belongs to another robot. */
   constructor(
@@ -107,16 +56,11 @@ export class BridgeStore {
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
-      // A new file gives its free pages back on request (an existing one is converted once its outbox is
-      // empty, see shrink()); must come before the first table.
-      this.db.pragma('auto_vacuum = INCREMENTAL');
+      configureDisk(this.db);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.pragma('busy_timeout = 5000');
-      // The WAL stays small: checkpointed every WAL_CHECKPOINT_PAGES pages (default 1000, about 4 MB) and
-      // cut back to WAL_LIMIT_BYTES when it starts again (by default it keeps its largest size).
-      this.db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
-      this.db.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
+      configureWal(this.db);
       this.db.exec(`
         CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS outbox (
@@ -149,16 +93,8 @@ export class BridgeStore {
       seenHas: db.prepare('SELECT 1 AS x FROM seen WHERE decision_id = ?'),
       seenAdd: db.prepare('INSERT OR REPLACE INTO seen (decision_id, expires_ms) VALUES (?, ?)'),
       seenPrune: db.prepare('DELETE FROM seen WHERE expires_ms < ?'),
-      usedPages: db
-        .prepare(
-          'SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()) AS n',
-        )
-        .pluck() as unknown as Database.Statement<[], number>,
-      freePages: db
-        .prepare('SELECT freelist_count FROM pragma_freelist_count()')
-        .pluck() as unknown as Database.Statement<[], number>,
     };
-    this.budgetPages = Math.floor(opts.maxBytes / (this.db.pragma('page_size', { simple: true }) as number));
+    this.disk = new DiskBudget(db, opts.maxBytes);
     const owner = this.meta('robot_id');
     if (owner === undefined) this.st.setMeta.run('robot_id', opts.robotId);
     else if (owner !== opts.robotId) {
@@ -180,7 +116,7 @@ export class BridgeStore {
     this.bytes = 0;
     this.recount();
     // A bound lowered since the last run (or a file of a release that bounded payload bytes only).
-    if (this.st.usedPages.get()! > this.budgetPages) this.tx(() => this.enforceBounds());
+    if (this.disk.over()) this.tx(() => this.enforceBounds());
     this.shrink();
   }
 
@@ -348,28 +284,15 @@ export class BridgeStore {
     }
     // On disk: what a message really costs is the pages it takes (payload, topic, index entries, slack),
     // read from SQLite itself. Drop one at a time: a page is freed once its rows are gone.
-    while (this.count > 0 && this.st.usedPages.get()! > this.budgetPages) {
+    while (this.count > 0 && this.disk.over()) {
       const tele = this.st.oldestOf.all('telemetry', 1);
       this.drop(tele.length > 0 ? tele : this.st.oldestAny.all(1));
     }
   }
 
-  /**
-   * Gives free pages back to the filesystem once the outbox is empty and many are free (after a backlog
-   * drained): incremental vacuum (a file made before auto_vacuum is converted by one VACUUM, cheap with an
-   * empty outbox), then the WAL truncated. Only space is at stake: a failure (disk full) is ignored.
-   */
+  /** Gives free pages back once the outbox is empty (after a backlog drained). */
   private shrink(): void {
-    if (this.count > 0 || this.db.inTransaction || this.st.freePages.get()! < VACUUM_FREE_PAGES) return;
-    try {
-      if (this.db.pragma('auto_vacuum', { simple: true }) !== 2) {
-        this.db.pragma('auto_vacuum = INCREMENTAL');
-        this.db.exec('VACUUM');
-      } else this.db.pragma('incremental_vacuum');
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-    } catch {
-      // kept as it is: the bound holds without it
-    }
+    if (this.count === 0) this.disk.shrink();
   }
 
   /** What was dropped since the last call that built a loss event, or undefined when nothing was. */
