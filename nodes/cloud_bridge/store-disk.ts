@@ -64,10 +64,15 @@ export class DiskBudget {
     return this.usedStmt.get()! > this.budgetPages;
   }
 
+  /** Whether the file (free pages included) is larger than the budget: a bound lowered, or an older file. */
+  fileOver(): boolean {
+    return (this.db.pragma('page_count', { simple: true }) as number) > this.budgetPages;
+  }
+
   /**
    * Gives free pages back to the filesystem when there are at least {@link VACUUM_FREE_PAGES}: incremental
    * vacuum (a file made before auto_vacuum is converted by one VACUUM), then the WAL truncated. Call with
-   * the outbox empty (the vacuum then moves almost nothing). Only space is at stake: a failure (disk
+   * the outbox empty (the vacuum then moves almost nothing), or once at open for a file over the budget. Only space is at stake: a failure (disk
    * full) is ignored, the bound holds without it.
    */
   shrink(): void {

@@ -117,7 +117,8 @@ export class BridgeStore {
     this.recount();
     // A bound lowered since the last run (or a file of a release that bounded payload bytes only).
     if (this.disk.over()) this.tx(() => this.enforceBounds());
-    this.shrink();
+    if (this.disk.fileOver()) this.disk.shrink();
+    else this.shrink();
   }
 
   /**

@@ -190,6 +190,23 @@ describe('bridge store: outbox, seq, loss and replay window on SQLite', () => {
     s.close();
   });
 
+  it('brings a store over a lowered bound within it when it opens: oldest telemetry first, counted, the file shrunk', () => {
+    const path = join(dir, `s${++k}.sqlite`);
+    const big = new BridgeStore(path, opts({ maxBytes: 2 << 20, softMaxMessages: 100_000, maxMessages: 100_000 }));
+    const body = (seq: number): Buffer => Buffer.alloc(300, seq % 256);
+    for (let i = 0; i < 3000; i++) big.enqueueEvent('e', i % 10 === 9 ? 'event' : 'telemetry', i, body);
+    big.close();
+    expect(statSync(path).size).toBeGreaterThan(1 << 20);
+    const small = new BridgeStore(path, opts({ maxBytes: 256 * 1024, softMaxMessages: 100_000, maxMessages: 100_000 }));
+    expect(statSync(path).size).toBeLessThanOrEqual(256 * 1024 + 2 * 4096);
+    expect(storeFiles(path)).toBeLessThanOrEqual(256 * 1024 + STORE_DISK_ALLOWANCE_BYTES);
+    const loss = small.pendingLoss()!;
+    expect(loss.events).toBe(0);
+    expect(loss.telemetry).toBe(3000 - small.depth);
+    expect(small.peek(0, 100_000).filter((r) => r.cls === 'event')).toHaveLength(300);
+    small.close();
+  });
+
   it('remembers accepted decisionIds across a reopen until they expire', () => {
     const path = join(dir, `s${++k}.sqlite`);
     const a = new BridgeStore(path, opts());
