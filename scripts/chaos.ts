@@ -10,13 +10,18 @@
  * largest store file. Exit status 1 when an event is lost, a first arrival is out of order or a store is
  * torn. `npm test` runs a short fixed slice of the same (test/integration/cloud_bridge/kill9.test.ts).
  *
- * `--only kill9,outage,flap,diskfull` (all by default) picks the experiments, each in scripts/chaos/ and
+ * `--only kill9,outage,flap,diskfull,skew,broker-restart` (all by default) picks the experiments, each in scripts/chaos/ and
  * each printed as JSON with its checks (figure, bound, pass); exit status 1 when any check fails.
  * outage (`--hours H` represented, `--rate R` outbox_rate_per_s, `--max-bytes B` outbox_max_bytes): the
  * link cut while H hours of outbox traffic are produced, then the drain. flap (`--flap-s S`): the link
  * cut and restored every 2 s for S seconds under a stream of events. diskfull: the store on a tmpfs
- * that fills up (root needed to mount it; skipped, with the reason, otherwise). `--quick`: 1 h outage,
- * 20 s of flapping.
+ * that fills up (root needed to mount it; skipped, with the reason, otherwise). skew: robots whose
+ * clocks run 5 min ahead of and behind the planner's (and 20 s / 35 s behind, either side of the 30 s
+ * tolerance) judge the same signed decisions, each sent twice; every verdict must be the one
+ * docs/contract.md gives. broker-restart (`--robots N`, `--restart-signal SIGKILL|SIGTERM`, `--e2e
+ * required|off`): N bridges in this process publish a burst of events to their own mosquitto (the
+ * shipped persistence settings), killed 2 s into it and started again 2 s later; a national consumer
+ * on a persistent session counts and acknowledges. `--quick`: 1 h outage, 20 s of flapping.
  */
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
@@ -30,6 +35,8 @@ import { exited, spawnBridge } from '../test/integration/cloud_bridge/child-proc
 import { outage } from './chaos/outage';
 import { flap } from './chaos/flap';
 import { diskfull } from './chaos/diskfull';
+import { skew } from './chaos/skew';
+import { brokerRestart } from './chaos/broker-restart';
 import { rng, storeBytes } from './chaos/common';
 
 interface Options {
@@ -44,10 +51,16 @@ interface Options {
   rate: number;
   maxBytes?: number;
   flapS: number;
+  robots: number;
+  restartSignal: 'SIGKILL' | 'SIGTERM';
+  e2e: 'required' | 'off';
 }
 
-const EXPERIMENTS = ['kill9', 'outage', 'flap', 'diskfull'] as const;
+const EXPERIMENTS = ['kill9', 'outage', 'flap', 'diskfull', 'skew', 'broker-restart'] as const;
 type Experiment = (typeof EXPERIMENTS)[number];
+
+/** [s] decision lifetimes of the skew experiment: around the ±5 min skew (304 s: 4 s left at +5 min). */
+const SKEW_LIFETIMES_S = [10, 60, 290, 304, 310, 600, 3600, 86400];
 
 function options(): Options {
   const { values } = parseArgs({
@@ -64,6 +77,9 @@ function options(): Options {
       'max-bytes': { type: 'string' },
       'flap-s': { type: 'string', default: '600' },
       quick: { type: 'boolean', default: false },
+      robots: { type: 'string', default: '100' },
+      'restart-signal': { type: 'string', default: 'SIGKILL' },
+      e2e: { type: 'string', default: 'required' },
     },
     strict: true,
   });
@@ -73,6 +89,12 @@ function options(): Options {
       throw new Error(`KZ_ERR_CLI: --${name} must be an integer from ${min} to ${max}, got '${v}'`);
     }
     return n;
+  };
+  const oneOf = <T extends string>(name: string, v: string, allowed: readonly T[]): T => {
+    if (!(allowed as readonly string[]).includes(v)) {
+      throw new Error(`KZ_ERR_CLI: --${name} takes ${allowed.join(' or ')}, got '${v}'`);
+    }
+    return v as T;
   };
   if (values.broker !== 'mosquitto' && values.broker !== 'aedes') {
     throw new Error(`KZ_ERR_CLI: --broker must be mosquitto or aedes, got '${values.broker}'`);
@@ -94,6 +116,9 @@ function options(): Options {
     rate: int('rate', values.rate, 1, 100_000),
     ...(values['max-bytes'] !== undefined ? { maxBytes: int('max-bytes', values['max-bytes'], 1024, 2 ** 32) } : {}),
     flapS: values.quick ? 20 : int('flap-s', values['flap-s'], 4, 86_400),
+    robots: int('robots', values.robots, 1, 1000),
+    restartSignal: oneOf('restart-signal', values['restart-signal'], ['SIGKILL', 'SIGTERM'] as const),
+    e2e: oneOf('e2e', values.e2e, ['required', 'off'] as const),
   };
 }
 
@@ -260,7 +285,23 @@ async function main(): Promise<void> {
               })
             : x === 'flap'
               ? await flap(broker, { durationS: o.flapS, periodS: 2, eventsPerS: 20, seed: o.seed })
-              : await diskfull(broker);
+              : x === 'diskfull'
+                ? await diskfull(broker)
+                : x === 'broker-restart'
+                  ? await brokerRestart({
+                      robots: o.robots,
+                      eventsPerRobot: 60,
+                      burstS: 6,
+                      killAtS: 2,
+                      downS: 2,
+                      signal: o.restartSignal,
+                      endToEndAck: o.e2e,
+                    })
+                  : await skew(broker, {
+                      skewsS: [-300, -35, -20, 0, 300],
+                      lifetimesS: SKEW_LIFETIMES_S,
+                      replayAfterS: 6,
+                    });
       process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       reports.push(r);
     }

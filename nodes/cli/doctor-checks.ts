@@ -13,6 +13,7 @@ import { parseRobotIdentity, robotIdentity } from '../core/contract';
 import { splitBrokerUrls } from '../core/broker-urls';
 import { connackRefusal, refusalText } from '../core/mqtt-refusal';
 import { storePaths } from '../cloud_bridge/config';
+import { STORE_DISK_ALLOWANCE_BYTES } from '../cloud_bridge/store-disk';
 
 export type CheckLevel = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -588,8 +589,12 @@ export function checkStoreName(
   return { name, level: 'pass', detail: hasCurrent ? current : `${current} (created at the first start)` };
 }
 
-/** Free space where the outbox lives, against its byte cap: fail below the cap, warn below twice it. */
+/**
+ * Free space where the outbox lives, against what its files may take (outbox_max_bytes + the store's
+ * allowance for its WAL): fail below that, warn below twice it.
+ */
 export function checkDisk(storePath: string, outboxMaxBytes: number): Check {
+  const need = outboxMaxBytes + STORE_DISK_ALLOWANCE_BYTES;
   let dir = dirname(storePath);
   while (!existsSync(dir) && dir !== dirname(dir)) dir = dirname(dir);
   const name = 'disk for the outbox';
@@ -601,8 +606,8 @@ export function checkDisk(storePath: string, outboxMaxBytes: number): Check {
     return { name, level: 'warn', detail: `cannot measure ${dir}: ${(err as Error).message}`, fix: 'check the path' };
   }
   const mib = (n: number): string => `${(n / 1048576).toFixed(0)} MiB`;
-  const detail = `${mib(free)} free in ${dir}; the outbox may use ${mib(outboxMaxBytes)} (${storePath})`;
-  if (free < outboxMaxBytes) {
+  const detail = `${mib(free)} free in ${dir}; the outbox may use ${mib(need)} (outbox_max_bytes and its WAL; ${storePath})`;
+  if (free < need) {
     return {
       name,
       level: 'fail',
@@ -610,7 +615,7 @@ export function checkDisk(storePath: string, outboxMaxBytes: number): Check {
       fix: 'free space, move cloud_bridge.store_path to a larger disk, or lower outbox_max_bytes',
     };
   }
-  if (free < 2 * outboxMaxBytes) {
+  if (free < 2 * need) {
     return { name, level: 'warn', detail, fix: 'free space: the outbox and its SQLite journal need room to grow' };
   }
   return { name, level: 'pass', detail };

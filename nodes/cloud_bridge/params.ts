@@ -170,10 +170,12 @@ export const paramsSchema = z.object({
   outbox_max_bytes: z
     .number()
     .int()
-    .min(1024)
+    .min(262144)
     .max(4294967296)
     .default(67108864)
-    .describe('[bytes] hard cap on waiting payload bytes'),
+    .describe(
+      '[bytes] bound on the outbox store on disk: the database file holds at most this (a message costs the pages its payload, topic and index entries take); with its WAL and shared memory the files stay within outbox_max_bytes + 1 MiB. Past it the oldest telemetry is dropped, then the oldest messages of any class (counted in a loss event)',
+    ),
   outbox_rate_per_s: z
     .number()
     .min(1)

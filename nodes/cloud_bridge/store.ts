@@ -13,42 +13,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { KizunaError } from '../core/errors';
 import type { ReplayStore } from './validate';
+import { DiskBudget, STORE_DISK_ALLOWANCE_BYTES, configureDisk, configureWal } from './store-disk';
+import type { LossCounts, OutboxClass, OutboxRow, StoreOptions } from './store-types';
 
-/** Outbox message classes: telemetry is dropped first when the outbox is full, events only past the hard cap. */
-export type OutboxClass = 'event' | 'request' | 'telemetry';
-
-export interface OutboxRow {
-  id: number;
-  topic: string;
-  payload: Buffer;
-  cls: OutboxClass;
-  seq: number | null;
-  createdMs: number;
-}
-
-export interface StoreOptions {
-  robotId: string;
-  /** 'full' survives power loss; 'normal' (WAL) survives a process crash. */
-  synchronous: 'full' | 'normal';
-  /** [count] beyond this, the oldest telemetry is dropped. */
-  softMaxMessages: number;
-  /** [count] hard cap: beyond this, the oldest messages of any class are dropped. */
-  maxMessages: number;
-  /** [bytes] hard cap on payload bytes. */
-  maxBytes: number;
-}
-
-/** What was dropped since the last loss event. */
-export interface LossCounts {
-  events: number;
-  requests: number;
-  telemetry: number;
-  bytes: number;
-  firstSeq: number | undefined;
-  lastSeq: number | undefined;
-  /** The lowest seq still held when the loss event was built (its own when none): none below it is sent again. */
-  floorSeq: number;
-}
+export type { LossCounts, OutboxClass, OutboxRow, StoreOptions } from './store-types';
+export { STORE_DISK_ALLOWANCE_BYTES };
 
 const LOSS_KEYS = ['loss_events', 'loss_requests', 'loss_telemetry', 'loss_bytes', 'loss_first_seq', 'loss_last_seq'];
 
@@ -76,6 +45,8 @@ export class BridgeStore {
     seenAdd: Database.Statement<[string, number]>;
     seenPrune: Database.Statement<[number]>;
   };
+  /** The database's pages against outbox_max_bytes (store-disk.ts). */
+  private readonly disk: DiskBudget;
 
   /** Opens (creating) the store at `path`. Throws KZ_ERR_BRIDGE_STORE when it cannot, or when it belongs to another robot. */
   constructor(
@@ -85,9 +56,11 @@ export class BridgeStore {
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
+      configureDisk(this.db);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.pragma('busy_timeout = 5000');
+      configureWal(this.db);
       this.db.exec(`
         CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS outbox (
@@ -121,6 +94,7 @@ export class BridgeStore {
       seenAdd: db.prepare('INSERT OR REPLACE INTO seen (decision_id, expires_ms) VALUES (?, ?)'),
       seenPrune: db.prepare('DELETE FROM seen WHERE expires_ms < ?'),
     };
+    this.disk = new DiskBudget(db, opts.maxBytes);
     const owner = this.meta('robot_id');
     if (owner === undefined) this.st.setMeta.run('robot_id', opts.robotId);
     else if (owner !== opts.robotId) {
@@ -141,6 +115,10 @@ export class BridgeStore {
     this.count = 0;
     this.bytes = 0;
     this.recount();
+    // A bound lowered since the last run (or a file of a release that bounded payload bytes only).
+    if (this.disk.over()) this.tx(() => this.enforceBounds());
+    if (this.disk.fileOver()) this.disk.shrink();
+    else this.shrink();
   }
 
   /**
@@ -201,7 +179,7 @@ export class BridgeStore {
    * removes what is left below it (nothing).
    */
   ackThrough(seq: number): number {
-    return this.tx(() => {
+    const n = this.tx(() => {
       const gone = this.st.delThrough.all(seq);
       let bytes = 0;
       for (const r of gone) bytes += r.bytes;
@@ -211,6 +189,8 @@ export class BridgeStore {
       if (!this.endToEndAckSeen) this.st.setMeta.run('e2e_ack_seen', 1);
       return gone.length;
     });
+    this.shrink();
+    return n;
   }
 
   /** [count] messages waiting. */
@@ -292,20 +272,28 @@ export class BridgeStore {
   }
 
   private enforceBounds(): void {
-    const { softMaxMessages, maxMessages, maxBytes } = this.opts;
+    const { softMaxMessages, maxMessages } = this.opts;
     if (this.count > softMaxMessages) {
       this.drop(this.st.oldestOf.all('telemetry', this.count - softMaxMessages));
     }
-    while (this.count > maxMessages || this.bytes > maxBytes) {
-      const over = Math.max(1, this.count - maxMessages);
+    while (this.count > maxMessages) {
+      const over = this.count - maxMessages;
       const tele = this.st.oldestOf.all('telemetry', over);
       const rows = tele.length > 0 ? tele : this.st.oldestAny.all(over);
       if (rows.length === 0) break;
-      if (this.count <= maxMessages) {
-        // Over on bytes only: drop one at a time until within.
-        this.drop(rows.slice(0, 1));
-      } else this.drop(rows);
+      this.drop(rows);
     }
+    // On disk: what a message really costs is the pages it takes (payload, topic, index entries, slack),
+    // read from SQLite itself. Drop one at a time: a page is freed once its rows are gone.
+    while (this.count > 0 && this.disk.over()) {
+      const tele = this.st.oldestOf.all('telemetry', 1);
+      this.drop(tele.length > 0 ? tele : this.st.oldestAny.all(1));
+    }
+  }
+
+  /** Gives free pages back once the outbox is empty (after a backlog drained). */
+  private shrink(): void {
+    if (this.count === 0) this.disk.shrink();
   }
 
   /** What was dropped since the last call that built a loss event, or undefined when nothing was. */
@@ -367,6 +355,7 @@ export class BridgeStore {
   ack(id: number): void {
     if (this.db.inTransaction) return this.ackRow(id);
     this.tx(() => this.ackRow(id));
+    this.shrink();
   }
 
   private ackRow(id: number): void {
@@ -382,6 +371,7 @@ export class BridgeStore {
     this.tx(() => {
       for (const id of ids) this.ackRow(id);
     });
+    this.shrink();
   }
 
   /** The persisted replay window (survives restarts). */

@@ -44,6 +44,8 @@ export interface Arrival {
   json: Record<string, unknown>;
 }
 
+let farEnds = 0;
+
 /** The receiving end: every event (and state) of every robot under `root`, with its arrival time. */
 export class FarEnd {
   readonly events: Arrival[] = [];
@@ -68,7 +70,9 @@ export class FarEnd {
   }
 
   static async connect(url: string, root: string): Promise<FarEnd> {
-    const client = await mqtt.connectAsync(url, { clientId: `chaos-far-${process.pid}-${Date.now()}`, clean: true });
+    // unique per far end: rigs opened in parallel (the skew experiment) must not take over each other's session
+    const clientId = `chaos-far-${process.pid}-${Date.now()}-${++farEnds}`;
+    const client = await mqtt.connectAsync(url, { clientId, clean: true });
     await client.subscribeAsync([`${root}/+/+/events`, `${root}/+/+/state`], { qos: 1 });
     return new FarEnd(client);
   }
@@ -161,8 +165,16 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-/** Starts a {@link Rig} for `robotId` on `broker` (MQTT 5, quick reconnects) with the bridge's `params`. */
-export async function openRig(broker: TestBroker, robotId: string, params: Record<string, unknown> = {}): Promise<Rig> {
+/**
+ * Starts a {@link Rig} for `robotId` on `broker` (MQTT 5, quick reconnects) with the bridge's `params`;
+ * `now` is the robot's wall clock (Date.now by default).
+ */
+export async function openRig(
+  broker: TestBroker,
+  robotId: string,
+  params: Record<string, unknown> = {},
+  now?: () => number,
+): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), `kizuna-chaos-${robotId}-`));
   const root = uniqueRoot();
   const far = await FarEnd.connect(broker.url, root);
@@ -174,6 +186,7 @@ export async function openRig(broker: TestBroker, robotId: string, params: Recor
     robotId,
     dir,
     params: { ...params, reconnect_min_s: 0.1, reconnect_max_s: 0.5 },
+    ...(now ? { now } : {}),
   });
   return {
     dir,

@@ -1,7 +1,8 @@
 /**
  * A seconds-long slice of `npm run chaos -- --only outage` (scripts/chaos/outage.ts) against mosquitto:
- * half an hour of a robot's outbox traffic produced while its link is cut, with a small outbox so the
- * telemetry bound is hit; then the link returns and the backlog drains.
+ * half an hour of a robot's outbox traffic produced while its link is cut, with an outbox of 256 KiB on
+ * disk so the disk bound is what drops telemetry (and the store's files must stay within it + 1 MiB);
+ * then the link returns and the backlog drains and the file shrinks.
  */
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { mosquittoSkipReason, startMosquitto, type MosquittoBroker } from '../../helpers/brokers';
@@ -24,9 +25,10 @@ const skip = mosquittoSkipReason();
       eventPeriodS: 20,
       telemetryPeriodS: 1,
       outbox: {
-        outbox_soft_max_messages: 500,
-        outbox_max_messages: 1000,
-        outbox_max_bytes: 8 * 1024 * 1024,
+        outbox_soft_max_messages: 5000,
+        outbox_max_messages: 10000,
+        // the disk bound is what drops: 1,890 messages take about 650 KB of pages
+        outbox_max_bytes: 256 * 1024,
         outbox_rate_per_s: 200,
       },
     });
@@ -34,8 +36,11 @@ const skip = mosquittoSkipReason();
     const failed = Object.entries(checks).filter(([, c]) => !c.pass);
     expect(failed).toEqual([]);
     expect(r.produced).toEqual(expect.objectContaining({ events: 90, telemetry: 1800 }));
-    // the telemetry bound was hit: the far end was told, with counts
-    expect(checks.seqsMissingVsLossEvents!.value).toBeGreaterThan(1000);
+    // the disk bound was hit and held (the check fails past outbox_max_bytes + 1 MiB): telemetry went,
+    // oldest first, and the far end was told, with counts
+    expect(checks.diskBytesMax!.value).toBeGreaterThan(256 * 1024);
+    expect(checks.diskBytesMax!.pass).toBe(true);
+    expect(checks.seqsMissingVsLossEvents!.value).toBeGreaterThan(500);
     expect(checks.eventsLost!.value).toBe(0);
   }, 60_000);
 });

@@ -141,6 +141,8 @@ export interface RobotOptions {
   params?: Record<string, ParamValue>;
   /** Reuse this directory (store survives between robots). */
   dir?: string;
+  /** The robot's wall clock [ms since epoch] (a skewed one for the clock-skew experiment); Date.now by default. */
+  now?: () => number;
 }
 
 /** A robot: an in-process graph with cloud_bridge and a probe node that feeds and watches it. */
@@ -184,7 +186,7 @@ export class Robot {
         ...o.params,
       },
     });
-    const bridge = startBridge(node);
+    const bridge = startBridge(node, o.now);
     const probe = graph.createNode('probe');
     const robot = new Robot(graph, bridge, probe, dir, robotId, o.dir === undefined);
     probe.createSubscription('kizuna_msgs/msg/Decision', 'kizuna/decision', (m) => robot.decisions.push(m));

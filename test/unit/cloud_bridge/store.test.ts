@@ -1,8 +1,9 @@
 import { describe, it, expect, afterAll } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BridgeStore, type StoreOptions } from '../../../nodes/cloud_bridge/store';
+import { BridgeStore, STORE_DISK_ALLOWANCE_BYTES, type StoreOptions } from '../../../nodes/cloud_bridge/store';
 
 const dir = mkdtempSync(join(tmpdir(), 'kizuna-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,6 +17,9 @@ const opts = (over: Partial<StoreOptions> = {}): StoreOptions => ({
   ...over,
 });
 const ev = (seq: number): Buffer => Buffer.from(JSON.stringify({ seq }));
+/** [bytes] the store file, its WAL and its shared memory. */
+const storeFiles = (path: string): number =>
+  [path, `${path}-wal`, `${path}-shm`].reduce((a, f) => a + (existsSync(f) ? statSync(f).size : 0), 0);
 
 describe('bridge store: outbox, seq, loss and replay window on SQLite', () => {
   it('keeps seq growing and unacknowledged messages waiting across a reopen; ack removes exactly one', () => {
@@ -123,13 +127,84 @@ describe('bridge store: outbox, seq, loss and replay window on SQLite', () => {
     s.close();
   });
 
-  it('bounds the outbox by bytes as well as by count', () => {
-    const s = new BridgeStore(join(dir, `s${++k}.sqlite`), opts({ maxBytes: 100 }));
-    for (let i = 0; i < 20; i++) s.enqueue('r', 'request', i, Buffer.alloc(30, 0x20));
-    expect(s.depthBytes).toBeLessThanOrEqual(100);
-    expect(s.depth).toBe(3);
-    expect(s.pendingLoss()).toMatchObject({ requests: 17, bytes: 510 });
+  it('keeps the files on disk within outbox_max_bytes plus the allowance, dropping telemetry before events', () => {
+    const path = join(dir, `s${++k}.sqlite`);
+    const maxBytes = 256 * 1024;
+    const s = new BridgeStore(path, opts({ maxBytes, softMaxMessages: 100_000, maxMessages: 100_000 }));
+    const body = (seq: number): Buffer => Buffer.from(JSON.stringify({ seq, pad: 'x'.repeat(150) }));
+    let largest = 0;
+    // 20 telemetry messages to an event, as in an outage: 6,000 messages of ~170 bytes, about 4x the bound.
+    for (let i = 0; i < 6000; i++) {
+      s.enqueueEvent('kizuna/v1/fleet/robot/events', i % 20 === 19 ? 'event' : 'telemetry', i, body);
+      if (i % 50 === 0) largest = Math.max(largest, storeFiles(path));
+    }
+    largest = Math.max(largest, storeFiles(path));
+    expect(largest).toBeLessThanOrEqual(maxBytes + STORE_DISK_ALLOWANCE_BYTES);
+    expect(statSync(path).size).toBeLessThanOrEqual(maxBytes + 2 * 4096);
+    // every one of the 300 events is still held; only telemetry went, oldest first, all counted
+    const held = s.peek(0, 100_000);
+    expect(held.filter((r) => r.cls === 'event')).toHaveLength(300);
+    const loss = s.pendingLoss()!;
+    expect(loss.events).toBe(0);
+    expect(loss.telemetry).toBe(6000 - held.length);
+    const tele = held.filter((r) => r.cls === 'telemetry').map((r) => r.seq!);
+    expect(Math.min(...tele)).toBeGreaterThan(loss.lastSeq!);
+    // past the point where only events are left, events go too, oldest first, counted
+    for (let i = 0; i < 3000; i++) s.enqueueEvent('kizuna/v1/fleet/robot/events', 'event', i, body);
+    expect(storeFiles(path)).toBeLessThanOrEqual(maxBytes + STORE_DISK_ALLOWANCE_BYTES);
+    expect(s.pendingLoss()!.events).toBeGreaterThan(0);
+    expect(s.peek(0, 1)[0]!.seq).toBe(s.pendingLoss()!.lastSeq! + 1);
     s.close();
+  });
+
+  it('gives the disk back once a backlog has drained: the file shrinks, the WAL is truncated', () => {
+    const path = join(dir, `s${++k}.sqlite`);
+    const s = new BridgeStore(path, opts({ maxBytes: 1 << 20 }));
+    for (let i = 0; i < 3000; i++) s.enqueueEvent('e', 'event', i, (seq) => Buffer.alloc(300, seq % 256));
+    expect(storeFiles(path)).toBeGreaterThan(700 * 1024);
+    let rows;
+    while ((rows = s.peek(0, 256)).length > 0) s.ackMany(rows.map((r) => r.id));
+    expect(s.depth).toBe(0);
+    expect(statSync(path).size).toBeLessThanOrEqual(64 * 1024);
+    expect(statSync(`${path}-wal`).size).toBe(0);
+    // and it still works, seq going on
+    expect(s.enqueueEvent('e', 'event', 1, ev).seq).toBe(3001);
+    s.close();
+  });
+
+  it('converts a file made without auto_vacuum, once its outbox is empty, and shrinks it', () => {
+    const path = join(dir, `s${++k}.sqlite`);
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.exec('CREATE TABLE filler (x BLOB)');
+    const ins = old.prepare('INSERT INTO filler (x) VALUES (?)');
+    for (let i = 0; i < 200; i++) ins.run(Buffer.alloc(4000));
+    old.exec('DROP TABLE filler');
+    old.close();
+    expect(statSync(path).size).toBeGreaterThan(800 * 1024);
+    const s = new BridgeStore(path, opts());
+    expect(statSync(path).size).toBeLessThanOrEqual(64 * 1024);
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
+    db.close();
+    s.close();
+  });
+
+  it('brings a store over a lowered bound within it when it opens: oldest telemetry first, counted, the file shrunk', () => {
+    const path = join(dir, `s${++k}.sqlite`);
+    const big = new BridgeStore(path, opts({ maxBytes: 2 << 20, softMaxMessages: 100_000, maxMessages: 100_000 }));
+    const body = (seq: number): Buffer => Buffer.alloc(300, seq % 256);
+    for (let i = 0; i < 3000; i++) big.enqueueEvent('e', i % 10 === 9 ? 'event' : 'telemetry', i, body);
+    big.close();
+    expect(statSync(path).size).toBeGreaterThan(1 << 20);
+    const small = new BridgeStore(path, opts({ maxBytes: 256 * 1024, softMaxMessages: 100_000, maxMessages: 100_000 }));
+    expect(statSync(path).size).toBeLessThanOrEqual(256 * 1024 + 2 * 4096);
+    expect(storeFiles(path)).toBeLessThanOrEqual(256 * 1024 + STORE_DISK_ALLOWANCE_BYTES);
+    const loss = small.pendingLoss()!;
+    expect(loss.events).toBe(0);
+    expect(loss.telemetry).toBe(3000 - small.depth);
+    expect(small.peek(0, 100_000).filter((r) => r.cls === 'event')).toHaveLength(300);
+    small.close();
   });
 
   it('remembers accepted decisionIds across a reopen until they expire', () => {
