@@ -10,7 +10,7 @@
  * largest store file. Exit status 1 when an event is lost, a first arrival is out of order or a store is
  * torn. `npm test` runs a short fixed slice of the same (test/integration/cloud_bridge/kill9.test.ts).
  *
- * `--only kill9,outage,flap,diskfull,skew,broker-restart` (all by default) picks the experiments, each in scripts/chaos/ and
+ * `--only kill9,outage,flap,diskfull,skew,broker-restart,soak` (all by default) picks the experiments, each in scripts/chaos/ and
  * each printed as JSON with its checks (figure, bound, pass); exit status 1 when any check fails.
  * outage (`--hours H` represented, `--rate R` outbox_rate_per_s, `--max-bytes B` outbox_max_bytes): the
  * link cut while H hours of outbox traffic are produced, then the drain. flap (`--flap-s S`): the link
@@ -21,7 +21,9 @@
  * docs/contract.md gives. broker-restart (`--robots N`, `--restart-signal SIGKILL|SIGTERM`, `--e2e
  * required|off`): N bridges in this process publish a burst of events to their own mosquitto (the
  * shipped persistence settings), killed 2 s into it and started again 2 s later; a national consumer
- * on a persistent session counts and acknowledges. `--quick`: 1 h outage, 20 s of flapping.
+ * on a persistent session counts and acknowledges. soak (`--soak-robots N`, `--soak-hours H`): a fleet
+ * of N full robot stacks runs H simulated hours as fast as it can while memory, descriptors and handles
+ * are sampled (scripts/chaos/soak.ts). `--quick`: 1 h outage, 20 s of flapping, a 0.1 h soak.
  */
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
@@ -37,6 +39,7 @@ import { flap } from './chaos/flap';
 import { diskfull } from './chaos/diskfull';
 import { skew } from './chaos/skew';
 import { brokerRestart } from './chaos/broker-restart';
+import { soak } from './chaos/soak';
 import { rng, storeBytes } from './chaos/common';
 
 interface Options {
@@ -54,10 +57,15 @@ interface Options {
   robots: number;
   restartSignal: 'SIGKILL' | 'SIGTERM';
   e2e: 'required' | 'off';
+  soakRobots: number;
+  soakHours: number;
 }
 
-const EXPERIMENTS = ['kill9', 'outage', 'flap', 'diskfull', 'skew', 'broker-restart'] as const;
+const EXPERIMENTS = ['kill9', 'outage', 'flap', 'diskfull', 'skew', 'broker-restart', 'soak'] as const;
 type Experiment = (typeof EXPERIMENTS)[number];
+
+/** [MB per simulated hour] the soak's bound on the heap after a full collection (20 robots). */
+const SOAK_HEAP_SLOPE_MB = 32;
 
 /** [s] decision lifetimes of the skew experiment: around the ±5 min skew (304 s: 4 s left at +5 min). */
 const SKEW_LIFETIMES_S = [10, 60, 290, 304, 310, 600, 3600, 86400];
@@ -80,6 +88,8 @@ function options(): Options {
       robots: { type: 'string', default: '100' },
       'restart-signal': { type: 'string', default: 'SIGKILL' },
       e2e: { type: 'string', default: 'required' },
+      'soak-robots': { type: 'string', default: '20' },
+      'soak-hours': { type: 'string', default: '1' },
     },
     strict: true,
   });
@@ -87,6 +97,13 @@ function options(): Options {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min || n > max) {
       throw new Error(`KZ_ERR_CLI: --${name} must be an integer from ${min} to ${max}, got '${v}'`);
+    }
+    return n;
+  };
+  const positive = (name: string, v: string, max: number): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0 || n > max) {
+      throw new Error(`KZ_ERR_CLI: --${name} must be a number above 0 and at most ${max}, got '${v}'`);
     }
     return n;
   };
@@ -119,6 +136,8 @@ function options(): Options {
     robots: int('robots', values.robots, 1, 1000),
     restartSignal: oneOf('restart-signal', values['restart-signal'], ['SIGKILL', 'SIGTERM'] as const),
     e2e: oneOf('e2e', values.e2e, ['required', 'off'] as const),
+    soakRobots: int('soak-robots', values['soak-robots'], 1, 20),
+    soakHours: values.quick ? 0.1 : positive('soak-hours', values['soak-hours'], 24),
   };
 }
 
@@ -271,6 +290,7 @@ async function main(): Promise<void> {
   }
   const broker: TestBroker = o.broker === 'mosquitto' ? await startMosquitto() : await startAedes();
   const reports: Array<{ pass: boolean }> = [];
+  let soakSamples = 0;
   try {
     for (const x of o.only) {
       const r =
@@ -297,11 +317,21 @@ async function main(): Promise<void> {
                       signal: o.restartSignal,
                       endToEndAck: o.e2e,
                     })
-                  : await skew(broker, {
-                      skewsS: [-300, -35, -20, 0, 300],
-                      lifetimesS: SKEW_LIFETIMES_S,
-                      replayAfterS: 6,
-                    });
+                  : x === 'soak'
+                    ? await soak({
+                        robots: o.soakRobots,
+                        simHours: o.soakHours,
+                        seed: o.seed,
+                        heapSlopeBoundMB: SOAK_HEAP_SLOPE_MB,
+                        onSample: (smp) => {
+                          if (++soakSamples % 60 === 0) process.stderr.write(`soak: ${JSON.stringify(smp)}\n`);
+                        },
+                      })
+                    : await skew(broker, {
+                        skewsS: [-300, -35, -20, 0, 300],
+                        lifetimesS: SKEW_LIFETIMES_S,
+                        replayAfterS: 6,
+                      });
       process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       reports.push(r);
     }
