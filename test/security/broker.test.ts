@@ -4,11 +4,12 @@
  * the real broker, shown refused. Certificates, the CRL, the password file and the dynamic-security
  * file are made for each run (harness.ts); robots are real cloud bridges.
  */
-import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
+import { describe, it, expect } from '@jest/globals';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { Robot, signedDecision, until } from '../integration/cloud_bridge/harness';
 import { REFUSED, ShippedBroker, shippedSkipReason as skip } from './harness';
+import { useShippedBroker } from './shipped-suite';
 import { readFileSync } from 'node:fs';
 
 // CI installs mosquitto (and with it the plugin) and openssl: there a missing piece is a failure, not a skip
@@ -18,28 +19,16 @@ if (skip) console.warn(`broker security suite skipped: ${skip}`);
 const d = skip ? describe.skip : describe;
 
 d('shipped mosquitto configuration against a stolen robot credential', () => {
-  let sb: ShippedBroker;
-  const robots: Robot[] = [];
-  const file = (n: string): string => sb.file(n);
+  const shipped = useShippedBroker();
+  const { robots, file } = shipped;
 
-  beforeAll(async () => {
-    sb = await ShippedBroker.start();
-  }, 60_000);
-  afterEach(async () => {
-    for (const r of robots.splice(0)) await r.stop();
-    await sb.cleanup();
-  });
-  afterAll(async () => {
-    await sb?.close();
-  });
-
-  const client: ShippedBroker['client'] = (cert, o) => sb.client(cert, o);
-  const national: ShippedBroker['national'] = (o) => sb.national(o);
+  const client: ShippedBroker['client'] = (cert, o) => shipped.sb.client(cert, o);
+  const national: ShippedBroker['national'] = (o) => shipped.sb.national(o);
 
   function tlsRobot(fleet: string, robotId: string, extra: Record<string, string | number | boolean> = {}): Robot {
     const id = `${fleet}.${robotId}`;
     const r = Robot.start({
-      url: `mqtts://localhost:${sb.broker.port}`,
+      url: `mqtts://localhost:${shipped.sb.broker.port}`,
       root: 'kizuna/v1',
       protocol: 5,
       robotId,
@@ -119,8 +108,8 @@ d('shipped mosquitto configuration against a stolen robot credential', () => {
     const dec = signedDecision('care-008');
     await nat.publishAsync('kizuna/v1/tokyo-1/care-008/decision', JSON.stringify(dec), { qos: 1 });
     await until(() => b.decisions.length === 1, 'the decision on B while A holds its client id');
-    expect(sb.broker.log()).not.toMatch(/Client CN=tokyo-1\.care-008 already connected/);
-    expect(sb.broker.log()).toMatch(/New client connected from \S+ as CN=tokyo-1\.care-007 /);
+    expect(shipped.sb.broker.log()).not.toMatch(/Client CN=tokyo-1\.care-008 already connected/);
+    expect(shipped.sb.broker.log()).toMatch(/New client connected from \S+ as CN=tokyo-1\.care-007 /);
   }, 30_000);
 
   it("cannot wipe the national consumer's persistent session, not even with a certificate for the account's name from the robot CA", async () => {
@@ -136,11 +125,11 @@ d('shipped mosquitto configuration against a stolen robot credential', () => {
     await expect(client('tokyo-1.care-007', { clientId: 'national-1', national: 'national-1' })).rejects.toThrow();
     await client('minted-national', { clientId: 'national-1', clean: true });
     const got: string[] = [];
-    const { url, opts } = sb.options('national-1', { national: 'national-1', ...session });
-    nat = sb.track(mqtt.connect(url, opts));
+    const { url, opts } = shipped.sb.options('national-1', { national: 'national-1', ...session });
+    nat = shipped.sb.track(mqtt.connect(url, opts));
     nat.on('message', (_t, p) => got.push(p.toString()));
     await until(() => got.length === 10, '10 queued events after the reconnect');
-    expect(sb.broker.log()).toMatch(/New client connected from \S+ as CN=national-1 /);
+    expect(shipped.sb.broker.log()).toMatch(/New client connected from \S+ as CN=national-1 /);
   }, 30_000);
 
   it("cannot read or write another fleet's topics, nor decide for the same robot id there", async () => {
@@ -212,8 +201,8 @@ d('shipped mosquitto configuration against a stolen robot credential', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(robot.bridge.link.connected).toBe(true);
     // the broker names them by their whole subject (RFC 2253: the last attribute first, + escaped)
-    expect(sb.broker.log()).toMatch(/ as O=kizuna,CN=tokyo-1\.care-007 /);
-    expect(sb.broker.log()).toMatch(/ as CN=tokyo-1\.\\\+ /);
+    expect(shipped.sb.broker.log()).toMatch(/ as O=kizuna,CN=tokyo-1\.care-007 /);
+    expect(shipped.sb.broker.log()).toMatch(/ as CN=tokyo-1\.\\\+ /);
   }, 30_000);
 
   it('bounds one credential: an oversize packet drops the connection, a subscription flood is refused', async () => {
@@ -232,16 +221,16 @@ d('shipped mosquitto configuration against a stolen robot credential', () => {
     await ok.connected();
     const wrongCa = tlsRobot('tokyo-1', 'care-008', {
       tls_ca_file: file('other-ca.crt'),
-      store_path: join(sb.pki, 'w1.sqlite'),
+      store_path: join(shipped.sb.pki, 'w1.sqlite'),
     });
     const wrongHost = tlsRobot('tokyo-1', 'care-008', {
       tls_servername: 'broker.example.org',
-      store_path: join(sb.pki, 'w2.sqlite'),
+      store_path: join(shipped.sb.pki, 'w2.sqlite'),
     });
     const noCert = tlsRobot('tokyo-1', 'care-008', {
       tls_cert_file: '',
       tls_key_file: '',
-      store_path: join(sb.pki, 'w3.sqlite'),
+      store_path: join(shipped.sb.pki, 'w3.sqlite'),
     });
     await until(() => [wrongCa, wrongHost, noCert].every((r) => r.bridge.link.lastError !== ''), 'three refusals');
     for (const r of [wrongCa, wrongHost, noCert]) expect(r.bridge.link.connected).toBe(false);
@@ -310,7 +299,7 @@ d('shipped mosquitto configuration against a stolen robot credential', () => {
     );
     await b.connected();
     // The stolen copy: the broker names its connection tokyo-1.care-008 whatever client id it asks for.
-    const copy = mqtt.connect(`mqtts://localhost:${sb.broker.port}`, {
+    const copy = mqtt.connect(`mqtts://localhost:${shipped.sb.broker.port}`, {
       protocolVersion: 5,
       reconnectPeriod: 100,
       ca: readFileSync(file('robot-ca.crt')),
@@ -319,10 +308,10 @@ d('shipped mosquitto configuration against a stolen robot credential', () => {
       clientId: 'anything',
     });
     copy.on('error', () => undefined);
-    sb.track(copy);
+    shipped.sb.track(copy);
     await until(() => diag.at(-1)?.level === 1, 'the session entry at WARN', 15_000);
     expect(diag.at(-1)!.values).toContainEqual({ key: 'fault_code', value: 'CLOUD_SESSION_TAKEOVER' });
-    expect(sb.broker.log()).toMatch(/Client CN=tokyo-1\.care-008 already connected, closing old connection/);
+    expect(shipped.sb.broker.log()).toMatch(/Client CN=tokyo-1\.care-008 already connected, closing old connection/);
   }, 30_000);
 
   it("the national listener needs its certificate and the password; a robot's name is no account there", async () => {
@@ -339,16 +328,7 @@ d('shipped mosquitto configuration against a stolen robot credential', () => {
 });
 
 d('shipped mosquitto configuration: the national listener authorises SUBSCRIBE', () => {
-  let sb: ShippedBroker;
-  beforeAll(async () => {
-    sb = await ShippedBroker.start();
-  }, 60_000);
-  afterEach(async () => {
-    await sb.cleanup();
-  });
-  afterAll(async () => {
-    await sb?.close();
-  });
+  const shipped = useShippedBroker();
   const granted = async (c: MqttClient, filter: string): Promise<boolean> =>
     c.subscribeAsync(filter, { qos: 1 }).then(
       () => true,
@@ -359,8 +339,8 @@ d('shipped mosquitto configuration: the national listener authorises SUBSCRIBE',
     );
 
   it('a national account subscribes only within its role: what robots of its fleets send, through its own share group', async () => {
-    const all = await sb.national({ account: 'national-1' });
-    const tokyo = await sb.national({ account: 'tokyo-planner' });
+    const all = await shipped.sb.national({ account: 'national-1' });
+    const tokyo = await shipped.sb.national({ account: 'tokyo-planner' });
     const yes = {
       all: [
         'kizuna/v1/+/+/events',
@@ -420,16 +400,16 @@ d('shipped mosquitto configuration: the national listener authorises SUBSCRIBE',
   }, 30_000);
 
   it("a hostile national account cannot join another consumer's shared subscription: every event reaches that group", async () => {
-    const nat = await sb.national({ account: 'national-1' });
+    const nat = await shipped.sb.national({ account: 'national-1' });
     let got = 0;
     nat.on('message', () => got++);
     await nat.subscribeAsync('$share/national/kizuna/v1/+/+/events', { qos: 1 });
-    const hostile = await sb.national({ account: 'tokyo-planner' });
+    const hostile = await shipped.sb.national({ account: 'tokyo-planner' });
     let stolen = 0;
     hostile.on('message', () => stolen++);
     for (const f of ['$share/national/kizuna/v1/+/+/events', '$share/national/kizuna/v1/tokyo-1/+/events'])
       expect(await granted(hostile, f)).toBe(false);
-    const robot = await sb.client('tokyo-1.care-008');
+    const robot = await shipped.sb.client('tokyo-1.care-008');
     for (let i = 0; i < 20; i++)
       await robot.publishAsync('kizuna/v1/tokyo-1/care-008/events', `{"i":${i}}`, { qos: 1 });
     await until(() => got === 20, '20 events at the national group');

@@ -4,10 +4,11 @@
  * so the real robot clears them itself at every connect (a zero-length retained message on each, before
  * anything else), and consumers ignore zero-length messages there (docs/contract.md).
  */
-import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
+import { describe, it, expect } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
 import { Robot, until } from '../integration/cloud_bridge/harness';
-import { REFUSED, ShippedBroker, shippedSkipReason as skip, sleep } from './harness';
+import { REFUSED, shippedSkipReason as skip, sleep } from './harness';
+import { useShippedBroker } from './shipped-suite';
 
 if (skip && process.env.CI === 'true') throw new Error(`retained-message security suite cannot run in CI: ${skip}`);
 if (skip) console.warn(`retained-message security suite skipped: ${skip}`);
@@ -17,24 +18,12 @@ const base = 'kizuna/v1/tokyo-1/care-007';
 const CLEARED = ['state', 'events', 'decision/request'].map((c) => `${base}/${c}`);
 
 d('stray retained messages on a robot’s own topics (shipped mosquitto)', () => {
-  let sb: ShippedBroker;
-  const robots: Robot[] = [];
-  const file = (n: string): string => sb.file(n);
-
-  beforeAll(async () => {
-    sb = await ShippedBroker.start();
-  }, 60_000);
-  afterEach(async () => {
-    for (const r of robots.splice(0)) await r.stop();
-    await sb.cleanup();
-  });
-  afterAll(async () => {
-    await sb?.close();
-  });
+  const shipped = useShippedBroker();
+  const { robots, file } = shipped;
 
   /** What a national consumer subscribing to `topics` now gets with the retain flag within `ms`. */
   async function retainedFor(topics: string[], ms = 1000): Promise<Array<{ topic: string; payload: string }>> {
-    const c = await sb.national();
+    const c = await shipped.sb.national();
     const got: Array<{ topic: string; payload: string }> = [];
     c.on('message', (topic, payload, packet) => {
       if (packet.retain) got.push({ topic, payload: payload.toString() });
@@ -47,16 +36,16 @@ d('stray retained messages on a robot’s own topics (shipped mosquitto)', () =>
 
   it('a forged retained state, event and request left by a thief are gone once the real robot connects', async () => {
     // The thief, with robot A's credential, retains forgeries on A's topics that are never retained.
-    const thief: MqttClient = await sb.client('tokyo-1.care-007');
+    const thief: MqttClient = await shipped.sb.client('tokyo-1.care-007');
     for (const t of CLEARED) await thief.publishAsync(t, `{"forged":"${t}"}`, { qos: 1, retain: true });
     await thief.endAsync();
     // Control: they stand, and no national account can clear them.
     expect((await retainedFor(CLEARED)).map((m) => m.topic).sort()).toEqual([...CLEARED].sort());
-    const nat = await sb.national();
+    const nat = await shipped.sb.national();
     for (const t of CLEARED) await expect(nat.publishAsync(t, '', { qos: 1, retain: true })).rejects.toThrow(REFUSED);
 
     // A consumer that stays subscribed while the robot connects: what it is sent, in order.
-    const watcher = await sb.national();
+    const watcher = await shipped.sb.national();
     const seen: Array<{ topic: string; bytes: number; retain: boolean; text: string }> = [];
     watcher.on('message', (topic, payload, packet) =>
       seen.push({ topic, bytes: payload.length, retain: packet.retain, text: payload.toString() }),
@@ -65,7 +54,7 @@ d('stray retained messages on a robot’s own topics (shipped mosquitto)', () =>
     await until(() => seen.filter((m) => m.retain).length >= 3, 'the forgeries at the watcher');
 
     const a = Robot.start({
-      url: `mqtts://localhost:${sb.broker.port}`,
+      url: `mqtts://localhost:${shipped.sb.broker.port}`,
       root: 'kizuna/v1',
       protocol: 5,
       robotId: 'care-007',

@@ -4,7 +4,7 @@
  * once, its reconnects may do nothing, other robots go on, and it holds across a broker restart. Also
  * what the plugin's `disableClient` does to a certificate-named robot (why revoke deletes instead).
  */
-import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
+import { describe, it, expect } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,8 @@ import type { MqttClient } from 'mqtt';
 import { runBrokerRevoke } from '../../nodes/cli/broker-revoke';
 import { isKizunaError } from '../../nodes/core/errors';
 import { Robot, until } from '../integration/cloud_bridge/harness';
-import { ADMIN, REFUSED, ShippedBroker, passwordOf, shippedSkipReason as skip, sleep } from './harness';
+import { ADMIN, REFUSED, passwordOf, shippedSkipReason as skip, sleep } from './harness';
+import { useShippedBroker } from './shipped-suite';
 
 if (skip && process.env.CI === 'true') throw new Error(`broker revocation suite cannot run in CI: ${skip}`);
 if (skip) console.warn(`broker revocation suite skipped: ${skip}`);
@@ -32,27 +33,16 @@ function spawnAsync(cmd: string, args: string[]): Promise<{ code: number | null;
 }
 
 d('revoking a robot at the running shipped broker (kizuna broker-acl revoke)', () => {
-  let sb: ShippedBroker;
-  const robots: Robot[] = [];
-  const file = (n: string): string => sb.file(n);
-
-  beforeAll(async () => {
-    sb = await ShippedBroker.start();
-    for (const a of [ADMIN, 'national-1']) writeFileSync(file(`${a}.pw`), `${passwordOf(a)}\n`);
-    writeFileSync(file('wrong.pw'), 'not-the-password\n');
-  }, 60_000);
-  afterEach(async () => {
-    for (const r of robots.splice(0)) await r.stop();
-    await sb.cleanup();
+  const shipped = useShippedBroker((sb) => {
+    for (const a of [ADMIN, 'national-1']) writeFileSync(sb.file(`${a}.pw`), `${passwordOf(a)}\n`);
+    writeFileSync(sb.file('wrong.pw'), 'not-the-password\n');
   });
-  afterAll(async () => {
-    await sb?.close();
-  });
+  const { robots, file } = shipped;
 
   /** `kizuna broker-acl revoke` as the technician runs it, on the national listener; its printed lines. */
   async function revoke(identity: string, account = ADMIN, pw = `${account}.pw`): Promise<string[]> {
     const lines: string[] = [];
-    const args = [identity, '--broker', `mqtts://localhost:${sb.broker.port2}`, '--username', account];
+    const args = [identity, '--broker', `mqtts://localhost:${shipped.sb.broker.port2}`, '--username', account];
     args.push('--password-file', file(pw), '--ca', file('robot-ca.crt'));
     args.push('--cert', file('national-1.crt'), '--key', file('national-1.key'));
     await runBrokerRevoke(args, (l) => lines.push(l));
@@ -81,12 +71,12 @@ d('revoking a robot at the running shipped broker (kizuna broker-acl revoke)', (
   }
 
   it("ends the thief's connection at once; its reconnects may do nothing; other robots go on; it holds across a restart", async () => {
-    const nat = await sb.national();
+    const nat = await shipped.sb.national();
     const seen: string[] = [];
     nat.on('message', (t) => seen.push(t));
     await nat.subscribeAsync(['kizuna/v1/tokyo-1/+/events', 'kizuna/v1/tokyo-1/+/state'], { qos: 1 });
     const b = Robot.start({
-      url: `mqtts://localhost:${sb.broker.port}`,
+      url: `mqtts://localhost:${shipped.sb.broker.port}`,
       root: 'kizuna/v1',
       protocol: 5,
       robotId: 'care-008',
@@ -104,7 +94,7 @@ d('revoking a robot at the running shipped broker (kizuna broker-acl revoke)', (
     await b.connected();
 
     // The thief, with robot A's credential: a persistent session on A's decisions, publishing A's events.
-    const thief = await sb.client('tokyo-1.care-007', session);
+    const thief = await shipped.sb.client('tokyo-1.care-007', session);
     await thief.subscribeAsync('kizuna/v1/tokyo-1/care-007/decision', { qos: 1 });
     let disconnectCode: number | undefined;
     let closedAt = 0;
@@ -124,7 +114,7 @@ d('revoking a robot at the running shipped broker (kizuna broker-acl revoke)', (
     const lines = await revoke('tokyo-1.care-007');
     const answeredMs = Date.now() - t0;
     expect(lines[0]).toBe(
-      `revoked CN=tokyo-1.care-007 (robot care-007 of fleet tokyo-1) at mqtts://localhost:${sb.broker.port2}:`,
+      `revoked CN=tokyo-1.care-007 (robot care-007 of fleet tokyo-1) at mqtts://localhost:${shipped.sb.broker.port2}:`,
     );
     expect(lines.join('\n')).toMatch(
       /deleteClient CN=tokyo-1\.care-007: done[^]*deleteRole CN=tokyo-1\.care-007: done/,
@@ -138,7 +128,7 @@ d('revoking a robot at the running shipped broker (kizuna broker-acl revoke)', (
     const thiefEvents = fromThief();
 
     // Back at once with the same certificate and its persistent session: connected, but nothing allowed.
-    const again = await sb.client('tokyo-1.care-007', session);
+    const again = await shipped.sb.client('tokyo-1.care-007', session);
     await expect(again.publishAsync('kizuna/v1/tokyo-1/care-007/events', '{}', { qos: 1 })).rejects.toThrow(REFUSED);
     await expect(again.publishAsync('kizuna/v1/tokyo-1/care-007/status', '{}', { qos: 1 })).rejects.toThrow(REFUSED);
     await expect(again.subscribeAsync('kizuna/v1/tokyo-1/care-007/decision', { qos: 1 })).rejects.toThrow(REFUSED);
@@ -154,24 +144,24 @@ d('revoking a robot at the running shipped broker (kizuna broker-acl revoke)', (
     expect(b.bridge.link.connected).toBe(true);
 
     // The plugin saved it: after a restart the name is gone from its file and the credential still gets nothing.
-    await sb.cleanup();
-    await sb.broker.stop();
-    const rules = JSON.parse(readFileSync(join(sb.broker.dir, 'kizuna-dynsec.json'), 'utf8')) as {
+    await shipped.sb.cleanup();
+    await shipped.sb.broker.stop();
+    const rules = JSON.parse(readFileSync(join(shipped.sb.broker.dir, 'kizuna-dynsec.json'), 'utf8')) as {
       clients: Array<{ username: string }>;
       roles: Array<{ rolename: string }>;
     };
     expect(rules.clients.map((c) => c.username)).not.toContain('CN=tokyo-1.care-007');
     expect(rules.clients.map((c) => c.username)).toContain('CN=tokyo-1.care-008');
     expect(rules.roles.map((r) => r.rolename)).not.toContain('CN=tokyo-1.care-007');
-    await sb.broker.start();
-    const afterRestart = await sb.client('tokyo-1.care-007', session);
+    await shipped.sb.broker.start();
+    const afterRestart = await shipped.sb.client('tokyo-1.care-007', session);
     await expect(afterRestart.publishAsync('kizuna/v1/tokyo-1/care-007/events', '{}', { qos: 1 })).rejects.toThrow(
       REFUSED,
     );
     await expect(afterRestart.subscribeAsync('kizuna/v1/tokyo-1/care-007/decision', { qos: 1 })).rejects.toThrow(
       REFUSED,
     );
-    const nat2 = await sb.national();
+    const nat2 = await shipped.sb.national();
     const bAgain: string[] = [];
     nat2.on('message', (t) => bAgain.push(t));
     await nat2.subscribeAsync('kizuna/v1/tokyo-1/care-008/state', { qos: 1 });
@@ -182,18 +172,18 @@ d('revoking a robot at the running shipped broker (kizuna broker-acl revoke)', (
   }, 60_000);
 
   it('a decision queued while the robot was offline is not delivered to its credential after the revoke', async () => {
-    const nat = await sb.national();
-    const offline = await sb.client('osaka-1.care-007', session);
+    const nat = await shipped.sb.national();
+    const offline = await shipped.sb.client('osaka-1.care-007', session);
     await offline.subscribeAsync('kizuna/v1/osaka-1/care-007/decision', { qos: 1 });
     await offline.endAsync();
     // Control: before the revoke, a decision queued while it is away reaches it when it is back.
     await nat.publishAsync('kizuna/v1/osaka-1/care-007/decision', '{"queued":0}', { qos: 1 });
-    const control = await sb.client('osaka-1.care-007', session);
+    const control = await shipped.sb.client('osaka-1.care-007', session);
     expect(await getsAnything(control, 1500)).toBe(true);
     await control.endAsync();
     await nat.publishAsync('kizuna/v1/osaka-1/care-007/decision', '{"queued":1}', { qos: 1 });
     await revoke('osaka-1.care-007');
-    const back = await sb.client('osaka-1.care-007', session);
+    const back = await shipped.sb.client('osaka-1.care-007', session);
     expect(await getsAnything(back, 1500)).toBe(false);
   }, 30_000);
 
@@ -203,16 +193,16 @@ d('revoking a robot at the running shipped broker (kizuna broker-acl revoke)', (
     expect(await codeOf(revoke('tokyo-1.care-099'))).toBe('KZ_ERR_BROKER_ROBOT_UNKNOWN');
     expect(await codeOf(revoke('tokyo-1.care-007/decision'))).toBe('KZ_ERR_CLI_USAGE');
     // The admin account itself may use the plugin's control topic and nothing else.
-    const admin = await sb.national({ account: ADMIN, clientId: ADMIN });
+    const admin = await shipped.sb.national({ account: ADMIN, clientId: ADMIN });
     await expect(admin.subscribeAsync('kizuna/v1/#', { qos: 1 })).rejects.toThrow(REFUSED);
     await expect(admin.subscribeAsync('$CONTROL/#', { qos: 1 })).rejects.toThrow(REFUSED);
     await expect(admin.publishAsync('kizuna/v1/osaka-1/care-008/decision', '{}', { qos: 1 })).rejects.toThrow(REFUSED);
     // and a robot certificate cannot act as it: on the robot listener its name is its certificate subject
-    const robotAsAdmin = await sb.client('osaka-1.care-008', { username: ADMIN, password: passwordOf(ADMIN) });
+    const robotAsAdmin = await shipped.sb.client('osaka-1.care-008', { username: ADMIN, password: passwordOf(ADMIN) });
     await expect(robotAsAdmin.subscribeAsync('$CONTROL/dynamic-security/v1/response', { qos: 1 })).rejects.toThrow(
       REFUSED,
     );
-    const still = await sb.client('osaka-1.care-008');
+    const still = await shipped.sb.client('osaka-1.care-008');
     await still.publishAsync('kizuna/v1/osaka-1/care-008/events', '{}', { qos: 1 });
   }, 30_000);
 
@@ -220,7 +210,7 @@ d('revoking a robot at the running shipped broker (kizuna broker-acl revoke)', (
     const root = join(__dirname, '..', '..');
     const cli = (...args: string[]) =>
       spawnAsync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'nodes', 'cli', 'kizuna.ts'), ...args]);
-    const creds = ['--broker', `mqtts://localhost:${sb.broker.port2}`, '--username', ADMIN];
+    const creds = ['--broker', `mqtts://localhost:${shipped.sb.broker.port2}`, '--username', ADMIN];
     creds.push('--password-file', file(`${ADMIN}.pw`), '--ca', file('robot-ca.crt'));
     creds.push('--cert', file('national-1.crt'), '--key', file('national-1.key'));
     const unknown = await cli('broker-acl', 'revoke', 'tokyo-1.care-099', ...creds);
@@ -234,18 +224,18 @@ d('revoking a robot at the running shipped broker (kizuna broker-acl revoke)', (
   it("the plugin's disableClient closes a certificate-named robot's connection but not its reconnect: back with every right", async () => {
     // Measured against mosquitto 2.0.11: "disabled" is checked with a password, which a robot named by its
     // certificate never gives. revoke deletes the client and its role instead (dynsec-control.ts).
-    const admin = await sb.national({ account: ADMIN, clientId: ADMIN });
+    const admin = await shipped.sb.national({ account: ADMIN, clientId: ADMIN });
     const answers: string[] = [];
     admin.on('message', (_t, p) => answers.push(p.toString()));
     await admin.subscribeAsync('$CONTROL/dynamic-security/v1/response', { qos: 1 });
-    const robot = await sb.client('osaka-1.care-008');
+    const robot = await shipped.sb.client('osaka-1.care-008');
     let closed = false;
     robot.on('close', () => (closed = true));
     const cmd = { command: 'disableClient', username: 'CN=osaka-1.care-008' };
     await admin.publishAsync('$CONTROL/dynamic-security/v1', JSON.stringify({ commands: [cmd] }), { qos: 1 });
     await until(() => answers.length > 0 && closed, 'the answer and the connection closed', 3000);
     expect(answers[0]).toBe('{"responses":[{"command":"disableClient"}]}');
-    const back = await sb.client('osaka-1.care-008');
+    const back = await shipped.sb.client('osaka-1.care-008');
     await back.publishAsync('kizuna/v1/osaka-1/care-008/events', '{}', { qos: 1 });
     await back.subscribeAsync('kizuna/v1/osaka-1/care-008/decision', { qos: 1 });
   }, 30_000);
