@@ -7,10 +7,9 @@
  * panels read these types as they read foxglove.SceneUpdate and foxglove.Log. Compiled once per type.
  */
 import { parse } from '@foxglove/rosmsg';
-import { MessageReader, MessageWriter } from '@foxglove/rosmsg2-serialization';
+import { MessageReader } from '@foxglove/rosmsg2-serialization';
 import { foxgloveMessageSchemas, generateRosMsgMergedSchema } from '@foxglove/schemas/internal';
-import { KizunaError } from '../errors';
-import type { Ros2Type } from './ros2';
+import { cdrEncoder, type Ros2Type } from './ros2';
 
 /** The foxglove schemas kizuna records, by their ROS 2 name. */
 const SCHEMAS = {
@@ -27,22 +26,7 @@ function compile(name: FoxgloveRos2Name): Ros2Type & { reader: MessageReader } {
   if (t) return t;
   const schemaText = generateRosMsgMergedSchema(SCHEMAS[name], { rosVersion: 2 });
   const defs = parse(schemaText, { ros2: true });
-  const writer = new MessageWriter(defs);
-  t = {
-    name,
-    schemaText,
-    reader: new MessageReader(defs),
-    encode: (msg) => {
-      try {
-        return writer.writeMessage(msg);
-      } catch (err) {
-        throw new KizunaError('KZ_ERR_MSG_INVALID', `cannot encode ${name} as CDR: ${(err as Error).message}`, {
-          entity: name,
-          cause: err,
-        });
-      }
-    },
-  };
+  t = { name, schemaText, reader: new MessageReader(defs), encode: cdrEncoder(name, defs) };
   compiled.set(name, t);
   return t;
 }

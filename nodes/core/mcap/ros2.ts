@@ -88,23 +88,24 @@ export function ros2Type(name: string): Ros2Type {
   let t = compiled.get(name);
   if (t) return t;
   const defs = definitions(name);
-  const writer = new MessageWriter(defs);
-  t = {
-    name,
-    schemaText: stringify(defs),
-    encode: (msg) => {
-      try {
-        return writer.writeMessage(msg);
-      } catch (err) {
-        throw new KizunaError('KZ_ERR_MSG_INVALID', `cannot encode ${name} as CDR: ${(err as Error).message}`, {
-          entity: name,
-          cause: err,
-        });
-      }
-    },
-  };
+  t = { name, schemaText: stringify(defs), encode: cdrEncoder(name, defs) };
   compiled.set(name, t);
   return t;
+}
+
+/** The CDR writer of `name` from its parsed definitions; a message that does not fit is KZ_ERR_MSG_INVALID. */
+export function cdrEncoder(name: string, defs: ConstructorParameters<typeof MessageWriter>[0]): Ros2Type['encode'] {
+  const writer = new MessageWriter(defs);
+  return (msg) => {
+    try {
+      return writer.writeMessage(msg);
+    } catch (err) {
+      throw new KizunaError('KZ_ERR_MSG_INVALID', `cannot encode ${name} as CDR: ${(err as Error).message}`, {
+        entity: name,
+        cause: err,
+      });
+    }
+  };
 }
 
 /** A reader of type `name` (for tests and tools reading recordings back). */
