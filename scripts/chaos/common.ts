@@ -185,7 +185,8 @@ export async function openRig(
     protocol: 5,
     robotId,
     dir,
-    params: { ...params, reconnect_min_s: 0.1, reconnect_max_s: 0.5 },
+    // every telemetry() report is a decision_progress event (the robot's default sends one per 25 %)
+    params: { progress_event_step: 0, ...params, reconnect_min_s: 0.1, reconnect_max_s: 0.5 },
     ...(now ? { now } : {}),
   });
   return {

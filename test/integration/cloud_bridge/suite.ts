@@ -438,7 +438,13 @@ export function bridgeSuite(target: SuiteTarget): void {
           url: broker.url,
           root,
           protocol,
-          params: { outbox_soft_max_messages: 10, outbox_max_messages: 20, reconnect_min_s: 0.5, reconnect_max_s: 1 },
+          params: {
+            outbox_soft_max_messages: 10,
+            outbox_max_messages: 20,
+            reconnect_min_s: 0.5,
+            reconnect_max_s: 1,
+            progress_event_step: 0, // every progress report is telemetry in the outbox
+          },
         });
         await robot.connected();
         await broker.stop();
