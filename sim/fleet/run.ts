@@ -396,7 +396,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     for (const sh of shards) for (const id of sh.robotIds) owner.set(id, sh);
     o.onReady?.({ brokerUrl, mqttVersion, root: DEFAULT_TOPIC_ROOT, fleet, robotIds: ids, trustedKeys: trusted });
     // A part starts at the planner's sim time 0 (a late one catches up, running as fast as it can).
-    let startEpochMs = Date.now();
+    let startEpochMs: number | undefined;
     if (o.part) {
       const start = await awaitStart(
         nodeUrl(nodes[0]!),
@@ -406,7 +406,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         (o.partStartTimeoutS ?? 120) * 1000,
       );
       startEpochMs = start.t0Ms;
-      await sleep(Math.max(0, startEpochMs - Date.now()));
+      await sleep(Math.max(0, start.t0Ms - Date.now()));
     }
 
     // The run. At --speed 0 each step waits for the messages it set in flight (sync.ts).
@@ -415,7 +415,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
     const faults = faultTimeline(s);
     let nextFault = 0;
     const chunk = Math.max(s.dt_s, Math.round(0.1 / s.dt_s) * s.dt_s);
-    const wall0 = performance.now() - Math.max(0, Date.now() - startEpochMs);
+    const wall0 = performance.now() - (startEpochMs === undefined ? 0 : Math.max(0, Date.now() - startEpochMs));
     let lastProgress = -Infinity;
     let progress: ShardProgress[] = [];
     const attacks: Array<Promise<void>> = [];
