@@ -3,7 +3,8 @@
  * mosquitto (the Debian binary on a loopback port): uplink cost per state message vs raw mqtt.js
  * publishing the identical bytes; decision round trip (cloud publish → validated Decision on ROS)
  * vs a raw mqtt.js publish → subscribe round trip; outbox throughput vs QoS 1 without an outbox;
- * the worst-case state size; the uplink byte rate of one robot at default rates.
+ * the worst-case state size; the uplink byte rate of one robot at default rates, counted at a link
+ * proxy, with MQTT 5 topic aliases and without.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,8 @@ import { MESSAGE_CONSTANTS } from '../nodes/core/interfaces/generated';
 import { stateSchema, type State } from '../nodes/core/contract';
 import { PROFILE_POLICIES, applyStatePolicy } from '../nodes/cloud_bridge/policy';
 import { fitState } from '../nodes/cloud_bridge/logic';
+import { AuditSummer, readAudit } from '../nodes/core/audit/read';
+import { LinkProxy } from '../sim/link-proxy';
 
 const DS = MESSAGE_CONSTANTS['kizuna_msgs/msg/DecisionStatus'];
 
@@ -386,13 +389,34 @@ function stateSize(): BenchResult[] {
   ];
 }
 
-async function bytesPerSecond(broker: MosquittoBroker, log: (l: string) => void): Promise<BenchResult[]> {
-  // One robot at default rates, moving at 0.8 m/s, world summary at 10 Hz, progress at 1 Hz, one
-  // safety change every 5 s; bytes counted as MQTT PUBLISH packets on the wire (header + topic + payload).
+interface UplinkBytes {
+  /** [bytes] robot → broker through the link proxy during the run (every MQTT packet, TCP payload). */
+  bytes: number;
+  seconds: number;
+  /** [count] messages the national side received from the robot. */
+  messages: number;
+  byTopic: Record<string, number>;
+  /** The audit log's split of the same bytes by category: packets, whole packets' bytes, payload bytes. */
+  byCategory: Record<string, { messages: number; bytes: number; payloadBytes: number }>;
+}
+
+/**
+ * One robot at default rates, moving at 0.8 m/s, world summary at 10 Hz, progress at 1 Hz, one safety
+ * change every 5 s; its uplink bytes counted at a link proxy between it and the broker (the bytes a
+ * cellular link would carry above TCP), with MQTT 5 topic aliases on (the default) or off.
+ */
+async function uplinkBytes(broker: MosquittoBroker, aliases: boolean): Promise<UplinkBytes> {
   const durationS = 8;
   const root = uniqueRoot();
+  const proxy = await LinkProxy.start('127.0.0.1', broker.port);
   const cloud = await Cloud.connect(broker.url, root, 5);
-  const robot = Robot.start({ url: broker.url, root, protocol: 5, profile: 'delivery' });
+  const robot = Robot.start({
+    url: proxy.url,
+    root,
+    protocol: 5,
+    profile: 'delivery',
+    params: { topic_aliases: aliases },
+  });
   await robot.connected();
   await new Promise((r) => setTimeout(r, 300));
   const start = cloud.messages.length;
@@ -402,6 +426,7 @@ async function bytesPerSecond(broker: MosquittoBroker, log: (l: string) => void)
   const ds = createMessage('kizuna_msgs/msg/DecisionStatus') as unknown as MessageOf<'kizuna_msgs/msg/DecisionStatus'>;
   const ss = createMessage('kizuna_msgs/msg/SafetyState') as unknown as MessageOf<'kizuna_msgs/msg/SafetyState'>;
   const t0 = Date.now();
+  const up0 = proxy.bytesUp;
   for (let tick = 0; tick < durationS * 10; tick++) {
     wpub.publish(world(tick * 0.08));
     if (tick % 10 === 0)
@@ -417,32 +442,65 @@ async function bytesPerSecond(broker: MosquittoBroker, log: (l: string) => void)
       spub.publish({ ...ss, state: tick % 100 === 0 ? 1 : 3, limiting_reason: 2, linear_speed_cap: 0.5 });
     await new Promise((r) => setTimeout(r, Math.max(0, t0 + (tick + 1) * 100 - Date.now())));
   }
-  const elapsed = (Date.now() - t0) / 1000;
+  const t1 = Date.now();
+  const bytes = proxy.bytesUp - up0;
   const sent = cloud.messages.slice(start).filter((m) => m.topic.startsWith(`${root}/tokyo-1/care-007/`));
-  // PUBLISH: fixed header (2) + topic length (2) + topic + packet id for QoS 1 (2) + MQTT 5 properties (~20) + payload.
-  const wire = sent.reduce((n, m) => n + 2 + 2 + Buffer.byteLength(m.topic) + 2 + 20 + m.payload.byteLength, 0);
+  // The audit log as it stands now (each record is written before its packet leaves): the same window.
+  const summer = new AuditSummer('category', t0);
+  readAudit(join(robot.dir, 'bridge.audit'), (r) => summer.add(r));
   await robot.stop();
   await cloud.close();
-  const rate = wire / elapsed;
-  log(`uplink bytes: ${sent.length} messages, ${wire} bytes in ${elapsed.toFixed(1)} s`);
-  return [
-    limitResult(
-      {
-        id: 'bridge.uplink.bytes_per_s',
-        value: rate,
-        unit: 'B/s',
-        description: 'one moving robot at default rates, MQTT PUBLISH bytes',
-      },
-      1024,
-      {
-        messages: sent.length,
-        seconds: elapsed,
-        byTopic: Object.fromEntries(
-          ['state', 'events', 'status'].map((t) => [t, sent.filter((m) => m.topic.endsWith(`/${t}`)).length]),
-        ),
-      },
+  await proxy.close();
+  const byCategory = Object.fromEntries(
+    summer
+      .result()
+      .rows.filter((r) => r.out.messages > 0)
+      .map((r) => [r.key, r.out]),
+  );
+  return {
+    bytes,
+    seconds: (t1 - t0) / 1000,
+    messages: sent.length,
+    byTopic: Object.fromEntries(
+      ['state', 'events', 'status'].map((t) => [t, sent.filter((m) => m.topic.endsWith(`/${t}`)).length]),
     ),
-  ];
+    byCategory,
+  };
+}
+
+async function bytesPerSecond(broker: MosquittoBroker, log: (l: string) => void): Promise<BenchResult[]> {
+  // Baseline first, the same workload with full topics on every PUBLISH.
+  const off = await uplinkBytes(broker, false);
+  const on = await uplinkBytes(broker, true);
+  const rate = (u: UplinkBytes): number => u.bytes / u.seconds;
+  for (const [name, u] of [
+    ['without topic aliases', off],
+    ['with topic aliases', on],
+  ] as const)
+    log(`uplink bytes ${name}: ${u.messages} messages, ${u.bytes} bytes in ${u.seconds.toFixed(1)} s`);
+  const baseline = {
+    id: 'bridge.uplink.bytes_per_s.without_topic_aliases',
+    value: rate(off),
+    unit: 'B/s',
+    description: 'the same robot and workload with topic_aliases false (full topic on every PUBLISH)',
+  };
+  const result = limitResult(
+    {
+      id: 'bridge.uplink.bytes_per_s',
+      value: rate(on),
+      unit: 'B/s',
+      description: 'one moving robot at default rates (topic aliases on): bytes robot → broker at the link',
+    },
+    1024,
+    {
+      messages: on.messages,
+      seconds: on.seconds,
+      byTopic: on.byTopic,
+      byCategory: on.byCategory,
+      withoutTopicAliases: { messages: off.messages, seconds: off.seconds, byCategory: off.byCategory },
+    },
+  );
+  return [{ ...result, baseline, ratio: rate(on) / rate(off) }];
 }
 
 export const benchmarks: Benchmark[] = [

@@ -10,8 +10,13 @@
  * length from the parser; it is recorded once parsed. The stream's own bytes written and read are the
  * bridge's byte counters of the connection, written in a `session` record when it ends: the audit
  * reader checks that the packets account for every one of them.
+ *
+ * MQTT 5 topic aliases (link.ts `topicAliases`): mqtt.js sends a topic in full with an alias the first
+ * time, then an empty topic with that alias. The tap keeps each connection's alias → topic map per
+ * direction, updated in packet order, so every PUBLISH record carries its full topic and category. A
+ * new connection starts with empty maps, as the protocol does.
  */
-import type { MqttClient, Packet } from 'mqtt';
+import type { IPublishPacket, MqttClient, Packet } from 'mqtt';
 import { TELEMETRY_EVENT_TYPES, type AuditCategory, type AuditDraft } from '../core/audit/record';
 import type { RobotTopics } from '../core/contract';
 import type { AuditLog } from './audit-log';
@@ -93,6 +98,21 @@ export function publishCategory(
   return { c: 'other' };
 }
 
+/**
+ * The full topic of a PUBLISH: its topic, registering its alias when it has one too; else the topic
+ * its alias stands for in `aliases` (empty when the alias was never set on this connection).
+ */
+export function topicOf(packet: IPublishPacket, aliases: Map<number, string>): string {
+  const topic = typeof packet.topic === 'string' ? packet.topic : String(packet.topic);
+  const alias = packet.properties?.topicAlias;
+  if (alias === undefined) return topic;
+  if (topic.length > 0) {
+    aliases.set(alias, topic);
+    return topic;
+  }
+  return aliases.get(alias) ?? '';
+}
+
 const asBuffer = (p: unknown): Buffer =>
   Buffer.isBuffer(p) ? p : typeof p === 'string' ? Buffer.from(p) : Buffer.alloc(0);
 
@@ -110,6 +130,11 @@ interface Conn {
   pi: number;
   /** The packet announced by `packetsend`, recorded once its framing is read. */
   pending: Packet | undefined;
+  /** The full topic of `pending` when it is a PUBLISH (resolved from its alias when it carries one). */
+  pendingTopic: string;
+  /** MQTT 5 topic aliases of this connection, each way: alias → topic. */
+  aliasesOut: Map<number, string>;
+  aliasesIn: Map<number, string>;
   /** Framing of the packet being written: 0 expects a fixed header, 1 its remaining length, 2 its body. */
   phase: 0 | 1 | 2;
   remaining: number;
@@ -153,6 +178,9 @@ export class AuditTap {
       po: 0,
       pi: 0,
       pending: undefined,
+      pendingTopic: '',
+      aliasesOut: new Map(),
+      aliasesIn: new Map(),
       phase: 0,
       remaining: 0,
       lenBytes: 0,
@@ -166,12 +194,14 @@ export class AuditTap {
       if (!c.wrapped) this.wrap(client, c);
       c.po++;
       c.pending = packet;
+      // Resolved now: the aliases change in the order packets are sent.
+      if (packet.cmd === 'publish') c.pendingTopic = topicOf(packet, c.aliasesOut);
       // Queued before mqtt-packet queues its uncork: the record is written before the packet leaves.
       this.log.flushSoon();
     });
     client.on('packetreceive', (packet) => {
       c.pi++;
-      this.received(packet);
+      this.received(packet, packet.cmd === 'publish' ? topicOf(packet, c.aliasesIn) : '');
     });
   }
 
@@ -222,7 +252,7 @@ export class AuditTap {
       if (byte & 0x80 && c.lenBytes < 4) continue;
       const packet = c.pending;
       c.pending = undefined;
-      this.sent(packet, 1 + c.lenBytes + c.remaining);
+      this.sent(packet, c.pendingTopic, 1 + c.lenBytes + c.remaining);
       c.phase = c.remaining > 0 ? 2 : 0;
     }
   }
@@ -234,22 +264,22 @@ export class AuditTap {
     if (c.po + c.pi > 0) this.append({ k: 'session', out: c.out, in: c.in, po: c.po, pi: c.pi });
   }
 
-  private sent(packet: Packet | undefined, bytes: number): void {
+  private sent(packet: Packet | undefined, topic: string, bytes: number): void {
     if (!packet) {
       // Bytes no packetsend announced (none expected from mqtt.js): still counted, as an unknown packet.
       this.append({ k: 'pkt', d: 'out', p: 'unknown', c: 'other', b: bytes });
       return;
     }
     const d: PktDraft = { k: 'pkt', d: 'out', p: packet.cmd, c: MQTT_CATEGORY[packet.cmd] ?? 'other', b: bytes };
-    if (packet.cmd === 'publish') this.publish(d, packet.topic, asBuffer(packet.payload), packet.qos, packet.retain);
+    if (packet.cmd === 'publish') this.publish(d, topic, asBuffer(packet.payload), packet.qos, packet.retain);
     else if (packet.cmd === 'subscribe') d.topic = packet.subscriptions.map((s) => s.topic).join(' ');
     this.append(d);
   }
 
-  private received(packet: Packet): void {
+  private received(packet: Packet, topic: string): void {
     const bytes = packetBytes(packet.length ?? 0);
     const d: PktDraft = { k: 'pkt', d: 'in', p: packet.cmd, c: MQTT_CATEGORY[packet.cmd] ?? 'other', b: bytes };
-    if (packet.cmd === 'publish') this.publish(d, packet.topic, asBuffer(packet.payload), packet.qos, packet.retain);
+    if (packet.cmd === 'publish') this.publish(d, topic, asBuffer(packet.payload), packet.qos, packet.retain);
     this.append(d);
   }
 

@@ -118,6 +118,7 @@ export function linkOptions(p: Params, topics: RobotTopics, will: Buffer): LinkO
     order: p.broker_order,
     failoverDelayMs: p.failover_delay_s * 1000,
     protocolVersion: p.mqtt_version === 4 ? 4 : 5,
+    topicAliases: p.topic_aliases,
     clientId: clientIdOf(p),
     sessionExpiryS: p.session_expiry_s,
     keepaliveS: p.keepalive_s,

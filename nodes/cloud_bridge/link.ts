@@ -27,6 +27,13 @@ export interface LinkOptions {
   /** [ms] wait before trying the next URL after a failure; the backoff applies after a whole round failed. */
   failoverDelayMs: number;
   protocolVersion: 4 | 5;
+  /**
+   * MQTT 5: mqtt.js gives each topic an alias the first time it is published on a connection and sends
+   * the alias alone (empty topic) afterwards, up to the broker's CONNACK Topic Alias Maximum. The map
+   * lives in the client and is rebuilt at every CONNACK; a fresh client per attempt makes that doubly
+   * sure, so a reconnect always sends each topic in full again. Ignored under 3.1.1.
+   */
+  topicAliases?: boolean;
   /** Stable per robot across restarts: it names the session the broker keeps. */
   clientId: string;
   /** [s] session expiry; 0 = clean session (nothing kept while disconnected). */
@@ -133,6 +140,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     if (o.protocolVersion === 5) {
       options.will!.properties = { contentType: 'application/json' };
       options.properties = { sessionExpiryInterval: o.sessionExpiryS };
+      if (o.topicAliases) options.autoAssignTopicAlias = true;
     }
     if (o.username !== undefined) options.username = o.username;
     if (o.password !== undefined) options.password = o.password;

@@ -42,6 +42,12 @@ export const paramsSchema = z.object({
       '[s] wait before trying the next URL of broker_url after a failed attempt or a lost session; reconnect_min_s..reconnect_max_s backoff applies once every URL failed',
     ),
   mqtt_version: z.number().int().min(4).max(5).default(5).describe('MQTT protocol level: 4 = 3.1.1, 5 = 5.0'),
+  topic_aliases: z
+    .boolean()
+    .default(true)
+    .describe(
+      "MQTT 5: send each topic in full once per connection, then a 2-byte topic alias instead (as many topics as the broker's Topic Alias Maximum allows; mosquitto: 10); false, MQTT 3.1.1 or a broker allowing none: full topics always",
+    ),
   client_id: z
     .string()
     .max(128)
