@@ -99,6 +99,8 @@ export interface SimRunOptions {
    * `brokerUrl` and a speed above 0.
    */
   part?: PartIndex;
+  /** [s] how often each robot's path is sampled for the map (default 0.25; the soak takes fewer). */
+  pathPeriodS?: number;
   /** [s] how long a part waits for the planner's start. Default 120. */
   partStartTimeoutS?: number;
 }
@@ -366,6 +368,7 @@ export async function runSim(o: SimRunOptions): Promise<SimRunResult> {
         storeDir: join(dir, `stores-${shardIndex}`),
         logLevel: o.logLevel ?? 'error',
         recordPeople: true,
+        ...(o.pathPeriodS !== undefined ? { pathPeriodS: o.pathPeriodS } : {}),
         // The built-in planner acknowledges events: robots keep each until it did. With `none` an outside
         // national side may or may not: the bridge's default (auto) follows whichever it meets, unless
         // told (--end-to-end-ack required for a side that acknowledges).
