@@ -112,7 +112,11 @@ export async function soak(o: SoakOptions): Promise<Record<string, unknown> & { 
   const warm = scenario.duration_s / 5;
   const measured = samples.filter((s) => s.simS >= warm);
   const hours = measured.map((s) => s.simS / 3600);
-  const per = (k: 'rssMB' | 'heapMB'): number => slope(hours, measured.map((s) => s[k]));
+  const per = (k: 'rssMB' | 'heapMB'): number =>
+    slope(
+      hours,
+      measured.map((s) => s[k]),
+    );
   const gced = measured.filter((s) => s.heapAfterGcMB !== undefined);
   const heapAfterGcSlope = slope(
     gced.map((s) => s.simS / 3600),
