@@ -130,7 +130,10 @@ describeWithRosTools('ros2 launch kizuna sim_gazebo.launch.py gazebo:=false (rea
       );
       expect(moved).toBeGreaterThan(x0 + 0.2);
       const cmd = await ros2(['topic', 'echo', '--once', '/cmd_vel', 'geometry_msgs/msg/Twist'], env);
-      expect(cmd.stdout).toMatch(/linear:\n {2}x: 0\.[1-9]/);
+      // the gate's output: forward, at most the teleop's 0.2 m/s (near the dock care's slowdown zone caps it
+      // below that, e.g. 0.0988 once on a loaded machine)
+      const vx = Number(/linear:\n {2}x: (-?[\d.e-]+)/.exec(cmd.stdout)?.[1] ?? NaN);
+      expect([vx > 0.02 && vx <= 0.2 + 1e-9, cmd.stdout]).toEqual([true, cmd.stdout]);
 
       for (const p of pubs) p.kill();
       launch.child.kill('SIGINT');
